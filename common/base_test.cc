@@ -1,0 +1,116 @@
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/ids.h"
+#include "common/page_token.h"
+#include "common/paths.h"
+#include "common/status_macros.h"
+#include "common/time_util.h"
+#include "gtest/gtest.h"
+
+namespace arca {
+namespace {
+
+absl::StatusOr<int> Half(int x) {
+  if (x % 2 != 0) return absl::InvalidArgumentError("odd");
+  return x / 2;
+}
+
+absl::StatusOr<int> Quarter(int x) {
+  ASSIGN_OR_RETURN(int half, Half(x));
+  ASSIGN_OR_RETURN(int quarter, Half(half));
+  return quarter;
+}
+
+absl::Status CheckEven(int x) {
+  RETURN_IF_ERROR(Half(x).status());
+  return absl::OkStatus();
+}
+
+TEST(StatusMacros, PropagateErrorsAndValues) {
+  EXPECT_EQ(*Quarter(8), 2);
+  EXPECT_EQ(Quarter(6).status().message(), "odd");
+  EXPECT_TRUE(CheckEven(4).ok());
+  EXPECT_EQ(CheckEven(3).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Ids, SortableByMinuteWithRandomSuffix) {
+  absl::Time t = absl::FromCivil(absl::CivilMinute(2020, 9, 25, 1, 53), absl::UTCTimeZone());
+  std::string a = NewSortableId("job", t), b = NewSortableId("job", t);
+  EXPECT_EQ(a.substr(0, 17), "job-202009250153-");
+  EXPECT_NE(a, b);
+  EXPECT_LT(NewSortableId("job", t), NewSortableId("job", t + absl::Minutes(1)));
+  EXPECT_TRUE(IsSafeName(a));
+}
+
+TEST(Ids, SafeNames) {
+  EXPECT_TRUE(IsSafeName("my-app_1.0"));
+  EXPECT_FALSE(IsSafeName(""));
+  EXPECT_FALSE(IsSafeName("a b"));
+  EXPECT_FALSE(IsSafeName("a/b"));
+  EXPECT_FALSE(IsSafeName(std::string(256, 'x')));
+  EXPECT_TRUE(IsSafeName(std::string(255, 'x')));
+}
+
+TEST(PageToken, RoundTripsAndRejectsForeignOrBroken) {
+  std::string token = EncodePageToken("names", std::string("a\0b", 3));
+  EXPECT_EQ(*DecodePageToken("names", token), std::string("a\0b", 3));
+  EXPECT_EQ(DecodePageToken("jobs", token).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecodePageToken("names", "%%%").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*DecodePageToken("names", ""), "");
+  EXPECT_EQ(*CheckPageSize(0), 100);
+  EXPECT_EQ(*CheckPageSize(1000), 1000);
+  EXPECT_FALSE(CheckPageSize(1001).ok());
+  EXPECT_FALSE(CheckPageSize(-5).ok());
+}
+
+TEST(Paths, Utf8) {
+  EXPECT_TRUE(IsValidUtf8("plain"));
+  EXPECT_TRUE(IsValidUtf8("gr\xc3\xbc\xc3\x9f"));         // grüß
+  EXPECT_TRUE(IsValidUtf8("\xf0\x9f\x98\x80"));           // emoji
+  EXPECT_FALSE(IsValidUtf8("\xc3"));                      // truncated
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));                  // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));              // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));          // past U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+}
+
+TEST(Paths, ArtifactPathRules) {
+  EXPECT_TRUE(ValidateArtifactPath("sub/test.txt").ok());
+  EXPECT_TRUE(ValidateArtifactPath(".hidden/ok").ok());  // hidden is policy, not syntax
+  for (const char* bad : {"", "/abs", "a/../b", "..", "a/./b", "a//b", "a/"}) {
+    EXPECT_EQ(ValidateArtifactPath(bad).code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_FALSE(ValidateArtifactPath(std::string("a\0b", 3)).ok());
+  EXPECT_FALSE(ValidateArtifactPath(std::string(1025, 'x')).ok());
+  EXPECT_TRUE(ValidateArtifactPath(std::string(1024, 'x')).ok());
+  std::string depth64, depth65;
+  for (int i = 0; i < 63; ++i) depth64 += "d/";
+  depth64 += "f";
+  depth65 = "d/" + depth64;
+  EXPECT_TRUE(ValidateArtifactPath(depth64).ok());
+  EXPECT_NE(ValidateArtifactPath(depth65).message().find("65 deep"), std::string::npos);
+  EXPECT_TRUE(IsSha256Hex(std::string(64, 'f')));
+  EXPECT_FALSE(IsSha256Hex(std::string(64, 'F')));
+  EXPECT_FALSE(IsSha256Hex(std::string(63, 'f')));
+}
+
+TEST(TimeUtil, RoundTripsIncludingBeforeEpoch) {
+  for (absl::Time t : {absl::FromUnixMicros(1790000000123456), absl::FromUnixMicros(-1500000)}) {
+    EXPECT_EQ(FromProtoTime(ToProtoTime(t)), t);
+  }
+  EXPECT_GE(ToProtoTime(absl::FromUnixMicros(-1500000)).nanos(), 0);
+  EXPECT_EQ(FromProtoDuration(ToProtoDuration(absl::Milliseconds(1500))), absl::Milliseconds(1500));
+  EXPECT_EQ(FormatRfc3339(absl::FromUnixSeconds(1696161600)), "2023-10-01T12:00:00Z");
+}
+
+TEST(FakeClock, MovesOnlyWhenTold) {
+  FakeClock clock(absl::FromUnixSeconds(100));
+  EXPECT_EQ(clock.Now(), absl::FromUnixSeconds(100));
+  clock.Advance(absl::Seconds(5));
+  EXPECT_EQ(clock.Now(), absl::FromUnixSeconds(105));
+}
+
+}  // namespace
+}  // namespace arca

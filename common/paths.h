@@ -1,0 +1,26 @@
+#ifndef ARCA_COMMON_PATHS_H_
+#define ARCA_COMMON_PATHS_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace arca {
+
+inline constexpr size_t kMaxPathBytes = 1024;
+inline constexpr int kMaxPathDepth = 64;
+
+// OK if path is a normalized relative artifact path: valid UTF-8, 1..1024
+// bytes, no NUL, not absolute, no empty, "." or ".." segments, at most 64
+// segments. Otherwise INVALID_ARGUMENT saying what is wrong.
+absl::Status ValidateArtifactPath(absl::string_view path);
+
+// True if s is well-formed UTF-8 (no overlongs, surrogates or values past
+// U+10FFFF).
+bool IsValidUtf8(absl::string_view s);
+
+// True if s is 64 lowercase hex digits.
+bool IsSha256Hex(absl::string_view s);
+
+}  // namespace arca
+
+#endif  // ARCA_COMMON_PATHS_H_

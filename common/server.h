@@ -1,0 +1,92 @@
+#ifndef ARCA_COMMON_SERVER_H_
+#define ARCA_COMMON_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace grpc {
+class Channel;
+class Server;
+class Service;
+}  // namespace grpc
+namespace prometheus {
+class Exposer;
+class Registry;
+}  // namespace prometheus
+
+namespace arca {
+
+class GrpcMetrics;
+
+struct ServerOptions {
+  // Short service name: the metric prefix ("catalog", "retention_gc") and
+  // the binary's name after "arca-".
+  std::string name;
+  // gRPC address, HOST:PORT; port 0 picks a free port.
+  std::string listen = "127.0.0.1:0";
+  // Prometheus /metrics address, HOST:PORT; port 0 picks a free port;
+  // empty serves no metrics over HTTP.
+  std::string metrics_listen;
+  // How long in-flight calls may finish on shutdown before being cancelled.
+  // Default: 10 s.
+  absl::Duration shutdown_deadline = absl::Seconds(10);
+  // Largest request message accepted. Default: 16 MiB.
+  int max_receive_message_bytes = 16 << 20;
+};
+
+// A service to serve and the full name health checks know it by, e.g.
+// {arca::catalog::v1::Catalog::service_full_name(), &impl}.
+struct ServiceEntry {
+  std::string name;
+  grpc::Service* service;
+};
+
+// A started gRPC server with health checking (every service SERVING until
+// Shutdown), reflection, per-method metrics and a Prometheus exposer.
+class Server {
+ public:
+  // Fails with UNAVAILABLE if an address cannot be bound (or is taken: the
+  // port is not shared with another process). `services` must outlive the
+  // server; `registry` gets the gRPC metrics and is exposed.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const ServerOptions& options, const std::vector<ServiceEntry>& services,
+      std::shared_ptr<prometheus::Registry> registry);
+  ~Server();
+
+  int port() const { return port_; }
+  int metrics_port() const { return metrics_port_; }
+  // HOST:PORT actually bound.
+  const std::string& address() const { return address_; }
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+
+  // Marks health NOT_SERVING, stops accepting, lets in-flight calls finish
+  // until the deadline, then cancels the rest. Idempotent.
+  void Shutdown();
+
+ private:
+  Server() = default;
+  ServerOptions options_;
+  std::shared_ptr<prometheus::Registry> registry_;  // owns the metric families
+  std::unique_ptr<GrpcMetrics> metrics_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  int port_ = 0;
+  int metrics_port_ = 0;
+  std::string address_;
+  bool shut_down_ = false;
+};
+
+// Blocks SIGTERM and SIGINT in this thread and in every thread started after
+// it; call first in main, before any thread exists.
+void BlockTerminationSignals();
+
+// Waits until SIGTERM or SIGINT arrives; returns its number.
+int WaitForTerminationSignal();
+
+}  // namespace arca
+
+#endif  // ARCA_COMMON_SERVER_H_

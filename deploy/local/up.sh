@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and starts the Arca suite on loopback
+# with its embedded defaults (data under ./var/). Ctrl-C stops everything;
+# if one service dies, the rest are stopped too.
+# Usage: deploy/local/up.sh [--no-build]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+
+build=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-build) build=0 ;;
+    *) echo "usage: deploy/local/up.sh [--no-build]" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$build" = 1 ]; then
+  ./deploy/local/install-deps.sh
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  ninja -C build
+fi
+bin="$root/build/bin"
+var="$root/var"
+mkdir -p "$var/log"
+
+# name | binary | gRPC address | metrics address | extra flags
+services=(
+  "catalog|arca-catalog|127.0.0.1:7401|127.0.0.1:9401|--data_dir=$var/catalog"
+)
+
+pids=()
+names=()
+stop_all() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap 'echo; echo "stopping..."; stop_all; exit 0' INT TERM
+trap stop_all EXIT
+
+for entry in "${services[@]}"; do
+  IFS='|' read -r name binary listen metrics extra <<<"$entry"
+  "$bin/$binary" --listen="$listen" --metrics_listen="$metrics" $extra \
+    >>"$var/log/$name.log" 2>&1 &
+  pids+=($!)
+  names+=("$name")
+  # Wait until healthy, or give up if it died or took too long.
+  deadline=$(( $(date +%s) + 30 ))
+  until "$bin/arca" --timeout=1 health --target="$listen" >/dev/null 2>&1; do
+    if ! kill -0 "${pids[-1]}" 2>/dev/null; then
+      echo "arca-$name failed to start; its log ($var/log/$name.log) ends:" >&2
+      tail -n 20 "$var/log/$name.log" >&2
+      exit 1
+    fi
+    if [ "$(date +%s)" -gt "$deadline" ]; then
+      echo "arca-$name did not become healthy within 30 s; see $var/log/$name.log" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+  printf '  %-20s gRPC %-16s metrics http://%s/metrics\n' "arca-$name" "$listen" "$metrics"
+done
+echo
+echo "Arca is up. Data in $var, logs in $var/log. Try:"
+echo "  build/bin/arca artifact register --name my-app --version 1.0.0 --tags jdkVersion=17"
+echo "  build/bin/arca jobs list"
+echo "Ctrl-C stops everything."
+
+# If any service exits, say which and stop the rest.
+set +e
+wait -n "${pids[@]}"
+for i in "${!pids[@]}"; do
+  if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+    echo "arca-${names[$i]} exited unexpectedly; stopping the rest. Its log ends:" >&2
+    tail -n 20 "$var/log/${names[$i]}.log" >&2
+  fi
+done
+exit 1

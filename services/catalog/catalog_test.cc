@@ -1,0 +1,914 @@
+#include "services/catalog/catalog.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/time_util.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+
+namespace arca::catalog {
+namespace {
+
+using ::arca::types::v1::JobStatus;
+using ::arca::types::v1::StepStatus;
+
+class CatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/arca-catalog-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    Reopen();
+  }
+  void TearDown() override {
+    catalog_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    catalog_.reset();
+    CatalogOptions options;
+    options.data_dir = dir_ + "/db";
+    options.default_retention = absl::Hours(24 * 7);
+    auto opened = Catalog::Open(options, &clock_);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    catalog_ = *std::move(opened);
+  }
+
+  static v1::RegisterJobArtifactRequest Artifact(const std::string& name,
+                                                 const std::string& version,
+                                                 const std::string& jdk = "17") {
+    v1::RegisterJobArtifactRequest r;
+    r.mutable_artifact()->set_name(name);
+    r.mutable_artifact()->set_version(version);
+    r.mutable_artifact()->set_runtime_type("spring-boot");
+    (*r.mutable_artifact()->mutable_tags())["jdkVersion"] = jdk;
+    return r;
+  }
+
+  v1::JobArtifact Register(const std::string& name, const std::string& version,
+                           const std::string& jdk = "17") {
+    auto r = catalog_->RegisterJobArtifact(Artifact(name, version, jdk));
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? r->artifact() : v1::JobArtifact();
+  }
+
+  v1::Job NewJob(const std::string& group = "team-a", const std::string& id = "") {
+    v1::CreateJobRequest r;
+    r.mutable_job()->set_group(group);
+    r.mutable_job()->set_name("train");
+    r.mutable_job()->set_id(id);
+    auto created = catalog_->CreateJob(r);
+    EXPECT_TRUE(created.ok()) << created.status();
+    return created.ok() ? created->job() : v1::Job();
+  }
+
+  static v1::ArtifactFile File(const std::string& path, char digest_char = 'a',
+                               int64_t size = 6) {
+    v1::ArtifactFile f;
+    f.set_path(path);
+    f.set_size(size);
+    f.set_sha256(std::string(64, digest_char));
+    return f;
+  }
+
+  absl::StatusOr<v1::CommitFilesResponse> Commit(const std::string& job,
+                                                 std::vector<v1::ArtifactFile> files) {
+    v1::CommitFilesRequest r;
+    r.set_job_id(job);
+    for (auto& f : files) *r.add_files() = f;
+    return catalog_->CommitFiles(r);
+  }
+
+  std::vector<std::string> Names(const std::string& prefix, const std::string& contains) {
+    v1::ListJobArtifactNamesRequest r;
+    r.set_prefix(prefix);
+    r.set_contains(contains);
+    auto names = catalog_->ListJobArtifactNames(r);
+    EXPECT_TRUE(names.ok()) << names.status();
+    return names.ok() ? std::vector<std::string>(names->names().begin(), names->names().end())
+                      : std::vector<std::string>();
+  }
+
+  std::string dir_;
+  FakeClock clock_;
+  std::unique_ptr<Catalog> catalog_;
+};
+
+// ------------------------------------------------------------- artifacts
+
+TEST_F(CatalogTest, RegisterCreatesWithRevisionOneAndTimestamps) {
+  v1::JobArtifact a = Register("my-app", "1.0.0");
+  EXPECT_FALSE(a.artifact_id().empty());
+  EXPECT_EQ(a.revision(), 1);
+  EXPECT_EQ(FromProtoTime(a.created_at()), clock_.Now());
+  auto got = catalog_->GetJobArtifact(a.artifact_id());
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->tags().at("jdkVersion"), "17");
+}
+
+TEST_F(CatalogTest, IdenticalRetryReturnsSameIdWithoutNewRevision) {
+  v1::JobArtifact a = Register("my-app", "1.0.0");
+  clock_.Advance(absl::Minutes(1));
+  auto again = catalog_->RegisterJobArtifact(Artifact("my-app", "1.0.0"));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(again->created());
+  EXPECT_EQ(again->artifact().artifact_id(), a.artifact_id());
+  EXPECT_EQ(again->artifact().revision(), 1);
+}
+
+TEST_F(CatalogTest, DifferentContentForSameNameVersionIsAlreadyExists) {
+  Register("my-app", "1.0.0", "11");
+  auto second = catalog_->RegisterJobArtifact(Artifact("my-app", "1.0.0", "17"));
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(second.status().message().find("my-app@1.0.0"), std::string::npos);
+  // The original is untouched: the Mantis hazard does not happen.
+  auto listed = catalog_->ListJobArtifacts([] {
+    v1::ListJobArtifactsRequest r;
+    r.set_name("my-app");
+    return r;
+  }());
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->artifacts_size(), 1);
+  EXPECT_EQ(listed->artifacts(0).tags().at("jdkVersion"), "11");
+}
+
+TEST_F(CatalogTest, OverwriteBumpsRevisionAndCompareAndSetChecksIt) {
+  v1::JobArtifact a = Register("my-app", "1.0.0", "11");
+  auto req = Artifact("my-app", "1.0.0", "17");
+  req.set_overwrite(true);
+  req.set_expected_revision(5);
+  EXPECT_EQ(catalog_->RegisterJobArtifact(req).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  req.set_expected_revision(1);
+  auto ok = catalog_->RegisterJobArtifact(req);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->artifact().artifact_id(), a.artifact_id());
+  EXPECT_EQ(ok->artifact().revision(), 2);
+  EXPECT_EQ(catalog_->GetJobArtifact(a.artifact_id())->tags().at("jdkVersion"), "17");
+  // A retry of the same overwrite after it landed is idempotent.
+  auto retry = catalog_->RegisterJobArtifact(req);
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->artifact().revision(), 2);
+}
+
+TEST_F(CatalogTest, CallerChosenIdConflicts) {
+  auto req = Artifact("my-app", "1.0.0");
+  req.mutable_artifact()->set_artifact_id("my-app-1.0.0.zip");
+  ASSERT_TRUE(catalog_->RegisterJobArtifact(req).ok());
+  // Same id, other name+version, no overwrite.
+  auto other = Artifact("other", "2.0");
+  other.mutable_artifact()->set_artifact_id("my-app-1.0.0.zip");
+  EXPECT_EQ(catalog_->RegisterJobArtifact(other).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  // Same name+version under another id, even with overwrite.
+  auto renamed = Artifact("my-app", "1.0.0");
+  renamed.mutable_artifact()->set_artifact_id("another.zip");
+  renamed.set_overwrite(true);
+  EXPECT_EQ(catalog_->RegisterJobArtifact(renamed).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(catalog_->GetJobArtifact("another.zip").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(CatalogTest, OverwriteByIdThatRenamesKeepsAllIndexesInStep) {
+  auto req = Artifact("old-name", "1.0");
+  req.mutable_artifact()->set_artifact_id("pkg.zip");
+  ASSERT_TRUE(catalog_->RegisterJobArtifact(req).ok());
+  Register("old-name", "2.0");
+  auto moved = Artifact("new-name", "3.0");
+  moved.mutable_artifact()->set_artifact_id("pkg.zip");
+  moved.set_overwrite(true);
+  auto r = catalog_->RegisterJobArtifact(moved);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->artifact().revision(), 2);
+
+  v1::ListJobArtifactsRequest by_nv;
+  by_nv.set_name("old-name");
+  by_nv.set_version("1.0");
+  EXPECT_EQ(catalog_->ListJobArtifacts(by_nv)->artifacts_size(), 0);
+  by_nv.set_name("new-name");
+  by_nv.set_version("3.0");
+  ASSERT_EQ(catalog_->ListJobArtifacts(by_nv)->artifacts_size(), 1);
+  EXPECT_EQ(Names("", ""), (std::vector<std::string>{"new-name", "old-name"}));
+
+  // Moving the last version of a name away removes the name.
+  auto back = Artifact("new-name", "4.0");
+  back.mutable_artifact()->set_artifact_id("pkg.zip");
+  back.set_overwrite(true);
+  ASSERT_TRUE(catalog_->RegisterJobArtifact(back).ok());
+  v1::DeleteJobArtifactRequest del;
+  del.set_artifact_id(catalog_->ListJobArtifacts([] {
+                                 v1::ListJobArtifactsRequest r;
+                                 r.set_name("old-name");
+                                 return r;
+                               }())
+                          ->artifacts(0)
+                          .artifact_id());
+  ASSERT_TRUE(catalog_->DeleteJobArtifact(del).ok());
+  EXPECT_EQ(Names("", ""), (std::vector<std::string>{"new-name"}));
+}
+
+TEST_F(CatalogTest, ListByNameIsNewestFirstAndPages) {
+  for (int i = 1; i <= 5; ++i) {
+    Register("svc", absl::StrCat("1.", i));
+    clock_.Advance(absl::Seconds(1));
+  }
+  Register("svc-other", "9");
+  v1::ListJobArtifactsRequest r;
+  r.set_name("svc");
+  r.set_page_size(2);
+  std::vector<std::string> versions;
+  for (int pages = 0;; ++pages) {
+    ASSERT_LT(pages, 5);
+    auto page = catalog_->ListJobArtifacts(r);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& a : page->artifacts()) versions.push_back(a.version());
+    if (page->next_page_token().empty()) break;
+    r.set_page_token(page->next_page_token());
+  }
+  EXPECT_EQ(versions, (std::vector<std::string>{"1.5", "1.4", "1.3", "1.2", "1.1"}));
+}
+
+TEST_F(CatalogTest, ListAllArtifactsPagesByIdExactly) {
+  for (int i = 0; i < 4; ++i) Register(absl::StrCat("n", i), "1");
+  v1::ListJobArtifactsRequest r;
+  r.set_page_size(2);
+  auto p1 = catalog_->ListJobArtifacts(r);
+  ASSERT_TRUE(p1.ok());
+  ASSERT_EQ(p1->artifacts_size(), 2);
+  r.set_page_token(p1->next_page_token());
+  auto p2 = catalog_->ListJobArtifacts(r);
+  ASSERT_TRUE(p2.ok());
+  EXPECT_EQ(p2->artifacts_size(), 2);
+  EXPECT_TRUE(p2->next_page_token().empty());  // an exact multiple ends cleanly
+}
+
+TEST_F(CatalogTest, NamesByPrefixContainsAndPages) {
+  for (const char* n : {"my-app", "my-streaming-job", "other-streaming", "zeta"}) Register(n, "1");
+  Register("my-app", "2");
+  EXPECT_EQ(Names("my-", ""), (std::vector<std::string>{"my-app", "my-streaming-job"}));
+  EXPECT_EQ(Names("", "streaming"),
+            (std::vector<std::string>{"my-streaming-job", "other-streaming"}));
+  EXPECT_EQ(Names("my-", "streaming"), (std::vector<std::string>{"my-streaming-job"}));
+  EXPECT_TRUE(Names("nope", "").empty());
+
+  v1::ListJobArtifactNamesRequest r;
+  r.set_page_size(3);
+  auto p1 = catalog_->ListJobArtifactNames(r);
+  ASSERT_TRUE(p1.ok());
+  EXPECT_EQ(p1->names_size(), 3);
+  r.set_page_token(p1->next_page_token());
+  auto p2 = catalog_->ListJobArtifactNames(r);
+  ASSERT_TRUE(p2.ok());
+  ASSERT_EQ(p2->names_size(), 1);
+  EXPECT_EQ(p2->names(0), "zeta");
+  EXPECT_TRUE(p2->next_page_token().empty());
+}
+
+TEST_F(CatalogTest, BadArtifactInputNamesTheField) {
+  struct Case {
+    std::string name, version;
+    const char* field;
+  } cases[] = {{"", "1", "name"},          {"bad name", "1", "name"},
+               {"ok", "", "version"},      {"ok", "1/2", "version"},
+               {std::string(256, 'n'), "1", "name"}, {"ok", "ü", "version"}};
+  for (const Case& c : cases) {
+    auto s = catalog_->RegisterJobArtifact(Artifact(c.name, c.version)).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.name << "@" << c.version;
+    EXPECT_EQ(s.message().rfind(c.field, 0), 0u) << s.message();
+  }
+  auto many = Artifact("ok", "1");
+  for (int i = 0; i < 1000; ++i) (*many.mutable_artifact()->mutable_tags())[absl::StrCat(i)] = "v";
+  EXPECT_NE(catalog_->RegisterJobArtifact(many).status().message().find("tags has 1001"),
+            std::string::npos);
+  auto deps = Artifact("ok", "1");
+  for (int i = 0; i < 1001; ++i) {
+    (*deps.mutable_artifact()->mutable_dependencies())[absl::StrCat(i)] = "v";
+  }
+  EXPECT_NE(catalog_->RegisterJobArtifact(deps).status().message().find("dependencies"),
+            std::string::npos);
+  auto big = Artifact("ok", "1");
+  for (int i = 0; i < 10; ++i) {
+    (*big.mutable_artifact()->mutable_tags())[absl::StrCat(i)] = std::string(60000, 'x');
+  }
+  EXPECT_NE(catalog_->RegisterJobArtifact(big).status().message().find("400 KiB"),
+            std::string::npos);
+  EXPECT_EQ(catalog_->RegisterJobArtifact(v1::RegisterJobArtifactRequest()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Names("", "").empty());  // nothing was stored by any of it
+}
+
+TEST_F(CatalogTest, BadPagingInput) {
+  v1::ListJobArtifactNamesRequest r;
+  r.set_page_size(-1);
+  EXPECT_EQ(catalog_->ListJobArtifactNames(r).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  r.set_page_size(1001);
+  EXPECT_EQ(catalog_->ListJobArtifactNames(r).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  r.set_page_size(10);
+  r.set_page_token("!!not-base64");
+  EXPECT_EQ(catalog_->ListJobArtifactNames(r).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // A token from another listing is refused too.
+  for (int i = 0; i < 3; ++i) NewJob();
+  v1::ListJobsRequest jobs;
+  jobs.set_page_size(1);
+  auto page = catalog_->ListJobs(jobs);
+  ASSERT_TRUE(page.ok());
+  r.set_page_token(page->next_page_token());
+  EXPECT_EQ(catalog_->ListJobArtifactNames(r).status().message(), "malformed page_token");
+}
+
+TEST_F(CatalogTest, UnknownIdsAreNotFound) {
+  EXPECT_EQ(catalog_->GetJobArtifact("nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(catalog_->GetJob("job-1").status().code(), absl::StatusCode::kNotFound);
+  v1::DeleteJobArtifactRequest d;
+  d.set_artifact_id("nope");
+  EXPECT_EQ(catalog_->DeleteJobArtifact(d).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Commit("job-1", {File("a.txt")}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(catalog_->GetJobArtifact("../etc").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CatalogTest, DeleteChecksRevisionAndCleansIndexes) {
+  v1::JobArtifact a = Register("app", "1");
+  v1::DeleteJobArtifactRequest d;
+  d.set_artifact_id(a.artifact_id());
+  d.set_expected_revision(2);
+  EXPECT_EQ(catalog_->DeleteJobArtifact(d).code(), absl::StatusCode::kFailedPrecondition);
+  d.set_expected_revision(1);
+  ASSERT_TRUE(catalog_->DeleteJobArtifact(d).ok());
+  EXPECT_TRUE(Names("", "").empty());
+  // The name+version is free again.
+  EXPECT_TRUE(catalog_->RegisterJobArtifact(Artifact("app", "1", "21"))->created());
+}
+
+TEST_F(CatalogTest, SixteenConcurrentRegistersOfOneNameVersionHaveOneWinner) {
+  std::atomic<int> created{0}, conflicts{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = catalog_->RegisterJobArtifact(Artifact("race", "1", absl::StrCat(i)));
+      if (r.ok() && r->created()) {
+        ++created;
+      } else if (r.status().code() == absl::StatusCode::kAlreadyExists) {
+        ++conflicts;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(conflicts.load(), 15);
+  EXPECT_EQ(other.load(), 0);
+  v1::ListJobArtifactsRequest r;
+  r.set_name("race");
+  EXPECT_EQ(catalog_->ListJobArtifacts(r)->artifacts_size(), 1);
+}
+
+// ------------------------------------------------------------------ jobs
+
+TEST(DeriveStatusTest, FollowsO2rRules) {
+  auto steps = [](std::vector<StepStatus> statuses) {
+    google::protobuf::RepeatedPtrField<v1::Step> out;
+    for (StepStatus s : statuses) out.Add()->set_status(s);
+    return out;
+  };
+  using types::v1::JOB_STATUS_FAILURE;
+  using types::v1::JOB_STATUS_QUEUED;
+  using types::v1::JOB_STATUS_RUNNING;
+  using types::v1::JOB_STATUS_SUCCESS;
+  constexpr auto Q = types::v1::STEP_STATUS_QUEUED, R = types::v1::STEP_STATUS_RUNNING,
+                 S = types::v1::STEP_STATUS_SUCCESS, F = types::v1::STEP_STATUS_FAILURE,
+                 W = types::v1::STEP_STATUS_WARNING, K = types::v1::STEP_STATUS_SKIP;
+  struct Row {
+    std::vector<StepStatus> in;
+    JobStatus want;
+  } table[] = {
+      {{}, JOB_STATUS_QUEUED},          {{Q}, JOB_STATUS_QUEUED},
+      {{S, Q}, JOB_STATUS_QUEUED},      {{S, R}, JOB_STATUS_RUNNING},
+      {{R, F}, JOB_STATUS_FAILURE},     {{S, S, F}, JOB_STATUS_FAILURE},
+      {{S}, JOB_STATUS_SUCCESS},        {{S, W, K}, JOB_STATUS_SUCCESS},
+      {{K}, JOB_STATUS_SUCCESS},        {{W, R, Q}, JOB_STATUS_RUNNING},
+  };
+  for (const Row& row : table) {
+    EXPECT_EQ(DeriveStatus(steps(row.in)), row.want) << ::testing::PrintToString(row.in);
+  }
+}
+
+TEST_F(CatalogTest, JobIdIsSortableAndPrimeHubShaped) {
+  clock_.Set(absl::FromCivil(absl::CivilMinute(2026, 11, 22, 15, 30), absl::UTCTimeZone()));
+  v1::Job job = NewJob();
+  EXPECT_EQ(job.id().rfind("job-202611221530-", 0), 0u) << job.id();
+  EXPECT_EQ(job.id().size(), std::string("job-202611221530-x7k2q9").size());
+  EXPECT_EQ(job.status(), types::v1::JOB_STATUS_QUEUED);
+}
+
+TEST_F(CatalogTest, CreateWithIdIsIdempotentAndDetectsConflicts) {
+  v1::Job first = NewJob("team-a", "job-fixed");
+  v1::CreateJobRequest again;
+  again.mutable_job()->set_id("job-fixed");
+  again.mutable_job()->set_group("team-a");
+  again.mutable_job()->set_name("train");
+  auto r = catalog_->CreateJob(again);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->created());
+  EXPECT_EQ(r->job().created_at().seconds(), first.created_at().seconds());
+  again.mutable_job()->set_group("team-b");
+  EXPECT_EQ(catalog_->CreateJob(again).status().code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(CatalogTest, UnknownCompendiumIsO2rsNotFound) {
+  v1::CreateJobRequest r;
+  r.mutable_job()->set_group("g");
+  r.mutable_job()->set_compendium_id("a4Dnm");
+  auto s = catalog_->CreateJob(r).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(s.message(), "no compendium with this ID found");
+  auto reg = Artifact("x", "1");
+  reg.mutable_artifact()->set_artifact_id("a4Dnm");
+  ASSERT_TRUE(catalog_->RegisterJobArtifact(reg).ok());
+  EXPECT_TRUE(catalog_->CreateJob(r).ok());
+}
+
+TEST_F(CatalogTest, ListJobsNewestFirstWithFiltersOffsetAndPaging) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(NewJob(i % 2 ? "odd" : "even").id());
+    clock_.Advance(absl::Seconds(1));
+  }
+  v1::ListJobsRequest all;
+  auto listed = catalog_->ListJobs(all);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->jobs_size(), 5);
+  EXPECT_EQ(listed->jobs(0).id(), ids[4]);
+  EXPECT_EQ(listed->jobs(4).id(), ids[0]);
+
+  v1::ListJobsRequest even;
+  even.set_group("even");
+  even.set_page_size(2);
+  auto p1 = catalog_->ListJobs(even);
+  ASSERT_TRUE(p1.ok());
+  ASSERT_EQ(p1->jobs_size(), 2);
+  EXPECT_EQ(p1->jobs(0).id(), ids[4]);
+  EXPECT_EQ(p1->jobs(1).id(), ids[2]);
+  even.set_page_token(p1->next_page_token());
+  auto p2 = catalog_->ListJobs(even);
+  ASSERT_TRUE(p2.ok());
+  ASSERT_EQ(p2->jobs_size(), 1);
+  EXPECT_EQ(p2->jobs(0).id(), ids[0]);
+  EXPECT_TRUE(p2->next_page_token().empty());
+  // A token made for one group is no good for another.
+  v1::ListJobsRequest odd;
+  odd.set_group("odd");
+  odd.set_page_token(p1->next_page_token());
+  EXPECT_EQ(catalog_->ListJobs(odd).status().code(), absl::StatusCode::kInvalidArgument);
+
+  v1::ListJobsRequest offset;
+  offset.set_offset(3);
+  auto skipped = catalog_->ListJobs(offset);
+  ASSERT_TRUE(skipped.ok());
+  ASSERT_EQ(skipped->jobs_size(), 2);
+  EXPECT_EQ(skipped->jobs(0).id(), ids[1]);
+
+  v1::UpdateStepRequest step;
+  step.set_job_id(ids[1]);
+  step.mutable_step()->set_name("image_execute");
+  step.mutable_step()->set_status(types::v1::STEP_STATUS_RUNNING);
+  ASSERT_TRUE(catalog_->UpdateStep(step).ok());
+  v1::ListJobsRequest running;
+  running.add_statuses(types::v1::JOB_STATUS_RUNNING);
+  auto r = catalog_->ListJobs(running);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->jobs_size(), 1);
+  EXPECT_EQ(r->jobs(0).id(), ids[1]);
+}
+
+TEST_F(CatalogTest, StepsDeriveStatusAndFinishClosesThem) {
+  v1::Job job = NewJob();
+  auto update = [&](const std::string& name, StepStatus s) {
+    v1::UpdateStepRequest r;
+    r.set_job_id(job.id());
+    r.mutable_step()->set_name(name);
+    r.mutable_step()->set_status(s);
+    return catalog_->UpdateStep(r);
+  };
+  ASSERT_EQ(update("prepare", types::v1::STEP_STATUS_SUCCESS)->status(),
+            types::v1::JOB_STATUS_SUCCESS);
+  ASSERT_EQ(update("execute", types::v1::STEP_STATUS_RUNNING)->status(),
+            types::v1::JOB_STATUS_RUNNING);
+  ASSERT_EQ(update("collect", types::v1::STEP_STATUS_QUEUED)->status(),
+            types::v1::JOB_STATUS_RUNNING);
+  v1::FinishJobRequest finish;
+  finish.set_job_id(job.id());
+  auto finished = catalog_->FinishJob(finish);
+  ASSERT_TRUE(finished.ok());
+  EXPECT_EQ(finished->status(), types::v1::JOB_STATUS_FAILURE);  // execute was cut off
+  EXPECT_EQ(finished->steps(1).status(), types::v1::STEP_STATUS_FAILURE);
+  EXPECT_EQ(finished->steps(2).status(), types::v1::STEP_STATUS_SKIP);
+  EXPECT_TRUE(finished->has_finished_at());
+  EXPECT_EQ(update("late", types::v1::STEP_STATUS_SUCCESS).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  // Finishing again changes nothing and enqueues nothing more.
+  clock_.Advance(absl::Hours(1));
+  EXPECT_EQ(catalog_->FinishJob(finish)->finished_at().seconds(),
+            finished->finished_at().seconds());
+  EXPECT_EQ(catalog_->GcQueueStats()->depth(), 1);
+  EXPECT_EQ(update("", types::v1::STEP_STATUS_SUCCESS).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(update("x", types::v1::STEP_STATUS_UNSPECIFIED).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CatalogTest, FinishWithoutStepsUsesOutcome) {
+  v1::Job job = NewJob();
+  v1::FinishJobRequest finish;
+  finish.set_job_id(job.id());
+  finish.set_outcome(types::v1::JOB_STATUS_FAILURE);
+  EXPECT_EQ(catalog_->FinishJob(finish)->status(), types::v1::JOB_STATUS_FAILURE);
+  finish.set_outcome(types::v1::JOB_STATUS_RUNNING);
+  EXPECT_EQ(catalog_->FinishJob(finish).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// ----------------------------------------------------------------- files
+
+TEST_F(CatalogTest, CommitIsAllOrNothingAndIdempotent) {
+  v1::Job job = NewJob();
+  auto first = Commit(job.id(), {File("test.txt", 'a'), File("sub/test.txt", 'a')});
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->committed(), 2);
+  auto retry = Commit(job.id(), {File("test.txt", 'a'), File("sub/test.txt", 'a')});
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->committed(), 0);
+  EXPECT_EQ(retry->already_present(), 2);
+  // One new file and one conflicting: nothing of it lands.
+  auto conflict = Commit(job.id(), {File("new.txt", 'c'), File("test.txt", 'b')});
+  EXPECT_EQ(conflict.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(catalog_->GetFile(job.id(), "new.txt").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(catalog_->GetBlobRef(std::string(64, 'c')).status().code(),
+            absl::StatusCode::kNotFound);
+  // Both paths share one blob.
+  EXPECT_EQ(catalog_->GetBlobRef(std::string(64, 'a'))->refcount(), 2);
+  // The group is filled in.
+  EXPECT_EQ(catalog_->GetFile(job.id(), "sub/test.txt")->group(), "team-a");
+}
+
+TEST_F(CatalogTest, CommitRejectsBadPaths) {
+  v1::Job job = NewJob();
+  std::string deep;
+  for (int i = 0; i < 65; ++i) deep += "d/";
+  deep += "f";
+  const std::string bad[] = {"",  "/etc/passwd", "../x",   "a/../b", "a//b",
+                             "./a", std::string("a\0b", 3), "\xff\xfe", std::string(1025, 'x'),
+                             deep};
+  for (const std::string& path : bad) {
+    auto s = Commit(job.id(), {File(path)}).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << absl::CHexEscape(path);
+  }
+  auto sha = File("ok.txt");
+  sha.set_sha256("ABC");
+  EXPECT_EQ(Commit(job.id(), {sha}).status().code(), absl::StatusCode::kInvalidArgument);
+  auto size = File("ok.txt");
+  size.set_size(-1);
+  EXPECT_EQ(Commit(job.id(), {size}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Commit(job.id(), {File("dup"), File("dup")}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  v1::ListFilesRequest list;
+  list.set_job_id(job.id());
+  EXPECT_EQ(catalog_->ListFiles(list)->files_size(), 0);
+}
+
+TEST_F(CatalogTest, ListFilesSortedAndPaged) {
+  v1::Job job = NewJob();
+  ASSERT_TRUE(Commit(job.id(), {File("b"), File("a/z"), File("c"), File("a/b")}).ok());
+  v1::ListFilesRequest r;
+  r.set_job_id(job.id());
+  r.set_page_size(3);
+  auto p1 = catalog_->ListFiles(r);
+  ASSERT_TRUE(p1.ok());
+  ASSERT_EQ(p1->files_size(), 3);
+  EXPECT_EQ(p1->files(0).path(), "a/b");
+  EXPECT_EQ(p1->files(1).path(), "a/z");
+  EXPECT_EQ(p1->files(2).path(), "b");
+  r.set_page_token(p1->next_page_token());
+  auto p2 = catalog_->ListFiles(r);
+  ASSERT_TRUE(p2.ok());
+  ASSERT_EQ(p2->files_size(), 1);
+  EXPECT_EQ(p2->files(0).path(), "c");
+  EXPECT_TRUE(p2->next_page_token().empty());
+  v1::ListFilesRequest none;
+  none.set_job_id("job-unknown");
+  EXPECT_EQ(catalog_->ListFiles(none).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(CatalogTest, ExpiryStartsWhenTheJobFinishes) {
+  v1::CreateJobRequest create;
+  create.mutable_job()->set_group("g");
+  *create.mutable_job()->mutable_retention() = ToProtoDuration(absl::Hours(2));
+  v1::Job job = catalog_->CreateJob(create)->job();
+  ASSERT_TRUE(Commit(job.id(), {File("early.txt", 'a')}).ok());
+  EXPECT_FALSE(catalog_->GetFile(job.id(), "early.txt")->has_expires_at());
+  clock_.Advance(absl::Minutes(10));
+  const absl::Time finished = clock_.Now();
+  v1::FinishJobRequest finish;
+  finish.set_job_id(job.id());
+  ASSERT_TRUE(catalog_->FinishJob(finish).ok());
+  ASSERT_TRUE(Commit(job.id(), {File("late.txt", 'b')}).ok());
+  EXPECT_EQ(FromProtoTime(catalog_->GetFile(job.id(), "early.txt")->expires_at()),
+            finished + absl::Hours(2));
+  EXPECT_EQ(FromProtoTime(catalog_->GetFile(job.id(), "late.txt")->expires_at()),
+            finished + absl::Hours(2));
+
+  v1::ListExpiredFilesRequest expired;
+  *expired.mutable_before() = ToProtoTime(finished + absl::Hours(2));
+  EXPECT_EQ(catalog_->ListExpiredFiles(expired)->entries_size(), 0);  // strictly before
+  *expired.mutable_before() = ToProtoTime(finished + absl::Hours(2) + absl::Microseconds(1));
+  expired.set_page_size(1);
+  auto p1 = catalog_->ListExpiredFiles(expired);
+  ASSERT_TRUE(p1.ok());
+  ASSERT_EQ(p1->entries_size(), 1);
+  EXPECT_EQ(p1->entries(0).path(), "early.txt");
+  expired.set_page_token(p1->next_page_token());
+  auto p2 = catalog_->ListExpiredFiles(expired);
+  ASSERT_TRUE(p2.ok());
+  ASSERT_EQ(p2->entries_size(), 1);
+  EXPECT_EQ(p2->entries(0).path(), "late.txt");
+}
+
+TEST_F(CatalogTest, MarkDeletedReleasesBlobsAndForgetNeedsGrace) {
+  v1::Job a = NewJob();
+  v1::Job b = NewJob();
+  ASSERT_TRUE(Commit(a.id(), {File("x", 'a')}).ok());
+  ASSERT_TRUE(Commit(b.id(), {File("y", 'a')}).ok());
+  v1::MarkFilesDeletedRequest del;
+  del.set_job_id(a.id());
+  del.add_paths("x");
+  del.add_paths("missing");
+  auto r = catalog_->MarkFilesDeleted(del);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->deleted(), 1);
+  EXPECT_EQ(r->already_deleted(), 1);
+  EXPECT_EQ(r->unreferenced_blobs_size(), 0);  // b still holds it
+  EXPECT_EQ(catalog_->GetFile(a.id(), "x")->state(), types::v1::FILE_STATE_DELETED);
+
+  del.set_job_id(b.id());
+  del.clear_paths();
+  del.add_paths("y");
+  r = catalog_->MarkFilesDeleted(del);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->unreferenced_blobs_size(), 1);
+  const absl::Time unreferenced = clock_.Now();
+
+  v1::ForgetBlobRequest forget;
+  forget.set_sha256(std::string(64, 'a'));
+  *forget.mutable_unreferenced_before() = ToProtoTime(unreferenced);
+  EXPECT_EQ(catalog_->ForgetBlob(forget).code(), absl::StatusCode::kFailedPrecondition);
+
+  v1::ListUnreferencedBlobsRequest list;
+  *list.mutable_before() = ToProtoTime(unreferenced + absl::Seconds(1));
+  ASSERT_EQ(catalog_->ListUnreferencedBlobs(list)->blobs_size(), 1);
+
+  // A new reference in between rescues the blob.
+  v1::Job c = NewJob();
+  ASSERT_TRUE(Commit(c.id(), {File("z", 'a')}).ok());
+  *forget.mutable_unreferenced_before() = ToProtoTime(unreferenced + absl::Hours(1));
+  EXPECT_EQ(catalog_->ForgetBlob(forget).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(catalog_->ListUnreferencedBlobs(list)->blobs_size(), 0);
+
+  del.set_job_id(c.id());
+  del.clear_paths();
+  del.add_paths("z");
+  ASSERT_TRUE(catalog_->MarkFilesDeleted(del).ok());
+  clock_.Advance(absl::Hours(2));
+  *forget.mutable_unreferenced_before() = ToProtoTime(clock_.Now() - absl::Hours(1));
+  EXPECT_TRUE(catalog_->ForgetBlob(forget).ok());
+  EXPECT_EQ(catalog_->GetBlobRef(std::string(64, 'a')).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+// -------------------------------------------------------------- deletion
+
+TEST_F(CatalogTest, DeleteWaitsForFinalizersUnlessForced) {
+  v1::CreateJobRequest create;
+  create.mutable_job()->set_group("g");
+  create.mutable_job()->set_gc_strategy(types::v1::GC_STRATEGY_ON_JOB_DELETION);
+  v1::Job job = catalog_->CreateJob(create)->job();
+  ASSERT_TRUE(Commit(job.id(), {File("out.bin")}).ok());
+  EXPECT_EQ(catalog_->GetJob(job.id())->finalizers(0), kArtifactGcFinalizer);
+
+  v1::DeleteJobRequest del;
+  del.set_id(job.id());
+  auto r = catalog_->DeleteJob(del);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->purged());
+  EXPECT_EQ(r->pending_finalizers(0), kArtifactGcFinalizer);
+  EXPECT_TRUE(catalog_->GetJob(job.id())->has_deletion_requested_at());
+  v1::ListGcTasksRequest tasks;
+  tasks.set_job_id(job.id());
+  ASSERT_EQ(catalog_->ListGcTasks(tasks)->tasks_size(), 1);
+  EXPECT_EQ(catalog_->ListGcTasks(tasks)->tasks(0).event(), v1::GC_EVENT_JOB_DELETED);
+  EXPECT_EQ(Commit(job.id(), {File("more")}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  // Asking again does not enqueue twice.
+  ASSERT_TRUE(catalog_->DeleteJob(del).ok());
+  EXPECT_EQ(catalog_->ListGcTasks(tasks)->tasks_size(), 1);
+
+  v1::MarkFilesDeletedRequest gone;
+  gone.set_job_id(job.id());
+  gone.add_paths("out.bin");
+  ASSERT_TRUE(catalog_->MarkFilesDeleted(gone).ok());
+  v1::RemoveFinalizerRequest rm;
+  rm.set_job_id(job.id());
+  rm.set_finalizer(std::string(kArtifactGcFinalizer));
+  auto removed = catalog_->RemoveFinalizer(rm);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_TRUE(removed->purged());
+  EXPECT_EQ(catalog_->GetJob(job.id()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(catalog_->ListJobs(v1::ListJobsRequest())->jobs_size(), 0);
+  EXPECT_EQ(catalog_->GetFile(job.id(), "out.bin").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(CatalogTest, ForceDeletePurgesAndLeavesFilesToTtl) {
+  v1::CreateJobRequest create;
+  create.mutable_job()->set_group("g");
+  create.mutable_job()->set_gc_strategy(types::v1::GC_STRATEGY_ON_JOB_COMPLETION);
+  v1::Job job = catalog_->CreateJob(create)->job();
+  ASSERT_TRUE(Commit(job.id(), {File("out.bin")}).ok());
+  v1::DeleteJobRequest del;
+  del.set_id(job.id());
+  del.set_force(true);
+  auto r = catalog_->DeleteJob(del);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->purged());
+  EXPECT_EQ(catalog_->GetJob(job.id()).status().code(), absl::StatusCode::kNotFound);
+  auto f = catalog_->GetFile(job.id(), "out.bin");
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(FromProtoTime(f->expires_at()), clock_.Now() + absl::Hours(24 * 7));
+  // TTL can still remove it; the record goes entirely since the job is gone.
+  v1::MarkFilesDeletedRequest gone;
+  gone.set_job_id(job.id());
+  gone.add_paths("out.bin");
+  ASSERT_EQ(catalog_->MarkFilesDeleted(gone)->deleted(), 1);
+  EXPECT_EQ(catalog_->GetFile(job.id(), "out.bin").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(CatalogTest, DeleteWithoutFinalizersPurgesAtOnce) {
+  v1::Job job = NewJob();
+  v1::DeleteJobRequest del;
+  del.set_id(job.id());
+  EXPECT_TRUE(catalog_->DeleteJob(del)->purged());
+  EXPECT_EQ(catalog_->DeleteJob(del).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(CatalogTest, ConditionsReplaceByType) {
+  v1::Job job = NewJob();
+  v1::SetConditionRequest r;
+  r.set_job_id(job.id());
+  r.mutable_condition()->set_type("ArtifactGCError");
+  r.mutable_condition()->set_message("first");
+  ASSERT_TRUE(catalog_->SetCondition(r).ok());
+  r.mutable_condition()->set_message("second");
+  auto updated = catalog_->SetCondition(r);
+  ASSERT_EQ(updated->conditions_size(), 1);
+  EXPECT_EQ(updated->conditions(0).message(), "second");
+  r.set_remove(true);
+  EXPECT_EQ(catalog_->SetCondition(r)->conditions_size(), 0);
+}
+
+// -------------------------------------------------------------- GC queue
+
+TEST_F(CatalogTest, GcTasksAreLeasedCompletedAndRetried) {
+  v1::Job job = NewJob();
+  v1::EnqueueGcTaskRequest enqueue;
+  enqueue.mutable_task()->set_job_id(job.id());
+  enqueue.mutable_task()->set_event(v1::GC_EVENT_SWEEP);
+  ASSERT_TRUE(catalog_->EnqueueGcTask(enqueue).ok());
+  *enqueue.mutable_task()->mutable_due() = ToProtoTime(clock_.Now() + absl::Hours(1));
+  ASSERT_TRUE(catalog_->EnqueueGcTask(enqueue).ok());
+
+  v1::LeaseGcTasksRequest lease;
+  lease.set_owner("w1");
+  lease.set_max_tasks(10);
+  *lease.mutable_lease() = ToProtoDuration(absl::Minutes(1));
+  auto got = catalog_->LeaseGcTasks(lease);
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->tasks_size(), 1);  // the other is not due
+  const v1::GcTask task = got->tasks(0);
+  EXPECT_EQ(task.attempts(), 1);
+  lease.set_owner("w2");
+  EXPECT_EQ(catalog_->LeaseGcTasks(lease)->tasks_size(), 0);  // held by w1
+
+  clock_.Advance(absl::Minutes(2));  // w1's lease lapses
+  auto stolen = catalog_->LeaseGcTasks(lease);
+  ASSERT_EQ(stolen->tasks_size(), 1);
+  EXPECT_EQ(stolen->tasks(0).attempts(), 2);
+  v1::CompleteGcTaskRequest complete;
+  complete.set_task_id(task.id());
+  complete.set_lease_token(task.lease_token());
+  EXPECT_EQ(catalog_->CompleteGcTask(complete).code(), absl::StatusCode::kFailedPrecondition);
+
+  v1::RetryGcTaskRequest retry;
+  retry.set_task_id(task.id());
+  retry.set_lease_token(stolen->tasks(0).lease_token());
+  retry.set_error("blob store down");
+  *retry.mutable_next_due() = ToProtoTime(clock_.Now() + absl::Seconds(30));
+  auto retried = catalog_->RetryGcTask(retry);
+  ASSERT_TRUE(retried.ok());
+  EXPECT_EQ(retried->last_error(), "blob store down");
+  EXPECT_EQ(catalog_->LeaseGcTasks(lease)->tasks_size(), 0);
+  clock_.Advance(absl::Seconds(31));
+  auto third = catalog_->LeaseGcTasks(lease);
+  ASSERT_EQ(third->tasks_size(), 1);
+  complete.set_lease_token(third->tasks(0).lease_token());
+  EXPECT_TRUE(catalog_->CompleteGcTask(complete).ok());
+  EXPECT_EQ(catalog_->CompleteGcTask(complete).code(), absl::StatusCode::kNotFound);
+  auto stats = catalog_->GcQueueStats();
+  EXPECT_EQ(stats->depth(), 1);
+  lease.set_max_tasks(0);
+  EXPECT_EQ(catalog_->LeaseGcTasks(lease).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CatalogTest, ConcurrentLeasersNeverShareATask) {
+  v1::Job job = NewJob();
+  for (int i = 0; i < 200; ++i) {
+    v1::EnqueueGcTaskRequest e;
+    e.mutable_task()->set_job_id(job.id());
+    e.mutable_task()->set_event(v1::GC_EVENT_SWEEP);
+    ASSERT_TRUE(catalog_->EnqueueGcTask(e).ok());
+  }
+  std::mutex mu;
+  std::multiset<std::string> seen;
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 4; ++w) {
+    workers.emplace_back([&, w] {
+      v1::LeaseGcTasksRequest lease;
+      lease.set_owner(absl::StrCat("w", w));
+      lease.set_max_tasks(7);
+      *lease.mutable_lease() = ToProtoDuration(absl::Minutes(5));
+      for (;;) {
+        auto got = catalog_->LeaseGcTasks(lease);
+        ASSERT_TRUE(got.ok());
+        if (got->tasks_size() == 0) return;
+        for (const auto& t : got->tasks()) {
+          v1::CompleteGcTaskRequest c;
+          c.set_task_id(t.id());
+          c.set_lease_token(t.lease_token());
+          ASSERT_TRUE(catalog_->CompleteGcTask(c).ok());
+          std::lock_guard<std::mutex> lock(mu);
+          seen.insert(t.id());
+        }
+      }
+    });
+  }
+  for (auto& t : workers) t.join();
+  EXPECT_EQ(seen.size(), 200u);
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 200u);
+  EXPECT_EQ(catalog_->GcQueueStats()->depth(), 0);
+}
+
+// --------------------------------------------------------- durability
+
+TEST_F(CatalogTest, EverythingSurvivesARestart) {
+  v1::JobArtifact a = Register("app", "1");
+  v1::Job job = NewJob();
+  ASSERT_TRUE(Commit(job.id(), {File("f.txt")}).ok());
+  Reopen();
+  EXPECT_EQ(catalog_->GetJobArtifact(a.artifact_id())->name(), "app");
+  EXPECT_EQ(catalog_->GetJob(job.id())->group(), "team-a");
+  EXPECT_EQ(catalog_->GetFile(job.id(), "f.txt")->size(), 6);
+  EXPECT_EQ(Names("", ""), std::vector<std::string>{"app"});
+}
+
+TEST_F(CatalogTest, NewerSchemaIsRefused) {
+  catalog_.reset();
+  {
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Options o;
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir_ + "/db", &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "m/schema", "99").ok());
+  }
+  CatalogOptions options;
+  options.data_dir = dir_ + "/db";
+  auto opened = Catalog::Open(options, &clock_);
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(opened.status().message().find("schema version 99"), std::string::npos);
+}
+
+TEST_F(CatalogTest, ASecondOpenOfTheSameDirectoryIsUnavailable) {
+  CatalogOptions options;
+  options.data_dir = dir_ + "/db";
+  EXPECT_EQ(Catalog::Open(options, &clock_).status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace arca::catalog

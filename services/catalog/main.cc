@@ -1,0 +1,57 @@
+// arca-catalog: the gRPC server in front of Arca's RocksDB database.
+
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "common/init.h"
+#include "common/logging.h"
+#include "common/server.h"
+#include "prometheus/registry.h"
+#include "services/catalog/catalog.h"
+#include "services/catalog/catalog_service.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7401", "gRPC address HOST:PORT (port 0: any free port)");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9401",
+          "Prometheus /metrics address HOST:PORT (port 0: any; empty: none)");
+ABSL_FLAG(std::string, data_dir, "./var/catalog", "directory of the RocksDB database");
+ABSL_FLAG(absl::Duration, default_retention, absl::Hours(24 * 7),
+          "how long files of a job that sets no retention are kept after it finishes");
+ABSL_FLAG(absl::Duration, shutdown_deadline, absl::Seconds(10),
+          "how long in-flight calls may finish after SIGTERM");
+
+int main(int argc, char** argv) {
+  arca::BlockTerminationSignals();
+  arca::InitProgram(argc, argv, "arca-catalog",
+                    "Arca's catalog service (gRPC arca.catalog.v1) over a RocksDB database");
+
+  arca::catalog::CatalogOptions options;
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.default_retention = absl::GetFlag(FLAGS_default_retention);
+  auto catalog = arca::catalog::Catalog::Open(options, arca::Clock::Real());
+  if (!catalog.ok()) {
+    ARCA_LOG(ERROR) << catalog.status().message();
+    return 1;
+  }
+  arca::catalog::CatalogServiceImpl service(catalog->get());
+
+  arca::ServerOptions server_options;
+  server_options.name = "catalog";
+  server_options.listen = absl::GetFlag(FLAGS_listen);
+  server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  server_options.shutdown_deadline = absl::GetFlag(FLAGS_shutdown_deadline);
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto server = arca::Server::Start(
+      server_options, {{arca::catalog::v1::Catalog::service_full_name(), &service}}, registry);
+  if (!server.ok()) {
+    ARCA_LOG(ERROR) << server.status().message();
+    return 1;
+  }
+  int sig = arca::WaitForTerminationSignal();
+  ARCA_LOG(INFO) << "signal " << sig << ": shutting down";
+  (*server)->Shutdown();
+  absl::Status flushed = (*catalog)->Flush();
+  if (!flushed.ok()) ARCA_LOG(WARNING) << "flush on shutdown: " << flushed.message();
+  ARCA_LOG(INFO) << "stopped";
+  return 0;
+}

@@ -1,0 +1,48 @@
+#ifndef ARCA_SERVICES_CLI_CLI_H_
+#define ARCA_SERVICES_CLI_CLI_H_
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace arca::cli {
+
+// What the command line chose; main.cc fills it from flags.
+struct CliOptions {
+  // Catalog address. Default: $ARCA_CATALOG or 127.0.0.1:7401.
+  std::string catalog = "127.0.0.1:7401";
+  // Print JSON (protobuf's mapping) instead of tables.
+  bool json = false;
+  // Deadline of each RPC, in seconds. Default: 10.
+  double timeout_seconds = 10;
+  // Target of `arca health`; empty means the catalog.
+  std::string target;
+  std::string service;  // health: service name, "" for the server
+
+  // artifact register
+  std::string name, version, runtime_type, entrypoint;
+  std::vector<std::string> tags, dependencies;  // key=value
+  bool overwrite = false;
+  int64_t expected_revision = 0;
+  // artifact names / list filters
+  std::string prefix, contains;
+  // jobs
+  std::string group, status;
+  int limit = 100;
+  bool force = false;
+};
+
+// Runs `args` (the words after "arca", flags removed): e.g. {"artifact",
+// "names"}. Writes results to out. Returns the error to print, if any:
+// INVALID_ARGUMENT for a usage mistake, otherwise the service's error.
+absl::Status Run(const CliOptions& options, const std::vector<std::string>& args,
+                 std::ostream& out);
+
+// The usage text for `arca help`.
+std::string Usage();
+
+}  // namespace arca::cli
+
+#endif  // ARCA_SERVICES_CLI_CLI_H_

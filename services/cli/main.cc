@@ -1,0 +1,76 @@
+// arca: the command line over Arca's gRPC contracts. See `arca help`.
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "common/grpc_status.h"
+#include "common/init.h"
+#include "services/cli/cli.h"
+
+namespace {
+std::string FromEnv(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+}  // namespace
+
+ABSL_FLAG(std::string, catalog, FromEnv("ARCA_CATALOG", "127.0.0.1:7401"),
+          "catalog address HOST:PORT (default from $ARCA_CATALOG)");
+ABSL_FLAG(bool, json, false, "print JSON instead of tables");
+ABSL_FLAG(double, timeout, 10, "deadline of each call, in seconds");
+ABSL_FLAG(std::string, target, "", "health: address to check (default: the catalog)");
+ABSL_FLAG(std::string, service, "", "health: service name to check (default: the server)");
+ABSL_FLAG(std::string, name, "", "artifact register: name");
+ABSL_FLAG(std::string, version, "", "artifact register/search: version");
+ABSL_FLAG(std::string, runtime_type, "", "artifact register: runtime type");
+ABSL_FLAG(std::string, entrypoint, "", "artifact register: entrypoint");
+ABSL_FLAG(std::vector<std::string>, tags, {}, "artifact register: tags as k=v,k=v");
+ABSL_FLAG(std::vector<std::string>, dependencies, {},
+          "artifact register: dependencies as k=v,k=v");
+ABSL_FLAG(bool, overwrite, false, "artifact register: replace an existing name+version");
+ABSL_FLAG(int64_t, expected_revision, 0,
+          "artifact register/delete: only if the stored revision is this one");
+ABSL_FLAG(std::string, prefix, "", "artifact names: name prefix");
+ABSL_FLAG(std::string, contains, "", "artifact names: substring");
+ABSL_FLAG(std::string, group, "", "jobs list: only this group");
+ABSL_FLAG(std::string, status, "", "jobs list: only this status");
+ABSL_FLAG(int, limit, 100, "how many results to list (at most 1000)");
+ABSL_FLAG(bool, force, false, "jobs delete: drop finalizers and purge now");
+
+int main(int argc, char** argv) {
+  std::vector<char*> positional =
+      arca::InitProgram(argc, argv, "arca", "the Arca command line; run `arca help`");
+  arca::cli::CliOptions options;
+  options.catalog = absl::GetFlag(FLAGS_catalog);
+  options.json = absl::GetFlag(FLAGS_json);
+  options.timeout_seconds = absl::GetFlag(FLAGS_timeout);
+  options.target = absl::GetFlag(FLAGS_target);
+  options.service = absl::GetFlag(FLAGS_service);
+  options.name = absl::GetFlag(FLAGS_name);
+  options.version = absl::GetFlag(FLAGS_version);
+  options.runtime_type = absl::GetFlag(FLAGS_runtime_type);
+  options.entrypoint = absl::GetFlag(FLAGS_entrypoint);
+  options.tags = absl::GetFlag(FLAGS_tags);
+  options.dependencies = absl::GetFlag(FLAGS_dependencies);
+  options.overwrite = absl::GetFlag(FLAGS_overwrite);
+  options.expected_revision = absl::GetFlag(FLAGS_expected_revision);
+  options.prefix = absl::GetFlag(FLAGS_prefix);
+  options.contains = absl::GetFlag(FLAGS_contains);
+  options.group = absl::GetFlag(FLAGS_group);
+  options.status = absl::GetFlag(FLAGS_status);
+  options.limit = absl::GetFlag(FLAGS_limit);
+  options.force = absl::GetFlag(FLAGS_force);
+
+  std::vector<std::string> args(positional.begin() + 1, positional.end());
+  absl::Status status = arca::cli::Run(options, args, std::cout);
+  if (status.ok()) return 0;
+  std::cerr << "arca: " << arca::StatusCodeName(static_cast<int>(status.code())) << ": "
+            << status.message() << "\n";
+  const bool usage = absl::IsInvalidArgument(status) &&
+                     (status.message().rfind("usage", 0) == 0 ||
+                      status.message().rfind("unknown command", 0) == 0);
+  return usage ? 2 : 1;
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test:
+#   1. the release build and all its tests (unit, service, end-to-end);
+#   2. the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Usage: tests/run.sh [--no-asan]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+asan=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-asan) asan=0 ;;
+    *) echo "usage: tests/run.sh [--no-asan]" >&2; exit 2 ;;
+  esac
+done
+
+./deploy/local/install-deps.sh
+
+jobs=$(nproc)
+start=$(date +%s)
+section() { echo; echo "=== $* ($(( $(date +%s) - start ))s)"; }
+
+section "build (release)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C build -j "$jobs"
+
+section "tests (release)"
+ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
+
+if [ "$asan" = 1 ]; then
+  section "build (ASan+UBSan)"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DARCA_SANITIZE=ON >/dev/null
+  ninja -C build-asan -j "$jobs"
+  section "tests (ASan+UBSan)"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 900 -L unit
+fi
+
+section "done"

@@ -37,7 +37,11 @@ absl::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
                    done.Notify();
                  });
   done.WaitForNotification();
-  if (!status.ok()) return FromGrpcStatus(status);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) return FromGrpcStatus(status);
+  if (!status.ok()) {
+    // Refused, cancelled by a server shutting down, timed out: not serving.
+    return absl::UnavailableError(absl::StrCat("health check failed: ", status.error_message()));
+  }
   std::vector<grpc::Slice> slices;
   if (!response_buffer.Dump(&slices).ok()) return absl::InternalError("unreadable reply");
   std::string response;

@@ -36,6 +36,11 @@ struct ServerOptions {
   absl::Duration shutdown_deadline = absl::Seconds(10);
   // Largest request message accepted. Default: 16 MiB.
   int max_receive_message_bytes = 16 << 20;
+  // Threads waiting for new calls in the synchronous server. Handlers block
+  // on fsync; more pollers let more of them wait at once, so RocksDB's group
+  // commit sees more writers per sync. Defaults: 16 and 64.
+  int min_pollers = 16;
+  int max_pollers = 64;
 };
 
 // A service to serve and the full name health checks know it by, e.g.

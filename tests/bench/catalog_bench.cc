@@ -1,0 +1,180 @@
+// Catalog benchmarks, as ratios against a baseline measured in the same run:
+//   1. GetJobArtifact QPS over gRPC vs a trivial Echo RPC on the same server
+//      (target >= 0.7x);
+//   2. durable RegisterJobArtifact/s with 32 concurrent clients (target
+//      >= 5,000/s), next to the same load with WAL sync off.
+// Usage: catalog_bench [--seconds=N] [--clients=N]
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/server.h"
+#include "grpcpp/grpcpp.h"
+#include "prometheus/registry.h"
+#include "proto/echo/v1/echo.grpc.pb.h"
+#include "services/catalog/catalog_service.h"
+
+ABSL_FLAG(double, seconds, 3, "duration of each measurement");
+ABSL_FLAG(int, read_clients, 8, "concurrent clients for the read comparison");
+ABSL_FLAG(int, write_clients, 32, "concurrent clients for durable registers");
+
+namespace arca {
+namespace {
+
+namespace v1 = ::arca::catalog::v1;
+
+class EchoService final : public echo::v1::Echo::Service {
+  grpc::Status Echo(grpc::ServerContext*, const echo::v1::EchoRequest* request,
+                    echo::v1::EchoResponse* response) override {
+    response->set_message(request->message());
+    return grpc::Status::OK;
+  }
+};
+
+// Runs `clients` threads, each calling op(thread, i) in a loop for the
+// duration over its own channel; returns successful calls per second.
+double Measure(const std::string& address, int clients, absl::Duration duration,
+               const std::function<bool(const std::shared_ptr<grpc::Channel>&, int, int)>& op) {
+  std::atomic<int64_t> done{0};
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> threads;
+  const absl::Time end = absl::Now() + duration;
+  const absl::Time start = absl::Now();
+  for (int t = 0; t < clients; ++t) {
+    threads.emplace_back([&, t] {
+      grpc::ChannelArguments args;
+      args.SetInt("arca.bench.channel", t);  // a distinct connection per client
+      auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+      int64_t n = 0;
+      for (int i = 0; absl::Now() < end; ++i) {
+        if (!op(channel, t, i)) {
+          failed = true;
+          break;
+        }
+        ++n;
+      }
+      done += n;
+    });
+  }
+  for (auto& th : threads) th.join();
+  if (failed) std::fprintf(stderr, "warning: some calls failed\n");
+  return done / absl::ToDoubleSeconds(absl::Now() - start);
+}
+
+struct Suite {
+  std::string dir;
+  std::unique_ptr<catalog::Catalog> catalog;
+  std::unique_ptr<catalog::CatalogServiceImpl> service;
+  EchoService echo;
+  std::unique_ptr<Server> server;
+};
+
+std::unique_ptr<Suite> StartSuite(bool sync) {
+  auto s = std::make_unique<Suite>();
+  char tmpl[] = "/tmp/arca-bench-XXXXXX";
+  s->dir = mkdtemp(tmpl);
+  catalog::CatalogOptions options;
+  options.data_dir = s->dir;
+  options.sync_writes = sync;
+  s->catalog = *catalog::Catalog::Open(options, Clock::Real());
+  s->service = std::make_unique<catalog::CatalogServiceImpl>(s->catalog.get());
+  ServerOptions server_options;
+  server_options.name = "bench";
+  s->server = *Server::Start(server_options,
+                             {{v1::Catalog::service_full_name(), s->service.get()},
+                              {echo::v1::Echo::service_full_name(), &s->echo}},
+                             std::make_shared<prometheus::Registry>());
+  return s;
+}
+
+double Registers(const Suite& suite, int clients, absl::Duration duration, const char* tag) {
+  return Measure(suite.server->address(), clients, duration,
+                 [tag](const std::shared_ptr<grpc::Channel>& channel, int t, int i) {
+                   thread_local std::unique_ptr<v1::Catalog::Stub> stub;
+                   if (!stub) stub = v1::Catalog::NewStub(channel);
+                   grpc::ClientContext context;
+                   v1::RegisterJobArtifactRequest request;
+                   request.mutable_artifact()->set_name(absl::StrCat(tag, "-", t));
+                   request.mutable_artifact()->set_version(absl::StrCat("1.", i));
+                   (*request.mutable_artifact()->mutable_tags())["jdkVersion"] = "17";
+                   v1::RegisterJobArtifactResponse response;
+                   return stub->RegisterJobArtifact(&context, request, &response).ok();
+                 });
+}
+
+int Main() {
+  const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
+  const int readers = absl::GetFlag(FLAGS_read_clients);
+  const int writers = absl::GetFlag(FLAGS_write_clients);
+  int failures = 0;
+
+  auto suite = StartSuite(/*sync=*/true);
+  v1::RegisterJobArtifactRequest seed;
+  seed.mutable_artifact()->set_artifact_id("bench-artifact");
+  seed.mutable_artifact()->set_name("bench");
+  seed.mutable_artifact()->set_version("1.0.0");
+  (*seed.mutable_artifact()->mutable_tags())["jdkVersion"] = "17";
+  if (!suite->catalog->RegisterJobArtifact(seed).ok()) return 1;
+
+  const std::string address = suite->server->address();
+  auto echo_op = [](const std::shared_ptr<grpc::Channel>& channel, int, int) {
+    thread_local std::unique_ptr<echo::v1::Echo::Stub> stub;
+    if (!stub) stub = echo::v1::Echo::NewStub(channel);
+    grpc::ClientContext context;
+    echo::v1::EchoRequest request;
+    request.set_message("bench-artifact");
+    echo::v1::EchoResponse response;
+    return stub->Echo(&context, request, &response).ok();
+  };
+  auto get_op = [](const std::shared_ptr<grpc::Channel>& channel, int, int) {
+    thread_local std::unique_ptr<v1::Catalog::Stub> stub;
+    if (!stub) stub = v1::Catalog::NewStub(channel);
+    grpc::ClientContext context;
+    v1::GetJobArtifactRequest request;
+    request.set_artifact_id("bench-artifact");
+    v1::JobArtifact response;
+    return stub->GetJobArtifact(&context, request, &response).ok();
+  };
+  Measure(address, readers, absl::Milliseconds(500), echo_op);  // warm up
+  // Interleave the two so machine noise hits both alike.
+  double echo_qps = 0, get_qps = 0;
+  for (int round = 0; round < 2; ++round) {
+    echo_qps += Measure(address, readers, duration / 2, echo_op);
+    get_qps += Measure(address, readers, duration / 2, get_op);
+  }
+  const double read_ratio = get_qps / echo_qps;
+  std::printf("catalog GetJobArtifact  %9.0f qps | echo %9.0f qps | ratio %.2fx (target >= 0.70x) %s\n",
+              get_qps / 2, echo_qps / 2, read_ratio, read_ratio >= 0.7 ? "PASS" : "FAIL");
+  failures += read_ratio < 0.7;
+
+  const double durable = Registers(*suite, writers, duration, "durable");
+  const std::string durable_dir = suite->dir;
+  suite.reset();
+  std::filesystem::remove_all(durable_dir);
+  auto unsynced = StartSuite(/*sync=*/false);
+  const double unsynced_rate = Registers(*unsynced, writers, duration, "unsynced");
+  std::printf("durable RegisterJobArtifact, %d clients %9.0f /s | WAL sync off %9.0f /s | "
+              "%.2fx of unsynced (target >= 5000/s) %s\n",
+              writers, durable, unsynced_rate, durable / unsynced_rate,
+              durable >= 5000 ? "PASS" : "FAIL");
+  failures += durable < 5000;
+  std::filesystem::remove_all(unsynced->dir);
+  return failures == 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace arca
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return arca::Main();
+}

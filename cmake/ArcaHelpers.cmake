@@ -5,6 +5,19 @@
 
 set(ARCA_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter)
 
+# Every target's Bazel name, written to build/arca_targets.txt by
+# arca_write_target_list() for bazel-alt/check_targets.sh.
+function(arca_record_target name)
+  set_property(GLOBAL APPEND PROPERTY ARCA_TARGET_NAMES ${name})
+endfunction()
+
+function(arca_write_target_list)
+  get_property(names GLOBAL PROPERTY ARCA_TARGET_NAMES)
+  list(SORT names)
+  list(JOIN names "\n" text)
+  file(WRITE ${PROJECT_BINARY_DIR}/arca_targets.txt "${text}\n")
+endfunction()
+
 function(arca_cc_library)
   cmake_parse_arguments(A "" "NAME" "SRCS;HDRS;DEPS" ${ARGN})
   if(A_SRCS)
@@ -18,6 +31,7 @@ function(arca_cc_library)
     target_link_libraries(arca_${A_NAME} INTERFACE ${A_DEPS})
   endif()
   add_library(arca::${A_NAME} ALIAS arca_${A_NAME})
+  arca_record_target(${A_NAME})
 endfunction()
 
 function(arca_cc_binary)
@@ -25,6 +39,7 @@ function(arca_cc_binary)
   add_executable(${A_NAME} ${A_SRCS})
   target_compile_options(${A_NAME} PRIVATE ${ARCA_WARNINGS})
   target_link_libraries(${A_NAME} PRIVATE ${A_DEPS})
+  arca_record_target(${A_NAME})
 endfunction()
 
 # DATA_BINS: binaries the test runs; their paths reach it as environment
@@ -43,4 +58,5 @@ function(arca_cc_test)
   endforeach()
   add_test(NAME ${A_NAME} COMMAND ${A_NAME})
   set_tests_properties(${A_NAME} PROPERTIES LABELS unit ENVIRONMENT "${env}")
+  arca_record_target(${A_NAME})
 endfunction()

@@ -20,3 +20,4 @@ protobuf_generate(TARGET arca_proto LANGUAGE grpc
   PLUGIN "protoc-gen-grpc=$<TARGET_FILE:gRPC::grpc_cpp_plugin>"
   IMPORT_DIRS ${PROJECT_SOURCE_DIR} PROTOC_OUT_DIR ${PROJECT_BINARY_DIR})
 add_library(arca::proto ALIAS arca_proto)
+arca_record_target(proto)

@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test:
 #   1. the release build and all its tests (unit, service, end-to-end);
-#   2. the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
-# Usage: tests/run.sh [--no-asan]
+#   2. the same tests under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. the Bazel build (bazel-alt/) and its tests, and a check that CMake and
+#      Bazel declare the same targets.
+# Usage: tests/run.sh [--no-asan] [--no-bazel]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 asan=1
+bazel=1
 for arg in "$@"; do
   case "$arg" in
     --no-asan) asan=0 ;;
-    *) echo "usage: tests/run.sh [--no-asan]" >&2; exit 2 ;;
+    --no-bazel) bazel=0 ;;
+    *) echo "usage: tests/run.sh [--no-asan] [--no-bazel]" >&2; exit 2 ;;
   esac
 done
 
-./deploy/local/install-deps.sh
+extra=()
+[ "$bazel" = 1 ] && extra+=(bazel-bootstrap)
+./deploy/local/install-deps.sh "${extra[@]}"
 
 jobs=$(nproc)
 start=$(date +%s)
@@ -35,6 +41,12 @@ if [ "$asan" = 1 ]; then
   section "tests (ASan+UBSan)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 900 -L unit
+fi
+
+if [ "$bazel" = 1 ]; then
+  section "Bazel build and tests"
+  bazel-alt/bazel test @arca//...
+  bazel-alt/check_targets.sh build
 fi
 
 section "done"

@@ -27,6 +27,7 @@ mkdir -p "$var/log"
 # name | binary | gRPC address | metrics address | extra flags
 services=(
   "catalog|arca-catalog|127.0.0.1:7401|127.0.0.1:9401|--data_dir=$var/catalog"
+  "collector|arca-collector|127.0.0.1:7402|127.0.0.1:9402|--catalog=127.0.0.1:7401 --blob_dir=$var/blobs"
 )
 
 pids=()

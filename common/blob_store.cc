@@ -1,0 +1,240 @@
+#include "common/blob_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "common/paths.h"
+#include "common/sha256.h"
+
+namespace arca {
+namespace {
+
+absl::Status Errno(absl::string_view what, const std::string& path) {
+  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+absl::Status FsyncDir(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("open", path);
+  int rc = fsync(fd);
+  close(fd);
+  if (rc != 0) return Errno("fsync", path);
+  return absl::OkStatus();
+}
+
+absl::Status CheckDigest(absl::string_view sha256) {
+  if (!IsSha256Hex(sha256)) {
+    return absl::InvalidArgumentError("sha256 must be 64 lowercase hex digits");
+  }
+  return absl::OkStatus();
+}
+
+absl::Time ModifiedOf(const struct stat& st) {
+  return absl::FromUnixSeconds(st.st_mtim.tv_sec) + absl::Nanoseconds(st.st_mtim.tv_nsec);
+}
+
+class LocalWriter : public BlobWriter {
+ public:
+  LocalWriter(std::string blobs_dir, std::string tmp_path, int fd)
+      : blobs_dir_(std::move(blobs_dir)), tmp_path_(std::move(tmp_path)), fd_(fd) {}
+  ~LocalWriter() override {
+    if (fd_ >= 0) close(fd_);
+    if (!committed_) unlink(tmp_path_.c_str());
+  }
+
+  absl::Status Append(absl::string_view data) override {
+    hash_.Update(data);
+    size_ += data.size();
+    while (!data.empty()) {
+      ssize_t n = write(fd_, data.data(), data.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Errno("write", tmp_path_);
+      }
+      data.remove_prefix(n);
+    }
+    return absl::OkStatus();
+  }
+
+  int64_t size() const override { return size_; }
+
+  absl::StatusOr<BlobInfo> Commit(absl::string_view expected_sha256) override {
+    if (committed_ || fd_ < 0) return absl::FailedPreconditionError("blob already committed");
+    BlobInfo info;
+    info.sha256 = hash_.HexDigest();
+    info.size = size_;
+    if (!expected_sha256.empty() && expected_sha256 != info.sha256) {
+      return absl::DataLossError(absl::StrCat("content has sha256 ", info.sha256,
+                                              ", not the declared ", expected_sha256));
+    }
+    if (fsync(fd_) != 0) return Errno("fsync", tmp_path_);
+    close(fd_);
+    fd_ = -1;
+    const std::string dir = absl::StrCat(blobs_dir_, "/", info.sha256.substr(0, 2));
+    const std::string final_path = absl::StrCat(dir, "/", info.sha256.substr(2));
+    struct stat st;
+    if (stat(final_path.c_str(), &st) == 0) {
+      // Same bytes already stored: keep them, mark them as just written so
+      // an orphan sweep's grace period starts again.
+      unlink(tmp_path_.c_str());
+      committed_ = true;
+      utimensat(AT_FDCWD, final_path.c_str(), nullptr, 0);
+      info.modified = absl::Now();
+      return info;
+    }
+    if (mkdir(dir.c_str(), 0755) == 0) {
+      absl::Status synced = FsyncDir(blobs_dir_);
+      if (!synced.ok()) return synced;
+    } else if (errno != EEXIST) {
+      return Errno("mkdir", dir);
+    }
+    if (rename(tmp_path_.c_str(), final_path.c_str()) != 0) return Errno("rename", final_path);
+    committed_ = true;
+    absl::Status synced = FsyncDir(dir);
+    if (!synced.ok()) return synced;
+    info.modified = absl::Now();
+    return info;
+  }
+
+ private:
+  std::string blobs_dir_, tmp_path_;
+  int fd_;
+  Sha256 hash_;
+  int64_t size_ = 0;
+  bool committed_ = false;
+};
+
+class LocalReader : public BlobReader {
+ public:
+  explicit LocalReader(int fd) : fd_(fd) {}
+  ~LocalReader() override { close(fd_); }
+  absl::StatusOr<size_t> Read(char* buffer, size_t max) override {
+    for (;;) {
+      ssize_t n = read(fd_, buffer, max);
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) return absl::InternalError(absl::StrCat("read: ", std::strerror(errno)));
+    }
+  }
+
+ private:
+  int fd_;
+};
+
+class LocalBlobStore : public BlobStore {
+ public:
+  explicit LocalBlobStore(std::string dir)
+      : blobs_(absl::StrCat(dir, "/blobs")), tmp_(absl::StrCat(dir, "/tmp")) {}
+
+  absl::Status Init() {
+    for (const std::string& d : {blobs_.substr(0, blobs_.rfind('/')), blobs_, tmp_}) {
+      if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", d);
+    }
+    // Temporary files of writers that died long ago.
+    DIR* dir = opendir(tmp_.c_str());
+    if (dir == nullptr) return Errno("opendir", tmp_);
+    const absl::Time stale = absl::Now() - absl::Hours(24);
+    while (dirent* e = readdir(dir)) {
+      if (e->d_name[0] == '.') continue;
+      std::string path = absl::StrCat(tmp_, "/", e->d_name);
+      struct stat st;
+      if (stat(path.c_str(), &st) == 0 && ModifiedOf(st) < stale) unlink(path.c_str());
+    }
+    closedir(dir);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::unique_ptr<BlobWriter>> NewWriter() override {
+    std::string path = absl::StrCat(tmp_, "/", RandomToken(20));
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return Errno("create", path);
+    return std::unique_ptr<BlobWriter>(new LocalWriter(blobs_, path, fd));
+  }
+
+  absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view sha256,
+                                                   int64_t offset) override {
+    if (absl::Status s = CheckDigest(sha256); !s.ok()) return s;
+    const std::string path = PathOf(sha256);
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return absl::NotFoundError(absl::StrCat("no blob ", sha256));
+      return Errno("open", path);
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || offset < 0 || offset > st.st_size) {
+      close(fd);
+      return absl::InvalidArgumentError(absl::StrCat("offset ", offset, " is outside blob ",
+                                                     sha256, " of ", st.st_size, " bytes"));
+    }
+    if (offset > 0 && lseek(fd, offset, SEEK_SET) != offset) {
+      close(fd);
+      return Errno("seek", path);
+    }
+    posix_fadvise(fd, offset, 0, POSIX_FADV_SEQUENTIAL);
+    return std::unique_ptr<BlobReader>(new LocalReader(fd));
+  }
+
+  absl::StatusOr<BlobInfo> Stat(absl::string_view sha256) override {
+    if (absl::Status s = CheckDigest(sha256); !s.ok()) return s;
+    struct stat st;
+    const std::string path = PathOf(sha256);
+    if (stat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) return absl::NotFoundError(absl::StrCat("no blob ", sha256));
+      return Errno("stat", path);
+    }
+    return BlobInfo{std::string(sha256), st.st_size, ModifiedOf(st)};
+  }
+
+  absl::Status Delete(absl::string_view sha256) override {
+    if (absl::Status s = CheckDigest(sha256); !s.ok()) return s;
+    const std::string path = PathOf(sha256);
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) return Errno("unlink", path);
+    return absl::OkStatus();
+  }
+
+  absl::Status List(const std::function<void(const BlobInfo&)>& fn) override {
+    DIR* top = opendir(blobs_.c_str());
+    if (top == nullptr) return Errno("opendir", blobs_);
+    while (dirent* p = readdir(top)) {
+      if (strlen(p->d_name) != 2) continue;
+      const std::string sub = absl::StrCat(blobs_, "/", p->d_name);
+      DIR* dir = opendir(sub.c_str());
+      if (dir == nullptr) continue;
+      while (dirent* e = readdir(dir)) {
+        std::string sha = absl::StrCat(p->d_name, e->d_name);
+        if (!IsSha256Hex(sha)) continue;
+        struct stat st;
+        if (stat(absl::StrCat(sub, "/", e->d_name).c_str(), &st) != 0) continue;
+        fn(BlobInfo{sha, st.st_size, ModifiedOf(st)});
+      }
+      closedir(dir);
+    }
+    closedir(top);
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string PathOf(absl::string_view sha256) const {
+    return absl::StrCat(blobs_, "/", sha256.substr(0, 2), "/", sha256.substr(2));
+  }
+
+  std::string blobs_, tmp_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<BlobStore>> OpenLocalBlobStore(const std::string& dir) {
+  if (dir.empty()) return absl::InvalidArgumentError("blob directory is empty");
+  auto store = std::make_unique<LocalBlobStore>(dir);
+  if (absl::Status s = store->Init(); !s.ok()) return s;
+  return std::unique_ptr<BlobStore>(std::move(store));
+}
+
+}  // namespace arca

@@ -1,0 +1,68 @@
+#ifndef ARCA_COMMON_BLOB_STORE_H_
+#define ARCA_COMMON_BLOB_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace arca {
+
+struct BlobInfo {
+  std::string sha256;  // lowercase hex
+  int64_t size = 0;
+  // When the blob was last written or re-put; orphan sweeps spare blobs
+  // touched within their grace period.
+  absl::Time modified;
+};
+
+// Receives one blob's bytes. Destroying it without Commit leaves nothing
+// behind.
+class BlobWriter {
+ public:
+  virtual ~BlobWriter() = default;
+  virtual absl::Status Append(absl::string_view data) = 0;
+  virtual int64_t size() const = 0;
+  // Makes the blob durable under its digest. DATA_LOSS (and nothing stored)
+  // if expected_sha256 is given and differs. A blob that already exists is
+  // not rewritten, only marked as just written.
+  virtual absl::StatusOr<BlobInfo> Commit(absl::string_view expected_sha256 = "") = 0;
+};
+
+class BlobReader {
+ public:
+  virtual ~BlobReader() = default;
+  // Reads up to `max` bytes; 0 at the end.
+  virtual absl::StatusOr<size_t> Read(char* buffer, size_t max) = 0;
+};
+
+// Content-addressed blob storage. The local implementation keeps
+// <dir>/blobs/ab/cdef… (SHA-256 hex split after two characters); an
+// S3-compatible one would map the same names to object keys. Thread-safe.
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+  virtual absl::StatusOr<std::unique_ptr<BlobWriter>> NewWriter() = 0;
+  // Reads from `offset` to the end. NOT_FOUND if absent; INVALID_ARGUMENT for
+  // a malformed digest or an offset past the end.
+  virtual absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view sha256,
+                                                           int64_t offset = 0) = 0;
+  // NOT_FOUND if absent.
+  virtual absl::StatusOr<BlobInfo> Stat(absl::string_view sha256) = 0;
+  // Absent counts as success.
+  virtual absl::Status Delete(absl::string_view sha256) = 0;
+  // Calls `fn` for every stored blob, in no particular order.
+  virtual absl::Status List(const std::function<void(const BlobInfo&)>& fn) = 0;
+};
+
+// A blob store in a local directory (created if missing): written to a
+// temporary name, fsync'd, renamed into place, directory fsync'd.
+absl::StatusOr<std::unique_ptr<BlobStore>> OpenLocalBlobStore(const std::string& dir);
+
+}  // namespace arca
+
+#endif  // ARCA_COMMON_BLOB_STORE_H_

@@ -1,0 +1,138 @@
+#include "common/blob_store.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/sha256.h"
+#include "gtest/gtest.h"
+
+namespace arca {
+namespace {
+
+class BlobStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/arca-blob-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    store_ = *OpenLocalBlobStore(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  absl::StatusOr<BlobInfo> Put(const std::string& data, const std::string& expected = "") {
+    auto w = store_->NewWriter();
+    if (!w.ok()) return w.status();
+    // In uneven pieces, as a stream would arrive.
+    for (size_t i = 0; i < data.size(); i += 7) {
+      if (auto s = (*w)->Append(data.substr(i, 7)); !s.ok()) return s;
+    }
+    return (*w)->Commit(expected);
+  }
+
+  std::string ReadAll(const std::string& sha, int64_t offset = 0) {
+    auto r = store_->Open(sha, offset);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok()) return "";
+    std::string out;
+    char buf[5];
+    for (;;) {
+      auto n = (*r)->Read(buf, sizeof buf);
+      EXPECT_TRUE(n.ok());
+      if (!n.ok() || *n == 0) break;
+      out.append(buf, *n);
+    }
+    return out;
+  }
+
+  size_t TmpFiles() {
+    size_t n = 0;
+    for (auto& e : std::filesystem::directory_iterator(dir_ + "/tmp")) n += e.is_regular_file();
+    return n;
+  }
+
+  std::string dir_;
+  std::unique_ptr<BlobStore> store_;
+};
+
+TEST(Sha256Test, KnownVectors) {
+  EXPECT_EQ(Sha256::Of(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256::Of("hello\n"),
+            "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
+}
+
+TEST_F(BlobStoreTest, PutIsContentAddressedAndReadable) {
+  auto info = Put("hello\n");
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->sha256, Sha256::Of("hello\n"));
+  EXPECT_EQ(info->size, 6);
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/blobs/58/" + info->sha256.substr(2)));
+  EXPECT_EQ(ReadAll(info->sha256), "hello\n");
+  EXPECT_EQ(ReadAll(info->sha256, 2), "llo\n");
+  EXPECT_EQ(ReadAll(info->sha256, 6), "");
+  EXPECT_EQ(store_->Open(info->sha256, 7).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->Stat(info->sha256)->size, 6);
+  EXPECT_EQ(TmpFiles(), 0u);
+}
+
+TEST_F(BlobStoreTest, ExistingBlobIsNotRewritten) {
+  auto first = Put("same bytes");
+  ASSERT_TRUE(first.ok());
+  auto second = Put("same bytes");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->sha256, first->sha256);
+  EXPECT_EQ(TmpFiles(), 0u);
+  int count = 0;
+  ASSERT_TRUE(store_->List([&](const BlobInfo&) { ++count; }).ok());
+  EXPECT_EQ(count, 1);
+}
+
+TEST_F(BlobStoreTest, DigestMismatchStoresNothing) {
+  auto r = Put("actual", std::string(64, 'a'));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  int count = 0;
+  ASSERT_TRUE(store_->List([&](const BlobInfo&) { ++count; }).ok());
+  EXPECT_EQ(count, 0);
+  EXPECT_EQ(TmpFiles(), 0u);
+}
+
+TEST_F(BlobStoreTest, AbandonedWriterLeavesNoTemporaryFile) {
+  {
+    auto w = store_->NewWriter();
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Append("partial upload").ok());
+    EXPECT_EQ(TmpFiles(), 1u);
+  }
+  EXPECT_EQ(TmpFiles(), 0u);
+}
+
+TEST_F(BlobStoreTest, DeleteIsIdempotentAndBadDigestsAreRefused) {
+  auto info = Put("x");
+  ASSERT_TRUE(store_->Delete(info->sha256).ok());
+  EXPECT_TRUE(store_->Delete(info->sha256).ok());  // already gone: success
+  EXPECT_EQ(store_->Stat(info->sha256).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->Open(info->sha256).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->Delete("../../etc/passwd").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->Open("ABC").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(BlobStoreTest, ConcurrentPutsOfTheSameBytesLeaveOneBlob) {
+  std::string data(1 << 20, 'z');
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] { ok += Put(data).ok(); });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 8);
+  std::set<std::string> seen;
+  ASSERT_TRUE(store_->List([&](const BlobInfo& b) { seen.insert(b.sha256); }).ok());
+  EXPECT_EQ(seen.size(), 1u);
+  EXPECT_EQ(ReadAll(*seen.begin()).size(), data.size());
+  EXPECT_EQ(TmpFiles(), 0u);
+}
+
+}  // namespace
+}  // namespace arca

@@ -1,0 +1,406 @@
+#include "services/collector/collector.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/grpc_status.h"
+#include "common/ids.h"
+#include "common/paths.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
+#include "common/time_util.h"
+#include "grpcpp/client_context.h"
+#include "prometheus/counter.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace arca::collector {
+namespace {
+
+namespace cat = ::arca::catalog::v1;
+using ::arca::types::v1::PrivacyLevel;
+
+constexpr absl::string_view kLogPrefix = ".arca/logs/";
+
+const absl::flat_hash_set<std::string>& SkipReasons() {
+  static const auto* reasons = new absl::flat_hash_set<std::string>{
+      "symlink_escape", "hidden", "not_regular", "over_size", "over_count", "no_pattern"};
+  return *reasons;
+}
+
+}  // namespace
+
+CollectorMetrics::CollectorMetrics(prometheus::Registry& registry)
+    : bytes_accepted(prometheus::BuildCounter()
+                         .Name("arca_collector_bytes_accepted_total")
+                         .Help("Bytes of files committed by uploads")
+                         .Register(registry)
+                         .Add({})),
+      files_accepted(prometheus::BuildCounter()
+                         .Name("arca_collector_files_accepted_total")
+                         .Help("Files committed by uploads")
+                         .Register(registry)
+                         .Add({})),
+      files_skipped(prometheus::BuildCounter()
+                        .Name("arca_collector_files_skipped_total")
+                        .Help("Files left out of uploads, by reason")
+                        .Register(registry)),
+      uploads_rejected(prometheus::BuildCounter()
+                           .Name("arca_collector_uploads_rejected_total")
+                           .Help("Uploads rejected whole, by reason")
+                           .Register(registry)),
+      upload_seconds(prometheus::BuildHistogram()
+                         .Name("arca_collector_upload_seconds")
+                         .Help("Duration of successful uploads")
+                         .Register(registry)
+                         .Add({}, prometheus::Histogram::BucketBoundaries{
+                                      0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300})),
+      bytes_served(prometheus::BuildCounter()
+                       .Name("arca_collector_bytes_served_total")
+                       .Help("Bytes sent by downloads")
+                       .Register(registry)
+                       .Add({})) {}
+
+bool IsHiddenPath(absl::string_view path) {
+  if (absl::StartsWith(path, kLogPrefix)) return false;
+  for (absl::string_view segment : absl::StrSplit(path, '/')) {
+    if (absl::StartsWith(segment, ".")) return true;
+  }
+  return false;
+}
+
+Collector::Collector(const CollectorOptions& options, BlobStore* blobs,
+                     catalog::v1::Catalog::StubInterface* catalog, Clock* clock,
+                     CollectorMetrics* metrics)
+    : options_(options), blobs_(blobs), catalog_(catalog), clock_(clock), metrics_(metrics) {}
+
+// One upload in progress.
+class Collector::UploadState {
+ public:
+  UploadState(Collector* c, const v1::UploadManifest& manifest, const cat::Job& job)
+      : c_(c), manifest_(manifest), job_(job) {
+    max_bytes_ = manifest.max_total_bytes() > 0
+                     ? std::min(manifest.max_total_bytes(), c->options_.max_total_bytes)
+                     : c->options_.max_total_bytes;
+    max_files_ = manifest.max_files() > 0 ? std::min(manifest.max_files(), c->options_.max_files)
+                                          : c->options_.max_files;
+  }
+
+  absl::Status StartFile(const v1::FileHeader& header) {
+    RETURN_IF_ERROR(FinishFile());
+    absl::Status valid = ValidateArtifactPath(header.path());
+    if (!valid.ok()) return absl::InvalidArgumentError(valid.message());
+    if (header.size() < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("file ", header.path(), ": negative size"));
+    }
+    if (!header.sha256().empty() && !IsSha256Hex(header.sha256())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("file ", header.path(), ": sha256 must be 64 lowercase hex digits"));
+    }
+    if (!seen_.insert(header.path()).second) {
+      return absl::InvalidArgumentError(absl::StrCat("file ", header.path(), " sent twice"));
+    }
+    current_ = header;
+    received_ = 0;
+    writer_.reset();
+    level_ = types::v1::PRIVACY_LEVEL_MODERATELY_SENSITIVE;
+    const bool is_log = absl::StartsWith(header.path(), kLogPrefix);
+    if (!manifest_.include_hidden() && IsHiddenPath(header.path())) return Skip("hidden", "");
+    if (!is_log && manifest_.patterns_size() > 0) {
+      const v1::OutputPattern* match = nullptr;
+      for (const v1::OutputPattern& p : manifest_.patterns()) {
+        if (fnmatch(p.glob().c_str(), header.path().c_str(), 0) == 0) {
+          match = &p;
+          break;
+        }
+      }
+      if (match == nullptr) return Skip("no_pattern", "matches no output pattern");
+      if (match->privacy_level() != types::v1::PRIVACY_LEVEL_UNSPECIFIED) {
+        level_ = match->privacy_level();
+      }
+    }
+    if (static_cast<int>(files_.size()) + 1 > max_files_) {
+      if (!manifest_.truncate()) {
+        return Reject("over_count", absl::StrCat("upload has more than ", max_files_,
+                                                 " files (the limit); ", header.path(),
+                                                 " is file ", files_.size() + 1));
+      }
+      return Skip("over_count", absl::StrCat("limit is ", max_files_, " files"));
+    }
+    if (total_ + header.size() > max_bytes_) {
+      if (!manifest_.truncate()) {
+        return Reject("over_size",
+                      absl::StrCat("upload exceeds the ", max_bytes_, "-byte limit by ",
+                                   total_ + header.size() - max_bytes_, " bytes at ",
+                                   header.path()));
+      }
+      return Skip("over_size", absl::StrCat("limit is ", max_bytes_, " bytes"));
+    }
+    ASSIGN_OR_RETURN(writer_, c_->blobs_->NewWriter());
+    return absl::OkStatus();
+  }
+
+  absl::Status Chunk(const std::string& data) {
+    if (!current_.has_value()) {
+      return absl::InvalidArgumentError("chunk before any file header");
+    }
+    received_ += data.size();
+    if (received_ > current_->size()) {
+      return absl::InvalidArgumentError(absl::StrCat("file ", current_->path(), " declared ",
+                                                     current_->size(), " bytes but sent more"));
+    }
+    if (writer_ == nullptr) return absl::OkStatus();  // skipped: drain
+    return writer_->Append(data);
+  }
+
+  absl::Status ClientSkipped(const v1::SkippedFile& skipped) {
+    if (!SkipReasons().contains(skipped.reason())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown skip reason \"", skipped.reason(), "\""));
+    }
+    if (!IsValidUtf8(skipped.path()) || skipped.path().size() > kMaxPathBytes) {
+      return absl::InvalidArgumentError("skipped file path is not valid UTF-8 or too long");
+    }
+    *response_.add_skipped() = skipped;
+    c_->metrics_->files_skipped.Add({{"reason", skipped.reason()}}).Increment();
+    return absl::OkStatus();
+  }
+
+  absl::Status FinishFile() {
+    if (!current_.has_value()) return absl::OkStatus();
+    const v1::FileHeader header = *std::move(current_);
+    current_.reset();
+    if (received_ != header.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("file ", header.path(), " declared ",
+                                                     header.size(), " bytes but sent ",
+                                                     received_));
+    }
+    if (writer_ == nullptr) return absl::OkStatus();
+    auto info = writer_->Commit(header.sha256());
+    writer_.reset();
+    if (absl::IsDataLoss(info.status())) {
+      return Reject("digest_mismatch",
+                    absl::StrCat("file ", header.path(), ": ", info.status().message()));
+    }
+    RETURN_IF_ERROR(info.status());
+    total_ += info->size;
+    cat::ArtifactFile f;
+    f.set_path(header.path());
+    f.set_size(info->size);
+    f.set_sha256(info->sha256);
+    f.set_privacy_level(level_);
+    f.set_gc_strategy(header.gc_strategy());
+    if (header.mtime_unix_nanos() > 0) {
+      *f.mutable_last_modified() = ToProtoTime(absl::FromUnixNanos(header.mtime_unix_nanos()));
+    } else {
+      *f.mutable_last_modified() = ToProtoTime(c_->clock_->Now());
+    }
+    files_.push_back(std::move(f));
+    v1::CollectedFile* out = response_.add_files();
+    out->set_path(header.path());
+    out->set_size(info->size);
+    out->set_sha256(info->sha256);
+    out->set_privacy_level(level_);
+    return absl::OkStatus();
+  }
+
+  std::vector<cat::ArtifactFile>& files() { return files_; }
+  v1::UploadResponse& response() { return response_; }
+  int64_t total() const { return total_; }
+
+ private:
+  absl::Status Skip(const std::string& reason, const std::string& detail) {
+    v1::SkippedFile* s = response_.add_skipped();
+    s->set_path(current_->path());
+    s->set_reason(reason);
+    s->set_detail(detail);
+    c_->metrics_->files_skipped.Add({{"reason", reason}}).Increment();
+    return absl::OkStatus();
+  }
+  absl::Status Reject(const std::string& reason, const std::string& message) {
+    c_->metrics_->uploads_rejected.Add({{"reason", reason}}).Increment();
+    if (reason == "digest_mismatch") return absl::DataLossError(message);
+    return absl::ResourceExhaustedError(message);
+  }
+
+  Collector* c_;
+  v1::UploadManifest manifest_;
+  cat::Job job_;
+  int64_t max_bytes_;
+  int max_files_;
+  std::optional<v1::FileHeader> current_;
+  std::unique_ptr<BlobWriter> writer_;
+  int64_t received_ = 0;
+  PrivacyLevel level_ = types::v1::PRIVACY_LEVEL_MODERATELY_SENSITIVE;
+  int64_t total_ = 0;
+  absl::flat_hash_set<std::string> seen_;
+  std::vector<cat::ArtifactFile> files_;
+  v1::UploadResponse response_;
+};
+
+absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source) {
+  const absl::Time start = clock_->Now();
+  v1::UploadRequest message;
+  if (!source.Next(&message) || !message.has_manifest()) {
+    return absl::InvalidArgumentError("an upload starts with its manifest");
+  }
+  const v1::UploadManifest manifest = message.manifest();
+  if (!IsSafeName(manifest.job_id())) {
+    return absl::InvalidArgumentError("manifest job_id must match [A-Za-z0-9._-]{1,255}");
+  }
+  if (manifest.max_total_bytes() < 0 || manifest.max_files() < 0) {
+    return absl::InvalidArgumentError("manifest limits must not be negative");
+  }
+  for (const v1::OutputPattern& p : manifest.patterns()) {
+    if (p.glob().empty() || p.glob().size() > kMaxPathBytes || !IsValidUtf8(p.glob())) {
+      return absl::InvalidArgumentError("an output pattern is empty, too long or not UTF-8");
+    }
+    if (!types::v1::PrivacyLevel_IsValid(p.privacy_level())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown privacy level ", p.privacy_level(), " for ", p.glob()));
+    }
+  }
+  if (manifest.has_retention() && FromProtoDuration(manifest.retention()) <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("retention must be positive");
+  }
+  cat::Job job;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.catalog_timeout));
+    cat::GetJobRequest get;
+    get.set_id(manifest.job_id());
+    RETURN_IF_ERROR(FromGrpcStatus(catalog_->GetJob(&context, get, &job)));
+  }
+  if (!manifest.group().empty() && manifest.group() != job.group()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", job.id(), " belongs to group ", job.group(), ", not ",
+                     manifest.group()));
+  }
+
+  UploadState state(this, manifest, job);
+  bool ended = false;
+  while (!ended && source.Next(&message)) {
+    switch (message.part_case()) {
+      case v1::UploadRequest::kFile:
+        RETURN_IF_ERROR(state.StartFile(message.file()));
+        break;
+      case v1::UploadRequest::kChunk:
+        RETURN_IF_ERROR(state.Chunk(message.chunk()));
+        break;
+      case v1::UploadRequest::kSkipped:
+        RETURN_IF_ERROR(state.ClientSkipped(message.skipped()));
+        break;
+      case v1::UploadRequest::kEnd:
+        RETURN_IF_ERROR(state.FinishFile());
+        ended = true;
+        break;
+      default:
+        return absl::InvalidArgumentError("a manifest may only come first");
+    }
+  }
+  if (!ended) {
+    metrics_->uploads_rejected.Add({{"reason", "incomplete"}}).Increment();
+    return absl::AbortedError("the upload ended without its end marker; nothing was committed");
+  }
+
+  // Expiry: the job's finish time (or now) plus the manifest's retention,
+  // capped; without one the catalog applies the job's retention.
+  if (manifest.has_retention()) {
+    const absl::Duration retention =
+        std::min(FromProtoDuration(manifest.retention()), options_.max_retention);
+    const absl::Time base = job.has_finished_at() ? FromProtoTime(job.finished_at()) : clock_->Now();
+    for (cat::ArtifactFile& f : state.files()) *f.mutable_expires_at() = ToProtoTime(base + retention);
+  }
+  cat::CommitFilesRequest commit;
+  commit.set_job_id(job.id());
+  for (cat::ArtifactFile& f : state.files()) *commit.add_files() = std::move(f);
+  if (commit.files_size() > 0) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.catalog_timeout));
+    cat::CommitFilesResponse committed;
+    RETURN_IF_ERROR(FromGrpcStatus(catalog_->CommitFiles(&context, commit, &committed)));
+  }
+  v1::UploadResponse response = std::move(state.response());
+  response.set_job_id(job.id());
+  response.set_total_bytes(state.total());
+  metrics_->bytes_accepted.Increment(static_cast<double>(state.total()));
+  metrics_->files_accepted.Increment(commit.files_size());
+  metrics_->upload_seconds.Observe(absl::ToDoubleSeconds(clock_->Now() - start));
+  return response;
+}
+
+absl::Status Collector::Download(const v1::DownloadRequest& request, DownloadSink& sink) {
+  if (!IsSafeName(request.job_id())) {
+    return absl::InvalidArgumentError("job_id must match [A-Za-z0-9._-]{1,255}");
+  }
+  RETURN_IF_ERROR(ValidateArtifactPath(request.path()));
+  if (request.offset() < 0 || request.length() < 0) {
+    return absl::InvalidArgumentError("offset and length must not be negative");
+  }
+  cat::ArtifactFile file;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.catalog_timeout));
+    cat::GetFileRequest get;
+    get.set_job_id(request.job_id());
+    get.set_path(request.path());
+    RETURN_IF_ERROR(FromGrpcStatus(catalog_->GetFile(&context, get, &file)));
+  }
+  if (file.state() != types::v1::FILE_STATE_AVAILABLE) {
+    return absl::NotFoundError(
+        absl::StrCat("job ", request.job_id(), " file ", request.path(), " was deleted"));
+  }
+  if (request.offset() > file.size()) {
+    return absl::OutOfRangeError(absl::StrCat("offset ", request.offset(), " is past the end (",
+                                              file.size(), " bytes)"));
+  }
+  auto reader = blobs_->Open(file.sha256());
+  if (absl::IsNotFound(reader.status())) {
+    return absl::DataLossError(absl::StrCat("the bytes of ", request.path(), " (sha256 ",
+                                            file.sha256(), ") are missing from the blob store"));
+  }
+  RETURN_IF_ERROR(reader.status());
+  const int64_t begin = request.offset();
+  const int64_t end = request.length() == 0 ? file.size()
+                                            : std::min(file.size(), begin + request.length());
+  v1::DownloadResponse first;
+  first.set_size(file.size());
+  first.set_sha256(file.sha256());
+  bool sent_first = false;
+  Sha256 hash;
+  std::string buffer(options_.chunk_bytes, '\0');
+  int64_t position = 0;
+  // The whole blob is read and hashed, the requested range sent.
+  for (;;) {
+    ASSIGN_OR_RETURN(size_t n, (*reader)->Read(buffer.data(), buffer.size()));
+    if (n == 0) break;
+    absl::string_view data(buffer.data(), n);
+    hash.Update(data);
+    const int64_t lo = std::max(begin, position), hi = std::min(end, position + int64_t(n));
+    position += n;
+    if (position > file.size()) break;
+    if (lo >= hi) continue;
+    v1::DownloadResponse msg = sent_first ? v1::DownloadResponse() : first;
+    sent_first = true;
+    msg.set_chunk(std::string(data.substr(lo - (position - n), hi - lo)));
+    if (!sink.Write(msg)) return absl::CancelledError("the client went away");
+    metrics_->bytes_served.Increment(static_cast<double>(hi - lo));
+  }
+  if (position != file.size() || hash.HexDigest() != file.sha256()) {
+    return absl::DataLossError(absl::StrCat("stored bytes of ", request.path(),
+                                            " no longer match their recorded sha256 ",
+                                            file.sha256(), "; do not trust what was received"));
+  }
+  if (!sent_first && !sink.Write(first)) return absl::CancelledError("the client went away");
+  return absl::OkStatus();
+}
+
+}  // namespace arca::collector

@@ -1,0 +1,103 @@
+#ifndef ARCA_SERVICES_COLLECTOR_COLLECTOR_H_
+#define ARCA_SERVICES_COLLECTOR_COLLECTOR_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/blob_store.h"
+#include "common/clock.h"
+#include "proto/catalog/v1/catalog.grpc.pb.h"
+#include "proto/collector/v1/collector.pb.h"
+
+namespace prometheus {
+class Counter;
+class Histogram;
+class Registry;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace arca::collector {
+
+namespace v1 = ::arca::collector::v1;
+
+struct CollectorOptions {
+  // Server maximums; a manifest may ask for less, never more.
+  // Defaults: PrimeHub's 100 MiB and 1,000 files per job.
+  int64_t max_total_bytes = 100 << 20;
+  int max_files = 1000;
+  // The most retention a manifest may ask for. Without one, the catalog
+  // applies the job's retention (default 7 days). Default: 365 days.
+  absl::Duration max_retention = absl::Hours(24 * 365);
+  // Deadline of each catalog call. Default: 10 s.
+  absl::Duration catalog_timeout = absl::Seconds(10);
+  // Bytes per download message. Default: 1 MiB.
+  size_t chunk_bytes = 1 << 20;
+};
+
+// Metrics, declared once (names arca_collector_*).
+struct CollectorMetrics {
+  explicit CollectorMetrics(prometheus::Registry& registry);
+  prometheus::Counter& bytes_accepted;
+  prometheus::Counter& files_accepted;
+  prometheus::Family<prometheus::Counter>& files_skipped;      // {reason}
+  prometheus::Family<prometheus::Counter>& uploads_rejected;   // {reason}
+  prometheus::Histogram& upload_seconds;
+  prometheus::Counter& bytes_served;
+};
+
+// Where an upload's messages come from; Next returns false at the end of
+// the stream (or when the client went away).
+class UploadSource {
+ public:
+  virtual ~UploadSource() = default;
+  virtual bool Next(v1::UploadRequest* message) = 0;
+};
+
+// Where a download's messages go; Write returns false if the client left.
+class DownloadSink {
+ public:
+  virtual ~DownloadSink() = default;
+  virtual bool Write(const v1::DownloadResponse& message) = 0;
+};
+
+// Turns an upload stream into blobs plus one catalog commit, and serves
+// files back with their digests checked. Thread-safe.
+class Collector {
+ public:
+  Collector(const CollectorOptions& options, BlobStore* blobs,
+            catalog::v1::Catalog::StubInterface* catalog, Clock* clock,
+            CollectorMetrics* metrics);
+
+  // All or nothing: the files are committed to the catalog in one call
+  // after the end marker, or not at all. Errors: INVALID_ARGUMENT for a
+  // malformed stream or path; NOT_FOUND for an unknown job;
+  // RESOURCE_EXHAUSTED when a limit is crossed (unless truncate); DATA_LOSS
+  // when a declared digest does not match; ABORTED if the stream ended
+  // without its end marker.
+  absl::StatusOr<v1::UploadResponse> Upload(UploadSource& source);
+
+  // Streams [offset, offset+length) of a file; every byte of the blob is
+  // hashed on the way, and a blob that no longer matches its recorded
+  // digest or size ends the stream with DATA_LOSS. NOT_FOUND for an unknown
+  // or deleted file; OUT_OF_RANGE for an offset past the end.
+  absl::Status Download(const v1::DownloadRequest& request, DownloadSink& sink);
+
+ private:
+  class UploadState;
+  CollectorOptions options_;
+  BlobStore* blobs_;
+  catalog::v1::Catalog::StubInterface* catalog_;
+  Clock* clock_;
+  CollectorMetrics* metrics_;
+};
+
+// True if path is hidden: a segment starts with "." (except the reserved
+// ".arca/logs/" prefix, where job logs live).
+bool IsHiddenPath(absl::string_view path);
+
+}  // namespace arca::collector
+
+#endif  // ARCA_SERVICES_COLLECTOR_COLLECTOR_H_

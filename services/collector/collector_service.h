@@ -1,0 +1,26 @@
+#ifndef ARCA_SERVICES_COLLECTOR_COLLECTOR_SERVICE_H_
+#define ARCA_SERVICES_COLLECTOR_COLLECTOR_SERVICE_H_
+
+#include "proto/collector/v1/collector.grpc.pb.h"
+#include "services/collector/collector.h"
+
+namespace arca::collector {
+
+// The gRPC face of Collector: adapts the streams, maps the status.
+class CollectorServiceImpl final : public v1::Collector::Service {
+ public:
+  explicit CollectorServiceImpl(Collector* collector) : collector_(collector) {}
+
+  grpc::Status Upload(grpc::ServerContext* context,
+                      grpc::ServerReader<v1::UploadRequest>* reader,
+                      v1::UploadResponse* response) override;
+  grpc::Status Download(grpc::ServerContext* context, const v1::DownloadRequest* request,
+                        grpc::ServerWriter<v1::DownloadResponse>* writer) override;
+
+ private:
+  Collector* collector_;
+};
+
+}  // namespace arca::collector
+
+#endif  // ARCA_SERVICES_COLLECTOR_COLLECTOR_SERVICE_H_

@@ -1,0 +1,477 @@
+#include "services/collector/collector.h"
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/server.h"
+#include "common/sha256.h"
+#include "common/time_util.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+#include "services/catalog/catalog_service.h"
+#include "services/collector/collector_service.h"
+
+namespace arca::collector {
+namespace {
+
+namespace cat = ::arca::catalog::v1;
+
+class VectorSource : public UploadSource {
+ public:
+  explicit VectorSource(std::vector<v1::UploadRequest> messages) : messages_(std::move(messages)) {}
+  bool Next(v1::UploadRequest* m) override {
+    if (i_ >= messages_.size()) return false;
+    *m = messages_[i_++];
+    return true;
+  }
+  size_t consumed() const { return i_; }
+
+ private:
+  std::vector<v1::UploadRequest> messages_;
+  size_t i_ = 0;
+};
+
+class StringSink : public DownloadSink {
+ public:
+  bool Write(const v1::DownloadResponse& m) override {
+    if (m.size() > 0 || !m.sha256().empty()) {
+      size = m.size();
+      sha256 = m.sha256();
+    }
+    data += m.chunk();
+    return true;
+  }
+  int64_t size = -1;
+  std::string sha256, data;
+};
+
+// Builds upload streams.
+struct Upload {
+  std::vector<v1::UploadRequest> messages;
+  explicit Upload(const std::string& job) {
+    messages.emplace_back();
+    messages.back().mutable_manifest()->set_job_id(job);
+  }
+  v1::UploadManifest& manifest() { return *messages.front().mutable_manifest(); }
+  Upload& File(const std::string& path, const std::string& content, bool declare_digest = true) {
+    messages.emplace_back();
+    auto* h = messages.back().mutable_file();
+    h->set_path(path);
+    h->set_size(content.size());
+    if (declare_digest) h->set_sha256(Sha256::Of(content));
+    for (size_t i = 0; i < content.size(); i += 4) {
+      messages.emplace_back();
+      messages.back().set_chunk(content.substr(i, 4));
+    }
+    return *this;
+  }
+  Upload& End() {
+    messages.emplace_back();
+    messages.back().mutable_end();
+    return *this;
+  }
+};
+
+class CollectorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/arca-collector-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    catalog::CatalogOptions co;
+    co.data_dir = dir_ + "/db";
+    catalog_ = *catalog::Catalog::Open(co, &clock_);
+    catalog_service_ = std::make_unique<catalog::CatalogServiceImpl>(catalog_.get());
+    ServerOptions so;
+    so.name = "catalog";
+    server_ = *Server::Start(so, {{cat::Catalog::service_full_name(), catalog_service_.get()}},
+                             registry_);
+    stub_ = cat::Catalog::NewStub(
+        grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+    blobs_ = *OpenLocalBlobStore(dir_ + "/blobs");
+    metrics_ = std::make_unique<CollectorMetrics>(*registry_);
+    options_.max_total_bytes = 1000;
+    options_.max_files = 5;
+    collector_ = std::make_unique<Collector>(options_, blobs_.get(), stub_.get(), &clock_,
+                                             metrics_.get());
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string NewJob(const std::string& group = "team-a") {
+    cat::CreateJobRequest r;
+    r.mutable_job()->set_group(group);
+    return catalog_->CreateJob(r)->job().id();
+  }
+  absl::StatusOr<v1::UploadResponse> Run(Upload& u) {
+    VectorSource source(u.messages);
+    return collector_->Upload(source);
+  }
+  std::vector<std::string> CatalogPaths(const std::string& job) {
+    cat::ListFilesRequest r;
+    r.set_job_id(job);
+    auto listed = catalog_->ListFiles(r);
+    EXPECT_TRUE(listed.ok()) << listed.status();
+    std::vector<std::string> out;
+    if (!listed.ok()) return out;
+    for (const auto& f : listed->files()) out.push_back(f.path());
+    return out;
+  }
+  absl::Status Download(const std::string& job, const std::string& path, StringSink& sink,
+                        int64_t offset = 0, int64_t length = 0) {
+    v1::DownloadRequest r;
+    r.set_job_id(job);
+    r.set_path(path);
+    r.set_offset(offset);
+    r.set_length(length);
+    return collector_->Download(r, sink);
+  }
+  size_t TmpFiles() {
+    size_t n = 0;
+    for (auto& e : std::filesystem::directory_iterator(dir_ + "/blobs/tmp")) n += e.is_regular_file();
+    return n;
+  }
+  double Counter(const std::string& name, const std::string& reason = "") {
+    for (const auto& family : registry_->Collect()) {
+      if (family.name != name) continue;
+      for (const auto& m : family.metric) {
+        if (reason.empty() || (!m.label.empty() && m.label[0].value == reason)) {
+          return m.counter.value;
+        }
+      }
+    }
+    return 0;
+  }
+
+  std::string dir_;
+  FakeClock clock_;
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<catalog::CatalogServiceImpl> catalog_service_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<cat::Catalog::Stub> stub_;
+  std::unique_ptr<BlobStore> blobs_;
+  std::unique_ptr<CollectorMetrics> metrics_;
+  CollectorOptions options_;
+  std::unique_ptr<Collector> collector_;
+};
+
+TEST_F(CollectorTest, PrimeHubJourneyUploadAndDownload) {
+  std::string job = NewJob();
+  Upload u(job);
+  u.File("test.txt", "hello\n").File("sub/test.txt", "hello\n").End();
+  auto r = Run(u);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->files_size(), 2);
+  EXPECT_EQ(r->files(0).sha256(), Sha256::Of("hello\n"));
+  EXPECT_EQ(r->total_bytes(), 12);
+  EXPECT_EQ(CatalogPaths(job), (std::vector<std::string>{"sub/test.txt", "test.txt"}));
+  EXPECT_EQ(catalog_->GetBlobRef(Sha256::Of("hello\n"))->refcount(), 2);
+  StringSink sink;
+  ASSERT_TRUE(Download(job, "sub/test.txt", sink).ok());
+  EXPECT_EQ(sink.data, "hello\n");
+  EXPECT_EQ(sink.size, 6);
+  EXPECT_EQ(sink.sha256, Sha256::Of("hello\n"));
+  EXPECT_EQ(Counter("arca_collector_files_accepted_total"), 2);
+  EXPECT_EQ(TmpFiles(), 0u);
+}
+
+TEST_F(CollectorTest, RetryingTheSameUploadIsHarmless) {
+  std::string job = NewJob();
+  Upload u(job);
+  u.File("a.txt", "alpha").End();
+  ASSERT_TRUE(Run(u).ok());
+  auto again = Run(u);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(CatalogPaths(job).size(), 1u);
+  EXPECT_EQ(catalog_->GetBlobRef(Sha256::Of("alpha"))->refcount(), 1);
+}
+
+TEST_F(CollectorTest, RangedDownloads) {
+  std::string job = NewJob();
+  Upload u(job);
+  u.File("data.bin", "0123456789").End();
+  ASSERT_TRUE(Run(u).ok());
+  StringSink middle;
+  ASSERT_TRUE(Download(job, "data.bin", middle, 3, 4).ok());
+  EXPECT_EQ(middle.data, "3456");
+  StringSink tail;
+  ASSERT_TRUE(Download(job, "data.bin", tail, 8).ok());
+  EXPECT_EQ(tail.data, "89");
+  StringSink empty;
+  ASSERT_TRUE(Download(job, "data.bin", empty, 10).ok());
+  EXPECT_EQ(empty.data, "");
+  EXPECT_EQ(empty.size, 10);
+  StringSink past;
+  EXPECT_EQ(Download(job, "data.bin", past, 11).code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(Download(job, "missing.bin", past).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Download(job, "../data.bin", past).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CollectorTest, CorruptedBlobIsDataLossNotServedAsFine) {
+  std::string job = NewJob();
+  Upload u(job);
+  u.File("model.bin", "trained weights").End();
+  ASSERT_TRUE(Run(u).ok());
+  const std::string sha = Sha256::Of("trained weights");
+  std::string path = dir_ + "/blobs/blobs/" + sha.substr(0, 2) + "/" + sha.substr(2);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(3);
+    f.put('X');  // same size, different bytes
+  }
+  StringSink sink;
+  absl::Status s = Download(job, "model.bin", sink);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  std::filesystem::remove(path);
+  StringSink gone;
+  EXPECT_EQ(Download(job, "model.bin", gone).code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(CollectorTest, DigestMismatchRejectsTheWholeUpload) {
+  std::string job = NewJob();
+  Upload u(job);
+  u.File("good.txt", "good");
+  u.messages.emplace_back();
+  auto* h = u.messages.back().mutable_file();
+  h->set_path("bad.txt");
+  h->set_size(3);
+  h->set_sha256(Sha256::Of("xyz"));
+  u.messages.emplace_back();
+  u.messages.back().set_chunk("abc");
+  u.End();
+  auto r = Run(u);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(r.status().message().find("bad.txt"), std::string::npos);
+  EXPECT_TRUE(CatalogPaths(job).empty());
+  EXPECT_EQ(TmpFiles(), 0u);
+}
+
+TEST_F(CollectorTest, LimitCrossedRejectsAndStopsReading) {
+  std::string job = NewJob();
+  Upload u(job);
+  u.File("a", std::string(600, 'a')).File("b", std::string(600, 'b')).File("c", "c").End();
+  VectorSource source(u.messages);
+  auto r = collector_->Upload(source);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(r.status().message().find("1000-byte limit by 200 bytes"), std::string::npos)
+      << r.status();
+  EXPECT_LT(source.consumed(), u.messages.size());  // stopped at the header of b
+  EXPECT_TRUE(CatalogPaths(job).empty());
+  EXPECT_EQ(Counter("arca_collector_uploads_rejected_total", "over_size"), 1);
+
+  Upload many(job);
+  for (int i = 0; i < 6; ++i) many.File("f" + std::to_string(i), "x");
+  many.End();
+  auto r2 = Run(many);
+  EXPECT_EQ(r2.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(r2.status().message().find("more than 5 files"), std::string::npos);
+  EXPECT_EQ(TmpFiles(), 0u);
+}
+
+TEST_F(CollectorTest, TruncateKeepsWhatFitsAndReportsTheRest) {
+  std::string job = NewJob();
+  Upload u(job);
+  u.manifest().set_truncate(true);
+  u.File("a", std::string(600, 'a')).File("b", std::string(600, 'b')).File("c", "c").End();
+  auto r = Run(u);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(CatalogPaths(job), (std::vector<std::string>{"a", "c"}));
+  ASSERT_EQ(r->skipped_size(), 1);
+  EXPECT_EQ(r->skipped(0).path(), "b");
+  EXPECT_EQ(r->skipped(0).reason(), "over_size");
+}
+
+TEST_F(CollectorTest, ManifestMaySetLowerLimitsNotHigher) {
+  std::string job = NewJob();
+  Upload u(job);
+  u.manifest().set_max_files(100);  // capped to the server's 5
+  for (int i = 0; i < 6; ++i) u.File("f" + std::to_string(i), "x");
+  u.End();
+  EXPECT_EQ(Run(u).status().code(), absl::StatusCode::kResourceExhausted);
+  Upload small(job);
+  small.manifest().set_max_total_bytes(3);
+  small.File("four", "4444").End();
+  EXPECT_EQ(Run(small).status().code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST_F(CollectorTest, HiddenFilesSkippedUnlessAskedAndLogsAlwaysKept) {
+  std::string job = NewJob();
+  Upload u(job);
+  u.File(".env", "SECRET=1").File("sub/.git/config", "x").File(".arca/logs/job.log", "log\n");
+  u.File("ok.txt", "ok").End();
+  auto r = Run(u);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(CatalogPaths(job), (std::vector<std::string>{".arca/logs/job.log", "ok.txt"}));
+  ASSERT_EQ(r->skipped_size(), 2);
+  EXPECT_EQ(r->skipped(0).reason(), "hidden");
+
+  std::string job2 = NewJob();
+  Upload all(job2);
+  all.manifest().set_include_hidden(true);
+  all.File(".env", "SECRET=1").End();
+  ASSERT_TRUE(Run(all).ok());
+  EXPECT_EQ(CatalogPaths(job2), std::vector<std::string>{".env"});
+}
+
+TEST_F(CollectorTest, OutputPatternsSetPrivacyAndSkipTheRest) {
+  std::string job = NewJob();
+  Upload u(job);
+  auto* p1 = u.manifest().add_patterns();
+  p1->set_glob("output/*.csv");
+  p1->set_privacy_level(types::v1::PRIVACY_LEVEL_HIGHLY_SENSITIVE);
+  auto* p2 = u.manifest().add_patterns();
+  p2->set_glob("output/*");
+  u.File("output/cohort.csv", "id\n1\n").File("output/summary.txt", "n=1").File("scratch.tmp", "x");
+  u.End();
+  auto r = Run(u);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(catalog_->GetFile(job, "output/cohort.csv")->privacy_level(),
+            types::v1::PRIVACY_LEVEL_HIGHLY_SENSITIVE);
+  EXPECT_EQ(catalog_->GetFile(job, "output/summary.txt")->privacy_level(),
+            types::v1::PRIVACY_LEVEL_MODERATELY_SENSITIVE);
+  ASSERT_EQ(r->skipped_size(), 1);
+  EXPECT_EQ(r->skipped(0).reason(), "no_pattern");
+}
+
+TEST_F(CollectorTest, BadStreamsAreRejectedAndCommitNothing) {
+  std::string job = NewJob();
+  struct Case {
+    const char* what;
+    std::function<void(Upload&)> build;
+    absl::StatusCode want;
+  } cases[] = {
+      {"dotdot", [](Upload& u) { u.File("../etc/passwd", "x").End(); },
+       absl::StatusCode::kInvalidArgument},
+      {"absolute", [](Upload& u) { u.File("/etc/passwd", "x").End(); },
+       absl::StatusCode::kInvalidArgument},
+      {"nul", [](Upload& u) { u.File(std::string("a\0b", 3), "x").End(); },
+       absl::StatusCode::kInvalidArgument},
+      {"utf8", [](Upload& u) { u.File("bad\xff", "x").End(); }, absl::StatusCode::kInvalidArgument},
+      {"long", [](Upload& u) { u.File(std::string(1025, 'p'), "x").End(); },
+       absl::StatusCode::kInvalidArgument},
+      {"twice", [](Upload& u) { u.File("a", "x").File("a", "x").End(); },
+       absl::StatusCode::kInvalidArgument},
+      {"no end marker", [](Upload& u) { u.File("a", "x"); }, absl::StatusCode::kAborted},
+      {"short file", [](Upload& u) {
+         u.File("a", "xyz");
+         u.messages.pop_back();  // the chunk never arrives
+         u.End();
+       }, absl::StatusCode::kInvalidArgument},
+      {"long file", [](Upload& u) {
+         u.File("a", "xyz");
+         u.messages.emplace_back();
+         u.messages.back().set_chunk("more");
+         u.End();
+       }, absl::StatusCode::kInvalidArgument},
+      {"chunk first", [](Upload& u) {
+         u.messages.emplace_back();
+         u.messages.back().set_chunk("x");
+         u.End();
+       }, absl::StatusCode::kInvalidArgument},
+      {"second manifest", [](Upload& u) {
+         u.messages.push_back(u.messages.front());
+         u.End();
+       }, absl::StatusCode::kInvalidArgument},
+      {"bad skip reason", [](Upload& u) {
+         u.messages.emplace_back();
+         u.messages.back().mutable_skipped()->set_reason("because");
+         u.End();
+       }, absl::StatusCode::kInvalidArgument},
+  };
+  for (const Case& c : cases) {
+    Upload u(job);
+    u.File("first.txt", "fine");
+    c.build(u);
+    EXPECT_EQ(Run(u).status().code(), c.want) << c.what;
+  }
+  EXPECT_TRUE(CatalogPaths(job).empty());
+  EXPECT_EQ(TmpFiles(), 0u);
+
+  Upload unknown("job-202601010000-nosuch");
+  unknown.File("a", "x").End();
+  EXPECT_EQ(Run(unknown).status().code(), absl::StatusCode::kNotFound);
+  Upload other_group(job);
+  other_group.manifest().set_group("team-b");
+  other_group.End();
+  EXPECT_EQ(Run(other_group).status().code(), absl::StatusCode::kFailedPrecondition);
+  Upload empty_stream(job);
+  empty_stream.messages.clear();
+  EXPECT_EQ(Run(empty_stream).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CollectorTest, RetentionFromTheManifestIsCapped) {
+  std::string job = NewJob();
+  Upload u(job);
+  *u.manifest().mutable_retention() = ToProtoDuration(absl::Hours(24 * 1000));
+  u.File("a", "x").End();
+  ASSERT_TRUE(Run(u).ok());
+  EXPECT_EQ(FromProtoTime(catalog_->GetFile(job, "a")->expires_at()),
+            clock_.Now() + options_.max_retention);
+}
+
+// Over real gRPC: two jobs upload the same bytes at once; one blob, two
+// references, both downloads correct. A client that vanishes mid-upload
+// leaves nothing.
+TEST_F(CollectorTest, OverGrpcConcurrentSameBytesAndCancelledClient) {
+  CollectorServiceImpl service(collector_.get());
+  ServerOptions so;
+  so.name = "collector";
+  auto server = *Server::Start(so, {{v1::Collector::service_full_name(), &service}},
+                               std::make_shared<prometheus::Registry>());
+  auto stub = v1::Collector::NewStub(
+      grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials()));
+  const std::string content(300, 's');
+  std::string jobs[2] = {NewJob(), NewJob()};
+  std::vector<std::thread> threads;
+  for (const std::string& job : jobs) {
+    threads.emplace_back([&, job] {
+      grpc::ClientContext context;
+      v1::UploadResponse response;
+      auto writer = stub->Upload(&context, &response);
+      Upload u(job);
+      u.File("shared.bin", content).End();
+      for (const auto& m : u.messages) writer->Write(m);
+      writer->WritesDone();
+      EXPECT_TRUE(writer->Finish().ok());
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(catalog_->GetBlobRef(Sha256::Of(content))->refcount(), 2);
+  for (const std::string& job : jobs) {
+    grpc::ClientContext context;
+    v1::DownloadRequest request;
+    request.set_job_id(job);
+    request.set_path("shared.bin");
+    auto reader = stub->Download(&context, request);
+    std::string got;
+    v1::DownloadResponse m;
+    while (reader->Read(&m)) got += m.chunk();
+    EXPECT_TRUE(reader->Finish().ok());
+    EXPECT_EQ(got, content);
+  }
+
+  std::string job = NewJob();
+  {
+    grpc::ClientContext context;
+    v1::UploadResponse response;
+    auto writer = stub->Upload(&context, &response);
+    Upload u(job);
+    u.File("partial.bin", std::string(100, 'p'));
+    for (size_t i = 0; i + 1 < u.messages.size(); ++i) writer->Write(u.messages[i]);
+    context.TryCancel();
+    EXPECT_FALSE(writer->Finish().ok());
+  }
+  EXPECT_TRUE(CatalogPaths(job).empty());
+  // The server may still be unwinding the cancelled call: wait for it.
+  server->Shutdown();
+  EXPECT_EQ(TmpFiles(), 0u);
+}
+
+}  // namespace
+}  // namespace arca::collector

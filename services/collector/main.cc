@@ -1,0 +1,66 @@
+// arca-collector: uploads become blobs plus one catalog commit; downloads
+// stream them back, digest-checked.
+
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "common/blob_store.h"
+#include "common/init.h"
+#include "common/logging.h"
+#include "common/server.h"
+#include "grpcpp/grpcpp.h"
+#include "prometheus/registry.h"
+#include "services/collector/collector.h"
+#include "services/collector/collector_service.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7402", "gRPC address HOST:PORT (port 0: any free port)");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9402",
+          "Prometheus /metrics address HOST:PORT (port 0: any; empty: none)");
+ABSL_FLAG(std::string, catalog, "127.0.0.1:7401", "catalog address HOST:PORT");
+ABSL_FLAG(std::string, blob_dir, "./var/blobs", "directory of the blob store");
+ABSL_FLAG(int64_t, max_total_bytes, 100 << 20, "largest upload a job may make, in bytes");
+ABSL_FLAG(int, max_files, 1000, "most files a job may upload");
+ABSL_FLAG(absl::Duration, max_retention, absl::Hours(24 * 365),
+          "the most retention an upload may ask for");
+ABSL_FLAG(absl::Duration, shutdown_deadline, absl::Seconds(30),
+          "how long in-flight uploads may finish after SIGTERM");
+
+int main(int argc, char** argv) {
+  arca::BlockTerminationSignals();
+  arca::InitProgram(argc, argv, "arca-collector",
+                    "Arca's collector (gRPC arca.collector.v1): uploads and downloads");
+  auto blobs = arca::OpenLocalBlobStore(absl::GetFlag(FLAGS_blob_dir));
+  if (!blobs.ok()) {
+    ARCA_LOG(ERROR) << blobs.status().message();
+    return 1;
+  }
+  auto catalog = arca::catalog::v1::Catalog::NewStub(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_catalog), grpc::InsecureChannelCredentials()));
+  auto registry = std::make_shared<prometheus::Registry>();
+  arca::collector::CollectorMetrics metrics(*registry);
+  arca::collector::CollectorOptions options;
+  options.max_total_bytes = absl::GetFlag(FLAGS_max_total_bytes);
+  options.max_files = absl::GetFlag(FLAGS_max_files);
+  options.max_retention = absl::GetFlag(FLAGS_max_retention);
+  arca::collector::Collector collector(options, blobs->get(), catalog.get(),
+                                      arca::Clock::Real(), &metrics);
+  arca::collector::CollectorServiceImpl service(&collector);
+
+  arca::ServerOptions server_options;
+  server_options.name = "collector";
+  server_options.listen = absl::GetFlag(FLAGS_listen);
+  server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  server_options.shutdown_deadline = absl::GetFlag(FLAGS_shutdown_deadline);
+  auto server = arca::Server::Start(
+      server_options, {{arca::collector::v1::Collector::service_full_name(), &service}}, registry);
+  if (!server.ok()) {
+    ARCA_LOG(ERROR) << server.status().message();
+    return 1;
+  }
+  int sig = arca::WaitForTerminationSignal();
+  ARCA_LOG(INFO) << "signal " << sig << ": shutting down";
+  (*server)->Shutdown();
+  ARCA_LOG(INFO) << "stopped";
+  return 0;
+}

@@ -17,6 +17,9 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/catalog/v1/catalog.grpc.pb.h"
+#include "proto/collector/v1/collector.grpc.pb.h"
+#include "services/cli/run_command.h"
+#include "services/cli/transfer.h"
 
 namespace arca::cli {
 namespace {
@@ -105,6 +108,10 @@ class Runner {
     const std::string command = args.size() > 1 ? args[1] : "";
     std::vector<std::string> rest(args.begin() + std::min<size_t>(2, args.size()), args.end());
     if (group == "health") return Health();
+    if (group == "run") return RunJob(std::vector<std::string>(args.begin() + 1, args.end()));
+    if (group == "collect") return Collect(std::vector<std::string>(args.begin() + 1, args.end()));
+    if (group == "ls") return List(std::vector<std::string>(args.begin() + 1, args.end()));
+    if (group == "get") return Get(std::vector<std::string>(args.begin() + 1, args.end()));
     if (group == "artifact") {
       if (command == "register") return ArtifactRegister(rest);
       if (command == "get") return ArtifactGet(rest);
@@ -146,6 +153,200 @@ class Runner {
     return status;
   }
   absl::Status CheckCatalog(const grpc::Status& s) { return Check(s, options_.catalog); }
+  collector::v1::Collector::Stub& Collector() {
+    if (collector_ == nullptr) {
+      collector_ = collector::v1::Collector::NewStub(Channel(options_.collector));
+    }
+    return *collector_;
+  }
+  // Transfers get more time than a single call: an hour per run.
+  absl::Duration TransferTimeout() const {
+    return std::max(absl::Seconds(options_.timeout_seconds), absl::Hours(1));
+  }
+
+  absl::StatusOr<collector::v1::UploadManifest> Manifest(const std::string& job_id) {
+    collector::v1::UploadManifest m;
+    m.set_job_id(job_id);
+    m.set_include_hidden(options_.include_hidden);
+    m.set_truncate(options_.truncate);
+    if (options_.retention_hours > 0) {
+      *m.mutable_retention() = ToProtoDuration(absl::Hours(options_.retention_hours));
+    }
+    for (const std::string& spec : options_.patterns) {
+      collector::v1::OutputPattern* p = m.add_patterns();
+      std::vector<std::string> parts = absl::StrSplit(spec, absl::MaxSplits(':', 1));
+      p->set_glob(parts[0]);
+      const std::string level = parts.size() > 1 ? parts[1] : "moderately_sensitive";
+      types::v1::PrivacyLevel l;
+      if (!types::v1::PrivacyLevel_Parse(
+              absl::StrCat("PRIVACY_LEVEL_", absl::AsciiStrToUpper(level)), &l) ||
+          l == types::v1::PRIVACY_LEVEL_UNSPECIFIED) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--pattern level must be moderately_sensitive or highly_sensitive, got \"", level,
+            "\""));
+      }
+      p->set_privacy_level(l);
+    }
+    return m;
+  }
+
+  void PrintUpload(const collector::v1::UploadResponse& r) {
+    if (options_.json) {
+      PrintJson(r, out_);
+      return;
+    }
+    out_ << "collected " << r.files_size() << " file(s), " << r.total_bytes() << " bytes into "
+         << r.job_id() << "\n";
+    if (r.skipped_size() > 0) {
+      Table t({"SKIPPED", "REASON", "DETAIL"});
+      for (const auto& s : r.skipped()) t.Add({s.path(), s.reason(), s.detail()});
+      t.Print(out_);
+    }
+  }
+
+  absl::Status Collect(const std::vector<std::string>& rest) {
+    RETURN_IF_ERROR(Want(rest, 1, "collect DIR --job JOB_ID [--pattern GLOB[:LEVEL]]..."));
+    if (options_.job.empty()) return absl::InvalidArgumentError("usage: arca collect DIR --job JOB_ID");
+    ASSIGN_OR_RETURN(FolderScan scan, ScanFolder(rest[0], options_.include_hidden));
+    ASSIGN_OR_RETURN(collector::v1::UploadManifest manifest, Manifest(options_.job));
+    auto uploaded = UploadFolder(Collector(), manifest, scan, {}, TransferTimeout());
+    if (!uploaded.ok()) return Check(ToGrpcStatus(uploaded.status()), options_.collector);
+    PrintUpload(*uploaded);
+    return absl::OkStatus();
+  }
+
+  absl::Status List(const std::vector<std::string>& rest) {
+    RETURN_IF_ERROR(Want(rest, 1, "ls JOB_ID"));
+    v1::ListFilesRequest request;
+    request.set_job_id(rest[0]);
+    request.set_page_size(1000);
+    std::vector<v1::ArtifactFile> files;
+    for (;;) {
+      v1::ListFilesResponse page;
+      RETURN_IF_ERROR(CheckCatalog(Catalog().ListFiles(Context().get(), request, &page)));
+      for (auto& f : *page.mutable_files()) files.push_back(std::move(f));
+      if (page.next_page_token().empty()) break;
+      request.set_page_token(page.next_page_token());
+    }
+    if (options_.json) {
+      v1::ListFilesResponse all;
+      for (auto& f : files) *all.add_files() = f;
+      PrintJson(all, out_);
+      return absl::OkStatus();
+    }
+    Table t({"PATH", "SIZE", "PRIVACY", "SHA256", "EXPIRES"});
+    Table logs({"LOG", "SIZE"});
+    bool any_log = false;
+    for (const v1::ArtifactFile& f : files) {
+      if (absl::StartsWith(f.path(), ".arca/logs/")) {
+        logs.Add({f.path(), absl::StrCat(f.size())});
+        any_log = true;
+        continue;
+      }
+      t.Add({f.path(), absl::StrCat(f.size()),
+             Lower(types::v1::PrivacyLevel_Name(
+                       f.privacy_level() == types::v1::PRIVACY_LEVEL_UNSPECIFIED
+                           ? types::v1::PRIVACY_LEVEL_MODERATELY_SENSITIVE
+                           : f.privacy_level()),
+                   "PRIVACY_LEVEL_"),
+             f.sha256().substr(0, 12), When(f.expires_at())});
+    }
+    t.Print(out_);
+    if (any_log) {
+      out_ << "\n";
+      logs.Print(out_);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Get(const std::vector<std::string>& rest) {
+    RETURN_IF_ERROR(Want(rest, 2, "get JOB_ID PATH [--output FILE]"));
+    std::string out = options_.output;
+    if (out.empty()) out = rest[1].substr(rest[1].rfind('/') + 1);
+    absl::Status s = DownloadFile(Collector(), rest[0], rest[1], out, TransferTimeout());
+    if (!s.ok()) return Check(ToGrpcStatus(s), options_.collector);
+    out_ << "wrote " << out << "\n";
+    return absl::OkStatus();
+  }
+
+  absl::Status Step(const std::string& job_id, const std::string& name, types::v1::StepStatus status,
+                    const std::string& text, bool start, bool end) {
+    v1::UpdateStepRequest request;
+    request.set_job_id(job_id);
+    request.mutable_step()->set_name(name);
+    request.mutable_step()->set_status(status);
+    request.mutable_step()->set_text(text);
+    if (start) *request.mutable_step()->mutable_start() = ToProtoTime(absl::Now());
+    if (end) *request.mutable_step()->mutable_end() = ToProtoTime(absl::Now());
+    v1::Job job;
+    return CheckCatalog(Catalog().UpdateStep(Context().get(), request, &job));
+  }
+
+  // PrimeHub's run-job.sh, durable: create or attach to a job, run the
+  // command with its output shown and kept, collect the artifacts folder,
+  // finish the job, and exit with the command's code.
+  absl::Status RunJob(const std::vector<std::string>& command) {
+    if (command.empty()) return absl::InvalidArgumentError("usage: arca run [flags] -- CMD...");
+    v1::CreateJobRequest create;
+    create.mutable_job()->set_id(options_.job);
+    create.mutable_job()->set_group(options_.group.empty() ? "default" : options_.group);
+    create.mutable_job()->set_name(options_.name.empty() ? command[0] : options_.name);
+    if (!options_.gc_strategy.empty()) {
+      types::v1::GcStrategy g;
+      if (!types::v1::GcStrategy_Parse(
+              absl::StrCat("GC_STRATEGY_", absl::AsciiStrToUpper(options_.gc_strategy)), &g)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--gc_strategy must be on_job_completion, on_job_success, on_job_failure, "
+            "on_job_deletion or never, got \"", options_.gc_strategy, "\""));
+      }
+      create.mutable_job()->set_gc_strategy(g);
+    }
+    v1::CreateJobResponse created;
+    RETURN_IF_ERROR(CheckCatalog(Catalog().CreateJob(Context().get(), create, &created)));
+    const std::string job_id = created.job().id();
+    std::cerr << "arca: job " << job_id << (created.created() ? " created" : " attached") << "\n";
+    RETURN_IF_ERROR(Step(job_id, "prepare", types::v1::STEP_STATUS_SUCCESS, "", true, true));
+    absl::Status started;
+    ASSIGN_OR_RETURN(CommandResult result, RunCommand(command, [&] {
+                       started = Step(job_id, "execute", types::v1::STEP_STATUS_RUNNING, "",
+                                      true, false);
+                     }));
+    if (!started.ok()) std::cerr << "arca: warning: " << started.message() << "\n";
+    RETURN_IF_ERROR(Step(job_id, "execute",
+                         result.exit_code == 0 ? types::v1::STEP_STATUS_SUCCESS
+                                               : types::v1::STEP_STATUS_FAILURE,
+                         result.description, false, true));
+    RETURN_IF_ERROR(Step(job_id, "collect", types::v1::STEP_STATUS_RUNNING, "", true, false));
+    absl::Status collected = [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(FolderScan scan, ScanFolder(options_.artifacts, options_.include_hidden));
+      ASSIGN_OR_RETURN(collector::v1::UploadManifest manifest, Manifest(job_id));
+      auto uploaded = UploadFolder(Collector(), manifest, scan,
+                                   {{".arca/logs/job.log", result.log_path}}, TransferTimeout());
+      if (!uploaded.ok()) return Check(ToGrpcStatus(uploaded.status()), options_.collector);
+      const int user_files = uploaded->files_size() - 1;  // the log is not the user's
+      std::cerr << "arca: collected " << user_files << " file(s) from " << options_.artifacts
+                << (uploaded->skipped_size() > 0
+                        ? absl::StrCat(", skipped ", uploaded->skipped_size())
+                        : std::string())
+                << "\n";
+      return Step(job_id, "collect", types::v1::STEP_STATUS_SUCCESS,
+                  absl::StrCat(user_files, " files, ", uploaded->skipped_size(), " skipped"),
+                  false, true);
+    }();
+    unlink(result.log_path.c_str());
+    if (!collected.ok()) {
+      Step(job_id, "collect", types::v1::STEP_STATUS_FAILURE, std::string(collected.message()),
+           false, true)
+          .IgnoreError();
+    }
+    v1::FinishJobRequest finish;
+    finish.set_job_id(job_id);
+    v1::Job job;
+    RETURN_IF_ERROR(CheckCatalog(Catalog().FinishJob(Context().get(), finish, &job)));
+    RETURN_IF_ERROR(collected);
+    exit_code_ = result.exit_code;
+    return absl::OkStatus();
+  }
 
   absl::Status Want(const std::vector<std::string>& rest, size_t n, const char* usage) {
     if (rest.size() != n) return absl::InvalidArgumentError(absl::StrCat("usage: arca ", usage));
@@ -365,6 +566,10 @@ class Runner {
   const CliOptions& options_;
   std::ostream& out_;
   std::unique_ptr<v1::Catalog::Stub> catalog_;
+  std::unique_ptr<collector::v1::Collector::Stub> collector_;
+
+ public:
+  int exit_code_ = 0;
 };
 
 }  // namespace
@@ -387,14 +592,31 @@ Services are found with --catalog=HOST:PORT (or $ARCA_CATALOG; default
   arca jobs delete JOB_ID [--force]
   arca health [--target HOST:PORT] [--service NAME]
 
+  arca run [--job ID] [--group G] [--name N] [--artifacts DIR] [--gc_strategy S]
+           [--pattern GLOB[:LEVEL]]... [--retention_hours H] -- CMD...
+      Create (or attach to) a job, run CMD with its output shown and kept as
+      the job's log, collect DIR (default ./artifacts, may be a symlink),
+      finish the job, and exit with CMD's exit code.
+  arca collect DIR --job ID [--pattern GLOB[:LEVEL]]... [--include_hidden]
+               [--truncate] [--retention_hours H]
+  arca ls JOB_ID
+  arca get JOB_ID PATH [--output FILE]     (resumes FILE.part, checks the digest)
+
+The collector is found with --collector=HOST:PORT (or $ARCA_COLLECTOR;
+default 127.0.0.1:7402). LEVEL is moderately_sensitive (default) or
+highly_sensitive.
+
 Exit status: 0 on success, 1 when the service refused or failed, 2 for a
 usage mistake.
 )";
 }
 
 absl::Status Run(const CliOptions& options, const std::vector<std::string>& args,
-                 std::ostream& out) {
-  return Runner(options, out).Run(args);
+                 std::ostream& out, int* exit_code) {
+  Runner runner(options, out);
+  absl::Status status = runner.Run(args);
+  if (exit_code != nullptr) *exit_code = runner.exit_code_;
+  return status;
 }
 
 }  // namespace arca::cli

@@ -13,6 +13,8 @@ namespace arca::cli {
 struct CliOptions {
   // Catalog address. Default: $ARCA_CATALOG or 127.0.0.1:7401.
   std::string catalog = "127.0.0.1:7401";
+  // Collector address. Default: $ARCA_COLLECTOR or 127.0.0.1:7402.
+  std::string collector = "127.0.0.1:7402";
   // Print JSON (protobuf's mapping) instead of tables.
   bool json = false;
   // Deadline of each RPC, in seconds. Default: 10.
@@ -32,13 +34,24 @@ struct CliOptions {
   std::string group, status;
   int limit = 100;
   bool force = false;
+
+  // run / collect / get
+  std::string job;                    // job id (run: attach or create with it)
+  std::string artifacts = "artifacts";  // run: the folder collected at the end
+  std::vector<std::string> patterns;  // GLOB[:moderately_sensitive|highly_sensitive]
+  bool include_hidden = false;
+  bool truncate = false;
+  double retention_hours = 0;  // 0: the job's retention
+  std::string output;          // get: where to write (default: the file's name)
+  std::string gc_strategy;     // run: the job's GC strategy
 };
 
 // Runs `args` (the words after "arca", flags removed): e.g. {"artifact",
 // "names"}. Writes results to out. Returns the error to print, if any:
 // INVALID_ARGUMENT for a usage mistake, otherwise the service's error.
+// `arca run` sets *exit_code to its command's exit code.
 absl::Status Run(const CliOptions& options, const std::vector<std::string>& args,
-                 std::ostream& out);
+                 std::ostream& out, int* exit_code = nullptr);
 
 // The usage text for `arca help`.
 std::string Usage();

@@ -19,6 +19,8 @@ std::string FromEnv(const char* name, const char* fallback) {
 
 ABSL_FLAG(std::string, catalog, FromEnv("ARCA_CATALOG", "127.0.0.1:7401"),
           "catalog address HOST:PORT (default from $ARCA_CATALOG)");
+ABSL_FLAG(std::string, collector, FromEnv("ARCA_COLLECTOR", "127.0.0.1:7402"),
+          "collector address HOST:PORT (default from $ARCA_COLLECTOR)");
 ABSL_FLAG(bool, json, false, "print JSON instead of tables");
 ABSL_FLAG(double, timeout, 10, "deadline of each call, in seconds");
 ABSL_FLAG(std::string, target, "", "health: address to check (default: the catalog)");
@@ -39,12 +41,22 @@ ABSL_FLAG(std::string, group, "", "jobs list: only this group");
 ABSL_FLAG(std::string, status, "", "jobs list: only this status");
 ABSL_FLAG(int, limit, 100, "how many results to list (at most 1000)");
 ABSL_FLAG(bool, force, false, "jobs delete: drop finalizers and purge now");
+ABSL_FLAG(std::string, job, "", "run: job id to create or attach to; collect: the job");
+ABSL_FLAG(std::string, artifacts, "artifacts", "run: the folder collected when CMD ends");
+ABSL_FLAG(std::vector<std::string>, pattern, {},
+          "run/collect: output patterns GLOB[:LEVEL], comma-separated");
+ABSL_FLAG(bool, include_hidden, false, "run/collect: also collect names starting with '.'");
+ABSL_FLAG(bool, truncate, false, "run/collect: over a limit, keep what fits");
+ABSL_FLAG(double, retention_hours, 0, "run/collect: keep files this long after the job ends");
+ABSL_FLAG(std::string, output, "", "get: file to write (default: the file's own name)");
+ABSL_FLAG(std::string, gc_strategy, "", "run: the job's GC strategy, e.g. on_job_deletion");
 
 int main(int argc, char** argv) {
   std::vector<char*> positional =
       arca::InitProgram(argc, argv, "arca", "the Arca command line; run `arca help`");
   arca::cli::CliOptions options;
   options.catalog = absl::GetFlag(FLAGS_catalog);
+  options.collector = absl::GetFlag(FLAGS_collector);
   options.json = absl::GetFlag(FLAGS_json);
   options.timeout_seconds = absl::GetFlag(FLAGS_timeout);
   options.target = absl::GetFlag(FLAGS_target);
@@ -63,10 +75,19 @@ int main(int argc, char** argv) {
   options.status = absl::GetFlag(FLAGS_status);
   options.limit = absl::GetFlag(FLAGS_limit);
   options.force = absl::GetFlag(FLAGS_force);
+  options.job = absl::GetFlag(FLAGS_job);
+  options.artifacts = absl::GetFlag(FLAGS_artifacts);
+  options.patterns = absl::GetFlag(FLAGS_pattern);
+  options.include_hidden = absl::GetFlag(FLAGS_include_hidden);
+  options.truncate = absl::GetFlag(FLAGS_truncate);
+  options.retention_hours = absl::GetFlag(FLAGS_retention_hours);
+  options.output = absl::GetFlag(FLAGS_output);
+  options.gc_strategy = absl::GetFlag(FLAGS_gc_strategy);
 
   std::vector<std::string> args(positional.begin() + 1, positional.end());
-  absl::Status status = arca::cli::Run(options, args, std::cout);
-  if (status.ok()) return 0;
+  int exit_code = 0;
+  absl::Status status = arca::cli::Run(options, args, std::cout, &exit_code);
+  if (status.ok()) return exit_code;
   std::cerr << "arca: " << arca::StatusCodeName(static_cast<int>(status.code())) << ": "
             << status.message() << "\n";
   const bool usage = absl::IsInvalidArgument(status) &&

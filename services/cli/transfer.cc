@@ -1,0 +1,315 @@
+#include "services/cli/transfer.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/grpc_status.h"
+#include "common/paths.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
+#include "grpcpp/grpcpp.h"
+
+namespace arca::cli {
+namespace {
+
+namespace cv1 = ::arca::collector::v1;
+
+constexpr size_t kReadBytes = 1 << 20;
+
+std::string RealPath(const std::string& path, int* error) {
+  char buf[PATH_MAX];
+  if (realpath(path.c_str(), buf) == nullptr) {
+    *error = errno;
+    return "";
+  }
+  *error = 0;
+  return buf;
+}
+
+class Walker {
+ public:
+  Walker(std::string root, bool include_hidden)
+      : root_(std::move(root)), include_hidden_(include_hidden) {}
+
+  absl::Status Walk(const std::string& dir, const std::string& prefix, int depth) {
+    DIR* d = opendir(dir.c_str());
+    if (d == nullptr) {
+      return absl::PermissionDeniedError(absl::StrCat("cannot read ", dir, ": ", strerror(errno)));
+    }
+    std::vector<std::string> names;
+    while (dirent* e = readdir(d)) {
+      if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) names.push_back(e->d_name);
+    }
+    closedir(d);
+    std::sort(names.begin(), names.end());
+    for (const std::string& name : names) {
+      const std::string rel = prefix.empty() ? name : absl::StrCat(prefix, "/", name);
+      const std::string abs = absl::StrCat(dir, "/", name);
+      if (name[0] == '.' && !include_hidden_) {
+        Skip(rel, "hidden", "");
+        continue;
+      }
+      if (absl::Status valid = ValidateArtifactPath(rel); !valid.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "cannot collect \"", absl::CHexEscape(rel.substr(0, 200)), "\": ", valid.message()));
+      }
+      struct stat st;
+      if (lstat(abs.c_str(), &st) != 0) continue;  // vanished meanwhile
+      if (S_ISLNK(st.st_mode)) {
+        int error = 0;
+        std::string target = RealPath(abs, &error);
+        if (target.empty()) {
+          Skip(rel, "symlink_escape", absl::StrCat("cannot resolve: ", strerror(error)));
+          continue;
+        }
+        if (!absl::StartsWith(target, root_ + "/")) {
+          Skip(rel, "symlink_escape", absl::StrCat("points outside the folder, to ", target));
+          continue;
+        }
+        if (stat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+          Skip(rel, "not_regular",
+               S_ISDIR(st.st_mode) ? "symlink to a directory in the folder; its files are "
+                                     "collected where they are"
+                                   : "symlink to something that is not a regular file");
+          continue;
+        }
+        scan_.files.push_back({rel, target, st.st_size});
+      } else if (S_ISDIR(st.st_mode)) {
+        RETURN_IF_ERROR(Walk(abs, rel, depth + 1));
+      } else if (S_ISREG(st.st_mode)) {
+        scan_.files.push_back({rel, abs, st.st_size});
+      } else {
+        Skip(rel, "not_regular", "a FIFO, socket or device");
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  FolderScan& scan() { return scan_; }
+
+ private:
+  void Skip(const std::string& path, const char* reason, const std::string& detail) {
+    cv1::SkippedFile s;
+    s.set_path(IsValidUtf8(path) ? path : absl::CHexEscape(path));
+    s.set_reason(reason);
+    s.set_detail(detail);
+    scan_.skipped.push_back(std::move(s));
+  }
+
+  std::string root_;
+  bool include_hidden_;
+  FolderScan scan_;
+};
+
+}  // namespace
+
+absl::StatusOr<FolderScan> ScanFolder(const std::string& folder, bool include_hidden) {
+  struct stat st;
+  if (stat(folder.c_str(), &st) != 0) {
+    if (errno == ENOENT) return FolderScan();
+    return absl::PermissionDeniedError(absl::StrCat("cannot read ", folder, ": ", strerror(errno)));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(folder, " is not a directory"));
+  }
+  int error = 0;
+  const std::string root = RealPath(folder, &error);
+  if (root.empty()) return absl::InternalError(absl::StrCat("realpath ", folder, ": ", strerror(error)));
+  Walker walker(root, include_hidden);
+  RETURN_IF_ERROR(walker.Walk(root, "", 0));
+  FolderScan scan = std::move(walker.scan());
+  std::sort(scan.files.begin(), scan.files.end(),
+            [](const FoundFile& a, const FoundFile& b) { return a.path < b.path; });
+  return scan;
+}
+
+namespace {
+
+// Sends one file; returns the digest of what was read.
+absl::StatusOr<std::string> SendFile(grpc::ClientWriterInterface<cv1::UploadRequest>& writer,
+                                     const std::string& path, const std::string& real_path) {
+  int fd = open(real_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot open ", real_path, ": ", strerror(errno)));
+  }
+  struct stat before;
+  fstat(fd, &before);
+  if (!S_ISREG(before.st_mode)) {
+    close(fd);
+    return absl::FailedPreconditionError(absl::StrCat(path, " is no longer a regular file"));
+  }
+  posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  cv1::UploadRequest header;
+  header.mutable_file()->set_path(path);
+  header.mutable_file()->set_size(before.st_size);
+  header.mutable_file()->set_mtime_unix_nanos(int64_t{before.st_mtim.tv_sec} * 1000000000 +
+                                              before.st_mtim.tv_nsec);
+  if (!writer.Write(header)) {
+    close(fd);
+    return absl::UnavailableError("the collector closed the upload");
+  }
+  Sha256 hash;
+  cv1::UploadRequest chunk;
+  std::string* buffer = chunk.mutable_chunk();
+  int64_t sent = 0;
+  while (sent < before.st_size) {
+    buffer->resize(std::min<int64_t>(kReadBytes, before.st_size - sent));
+    ssize_t n = read(fd, buffer->data(), buffer->size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      close(fd);
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " shrank while it was read; nothing was committed, retry"));
+    }
+    buffer->resize(n);
+    hash.Update(*buffer);
+    sent += n;
+    if (!writer.Write(chunk)) {
+      close(fd);
+      return absl::UnavailableError("the collector closed the upload");
+    }
+  }
+  struct stat after;
+  fstat(fd, &after);
+  close(fd);
+  if (after.st_size != before.st_size || after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+      after.st_mtim.tv_nsec != before.st_mtim.tv_nsec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " changed while it was read; nothing was committed, retry"));
+  }
+  return hash.HexDigest();
+}
+
+}  // namespace
+
+absl::StatusOr<cv1::UploadResponse> UploadFolder(cv1::Collector::StubInterface& collector,
+                                                 const cv1::UploadManifest& manifest,
+                                                 const FolderScan& scan,
+                                                 const std::vector<ExtraFile>& extras,
+                                                 absl::Duration timeout) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  cv1::UploadResponse response;
+  auto writer = collector.Upload(&context, &response);
+  absl::flat_hash_map<std::string, std::string> digests;
+  auto abort = [&](absl::Status why) {
+    context.TryCancel();
+    writer->Finish().ok();
+    return why;
+  };
+  cv1::UploadRequest message;
+  *message.mutable_manifest() = manifest;
+  bool open = writer->Write(message);
+  for (const cv1::SkippedFile& s : scan.skipped) {
+    if (!open) break;
+    message.Clear();
+    *message.mutable_skipped() = s;
+    open = writer->Write(message);
+  }
+  std::vector<ExtraFile> all(extras);
+  for (const FoundFile& f : scan.files) all.push_back({f.path, f.real_path});
+  for (const ExtraFile& f : all) {
+    if (!open) break;
+    auto digest = SendFile(*writer, f.path, f.real_path);
+    if (absl::IsUnavailable(digest.status())) {
+      open = false;
+      break;
+    }
+    if (!digest.ok()) return abort(digest.status());
+    digests[f.path] = *digest;
+  }
+  if (open) {
+    message.Clear();
+    message.mutable_end();
+    writer->Write(message);
+    writer->WritesDone();
+  }
+  RETURN_IF_ERROR(FromGrpcStatus(writer->Finish()));
+  for (const cv1::CollectedFile& f : response.files()) {
+    auto it = digests.find(f.path());
+    if (it != digests.end() && it->second != f.sha256()) {
+      return absl::DataLossError(absl::StrCat(f.path(), " was stored with sha256 ", f.sha256(),
+                                              " but the bytes read had ", it->second));
+    }
+  }
+  return response;
+}
+
+absl::Status DownloadFile(cv1::Collector::StubInterface& collector, const std::string& job_id,
+                          const std::string& path, const std::string& out_path,
+                          absl::Duration timeout) {
+  const std::string part = out_path + ".part";
+  int fd = open(part.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::PermissionDeniedError(absl::StrCat("cannot write ", part, ": ", strerror(errno)));
+  }
+  // Hash what an earlier attempt left, then ask for the rest.
+  Sha256 hash;
+  std::string buffer(kReadBytes, '\0');
+  int64_t have = 0;
+  for (ssize_t n; (n = read(fd, buffer.data(), buffer.size())) > 0;) {
+    hash.Update(absl::string_view(buffer.data(), n));
+    have += n;
+  }
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  cv1::DownloadRequest request;
+  request.set_job_id(job_id);
+  request.set_path(path);
+  request.set_offset(have);
+  auto reader = collector.Download(&context, request);
+  cv1::DownloadResponse message;
+  std::string expected;
+  while (reader->Read(&message)) {
+    if (!message.sha256().empty()) expected = message.sha256();
+    hash.Update(message.chunk());
+    if (write(fd, message.chunk().data(), message.chunk().size()) !=
+        static_cast<ssize_t>(message.chunk().size())) {
+      close(fd);
+      context.TryCancel();
+      reader->Finish().ok();
+      return absl::ResourceExhaustedError(absl::StrCat("cannot write ", part, ": ", strerror(errno)));
+    }
+  }
+  absl::Status status = FromGrpcStatus(reader->Finish());
+  if (absl::IsOutOfRange(status)) {
+    // The partial file is longer than the file: it was not ours. Start over.
+    close(fd);
+    unlink(part.c_str());
+    return DownloadFile(collector, job_id, path, out_path, timeout);
+  }
+  if (!status.ok()) {
+    close(fd);
+    if (absl::IsDataLoss(status) || absl::IsNotFound(status)) unlink(part.c_str());
+    return status;
+  }
+  if (fsync(fd) != 0 || close(fd) != 0) {
+    return absl::InternalError(absl::StrCat("cannot flush ", part, ": ", strerror(errno)));
+  }
+  const std::string got = hash.HexDigest();
+  if (got != expected) {
+    unlink(part.c_str());
+    return absl::DataLossError(absl::StrCat("downloaded bytes have sha256 ", got,
+                                            ", expected ", expected, "; removed ", part));
+  }
+  if (rename(part.c_str(), out_path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename to ", out_path, ": ", strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace arca::cli

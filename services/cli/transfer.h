@@ -1,0 +1,60 @@
+#ifndef ARCA_SERVICES_CLI_TRANSFER_H_
+#define ARCA_SERVICES_CLI_TRANSFER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "proto/collector/v1/collector.grpc.pb.h"
+
+namespace arca::cli {
+
+// A file found in an artifacts folder.
+struct FoundFile {
+  std::string path;       // relative to the folder, '/'-separated
+  std::string real_path;  // what is opened (a symlink's target inside the folder)
+  int64_t size = 0;
+};
+
+struct FolderScan {
+  std::vector<FoundFile> files;  // sorted by path
+  std::vector<collector::v1::SkippedFile> skipped;
+};
+
+// Walks an artifacts folder the way the collector expects: the folder itself
+// may be a symlink; nothing that resolves outside it is read (a link out, a
+// dangling link or a loop is skipped as symlink_escape); FIFOs, sockets and
+// devices are skipped as not_regular; names starting with "." are skipped
+// as hidden unless include_hidden. A folder that does not exist is empty.
+// INVALID_ARGUMENT if a path cannot be an artifact path (not UTF-8, longer
+// than 1,024 bytes, deeper than 64) or the folder is not a directory.
+absl::StatusOr<FolderScan> ScanFolder(const std::string& folder, bool include_hidden);
+
+// One extra file to send with an upload, e.g. a job log.
+struct ExtraFile {
+  std::string path;       // artifact path, e.g. ".arca/logs/job.log"
+  std::string real_path;  // local file
+};
+
+// Streams the scan (plus extras) as one upload: manifest first, then every
+// file in large reads, then the end marker. A file that shrinks or changes
+// while being read aborts the upload (FAILED_PRECONDITION), so nothing is
+// committed. The reply's digests are checked against what was read.
+absl::StatusOr<collector::v1::UploadResponse> UploadFolder(
+    collector::v1::Collector::StubInterface& collector,
+    const collector::v1::UploadManifest& manifest, const FolderScan& scan,
+    const std::vector<ExtraFile>& extras, absl::Duration timeout);
+
+// Downloads a job's file to `out_path`, through `out_path`.part: a partial
+// download left by an earlier attempt is resumed with a ranged request. The
+// digest of the whole file is checked before it is renamed into place;
+// DATA_LOSS if it does not match.
+absl::Status DownloadFile(collector::v1::Collector::StubInterface& collector,
+                          const std::string& job_id, const std::string& path,
+                          const std::string& out_path, absl::Duration timeout);
+
+}  // namespace arca::cli
+
+#endif  // ARCA_SERVICES_CLI_TRANSFER_H_

@@ -1,0 +1,280 @@
+#include "services/cli/transfer.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/server.h"
+#include "common/sha256.h"
+#include "common/subprocess.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+#include "services/catalog/catalog_service.h"
+#include "services/collector/collector_service.h"
+
+namespace arca::cli {
+namespace {
+
+namespace fs = std::filesystem;
+namespace cat = ::arca::catalog::v1;
+namespace cv1 = ::arca::collector::v1;
+
+void WriteFile(const std::string& path, const std::string& content) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << content;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Real catalog and collector services on free ports, as the CLI meets them.
+class TransferTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/arca-transfer-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    catalog::CatalogOptions co;
+    co.data_dir = dir_ + "/db";
+    catalog_ = *catalog::Catalog::Open(co, Clock::Real());
+    catalog_service_ = std::make_unique<catalog::CatalogServiceImpl>(catalog_.get());
+    ServerOptions so;
+    so.name = "catalog";
+    catalog_server_ = *Server::Start(
+        so, {{cat::Catalog::service_full_name(), catalog_service_.get()}}, registry_);
+    catalog_stub_ = cat::Catalog::NewStub(grpc::CreateChannel(
+        catalog_server_->address(), grpc::InsecureChannelCredentials()));
+    blobs_ = *OpenLocalBlobStore(dir_ + "/blobs");
+    metrics_ = std::make_unique<collector::CollectorMetrics>(*registry_);
+    collector_ = std::make_unique<collector::Collector>(collector::CollectorOptions(), blobs_.get(),
+                                                        catalog_stub_.get(), Clock::Real(),
+                                                        metrics_.get());
+    collector_service_ = std::make_unique<collector::CollectorServiceImpl>(collector_.get());
+    so.name = "collector";
+    collector_server_ = *Server::Start(
+        so, {{cv1::Collector::service_full_name(), collector_service_.get()}}, registry_);
+    stub_ = cv1::Collector::NewStub(grpc::CreateChannel(collector_server_->address(),
+                                                        grpc::InsecureChannelCredentials()));
+    root_ = dir_ + "/work/artifacts";
+    fs::create_directories(root_);
+  }
+  void TearDown() override {
+    collector_server_.reset();
+    catalog_server_.reset();
+    fs::remove_all(dir_);
+  }
+
+  std::string NewJob() {
+    cat::CreateJobRequest r;
+    r.mutable_job()->set_group("team-a");
+    return catalog_->CreateJob(r)->job().id();
+  }
+  std::map<std::string, std::string> Skipped(const FolderScan& scan) {
+    std::map<std::string, std::string> out;
+    for (const auto& s : scan.skipped) out[s.path()] = s.reason();
+    return out;
+  }
+  std::vector<std::string> Paths(const FolderScan& scan) {
+    std::vector<std::string> out;
+    for (const auto& f : scan.files) out.push_back(f.path);
+    return out;
+  }
+
+  std::string dir_, root_;
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<catalog::CatalogServiceImpl> catalog_service_;
+  std::unique_ptr<Server> catalog_server_;
+  std::unique_ptr<cat::Catalog::Stub> catalog_stub_;
+  std::unique_ptr<BlobStore> blobs_;
+  std::unique_ptr<collector::CollectorMetrics> metrics_;
+  std::unique_ptr<collector::Collector> collector_;
+  std::unique_ptr<collector::CollectorServiceImpl> collector_service_;
+  std::unique_ptr<Server> collector_server_;
+  std::unique_ptr<cv1::Collector::Stub> stub_;
+};
+
+TEST_F(TransferTest, ScanNeverLeavesTheFolder) {
+  WriteFile(root_ + "/test.txt", "hello\n");
+  WriteFile(root_ + "/sub/test.txt", "hello\n");
+  WriteFile(root_ + "/.env", "SECRET=1");
+  WriteFile(dir_ + "/outside/secret.txt", "do not read");
+  fs::create_symlink("/etc/passwd", root_ + "/passwd");
+  fs::create_symlink("loop-b", root_ + "/loop-a");
+  fs::create_symlink("loop-a", root_ + "/loop-b");
+  fs::create_symlink(root_ + "/hop", root_ + "/chain");  // chain -> hop -> outside
+  fs::create_symlink(dir_ + "/outside/secret.txt", root_ + "/hop");
+  fs::create_symlink("test.txt", root_ + "/alias.txt");  // stays inside: collected
+  fs::create_symlink("sub", root_ + "/subdir-link");
+  ASSERT_EQ(mkfifo((root_ + "/fifo").c_str(), 0644), 0);
+  auto scan = ScanFolder(root_, false);
+  ASSERT_TRUE(scan.ok()) << scan.status();
+  EXPECT_EQ(Paths(*scan), (std::vector<std::string>{"alias.txt", "sub/test.txt", "test.txt"}));
+  auto skipped = Skipped(*scan);
+  EXPECT_EQ(skipped[".env"], "hidden");
+  EXPECT_EQ(skipped["passwd"], "symlink_escape");
+  EXPECT_EQ(skipped["loop-a"], "symlink_escape");
+  EXPECT_EQ(skipped["chain"], "symlink_escape");
+  EXPECT_EQ(skipped["hop"], "symlink_escape");
+  EXPECT_EQ(skipped["fifo"], "not_regular");
+  EXPECT_EQ(skipped["subdir-link"], "not_regular");
+  auto hidden = ScanFolder(root_, true);
+  ASSERT_TRUE(hidden.ok());
+  EXPECT_EQ(hidden->files.front().path, ".env");
+}
+
+TEST_F(TransferTest, FolderMayBeASymlinkAndMayBeMissing) {
+  WriteFile(dir_ + "/real/out.txt", "x");
+  fs::remove_all(root_);
+  fs::create_symlink(dir_ + "/real", root_);
+  auto scan = ScanFolder(root_, false);
+  ASSERT_TRUE(scan.ok());
+  EXPECT_EQ(Paths(*scan), std::vector<std::string>{"out.txt"});
+  auto none = ScanFolder(dir_ + "/no-such-folder", false);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->files.empty());
+  WriteFile(dir_ + "/plain-file", "x");
+  EXPECT_EQ(ScanFolder(dir_ + "/plain-file", false).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(TransferTest, NamesThatCannotBeArtifactPathsAreRefusedClearly) {
+  WriteFile(root_ + "/bad\xff.txt", "x");
+  auto s = ScanFolder(root_, false).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("not valid UTF-8"), std::string::npos) << s;
+  fs::remove(root_ + "/bad\xff.txt");
+  std::string deep = root_;
+  for (int i = 0; i < 65; ++i) deep += "/d";
+  WriteFile(deep + "/f", "x");
+  EXPECT_NE(ScanFolder(root_, false).status().message().find("deep"), std::string::npos);
+}
+
+TEST_F(TransferTest, UploadThenDownloadAndResume) {
+  std::string job = NewJob();
+  std::string big(3 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7);
+  WriteFile(root_ + "/big.bin", big);
+  WriteFile(root_ + "/small.txt", "hello\n");
+  auto scan = ScanFolder(root_, false);
+  cv1::UploadManifest manifest;
+  manifest.set_job_id(job);
+  auto r = UploadFolder(*stub_, manifest, *scan, {}, absl::Seconds(30));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->files_size(), 2);
+
+  const std::string out = dir_ + "/got.bin";
+  ASSERT_TRUE(DownloadFile(*stub_, job, "big.bin", out, absl::Seconds(30)).ok());
+  EXPECT_EQ(ReadFile(out), big);
+  EXPECT_FALSE(fs::exists(out + ".part"));
+
+  // An interrupted earlier attempt left the first megabyte: it is resumed.
+  WriteFile(out + ".part", big.substr(0, 1 << 20));
+  fs::remove(out);
+  ASSERT_TRUE(DownloadFile(*stub_, job, "big.bin", out, absl::Seconds(30)).ok());
+  EXPECT_EQ(ReadFile(out), big);
+
+  // A partial file that is not a prefix of the real one is caught.
+  WriteFile(out + ".part", "garbage");
+  absl::Status bad = DownloadFile(*stub_, job, "big.bin", out, absl::Seconds(30));
+  EXPECT_EQ(bad.code(), absl::StatusCode::kDataLoss) << bad;
+  EXPECT_FALSE(fs::exists(out + ".part"));
+
+  EXPECT_EQ(DownloadFile(*stub_, job, "nope.bin", out, absl::Seconds(30)).code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(TransferTest, AFileThatChangesWhileReadAbortsTheUpload) {
+  std::string job = NewJob();
+  WriteFile(root_ + "/growing.log", std::string(8 << 20, 'g'));
+  auto scan = ScanFolder(root_, false);
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    std::ofstream out(root_ + "/growing.log", std::ios::app);
+    while (!stop) out << 'x' << std::flush;
+  });
+  cv1::UploadManifest manifest;
+  manifest.set_job_id(job);
+  auto r = UploadFolder(*stub_, manifest, *scan, {}, absl::Seconds(30));
+  stop = true;
+  writer.join();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_NE(r.status().message().find("changed while it was read"), std::string::npos);
+  cat::ListFilesRequest list;
+  list.set_job_id(job);
+  EXPECT_EQ(catalog_->ListFiles(list)->files_size(), 0);
+}
+
+// `arca run` end to end, through the real binary: PrimeHub's journey, the
+// command's exit code, and SIGTERM.
+TEST_F(TransferTest, ArcaRunCollectsAndPassesTheExitCodeThrough) {
+  const char* bin = std::getenv("ARCA_BIN_ARCA");
+  ASSERT_NE(bin, nullptr);
+  const std::string work = dir_ + "/work";
+  fs::remove_all(root_);
+  Subprocess run;
+  ASSERT_TRUE(run.Start({bin, "--catalog=" + catalog_server_->address(),
+                         "--collector=" + collector_server_->address(),
+                         "--job=job-primehub-journey", "--artifacts=" + root_, "run", "--",
+                         "sh", "-c",
+                         absl::StrCat("cd ", work, " && mkdir -p artifacts/sub && echo hello > "
+                                      "artifacts/test.txt && echo hello > artifacts/sub/test.txt "
+                                      "&& echo done >&2 && exit 3")})
+                  .ok());
+  int status = run.Wait(absl::Seconds(60));
+  ASSERT_TRUE(WIFEXITED(status)) << run.output();
+  EXPECT_EQ(WEXITSTATUS(status), 3) << run.output();
+  auto job = catalog_->GetJob("job-primehub-journey");
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->status(), types::v1::JOB_STATUS_FAILURE);
+  EXPECT_TRUE(job->has_finished_at());
+  ASSERT_EQ(job->steps_size(), 3);
+  EXPECT_EQ(job->steps(1).text(), "exit code 3");
+  EXPECT_EQ(job->steps(2).status(), types::v1::STEP_STATUS_SUCCESS);
+  EXPECT_EQ(catalog_->GetFile(job->id(), "test.txt")->size(), 6);
+  EXPECT_EQ(catalog_->GetFile(job->id(), "sub/test.txt")->sha256(), Sha256::Of("hello\n"));
+  EXPECT_EQ(catalog_->GetFile(job->id(), ".arca/logs/job.log")->size(), 5);  // "done\n"
+}
+
+TEST_F(TransferTest, ArcaRunOnSigtermStillCollectsAndFinishes) {
+  const char* bin = std::getenv("ARCA_BIN_ARCA");
+  ASSERT_NE(bin, nullptr);
+  WriteFile(root_ + "/partial.txt", "written before the kill");
+  Subprocess run;
+  ASSERT_TRUE(run.Start({bin, "--catalog=" + catalog_server_->address(),
+                         "--collector=" + collector_server_->address(), "--job=job-sigterm",
+                         "--artifacts=" + root_, "run", "--", "sleep", "600"})
+                  .ok());
+  // Wait until the command runs, then stop arca as an orchestrator would.
+  const absl::Time end = absl::Now() + absl::Seconds(30);
+  for (;;) {
+    auto job = catalog_->GetJob("job-sigterm");
+    if (job.ok() && job->steps_size() >= 2 &&
+        job->steps(1).status() == types::v1::STEP_STATUS_RUNNING) {
+      break;
+    }
+    ASSERT_LT(absl::Now(), end) << run.output();
+    std::this_thread::yield();
+  }
+  run.Signal(SIGTERM);
+  int status = run.Wait(absl::Seconds(60));
+  ASSERT_TRUE(WIFEXITED(status)) << run.output();
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+  auto job = catalog_->GetJob("job-sigterm");
+  EXPECT_TRUE(job->has_finished_at());
+  EXPECT_EQ(job->steps(1).text(), "killed by signal 15 (Terminated)");
+  EXPECT_TRUE(catalog_->GetFile("job-sigterm", "partial.txt").ok());
+}
+
+}  // namespace
+}  // namespace arca::cli

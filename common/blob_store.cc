@@ -7,12 +7,14 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/paths.h"
 #include "common/sha256.h"
+#include "common/status_macros.h"
 
 namespace arca {
 namespace {
@@ -41,16 +43,19 @@ absl::Time ModifiedOf(const struct stat& st) {
   return absl::FromUnixSeconds(st.st_mtim.tv_sec) + absl::Nanoseconds(st.st_mtim.tv_nsec);
 }
 
+class LocalBlobStore;
+
 class LocalWriter : public BlobWriter {
  public:
-  LocalWriter(std::string blobs_dir, std::string tmp_path, int fd)
-      : blobs_dir_(std::move(blobs_dir)), tmp_path_(std::move(tmp_path)), fd_(fd) {}
+  LocalWriter(LocalBlobStore* store, std::string tmp_path, int fd)
+      : store_(store), tmp_path_(std::move(tmp_path)), fd_(fd) {}
   ~LocalWriter() override {
     if (fd_ >= 0) close(fd_);
-    if (!committed_) unlink(tmp_path_.c_str());
+    if (!published_) unlink(tmp_path_.c_str());
   }
 
   absl::Status Append(absl::string_view data) override {
+    if (fd_ < 0) return absl::FailedPreconditionError("blob already sealed");
     hash_.Update(data);
     size_ += data.size();
     while (!data.empty()) {
@@ -66,50 +71,39 @@ class LocalWriter : public BlobWriter {
 
   int64_t size() const override { return size_; }
 
-  absl::StatusOr<BlobInfo> Commit(absl::string_view expected_sha256) override {
-    if (committed_ || fd_ < 0) return absl::FailedPreconditionError("blob already committed");
-    BlobInfo info;
-    info.sha256 = hash_.HexDigest();
-    info.size = size_;
-    if (!expected_sha256.empty() && expected_sha256 != info.sha256) {
-      return absl::DataLossError(absl::StrCat("content has sha256 ", info.sha256,
-                                              ", not the declared ", expected_sha256));
-    }
-    if (fsync(fd_) != 0) return Errno("fsync", tmp_path_);
+  absl::StatusOr<BlobInfo> Seal(absl::string_view expected_sha256) override {
+    if (fd_ < 0) return absl::FailedPreconditionError("blob already sealed");
+    info_.sha256 = hash_.HexDigest();
+    info_.size = size_;
+    // Start writing back now; Publish waits for it.
+    sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
     close(fd_);
     fd_ = -1;
-    const std::string dir = absl::StrCat(blobs_dir_, "/", info.sha256.substr(0, 2));
-    const std::string final_path = absl::StrCat(dir, "/", info.sha256.substr(2));
-    struct stat st;
-    if (stat(final_path.c_str(), &st) == 0) {
-      // Same bytes already stored: keep them, mark them as just written so
-      // an orphan sweep's grace period starts again.
-      unlink(tmp_path_.c_str());
-      committed_ = true;
-      utimensat(AT_FDCWD, final_path.c_str(), nullptr, 0);
-      info.modified = absl::Now();
-      return info;
+    if (!expected_sha256.empty() && expected_sha256 != info_.sha256) {
+      return absl::DataLossError(absl::StrCat("content has sha256 ", info_.sha256,
+                                              ", not the declared ", expected_sha256));
     }
-    if (mkdir(dir.c_str(), 0755) == 0) {
-      absl::Status synced = FsyncDir(blobs_dir_);
-      if (!synced.ok()) return synced;
-    } else if (errno != EEXIST) {
-      return Errno("mkdir", dir);
-    }
-    if (rename(tmp_path_.c_str(), final_path.c_str()) != 0) return Errno("rename", final_path);
-    committed_ = true;
-    absl::Status synced = FsyncDir(dir);
-    if (!synced.ok()) return synced;
-    info.modified = absl::Now();
-    return info;
+    sealed_ = true;
+    return info_;
   }
 
+  absl::StatusOr<BlobInfo> Commit(absl::string_view expected_sha256) override;
+
+  bool sealed() const { return sealed_; }
+  bool published() const { return published_; }
+  const std::string& tmp_path() const { return tmp_path_; }
+  BlobInfo& info() { return info_; }
+  void set_published() { published_ = true; }
+
  private:
-  std::string blobs_dir_, tmp_path_;
+  LocalBlobStore* store_;
+  std::string tmp_path_;
   int fd_;
   Sha256 hash_;
   int64_t size_ = 0;
-  bool committed_ = false;
+  BlobInfo info_;
+  bool sealed_ = false;
+  bool published_ = false;
 };
 
 class LocalReader : public BlobReader {
@@ -155,7 +149,72 @@ class LocalBlobStore : public BlobStore {
     std::string path = absl::StrCat(tmp_, "/", RandomToken(20));
     int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return Errno("create", path);
-    return std::unique_ptr<BlobWriter>(new LocalWriter(blobs_, path, fd));
+    return std::unique_ptr<BlobWriter>(new LocalWriter(this, path, fd));
+  }
+
+  absl::Status Publish(const std::vector<BlobWriter*>& sealed) override {
+    std::vector<LocalWriter*> writers;
+    for (BlobWriter* w : sealed) {
+      auto* lw = static_cast<LocalWriter*>(w);
+      if (!lw->sealed()) return absl::FailedPreconditionError("publish of an unsealed blob");
+      if (!lw->published()) writers.push_back(lw);
+    }
+    if (writers.empty()) return absl::OkStatus();
+    // Data first: one syncfs for a batch, fsync for a few.
+    const bool batch = writers.size() > kSyncfsThreshold;
+    if (batch) {
+      RETURN_IF_ERROR(SyncFs());
+    } else {
+      for (LocalWriter* w : writers) {
+        int fd = open(w->tmp_path().c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return Errno("open", w->tmp_path());
+        int rc = fsync(fd);
+        close(fd);
+        if (rc != 0) return Errno("fsync", w->tmp_path());
+      }
+    }
+    // Then names: rename into place, then make each touched directory
+    // durable once.
+    std::set<std::string> dirs;
+    bool new_prefix = false;
+    for (LocalWriter* w : writers) {
+      const std::string& sha = w->info().sha256;
+      const std::string dir = absl::StrCat(blobs_, "/", sha.substr(0, 2));
+      const std::string final_path = absl::StrCat(dir, "/", sha.substr(2));
+      struct stat st;
+      if (stat(final_path.c_str(), &st) == 0) {
+        // Same bytes already stored: keep them, restart their grace period.
+        unlink(w->tmp_path().c_str());
+        utimensat(AT_FDCWD, final_path.c_str(), nullptr, 0);
+      } else {
+        if (mkdir(dir.c_str(), 0755) == 0) {
+          new_prefix = true;
+        } else if (errno != EEXIST) {
+          return Errno("mkdir", dir);
+        }
+        if (rename(w->tmp_path().c_str(), final_path.c_str()) != 0) {
+          return Errno("rename", final_path);
+        }
+        dirs.insert(dir);
+      }
+      w->set_published();
+      w->info().modified = absl::Now();
+    }
+    // The new names are durable once their directories are: one syncfs for
+    // a batch (it commits the journal once), one fsync per directory else.
+    if (batch) return SyncFs();
+    if (new_prefix) RETURN_IF_ERROR(FsyncDir(blobs_));
+    for (const std::string& dir : dirs) RETURN_IF_ERROR(FsyncDir(dir));
+    return absl::OkStatus();
+  }
+
+  absl::Status SyncFs() {
+    int fd = open(tmp_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Errno("open", tmp_);
+    int rc = syncfs(fd);
+    close(fd);
+    if (rc != 0) return Errno("syncfs", tmp_);
+    return absl::OkStatus();
   }
 
   absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view sha256,
@@ -225,8 +284,15 @@ class LocalBlobStore : public BlobStore {
     return absl::StrCat(blobs_, "/", sha256.substr(0, 2), "/", sha256.substr(2));
   }
 
+  static constexpr size_t kSyncfsThreshold = 8;
   std::string blobs_, tmp_;
 };
+
+absl::StatusOr<BlobInfo> LocalWriter::Commit(absl::string_view expected_sha256) {
+  RETURN_IF_ERROR(Seal(expected_sha256).status());
+  RETURN_IF_ERROR(store_->Publish({this}));
+  return info_;
+}
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -27,9 +28,11 @@ class BlobWriter {
   virtual ~BlobWriter() = default;
   virtual absl::Status Append(absl::string_view data) = 0;
   virtual int64_t size() const = 0;
-  // Makes the blob durable under its digest. DATA_LOSS (and nothing stored)
-  // if expected_sha256 is given and differs. A blob that already exists is
-  // not rewritten, only marked as just written.
+  // Ends the bytes and checks them: DATA_LOSS (and nothing will be stored)
+  // if expected_sha256 is given and differs. The blob is not yet durable or
+  // visible; BlobStore::Publish makes it so.
+  virtual absl::StatusOr<BlobInfo> Seal(absl::string_view expected_sha256 = "") = 0;
+  // Seal, then Publish this one blob.
   virtual absl::StatusOr<BlobInfo> Commit(absl::string_view expected_sha256 = "") = 0;
 };
 
@@ -47,6 +50,10 @@ class BlobStore {
  public:
   virtual ~BlobStore() = default;
   virtual absl::StatusOr<std::unique_ptr<BlobWriter>> NewWriter() = 0;
+  // Makes sealed blobs durable and visible under their digests, all with one
+  // flush to disk where that is cheaper than one per blob. A blob that
+  // already exists is not rewritten, only marked as just written.
+  virtual absl::Status Publish(const std::vector<BlobWriter*>& sealed) = 0;
   // Reads from `offset` to the end. NOT_FOUND if absent; INVALID_ARGUMENT for
   // a malformed digest or an offset past the end.
   virtual absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view sha256,

@@ -184,8 +184,8 @@ class Collector::UploadState {
                                                      received_));
     }
     if (writer_ == nullptr) return absl::OkStatus();
-    auto info = writer_->Commit(header.sha256());
-    writer_.reset();
+    auto info = writer_->Seal(header.sha256());
+    sealed_.push_back(std::move(writer_));
     if (absl::IsDataLoss(info.status())) {
       return Reject("digest_mismatch",
                     absl::StrCat("file ", header.path(), ": ", info.status().message()));
@@ -210,6 +210,13 @@ class Collector::UploadState {
     out->set_sha256(info->sha256);
     out->set_privacy_level(level_);
     return absl::OkStatus();
+  }
+
+  // Makes every accepted blob durable, with one flush for the batch.
+  absl::Status PublishBlobs() {
+    std::vector<BlobWriter*> sealed;
+    for (auto& w : sealed_) sealed.push_back(w.get());
+    return c_->blobs_->Publish(sealed);
   }
 
   std::vector<cat::ArtifactFile>& files() { return files_; }
@@ -238,6 +245,7 @@ class Collector::UploadState {
   int max_files_;
   std::optional<v1::FileHeader> current_;
   std::unique_ptr<BlobWriter> writer_;
+  std::vector<std::unique_ptr<BlobWriter>> sealed_;  // accepted, not yet published
   int64_t received_ = 0;
   PrivacyLevel level_ = types::v1::PRIVACY_LEVEL_MODERATELY_SENSITIVE;
   int64_t total_ = 0;
@@ -319,6 +327,8 @@ absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source) {
     const absl::Time base = job.has_finished_at() ? FromProtoTime(job.finished_at()) : clock_->Now();
     for (cat::ArtifactFile& f : state.files()) *f.mutable_expires_at() = ToProtoTime(base + retention);
   }
+  // Blobs are durable before the catalog points at them.
+  RETURN_IF_ERROR(state.PublishBlobs());
   cat::CommitFilesRequest commit;
   commit.set_job_id(job.id());
   for (cat::ArtifactFile& f : state.files()) *commit.add_files() = std::move(f);

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Builds and runs the benchmarks; each prints its figures as ratios against
-# a baseline measured in the same run, with the target and PASS/FAIL.
-# Usage: tests/bench/run.sh [--seconds=N]
+# Runs every benchmark; each prints its figures as ratios against a baseline
+# measured in the same run, with the target and PASS/FAIL. Exits non-zero if
+# any target is missed.
+# Usage: tests/bench/run.sh [--small]   (--small: smaller trees for collect)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-./deploy/local/install-deps.sh
+./deploy/local/install-deps.sh rclone
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build catalog_bench >/dev/null
 status=0
-build/bin/catalog_bench "$@" || status=1
+build/bin/catalog_bench 2>/dev/null || status=1
+tests/bench/collect_bench.sh "$@" || status=1
 exit $status

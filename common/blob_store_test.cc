@@ -134,5 +134,30 @@ TEST_F(BlobStoreTest, ConcurrentPutsOfTheSameBytesLeaveOneBlob) {
   EXPECT_EQ(TmpFiles(), 0u);
 }
 
+TEST_F(BlobStoreTest, PublishMakesABatchVisibleAtOnce) {
+  std::vector<std::unique_ptr<BlobWriter>> writers;
+  std::vector<BlobWriter*> sealed;
+  std::vector<std::string> digests;
+  for (int i = 0; i < 20; ++i) {  // over the one-flush threshold
+    writers.push_back(*store_->NewWriter());
+    std::string data = "blob " + std::to_string(i);
+    ASSERT_TRUE(writers.back()->Append(data).ok());
+    auto info = writers.back()->Seal();
+    ASSERT_TRUE(info.ok());
+    digests.push_back(info->sha256);
+    sealed.push_back(writers.back().get());
+  }
+  // Sealed is not yet visible.
+  EXPECT_EQ(store_->Stat(digests[0]).status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(store_->Publish(sealed).ok());
+  ASSERT_TRUE(store_->Publish(sealed).ok());  // twice is harmless
+  writers.clear();  // destroying published writers removes nothing
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(ReadAll(digests[i]), "blob " + std::to_string(i));
+  EXPECT_EQ(TmpFiles(), 0u);
+  // An unsealed writer cannot be published.
+  auto open = *store_->NewWriter();
+  EXPECT_EQ(store_->Publish({open.get()}).code(), absl::StatusCode::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace arca

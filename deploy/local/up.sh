@@ -28,6 +28,7 @@ mkdir -p "$var/log"
 services=(
   "catalog|arca-catalog|127.0.0.1:7401|127.0.0.1:9401|--data_dir=$var/catalog"
   "collector|arca-collector|127.0.0.1:7402|127.0.0.1:9402|--catalog=127.0.0.1:7401 --blob_dir=$var/blobs"
+  "scheduler-attribute|arca-scheduler-attribute|127.0.0.1:7404|127.0.0.1:9404|--catalog=127.0.0.1:7401"
 )
 
 pids=()
@@ -60,7 +61,7 @@ for entry in "${services[@]}"; do
     fi
     sleep 0.2
   done
-  printf '  %-20s gRPC %-16s metrics http://%s/metrics\n' "arca-$name" "$listen" "$metrics"
+  printf '  %-26s gRPC %-16s metrics http://%s/metrics\n' "arca-$name" "$listen" "$metrics"
 done
 echo
 echo "Arca is up. Data in $var, logs in $var/log. Try:"

@@ -18,6 +18,7 @@
 #include "grpcpp/grpcpp.h"
 #include "proto/catalog/v1/catalog.grpc.pb.h"
 #include "proto/collector/v1/collector.grpc.pb.h"
+#include "proto/scheduling/v1/scheduling.grpc.pb.h"
 #include "services/cli/run_command.h"
 #include "services/cli/transfer.h"
 
@@ -118,6 +119,10 @@ class Runner {
       if (command == "search") return ArtifactSearch(rest);
       if (command == "names") return ArtifactNames();
       if (command == "delete") return ArtifactDelete(rest);
+    }
+    if (group == "sched") {
+      if (command == "resolve" && rest.empty()) return SchedResolve();
+      if (command == "cache" && rest.empty()) return SchedCache();
     }
     if (group == "jobs") {
       if (command == "list") return JobsList();
@@ -266,6 +271,62 @@ class Runner {
     absl::Status s = DownloadFile(Collector(), rest[0], rest[1], out, TransferTimeout());
     if (!s.ok()) return Check(ToGrpcStatus(s), options_.collector);
     out_ << "wrote " << out << "\n";
+    return absl::OkStatus();
+  }
+
+  scheduling::v1::SchedulerAttribute::Stub& Scheduler() {
+    if (scheduler_ == nullptr) {
+      scheduler_ = scheduling::v1::SchedulerAttribute::NewStub(Channel(options_.scheduler_attribute));
+    }
+    return *scheduler_;
+  }
+
+  absl::Status SchedResolve() {
+    scheduling::v1::JobDefinition d;
+    if (!options_.jar_url.empty()) {
+      d.mutable_artifact()->set_job_jar_url(options_.jar_url);
+    } else if (!options_.artifact_id.empty()) {
+      d.mutable_artifact()->set_artifact_id(options_.artifact_id);
+    } else if (!options_.name.empty()) {
+      d.mutable_artifact()->mutable_name_version()->set_name(options_.name);
+      d.mutable_artifact()->mutable_name_version()->set_version(options_.version);
+    }
+    RETURN_IF_ERROR(ParsePairs("labels", options_.labels, d.mutable_labels()));
+    d.set_machine_definition(options_.machine_definition);
+    d.set_size_attribute(options_.size_attribute);
+    d.set_cluster(options_.cluster);
+    scheduling::v1::SchedulingConstraints c;
+    RETURN_IF_ERROR(Check(Scheduler().Resolve(Context().get(), d, &c), options_.scheduler_attribute));
+    if (options_.json) {
+      PrintJson(c, out_);
+      return absl::OkStatus();
+    }
+    if (!c.artifact_id().empty()) {
+      out_ << "artifact: " << c.artifact_id() << " (revision " << c.artifact_revision() << ")\n";
+    }
+    if (!c.machine_definition().empty()) out_ << "machine:  " << c.machine_definition() << "\n";
+    if (!c.size_attribute().empty()) out_ << "size:     " << c.size_attribute() << "\n";
+    Table t({"KEY", "VALUE", "SOURCE", "FROM", "OVERRODE"});
+    for (const auto& a : c.attributes()) {
+      t.Add({a.key(), a.value(), a.source(), a.source_key(),
+             a.overrode() ? absl::StrCat("tag value \"", a.overridden_value(), "\"") : ""});
+    }
+    t.Print(out_);
+    for (const std::string& w : c.warnings()) out_ << "warning: " << w << "\n";
+    return absl::OkStatus();
+  }
+
+  absl::Status SchedCache() {
+    scheduling::v1::ListArtifactsToCacheRequest r;
+    r.set_cluster(options_.cluster);
+    scheduling::v1::ListArtifactsToCacheResponse resp;
+    RETURN_IF_ERROR(Check(Scheduler().ListArtifactsToCache(Context().get(), r, &resp),
+                          options_.scheduler_attribute));
+    if (options_.json) {
+      PrintJson(resp, out_);
+    } else {
+      for (const std::string& id : resp.artifact_ids()) out_ << id << "\n";
+    }
     return absl::OkStatus();
   }
 
@@ -567,6 +628,7 @@ class Runner {
   std::ostream& out_;
   std::unique_ptr<v1::Catalog::Stub> catalog_;
   std::unique_ptr<collector::v1::Collector::Stub> collector_;
+  std::unique_ptr<scheduling::v1::SchedulerAttribute::Stub> scheduler_;
 
  public:
   int exit_code_ = 0;
@@ -601,9 +663,15 @@ Services are found with --catalog=HOST:PORT (or $ARCA_CATALOG; default
                [--truncate] [--retention_hours H]
   arca ls JOB_ID
   arca get JOB_ID PATH [--output FILE]     (resumes FILE.part, checks the digest)
+  arca sched resolve [--jar_url URL | --artifact_id ID | --name N [--version V]]
+                     [--labels k=v,...] [--machine_definition M] [--size_attribute S]
+                     [--cluster C]
+      Scheduling attributes with their sources (artifact tag or job label).
+  arca sched cache --cluster C    artifacts to cache for a cluster, newest first
 
 The collector is found with --collector=HOST:PORT (or $ARCA_COLLECTOR;
-default 127.0.0.1:7402). LEVEL is moderately_sensitive (default) or
+default 127.0.0.1:7402), scheduler-attribute with --scheduler_attribute
+(or $ARCA_SCHEDULER_ATTRIBUTE; default 127.0.0.1:7404). LEVEL is moderately_sensitive (default) or
 highly_sensitive.
 
 Exit status: 0 on success, 1 when the service refused or failed, 2 for a

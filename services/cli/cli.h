@@ -15,6 +15,9 @@ struct CliOptions {
   std::string catalog = "127.0.0.1:7401";
   // Collector address. Default: $ARCA_COLLECTOR or 127.0.0.1:7402.
   std::string collector = "127.0.0.1:7402";
+  // scheduler-attribute address. Default: $ARCA_SCHEDULER_ATTRIBUTE or
+  // 127.0.0.1:7404.
+  std::string scheduler_attribute = "127.0.0.1:7404";
   // Print JSON (protobuf's mapping) instead of tables.
   bool json = false;
   // Deadline of each RPC, in seconds. Default: 10.
@@ -44,6 +47,11 @@ struct CliOptions {
   double retention_hours = 0;  // 0: the job's retention
   std::string output;          // get: where to write (default: the file's name)
   std::string gc_strategy;     // run: the job's GC strategy
+
+  // sched resolve: the artifact (one of jar_url, artifact_id, name[+version]),
+  // job labels k=v, machine definition, size attribute, cluster.
+  std::string jar_url, artifact_id, machine_definition, size_attribute, cluster;
+  std::vector<std::string> labels;
 };
 
 // Runs `args` (the words after "arca", flags removed): e.g. {"artifact",

@@ -8,9 +8,11 @@
 
 #include "common/server.h"
 #include "common/subprocess.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "services/catalog/catalog_service.h"
+#include "services/scheduler_attribute/scheduler_attribute_service.h"
 
 namespace arca::cli {
 namespace {
@@ -120,6 +122,40 @@ TEST_F(CliTest, JobsListShowDelete) {
   EXPECT_NE(out.find("group:     team-a"), std::string::npos) << out;
   EXPECT_EQ(Arca({"jobs", "delete", id}), "deleted " + id + "\n");
   EXPECT_EQ(Arca({"jobs", "show", id}).rfind("ERROR NOT_FOUND", 0), 0u);
+}
+
+TEST_F(CliTest, SchedResolvePrintsSourcesAndWarnings) {
+  auto stub = catalog::v1::Catalog::NewStub(
+      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  auto registry = std::make_shared<prometheus::Registry>();
+  scheduling::SchedulerMetrics metrics(*registry);
+  scheduling::SchedulerAttribute core(scheduling::SchedulerOptions(), stub.get(), &metrics);
+  scheduling::SchedulerAttributeServiceImpl service(&core);
+  ServerOptions so;
+  so.name = "scheduler_attribute";
+  auto sched = *Server::Start(so, {{"arca.scheduling.v1.SchedulerAttribute", &service}}, registry);
+  options_.scheduler_attribute = sched->address();
+
+  options_.name = "my-app";
+  options_.version = "1.0.0";
+  options_.tags = {"jdkVersion=17", "environment=production"};
+  ASSERT_EQ(Arca({"artifact", "register"}).rfind("registered", 0), 0u);
+  options_.tags = {};
+  options_.labels = {"_mantis.schedulingAttribute.jdkVersion=21"};
+  options_.cluster = "prod";
+  std::string out = Arca({"sched", "resolve"});
+  EXPECT_NE(out.find("jdkVersion   21"), std::string::npos) << out;
+  EXPECT_NE(out.find("job_label"), std::string::npos) << out;
+  EXPECT_NE(out.find("tag value \"17\""), std::string::npos) << out;
+  EXPECT_NE(out.find("environment  production  artifact_tag"), std::string::npos) << out;
+  EXPECT_NE(Arca({"sched", "cache"}).find("art-"), std::string::npos);
+
+  options_.name = "";
+  options_.jar_url = "http://repo/missing.zip";
+  out = Arca({"sched", "resolve"});
+  EXPECT_NE(out.find("warning: job jar URL \"http://repo/missing.zip\" not found"),
+            std::string::npos)
+      << out;
 }
 
 TEST_F(CliTest, UsageMistakes) {

@@ -21,6 +21,9 @@ ABSL_FLAG(std::string, catalog, FromEnv("ARCA_CATALOG", "127.0.0.1:7401"),
           "catalog address HOST:PORT (default from $ARCA_CATALOG)");
 ABSL_FLAG(std::string, collector, FromEnv("ARCA_COLLECTOR", "127.0.0.1:7402"),
           "collector address HOST:PORT (default from $ARCA_COLLECTOR)");
+ABSL_FLAG(std::string, scheduler_attribute,
+          FromEnv("ARCA_SCHEDULER_ATTRIBUTE", "127.0.0.1:7404"),
+          "scheduler-attribute address HOST:PORT (default from $ARCA_SCHEDULER_ATTRIBUTE)");
 ABSL_FLAG(bool, json, false, "print JSON instead of tables");
 ABSL_FLAG(double, timeout, 10, "deadline of each call, in seconds");
 ABSL_FLAG(std::string, target, "", "health: address to check (default: the catalog)");
@@ -50,6 +53,12 @@ ABSL_FLAG(bool, truncate, false, "run/collect: over a limit, keep what fits");
 ABSL_FLAG(double, retention_hours, 0, "run/collect: keep files this long after the job ends");
 ABSL_FLAG(std::string, output, "", "get: file to write (default: the file's own name)");
 ABSL_FLAG(std::string, gc_strategy, "", "run: the job's GC strategy, e.g. on_job_deletion");
+ABSL_FLAG(std::string, jar_url, "", "sched resolve: the job jar URL");
+ABSL_FLAG(std::string, artifact_id, "", "sched resolve: the artifact id");
+ABSL_FLAG(std::vector<std::string>, labels, {}, "sched resolve: job labels as k=v,k=v");
+ABSL_FLAG(std::string, machine_definition, "", "sched resolve: machine definition");
+ABSL_FLAG(std::string, size_attribute, "", "sched resolve: size attribute");
+ABSL_FLAG(std::string, cluster, "", "sched resolve/cache: the job cluster");
 
 int main(int argc, char** argv) {
   std::vector<char*> positional =
@@ -57,6 +66,7 @@ int main(int argc, char** argv) {
   arca::cli::CliOptions options;
   options.catalog = absl::GetFlag(FLAGS_catalog);
   options.collector = absl::GetFlag(FLAGS_collector);
+  options.scheduler_attribute = absl::GetFlag(FLAGS_scheduler_attribute);
   options.json = absl::GetFlag(FLAGS_json);
   options.timeout_seconds = absl::GetFlag(FLAGS_timeout);
   options.target = absl::GetFlag(FLAGS_target);
@@ -83,6 +93,12 @@ int main(int argc, char** argv) {
   options.retention_hours = absl::GetFlag(FLAGS_retention_hours);
   options.output = absl::GetFlag(FLAGS_output);
   options.gc_strategy = absl::GetFlag(FLAGS_gc_strategy);
+  options.jar_url = absl::GetFlag(FLAGS_jar_url);
+  options.artifact_id = absl::GetFlag(FLAGS_artifact_id);
+  options.labels = absl::GetFlag(FLAGS_labels);
+  options.machine_definition = absl::GetFlag(FLAGS_machine_definition);
+  options.size_attribute = absl::GetFlag(FLAGS_size_attribute);
+  options.cluster = absl::GetFlag(FLAGS_cluster);
 
   std::vector<std::string> args(positional.begin() + 1, positional.end());
   int exit_code = 0;

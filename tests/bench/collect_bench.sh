@@ -26,12 +26,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts a server on a free port; prints HOST:PORT once it listens.
+# Starts a server on a free port (in this shell, so cleanup can stop it).
 start() {
   local log="$work/$1.log"
   shift
   "$@" --listen=127.0.0.1:0 --metrics_listen= >"$log" 2>&1 &
   pids+=($!)
+}
+# Prints HOST:PORT once the server named $1 listens.
+address() {
+  local log="$work/$1.log"
   for _ in $(seq 1 300); do
     if grep -q " listening on " "$log"; then
       grep -o "listening on [0-9.:]*" "$log" | head -1 | cut -d' ' -f3
@@ -43,9 +47,11 @@ start() {
   exit 1
 }
 
-catalog=$(start catalog build/bin/arca-catalog --data_dir="$work/catalog")
-collector=$(start collector build/bin/arca-collector --catalog="$catalog" \
-  --blob_dir="$work/blobs" --max_total_bytes=$((4 << 30)) --max_files=100000)
+start catalog build/bin/arca-catalog --data_dir="$work/catalog"
+catalog=$(address catalog)
+start collector build/bin/arca-collector --catalog="$catalog" \
+  --blob_dir="$work/blobs" --max_total_bytes=$((4 << 30)) --max_files=100000
+collector=$(address collector)
 arca() { build/bin/arca --catalog="$catalog" --collector="$collector" "$@"; }
 
 now() { date +%s.%N; }

@@ -1,9 +1,11 @@
-// Catalog benchmarks, as ratios against a baseline measured in the same run:
-//   1. GetJobArtifact QPS over gRPC vs a trivial Echo RPC on the same server
-//      (target >= 0.7x);
-//   2. durable RegisterJobArtifact/s with 32 concurrent clients (target
+// RPC benchmarks, as ratios against a baseline measured in the same run:
+//   1. catalog GetJobArtifact QPS over gRPC vs a trivial Echo RPC on the
+//      same server (target >= 0.7x);
+//   2. scheduler-attribute Resolve QPS vs that GetJobArtifact QPS (the merge
+//      should cost little: each Resolve is one Get plus the merge);
+//   3. durable RegisterJobArtifact/s with 32 concurrent clients (target
 //      >= 5,000/s), next to the same load with WAL sync off.
-// Usage: catalog_bench [--seconds=N] [--clients=N]
+// Usage: rpc_bench [--seconds=N] [--read_clients=N] [--write_clients=N]
 
 #include <atomic>
 #include <cstdio>
@@ -22,6 +24,7 @@
 #include "prometheus/registry.h"
 #include "proto/echo/v1/echo.grpc.pb.h"
 #include "services/catalog/catalog_service.h"
+#include "services/scheduler_attribute/scheduler_attribute_service.h"
 
 ABSL_FLAG(double, seconds, 3, "duration of each measurement");
 ABSL_FLAG(int, read_clients, 8, "concurrent clients for the read comparison");
@@ -155,6 +158,39 @@ int Main() {
   std::printf("catalog GetJobArtifact  %9.0f qps | echo %9.0f qps | ratio %.2fx (target >= 0.70x) %s\n",
               get_qps / 2, echo_qps / 2, read_ratio, read_ratio >= 0.7 ? "PASS" : "FAIL");
   failures += read_ratio < 0.7;
+
+  // scheduler-attribute in front of the same catalog, on its own server.
+  {
+    auto catalog_stub = v1::Catalog::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    auto registry = std::make_shared<prometheus::Registry>();
+    scheduling::SchedulerMetrics metrics(*registry);
+    scheduling::SchedulerAttribute core(scheduling::SchedulerOptions(), catalog_stub.get(),
+                                        &metrics);
+    scheduling::SchedulerAttributeServiceImpl service(&core);
+    ServerOptions options;
+    options.name = "bench_scheduler";
+    auto server = *Server::Start(
+        options, {{scheduling::v1::SchedulerAttribute::service_full_name(), &service}}, registry);
+    auto resolve_op = [](const std::shared_ptr<grpc::Channel>& channel, int, int) {
+      thread_local std::unique_ptr<scheduling::v1::SchedulerAttribute::Stub> stub;
+      if (!stub) stub = scheduling::v1::SchedulerAttribute::NewStub(channel);
+      grpc::ClientContext context;
+      scheduling::v1::JobDefinition request;
+      request.mutable_artifact()->set_job_jar_url("http://repo/jobs/bench-artifact?sig=x");
+      (*request.mutable_labels())["_mantis.schedulingAttribute.jdkVersion"] = "21";
+      scheduling::v1::SchedulingConstraints response;
+      return stub->Resolve(&context, request, &response).ok() && response.attributes_size() == 1;
+    };
+    double resolve_qps = 0, get_again = 0;
+    for (int round = 0; round < 2; ++round) {
+      get_again += Measure(address, readers, duration / 2, get_op);
+      resolve_qps += Measure(server->address(), readers, duration / 2, resolve_op);
+    }
+    std::printf("scheduler Resolve       %9.0f qps | catalog Get %9.0f qps | ratio %.2fx "
+                "(each Resolve makes one Get)\n",
+                resolve_qps / 2, get_again / 2, resolve_qps / get_again);
+  }
 
   const double durable = Registers(*suite, writers, duration, "durable");
   const std::string durable_dir = suite->dir;

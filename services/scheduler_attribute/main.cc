@@ -1,0 +1,58 @@
+// arca-scheduler-attribute: scheduling constraints from artifact tags and
+// job labels, each with its source.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "common/init.h"
+#include "common/logging.h"
+#include "common/server.h"
+#include "grpcpp/grpcpp.h"
+#include "prometheus/registry.h"
+#include "services/scheduler_attribute/scheduler_attribute.h"
+#include "services/scheduler_attribute/scheduler_attribute_service.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7404", "gRPC address HOST:PORT (port 0: any free port)");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9404",
+          "Prometheus /metrics address HOST:PORT (port 0: any; empty: none)");
+ABSL_FLAG(std::string, catalog, "127.0.0.1:7401", "catalog address HOST:PORT");
+ABSL_FLAG(bool, artifact_caching, true,
+          "record the artifacts Resolve calls use per cluster (Mantis artifactCaching.enabled)");
+ABSL_FLAG(int, max_artifacts_to_cache, 5, "how many artifacts to list per cluster");
+ABSL_FLAG(std::vector<std::string>, caching_clusters, {},
+          "only these clusters record artifacts (default: all)");
+
+int main(int argc, char** argv) {
+  arca::BlockTerminationSignals();
+  arca::InitProgram(argc, argv, "arca-scheduler-attribute",
+                    "Arca's scheduler-attribute service (gRPC arca.scheduling.v1)");
+  auto catalog = arca::catalog::v1::Catalog::NewStub(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_catalog), grpc::InsecureChannelCredentials()));
+  auto registry = std::make_shared<prometheus::Registry>();
+  arca::scheduling::SchedulerMetrics metrics(*registry);
+  arca::scheduling::SchedulerOptions options;
+  options.caching_enabled = absl::GetFlag(FLAGS_artifact_caching);
+  options.max_artifacts_to_cache = absl::GetFlag(FLAGS_max_artifacts_to_cache);
+  options.caching_clusters = absl::GetFlag(FLAGS_caching_clusters);
+  arca::scheduling::SchedulerAttribute core(options, catalog.get(), &metrics);
+  arca::scheduling::SchedulerAttributeServiceImpl service(&core);
+
+  arca::ServerOptions server_options;
+  server_options.name = "scheduler_attribute";
+  server_options.listen = absl::GetFlag(FLAGS_listen);
+  server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  auto server = arca::Server::Start(
+      server_options,
+      {{arca::scheduling::v1::SchedulerAttribute::service_full_name(), &service}}, registry);
+  if (!server.ok()) {
+    ARCA_LOG(ERROR) << server.status().message();
+    return 1;
+  }
+  int sig = arca::WaitForTerminationSignal();
+  ARCA_LOG(INFO) << "signal " << sig << ": shutting down";
+  (*server)->Shutdown();
+  ARCA_LOG(INFO) << "stopped";
+  return 0;
+}

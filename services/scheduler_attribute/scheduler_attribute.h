@@ -1,0 +1,97 @@
+#ifndef ARCA_SERVICES_SCHEDULER_ATTRIBUTE_SCHEDULER_ATTRIBUTE_H_
+#define ARCA_SERVICES_SCHEDULER_ATTRIBUTE_SCHEDULER_ATTRIBUTE_H_
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "proto/catalog/v1/catalog.grpc.pb.h"
+#include "proto/scheduling/v1/scheduling.pb.h"
+
+namespace prometheus {
+class Counter;
+class Histogram;
+class Registry;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace arca::scheduling {
+
+namespace v1 = ::arca::scheduling::v1;
+
+struct SchedulerOptions {
+  // Mantis' mantis.artifactCaching.enabled. Default: true.
+  bool caching_enabled = true;
+  // Mantis' mantis.job.worker.max.artifacts.to.cache. Default: 5.
+  int max_artifacts_to_cache = 5;
+  // Mantis' mantis.artifactCaching.jobClusters; empty means every cluster.
+  std::vector<std::string> caching_clusters;
+  // Deadline of each catalog call. Default: 5 s.
+  absl::Duration catalog_timeout = absl::Seconds(5);
+};
+
+struct SchedulerMetrics {
+  explicit SchedulerMetrics(prometheus::Registry& registry);
+  prometheus::Family<prometheus::Counter>& resolves;          // {artifact=found|missing|none}
+  prometheus::Histogram& resolve_seconds;
+};
+
+// Where an attribute came from.
+inline constexpr char kFromArtifactTag[] = "artifact_tag";
+inline constexpr char kFromJobLabel[] = "job_label";
+
+// The artifact id a job jar URL names: the last non-empty segment of its
+// path, percent-decoded, with the query string and fragment ignored (a
+// trailing slash is ignored too). Accepts a bare path or file name. Empty if
+// the URL names no artifact (no path, or only "/").
+std::string ArtifactIdFromJarUrl(absl::string_view url);
+
+// Mantis' merge of artifact tags and _mantis.schedulingAttribute.<key>
+// labels (pattern case-insensitive, key kept as written; labels win), with
+// each attribute's source and any value a label overrode. Labels are applied
+// in byte order of their full label names, so when two labels give the same
+// key the later one in that order wins (and a warning says so). Keys that
+// differ only in case are distinct attributes, as in Mantis, with a warning.
+v1::SchedulingConstraints MergeAttributes(
+    const google::protobuf::Map<std::string, std::string>& tags,
+    const google::protobuf::Map<std::string, std::string>& labels);
+
+// Resolves job definitions against the catalog. Thread-safe.
+class SchedulerAttribute {
+ public:
+  SchedulerAttribute(const SchedulerOptions& options,
+                     catalog::v1::Catalog::StubInterface* catalog, SchedulerMetrics* metrics);
+
+  // INVALID_ARGUMENT for malformed input; UNAVAILABLE if the catalog cannot
+  // be reached. A missing artifact is a warning in the answer, not an error.
+  absl::StatusOr<v1::SchedulingConstraints> Resolve(const v1::JobDefinition& definition);
+  // At most 1,000 definitions.
+  absl::StatusOr<v1::BatchResolveResponse> BatchResolve(const v1::BatchResolveRequest& request);
+  // The artifacts Resolve calls naming this cluster used most recently,
+  // newest first, at most max_artifacts_to_cache.
+  absl::StatusOr<v1::ListArtifactsToCacheResponse> ListArtifactsToCache(
+      const v1::ListArtifactsToCacheRequest& request);
+
+ private:
+  // The artifact a reference names; NotFound if none.
+  absl::StatusOr<catalog::v1::JobArtifact> Lookup(const v1::ArtifactRef& ref,
+                                                  std::string* described);
+  void RecordUse(const std::string& cluster, const std::string& artifact_id);
+
+  SchedulerOptions options_;
+  catalog::v1::Catalog::StubInterface* catalog_;
+  SchedulerMetrics* metrics_;
+  absl::flat_hash_set<std::string> caching_clusters_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::deque<std::string>> recent_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace arca::scheduling
+
+#endif  // ARCA_SERVICES_SCHEDULER_ATTRIBUTE_SCHEDULER_ATTRIBUTE_H_

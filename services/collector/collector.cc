@@ -19,6 +19,7 @@
 #include "common/time_util.h"
 #include "grpcpp/client_context.h"
 #include "prometheus/counter.h"
+#include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
@@ -67,7 +68,17 @@ CollectorMetrics::CollectorMetrics(prometheus::Registry& registry)
                        .Name("arca_collector_bytes_served_total")
                        .Help("Bytes sent by downloads")
                        .Register(registry)
-                       .Add({})) {}
+                       .Add({})),
+      blob_store_bytes(prometheus::BuildGauge()
+                           .Name("arca_collector_blob_store_bytes")
+                           .Help("Bytes held by the blob store, as last counted")
+                           .Register(registry)
+                           .Add({})),
+      blob_store_objects(prometheus::BuildGauge()
+                             .Name("arca_collector_blob_store_objects")
+                             .Help("Blobs held by the blob store, as last counted")
+                             .Register(registry)
+                             .Add({})) {}
 
 bool IsHiddenPath(absl::string_view path) {
   if (absl::StartsWith(path, kLogPrefix)) return false;
@@ -345,6 +356,17 @@ absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source) {
   metrics_->files_accepted.Increment(commit.files_size());
   metrics_->upload_seconds.Observe(absl::ToDoubleSeconds(clock_->Now() - start));
   return response;
+}
+
+absl::Status Collector::RefreshBlobStats() {
+  int64_t bytes = 0, objects = 0;
+  RETURN_IF_ERROR(blobs_->List([&](const BlobInfo& b) {
+    bytes += b.size;
+    ++objects;
+  }));
+  metrics_->blob_store_bytes.Set(static_cast<double>(bytes));
+  metrics_->blob_store_objects.Set(static_cast<double>(objects));
+  return absl::OkStatus();
 }
 
 absl::Status Collector::Download(const v1::DownloadRequest& request, DownloadSink& sink) {

@@ -13,6 +13,7 @@
 
 namespace prometheus {
 class Counter;
+class Gauge;
 class Histogram;
 class Registry;
 template <typename T>
@@ -46,6 +47,8 @@ struct CollectorMetrics {
   prometheus::Family<prometheus::Counter>& uploads_rejected;   // {reason}
   prometheus::Histogram& upload_seconds;
   prometheus::Counter& bytes_served;
+  prometheus::Gauge& blob_store_bytes;
+  prometheus::Gauge& blob_store_objects;
 };
 
 // Where an upload's messages come from; Next returns false at the end of
@@ -84,6 +87,10 @@ class Collector {
   // digest or size ends the stream with DATA_LOSS. NOT_FOUND for an unknown
   // or deleted file; OUT_OF_RANGE for an offset past the end.
   absl::Status Download(const v1::DownloadRequest& request, DownloadSink& sink);
+
+  // Counts the blob store's objects and bytes into the metrics (the store is
+  // shared with retention-gc, so it is counted rather than tracked).
+  absl::Status RefreshBlobStats();
 
  private:
   class UploadState;

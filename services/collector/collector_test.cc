@@ -179,6 +179,14 @@ TEST_F(CollectorTest, PrimeHubJourneyUploadAndDownload) {
   EXPECT_EQ(sink.sha256, Sha256::Of("hello\n"));
   EXPECT_EQ(Counter("arca_collector_files_accepted_total"), 2);
   EXPECT_EQ(TmpFiles(), 0u);
+  ASSERT_TRUE(collector_->RefreshBlobStats().ok());
+  double objects = -1, bytes = -1;
+  for (const auto& family : registry_->Collect()) {
+    if (family.name == "arca_collector_blob_store_objects") objects = family.metric[0].gauge.value;
+    if (family.name == "arca_collector_blob_store_bytes") bytes = family.metric[0].gauge.value;
+  }
+  EXPECT_EQ(objects, 1);  // both paths share one blob
+  EXPECT_EQ(bytes, 6);
 }
 
 TEST_F(CollectorTest, RetryingTheSameUploadIsHarmless) {

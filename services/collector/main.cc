@@ -3,8 +3,10 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
+#include "absl/synchronization/notification.h"
 #include "common/blob_store.h"
 #include "common/init.h"
 #include "common/logging.h"
@@ -23,6 +25,8 @@ ABSL_FLAG(int64_t, max_total_bytes, 100 << 20, "largest upload a job may make, i
 ABSL_FLAG(int, max_files, 1000, "most files a job may upload");
 ABSL_FLAG(absl::Duration, max_retention, absl::Hours(24 * 365),
           "the most retention an upload may ask for");
+ABSL_FLAG(absl::Duration, blob_stats_interval, absl::Minutes(1),
+          "how often the blob store's objects and bytes are counted for /metrics");
 ABSL_FLAG(absl::Duration, shutdown_deadline, absl::Seconds(30),
           "how long in-flight uploads may finish after SIGTERM");
 
@@ -58,8 +62,17 @@ int main(int argc, char** argv) {
     ARCA_LOG(ERROR) << server.status().message();
     return 1;
   }
+  absl::Notification stopping;
+  std::thread stats([&] {
+    do {
+      absl::Status s = collector.RefreshBlobStats();
+      if (!s.ok()) ARCA_LOG(WARNING) << "counting blobs: " << s.message();
+    } while (!stopping.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_blob_stats_interval)));
+  });
   int sig = arca::WaitForTerminationSignal();
   ARCA_LOG(INFO) << "signal " << sig << ": shutting down";
+  stopping.Notify();
+  stats.join();
   (*server)->Shutdown();
   ARCA_LOG(INFO) << "stopped";
   return 0;

@@ -93,6 +93,20 @@ void Server::Shutdown() {
   server_->Wait();
 }
 
+int ServeUntilSignal(const ServerOptions& options, const std::vector<ServiceEntry>& services,
+                     std::shared_ptr<prometheus::Registry> registry) {
+  auto server = Server::Start(options, services, std::move(registry));
+  if (!server.ok()) {
+    ARCA_LOG(ERROR) << server.status().message();
+    return 1;
+  }
+  int sig = WaitForTerminationSignal();
+  ARCA_LOG(INFO) << "signal " << sig << ": shutting down";
+  (*server)->Shutdown();
+  ARCA_LOG(INFO) << "stopped";
+  return 0;
+}
+
 void BlockTerminationSignals() {
   sigset_t set;
   sigemptyset(&set);

@@ -85,6 +85,12 @@ class Server {
   bool shut_down_ = false;
 };
 
+// A service binary's life: starts the server, waits for SIGTERM or SIGINT,
+// shuts down gracefully. Returns the process exit code: 0 after a clean
+// shutdown, 1 if the server could not start (the reason is logged).
+int ServeUntilSignal(const ServerOptions& options, const std::vector<ServiceEntry>& services,
+                     std::shared_ptr<prometheus::Registry> registry);
+
 // Blocks SIGTERM and SIGINT in this thread and in every thread started after
 // it; call first in main, before any thread exists.
 void BlockTerminationSignals();

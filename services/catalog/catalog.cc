@@ -1364,32 +1364,31 @@ absl::StatusOr<v1::LeaseGcTasksResponse> Catalog::LeaseGcTasks(
   return response;
 }
 
-namespace {
-absl::Status LeaseLost(absl::string_view id) {
-  return absl::FailedPreconditionError(
-      absl::StrCat("GC task ", id, " is not leased with this token (lease expired or taken)"));
+
+absl::StatusOr<v1::GcTask> Catalog::LeasedTask(Reader& r, const std::string& task_id,
+                                               const std::string& lease_token) {
+  std::string due;
+  absl::Status s = r.GetRaw(TaskKey(task_id), &due);
+  if (absl::IsNotFound(s)) return absl::NotFoundError(absl::StrCat("no GC task ", task_id));
+  RETURN_IF_ERROR(s);
+  if (due.size() != 8) return Corrupt(TaskKey(task_id));
+  v1::GcTask task;
+  ASSIGN_OR_RETURN(bool found, r.Get(QueueKey(ReadBe64(due.data()), task_id), &task));
+  if (!found) return Corrupt(TaskKey(task_id));
+  if (task.lease_token().empty() || task.lease_token() != lease_token) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "GC task ", task_id, " is not leased with this token (lease expired or taken)"));
+  }
+  return task;
 }
-}  // namespace
 
 absl::Status Catalog::CompleteGcTask(const v1::CompleteGcTaskRequest& request) {
   RETURN_IF_ERROR(CheckName("task_id", request.task_id()));
   KeyLocks::Held held(locks_.get(), {TaskKey(request.task_id())});
   Reader r(db_.get());
-  std::string due;
-  absl::Status s = r.GetRaw(TaskKey(request.task_id()), &due);
-  if (absl::IsNotFound(s)) {
-    return absl::NotFoundError(absl::StrCat("no GC task ", request.task_id()));
-  }
-  RETURN_IF_ERROR(s);
-  if (due.size() != 8) return Corrupt(TaskKey(request.task_id()));
-  v1::GcTask task;
-  ASSIGN_OR_RETURN(bool found, r.Get(QueueKey(ReadBe64(due.data()), request.task_id()), &task));
-  if (!found) return Corrupt(TaskKey(request.task_id()));
-  if (task.lease_token().empty() || task.lease_token() != request.lease_token()) {
-    return LeaseLost(request.task_id());
-  }
+  ASSIGN_OR_RETURN(v1::GcTask task, LeasedTask(r, request.task_id(), request.lease_token()));
   rocksdb::WriteBatch batch;
-  batch.Delete(QueueKey(ReadBe64(due.data()), task.id()));
+  batch.Delete(QueueKey(Micros(task.due()), task.id()));
   batch.Delete(TaskKey(task.id()));
   return Write(batch);
 }
@@ -1399,21 +1398,9 @@ absl::StatusOr<v1::GcTask> Catalog::RetryGcTask(const v1::RetryGcTaskRequest& re
   RETURN_IF_ERROR(CheckText("error", request.error()));
   KeyLocks::Held held(locks_.get(), {TaskKey(request.task_id())});
   Reader r(db_.get());
-  std::string due;
-  absl::Status s = r.GetRaw(TaskKey(request.task_id()), &due);
-  if (absl::IsNotFound(s)) {
-    return absl::NotFoundError(absl::StrCat("no GC task ", request.task_id()));
-  }
-  RETURN_IF_ERROR(s);
-  if (due.size() != 8) return Corrupt(TaskKey(request.task_id()));
-  v1::GcTask task;
-  ASSIGN_OR_RETURN(bool found, r.Get(QueueKey(ReadBe64(due.data()), request.task_id()), &task));
-  if (!found) return Corrupt(TaskKey(request.task_id()));
-  if (task.lease_token().empty() || task.lease_token() != request.lease_token()) {
-    return LeaseLost(request.task_id());
-  }
+  ASSIGN_OR_RETURN(v1::GcTask task, LeasedTask(r, request.task_id(), request.lease_token()));
   rocksdb::WriteBatch batch;
-  batch.Delete(QueueKey(ReadBe64(due.data()), task.id()));
+  batch.Delete(QueueKey(Micros(task.due()), task.id()));
   task.clear_lease_token();
   task.clear_lease_owner();
   task.set_last_error(request.error());

@@ -135,6 +135,10 @@ class Catalog {
                        arca::types::v1::JobStatus outcome, absl::Time due,
                        rocksdb::WriteBatch& batch);
   absl::Duration RetentionOf(const v1::Job& job) const;
+  // The task, if `lease_token` is its current lease; FAILED_PRECONDITION if
+  // the lease lapsed or went to another worker; NOT_FOUND if there is none.
+  absl::StatusOr<v1::GcTask> LeasedTask(Reader& r, const std::string& task_id,
+                                        const std::string& lease_token);
 
   CatalogOptions options_;
   Clock* clock_;

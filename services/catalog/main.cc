@@ -41,17 +41,9 @@ int main(int argc, char** argv) {
   server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   server_options.shutdown_deadline = absl::GetFlag(FLAGS_shutdown_deadline);
   auto registry = std::make_shared<prometheus::Registry>();
-  auto server = arca::Server::Start(
+  int code = arca::ServeUntilSignal(
       server_options, {{arca::catalog::v1::Catalog::service_full_name(), &service}}, registry);
-  if (!server.ok()) {
-    ARCA_LOG(ERROR) << server.status().message();
-    return 1;
-  }
-  int sig = arca::WaitForTerminationSignal();
-  ARCA_LOG(INFO) << "signal " << sig << ": shutting down";
-  (*server)->Shutdown();
   absl::Status flushed = (*catalog)->Flush();
   if (!flushed.ok()) ARCA_LOG(WARNING) << "flush on shutdown: " << flushed.message();
-  ARCA_LOG(INFO) << "stopped";
-  return 0;
+  return code;
 }

@@ -11,7 +11,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
-#include "services/catalog/catalog_service.h"
+#include "services/catalog/catalog_testing.h"
 #include "services/scheduler_attribute/scheduler_attribute_service.h"
 
 namespace arca::cli {
@@ -20,22 +20,8 @@ namespace {
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/arca-cli-test-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    catalog::CatalogOptions o;
-    o.data_dir = dir_;
-    catalog_ = *catalog::Catalog::Open(o, Clock::Real());
-    service_ = std::make_unique<catalog::CatalogServiceImpl>(catalog_.get());
-    ServerOptions so;
-    so.name = "catalog";
-    server_ = *Server::Start(so, {{"arca.catalog.v1.Catalog", service_.get()}},
-                             std::make_shared<prometheus::Registry>());
-    options_.catalog = server_->address();
-  }
-  void TearDown() override {
-    server_.reset();
-    catalog_.reset();
-    std::filesystem::remove_all(dir_);
+    dir_ = test_catalog_.dir();
+    options_.catalog = test_catalog_.address();
   }
   // Runs a command; returns stdout, or "ERROR <code>: message".
   std::string Arca(std::vector<std::string> args) {
@@ -45,10 +31,9 @@ class CliTest : public ::testing::Test {
     return out.str();
   }
 
+  catalog::TestCatalog test_catalog_;
+  catalog::Catalog* catalog_ = &test_catalog_.catalog();
   std::string dir_;
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<catalog::CatalogServiceImpl> service_;
-  std::unique_ptr<Server> server_;
   CliOptions options_;
 };
 
@@ -125,11 +110,10 @@ TEST_F(CliTest, JobsListShowDelete) {
 }
 
 TEST_F(CliTest, SchedResolvePrintsSourcesAndWarnings) {
-  auto stub = catalog::v1::Catalog::NewStub(
-      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
   auto registry = std::make_shared<prometheus::Registry>();
   scheduling::SchedulerMetrics metrics(*registry);
-  scheduling::SchedulerAttribute core(scheduling::SchedulerOptions(), stub.get(), &metrics);
+  scheduling::SchedulerAttribute core(scheduling::SchedulerOptions(), &test_catalog_.stub(),
+                                      &metrics);
   scheduling::SchedulerAttributeServiceImpl service(&core);
   ServerOptions so;
   so.name = "scheduler_attribute";
@@ -171,7 +155,7 @@ TEST_F(CliTest, BinaryExitCodesAndUnreachableCatalog) {
   ASSERT_NE(bin, nullptr);
   {
     Subprocess ok;
-    ASSERT_TRUE(ok.Start({bin, "--catalog=" + server_->address(), "health"}).ok());
+    ASSERT_TRUE(ok.Start({bin, "--catalog=" + test_catalog_.address(), "health"}).ok());
     int status = ok.Wait(absl::Seconds(30));
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ok.output();
   }
@@ -187,7 +171,8 @@ TEST_F(CliTest, BinaryExitCodesAndUnreachableCatalog) {
     {
       ServerOptions so;
       so.name = "gone";
-      auto other = *Server::Start(so, {{"arca.catalog.v1.Catalog", service_.get()}},
+      catalog::CatalogServiceImpl service(catalog_);
+      auto other = *Server::Start(so, {{"arca.catalog.v1.Catalog", &service}},
                                   std::make_shared<prometheus::Registry>());
       gone = other->address();
     }

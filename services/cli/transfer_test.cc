@@ -18,7 +18,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
-#include "services/catalog/catalog_service.h"
+#include "services/catalog/catalog_testing.h"
 #include "services/collector/collector_service.h"
 
 namespace arca::cli {
@@ -42,24 +42,14 @@ std::string ReadFile(const std::string& path) {
 class TransferTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/arca-transfer-test-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    catalog::CatalogOptions co;
-    co.data_dir = dir_ + "/db";
-    catalog_ = *catalog::Catalog::Open(co, Clock::Real());
-    catalog_service_ = std::make_unique<catalog::CatalogServiceImpl>(catalog_.get());
-    ServerOptions so;
-    so.name = "catalog";
-    catalog_server_ = *Server::Start(
-        so, {{cat::Catalog::service_full_name(), catalog_service_.get()}}, registry_);
-    catalog_stub_ = cat::Catalog::NewStub(grpc::CreateChannel(
-        catalog_server_->address(), grpc::InsecureChannelCredentials()));
+    dir_ = test_catalog_.dir();
     blobs_ = *OpenLocalBlobStore(dir_ + "/blobs");
     metrics_ = std::make_unique<collector::CollectorMetrics>(*registry_);
     collector_ = std::make_unique<collector::Collector>(collector::CollectorOptions(), blobs_.get(),
-                                                        catalog_stub_.get(), Clock::Real(),
+                                                        &test_catalog_.stub(), Clock::Real(),
                                                         metrics_.get());
     collector_service_ = std::make_unique<collector::CollectorServiceImpl>(collector_.get());
+    ServerOptions so;
     so.name = "collector";
     collector_server_ = *Server::Start(
         so, {{cv1::Collector::service_full_name(), collector_service_.get()}}, registry_);
@@ -68,11 +58,7 @@ class TransferTest : public ::testing::Test {
     root_ = dir_ + "/work/artifacts";
     fs::create_directories(root_);
   }
-  void TearDown() override {
-    collector_server_.reset();
-    catalog_server_.reset();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { collector_server_.reset(); }
 
   std::string NewJob() {
     cat::CreateJobRequest r;
@@ -90,12 +76,10 @@ class TransferTest : public ::testing::Test {
     return out;
   }
 
+  catalog::TestCatalog test_catalog_;
+  catalog::Catalog* catalog_ = &test_catalog_.catalog();
   std::string dir_, root_;
   std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<catalog::CatalogServiceImpl> catalog_service_;
-  std::unique_ptr<Server> catalog_server_;
-  std::unique_ptr<cat::Catalog::Stub> catalog_stub_;
   std::unique_ptr<BlobStore> blobs_;
   std::unique_ptr<collector::CollectorMetrics> metrics_;
   std::unique_ptr<collector::Collector> collector_;
@@ -223,7 +207,7 @@ TEST_F(TransferTest, ArcaRunCollectsAndPassesTheExitCodeThrough) {
   const std::string work = dir_ + "/work";
   fs::remove_all(root_);
   Subprocess run;
-  ASSERT_TRUE(run.Start({bin, "--catalog=" + catalog_server_->address(),
+  ASSERT_TRUE(run.Start({bin, "--catalog=" + test_catalog_.address(),
                          "--collector=" + collector_server_->address(),
                          "--job=job-primehub-journey", "--artifacts=" + root_, "run", "--",
                          "sh", "-c",
@@ -251,7 +235,7 @@ TEST_F(TransferTest, ArcaRunOnSigtermStillCollectsAndFinishes) {
   ASSERT_NE(bin, nullptr);
   WriteFile(root_ + "/partial.txt", "written before the kill");
   Subprocess run;
-  ASSERT_TRUE(run.Start({bin, "--catalog=" + catalog_server_->address(),
+  ASSERT_TRUE(run.Start({bin, "--catalog=" + test_catalog_.address(),
                          "--collector=" + collector_server_->address(), "--job=job-sigterm",
                          "--artifacts=" + root_, "run", "--", "sleep", "600"})
                   .ok());

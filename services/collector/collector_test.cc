@@ -12,7 +12,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
-#include "services/catalog/catalog_service.h"
+#include "services/catalog/catalog_testing.h"
 #include "services/collector/collector_service.h"
 
 namespace arca::collector {
@@ -79,28 +79,13 @@ struct Upload {
 class CollectorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/arca-collector-test-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    catalog::CatalogOptions co;
-    co.data_dir = dir_ + "/db";
-    catalog_ = *catalog::Catalog::Open(co, &clock_);
-    catalog_service_ = std::make_unique<catalog::CatalogServiceImpl>(catalog_.get());
-    ServerOptions so;
-    so.name = "catalog";
-    server_ = *Server::Start(so, {{cat::Catalog::service_full_name(), catalog_service_.get()}},
-                             registry_);
-    stub_ = cat::Catalog::NewStub(
-        grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+    dir_ = test_catalog_.dir();
     blobs_ = *OpenLocalBlobStore(dir_ + "/blobs");
     metrics_ = std::make_unique<CollectorMetrics>(*registry_);
     options_.max_total_bytes = 1000;
     options_.max_files = 5;
-    collector_ = std::make_unique<Collector>(options_, blobs_.get(), stub_.get(), &clock_,
-                                             metrics_.get());
-  }
-  void TearDown() override {
-    server_.reset();
-    std::filesystem::remove_all(dir_);
+    collector_ = std::make_unique<Collector>(options_, blobs_.get(), &test_catalog_.stub(),
+                                             &clock_, metrics_.get());
   }
 
   std::string NewJob(const std::string& group = "team-a") {
@@ -148,13 +133,11 @@ class CollectorTest : public ::testing::Test {
     return 0;
   }
 
-  std::string dir_;
   FakeClock clock_;
+  catalog::TestCatalog test_catalog_{&clock_};
+  catalog::Catalog* catalog_ = &test_catalog_.catalog();
+  std::string dir_;
   std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<catalog::CatalogServiceImpl> catalog_service_;
-  std::unique_ptr<Server> server_;
-  std::unique_ptr<cat::Catalog::Stub> stub_;
   std::unique_ptr<BlobStore> blobs_;
   std::unique_ptr<CollectorMetrics> metrics_;
   CollectorOptions options_;

@@ -56,12 +56,6 @@ int main(int argc, char** argv) {
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   server_options.shutdown_deadline = absl::GetFlag(FLAGS_shutdown_deadline);
-  auto server = arca::Server::Start(
-      server_options, {{arca::collector::v1::Collector::service_full_name(), &service}}, registry);
-  if (!server.ok()) {
-    ARCA_LOG(ERROR) << server.status().message();
-    return 1;
-  }
   absl::Notification stopping;
   std::thread stats([&] {
     do {
@@ -69,11 +63,9 @@ int main(int argc, char** argv) {
       if (!s.ok()) ARCA_LOG(WARNING) << "counting blobs: " << s.message();
     } while (!stopping.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_blob_stats_interval)));
   });
-  int sig = arca::WaitForTerminationSignal();
-  ARCA_LOG(INFO) << "signal " << sig << ": shutting down";
+  int code = arca::ServeUntilSignal(
+      server_options, {{arca::collector::v1::Collector::service_full_name(), &service}}, registry);
   stopping.Notify();
   stats.join();
-  (*server)->Shutdown();
-  ARCA_LOG(INFO) << "stopped";
-  return 0;
+  return code;
 }

@@ -7,7 +7,6 @@
 
 #include "absl/flags/flag.h"
 #include "common/init.h"
-#include "common/logging.h"
 #include "common/server.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
@@ -43,16 +42,7 @@ int main(int argc, char** argv) {
   server_options.name = "scheduler_attribute";
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-  auto server = arca::Server::Start(
+  return arca::ServeUntilSignal(
       server_options,
       {{arca::scheduling::v1::SchedulerAttribute::service_full_name(), &service}}, registry);
-  if (!server.ok()) {
-    ARCA_LOG(ERROR) << server.status().message();
-    return 1;
-  }
-  int sig = arca::WaitForTerminationSignal();
-  ARCA_LOG(INFO) << "signal " << sig << ": shutting down";
-  (*server)->Shutdown();
-  ARCA_LOG(INFO) << "stopped";
-  return 0;
 }

@@ -1,13 +1,12 @@
 #include "services/scheduler_attribute/scheduler_attribute.h"
 
-#include <filesystem>
 #include <string>
 
 #include "common/server.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
-#include "services/catalog/catalog_service.h"
+#include "services/catalog/catalog_testing.h"
 #include "services/scheduler_attribute/scheduler_attribute_service.h"
 
 namespace arca::scheduling {
@@ -106,25 +105,9 @@ TEST(MergeAttributes, EmptyKeysAndCaseCollisionsWarn) {
 class SchedulerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/arca-sched-test-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    catalog::CatalogOptions co;
-    co.data_dir = dir_;
-    catalog_ = *catalog::Catalog::Open(co, &clock_);
-    catalog_service_ = std::make_unique<catalog::CatalogServiceImpl>(catalog_.get());
-    ServerOptions so;
-    so.name = "catalog";
-    server_ = *Server::Start(so, {{cat::Catalog::service_full_name(), catalog_service_.get()}},
-                             registry_);
-    stub_ = cat::Catalog::NewStub(
-        grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
     metrics_ = std::make_unique<SchedulerMetrics>(*registry_);
     options_.max_artifacts_to_cache = 3;
-    core_ = std::make_unique<SchedulerAttribute>(options_, stub_.get(), metrics_.get());
-  }
-  void TearDown() override {
-    server_.reset();
-    std::filesystem::remove_all(dir_);
+    core_ = std::make_unique<SchedulerAttribute>(options_, stub_, metrics_.get());
   }
   void Register(const std::string& id, const std::string& name, const std::string& version,
                 const std::string& jdk, bool overwrite = false) {
@@ -146,13 +129,11 @@ class SchedulerTest : public ::testing::Test {
     return d;
   }
 
-  std::string dir_;
   FakeClock clock_;
+  catalog::TestCatalog test_catalog_{&clock_};
+  catalog::Catalog* catalog_ = &test_catalog_.catalog();
+  cat::Catalog::Stub* stub_ = &test_catalog_.stub();
   std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<catalog::CatalogServiceImpl> catalog_service_;
-  std::unique_ptr<Server> server_;
-  std::unique_ptr<cat::Catalog::Stub> stub_;
   std::unique_ptr<SchedulerMetrics> metrics_;
   SchedulerOptions options_;
   std::unique_ptr<SchedulerAttribute> core_;
@@ -255,12 +236,12 @@ TEST_F(SchedulerTest, ArtifactsToCacheAreMostRecentFirstAndBounded) {
   // An allow-list keeps other clusters out; caching off records nothing.
   SchedulerOptions only_prod = options_;
   only_prod.caching_clusters = {"prod"};
-  SchedulerAttribute limited(only_prod, stub_.get(), metrics_.get());
+  SchedulerAttribute limited(only_prod, stub_, metrics_.get());
   ASSERT_TRUE(limited.Resolve(ByUrl("http://r/p1.zip", "staging")).ok());
   EXPECT_EQ(limited.ListArtifactsToCache(list)->artifact_ids_size(), 0);
   SchedulerOptions off = options_;
   off.caching_enabled = false;
-  SchedulerAttribute disabled(off, stub_.get(), metrics_.get());
+  SchedulerAttribute disabled(off, stub_, metrics_.get());
   ASSERT_TRUE(disabled.Resolve(ByUrl("http://r/p1.zip", "prod")).ok());
   list.set_cluster("prod");
   EXPECT_EQ(disabled.ListArtifactsToCache(list)->artifact_ids_size(), 0);
@@ -286,7 +267,7 @@ TEST_F(SchedulerTest, OverGrpc) {
 }
 
 TEST_F(SchedulerTest, CatalogDownIsUnavailable) {
-  server_.reset();
+  test_catalog_.StopServer();
   auto c = core_->Resolve(ByUrl("http://r/a.zip"));
   EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable) << c.status();
 }

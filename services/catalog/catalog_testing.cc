@@ -1,0 +1,47 @@
+#include "services/catalog/catalog_testing.h"
+
+#include <stdlib.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "grpcpp/grpcpp.h"
+#include "prometheus/registry.h"
+
+namespace arca::catalog {
+
+TestCatalog::TestCatalog(Clock* clock) {
+  char tmpl[] = "/tmp/arca-test-XXXXXX";
+  dir_ = mkdtemp(tmpl);
+  CatalogOptions options;
+  options.data_dir = dir_ + "/catalog";
+  auto opened = Catalog::Open(options, clock);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "TestCatalog: %s\n", opened.status().ToString().c_str());
+    std::abort();
+  }
+  catalog_ = *std::move(opened);
+  service_ = std::make_unique<CatalogServiceImpl>(catalog_.get());
+  ServerOptions server_options;
+  server_options.name = "catalog";
+  auto server = Server::Start(server_options, {{v1::Catalog::service_full_name(), service_.get()}},
+                              std::make_shared<prometheus::Registry>());
+  if (!server.ok()) {
+    std::fprintf(stderr, "TestCatalog: %s\n", server.status().ToString().c_str());
+    std::abort();
+  }
+  server_ = *std::move(server);
+  address_ = server_->address();
+  stub_ = v1::Catalog::NewStub(
+      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+}
+
+TestCatalog::~TestCatalog() {
+  stub_.reset();
+  server_.reset();
+  catalog_.reset();
+  std::filesystem::remove_all(dir_);
+}
+
+}  // namespace arca::catalog

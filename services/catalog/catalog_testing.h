@@ -1,0 +1,46 @@
+#ifndef ARCA_SERVICES_CATALOG_CATALOG_TESTING_H_
+#define ARCA_SERVICES_CATALOG_CATALOG_TESTING_H_
+
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/server.h"
+#include "proto/catalog/v1/catalog.grpc.pb.h"
+#include "services/catalog/catalog.h"
+#include "services/catalog/catalog_service.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace arca::catalog {
+
+// For other services' tests: a real catalog (RocksDB in a fresh temporary
+// directory) behind a real gRPC server on a free loopback port. The
+// destructor stops the server and removes the directory.
+class TestCatalog {
+ public:
+  explicit TestCatalog(Clock* clock = Clock::Real());
+  ~TestCatalog();
+
+  Catalog& catalog() { return *catalog_; }
+  // A client over the real socket.
+  v1::Catalog::Stub& stub() { return *stub_; }
+  const std::string& address() const { return address_; }
+  // A scratch directory that goes away with this object.
+  const std::string& dir() const { return dir_; }
+  // Stops serving (to test a catalog that is down).
+  void StopServer() { server_.reset(); }
+
+ private:
+  std::string dir_, address_;
+  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<CatalogServiceImpl> service_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<v1::Catalog::Stub> stub_;
+};
+
+}  // namespace arca::catalog
+
+#endif  // ARCA_SERVICES_CATALOG_CATALOG_TESTING_H_

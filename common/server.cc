@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_metrics.h"
 #include "common/logging.h"
+#include "common/process_metrics.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -27,7 +28,8 @@ std::string HostOf(const std::string& address) {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ServerOptions& options, const std::vector<ServiceEntry>& services,
-    std::shared_ptr<prometheus::Registry> registry) {
+    std::shared_ptr<prometheus::Registry> registry,
+    const std::vector<std::shared_ptr<prometheus::Collectable>>& more_metrics) {
   std::unique_ptr<Server> s(new Server);
   s->options_ = options;
   s->registry_ = registry;
@@ -63,7 +65,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       return absl::UnavailableError(absl::StrCat(
           "cannot serve metrics on ", options.metrics_listen, ": ", e.what()));
     }
+    s->collectables_ = more_metrics;
+    s->collectables_.push_back(std::make_shared<ProcessCollector>());
     s->exposer_->RegisterCollectable(registry);
+    for (const auto& c : s->collectables_) s->exposer_->RegisterCollectable(c);
     auto ports = s->exposer_->GetListeningPorts();
     if (!ports.empty()) s->metrics_port_ = ports.front();
   }
@@ -93,9 +98,11 @@ void Server::Shutdown() {
   server_->Wait();
 }
 
-int ServeUntilSignal(const ServerOptions& options, const std::vector<ServiceEntry>& services,
-                     std::shared_ptr<prometheus::Registry> registry) {
-  auto server = Server::Start(options, services, std::move(registry));
+int ServeUntilSignal(
+    const ServerOptions& options, const std::vector<ServiceEntry>& services,
+    std::shared_ptr<prometheus::Registry> registry,
+    const std::vector<std::shared_ptr<prometheus::Collectable>>& more_metrics) {
+  auto server = Server::Start(options, services, std::move(registry), more_metrics);
   if (!server.ok()) {
     ARCA_LOG(ERROR) << server.status().message();
     return 1;

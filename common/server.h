@@ -14,6 +14,7 @@ class Server;
 class Service;
 }  // namespace grpc
 namespace prometheus {
+class Collectable;
 class Exposer;
 class Registry;
 }  // namespace prometheus
@@ -57,9 +58,11 @@ class Server {
   // Fails with UNAVAILABLE if an address cannot be bound (or is taken: the
   // port is not shared with another process). `services` must outlive the
   // server; `registry` gets the gRPC metrics and is exposed.
+  // The exposer also serves the process metrics (common/process_metrics.h).
   static absl::StatusOr<std::unique_ptr<Server>> Start(
       const ServerOptions& options, const std::vector<ServiceEntry>& services,
-      std::shared_ptr<prometheus::Registry> registry);
+      std::shared_ptr<prometheus::Registry> registry,
+      const std::vector<std::shared_ptr<prometheus::Collectable>>& more_metrics = {});
   ~Server();
 
   int port() const { return port_; }
@@ -76,6 +79,8 @@ class Server {
   Server() = default;
   ServerOptions options_;
   std::shared_ptr<prometheus::Registry> registry_;  // owns the metric families
+  // The exposer only keeps weak references.
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   std::unique_ptr<GrpcMetrics> metrics_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<prometheus::Exposer> exposer_;
@@ -88,8 +93,10 @@ class Server {
 // A service binary's life: starts the server, waits for SIGTERM or SIGINT,
 // shuts down gracefully. Returns the process exit code: 0 after a clean
 // shutdown, 1 if the server could not start (the reason is logged).
-int ServeUntilSignal(const ServerOptions& options, const std::vector<ServiceEntry>& services,
-                     std::shared_ptr<prometheus::Registry> registry);
+int ServeUntilSignal(
+    const ServerOptions& options, const std::vector<ServiceEntry>& services,
+    std::shared_ptr<prometheus::Registry> registry,
+    const std::vector<std::shared_ptr<prometheus::Collectable>>& more_metrics = {});
 
 // Blocks SIGTERM and SIGINT in this thread and in every thread started after
 // it; call first in main, before any thread exists.

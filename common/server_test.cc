@@ -5,11 +5,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <map>
 #include <string>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
 #include "common/health_client.h"
+#include "common/process_metrics.h"
 #include "gtest/gtest.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
@@ -100,6 +102,10 @@ TEST(ServerTest, ServesHealthMetricsAndShutsDownGracefully) {
                          "method=\"/arca.echo.v1.Echo/Echo\""),
             std::string::npos)
       << scraped.substr(0, 2000);
+  for (const char* name : {"process_resident_memory_bytes ", "process_cpu_seconds_total ",
+                           "process_open_fds ", "process_start_time_seconds "}) {
+    EXPECT_NE(scraped.find(std::string("\n") + name), std::string::npos) << name;
+  }
 
   // An in-flight call finishes after Shutdown has begun; new calls fail.
   grpc::Status blocked_status;
@@ -124,6 +130,22 @@ TEST(ServerTest, ServesHealthMetricsAndShutsDownGracefully) {
   blocked.join();
   stopper.join();
   EXPECT_TRUE(blocked_status.ok()) << blocked_status.error_message();
+}
+
+TEST(ProcessCollectorTest, ReadsPlausibleFiguresFromProc) {
+  std::map<std::string, double> v;
+  for (const auto& f : ProcessCollector().Collect()) {
+    v[f.name] = f.type == prometheus::MetricType::Counter ? f.metric[0].counter.value
+                                                          : f.metric[0].gauge.value;
+  }
+  EXPECT_GT(v["process_resident_memory_bytes"], 1 << 20);
+  EXPECT_GE(v["process_virtual_memory_bytes"], v["process_resident_memory_bytes"]);
+  EXPECT_GE(v["process_cpu_seconds_total"], 0);
+  EXPECT_GE(v["process_open_fds"], 3);  // stdin, stdout, stderr at least
+  EXPECT_GT(v["process_max_fds"], v["process_open_fds"]);
+  const double now = absl::ToUnixSeconds(absl::Now());
+  EXPECT_GT(v["process_start_time_seconds"], now - 3600);
+  EXPECT_LE(v["process_start_time_seconds"], now + 1);
 }
 
 TEST(ServerTest, BusyAddressIsUnavailable) {

@@ -1,5 +1,7 @@
 #include "services/catalog/catalog.h"
 
+#include <map>
+
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +15,7 @@
 #include "common/time_util.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "services/catalog/catalog_metrics.h"
 
 namespace arca::catalog {
 namespace {
@@ -873,6 +876,26 @@ TEST_F(CatalogTest, ConcurrentLeasersNeverShareATask) {
   EXPECT_EQ(seen.size(), 200u);
   EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 200u);
   EXPECT_EQ(catalog_->GcQueueStats()->depth(), 0);
+}
+
+TEST_F(CatalogTest, CollectorReportsDatabaseAndQueueGauges) {
+  Register("app", "1");
+  v1::Job job = NewJob();
+  v1::EnqueueGcTaskRequest e;
+  e.mutable_task()->set_job_id(job.id());
+  e.mutable_task()->set_event(v1::GC_EVENT_SWEEP);
+  ASSERT_TRUE(catalog_->EnqueueGcTask(e).ok());
+  clock_.Advance(absl::Seconds(90));
+  std::map<std::string, double> v;
+  for (const auto& f : CatalogCollector(catalog_.get(), &clock_).Collect()) {
+    v[f.name] = f.metric[0].gauge.value;
+  }
+  EXPECT_EQ(v.size(), 7u);
+  EXPECT_EQ(v["arca_catalog_gc_queue_depth"], 1);
+  EXPECT_EQ(v["arca_catalog_gc_queue_oldest_due_age_seconds"], 90);
+  EXPECT_GT(v["arca_catalog_rocksdb_estimated_keys"], 0);
+  EXPECT_GT(v["arca_catalog_rocksdb_memtable_bytes"], 0);
+  EXPECT_EQ(v["arca_catalog_rocksdb_write_stopped"], 0);
 }
 
 // --------------------------------------------------------- durability

@@ -9,6 +9,7 @@
 #include "common/server.h"
 #include "prometheus/registry.h"
 #include "services/catalog/catalog.h"
+#include "services/catalog/catalog_metrics.h"
 #include "services/catalog/catalog_service.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7401", "gRPC address HOST:PORT (port 0: any free port)");
@@ -42,7 +43,8 @@ int main(int argc, char** argv) {
   server_options.shutdown_deadline = absl::GetFlag(FLAGS_shutdown_deadline);
   auto registry = std::make_shared<prometheus::Registry>();
   int code = arca::ServeUntilSignal(
-      server_options, {{arca::catalog::v1::Catalog::service_full_name(), &service}}, registry);
+      server_options, {{arca::catalog::v1::Catalog::service_full_name(), &service}}, registry,
+      {std::make_shared<arca::catalog::CatalogCollector>(catalog->get(), arca::Clock::Real())});
   absl::Status flushed = (*catalog)->Flush();
   if (!flushed.ok()) ARCA_LOG(WARNING) << "flush on shutdown: " << flushed.message();
   return code;

@@ -181,11 +181,12 @@ class LocalBlobStore : public BlobStore {
       const std::string& sha = w->info().sha256;
       const std::string dir = absl::StrCat(blobs_, "/", sha.substr(0, 2));
       const std::string final_path = absl::StrCat(dir, "/", sha.substr(2));
-      struct stat st;
-      if (stat(final_path.c_str(), &st) == 0) {
-        // Same bytes already stored: keep them, restart their grace period.
+      if (utimensat(AT_FDCWD, final_path.c_str(), nullptr, 0) == 0) {
+        // Same bytes already stored: keep them, marked as just written (a
+        // concurrent DeleteIfIdle then spares them).
         unlink(w->tmp_path().c_str());
-        utimensat(AT_FDCWD, final_path.c_str(), nullptr, 0);
+      } else if (errno != ENOENT) {
+        return Errno("utimensat", final_path);
       } else {
         if (mkdir(dir.c_str(), 0755) == 0) {
           new_prefix = true;
@@ -256,6 +257,30 @@ class LocalBlobStore : public BlobStore {
     const std::string path = PathOf(sha256);
     if (unlink(path.c_str()) != 0 && errno != ENOENT) return Errno("unlink", path);
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<bool> DeleteIfIdle(absl::string_view sha256, absl::Time written_before) override {
+    if (absl::Status s = CheckDigest(sha256); !s.ok()) return s;
+    const std::string path = PathOf(sha256);
+    // Move it aside first: a Publish that comes after this finds nothing and
+    // stores its own copy; one that came before has touched the time checked
+    // below.
+    const std::string aside = absl::StrCat(tmp_, "/deleting-", sha256, "-", RandomToken(8));
+    if (rename(path.c_str(), aside.c_str()) != 0) {
+      if (errno == ENOENT) return true;
+      return Errno("rename", path);
+    }
+    struct stat st;
+    if (stat(aside.c_str(), &st) != 0) return Errno("stat", aside);
+    if (ModifiedOf(st) >= written_before) {
+      // Written recently: put it back (if a new copy arrived meanwhile, it
+      // holds the same bytes, and this one can go).
+      if (link(aside.c_str(), path.c_str()) != 0 && errno != EEXIST) return Errno("link", path);
+      unlink(aside.c_str());
+      return false;
+    }
+    if (unlink(aside.c_str()) != 0) return Errno("unlink", aside);
+    return true;
   }
 
   absl::Status List(const std::function<void(const BlobInfo&)>& fn) override {

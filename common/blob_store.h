@@ -62,6 +62,13 @@ class BlobStore {
   virtual absl::StatusOr<BlobInfo> Stat(absl::string_view sha256) = 0;
   // Absent counts as success.
   virtual absl::Status Delete(absl::string_view sha256) = 0;
+  // Deletes the blob unless it was written (or re-put) at or after
+  // `written_before`; returns whether it is gone (absent counts as gone).
+  // Safe against a concurrent Publish of the same bytes: either that Publish
+  // marks the blob as just written before the check, or it finds the blob
+  // gone and stores its own copy.
+  virtual absl::StatusOr<bool> DeleteIfIdle(absl::string_view sha256,
+                                            absl::Time written_before) = 0;
   // Calls `fn` for every stored blob, in no particular order.
   virtual absl::Status List(const std::function<void(const BlobInfo&)>& fn) = 0;
 };

@@ -134,6 +134,26 @@ TEST_F(BlobStoreTest, ConcurrentPutsOfTheSameBytesLeaveOneBlob) {
   EXPECT_EQ(TmpFiles(), 0u);
 }
 
+TEST_F(BlobStoreTest, DeleteIfIdleSparesRecentlyWrittenBlobs) {
+  auto info = Put("bytes");
+  ASSERT_TRUE(info.ok());
+  // Written just now: spared, and still readable.
+  auto spared = store_->DeleteIfIdle(info->sha256, absl::Now() - absl::Hours(1));
+  ASSERT_TRUE(spared.ok()) << spared.status();
+  EXPECT_FALSE(*spared);
+  EXPECT_EQ(ReadAll(info->sha256), "bytes");
+  // Idle since before the cutoff: deleted; absent afterwards counts as gone.
+  auto deleted = store_->DeleteIfIdle(info->sha256, absl::Now() + absl::Hours(1));
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_TRUE(*deleted);
+  EXPECT_EQ(store_->Stat(info->sha256).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(*store_->DeleteIfIdle(info->sha256, absl::Now()));
+  EXPECT_EQ(TmpFiles(), 0u);
+  // Re-putting the same bytes marks them as just written again.
+  ASSERT_TRUE(Put("bytes").ok());
+  EXPECT_FALSE(*store_->DeleteIfIdle(info->sha256, absl::Now() - absl::Seconds(30)));
+}
+
 TEST_F(BlobStoreTest, PublishMakesABatchVisibleAtOnce) {
   std::vector<std::unique_ptr<BlobWriter>> writers;
   std::vector<BlobWriter*> sealed;

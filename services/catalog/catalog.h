@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/artifact_gc.h"
 #include "common/clock.h"
 #include "proto/catalog/v1/catalog.pb.h"
 
@@ -33,9 +34,6 @@ struct CatalogOptions {
   // RocksDB block cache. Default: 128 MiB.
   size_t block_cache_bytes = 128 << 20;
 };
-
-// The finalizer that holds a job whose files still await strategy GC.
-inline constexpr absl::string_view kArtifactGcFinalizer = "arca.io/artifact-gc";
 
 // The catalog's core: every operation is validated, then applied as one
 // RocksDB WriteBatch, acknowledged after the WAL is synced. Readers see

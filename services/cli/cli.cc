@@ -18,6 +18,7 @@
 #include "grpcpp/grpcpp.h"
 #include "proto/catalog/v1/catalog.grpc.pb.h"
 #include "proto/collector/v1/collector.grpc.pb.h"
+#include "proto/retention/v1/retention.grpc.pb.h"
 #include "proto/scheduling/v1/scheduling.grpc.pb.h"
 #include "services/cli/run_command.h"
 #include "services/cli/transfer.h"
@@ -119,6 +120,11 @@ class Runner {
       if (command == "search") return ArtifactSearch(rest);
       if (command == "names") return ArtifactNames();
       if (command == "delete") return ArtifactDelete(rest);
+    }
+    if (group == "gc") {
+      if (command == "run" && rest.empty()) return GcRun();
+      if (command == "preview" && rest.size() <= 1) return GcPreview(rest);
+      if (command == "status" && rest.size() == 1) return GcStatus(rest[0]);
     }
     if (group == "sched") {
       if (command == "resolve" && rest.empty()) return SchedResolve();
@@ -313,6 +319,69 @@ class Runner {
     }
     t.Print(out_);
     for (const std::string& w : c.warnings()) out_ << "warning: " << w << "\n";
+    return absl::OkStatus();
+  }
+
+  retention::v1::RetentionGc::Stub& Gc() {
+    if (gc_ == nullptr) gc_ = retention::v1::RetentionGc::NewStub(Channel(options_.retention_gc));
+    return *gc_;
+  }
+
+  absl::Status GcRun() {
+    retention::v1::RunCleanupResponse r;
+    RETURN_IF_ERROR(Check(Gc().RunCleanup(Context().get(), retention::v1::RunCleanupRequest(), &r),
+                          options_.retention_gc));
+    if (options_.json) {
+      PrintJson(r, out_);
+      return absl::OkStatus();
+    }
+    out_ << "removed " << r.removed_size() << " file(s), " << r.bytes_removed() << " bytes; "
+         << r.blobs_deleted() << " blob(s) deleted; " << r.errors() << " error(s)\n";
+    if (r.removed_size() > 0) {
+      Table t({"JOB", "PATH", "SIZE", "REASON"});
+      for (const auto& f : r.removed()) {
+        t.Add({f.job_id(), f.path(), absl::StrCat(f.size()), f.reason()});
+      }
+      t.Print(out_);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status GcPreview(const std::vector<std::string>& rest) {
+    retention::v1::PreviewCleanupRequest request;
+    if (!rest.empty()) request.set_job_id(rest[0]);
+    request.set_limit(std::min(options_.limit, 100000));
+    retention::v1::PreviewCleanupResponse r;
+    RETURN_IF_ERROR(Check(Gc().PreviewCleanup(Context().get(), request, &r), options_.retention_gc));
+    if (options_.json) {
+      PrintJson(r, out_);
+      return absl::OkStatus();
+    }
+    Table t({"JOB", "PATH", "SIZE", "ACTION", "WHY", "EXPIRES"});
+    for (const auto& e : r.entries()) {
+      t.Add({e.job_id(), e.path(), absl::StrCat(e.size()), e.would_delete() ? "delete" : "keep",
+             e.reason(), When(e.expires_at())});
+    }
+    t.Print(out_);
+    return absl::OkStatus();
+  }
+
+  absl::Status GcStatus(const std::string& job_id) {
+    retention::v1::GcStatusRequest request;
+    request.set_job_id(job_id);
+    retention::v1::GcStatusResponse r;
+    RETURN_IF_ERROR(Check(Gc().GcStatus(Context().get(), request, &r), options_.retention_gc));
+    if (options_.json) {
+      PrintJson(r, out_);
+      return absl::OkStatus();
+    }
+    out_ << "job:             " << r.job_id() << "\n"
+         << "pending tasks:   " << r.pending_tasks() << "\n"
+         << "finalizers:      " << (r.finalizers().empty() ? "-" : absl::StrJoin(r.finalizers(), ", "))
+         << "\n"
+         << "files available: " << r.files_available() << "\n"
+         << "files deleted:   " << r.files_deleted() << "\n";
+    if (!r.last_error().empty()) out_ << "last error:      " << r.last_error() << "\n";
     return absl::OkStatus();
   }
 
@@ -629,6 +698,7 @@ class Runner {
   std::unique_ptr<v1::Catalog::Stub> catalog_;
   std::unique_ptr<collector::v1::Collector::Stub> collector_;
   std::unique_ptr<scheduling::v1::SchedulerAttribute::Stub> scheduler_;
+  std::unique_ptr<retention::v1::RetentionGc::Stub> gc_;
 
  public:
   int exit_code_ = 0;
@@ -668,10 +738,14 @@ Services are found with --catalog=HOST:PORT (or $ARCA_CATALOG; default
                      [--cluster C]
       Scheduling attributes with their sources (artifact tag or job label).
   arca sched cache --cluster C    artifacts to cache for a cluster, newest first
+  arca gc run                      sweep now: expired files, idle blobs (cleanupPhJobArtifact)
+  arca gc preview [JOB_ID]         what a sweep would delete now, and why the rest stays
+  arca gc status JOB_ID            pending GC work, finalizers, last error
 
 The collector is found with --collector=HOST:PORT (or $ARCA_COLLECTOR;
 default 127.0.0.1:7402), scheduler-attribute with --scheduler_attribute
-(or $ARCA_SCHEDULER_ATTRIBUTE; default 127.0.0.1:7404). LEVEL is moderately_sensitive (default) or
+(or $ARCA_SCHEDULER_ATTRIBUTE; default 127.0.0.1:7404), retention-gc with
+--retention_gc (or $ARCA_RETENTION_GC; default 127.0.0.1:7403). LEVEL is moderately_sensitive (default) or
 highly_sensitive.
 
 Exit status: 0 on success, 1 when the service refused or failed, 2 for a

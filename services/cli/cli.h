@@ -18,6 +18,8 @@ struct CliOptions {
   // scheduler-attribute address. Default: $ARCA_SCHEDULER_ATTRIBUTE or
   // 127.0.0.1:7404.
   std::string scheduler_attribute = "127.0.0.1:7404";
+  // retention-gc address. Default: $ARCA_RETENTION_GC or 127.0.0.1:7403.
+  std::string retention_gc = "127.0.0.1:7403";
   // Print JSON (protobuf's mapping) instead of tables.
   bool json = false;
   // Deadline of each RPC, in seconds. Default: 10.

@@ -24,6 +24,8 @@ ABSL_FLAG(std::string, collector, FromEnv("ARCA_COLLECTOR", "127.0.0.1:7402"),
 ABSL_FLAG(std::string, scheduler_attribute,
           FromEnv("ARCA_SCHEDULER_ATTRIBUTE", "127.0.0.1:7404"),
           "scheduler-attribute address HOST:PORT (default from $ARCA_SCHEDULER_ATTRIBUTE)");
+ABSL_FLAG(std::string, retention_gc, FromEnv("ARCA_RETENTION_GC", "127.0.0.1:7403"),
+          "retention-gc address HOST:PORT (default from $ARCA_RETENTION_GC)");
 ABSL_FLAG(bool, json, false, "print JSON instead of tables");
 ABSL_FLAG(double, timeout, 10, "deadline of each call, in seconds");
 ABSL_FLAG(std::string, target, "", "health: address to check (default: the catalog)");
@@ -67,6 +69,7 @@ int main(int argc, char** argv) {
   options.catalog = absl::GetFlag(FLAGS_catalog);
   options.collector = absl::GetFlag(FLAGS_collector);
   options.scheduler_attribute = absl::GetFlag(FLAGS_scheduler_attribute);
+  options.retention_gc = absl::GetFlag(FLAGS_retention_gc);
   options.json = absl::GetFlag(FLAGS_json);
   options.timeout_seconds = absl::GetFlag(FLAGS_timeout);
   options.target = absl::GetFlag(FLAGS_target);

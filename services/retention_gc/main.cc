@@ -1,0 +1,90 @@
+// arca-retention-gc: deletes blobs and file records when policy says so.
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "common/blob_store.h"
+#include "common/ids.h"
+#include "common/init.h"
+#include "common/logging.h"
+#include "common/server.h"
+#include "grpcpp/grpcpp.h"
+#include "prometheus/registry.h"
+#include "services/retention_gc/retention_gc.h"
+#include "services/retention_gc/retention_gc_service.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7403", "gRPC address HOST:PORT (port 0: any free port)");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9403",
+          "Prometheus /metrics address HOST:PORT (port 0: any; empty: none)");
+ABSL_FLAG(std::string, catalog, "127.0.0.1:7401", "catalog address HOST:PORT");
+ABSL_FLAG(std::string, blob_dir, "./var/blobs", "directory of the blob store");
+ABSL_FLAG(absl::Duration, sweep_interval, absl::Hours(24),
+          "how often expired files and idle blobs are swept (PrimeHub: daily)");
+ABSL_FLAG(absl::Duration, poll_interval, absl::Seconds(1), "how often the GC queue is polled");
+ABSL_FLAG(absl::Duration, lease, absl::Minutes(5), "how long a leased GC task is this worker's");
+ABSL_FLAG(absl::Duration, backoff_base, absl::Seconds(1), "first retry delay");
+ABSL_FLAG(double, backoff_factor, 2, "retry delay multiplier");
+ABSL_FLAG(absl::Duration, backoff_cap, absl::Minutes(5), "longest retry delay");
+ABSL_FLAG(int, max_attempts, 8, "attempts before a job gets an ArtifactGCError condition");
+ABSL_FLAG(absl::Duration, grace, absl::Hours(1),
+          "blob bytes are deleted only if nothing wrote them for this long");
+ABSL_FLAG(bool, deletion_enabled, true,
+          "the kill switch: false deletes nothing and leaves the queue as it is");
+
+int main(int argc, char** argv) {
+  arca::BlockTerminationSignals();
+  arca::InitProgram(argc, argv, "arca-retention-gc",
+                    "Arca's retention-gc (gRPC arca.retention.v1): TTL, strategies, blob sweeps");
+  auto blobs = arca::OpenLocalBlobStore(absl::GetFlag(FLAGS_blob_dir));
+  if (!blobs.ok()) {
+    ARCA_LOG(ERROR) << blobs.status().message();
+    return 1;
+  }
+  auto catalog = arca::catalog::v1::Catalog::NewStub(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_catalog), grpc::InsecureChannelCredentials()));
+  auto registry = std::make_shared<prometheus::Registry>();
+  arca::retention::RetentionMetrics metrics(*registry);
+  arca::retention::RetentionOptions options;
+  options.worker_id = arca::NewSortableId("gc-worker", absl::Now());
+  options.lease = absl::GetFlag(FLAGS_lease);
+  options.backoff_base = absl::GetFlag(FLAGS_backoff_base);
+  options.backoff_factor = absl::GetFlag(FLAGS_backoff_factor);
+  options.backoff_cap = absl::GetFlag(FLAGS_backoff_cap);
+  options.max_attempts = absl::GetFlag(FLAGS_max_attempts);
+  options.grace = absl::GetFlag(FLAGS_grace);
+  options.deletion_enabled = absl::GetFlag(FLAGS_deletion_enabled);
+  if (!options.deletion_enabled) ARCA_LOG(WARNING) << "deletion is disabled (kill switch)";
+  arca::retention::RetentionGc gc(options, catalog.get(), blobs->get(), arca::Clock::Real(),
+                                  &metrics);
+  arca::retention::RetentionGcServiceImpl service(&gc);
+
+  // The queue worker and the periodic sweep.
+  absl::Notification stopping;
+  std::thread worker([&] {
+    absl::Time next_sweep = absl::Now() + absl::GetFlag(FLAGS_sweep_interval);
+    do {
+      auto handled = gc.ProcessDueTasks();
+      if (!handled.ok()) ARCA_LOG(WARNING) << "GC queue: " << handled.status().message();
+      if (absl::Now() >= next_sweep) {
+        auto swept = gc.RunCleanup();
+        if (!swept.ok()) ARCA_LOG(WARNING) << "sweep: " << swept.status().message();
+        next_sweep = absl::Now() + absl::GetFlag(FLAGS_sweep_interval);
+      }
+    } while (!stopping.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_poll_interval)));
+  });
+
+  arca::ServerOptions server_options;
+  server_options.name = "retention_gc";
+  server_options.listen = absl::GetFlag(FLAGS_listen);
+  server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  int code = arca::ServeUntilSignal(
+      server_options, {{arca::retention::v1::RetentionGc::service_full_name(), &service}},
+      registry);
+  stopping.Notify();
+  worker.join();
+  return code;
+}

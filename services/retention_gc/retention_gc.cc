@@ -1,0 +1,499 @@
+#include "services/retention_gc/retention_gc.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/grpc_status.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
+#include "common/time_util.h"
+#include "grpcpp/client_context.h"
+#include "prometheus/counter.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace arca::retention {
+namespace {
+
+namespace cat = ::arca::catalog::v1;
+using ::arca::types::v1::GcStrategy;
+using ::arca::types::v1::JobStatus;
+
+GcStrategy Effective(const cat::Job& job, const cat::ArtifactFile& f) {
+  return f.gc_strategy() != types::v1::GC_STRATEGY_UNSPECIFIED ? f.gc_strategy()
+                                                                : job.gc_strategy();
+}
+
+bool Finished(const cat::Job& job) { return job.has_finished_at(); }
+bool Deleting(const cat::Job& job) { return job.has_deletion_requested_at(); }
+
+// Whether some later event could still delete this file by strategy.
+bool StrategyPending(GcStrategy s, const cat::Job& job) {
+  switch (s) {
+    case types::v1::GC_STRATEGY_ON_JOB_COMPLETION:
+    case types::v1::GC_STRATEGY_ON_JOB_SUCCESS:
+    case types::v1::GC_STRATEGY_ON_JOB_FAILURE:
+      return !Finished(job) && !Deleting(job);
+    case types::v1::GC_STRATEGY_ON_JOB_DELETION:
+      return !Deleting(job);
+    default:
+      return false;
+  }
+}
+
+// Whether the job's events so far delete this file by strategy.
+bool DueByStrategy(GcStrategy s, const cat::Job& job) {
+  return (Finished(job) && StrategyFires(s, cat::GC_EVENT_JOB_FINISHED, job.status())) ||
+         (Deleting(job) && StrategyFires(s, cat::GC_EVENT_JOB_DELETED, job.status()));
+}
+
+bool HasCondition(const cat::Job& job, absl::string_view type) {
+  for (const cat::Condition& c : job.conditions()) {
+    if (c.type() == type) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool StrategyFires(GcStrategy strategy, cat::GcEvent event, JobStatus outcome) {
+  switch (strategy) {
+    case types::v1::GC_STRATEGY_ON_JOB_COMPLETION:
+      return event == cat::GC_EVENT_JOB_FINISHED;
+    case types::v1::GC_STRATEGY_ON_JOB_SUCCESS:
+      return event == cat::GC_EVENT_JOB_FINISHED && outcome == types::v1::JOB_STATUS_SUCCESS;
+    case types::v1::GC_STRATEGY_ON_JOB_FAILURE:
+      return event == cat::GC_EVENT_JOB_FINISHED && outcome == types::v1::JOB_STATUS_FAILURE;
+    case types::v1::GC_STRATEGY_ON_JOB_DELETION:
+      return event == cat::GC_EVENT_JOB_DELETED;
+    default:
+      return false;
+  }
+}
+
+RetentionMetrics::RetentionMetrics(prometheus::Registry& registry)
+    : files_deleted(prometheus::BuildCounter()
+                        .Name("arca_retention_gc_files_deleted_total")
+                        .Help("Files deleted, by reason (ttl, strategy)")
+                        .Register(registry)),
+      bytes_deleted(prometheus::BuildCounter()
+                        .Name("arca_retention_gc_bytes_deleted_total")
+                        .Help("Bytes of files deleted, by reason")
+                        .Register(registry)),
+      tasks(prometheus::BuildCounter()
+                .Name("arca_retention_gc_tasks_total")
+                .Help("GC tasks handled, by outcome (done, retried, failed)")
+                .Register(registry)),
+      blobs_deleted(prometheus::BuildCounter()
+                        .Name("arca_retention_gc_blobs_deleted_total")
+                        .Help("Blobs whose bytes were deleted")
+                        .Register(registry)
+                        .Add({})),
+      errors(prometheus::BuildCounter()
+                 .Name("arca_retention_gc_errors_total")
+                 .Help("Failed deletions and catalog calls")
+                 .Register(registry)
+                 .Add({})),
+      sweep_seconds(prometheus::BuildHistogram()
+                        .Name("arca_retention_gc_sweep_seconds")
+                        .Help("Duration of cleanup sweeps")
+                        .Register(registry)
+                        .Add({}, prometheus::Histogram::BucketBoundaries{
+                                     0.01, 0.1, 1, 10, 60, 300, 1800})) {}
+
+RetentionGc::RetentionGc(const RetentionOptions& options, cat::Catalog::StubInterface* catalog,
+                         BlobStore* blobs, Clock* clock, RetentionMetrics* metrics)
+    : options_(options), catalog_(catalog), blobs_(blobs), clock_(clock), metrics_(metrics) {}
+
+std::unique_ptr<grpc::ClientContext> RetentionGc::Context() {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->set_deadline(absl::ToChronoTime(absl::Now() + options_.catalog_timeout));
+  return c;
+}
+
+absl::StatusOr<std::vector<cat::ArtifactFile>> RetentionGc::AvailableFiles(
+    const std::string& job_id) {
+  std::vector<cat::ArtifactFile> out;
+  cat::ListFilesRequest request;
+  request.set_job_id(job_id);
+  request.set_page_size(1000);
+  for (;;) {
+    cat::ListFilesResponse page;
+    RETURN_IF_ERROR(FromGrpcStatus(catalog_->ListFiles(Context().get(), request, &page)));
+    for (auto& f : *page.mutable_files()) out.push_back(std::move(f));
+    if (page.next_page_token().empty()) return out;
+    request.set_page_token(page.next_page_token());
+  }
+}
+
+absl::StatusOr<std::vector<cat::Job>> RetentionGc::AllJobs() {
+  std::vector<cat::Job> out;
+  cat::ListJobsRequest request;
+  request.set_page_size(1000);
+  for (;;) {
+    cat::ListJobsResponse page;
+    RETURN_IF_ERROR(FromGrpcStatus(catalog_->ListJobs(Context().get(), request, &page)));
+    for (auto& j : *page.mutable_jobs()) out.push_back(std::move(j));
+    if (page.next_page_token().empty()) return out;
+    request.set_page_token(page.next_page_token());
+  }
+}
+
+absl::Status RetentionGc::DeleteFiles(const std::string& job_id,
+                                      const std::vector<cat::ArtifactFile>& files,
+                                      const std::string& reason,
+                                      v1::RunCleanupResponse* removed) {
+  if (files.empty() || !options_.deletion_enabled) return absl::OkStatus();
+  const absl::Time now = clock_->Now();
+  // Bytes first, for blobs no other file shares; a failure leaves every
+  // file as it was, to be tried again.
+  absl::flat_hash_map<std::string, int> uses;
+  for (const cat::ArtifactFile& f : files) ++uses[f.sha256()];
+  for (const auto& [sha, n] : uses) {
+    cat::GetBlobRefRequest get;
+    get.set_sha256(sha);
+    cat::BlobRef ref;
+    absl::Status s = FromGrpcStatus(catalog_->GetBlobRef(Context().get(), get, &ref));
+    if (absl::IsNotFound(s)) continue;
+    RETURN_IF_ERROR(s);
+    if (ref.refcount() > n) continue;  // pinned by another file
+    ASSIGN_OR_RETURN(bool gone, blobs_->DeleteIfIdle(sha, now - options_.grace));
+    if (gone) metrics_->blobs_deleted.Increment();
+  }
+  cat::MarkFilesDeletedRequest mark;
+  mark.set_job_id(job_id);
+  for (const cat::ArtifactFile& f : files) mark.add_paths(f.path());
+  cat::MarkFilesDeletedResponse marked;
+  RETURN_IF_ERROR(FromGrpcStatus(catalog_->MarkFilesDeleted(Context().get(), mark, &marked)));
+  // The records of blobs nothing references any more; bytes that were spared
+  // (written within the grace period) become orphans for a later sweep.
+  for (const std::string& sha : marked.unreferenced_blobs()) {
+    cat::ForgetBlobRequest forget;
+    forget.set_sha256(sha);
+    *forget.mutable_unreferenced_before() = ToProtoTime(now + absl::Seconds(1));
+    cat::ForgetBlobResponse forgotten;
+    catalog_->ForgetBlob(Context().get(), forget, &forgotten).ok();  // re-referenced: fine
+  }
+  int64_t bytes = 0;
+  for (const cat::ArtifactFile& f : files) {
+    bytes += f.size();
+    if (removed != nullptr) {
+      v1::RemovedFile* r = removed->add_removed();
+      r->set_job_id(job_id);
+      r->set_path(f.path());
+      r->set_size(f.size());
+      r->set_reason(reason);
+    }
+  }
+  if (removed != nullptr) removed->set_bytes_removed(removed->bytes_removed() + bytes);
+  metrics_->files_deleted.Add({{"reason", reason}}).Increment(static_cast<double>(files.size()));
+  metrics_->bytes_deleted.Add({{"reason", reason}}).Increment(static_cast<double>(bytes));
+  return absl::OkStatus();
+}
+
+absl::Status RetentionGc::HandleTask(const cat::GcTask& task) {
+  cat::GetJobRequest get;
+  get.set_id(task.job_id());
+  cat::Job job;
+  absl::Status s = FromGrpcStatus(catalog_->GetJob(Context().get(), get, &job));
+  if (absl::IsNotFound(s)) return absl::OkStatus();  // purged: nothing left to do
+  RETURN_IF_ERROR(s);
+  ASSIGN_OR_RETURN(std::vector<cat::ArtifactFile> files, AvailableFiles(job.id()));
+  std::vector<cat::ArtifactFile> due;
+  bool pending = false;
+  for (cat::ArtifactFile& f : files) {
+    const GcStrategy strategy = Effective(job, f);
+    if (DueByStrategy(strategy, job)) {
+      due.push_back(std::move(f));
+    } else {
+      pending |= StrategyPending(strategy, job);
+    }
+  }
+  RETURN_IF_ERROR(DeleteFiles(job.id(), due, "strategy", nullptr));
+  if (HasCondition(job, std::string(kArtifactGcErrorCondition))) {
+    cat::SetConditionRequest clear;
+    clear.set_job_id(job.id());
+    clear.mutable_condition()->set_type(std::string(kArtifactGcErrorCondition));
+    clear.set_remove(true);
+    cat::Job updated;
+    RETURN_IF_ERROR(FromGrpcStatus(catalog_->SetCondition(Context().get(), clear, &updated)));
+  }
+  if (!pending && std::find(job.finalizers().begin(), job.finalizers().end(),
+                            std::string(kArtifactGcFinalizer)) != job.finalizers().end()) {
+    cat::RemoveFinalizerRequest remove;
+    remove.set_job_id(job.id());
+    remove.set_finalizer(std::string(kArtifactGcFinalizer));
+    cat::RemoveFinalizerResponse removed;
+    RETURN_IF_ERROR(FromGrpcStatus(catalog_->RemoveFinalizer(Context().get(), remove, &removed)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> RetentionGc::ProcessDueTasks(int max_tasks) {
+  if (!options_.deletion_enabled) return 0;  // the kill switch keeps the queue
+  cat::LeaseGcTasksRequest lease;
+  lease.set_owner(options_.worker_id);
+  lease.set_max_tasks(max_tasks);
+  *lease.mutable_lease() = ToProtoDuration(options_.lease);
+  cat::LeaseGcTasksResponse leased;
+  RETURN_IF_ERROR(FromGrpcStatus(catalog_->LeaseGcTasks(Context().get(), lease, &leased)));
+  for (const cat::GcTask& task : leased.tasks()) {
+    absl::Status handled = HandleTask(task);
+    if (handled.ok()) {
+      cat::CompleteGcTaskRequest complete;
+      complete.set_task_id(task.id());
+      complete.set_lease_token(task.lease_token());
+      cat::Empty empty;
+      catalog_->CompleteGcTask(Context().get(), complete, &empty).ok();  // lost lease: redone
+      metrics_->tasks.Add({{"outcome", "done"}}).Increment();
+      continue;
+    }
+    metrics_->errors.Increment();
+    const std::string error = absl::StrCat("attempt ", task.attempts(), ": ", handled.message());
+    if (task.attempts() >= options_.max_attempts) {
+      // Give up loudly: the job says why, its files stay, and RunCleanup
+      // tries again later.
+      cat::SetConditionRequest condition;
+      condition.set_job_id(task.job_id());
+      condition.mutable_condition()->set_type(std::string(kArtifactGcErrorCondition));
+      condition.mutable_condition()->set_message(error);
+      cat::Job updated;
+      catalog_->SetCondition(Context().get(), condition, &updated).ok();
+      cat::CompleteGcTaskRequest complete;
+      complete.set_task_id(task.id());
+      complete.set_lease_token(task.lease_token());
+      cat::Empty empty;
+      catalog_->CompleteGcTask(Context().get(), complete, &empty).ok();
+      metrics_->tasks.Add({{"outcome", "failed"}}).Increment();
+      continue;
+    }
+    const double factor = std::pow(options_.backoff_factor, std::max(0, task.attempts() - 1));
+    const absl::Duration backoff = std::min(options_.backoff_cap, options_.backoff_base * factor);
+    cat::RetryGcTaskRequest retry;
+    retry.set_task_id(task.id());
+    retry.set_lease_token(task.lease_token());
+    retry.set_error(error);
+    *retry.mutable_next_due() = ToProtoTime(clock_->Now() + backoff);
+    cat::GcTask updated;
+    catalog_->RetryGcTask(Context().get(), retry, &updated).ok();  // lost lease: redone
+    metrics_->tasks.Add({{"outcome", "retried"}}).Increment();
+  }
+  return leased.tasks_size();
+}
+
+absl::StatusOr<v1::RunCleanupResponse> RetentionGc::RunCleanup() {
+  const absl::Time start = absl::Now();
+  const absl::Time now = clock_->Now();
+  v1::RunCleanupResponse response;
+  if (!options_.deletion_enabled) return response;
+
+  // 1. Expired files, grouped by job.
+  std::map<std::string, std::vector<std::string>> expired;
+  cat::ListExpiredFilesRequest list;
+  *list.mutable_before() = ToProtoTime(now + absl::Microseconds(1));
+  list.set_page_size(1000);
+  for (;;) {
+    cat::ListExpiredFilesResponse page;
+    RETURN_IF_ERROR(FromGrpcStatus(catalog_->ListExpiredFiles(Context().get(), list, &page)));
+    for (const auto& e : page.entries()) expired[e.job_id()].push_back(e.path());
+    if (page.next_page_token().empty()) break;
+    list.set_page_token(page.next_page_token());
+  }
+  for (const auto& [job_id, paths] : expired) {
+    std::vector<cat::ArtifactFile> files;
+    for (const std::string& path : paths) {
+      cat::GetFileRequest get;
+      get.set_job_id(job_id);
+      get.set_path(path);
+      cat::ArtifactFile f;
+      if (catalog_->GetFile(Context().get(), get, &f).ok() &&
+          f.state() == types::v1::FILE_STATE_AVAILABLE) {
+        files.push_back(std::move(f));
+      }
+    }
+    if (absl::Status s = DeleteFiles(job_id, files, "ttl", &response); !s.ok()) {
+      metrics_->errors.Increment();
+      response.set_errors(response.errors() + 1);
+    }
+  }
+
+  // 2. Jobs left with an ArtifactGCError get another try.
+  ASSIGN_OR_RETURN(std::vector<cat::Job> jobs, AllJobs());
+  for (const cat::Job& job : jobs) {
+    if (!HasCondition(job, std::string(kArtifactGcErrorCondition))) continue;
+    if (absl::Status s = HandleTask([&] {
+          cat::GcTask t;
+          t.set_job_id(job.id());
+          t.set_event(cat::GC_EVENT_SWEEP);
+          return t;
+        }());
+        !s.ok()) {
+      metrics_->errors.Increment();
+      response.set_errors(response.errors() + 1);
+    }
+  }
+
+  // 3. Blobs unreferenced since before the grace period, then orphans
+  //    (bytes the catalog never heard of, e.g. from a crashed upload).
+  const absl::Time cutoff = now - options_.grace;
+  cat::ListUnreferencedBlobsRequest unreferenced;
+  *unreferenced.mutable_before() = ToProtoTime(cutoff);
+  unreferenced.set_page_size(1000);
+  for (;;) {
+    cat::ListUnreferencedBlobsResponse page;
+    RETURN_IF_ERROR(
+        FromGrpcStatus(catalog_->ListUnreferencedBlobs(Context().get(), unreferenced, &page)));
+    for (const cat::BlobRef& b : page.blobs()) {
+      cat::ForgetBlobRequest forget;
+      forget.set_sha256(b.sha256());
+      *forget.mutable_unreferenced_before() = ToProtoTime(cutoff);
+      cat::ForgetBlobResponse forgotten;
+      if (!catalog_->ForgetBlob(Context().get(), forget, &forgotten).ok()) continue;
+      auto gone = blobs_->DeleteIfIdle(b.sha256(), cutoff);
+      if (!gone.ok()) {
+        metrics_->errors.Increment();
+        response.set_errors(response.errors() + 1);
+      } else if (*gone) {
+        metrics_->blobs_deleted.Increment();
+        response.set_blobs_deleted(response.blobs_deleted() + 1);
+      }
+    }
+    if (page.next_page_token().empty()) break;
+    unreferenced.set_page_token(page.next_page_token());
+  }
+  std::vector<std::string> idle;
+  RETURN_IF_ERROR(blobs_->List([&](const BlobInfo& b) {
+    if (b.modified < cutoff) idle.push_back(b.sha256);
+  }));
+  for (const std::string& sha : idle) {
+    cat::GetBlobRefRequest get;
+    get.set_sha256(sha);
+    cat::BlobRef ref;
+    if (!absl::IsNotFound(FromGrpcStatus(catalog_->GetBlobRef(Context().get(), get, &ref)))) {
+      continue;  // known to the catalog (or the catalog is unreachable): keep
+    }
+    auto gone = blobs_->DeleteIfIdle(sha, cutoff);
+    if (!gone.ok()) {
+      metrics_->errors.Increment();
+      response.set_errors(response.errors() + 1);
+    } else if (*gone) {
+      metrics_->blobs_deleted.Increment();
+      response.set_blobs_deleted(response.blobs_deleted() + 1);
+    }
+  }
+  metrics_->sweep_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+  return response;
+}
+
+absl::StatusOr<v1::PreviewCleanupResponse> RetentionGc::PreviewCleanup(
+    const v1::PreviewCleanupRequest& request) {
+  if (request.limit() < 0) return absl::InvalidArgumentError("limit must not be negative");
+  const int limit = request.limit() == 0 ? 1000 : request.limit();
+  const absl::Time now = clock_->Now();
+  std::vector<cat::Job> jobs;
+  if (!request.job_id().empty()) {
+    if (!IsSafeName(request.job_id())) {
+      return absl::InvalidArgumentError("job_id must match [A-Za-z0-9._-]{1,255}");
+    }
+    cat::GetJobRequest get;
+    get.set_id(request.job_id());
+    cat::Job job;
+    RETURN_IF_ERROR(FromGrpcStatus(catalog_->GetJob(Context().get(), get, &job)));
+    jobs.push_back(std::move(job));
+  } else {
+    ASSIGN_OR_RETURN(jobs, AllJobs());
+  }
+  v1::PreviewCleanupResponse response;
+  for (const cat::Job& job : jobs) {
+    ASSIGN_OR_RETURN(std::vector<cat::ArtifactFile> files, AvailableFiles(job.id()));
+    for (const cat::ArtifactFile& f : files) {
+      if (response.entries_size() >= limit) return response;
+      v1::PreviewEntry* e = response.add_entries();
+      e->set_job_id(job.id());
+      e->set_path(f.path());
+      e->set_size(f.size());
+      if (f.has_expires_at()) *e->mutable_expires_at() = f.expires_at();
+      const GcStrategy strategy = Effective(job, f);
+      std::string why;
+      if (f.has_expires_at() && FromProtoTime(f.expires_at()) <= now) {
+        why = "expired";
+      } else if (DueByStrategy(strategy, job)) {
+        why = "strategy";
+      }
+      if (!why.empty()) {
+        e->set_would_delete(true);
+        // The record goes; say when the bytes would stay.
+        cat::GetBlobRefRequest get;
+        get.set_sha256(f.sha256());
+        cat::BlobRef ref;
+        auto blob = blobs_->Stat(f.sha256());
+        if (catalog_->GetBlobRef(Context().get(), get, &ref).ok() && ref.refcount() > 1) {
+          why += "; bytes kept: pinned by another reference";
+        } else if (blob.ok() && blob->modified >= now - options_.grace) {
+          why += "; bytes kept: inside the grace period";
+        }
+      } else if (strategy == types::v1::GC_STRATEGY_NEVER && !f.has_expires_at()) {
+        why = "strategy_never";
+      } else if (StrategyPending(strategy, job) && !Finished(job)) {
+        why = "job_running";
+      } else if (strategy == types::v1::GC_STRATEGY_NEVER) {
+        why = "strategy_never; expires by TTL";
+      } else {
+        why = "not_expired";
+      }
+      e->set_reason(why);
+    }
+  }
+  return response;
+}
+
+absl::StatusOr<v1::GcStatusResponse> RetentionGc::GcStatus(const v1::GcStatusRequest& request) {
+  if (!IsSafeName(request.job_id())) {
+    return absl::InvalidArgumentError("job_id must match [A-Za-z0-9._-]{1,255}");
+  }
+  cat::GetJobRequest get;
+  get.set_id(request.job_id());
+  cat::Job job;
+  RETURN_IF_ERROR(FromGrpcStatus(catalog_->GetJob(Context().get(), get, &job)));
+  v1::GcStatusResponse response;
+  response.set_job_id(job.id());
+  *response.mutable_finalizers() = job.finalizers();
+  for (const cat::Condition& c : job.conditions()) {
+    if (c.type() == std::string(kArtifactGcErrorCondition)) response.set_last_error(c.message());
+  }
+  cat::ListGcTasksRequest tasks;
+  tasks.set_job_id(job.id());
+  tasks.set_page_size(1000);
+  cat::ListGcTasksResponse listed;
+  RETURN_IF_ERROR(FromGrpcStatus(catalog_->ListGcTasks(Context().get(), tasks, &listed)));
+  response.set_pending_tasks(listed.tasks_size());
+  for (const cat::GcTask& t : listed.tasks()) {
+    if (response.last_error().empty() && !t.last_error().empty()) {
+      response.set_last_error(t.last_error());
+    }
+  }
+  cat::ListFilesRequest files;
+  files.set_job_id(job.id());
+  files.set_include_deleted(true);
+  files.set_page_size(1000);
+  for (;;) {
+    cat::ListFilesResponse page;
+    RETURN_IF_ERROR(FromGrpcStatus(catalog_->ListFiles(Context().get(), files, &page)));
+    for (const cat::ArtifactFile& f : page.files()) {
+      if (f.state() == types::v1::FILE_STATE_DELETED) {
+        response.set_files_deleted(response.files_deleted() + 1);
+      } else {
+        response.set_files_available(response.files_available() + 1);
+      }
+    }
+    if (page.next_page_token().empty()) break;
+    files.set_page_token(page.next_page_token());
+  }
+  return response;
+}
+
+}  // namespace arca::retention

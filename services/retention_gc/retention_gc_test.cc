@@ -1,0 +1,436 @@
+#include "services/retention_gc/retention_gc.h"
+
+#include <atomic>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/sha256.h"
+#include "common/time_util.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+#include "services/catalog/catalog_testing.h"
+#include "services/collector/collector.h"
+
+namespace arca::retention {
+namespace {
+
+namespace cat = ::arca::catalog::v1;
+using ::arca::types::v1::GcStrategy;
+
+// A blob store whose deletions fail on cue.
+class FlakyBlobStore : public BlobStore {
+ public:
+  explicit FlakyBlobStore(BlobStore* real) : real_(real) {}
+  std::atomic<int> failures_left{0};
+  std::atomic<int> delete_calls{0};
+
+  absl::StatusOr<std::unique_ptr<BlobWriter>> NewWriter() override { return real_->NewWriter(); }
+  absl::Status Publish(const std::vector<BlobWriter*>& sealed) override {
+    return real_->Publish(sealed);
+  }
+  absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view sha, int64_t offset) override {
+    return real_->Open(sha, offset);
+  }
+  absl::StatusOr<BlobInfo> Stat(absl::string_view sha) override { return real_->Stat(sha); }
+  absl::Status Delete(absl::string_view sha) override { return real_->Delete(sha); }
+  absl::StatusOr<bool> DeleteIfIdle(absl::string_view sha, absl::Time before) override {
+    ++delete_calls;
+    if (failures_left > 0) {
+      --failures_left;
+      return absl::UnavailableError("blob store unreachable (injected)");
+    }
+    return real_->DeleteIfIdle(sha, before);
+  }
+  absl::Status List(const std::function<void(const BlobInfo&)>& fn) override {
+    return real_->List(fn);
+  }
+
+ private:
+  BlobStore* real_;
+};
+
+class VectorSource : public collector::UploadSource {
+ public:
+  explicit VectorSource(std::vector<collector::v1::UploadRequest> m) : m_(std::move(m)) {}
+  bool Next(collector::v1::UploadRequest* out) override {
+    if (i_ >= m_.size()) return false;
+    *out = m_[i_++];
+    return true;
+  }
+
+ private:
+  std::vector<collector::v1::UploadRequest> m_;
+  size_t i_ = 0;
+};
+
+double Count(prometheus::Registry& registry, const std::string& name, const std::string& label) {
+  double total = 0;
+  for (const auto& f : registry.Collect()) {
+    if (f.name != name) continue;
+    for (const auto& m : f.metric) {
+      if (label.empty() || (!m.label.empty() && m.label[0].value == label)) {
+        total += m.counter.value;
+      }
+    }
+  }
+  return total;
+}
+
+class RetentionTest : public ::testing::Test {
+ protected:
+  RetentionTest() : clock_(absl::Now()), test_catalog_(&clock_) {}
+
+  void SetUp() override {
+    real_blobs_ = *OpenLocalBlobStore(test_catalog_.dir() + "/blobs");
+    blobs_ = std::make_unique<FlakyBlobStore>(real_blobs_.get());
+    collector_metrics_ = std::make_unique<collector::CollectorMetrics>(*collector_registry_);
+    collector_ = std::make_unique<collector::Collector>(collector::CollectorOptions(), blobs_.get(),
+                                                        &test_catalog_.stub(), &clock_,
+                                                        collector_metrics_.get());
+    metrics_ = std::make_unique<RetentionMetrics>(*registry_);
+    options_.max_attempts = 4;
+    Rebuild();
+  }
+  void Rebuild() {
+    gc_ = std::make_unique<RetentionGc>(options_, &test_catalog_.stub(), blobs_.get(), &clock_,
+                                        metrics_.get());
+  }
+
+  std::string NewJob(GcStrategy strategy, absl::Duration retention = absl::Hours(24 * 7)) {
+    cat::CreateJobRequest r;
+    r.mutable_job()->set_group("g");
+    r.mutable_job()->set_gc_strategy(strategy);
+    *r.mutable_job()->mutable_retention() = ToProtoDuration(retention);
+    return catalog().CreateJob(r)->job().id();
+  }
+  // Uploads files through the real collector core.
+  void Collect(const std::string& job, const std::map<std::string, std::string>& files,
+               GcStrategy override_strategy = types::v1::GC_STRATEGY_UNSPECIFIED) {
+    std::vector<collector::v1::UploadRequest> m(1);
+    m[0].mutable_manifest()->set_job_id(job);
+    for (const auto& [path, content] : files) {
+      m.emplace_back();
+      m.back().mutable_file()->set_path(path);
+      m.back().mutable_file()->set_size(content.size());
+      m.back().mutable_file()->set_gc_strategy(override_strategy);
+      m.emplace_back();
+      m.back().set_chunk(content);
+    }
+    m.emplace_back();
+    m.back().mutable_end();
+    VectorSource source(m);
+    auto r = collector_->Upload(source);
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+  void Finish(const std::string& job, types::v1::JobStatus outcome) {
+    cat::FinishJobRequest r;
+    r.set_job_id(job);
+    r.set_outcome(outcome);
+    ASSERT_TRUE(catalog().FinishJob(r).ok());
+  }
+  bool Available(const std::string& job, const std::string& path) {
+    auto f = catalog().GetFile(job, path);
+    return f.ok() && f->state() == types::v1::FILE_STATE_AVAILABLE;
+  }
+  bool BytesExist(const std::string& content) {
+    return real_blobs_->Stat(Sha256::Of(content)).ok();
+  }
+  // Runs the queue until nothing is due.
+  void Drain() {
+    for (int i = 0; i < 100; ++i) {
+      auto n = gc_->ProcessDueTasks();
+      ASSERT_TRUE(n.ok()) << n.status();
+      if (*n == 0) return;
+    }
+    FAIL() << "the GC queue did not drain";
+  }
+  catalog::Catalog& catalog() { return test_catalog_.catalog(); }
+  int64_t QueueDepth() { return catalog().GcQueueStats()->depth(); }
+
+  FakeClock clock_;
+  catalog::TestCatalog test_catalog_;
+  std::unique_ptr<BlobStore> real_blobs_;
+  std::unique_ptr<FlakyBlobStore> blobs_;
+  std::shared_ptr<prometheus::Registry> collector_registry_ =
+      std::make_shared<prometheus::Registry>();
+  std::unique_ptr<collector::CollectorMetrics> collector_metrics_;
+  std::unique_ptr<collector::Collector> collector_;
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<RetentionMetrics> metrics_;
+  RetentionOptions options_;
+  std::unique_ptr<RetentionGc> gc_;
+};
+
+TEST_F(RetentionTest, StrategyByOutcomeTable) {
+  struct Row {
+    GcStrategy strategy;
+    types::v1::JobStatus outcome;
+    bool deleted;
+  } table[] = {
+      {types::v1::GC_STRATEGY_ON_JOB_COMPLETION, types::v1::JOB_STATUS_SUCCESS, true},
+      {types::v1::GC_STRATEGY_ON_JOB_COMPLETION, types::v1::JOB_STATUS_FAILURE, true},
+      {types::v1::GC_STRATEGY_ON_JOB_SUCCESS, types::v1::JOB_STATUS_SUCCESS, true},
+      {types::v1::GC_STRATEGY_ON_JOB_SUCCESS, types::v1::JOB_STATUS_FAILURE, false},
+      {types::v1::GC_STRATEGY_ON_JOB_FAILURE, types::v1::JOB_STATUS_SUCCESS, false},
+      {types::v1::GC_STRATEGY_ON_JOB_FAILURE, types::v1::JOB_STATUS_FAILURE, true},
+      {types::v1::GC_STRATEGY_ON_JOB_DELETION, types::v1::JOB_STATUS_SUCCESS, false},
+      {types::v1::GC_STRATEGY_NEVER, types::v1::JOB_STATUS_SUCCESS, false},
+      {types::v1::GC_STRATEGY_UNSPECIFIED, types::v1::JOB_STATUS_FAILURE, false},
+  };
+  int i = 0;
+  for (const Row& row : table) {
+    const std::string content = "content " + std::to_string(i++);
+    std::string job = NewJob(row.strategy);
+    Collect(job, {{"out.bin", content}});
+    Finish(job, row.outcome);
+    clock_.Advance(options_.grace + absl::Minutes(1));  // the bytes are idle
+    Drain();
+    EXPECT_EQ(!Available(job, "out.bin"), row.deleted)
+        << types::v1::GcStrategy_Name(row.strategy) << " / "
+        << types::v1::JobStatus_Name(row.outcome);
+    EXPECT_EQ(!BytesExist(content), row.deleted) << types::v1::GcStrategy_Name(row.strategy);
+    // A strategy that can no longer fire does not hold the job.
+    const bool held = row.strategy == types::v1::GC_STRATEGY_ON_JOB_DELETION;
+    EXPECT_EQ(catalog().GetJob(job)->finalizers_size() > 0, held)
+        << types::v1::GcStrategy_Name(row.strategy);
+  }
+  EXPECT_EQ(QueueDepth(), 0);
+}
+
+TEST_F(RetentionTest, OnJobDeletionWaitsForDeleteThenPurges) {
+  std::string job = NewJob(types::v1::GC_STRATEGY_ON_JOB_DELETION);
+  Collect(job, {{"model.bin", "weights"}});
+  Finish(job, types::v1::JOB_STATUS_SUCCESS);
+  Drain();
+  EXPECT_TRUE(Available(job, "model.bin"));
+  cat::DeleteJobRequest del;
+  del.set_id(job);
+  auto pending = catalog().DeleteJob(del);
+  ASSERT_TRUE(pending.ok());
+  EXPECT_FALSE(pending->purged());
+  EXPECT_EQ(gc_->GcStatus([&] {
+                 v1::GcStatusRequest r;
+                 r.set_job_id(job);
+                 return r;
+               }())
+                ->pending_tasks(),
+            1);
+  clock_.Advance(options_.grace + absl::Minutes(1));
+  Drain();
+  EXPECT_EQ(catalog().GetJob(job).status().code(), absl::StatusCode::kNotFound);  // purged
+  EXPECT_FALSE(BytesExist("weights"));
+}
+
+TEST_F(RetentionTest, PerFileOverrideBeatsTheJobDefault) {
+  std::string job = NewJob(types::v1::GC_STRATEGY_ON_JOB_COMPLETION);
+  Collect(job, {{"scratch.tmp", "scratch"}});
+  Collect(job, {{"keep.txt", "keep"}}, types::v1::GC_STRATEGY_NEVER);
+  Finish(job, types::v1::JOB_STATUS_SUCCESS);
+  clock_.Advance(options_.grace + absl::Minutes(1));
+  Drain();
+  EXPECT_FALSE(Available(job, "scratch.tmp"));
+  EXPECT_TRUE(Available(job, "keep.txt"));
+}
+
+TEST_F(RetentionTest, TtlBoundariesAndNeverStillExpires) {
+  std::string job = NewJob(types::v1::GC_STRATEGY_NEVER, absl::Hours(2));
+  Collect(job, {{"a.txt", "ttl bytes"}});
+  Finish(job, types::v1::JOB_STATUS_SUCCESS);
+  clock_.Advance(absl::Hours(2) - absl::Microseconds(1));
+  auto early = gc_->RunCleanup();
+  ASSERT_TRUE(early.ok()) << early.status();
+  EXPECT_EQ(early->removed_size(), 0);
+  EXPECT_TRUE(Available(job, "a.txt"));
+  clock_.Advance(absl::Microseconds(1));  // exactly at expiry
+  auto due = gc_->RunCleanup();
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->removed_size(), 1);
+  EXPECT_EQ(due->removed(0).reason(), "ttl");
+  EXPECT_EQ(due->bytes_removed(), 9);
+  EXPECT_FALSE(Available(job, "a.txt"));
+  EXPECT_FALSE(BytesExist("ttl bytes"));
+  EXPECT_EQ(Count(*registry_, "arca_retention_gc_files_deleted_total", "ttl"), 1);
+}
+
+TEST_F(RetentionTest, RetriesWithBackoffThenSucceeds) {
+  std::string job = NewJob(types::v1::GC_STRATEGY_ON_JOB_COMPLETION);
+  Collect(job, {{"x.bin", "flaky"}});
+  Finish(job, types::v1::JOB_STATUS_SUCCESS);
+  clock_.Advance(options_.grace + absl::Minutes(1));
+  blobs_->failures_left = 2;
+  ASSERT_EQ(*gc_->ProcessDueTasks(), 1);  // attempt 1 fails
+  EXPECT_TRUE(Available(job, "x.bin"));   // untouched by a failed attempt
+  EXPECT_EQ(*gc_->ProcessDueTasks(), 0);  // backing off: not due yet
+  clock_.Advance(absl::Seconds(1));       // base delay
+  ASSERT_EQ(*gc_->ProcessDueTasks(), 1);  // attempt 2 fails
+  clock_.Advance(absl::Milliseconds(1999));
+  EXPECT_EQ(*gc_->ProcessDueTasks(), 0);  // x2: two seconds this time
+  clock_.Advance(absl::Milliseconds(1));
+  ASSERT_EQ(*gc_->ProcessDueTasks(), 1);  // attempt 3 succeeds
+  EXPECT_FALSE(Available(job, "x.bin"));
+  EXPECT_FALSE(BytesExist("flaky"));
+  EXPECT_EQ(Count(*registry_, "arca_retention_gc_tasks_total", "retried"), 2);
+  EXPECT_EQ(Count(*registry_, "arca_retention_gc_tasks_total", "done"), 1);
+  EXPECT_EQ(QueueDepth(), 0);
+}
+
+TEST_F(RetentionTest, GivesUpWithAConditionAndCleanupTriesAgain) {
+  std::string job = NewJob(types::v1::GC_STRATEGY_ON_JOB_COMPLETION);
+  std::string other = NewJob(types::v1::GC_STRATEGY_NEVER);
+  Collect(job, {{"x.bin", "stuck"}});
+  Collect(other, {{"y.bin", "bystander"}});
+  Finish(job, types::v1::JOB_STATUS_SUCCESS);
+  clock_.Advance(options_.grace + absl::Minutes(1));
+  blobs_->failures_left = 1000;
+  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    ASSERT_EQ(*gc_->ProcessDueTasks(), 1) << attempt;
+    clock_.Advance(options_.backoff_cap);
+  }
+  EXPECT_EQ(QueueDepth(), 0);
+  auto stuck = catalog().GetJob(job);
+  ASSERT_EQ(stuck->conditions_size(), 1);
+  EXPECT_EQ(stuck->conditions(0).type(), "ArtifactGCError");
+  EXPECT_NE(stuck->conditions(0).message().find("injected"), std::string::npos);
+  EXPECT_TRUE(Available(job, "x.bin"));     // deleted=false
+  EXPECT_TRUE(Available(other, "y.bin"));   // nothing else touched
+  EXPECT_TRUE(BytesExist("bystander"));
+  EXPECT_EQ(Count(*registry_, "arca_retention_gc_tasks_total", "failed"), 1);
+
+  blobs_->failures_left = 0;  // the store is back
+  auto cleaned = gc_->RunCleanup();
+  ASSERT_TRUE(cleaned.ok()) << cleaned.status();
+  EXPECT_FALSE(Available(job, "x.bin"));
+  EXPECT_EQ(catalog().GetJob(job)->conditions_size(), 0);
+}
+
+TEST_F(RetentionTest, SharedBytesSurviveUntilTheLastReferenceGoes) {
+  std::string a = NewJob(types::v1::GC_STRATEGY_ON_JOB_COMPLETION);
+  std::string b = NewJob(types::v1::GC_STRATEGY_NEVER);
+  Collect(a, {{"same.bin", "shared bytes"}});
+  Collect(b, {{"same.bin", "shared bytes"}});
+  Finish(a, types::v1::JOB_STATUS_SUCCESS);
+  clock_.Advance(options_.grace + absl::Minutes(1));
+  Drain();
+  EXPECT_FALSE(Available(a, "same.bin"));
+  EXPECT_TRUE(Available(b, "same.bin"));
+  EXPECT_TRUE(BytesExist("shared bytes"));  // pinned by b
+}
+
+TEST_F(RetentionTest, CollectOfTheSameBytesDuringGcNeverLosesThem) {
+  std::string a = NewJob(types::v1::GC_STRATEGY_ON_JOB_COMPLETION);
+  Collect(a, {{"x.bin", "racing bytes"}});
+  Finish(a, types::v1::JOB_STATUS_SUCCESS);
+  // Another job is collecting the same bytes right now: they were written
+  // within the grace period, so GC of a's last reference spares them.
+  std::string b = NewJob(types::v1::GC_STRATEGY_NEVER);
+  Collect(b, {{"copy.bin", "racing bytes"}});
+  Drain();
+  EXPECT_FALSE(Available(a, "x.bin"));
+  EXPECT_TRUE(BytesExist("racing bytes"));
+  // Even when a's file goes first and b commits afterwards.
+  std::string c = NewJob(types::v1::GC_STRATEGY_ON_JOB_COMPLETION);
+  Collect(c, {{"y.bin", "second race"}});
+  Finish(c, types::v1::JOB_STATUS_SUCCESS);
+  Drain();  // within grace: bytes spared, record forgotten
+  std::string d = NewJob(types::v1::GC_STRATEGY_NEVER);
+  Collect(d, {{"y.bin", "second race"}});
+  clock_.Advance(options_.grace * 2);
+  ASSERT_TRUE(gc_->RunCleanup().ok());  // d's reference keeps them
+  EXPECT_TRUE(BytesExist("second race"));
+  EXPECT_TRUE(Available(d, "y.bin"));
+}
+
+TEST_F(RetentionTest, TwoWorkersDoEveryTaskExactlyOnce) {
+  std::vector<std::string> jobs;
+  for (int i = 0; i < 20; ++i) {
+    jobs.push_back(NewJob(types::v1::GC_STRATEGY_ON_JOB_COMPLETION));
+    Collect(jobs.back(), {{"f.bin", "bytes of job " + std::to_string(i)}});
+    Finish(jobs.back(), types::v1::JOB_STATUS_SUCCESS);
+  }
+  clock_.Advance(options_.grace + absl::Minutes(1));
+  auto registry2 = std::make_shared<prometheus::Registry>();
+  RetentionMetrics metrics2(*registry2);
+  RetentionOptions options2 = options_;
+  options2.worker_id = "second";
+  RetentionGc second(options2, &test_catalog_.stub(), blobs_.get(), &clock_, &metrics2);
+  std::atomic<int> handled{0};
+  auto work = [&](RetentionGc* gc) {
+    for (;;) {
+      auto n = gc->ProcessDueTasks(3);
+      if (!n.ok() || *n == 0) return;
+      handled += *n;
+    }
+  };
+  std::thread t1(work, gc_.get()), t2(work, &second);
+  t1.join();
+  t2.join();
+  EXPECT_EQ(handled.load(), 20);
+  EXPECT_EQ(Count(*registry_, "arca_retention_gc_tasks_total", "done") +
+                Count(*registry2, "arca_retention_gc_tasks_total", "done"),
+            20);
+  for (const std::string& job : jobs) EXPECT_FALSE(Available(job, "f.bin"));
+  EXPECT_EQ(QueueDepth(), 0);
+}
+
+TEST_F(RetentionTest, KillSwitchDeletesNothingAndKeepsTheQueue) {
+  std::string job = NewJob(types::v1::GC_STRATEGY_ON_JOB_COMPLETION, absl::Hours(1));
+  Collect(job, {{"x.bin", "protected"}});
+  Finish(job, types::v1::JOB_STATUS_SUCCESS);
+  clock_.Advance(absl::Hours(3));
+  options_.deletion_enabled = false;
+  Rebuild();
+  EXPECT_EQ(*gc_->ProcessDueTasks(), 0);
+  EXPECT_EQ(gc_->RunCleanup()->removed_size(), 0);
+  EXPECT_EQ(QueueDepth(), 1);
+  EXPECT_TRUE(Available(job, "x.bin"));
+  EXPECT_TRUE(BytesExist("protected"));
+}
+
+TEST_F(RetentionTest, OrphanBlobsGoAfterTheGracePeriod) {
+  // Bytes a crashed upload left behind: in the store, unknown to the catalog.
+  auto w = *real_blobs_->NewWriter();
+  ASSERT_TRUE(w->Append("orphan").ok());
+  ASSERT_TRUE(w->Commit().ok());
+  ASSERT_TRUE(gc_->RunCleanup().ok());
+  EXPECT_TRUE(BytesExist("orphan"));  // inside the grace period
+  clock_.Advance(options_.grace + absl::Minutes(1));
+  auto swept = gc_->RunCleanup();
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(swept->blobs_deleted(), 1);
+  EXPECT_FALSE(BytesExist("orphan"));
+}
+
+TEST_F(RetentionTest, PreviewSaysWhatAndWhy) {
+  std::string running = NewJob(types::v1::GC_STRATEGY_ON_JOB_COMPLETION);
+  Collect(running, {{"r.bin", "running"}});
+  std::string never = NewJob(types::v1::GC_STRATEGY_NEVER, absl::Hours(1));
+  Collect(never, {{"n.bin", "never"}});
+  Finish(never, types::v1::JOB_STATUS_SUCCESS);
+  std::string done = NewJob(types::v1::GC_STRATEGY_ON_JOB_SUCCESS);
+  Collect(done, {{"d.bin", "done"}});
+  Finish(done, types::v1::JOB_STATUS_SUCCESS);
+  auto p = gc_->PreviewCleanup(v1::PreviewCleanupRequest());
+  ASSERT_TRUE(p.ok()) << p.status();
+  std::map<std::string, std::pair<bool, std::string>> got;
+  for (const auto& e : p->entries()) got[e.path()] = {e.would_delete(), e.reason()};
+  EXPECT_EQ(got["r.bin"], std::make_pair(false, std::string("job_running")));
+  EXPECT_EQ(got["n.bin"], std::make_pair(false, std::string("strategy_never; expires by TTL")));
+  EXPECT_EQ(got["d.bin"],
+            std::make_pair(true, std::string("strategy; bytes kept: inside the grace period")));
+  clock_.Advance(absl::Hours(2));
+  p = gc_->PreviewCleanup(v1::PreviewCleanupRequest());
+  for (const auto& e : p->entries()) got[e.path()] = {e.would_delete(), e.reason()};
+  EXPECT_EQ(got["n.bin"], std::make_pair(true, std::string("expired")));
+  // A preview deletes nothing.
+  EXPECT_TRUE(Available(done, "d.bin"));
+  v1::PreviewCleanupRequest bad;
+  bad.set_job_id("no/such");
+  EXPECT_EQ(gc_->PreviewCleanup(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  bad.set_job_id("job-unknown");
+  EXPECT_EQ(gc_->PreviewCleanup(bad).status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace arca::retention

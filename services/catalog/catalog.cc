@@ -1164,6 +1164,8 @@ absl::StatusOr<v1::ListExpiredFilesResponse> Catalog::ListExpiredFiles(
     v1::ExpiryEntry* e = response.add_entries();
     e->set_job_id(std::string(rest.substr(0, nul)));
     e->set_path(std::string(rest.substr(nul + 1)));
+    ASSIGN_OR_RETURN(bool found, r.Get(FileKey(e->job_id(), e->path()), e->mutable_file()));
+    if (!found) return Corrupt(it->key().ToString());
     *e->mutable_expires_at() = ToProtoTime(
         absl::FromUnixMicros(static_cast<int64_t>(ReadBe64(it->key().data() + 2))));
   }
@@ -1220,9 +1222,13 @@ absl::StatusOr<v1::MarkFilesDeletedResponse> Catalog::MarkFilesDeleted(
     if (relock) continue;
     for (auto& [sha, blob] : blobs) {
       if (blob.refcount() == 0) {
+        response.add_unreferenced_blobs(sha);
+        if (request.forget_unreferenced_blobs()) {
+          batch.Delete(BlobKey(sha));
+          continue;
+        }
         *blob.mutable_unreferenced_since() = ToProtoTime(now);
         batch.Put(UnrefKey(blob), "");
-        response.add_unreferenced_blobs(sha);
       }
       batch.Put(BlobKey(sha), blob.SerializeAsString());
     }
@@ -1241,6 +1247,25 @@ absl::StatusOr<v1::BlobRef> Catalog::GetBlobRef(absl::string_view sha256) {
   ASSIGN_OR_RETURN(bool found, r.Get(BlobKey(sha256), &b));
   if (!found) return absl::NotFoundError(absl::StrCat("no blob record for ", sha256));
   return b;
+}
+
+absl::StatusOr<v1::GetBlobRefsResponse> Catalog::GetBlobRefs(
+    const v1::GetBlobRefsRequest& request) {
+  if (request.sha256s_size() > 10000) {
+    return absl::InvalidArgumentError("at most 10,000 digests per call");
+  }
+  Reader r(db_.get());
+  v1::GetBlobRefsResponse response;
+  for (const std::string& sha : request.sha256s()) {
+    if (!IsSha256Hex(sha)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("sha256 must be 64 lowercase hex digits, got \"", sha.substr(0, 80), "\""));
+    }
+    v1::BlobRef* b = response.add_blobs();
+    ASSIGN_OR_RETURN(bool found, r.Get(BlobKey(sha), b));
+    if (!found) b->set_sha256(sha);
+  }
+  return response;
 }
 
 absl::StatusOr<v1::ListUnreferencedBlobsResponse> Catalog::ListUnreferencedBlobs(

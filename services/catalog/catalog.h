@@ -102,6 +102,7 @@ class Catalog {
       const v1::MarkFilesDeletedRequest& request);
   // NOT_FOUND if no file references this blob and none did recently.
   absl::StatusOr<v1::BlobRef> GetBlobRef(absl::string_view sha256);
+  absl::StatusOr<v1::GetBlobRefsResponse> GetBlobRefs(const v1::GetBlobRefsRequest& request);
   absl::StatusOr<v1::ListUnreferencedBlobsResponse> ListUnreferencedBlobs(
       const v1::ListUnreferencedBlobsRequest& request);
   // FAILED_PRECONDITION unless still unreferenced since before the given

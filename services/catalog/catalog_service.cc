@@ -39,6 +39,8 @@ ARCA_UNARY(ListExpiredFiles, ListExpiredFilesRequest, ListExpiredFilesResponse,
 ARCA_UNARY(MarkFilesDeleted, MarkFilesDeletedRequest, MarkFilesDeletedResponse,
            ToGrpcReply(catalog_->MarkFilesDeleted(*req), resp))
 ARCA_UNARY(GetBlobRef, GetBlobRefRequest, BlobRef, ToGrpcReply(catalog_->GetBlobRef(req->sha256()), resp))
+ARCA_UNARY(GetBlobRefs, GetBlobRefsRequest, GetBlobRefsResponse,
+           ToGrpcReply(catalog_->GetBlobRefs(*req), resp))
 ARCA_UNARY(ListUnreferencedBlobs, ListUnreferencedBlobsRequest, ListUnreferencedBlobsResponse,
            ToGrpcReply(catalog_->ListUnreferencedBlobs(*req), resp))
 ARCA_UNARY(ForgetBlob, ForgetBlobRequest, ForgetBlobResponse,

@@ -46,6 +46,8 @@ class CatalogServiceImpl final : public v1::Catalog::Service {
                                 v1::MarkFilesDeletedResponse*) override;
   grpc::Status GetBlobRef(grpc::ServerContext*, const v1::GetBlobRefRequest*,
                           v1::BlobRef*) override;
+  grpc::Status GetBlobRefs(grpc::ServerContext*, const v1::GetBlobRefsRequest*,
+                           v1::GetBlobRefsResponse*) override;
   grpc::Status ListUnreferencedBlobs(grpc::ServerContext*, const v1::ListUnreferencedBlobsRequest*,
                                      v1::ListUnreferencedBlobsResponse*) override;
   grpc::Status ForgetBlob(grpc::ServerContext*, const v1::ForgetBlobRequest*,

@@ -640,11 +640,40 @@ TEST_F(CatalogTest, ExpiryStartsWhenTheJobFinishes) {
   ASSERT_TRUE(p1.ok());
   ASSERT_EQ(p1->entries_size(), 1);
   EXPECT_EQ(p1->entries(0).path(), "early.txt");
+  EXPECT_EQ(p1->entries(0).file().sha256(), std::string(64, 'a'));
   expired.set_page_token(p1->next_page_token());
   auto p2 = catalog_->ListExpiredFiles(expired);
   ASSERT_TRUE(p2.ok());
   ASSERT_EQ(p2->entries_size(), 1);
   EXPECT_EQ(p2->entries(0).path(), "late.txt");
+}
+
+TEST_F(CatalogTest, BlobRefsInBulkAndForgettingOnDelete) {
+  v1::Job job = NewJob();
+  ASSERT_TRUE(Commit(job.id(), {File("x", 'a'), File("y", 'a'), File("z", 'b')}).ok());
+  v1::GetBlobRefsRequest refs;
+  refs.add_sha256s(std::string(64, 'a'));
+  refs.add_sha256s(std::string(64, 'c'));  // unknown
+  auto got = catalog_->GetBlobRefs(refs);
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->blobs_size(), 2);
+  EXPECT_EQ(got->blobs(0).refcount(), 2);
+  EXPECT_EQ(got->blobs(1).refcount(), 0);
+  EXPECT_EQ(got->blobs(1).sha256(), std::string(64, 'c'));
+  refs.add_sha256s("bad");
+  EXPECT_EQ(catalog_->GetBlobRefs(refs).status().code(), absl::StatusCode::kInvalidArgument);
+  v1::MarkFilesDeletedRequest del;
+  del.set_job_id(job.id());
+  del.add_paths("z");
+  del.set_forget_unreferenced_blobs(true);
+  auto r = catalog_->MarkFilesDeleted(del);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->unreferenced_blobs_size(), 1);
+  EXPECT_EQ(catalog_->GetBlobRef(std::string(64, 'b')).status().code(),
+            absl::StatusCode::kNotFound);  // no record, nothing left to list
+  v1::ListUnreferencedBlobsRequest list;
+  *list.mutable_before() = ToProtoTime(clock_.Now() + absl::Hours(1));
+  EXPECT_EQ(catalog_->ListUnreferencedBlobs(list)->blobs_size(), 0);
 }
 
 TEST_F(CatalogTest, MarkDeletedReleasesBlobsAndForgetNeedsGrace) {

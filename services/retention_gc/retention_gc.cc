@@ -152,32 +152,26 @@ absl::Status RetentionGc::DeleteFiles(const std::string& job_id,
   // Bytes first, for blobs no other file shares; a failure leaves every
   // file as it was, to be tried again.
   absl::flat_hash_map<std::string, int> uses;
-  for (const cat::ArtifactFile& f : files) ++uses[f.sha256()];
-  for (const auto& [sha, n] : uses) {
-    cat::GetBlobRefRequest get;
-    get.set_sha256(sha);
-    cat::BlobRef ref;
-    absl::Status s = FromGrpcStatus(catalog_->GetBlobRef(Context().get(), get, &ref));
-    if (absl::IsNotFound(s)) continue;
-    RETURN_IF_ERROR(s);
-    if (ref.refcount() > n) continue;  // pinned by another file
-    ASSIGN_OR_RETURN(bool gone, blobs_->DeleteIfIdle(sha, now - options_.grace));
+  cat::GetBlobRefsRequest get;
+  for (const cat::ArtifactFile& f : files) {
+    if (uses[f.sha256()]++ == 0) get.add_sha256s(f.sha256());
+  }
+  cat::GetBlobRefsResponse refs;
+  RETURN_IF_ERROR(FromGrpcStatus(catalog_->GetBlobRefs(Context().get(), get, &refs)));
+  for (const cat::BlobRef& ref : refs.blobs()) {
+    if (ref.refcount() == 0 || ref.refcount() > uses[ref.sha256()]) continue;  // pinned
+    ASSIGN_OR_RETURN(bool gone, blobs_->DeleteIfIdle(ref.sha256(), now - options_.grace));
     if (gone) metrics_->blobs_deleted.Increment();
   }
+  // The records go in one write, with those of blobs nothing references any
+  // more; bytes that were spared (written within the grace period) become
+  // orphans for a later sweep.
   cat::MarkFilesDeletedRequest mark;
   mark.set_job_id(job_id);
+  mark.set_forget_unreferenced_blobs(true);
   for (const cat::ArtifactFile& f : files) mark.add_paths(f.path());
   cat::MarkFilesDeletedResponse marked;
   RETURN_IF_ERROR(FromGrpcStatus(catalog_->MarkFilesDeleted(Context().get(), mark, &marked)));
-  // The records of blobs nothing references any more; bytes that were spared
-  // (written within the grace period) become orphans for a later sweep.
-  for (const std::string& sha : marked.unreferenced_blobs()) {
-    cat::ForgetBlobRequest forget;
-    forget.set_sha256(sha);
-    *forget.mutable_unreferenced_before() = ToProtoTime(now + absl::Seconds(1));
-    cat::ForgetBlobResponse forgotten;
-    catalog_->ForgetBlob(Context().get(), forget, &forgotten).ok();  // re-referenced: fine
-  }
   int64_t bytes = 0;
   for (const cat::ArtifactFile& f : files) {
     bytes += f.size();
@@ -292,29 +286,22 @@ absl::StatusOr<v1::RunCleanupResponse> RetentionGc::RunCleanup() {
   if (!options_.deletion_enabled) return response;
 
   // 1. Expired files, grouped by job.
-  std::map<std::string, std::vector<std::string>> expired;
+  std::map<std::string, std::vector<cat::ArtifactFile>> expired;
   cat::ListExpiredFilesRequest list;
   *list.mutable_before() = ToProtoTime(now + absl::Microseconds(1));
   list.set_page_size(1000);
   for (;;) {
     cat::ListExpiredFilesResponse page;
     RETURN_IF_ERROR(FromGrpcStatus(catalog_->ListExpiredFiles(Context().get(), list, &page)));
-    for (const auto& e : page.entries()) expired[e.job_id()].push_back(e.path());
+    for (auto& e : *page.mutable_entries()) {
+      if (e.file().state() == types::v1::FILE_STATE_AVAILABLE) {
+        expired[e.job_id()].push_back(std::move(*e.mutable_file()));
+      }
+    }
     if (page.next_page_token().empty()) break;
     list.set_page_token(page.next_page_token());
   }
-  for (const auto& [job_id, paths] : expired) {
-    std::vector<cat::ArtifactFile> files;
-    for (const std::string& path : paths) {
-      cat::GetFileRequest get;
-      get.set_job_id(job_id);
-      get.set_path(path);
-      cat::ArtifactFile f;
-      if (catalog_->GetFile(Context().get(), get, &f).ok() &&
-          f.state() == types::v1::FILE_STATE_AVAILABLE) {
-        files.push_back(std::move(f));
-      }
-    }
+  for (const auto& [job_id, files] : expired) {
     if (absl::Status s = DeleteFiles(job_id, files, "ttl", &response); !s.ok()) {
       metrics_->errors.Increment();
       response.set_errors(response.errors() + 1);

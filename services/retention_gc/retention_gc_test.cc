@@ -1,12 +1,17 @@
 #include "services/retention_gc/retention_gc.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include <atomic>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/sha256.h"
+#include "common/subprocess.h"
 #include "common/time_util.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -430,6 +435,67 @@ TEST_F(RetentionTest, PreviewSaysWhatAndWhy) {
   EXPECT_EQ(gc_->PreviewCleanup(bad).status().code(), absl::StatusCode::kInvalidArgument);
   bad.set_job_id("job-unknown");
   EXPECT_EQ(gc_->PreviewCleanup(bad).status().code(), absl::StatusCode::kNotFound);
+}
+
+// The real binary, killed with SIGKILL in the middle of a sweep (bytes going,
+// records not yet marked), then restarted: the work completes, and nothing
+// that policy keeps is touched.
+TEST_F(RetentionTest, SigkillMidSweepThenRestartCompletesTheWork) {
+  const char* bin = std::getenv("ARCA_BIN_ARCA_RETENTION_GC");
+  ASSERT_NE(bin, nullptr);
+  std::string expiring = NewJob(types::v1::GC_STRATEGY_UNSPECIFIED, absl::Microseconds(1));
+  std::map<std::string, std::string> many;
+  for (int i = 0; i < 1000; ++i) many["f" + std::to_string(i)] = "expiring " + std::to_string(i);
+  Collect(expiring, many);
+  std::string kept = NewJob(types::v1::GC_STRATEGY_NEVER, absl::Hours(24));
+  Collect(kept, {{"keep.txt", "kept bytes"}});
+  Finish(expiring, types::v1::JOB_STATUS_SUCCESS);
+  Finish(kept, types::v1::JOB_STATUS_SUCCESS);
+  auto blob_count = [&] {
+    int n = 0;
+    real_blobs_->List([&](const BlobInfo&) { ++n; }).IgnoreError();
+    return n;
+  };
+  const int before = blob_count();
+  ASSERT_EQ(before, 1001);
+  const std::vector<std::string> args = {
+      bin, "--listen=127.0.0.1:0", "--metrics_listen=",
+      "--catalog=" + test_catalog_.address(), "--blob_dir=" + test_catalog_.dir() + "/blobs",
+      "--sweep_interval=0s", "--poll_interval=10ms", "--grace=0s"};
+  {
+    Subprocess gc;
+    ASSERT_TRUE(gc.Start(args).ok());
+    const absl::Time end = absl::Now() + absl::Seconds(60);
+    while (blob_count() == before) {
+      ASSERT_LT(absl::Now(), end) << gc.output();
+    }
+    gc.Signal(SIGKILL);
+    gc.Wait(absl::Seconds(10));
+  }
+  EXPECT_TRUE(Available(kept, "keep.txt"));
+  EXPECT_TRUE(BytesExist("kept bytes"));
+
+  Subprocess again;
+  ASSERT_TRUE(again.Start(args).ok());
+  auto deleted = [&] {
+    cat::ListFilesRequest r;
+    r.set_job_id(expiring);
+    r.set_page_size(1000);
+    r.set_include_deleted(true);
+    auto listed = catalog().ListFiles(r);
+    int n = 0;
+    if (!listed.ok()) return n;
+    for (const auto& f : listed->files()) n += f.state() == types::v1::FILE_STATE_DELETED;
+    return n;
+  };
+  const absl::Time end = absl::Now() + absl::Seconds(60);
+  while (deleted() < 1000) ASSERT_LT(absl::Now(), end) << again.output();
+  EXPECT_EQ(blob_count(), 1);  // only the kept file's bytes remain
+  EXPECT_TRUE(Available(kept, "keep.txt"));
+  EXPECT_TRUE(BytesExist("kept bytes"));
+  again.Signal(SIGTERM);
+  const int status = again.Wait(absl::Seconds(30));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << again.output();
 }
 
 }  // namespace

@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ./deploy/local/install-deps.sh rclone
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C build rpc_bench >/dev/null
+ninja -C build rpc_bench expire_bench >/dev/null
 status=0
 build/bin/rpc_bench 2>/dev/null || status=1
+build/bin/expire_bench 2>/dev/null || status=1
 tests/bench/collect_bench.sh "$@" || status=1
 exit $status

@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
 #include "common/health_client.h"
+#include "common/page_token.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "google/protobuf/util/json_util.h"
@@ -232,13 +233,14 @@ class Runner {
     request.set_job_id(rest[0]);
     request.set_page_size(1000);
     std::vector<v1::ArtifactFile> files;
-    for (;;) {
-      v1::ListFilesResponse page;
-      RETURN_IF_ERROR(CheckCatalog(Catalog().ListFiles(Context().get(), request, &page)));
-      for (auto& f : *page.mutable_files()) files.push_back(std::move(f));
-      if (page.next_page_token().empty()) break;
-      request.set_page_token(page.next_page_token());
-    }
+    RETURN_IF_ERROR(ForEachPage<v1::ListFilesResponse>(
+        request,
+        [&](const v1::ListFilesRequest& r, v1::ListFilesResponse* page) {
+          return CheckCatalog(Catalog().ListFiles(Context().get(), r, page));
+        },
+        [&](const v1::ListFilesResponse& page) {
+          files.insert(files.end(), page.files().begin(), page.files().end());
+        }));
     if (options_.json) {
       v1::ListFilesResponse all;
       for (auto& f : files) *all.add_files() = f;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
+#include "common/page_token.h"
 #include "common/ids.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
@@ -115,32 +116,42 @@ std::unique_ptr<grpc::ClientContext> RetentionGc::Context() {
   return c;
 }
 
-absl::StatusOr<std::vector<cat::ArtifactFile>> RetentionGc::AvailableFiles(
-    const std::string& job_id) {
-  std::vector<cat::ArtifactFile> out;
+absl::Status RetentionGc::ForEachFile(const std::string& job_id, bool include_deleted,
+                                      const std::function<void(const cat::ArtifactFile&)>& fn) {
   cat::ListFilesRequest request;
   request.set_job_id(job_id);
   request.set_page_size(1000);
-  for (;;) {
-    cat::ListFilesResponse page;
-    RETURN_IF_ERROR(FromGrpcStatus(catalog_->ListFiles(Context().get(), request, &page)));
-    for (auto& f : *page.mutable_files()) out.push_back(std::move(f));
-    if (page.next_page_token().empty()) return out;
-    request.set_page_token(page.next_page_token());
-  }
+  request.set_include_deleted(include_deleted);
+  return ForEachPage<cat::ListFilesResponse>(
+      request,
+      [&](const cat::ListFilesRequest& r, cat::ListFilesResponse* page) {
+        return FromGrpcStatus(catalog_->ListFiles(Context().get(), r, page));
+      },
+      [&](const cat::ListFilesResponse& page) {
+        for (const cat::ArtifactFile& f : page.files()) fn(f);
+      });
+}
+
+absl::StatusOr<std::vector<cat::ArtifactFile>> RetentionGc::AvailableFiles(
+    const std::string& job_id) {
+  std::vector<cat::ArtifactFile> out;
+  RETURN_IF_ERROR(ForEachFile(job_id, false, [&](const cat::ArtifactFile& f) { out.push_back(f); }));
+  return out;
 }
 
 absl::StatusOr<std::vector<cat::Job>> RetentionGc::AllJobs() {
   std::vector<cat::Job> out;
   cat::ListJobsRequest request;
   request.set_page_size(1000);
-  for (;;) {
-    cat::ListJobsResponse page;
-    RETURN_IF_ERROR(FromGrpcStatus(catalog_->ListJobs(Context().get(), request, &page)));
-    for (auto& j : *page.mutable_jobs()) out.push_back(std::move(j));
-    if (page.next_page_token().empty()) return out;
-    request.set_page_token(page.next_page_token());
-  }
+  RETURN_IF_ERROR(ForEachPage<cat::ListJobsResponse>(
+      request,
+      [&](const cat::ListJobsRequest& r, cat::ListJobsResponse* page) {
+        return FromGrpcStatus(catalog_->ListJobs(Context().get(), r, page));
+      },
+      [&](const cat::ListJobsResponse& page) {
+        out.insert(out.end(), page.jobs().begin(), page.jobs().end());
+      }));
+  return out;
 }
 
 absl::Status RetentionGc::DeleteFiles(const std::string& job_id,
@@ -290,17 +301,18 @@ absl::StatusOr<v1::RunCleanupResponse> RetentionGc::RunCleanup() {
   cat::ListExpiredFilesRequest list;
   *list.mutable_before() = ToProtoTime(now + absl::Microseconds(1));
   list.set_page_size(1000);
-  for (;;) {
-    cat::ListExpiredFilesResponse page;
-    RETURN_IF_ERROR(FromGrpcStatus(catalog_->ListExpiredFiles(Context().get(), list, &page)));
-    for (auto& e : *page.mutable_entries()) {
-      if (e.file().state() == types::v1::FILE_STATE_AVAILABLE) {
-        expired[e.job_id()].push_back(std::move(*e.mutable_file()));
-      }
-    }
-    if (page.next_page_token().empty()) break;
-    list.set_page_token(page.next_page_token());
-  }
+  RETURN_IF_ERROR(ForEachPage<cat::ListExpiredFilesResponse>(
+      list,
+      [&](const cat::ListExpiredFilesRequest& r, cat::ListExpiredFilesResponse* page) {
+        return FromGrpcStatus(catalog_->ListExpiredFiles(Context().get(), r, page));
+      },
+      [&](const cat::ListExpiredFilesResponse& page) {
+        for (const auto& e : page.entries()) {
+          if (e.file().state() == types::v1::FILE_STATE_AVAILABLE) {
+            expired[e.job_id()].push_back(e.file());
+          }
+        }
+      }));
   for (const auto& [job_id, files] : expired) {
     if (absl::Status s = DeleteFiles(job_id, files, "ttl", &response); !s.ok()) {
       metrics_->errors.Increment();
@@ -327,30 +339,34 @@ absl::StatusOr<v1::RunCleanupResponse> RetentionGc::RunCleanup() {
   // 3. Blobs unreferenced since before the grace period, then orphans
   //    (bytes the catalog never heard of, e.g. from a crashed upload).
   const absl::Time cutoff = now - options_.grace;
+  std::vector<std::string> unreferenced_blobs;
   cat::ListUnreferencedBlobsRequest unreferenced;
   *unreferenced.mutable_before() = ToProtoTime(cutoff);
   unreferenced.set_page_size(1000);
-  for (;;) {
-    cat::ListUnreferencedBlobsResponse page;
-    RETURN_IF_ERROR(
-        FromGrpcStatus(catalog_->ListUnreferencedBlobs(Context().get(), unreferenced, &page)));
-    for (const cat::BlobRef& b : page.blobs()) {
-      cat::ForgetBlobRequest forget;
-      forget.set_sha256(b.sha256());
-      *forget.mutable_unreferenced_before() = ToProtoTime(cutoff);
-      cat::ForgetBlobResponse forgotten;
-      if (!catalog_->ForgetBlob(Context().get(), forget, &forgotten).ok()) continue;
-      auto gone = blobs_->DeleteIfIdle(b.sha256(), cutoff);
-      if (!gone.ok()) {
-        metrics_->errors.Increment();
-        response.set_errors(response.errors() + 1);
-      } else if (*gone) {
-        metrics_->blobs_deleted.Increment();
-        response.set_blobs_deleted(response.blobs_deleted() + 1);
-      }
+  RETURN_IF_ERROR(ForEachPage<cat::ListUnreferencedBlobsResponse>(
+      unreferenced,
+      [&](const cat::ListUnreferencedBlobsRequest& r, cat::ListUnreferencedBlobsResponse* page) {
+        return FromGrpcStatus(catalog_->ListUnreferencedBlobs(Context().get(), r, page));
+      },
+      [&](const cat::ListUnreferencedBlobsResponse& page) {
+        for (const cat::BlobRef& b : page.blobs()) unreferenced_blobs.push_back(b.sha256());
+      }));
+  auto delete_bytes = [&](const std::string& sha) {
+    auto gone = blobs_->DeleteIfIdle(sha, cutoff);
+    if (!gone.ok()) {
+      metrics_->errors.Increment();
+      response.set_errors(response.errors() + 1);
+    } else if (*gone) {
+      metrics_->blobs_deleted.Increment();
+      response.set_blobs_deleted(response.blobs_deleted() + 1);
     }
-    if (page.next_page_token().empty()) break;
-    unreferenced.set_page_token(page.next_page_token());
+  };
+  for (const std::string& sha : unreferenced_blobs) {
+    cat::ForgetBlobRequest forget;
+    forget.set_sha256(sha);
+    *forget.mutable_unreferenced_before() = ToProtoTime(cutoff);
+    cat::ForgetBlobResponse forgotten;
+    if (catalog_->ForgetBlob(Context().get(), forget, &forgotten).ok()) delete_bytes(sha);
   }
   std::vector<std::string> idle;
   RETURN_IF_ERROR(blobs_->List([&](const BlobInfo& b) {
@@ -360,16 +376,9 @@ absl::StatusOr<v1::RunCleanupResponse> RetentionGc::RunCleanup() {
     cat::GetBlobRefRequest get;
     get.set_sha256(sha);
     cat::BlobRef ref;
-    if (!absl::IsNotFound(FromGrpcStatus(catalog_->GetBlobRef(Context().get(), get, &ref)))) {
-      continue;  // known to the catalog (or the catalog is unreachable): keep
-    }
-    auto gone = blobs_->DeleteIfIdle(sha, cutoff);
-    if (!gone.ok()) {
-      metrics_->errors.Increment();
-      response.set_errors(response.errors() + 1);
-    } else if (*gone) {
-      metrics_->blobs_deleted.Increment();
-      response.set_blobs_deleted(response.blobs_deleted() + 1);
+    // Known to the catalog (or the catalog is unreachable): keep.
+    if (absl::IsNotFound(FromGrpcStatus(catalog_->GetBlobRef(Context().get(), get, &ref)))) {
+      delete_bytes(sha);
     }
   }
   metrics_->sweep_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - start));
@@ -463,23 +472,13 @@ absl::StatusOr<v1::GcStatusResponse> RetentionGc::GcStatus(const v1::GcStatusReq
       response.set_last_error(t.last_error());
     }
   }
-  cat::ListFilesRequest files;
-  files.set_job_id(job.id());
-  files.set_include_deleted(true);
-  files.set_page_size(1000);
-  for (;;) {
-    cat::ListFilesResponse page;
-    RETURN_IF_ERROR(FromGrpcStatus(catalog_->ListFiles(Context().get(), files, &page)));
-    for (const cat::ArtifactFile& f : page.files()) {
-      if (f.state() == types::v1::FILE_STATE_DELETED) {
-        response.set_files_deleted(response.files_deleted() + 1);
-      } else {
-        response.set_files_available(response.files_available() + 1);
-      }
+  RETURN_IF_ERROR(ForEachFile(job.id(), true, [&](const cat::ArtifactFile& f) {
+    if (f.state() == types::v1::FILE_STATE_DELETED) {
+      response.set_files_deleted(response.files_deleted() + 1);
+    } else {
+      response.set_files_available(response.files_available() + 1);
     }
-    if (page.next_page_token().empty()) break;
-    files.set_page_token(page.next_page_token());
-  }
+  }));
   return response;
 }
 

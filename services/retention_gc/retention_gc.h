@@ -1,6 +1,7 @@
 #ifndef ARCA_SERVICES_RETENTION_GC_RETENTION_GC_H_
 #define ARCA_SERVICES_RETENTION_GC_RETENTION_GC_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,8 @@ class RetentionGc {
                            const std::vector<catalog::v1::ArtifactFile>& files,
                            const std::string& reason, v1::RunCleanupResponse* removed);
   absl::Status HandleTask(const catalog::v1::GcTask& task);
+  absl::Status ForEachFile(const std::string& job_id, bool include_deleted,
+                           const std::function<void(const catalog::v1::ArtifactFile&)>& fn);
   absl::StatusOr<std::vector<catalog::v1::ArtifactFile>> AvailableFiles(const std::string& job_id);
   absl::StatusOr<std::vector<catalog::v1::Job>> AllJobs();
   std::unique_ptr<grpc::ClientContext> Context();

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev librocksdb-dev prometheus-cpp-dev libgtest-dev libgmock-dev
-  libbenchmark-dev libboost-dev libboost-system-dev
+  libbenchmark-dev libboost-dev libboost-system-dev nlohmann-json3-dev
   python3-grpcio python3-protobuf
 )
 packages+=("$@")

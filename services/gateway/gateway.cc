@@ -1,0 +1,1067 @@
+#include "services/gateway/gateway.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/grpc_status.h"
+#include "common/page_token.h"
+#include "common/process_metrics.h"
+#include "common/status_macros.h"
+#include "common/time_util.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
+#include "nlohmann/json.hpp"
+#include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
+#include "proto/catalog/v1/catalog.grpc.pb.h"
+#include "proto/collector/v1/collector.grpc.pb.h"
+#include "proto/retention/v1/retention.grpc.pb.h"
+#include "proto/scheduling/v1/scheduling.grpc.pb.h"
+#include "services/gateway/auth.h"
+#include "services/gateway/http_util.h"
+
+namespace arca::gateway {
+
+using Json = nlohmann::ordered_json;
+namespace cat = ::arca::catalog::v1;
+namespace types = ::arca::types::v1;
+
+std::shared_ptr<grpc::Channel> BackendChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+namespace {
+
+constexpr absl::string_view kLogPrefix = ".arca/logs/";
+
+int HttpStatusFor(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk: return 200;
+    case absl::StatusCode::kInvalidArgument: return 400;
+    case absl::StatusCode::kOutOfRange: return 400;
+    case absl::StatusCode::kUnauthenticated: return 401;
+    case absl::StatusCode::kPermissionDenied: return 403;
+    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kAlreadyExists: return 409;
+    case absl::StatusCode::kAborted: return 409;
+    case absl::StatusCode::kFailedPrecondition: return 412;
+    case absl::StatusCode::kResourceExhausted: return 413;
+    case absl::StatusCode::kUnimplemented: return 501;
+    case absl::StatusCode::kUnavailable: return 503;
+    case absl::StatusCode::kCancelled: return 503;
+    case absl::StatusCode::kDeadlineExceeded: return 504;
+    default: return 500;
+  }
+}
+
+std::string Lower(absl::string_view enum_name, absl::string_view prefix) {
+  absl::ConsumePrefix(&enum_name, prefix);
+  return absl::AsciiStrToLower(enum_name);
+}
+std::string StepStatusName(types::StepStatus s) {
+  return Lower(types::StepStatus_Name(s), "STEP_STATUS_");
+}
+std::string JobStatusName(types::JobStatus s) {
+  return Lower(types::JobStatus_Name(s), "JOB_STATUS_");
+}
+std::string PrivacyName(types::PrivacyLevel p) {
+  if (p == types::PRIVACY_LEVEL_UNSPECIFIED) p = types::PRIVACY_LEVEL_MODERATELY_SENSITIVE;
+  return Lower(types::PrivacyLevel_Name(p), "PRIVACY_LEVEL_");
+}
+
+struct StrategyName {
+  types::GcStrategy value;
+  const char* name;
+  const char* argo;
+};
+constexpr StrategyName kStrategies[] = {
+    {types::GC_STRATEGY_ON_JOB_COMPLETION, "OnJobCompletion", "OnWorkflowCompletion"},
+    {types::GC_STRATEGY_ON_JOB_SUCCESS, "OnJobSuccess", "OnWorkflowSuccess"},
+    {types::GC_STRATEGY_ON_JOB_FAILURE, "OnJobFailure", "OnWorkflowFailure"},
+    {types::GC_STRATEGY_ON_JOB_DELETION, "OnJobDeletion", "OnWorkflowDeletion"},
+    {types::GC_STRATEGY_NEVER, "Never", "Never"},
+};
+
+Json StrategyJson(types::GcStrategy s) {
+  for (const auto& n : kStrategies) {
+    if (n.value == s) return n.name;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<types::GcStrategy> ParseStrategy(absl::string_view text) {
+  for (const auto& n : kStrategies) {
+    if (absl::EqualsIgnoreCase(text, n.name) || absl::EqualsIgnoreCase(text, n.argo)) {
+      return n.value;
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "gc_strategy must be OnJobCompletion, OnJobSuccess, OnJobFailure, OnJobDeletion or "
+      "Never (Argo's OnWorkflow* spellings too), got \"",
+      text, "\""));
+}
+
+Json TimeJson(const google::protobuf::Timestamp& t) {
+  if (t.seconds() == 0 && t.nanos() == 0) return nullptr;
+  return FormatRfc3339(FromProtoTime(t));
+}
+
+Json MapJson(const google::protobuf::Map<std::string, std::string>& m) {
+  std::map<std::string, std::string> sorted(m.begin(), m.end());
+  Json out = Json::object();
+  for (const auto& [k, v] : sorted) out[k] = v;
+  return out;
+}
+
+// Mantis' JobArtifact shape, plus our revision.
+Json ArtifactJson(const cat::JobArtifact& a) {
+  return Json{{"artifactID", a.artifact_id()},
+              {"name", a.name()},
+              {"version", a.version()},
+              {"createdAt", TimeJson(a.created_at())},
+              {"runtimeType", a.runtime_type()},
+              {"dependencies", MapJson(a.dependencies())},
+              {"entrypoint", a.entrypoint()},
+              {"tags", MapJson(a.tags())},
+              {"revision", a.revision()}};
+}
+
+absl::Status StringMap(const Json& value, absl::string_view field,
+                       google::protobuf::Map<std::string, std::string>* out) {
+  if (value.is_null()) return absl::OkStatus();
+  if (!value.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", field, "\" must be an object of strings"));
+  }
+  for (const auto& [k, v] : value.items()) {
+    if (!v.is_string()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", field, "\".\"", k, "\" must be a string"));
+    }
+    (*out)[k] = v.get<std::string>();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StringField(const Json& body, absl::string_view field, std::string* out) {
+  auto it = body.find(std::string(field));
+  if (it == body.end() || it->is_null()) return absl::OkStatus();
+  if (!it->is_string()) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", field, "\" must be a string"));
+  }
+  *out = it->get<std::string>();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Json> ParseJsonObject(absl::string_view text) {
+  Json body = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return absl::InvalidArgumentError("request body is not valid JSON");
+  if (!body.is_object()) return absl::InvalidArgumentError("request body must be a JSON object");
+  return body;
+}
+
+absl::StatusOr<cat::JobArtifact> ParseArtifact(absl::string_view text) {
+  ASSIGN_OR_RETURN(Json body, ParseJsonObject(text));
+  static const char* kFields[] = {"artifactID", "name",       "version", "createdAt", "runtimeType",
+                                  "dependencies", "entrypoint", "tags",    "revision"};
+  for (const auto& [k, v] : body.items()) {
+    if (std::find_if(std::begin(kFields), std::end(kFields),
+                     [&](const char* f) { return k == f; }) == std::end(kFields)) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown field \"", k, "\""));
+    }
+  }
+  cat::JobArtifact a;
+  RETURN_IF_ERROR(StringField(body, "artifactID", a.mutable_artifact_id()));
+  RETURN_IF_ERROR(StringField(body, "name", a.mutable_name()));
+  RETURN_IF_ERROR(StringField(body, "version", a.mutable_version()));
+  RETURN_IF_ERROR(StringField(body, "runtimeType", a.mutable_runtime_type()));
+  RETURN_IF_ERROR(StringField(body, "entrypoint", a.mutable_entrypoint()));
+  std::string created;
+  RETURN_IF_ERROR(StringField(body, "createdAt", &created));
+  if (!created.empty()) {
+    absl::Time t;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, created, &t, &err)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"createdAt\" must be an RFC 3339 time, got \"", created, "\""));
+    }
+    *a.mutable_created_at() = ToProtoTime(t);
+  }
+  RETURN_IF_ERROR(StringMap(body.value("dependencies", Json()), "dependencies",
+                            a.mutable_dependencies()));
+  RETURN_IF_ERROR(StringMap(body.value("tags", Json()), "tags", a.mutable_tags()));
+  return a;
+}
+
+// A path inside a job: relative, normalized, no "..".
+absl::Status CheckFilePath(absl::string_view path) {
+  if (path.empty()) return absl::InvalidArgumentError("file path is empty");
+  for (absl::string_view seg : absl::StrSplit(path, '/')) {
+    if (seg.empty() || seg == "." || seg == "..") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "file path must be relative and normalized (no empty, \".\" or \"..\" segments), got \"",
+          path, "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string DownloadUrl(absl::string_view job_id, absl::string_view path) {
+  return absl::StrCat("/api/v1/job/", PercentEncode(job_id), "/artifacts/",
+                      PercentEncode(path, /*keep_slash=*/true));
+}
+
+Json FileJson(const cat::ArtifactFile& f) {
+  return Json{{"path", f.path()},
+              {"size", f.size()},
+              {"sha256", f.sha256()},
+              {"lastModified", TimeJson(f.last_modified())},
+              {"privacyLevel", PrivacyName(f.privacy_level())},
+              {"expiresAt", TimeJson(f.expires_at())},
+              {"gcStrategy", StrategyJson(f.gc_strategy())},
+              {"state", f.state() == types::FILE_STATE_DELETED ? "deleted" : "available"},
+              {"downloadUrl", DownloadUrl(f.job_id(), f.path())}};
+}
+
+// o2r's file listing: a tree of directories and files.
+Json FileTree(const std::string& job_id, const std::vector<cat::ArtifactFile>& files) {
+  std::string root_url = absl::StrCat("/api/v1/job/", PercentEncode(job_id), "/artifacts");
+  Json root{{"path", root_url}, {"name", job_id}, {"type", "directory"}, {"size", 0},
+            {"children", Json::array()}};
+  for (const auto& f : files) {
+    std::vector<std::string> parts = absl::StrSplit(f.path(), '/');
+    Json* dir = &root;
+    std::string prefix;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      prefix = prefix.empty() ? parts[i] : absl::StrCat(prefix, "/", parts[i]);
+      (*dir)["size"] = (*dir)["size"].get<int64_t>() + f.size();
+      Json& children = (*dir)["children"];
+      auto it = std::find_if(children.begin(), children.end(),
+                             [&](const Json& c) { return c["name"] == parts[i] && c.contains("children"); });
+      if (it == children.end()) {
+        children.push_back(Json{{"path", absl::StrCat(root_url, "/", PercentEncode(prefix, true))},
+                                {"name", parts[i]},
+                                {"type", "directory"},
+                                {"size", 0},
+                                {"children", Json::array()}});
+        it = children.end() - 1;
+      }
+      dir = &*it;
+    }
+    (*dir)["size"] = (*dir)["size"].get<int64_t>() + f.size();
+    (*dir)["children"].push_back(Json{{"path", DownloadUrl(job_id, f.path())},
+                                      {"name", parts.back()},
+                                      {"type", "file"},
+                                      {"size", f.size()},
+                                      {"lastModified", TimeJson(f.last_modified())}});
+  }
+  return root;
+}
+
+Json StepsJson(const cat::Job& job) {
+  Json steps = Json::object();
+  for (const auto& s : job.steps()) {
+    steps[s.name()] = Json{{"status", StepStatusName(s.status())},
+                           {"start", TimeJson(s.start())},
+                           {"end", TimeJson(s.end())},
+                           {"text", s.text()}};
+  }
+  return steps;
+}
+
+Json JobJson(const cat::Job& job) {
+  Json conditions = Json::array();
+  for (const auto& c : job.conditions()) {
+    conditions.push_back(Json{{"type", c.type()},
+                              {"message", c.message()},
+                              {"lastTransitionTime", TimeJson(c.last_transition_time())}});
+  }
+  return Json{{"id", job.id()},
+              {"compendium_id", job.compendium_id()},
+              {"creation_date", TimeJson(job.created_at())},
+              {"status", JobStatusName(job.status())},
+              {"group", job.group()},
+              {"name", job.name()},
+              {"labels", MapJson(job.labels())},
+              {"finished_at", TimeJson(job.finished_at())},
+              {"gc_strategy", StrategyJson(job.gc_strategy())},
+              {"finalizers", std::vector<std::string>(job.finalizers().begin(), job.finalizers().end())},
+              {"conditions", conditions},
+              {"deletion_requested_at", TimeJson(job.deletion_requested_at())}};
+}
+
+absl::StatusOr<int> IntParam(const QueryParams& q, absl::string_view name, int fallback, int lo,
+                             int hi) {
+  auto v = q.Get(name);
+  if (!v) return fallback;
+  int n = 0;
+  if (!absl::SimpleAtoi(*v, &n) || n < lo || n > hi) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", name, "\" must be an integer from ", lo, " to ", hi, ", got \"", *v, "\""));
+  }
+  return n;
+}
+
+absl::StatusOr<bool> BoolParam(const QueryParams& q, absl::string_view name) {
+  auto v = q.Get(name);
+  if (!v || *v == "false" || *v == "0") return false;
+  if (v->empty() || *v == "true" || *v == "1") return true;
+  return absl::InvalidArgumentError(
+      absl::StrCat("\"", name, "\" must be true or false, got \"", *v, "\""));
+}
+
+std::string ProtoJson(const google::protobuf::Message& m) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  std::string out;
+  if (!google::protobuf::util::MessageToJsonString(m, &out, options).ok()) return "{}";
+  return out;
+}
+
+}  // namespace
+
+// Everything a route needs about one request.
+struct Request {
+  const HttpRequest& http;
+  Target target;
+  std::map<std::string, std::string> params;  // from the route pattern
+  Caller caller;
+  HttpResponder& out;
+  std::string route;
+
+  void Reply(int status, const Json& body, std::vector<std::pair<std::string, std::string>> headers = {}) {
+    HttpResponse r;
+    r.status = status;
+    r.route = route;
+    r.headers = std::move(headers);
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.body = body.dump();
+    r.body += '\n';
+    out.Send(std::move(r));
+  }
+  void ReplyRaw(int status, std::string json) {
+    HttpResponse r;
+    r.status = status;
+    r.route = route;
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.body = std::move(json);
+    r.body += '\n';
+    out.Send(std::move(r));
+  }
+};
+
+class Gateway::Impl {
+ public:
+  Impl(const GatewayOptions& options, Backends backends, TokenAuth* auth,
+       std::shared_ptr<prometheus::Registry> registry)
+      : options_(options), auth_(auth), registry_(std::move(registry)) {
+    if (backends.catalog) catalog_ = cat::Catalog::NewStub(backends.catalog);
+    if (backends.collector) collector_ = collector::v1::Collector::NewStub(backends.collector);
+    if (backends.retention_gc) {
+      retention_ = retention::v1::RetentionGc::NewStub(backends.retention_gc);
+    }
+    if (backends.scheduler_attribute) {
+      scheduler_ = scheduling::v1::SchedulerAttribute::NewStub(backends.scheduler_attribute);
+    }
+    routes_ = {
+        {"GET", "/healthz", &Impl::Health, true},
+        {"GET", "/metrics", &Impl::Metrics, true},
+        {"GET", "/api/v1/jobArtifacts", &Impl::SearchArtifacts},
+        {"POST", "/api/v1/jobArtifacts", &Impl::RegisterArtifact},
+        {"GET", "/api/v1/jobArtifacts/names", &Impl::ArtifactNames},
+        {"GET", "/api/v1/jobArtifacts/{id}", &Impl::GetArtifact},
+        {"DELETE", "/api/v1/jobArtifacts/{id}", &Impl::DeleteArtifact},
+        {"POST", "/api/v1/job", &Impl::CreateJob},
+        {"GET", "/api/v1/job", &Impl::ListJobs},
+        {"GET", "/api/v1/job/{id}", &Impl::GetJob},
+        {"DELETE", "/api/v1/job/{id}", &Impl::DeleteJob},
+        {"GET", "/api/v1/job/{id}/steps", &Impl::GetSteps},
+        {"GET", "/api/v1/job/{id}/logs", &Impl::GetLogs},
+        {"GET", "/api/v1/job/{id}/files", &Impl::ListFiles},
+        {"GET", "/api/v1/job/{id}/gc", &Impl::GcStatus},
+        {"GET", "/api/v1/job/{id}/artifacts/{*path}", &Impl::Download},
+        {"HEAD", "/api/v1/job/{id}/artifacts/{*path}", &Impl::Download},
+        {"POST", "/api/v1/gc/run", &Impl::GcRun},
+        {"GET", "/api/v1/gc/preview", &Impl::GcPreview},
+        {"POST", "/api/v1/scheduling/resolve", &Impl::Resolve},
+    };
+  }
+
+  void Handle(const HttpRequest& http, HttpResponder& out) {
+    auto target = ParseTarget(http.target);
+    if (!target.ok()) {
+      Request req{http, Target(), {}, Caller(), out, "malformed"};
+      req.Reply(400, Json{{"error", target.status().message()}});
+      return;
+    }
+    // The route for this method, else (for HEAD) the GET route.
+    const Route* route = nullptr;
+    std::map<std::string, std::string> params;
+    std::vector<std::string> allowed;
+    for (const Route& r : routes_) {
+      std::map<std::string, std::string> captures;
+      if (!MatchRoute(r.pattern, target->segments, &captures)) continue;
+      allowed.push_back(r.method);
+      bool exact = r.method == http.method;
+      if (exact || (http.method == "HEAD" && r.method == "GET" && route == nullptr)) {
+        route = &r;
+        params = std::move(captures);
+        if (exact) break;
+      }
+    }
+    Request req{http, *std::move(target), std::move(params), Caller::Everyone(), out, "unmatched"};
+    if (route == nullptr) {
+      if (!allowed.empty()) {
+        if (absl::c_linear_search(allowed, "GET")) allowed.push_back("HEAD");
+        req.Reply(405,
+                  Json{{"error", absl::StrCat("method ", http.method, " is not allowed here")}},
+                  {{"Allow", absl::StrJoin(allowed, ", ")}});
+      } else {
+        req.Reply(404, Json{{"error", absl::StrCat("no such endpoint: ", req.target.path)}});
+      }
+      return;
+    }
+    req.route = absl::StrCat(route->method, " ", route->pattern);
+    if (auth_ != nullptr && !route->open) {
+      auto caller = auth_->Authenticate(http.Header("authorization"));
+      if (!caller.ok()) {
+        req.Reply(401, Json{{"error", caller.status().message()}},
+                  {{"WWW-Authenticate", "Bearer realm=\"arca\""}});
+        return;
+      }
+      req.caller = *std::move(caller);
+    }
+    absl::Status s = (this->*(route->fn))(req);
+    if (!s.ok()) {
+      req.Reply(HttpStatusFor(s.code()), Json{{"error", s.message()}});
+    }
+  }
+
+ private:
+  using RouteFn = absl::Status (Impl::*)(Request&);
+  struct Route {
+    std::string method, pattern;
+    RouteFn fn;
+    bool open = false;  // served without a token
+  };
+
+  std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout = absl::ZeroDuration()) {
+    auto c = std::make_unique<grpc::ClientContext>();
+    c->set_deadline(absl::ToChronoTime(
+        absl::Now() + (timeout == absl::ZeroDuration() ? options_.backend_timeout : timeout)));
+    return c;
+  }
+  // The backend's error, worded for an HTTP client when it could not be
+  // reached.
+  static absl::Status Check(const grpc::Status& s, absl::string_view backend) {
+    if (s.ok()) return absl::OkStatus();
+    if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      return absl::UnavailableError(absl::StrCat(backend, " is unavailable: ", s.error_message()));
+    }
+    if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      return absl::DeadlineExceededError(absl::StrCat(backend, " did not answer in time"));
+    }
+    return FromGrpcStatus(s);
+  }
+  template <typename Stub>
+  static absl::Status Need(const std::unique_ptr<Stub>& stub, absl::string_view backend) {
+    if (stub == nullptr) {
+      return absl::UnavailableError(absl::StrCat(backend, " is not configured on this gateway"));
+    }
+    return absl::OkStatus();
+  }
+
+  // The job, if the caller may see it; otherwise NOT_FOUND exactly as for a
+  // job that does not exist.
+  absl::StatusOr<cat::Job> VisibleJob(const Request& req, const std::string& id) {
+    RETURN_IF_ERROR(Need(catalog_, "catalog"));
+    cat::GetJobRequest get;
+    get.set_id(id);
+    cat::Job job;
+    absl::Status s = Check(catalog_->GetJob(Context().get(), get, &job), "catalog");
+    if (absl::IsNotFound(s) || absl::IsInvalidArgument(s) ||
+        (s.ok() && !req.caller.SeesGroup(job.group()))) {
+      return absl::NotFoundError(absl::StrCat("no job with id ", id));
+    }
+    RETURN_IF_ERROR(s);
+    return job;
+  }
+
+  // Every file of a job the caller may see (available ones only).
+  absl::StatusOr<std::vector<cat::ArtifactFile>> VisibleFiles(const Request& req,
+                                                              const std::string& job_id) {
+    std::vector<cat::ArtifactFile> files;
+    cat::ListFilesRequest list;
+    list.set_job_id(job_id);
+    list.set_page_size(1000);
+    RETURN_IF_ERROR(ForEachPage<cat::ListFilesResponse>(
+        list,
+        [&](const cat::ListFilesRequest& r, cat::ListFilesResponse* page) {
+          return Check(catalog_->ListFiles(Context().get(), r, page), "catalog");
+        },
+        [&](const cat::ListFilesResponse& page) {
+          for (const auto& f : page.files()) {
+            if (req.caller.SeesPrivacy(f.privacy_level())) files.push_back(f);
+          }
+        }));
+    return files;
+  }
+
+  // ------------------------------------------------------------ misc
+
+  absl::Status Health(Request& req) {
+    req.Reply(200, Json{{"status", "ok"}});
+    return absl::OkStatus();
+  }
+
+  absl::Status Metrics(Request& req) {
+    HttpResponse r;
+    r.route = req.route;
+    r.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    auto families = registry_->Collect();
+    for (auto& f : ProcessCollector().Collect()) families.push_back(std::move(f));
+    r.body = prometheus::TextSerializer().Serialize(families);
+    req.out.Send(std::move(r));
+    return absl::OkStatus();
+  }
+
+  // ------------------------------------------------------- artifacts
+
+  absl::Status SearchArtifacts(Request& req) {
+    RETURN_IF_ERROR(Need(catalog_, "catalog"));
+    cat::ListJobArtifactsRequest list;
+    list.set_name(req.target.query.GetOr("name", ""));
+    list.set_version(req.target.query.GetOr("version", ""));
+    if (list.name().empty() && !list.version().empty()) {
+      return absl::InvalidArgumentError("\"version\" needs \"name\"");
+    }
+    list.set_page_size(1000);
+    Json out = Json::array();
+    RETURN_IF_ERROR(ForEachPage<cat::ListJobArtifactsResponse>(
+        list,
+        [&](const cat::ListJobArtifactsRequest& r, cat::ListJobArtifactsResponse* page) {
+          return Check(catalog_->ListJobArtifacts(Context().get(), r, page), "catalog");
+        },
+        [&](const cat::ListJobArtifactsResponse& page) {
+          for (const auto& a : page.artifacts()) out.push_back(ArtifactJson(a));
+        }));
+    req.Reply(200, out);
+    return absl::OkStatus();
+  }
+
+  absl::Status RegisterArtifact(Request& req) {
+    RETURN_IF_ERROR(Need(catalog_, "catalog"));
+    cat::RegisterJobArtifactRequest reg;
+    ASSIGN_OR_RETURN(*reg.mutable_artifact(), ParseArtifact(req.http.body));
+    ASSIGN_OR_RETURN(bool overwrite, BoolParam(req.target.query, "overwrite"));
+    reg.set_overwrite(overwrite);
+    absl::string_view if_match = req.http.Header("if-match");
+    if (!if_match.empty()) {
+      absl::string_view rev = if_match;
+      absl::ConsumePrefix(&rev, "\"");
+      absl::ConsumeSuffix(&rev, "\"");
+      int64_t n = 0;
+      if (!absl::SimpleAtoi(rev, &n) || n <= 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("If-Match must be a revision number, got \"", if_match, "\""));
+      }
+      if (!overwrite) {
+        return absl::InvalidArgumentError("If-Match applies to ?overwrite=true registrations");
+      }
+      reg.set_expected_revision(n);
+    }
+    cat::RegisterJobArtifactResponse resp;
+    RETURN_IF_ERROR(Check(catalog_->RegisterJobArtifact(Context().get(), reg, &resp), "catalog"));
+    req.Reply(resp.created() ? 201 : 200,
+              Json{{"artifactID", resp.artifact().artifact_id()},
+                   {"revision", resp.artifact().revision()}},
+              {{"ETag", absl::StrCat("\"", resp.artifact().revision(), "\"")},
+               {"Location", absl::StrCat("/api/v1/jobArtifacts/",
+                                         PercentEncode(resp.artifact().artifact_id()))}});
+    return absl::OkStatus();
+  }
+
+  absl::Status ArtifactNames(Request& req) {
+    RETURN_IF_ERROR(Need(catalog_, "catalog"));
+    cat::ListJobArtifactNamesRequest list;
+    list.set_prefix(req.target.query.GetOr("prefix", ""));
+    list.set_contains(req.target.query.GetOr("contains", ""));
+    list.set_page_size(1000);
+    Json out = Json::array();
+    RETURN_IF_ERROR(ForEachPage<cat::ListJobArtifactNamesResponse>(
+        list,
+        [&](const cat::ListJobArtifactNamesRequest& r, cat::ListJobArtifactNamesResponse* page) {
+          return Check(catalog_->ListJobArtifactNames(Context().get(), r, page), "catalog");
+        },
+        [&](const cat::ListJobArtifactNamesResponse& page) {
+          for (const auto& n : page.names()) out.push_back(n);
+        }));
+    req.Reply(200, out);
+    return absl::OkStatus();
+  }
+
+  absl::Status GetArtifact(Request& req) {
+    RETURN_IF_ERROR(Need(catalog_, "catalog"));
+    cat::GetJobArtifactRequest get;
+    get.set_artifact_id(req.params["id"]);
+    cat::JobArtifact a;
+    RETURN_IF_ERROR(Check(catalog_->GetJobArtifact(Context().get(), get, &a), "catalog"));
+    req.Reply(200, ArtifactJson(a), {{"ETag", absl::StrCat("\"", a.revision(), "\"")}});
+    return absl::OkStatus();
+  }
+
+  absl::Status DeleteArtifact(Request& req) {
+    RETURN_IF_ERROR(Need(catalog_, "catalog"));
+    cat::DeleteJobArtifactRequest del;
+    del.set_artifact_id(req.params["id"]);
+    absl::string_view if_match = req.http.Header("if-match");
+    if (!if_match.empty()) {
+      absl::ConsumePrefix(&if_match, "\"");
+      absl::ConsumeSuffix(&if_match, "\"");
+      int64_t n = 0;
+      if (!absl::SimpleAtoi(if_match, &n) || n <= 0) {
+        return absl::InvalidArgumentError("If-Match must be a revision number");
+      }
+      del.set_expected_revision(n);
+    }
+    cat::DeleteJobArtifactResponse resp;
+    RETURN_IF_ERROR(Check(catalog_->DeleteJobArtifact(Context().get(), del, &resp), "catalog"));
+    req.Reply(200, Json{{"deleted", del.artifact_id()}});
+    return absl::OkStatus();
+  }
+
+  // ------------------------------------------------------------ jobs
+
+  absl::Status CreateJob(Request& req) {
+    RETURN_IF_ERROR(Need(catalog_, "catalog"));
+    // o2r clients send a form (curl -F is multipart); JSON works too.
+    std::map<std::string, std::string> fields;
+    Json labels;
+    absl::string_view type = req.http.Header("content-type");
+    if (absl::StartsWithIgnoreCase(type, "application/json")) {
+      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req.http.body));
+      for (const auto& [k, v] : body.items()) {
+        if (k == "labels") {
+          labels = v;
+        } else if (k == "compendium_id" || k == "group" || k == "name" || k == "gc_strategy" ||
+                   k == "retention") {
+          if (!v.is_string()) {
+            return absl::InvalidArgumentError(absl::StrCat("\"", k, "\" must be a string"));
+          }
+          fields[k] = v.get<std::string>();
+        } else {
+          return absl::InvalidArgumentError(absl::StrCat("unknown field \"", k, "\""));
+        }
+      }
+    } else if (absl::StartsWithIgnoreCase(type, "multipart/form-data")) {
+      ASSIGN_OR_RETURN(auto parts, ParseMultipartForm(type, req.http.body));
+      for (auto& [k, v] : parts) fields[k] = v;
+    } else {
+      ASSIGN_OR_RETURN(QueryParams form, QueryParams::Parse(req.http.body));
+      for (const auto& [k, v] : form.all()) fields[k] = v;
+    }
+    cat::CreateJobRequest create;
+    cat::Job* job = create.mutable_job();
+    job->set_compendium_id(fields["compendium_id"]);
+    if (job->compendium_id().empty()) return absl::InvalidArgumentError("compendium_id is required");
+    job->set_name(fields["name"]);
+    std::string group = fields["group"];
+    if (group.empty()) {
+      group = req.caller.all_groups || req.caller.groups.empty() ? options_.default_group
+                                                                  : req.caller.groups.front();
+    }
+    if (!req.caller.SeesGroup(group)) {
+      return absl::PermissionDeniedError(absl::StrCat("this token may not create jobs in group ",
+                                                      group));
+    }
+    job->set_group(group);
+    RETURN_IF_ERROR(StringMap(labels, "labels", job->mutable_labels()));
+    if (!fields["gc_strategy"].empty()) {
+      ASSIGN_OR_RETURN(types::GcStrategy g, ParseStrategy(fields["gc_strategy"]));
+      job->set_gc_strategy(g);
+    }
+    if (!fields["retention"].empty()) {
+      absl::Duration d;
+      if (!absl::ParseDuration(fields["retention"], &d) || d <= absl::ZeroDuration()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "retention must be a positive duration such as \"168h\", got \"", fields["retention"],
+            "\""));
+      }
+      *job->mutable_retention() = ToProtoDuration(d);
+    }
+    cat::CreateJobResponse resp;
+    absl::Status s = Check(catalog_->CreateJob(Context().get(), create, &resp), "catalog");
+    if (absl::IsNotFound(s)) return absl::NotFoundError("no compendium with this ID found");
+    RETURN_IF_ERROR(s);
+    req.Reply(200, Json{{"job_id", resp.job().id()}});
+    return absl::OkStatus();
+  }
+
+  absl::Status ListJobs(Request& req) {
+    RETURN_IF_ERROR(Need(catalog_, "catalog"));
+    const QueryParams& q = req.target.query;
+    ASSIGN_OR_RETURN(int limit, IntParam(q, "limit", options_.default_limit, 1, 1000));
+    ASSIGN_OR_RETURN(int start, IntParam(q, "start", 1, 1, 1 << 30));
+    const std::string fields = q.GetOr("fields", "");
+    bool with_status = false;
+    for (absl::string_view f : absl::StrSplit(fields, ',', absl::SkipEmpty())) {
+      if (f != "status") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("fields may only name \"status\", got \"", f, "\""));
+      }
+      with_status = true;
+    }
+    cat::ListJobsRequest list;
+    const std::string status = q.GetOr("status", "");
+    if (!status.empty()) {
+      types::JobStatus s;
+      if (!types::JobStatus_Parse(absl::StrCat("JOB_STATUS_", absl::AsciiStrToUpper(status)), &s) ||
+          s == types::JOB_STATUS_UNSPECIFIED) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "status must be queued, running, success or failure, got \"", status, "\""));
+      }
+      list.add_statuses(s);
+    }
+    const std::string compendia = q.GetOr("compendium_id", "");
+    for (absl::string_view c : absl::StrSplit(compendia, ',', absl::SkipEmpty())) {
+      list.add_compendium_ids(std::string(c));
+    }
+    const std::string group = q.GetOr("group", "");
+    list.set_group(group);
+    const int64_t offset = static_cast<int64_t>(start - 1) * limit;
+    if (offset > (1 << 30)) return absl::InvalidArgumentError("start is too large");
+
+    std::vector<cat::Job> jobs;
+    bool more = false;
+    if (!group.empty() && !req.caller.SeesGroup(group)) {
+      // Another group's jobs are as if there were none.
+    } else if (req.caller.all_groups || !group.empty() || req.caller.groups.size() == 1) {
+      if (group.empty() && !req.caller.all_groups) list.set_group(req.caller.groups.front());
+      list.set_offset(static_cast<int>(offset));
+      list.set_page_size(limit);
+      cat::ListJobsResponse page;
+      RETURN_IF_ERROR(Check(catalog_->ListJobs(Context().get(), list, &page), "catalog"));
+      jobs.assign(page.jobs().begin(), page.jobs().end());
+      if (!page.next_page_token().empty()) {
+        cat::ListJobsRequest probe = list;
+        probe.set_offset(0);
+        probe.set_page_size(1);
+        probe.set_page_token(page.next_page_token());
+        cat::ListJobsResponse next;
+        RETURN_IF_ERROR(Check(catalog_->ListJobs(Context().get(), probe, &next), "catalog"));
+        more = next.jobs_size() > 0;
+      }
+    } else {
+      // Several groups: walk every job newest first, keeping the caller's.
+      int64_t skipped = 0;
+      list.set_page_size(1000);
+      RETURN_IF_ERROR(ForEachPage<cat::ListJobsResponse>(
+          list,
+          [&](const cat::ListJobsRequest& r, cat::ListJobsResponse* page) {
+            if (more) return absl::OkStatus();  // enough: stop paging
+            return Check(catalog_->ListJobs(Context().get(), r, page), "catalog");
+          },
+          [&](const cat::ListJobsResponse& page) {
+            for (const auto& j : page.jobs()) {
+              if (!req.caller.SeesGroup(j.group())) continue;
+              if (skipped < offset) {
+                ++skipped;
+              } else if (static_cast<int>(jobs.size()) < limit) {
+                jobs.push_back(j);
+              } else {
+                more = true;
+              }
+            }
+          }));
+    }
+
+    Json results = Json::array();
+    for (const auto& j : jobs) {
+      if (with_status) {
+        results.push_back(Json{{"id", j.id()}, {"status", JobStatusName(j.status())}});
+      } else {
+        results.push_back(j.id());
+      }
+    }
+    auto link = [&](int page_start) {
+      std::string url = absl::StrCat("/api/v1/job?limit=", limit, "&start=", page_start);
+      if (!compendia.empty()) absl::StrAppend(&url, "&compendium_id=", PercentEncode(compendia));
+      if (!status.empty()) absl::StrAppend(&url, "&status=", PercentEncode(status));
+      if (!group.empty()) absl::StrAppend(&url, "&group=", PercentEncode(group));
+      if (!fields.empty()) absl::StrAppend(&url, "&fields=", PercentEncode(fields));
+      return url;
+    };
+    Json out{{"results", results}};
+    if (more) out["next"] = link(start + 1);
+    if (start > 1) out["previous"] = link(start - 1);
+    req.Reply(200, out);
+    return absl::OkStatus();
+  }
+
+  absl::Status GetJob(Request& req) {
+    ASSIGN_OR_RETURN(cat::Job job, VisibleJob(req, req.params["id"]));
+    ASSIGN_OR_RETURN(auto files, VisibleFiles(req, job.id()));
+    std::vector<cat::ArtifactFile> outputs;
+    Json logs = Json::array();
+    for (auto& f : files) {
+      if (f.state() != types::FILE_STATE_AVAILABLE) continue;
+      if (absl::StartsWith(f.path(), kLogPrefix)) {
+        logs.push_back(Json{{"path", f.path()},
+                            {"size", f.size()},
+                            {"downloadUrl", DownloadUrl(job.id(), f.path())}});
+      } else {
+        outputs.push_back(std::move(f));
+      }
+    }
+    Json out = JobJson(job);
+    out["steps"] = StepsJson(job);
+    out["files"] = FileTree(job.id(), outputs);
+    out["logs"] = logs;
+    req.Reply(200, out);
+    return absl::OkStatus();
+  }
+
+  absl::Status GetSteps(Request& req) {
+    ASSIGN_OR_RETURN(cat::Job job, VisibleJob(req, req.params["id"]));
+    req.Reply(200, Json{{"id", job.id()},
+                        {"status", JobStatusName(job.status())},
+                        {"steps", StepsJson(job)}});
+    return absl::OkStatus();
+  }
+
+  absl::Status DeleteJob(Request& req) {
+    ASSIGN_OR_RETURN(cat::Job job, VisibleJob(req, req.params["id"]));
+    cat::DeleteJobRequest del;
+    del.set_id(job.id());
+    ASSIGN_OR_RETURN(bool force, BoolParam(req.target.query, "force"));
+    del.set_force(force);
+    cat::DeleteJobResponse resp;
+    RETURN_IF_ERROR(Check(catalog_->DeleteJob(Context().get(), del, &resp), "catalog"));
+    Json out{{"id", job.id()},
+             {"purged", resp.purged()},
+             {"pending_finalizers", std::vector<std::string>(resp.pending_finalizers().begin(),
+                                                             resp.pending_finalizers().end())}};
+    if (force) {
+      out["note"] = "finalizers dropped; files not yet deleted are left to TTL expiry";
+    }
+    req.Reply(resp.purged() ? 200 : 202, out);
+    return absl::OkStatus();
+  }
+
+  absl::Status ListFiles(Request& req) {
+    ASSIGN_OR_RETURN(cat::Job job, VisibleJob(req, req.params["id"]));
+    const QueryParams& q = req.target.query;
+    cat::ListFilesRequest list;
+    list.set_job_id(job.id());
+    ASSIGN_OR_RETURN(int size, IntParam(q, "page_size", 100, 1, 1000));
+    list.set_page_size(size);
+    list.set_page_token(q.GetOr("page_token", ""));
+    list.set_path_prefix(q.GetOr("prefix", ""));
+    ASSIGN_OR_RETURN(bool deleted, BoolParam(q, "include_deleted"));
+    list.set_include_deleted(deleted);
+    cat::ListFilesResponse page;
+    RETURN_IF_ERROR(Check(catalog_->ListFiles(Context().get(), list, &page), "catalog"));
+    Json files = Json::array();
+    for (const auto& f : page.files()) {
+      if (req.caller.SeesPrivacy(f.privacy_level())) files.push_back(FileJson(f));
+    }
+    Json out{{"files", files}};
+    if (!page.next_page_token().empty()) out["next_page_token"] = page.next_page_token();
+    req.Reply(200, out);
+    return absl::OkStatus();
+  }
+
+  absl::Status GetLogs(Request& req) {
+    req.params["path"] = absl::StrCat(kLogPrefix, "job.log");
+    return Serve(req, /*inline_text=*/true);
+  }
+
+  absl::Status Download(Request& req) { return Serve(req, /*inline_text=*/false); }
+
+  // GET or HEAD of one file, streamed from the collector.
+  absl::Status Serve(Request& req, bool inline_text) {
+    const std::string path = req.params["path"];
+    RETURN_IF_ERROR(CheckFilePath(path));
+    ASSIGN_OR_RETURN(cat::Job job, VisibleJob(req, req.params["id"]));
+    cat::GetFileRequest get;
+    get.set_job_id(job.id());
+    get.set_path(path);
+    cat::ArtifactFile file;
+    absl::Status s = Check(catalog_->GetFile(Context().get(), get, &file), "catalog");
+    if (absl::IsNotFound(s) || (s.ok() && (file.state() != types::FILE_STATE_AVAILABLE ||
+                                           !req.caller.SeesPrivacy(file.privacy_level())))) {
+      return absl::NotFoundError(absl::StrCat("job ", job.id(), " has no file ", path));
+    }
+    RETURN_IF_ERROR(s);
+
+    HttpResponse head;
+    head.route = req.route;
+    const std::string etag = absl::StrCat("\"", file.sha256(), "\"");
+    head.headers = {{"ETag", etag},
+                    {"Accept-Ranges", "bytes"},
+                    {"Cache-Control", "private, no-cache"},
+                    {"Last-Modified", absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
+                                                       FromProtoTime(file.last_modified()),
+                                                       absl::UTCTimeZone())}};
+    if (IfNoneMatchHits(req.http.Header("if-none-match"), etag)) {
+      head.status = 304;
+      req.out.Send(std::move(head));
+      return absl::OkStatus();
+    }
+    auto range = ParseRange(req.http.Header("range"), file.size());
+    if (absl::IsOutOfRange(range.status())) {
+      HttpResponse r;
+      r.status = 416;
+      r.route = req.route;
+      r.headers = {{"Content-Range", absl::StrCat("bytes */", file.size())},
+                   {"Content-Type", "application/json"}};
+      r.body = Json{{"error", range.status().message()}}.dump() + "\n";
+      req.out.Send(std::move(r));
+      return absl::OkStatus();
+    }
+    RETURN_IF_ERROR(range.status());
+    int64_t offset = 0, length = file.size();
+    if (range->has_value()) {
+      offset = (*range)->offset;
+      length = (*range)->length;
+      head.status = 206;
+      head.headers.emplace_back("Content-Range", absl::StrCat("bytes ", offset, "-",
+                                                              offset + length - 1, "/", file.size()));
+    }
+    head.headers.emplace_back("Content-Type",
+                              inline_text ? "text/plain; charset=utf-8" : ContentTypeFor(path));
+    head.headers.emplace_back("Content-Length", absl::StrCat(length));
+    head.headers.emplace_back("Content-Disposition",
+                              inline_text ? "inline" : ContentDisposition(path));
+    head.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    if (req.http.method == "HEAD" || length == 0) {
+      req.out.SendHead(head);
+      return absl::OkStatus();
+    }
+    RETURN_IF_ERROR(Need(collector_, "collector"));
+    collector::v1::DownloadRequest dl;
+    dl.set_job_id(job.id());
+    dl.set_path(path);
+    dl.set_offset(offset);
+    dl.set_length(length);
+    auto context = Context(absl::Hours(1));
+    auto stream = collector_->Download(context.get(), dl);
+    collector::v1::DownloadResponse msg;
+    // The first message decides between an error status and a 200/206.
+    if (!stream->Read(&msg)) return Check(stream->Finish(), "collector");
+    if (!req.out.SendHead(head)) {
+      context->TryCancel();
+      return absl::OkStatus();
+    }
+    // Each chunk is sent only once the next one (or the stream's OK) has
+    // arrived, so a blob that fails its digest check at the end never
+    // yields a complete response: the connection is cut short instead.
+    std::string held = std::move(*msg.mutable_chunk());
+    while (stream->Read(&msg)) {
+      if (!req.out.SendBody(held)) {
+        context->TryCancel();
+        stream->Finish().IgnoreError();
+        return absl::OkStatus();
+      }
+      held = std::move(*msg.mutable_chunk());
+    }
+    if (stream->Finish().ok()) req.out.SendBody(held);
+    return absl::OkStatus();
+  }
+
+  // -------------------------------------------------------------- gc
+
+  absl::Status GcRun(Request& req) {
+    RETURN_IF_ERROR(Need(retention_, "retention-gc"));
+    if (!req.caller.all_groups) {
+      return absl::PermissionDeniedError("running a sweep needs a token for every group (\"*\")");
+    }
+    retention::v1::RunCleanupRequest run;
+    retention::v1::RunCleanupResponse resp;
+    RETURN_IF_ERROR(Check(retention_->RunCleanup(Context(absl::Minutes(10)).get(), run, &resp),
+                          "retention-gc"));
+    req.ReplyRaw(200, ProtoJson(resp));
+    return absl::OkStatus();
+  }
+
+  absl::Status GcPreview(Request& req) {
+    RETURN_IF_ERROR(Need(retention_, "retention-gc"));
+    retention::v1::PreviewCleanupRequest preview;
+    preview.set_job_id(req.target.query.GetOr("job_id", ""));
+    ASSIGN_OR_RETURN(int limit, IntParam(req.target.query, "limit", 1000, 1, 100000));
+    preview.set_limit(limit);
+    if (preview.job_id().empty()) {
+      if (!req.caller.all_groups) {
+        return absl::PermissionDeniedError(
+            "a preview of every job needs a token for every group (\"*\"); pass job_id");
+      }
+    } else {
+      RETURN_IF_ERROR(VisibleJob(req, preview.job_id()).status());
+    }
+    retention::v1::PreviewCleanupResponse resp;
+    RETURN_IF_ERROR(Check(retention_->PreviewCleanup(Context(absl::Minutes(1)).get(), preview, &resp),
+                          "retention-gc"));
+    req.ReplyRaw(200, ProtoJson(resp));
+    return absl::OkStatus();
+  }
+
+  absl::Status GcStatus(Request& req) {
+    RETURN_IF_ERROR(Need(retention_, "retention-gc"));
+    ASSIGN_OR_RETURN(cat::Job job, VisibleJob(req, req.params["id"]));
+    retention::v1::GcStatusRequest status;
+    status.set_job_id(job.id());
+    retention::v1::GcStatusResponse resp;
+    RETURN_IF_ERROR(Check(retention_->GcStatus(Context().get(), status, &resp), "retention-gc"));
+    req.ReplyRaw(200, ProtoJson(resp));
+    return absl::OkStatus();
+  }
+
+  // ------------------------------------------------------ scheduling
+
+  absl::Status Resolve(Request& req) {
+    RETURN_IF_ERROR(Need(scheduler_, "scheduler-attribute"));
+    scheduling::v1::JobDefinition definition;
+    auto parsed = google::protobuf::util::JsonStringToMessage(req.http.body, &definition);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("request body is not a JobDefinition: ", parsed.message().as_string()));
+    }
+    scheduling::v1::SchedulingConstraints resp;
+    RETURN_IF_ERROR(Check(scheduler_->Resolve(Context().get(), definition, &resp),
+                          "scheduler-attribute"));
+    req.ReplyRaw(200, ProtoJson(resp));
+    return absl::OkStatus();
+  }
+
+  GatewayOptions options_;
+  TokenAuth* auth_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<cat::Catalog::Stub> catalog_;
+  std::unique_ptr<collector::v1::Collector::Stub> collector_;
+  std::unique_ptr<retention::v1::RetentionGc::Stub> retention_;
+  std::unique_ptr<scheduling::v1::SchedulerAttribute::Stub> scheduler_;
+  std::vector<Route> routes_;
+};
+
+Gateway::Gateway(const GatewayOptions& options, Backends backends, TokenAuth* auth,
+                 std::shared_ptr<prometheus::Registry> registry)
+    : impl_(std::make_unique<Impl>(options, std::move(backends), auth, std::move(registry))) {}
+Gateway::~Gateway() = default;
+
+void Gateway::Handle(const HttpRequest& request, HttpResponder& responder) {
+  impl_->Handle(request, responder);
+}
+
+}  // namespace arca::gateway

@@ -1,0 +1,901 @@
+// The gateway against real catalog, collector, retention-gc and
+// scheduler-attribute services (in-process, on loopback ports), spoken to
+// over real sockets.
+
+#include "services/gateway/gateway.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/server.h"
+#include "common/sha256.h"
+#include "common/time_util.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "prometheus/registry.h"
+#include "services/catalog/catalog_service.h"
+#include "services/catalog/catalog_testing.h"
+#include "services/collector/collector_service.h"
+#include "services/gateway/auth.h"
+#include "services/gateway/http_server.h"
+#include "services/retention_gc/retention_gc_service.h"
+#include "services/scheduler_attribute/scheduler_attribute_service.h"
+
+namespace arca::gateway {
+namespace {
+
+using Json = nlohmann::json;
+namespace cat = ::arca::catalog::v1;
+namespace cv1 = ::arca::collector::v1;
+
+// ------------------------------------------------------------ a raw client
+
+int Connect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  timeval tv{30, 0};  // a hung server fails the test instead of hanging it
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+bool SendAll(int fd, absl::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    bytes.remove_prefix(n);
+  }
+  return true;
+}
+
+struct Response {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  int64_t body_bytes = 0;   // counted even when not kept
+  std::string body_sha256;  // of the body read
+  bool complete = false;    // the whole declared body arrived
+
+  Json json() const { return Json::parse(body); }
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+// Reads one response from fd. keep_body false: the body is hashed and
+// counted, not kept (for large downloads).
+Response ReadResponse(int fd, bool head_request = false, bool keep_body = true) {
+  Response r;
+  std::string buffer;
+  char chunk[1 << 16];
+  size_t header_end;
+  while ((header_end = buffer.find("\r\n\r\n")) == std::string::npos) {
+    ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+    if (n <= 0) return r;
+    buffer.append(chunk, n);
+  }
+  std::vector<std::string> lines = absl::StrSplit(buffer.substr(0, header_end), "\r\n");
+  std::vector<std::string> status_line = absl::StrSplit(lines[0], ' ');
+  if (status_line.size() < 2 || !absl::SimpleAtoi(status_line[1], &r.status)) return r;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    auto colon = lines[i].find(':');
+    r.headers[absl::AsciiStrToLower(lines[i].substr(0, colon))] =
+        std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1)));
+  }
+  int64_t length = 0;
+  if (!head_request && r.status != 304) absl::SimpleAtoi(r.header("content-length"), &length);
+  std::string rest = buffer.substr(header_end + 4);
+  Sha256 hash;
+  auto take = [&](absl::string_view data) {
+    hash.Update(data);
+    r.body_bytes += data.size();
+    if (keep_body) r.body.append(data.data(), data.size());
+  };
+  take(absl::string_view(rest).substr(0, length));
+  while (r.body_bytes < length) {
+    ssize_t n = recv(fd, chunk, std::min<int64_t>(sizeof chunk, length - r.body_bytes), 0);
+    if (n <= 0) break;
+    take(absl::string_view(chunk, n));
+  }
+  r.complete = r.body_bytes == length;
+  r.body_sha256 = hash.HexDigest();
+  return r;
+}
+
+std::string Request(const std::string& method, const std::string& target,
+                    const std::string& body = "",
+                    const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+  std::string out = absl::StrCat(method, " ", target, " HTTP/1.1\r\nHost: localhost\r\n");
+  for (const auto& [k, v] : headers) absl::StrAppend(&out, k, ": ", v, "\r\n");
+  if (!body.empty() || method == "POST") absl::StrAppend(&out, "Content-Length: ", body.size(), "\r\n");
+  return absl::StrCat(out, "\r\n", body);
+}
+
+// Everything the server sends until it closes the connection (or 30 s).
+std::string ReadUntilClosed(int fd) {
+  std::string out;
+  char chunk[4096];
+  ssize_t n;
+  while ((n = recv(fd, chunk, sizeof chunk, 0)) > 0) out.append(chunk, n);
+  return out;
+}
+
+// ----------------------------------------------------------- the fixture
+
+class UploadList : public collector::UploadSource {
+ public:
+  explicit UploadList(std::vector<cv1::UploadRequest> m) : m_(std::move(m)) {}
+  bool Next(cv1::UploadRequest* out) override {
+    if (i_ >= m_.size()) return false;
+    *out = m_[i_++];
+    return true;
+  }
+
+ private:
+  std::vector<cv1::UploadRequest> m_;
+  size_t i_ = 0;
+};
+
+std::string WriteTokens(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+  return path;
+}
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartServices(); }
+
+  void StartServices() {
+    dir_ = test_catalog_.dir();
+    blobs_ = *OpenLocalBlobStore(dir_ + "/blobs");
+    collector_metrics_ = std::make_unique<collector::CollectorMetrics>(*registry_);
+    collector_ = std::make_unique<collector::Collector>(collector::CollectorOptions(), blobs_.get(),
+                                                        &test_catalog_.stub(), Clock::Real(),
+                                                        collector_metrics_.get());
+    collector_service_ = std::make_unique<collector::CollectorServiceImpl>(collector_.get());
+    retention_metrics_ = std::make_unique<retention::RetentionMetrics>(*registry_);
+    retention_ = std::make_unique<retention::RetentionGc>(retention::RetentionOptions(),
+                                                          &test_catalog_.stub(), blobs_.get(),
+                                                          Clock::Real(), retention_metrics_.get());
+    retention_service_ = std::make_unique<retention::RetentionGcServiceImpl>(retention_.get());
+    scheduler_metrics_ = std::make_unique<scheduling::SchedulerMetrics>(*registry_);
+    scheduler_ = std::make_unique<scheduling::SchedulerAttribute>(
+        scheduling::SchedulerOptions(), &test_catalog_.stub(), scheduler_metrics_.get());
+    scheduler_service_ =
+        std::make_unique<scheduling::SchedulerAttributeServiceImpl>(scheduler_.get());
+    ServerOptions so;
+    so.name = "backends";
+    backends_server_ = *Server::Start(
+        so,
+        {{cv1::Collector::service_full_name(), collector_service_.get()},
+         {retention::v1::RetentionGc::service_full_name(), retention_service_.get()},
+         {scheduling::v1::SchedulerAttribute::service_full_name(), scheduler_service_.get()}},
+        registry_);
+  }
+
+  // Starts (or restarts) the gateway; tokens_file empty: no authentication.
+  void StartGateway(const std::string& tokens_file = "",
+                    HttpServerOptions http_options = HttpServerOptions()) {
+    server_.reset();
+    gateway_.reset();
+    auth_.reset();
+    if (!tokens_file.empty()) auth_ = *TokenAuth::Open(tokens_file, &clock_);
+    Backends b;
+    b.catalog = BackendChannel(test_catalog_.address());
+    b.collector = b.retention_gc = b.scheduler_attribute =
+        BackendChannel(backends_server_->address());
+    gateway_ = std::make_unique<Gateway>(GatewayOptions(), b, auth_.get(), gateway_registry_);
+    server_ = *HttpServer::Start(
+        http_options,
+        [this](const HttpRequest& req, HttpResponder& out) { gateway_->Handle(req, out); },
+        &http_metrics_);
+  }
+
+  Response Fetch(const std::string& method, const std::string& target, const std::string& body = "",
+                 std::vector<std::pair<std::string, std::string>> headers = {}) {
+    if (!token_.empty()) headers.emplace_back("Authorization", "Bearer " + token_);
+    int fd = Connect(server_->port());
+    EXPECT_GE(fd, 0);
+    SendAll(fd, Request(method, target, body, headers));
+    Response r = ReadResponse(fd, method == "HEAD");
+    close(fd);
+    return r;
+  }
+  Response Get(const std::string& target,
+               std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return Fetch("GET", target, "", std::move(headers));
+  }
+  Response PostJson(const std::string& target, const Json& body,
+                    std::vector<std::pair<std::string, std::string>> headers = {}) {
+    headers.emplace_back("Content-Type", "application/json");
+    return Fetch("POST", target, body.dump(), std::move(headers));
+  }
+
+  std::string NewArtifact(const std::string& name = "my-app", const std::string& version = "1.0.0") {
+    Response r = PostJson("/api/v1/jobArtifacts", Json{{"name", name}, {"version", version}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json()["artifactID"];
+  }
+  std::string NewJob(const std::string& group = "team-a", const std::string& compendium = "") {
+    cat::CreateJobRequest r;
+    r.mutable_job()->set_group(group);
+    r.mutable_job()->set_compendium_id(compendium);
+    return catalog_->CreateJob(r)->job().id();
+  }
+  void Finish(const std::string& job) {
+    cat::FinishJobRequest f;
+    f.set_job_id(job);
+    f.set_outcome(types::v1::JOB_STATUS_SUCCESS);
+    ASSERT_TRUE(catalog_->FinishJob(f).ok());
+  }
+  // Collects files into a job; paths under secret/ are highly sensitive.
+  void Collect(const std::string& job, const std::map<std::string, std::string>& files) {
+    std::vector<cv1::UploadRequest> m(1);
+    auto* manifest = m[0].mutable_manifest();
+    manifest->set_job_id(job);
+    manifest->set_include_hidden(true);
+    auto* secret = manifest->add_patterns();
+    secret->set_glob("secret/*");
+    secret->set_privacy_level(types::v1::PRIVACY_LEVEL_HIGHLY_SENSITIVE);
+    auto* rest = manifest->add_patterns();
+    rest->set_glob("*");
+    rest->set_privacy_level(types::v1::PRIVACY_LEVEL_MODERATELY_SENSITIVE);
+    for (const auto& [path, content] : files) {
+      m.emplace_back();
+      m.back().mutable_file()->set_path(path);
+      m.back().mutable_file()->set_size(content.size());
+      m.emplace_back();
+      m.back().set_chunk(content);
+    }
+    m.emplace_back();
+    m.back().mutable_end();
+    UploadList source(std::move(m));
+    auto result = collector_->Upload(source);
+    ASSERT_TRUE(result.ok()) << result.status();
+  }
+
+  FakeClock clock_;
+  catalog::TestCatalog test_catalog_;
+  catalog::Catalog* catalog_ = &test_catalog_.catalog();
+  std::string dir_;
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+  std::shared_ptr<prometheus::Registry> gateway_registry_ = std::make_shared<prometheus::Registry>();
+  HttpMetrics http_metrics_{*gateway_registry_};
+  std::unique_ptr<BlobStore> blobs_;
+  std::unique_ptr<collector::CollectorMetrics> collector_metrics_;
+  std::unique_ptr<collector::Collector> collector_;
+  std::unique_ptr<collector::CollectorServiceImpl> collector_service_;
+  std::unique_ptr<retention::RetentionMetrics> retention_metrics_;
+  std::unique_ptr<retention::RetentionGc> retention_;
+  std::unique_ptr<retention::RetentionGcServiceImpl> retention_service_;
+  std::unique_ptr<scheduling::SchedulerMetrics> scheduler_metrics_;
+  std::unique_ptr<scheduling::SchedulerAttribute> scheduler_;
+  std::unique_ptr<scheduling::SchedulerAttributeServiceImpl> scheduler_service_;
+  std::unique_ptr<Server> backends_server_;
+  std::unique_ptr<TokenAuth> auth_;
+  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<HttpServer> server_;
+  std::string token_;  // sent as a bearer token when set
+};
+
+class RestTest : public GatewayTest {
+ protected:
+  void SetUp() override {
+    GatewayTest::SetUp();
+    StartGateway();
+  }
+};
+
+// ------------------------------------------------------------- Mantis
+
+TEST_F(RestTest, RegisterSearchAndNamesAsMantisShapesThem) {
+  Json artifact = {{"artifactID", "artifact-123"},
+                   {"name", "my-app"},
+                   {"version", "1.0.0"},
+                   {"createdAt", "2023-10-01T12:00:00Z"},
+                   {"runtimeType", "spring-boot"},
+                   {"dependencies", {{"mantis-runtime", "1.0.0"}}},
+                   {"entrypoint", "com.example.MyApp"},
+                   {"tags", {{"jdkVersion", "17"}, {"sbnVersion", "2.7.0"}, {"environment", "production"}}}};
+  Response created = PostJson("/api/v1/jobArtifacts", artifact);
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.body, "{\"artifactID\":\"artifact-123\",\"revision\":1}\n");
+  EXPECT_EQ(created.header("etag"), "\"1\"");
+  NewArtifact("my-app", "2.0.0");
+  NewArtifact("streaming-job", "1.0.0");
+
+  Response found = Get("/api/v1/jobArtifacts?name=my-app&version=1.0.0");
+  ASSERT_EQ(found.status, 200);
+  ASSERT_EQ(found.json().size(), 1u);
+  Json got = found.json()[0];
+  got.erase("revision");
+  EXPECT_EQ(got, artifact);
+  // Every key of the seed's example, in its order.
+  EXPECT_TRUE(absl::StartsWith(found.body,
+                               "[{\"artifactID\":\"artifact-123\",\"name\":\"my-app\",\"version\":"
+                               "\"1.0.0\",\"createdAt\":\"2023-10-01T12:00:00Z\",\"runtimeType\":"
+                               "\"spring-boot\",\"dependencies\":{\"mantis-runtime\":\"1.0.0\"},"
+                               "\"entrypoint\":\"com.example.MyApp\",\"tags\":{"))
+      << found.body;
+
+  Response versions = Get("/api/v1/jobArtifacts?name=my-app");
+  ASSERT_EQ(versions.json().size(), 2u);
+  EXPECT_EQ(versions.json()[0]["version"], "2.0.0");  // newest first
+  EXPECT_EQ(Get("/api/v1/jobArtifacts/names?prefix=my-").json(), Json({"my-app"}));
+  EXPECT_EQ(Get("/api/v1/jobArtifacts/names?contains=streaming").json(), Json({"streaming-job"}));
+  EXPECT_EQ(Get("/api/v1/jobArtifacts/names").json(), Json({"my-app", "streaming-job"}));
+  EXPECT_EQ(Get("/api/v1/jobArtifacts?name=nothing").json(), Json::array());
+  EXPECT_EQ(Get("/api/v1/jobArtifacts/artifact-123").json()["name"], "my-app");
+  EXPECT_EQ(Get("/api/v1/jobArtifacts/missing").status, 404);
+}
+
+TEST_F(RestTest, NoSilentOverwrite) {
+  Json v1 = {{"name", "my-app"}, {"version", "1.0.0"}, {"tags", {{"jdkVersion", "11"}}}};
+  Response first = PostJson("/api/v1/jobArtifacts", v1);
+  ASSERT_EQ(first.status, 201);
+  const std::string id = first.json()["artifactID"];
+  // An identical retry: the same id, 200.
+  Response retry = PostJson("/api/v1/jobArtifacts", v1);
+  EXPECT_EQ(retry.status, 200);
+  EXPECT_EQ(retry.json()["artifactID"], id);
+
+  // The seed's hazard: different tags for the same name+version.
+  Json v2 = {{"name", "my-app"}, {"version", "1.0.0"}, {"tags", {{"jdkVersion", "17"}}}};
+  Response conflict = PostJson("/api/v1/jobArtifacts", v2);
+  EXPECT_EQ(conflict.status, 409);
+  EXPECT_TRUE(conflict.json().contains("error"));
+  EXPECT_EQ(Get("/api/v1/jobArtifacts?name=my-app").json()[0]["tags"]["jdkVersion"], "11");
+
+  // Compare-and-set: a stale revision is 412 and changes nothing.
+  Response stale = PostJson("/api/v1/jobArtifacts?overwrite=true", v2, {{"If-Match", "\"7\""}});
+  EXPECT_EQ(stale.status, 412) << stale.body;
+  EXPECT_EQ(Get("/api/v1/jobArtifacts?name=my-app").json()[0]["tags"]["jdkVersion"], "11");
+  Response replaced = PostJson("/api/v1/jobArtifacts?overwrite=true", v2, {{"If-Match", "\"1\""}});
+  EXPECT_EQ(replaced.status, 200) << replaced.body;
+  EXPECT_EQ(replaced.json()["revision"], 2);
+  EXPECT_EQ(replaced.json()["artifactID"], id);
+  EXPECT_EQ(Get("/api/v1/jobArtifacts?name=my-app").json()[0]["tags"]["jdkVersion"], "17");
+}
+
+TEST_F(RestTest, BadArtifactBodiesSayWhatIsWrong) {
+  struct Case {
+    std::string body;
+    int status;
+    std::string error_mentions;
+  } cases[] = {
+      {"{not json", 400, "not valid JSON"},
+      {"[1,2]", 400, "JSON object"},
+      {R"({"name": 5, "version": "1"})", 400, "\"name\""},
+      {R"({"name": "a", "version": "1", "tags": ["x"]})", 400, "\"tags\""},
+      {R"({"name": "a", "version": "1", "tags": {"k": 1}})", 400, "\"tags\".\"k\""},
+      {R"({"name": "a", "version": "1", "colour": "red"})", 400, "colour"},
+      {R"({"name": "a", "version": "1", "createdAt": "yesterday"})", 400, "createdAt"},
+      {R"({"name": "a b", "version": "1"})", 400, "name"},
+      {R"({"name": "a", "version": ""})", 400, "version"},
+  };
+  for (const auto& c : cases) {
+    Response r = Fetch("POST", "/api/v1/jobArtifacts", c.body, {{"Content-Type", "application/json"}});
+    EXPECT_EQ(r.status, c.status) << c.body << " -> " << r.body;
+    EXPECT_TRUE(absl::StrContains(r.json()["error"].get<std::string>(), c.error_mentions))
+        << c.body << " -> " << r.body;
+  }
+  EXPECT_EQ(Get("/api/v1/jobArtifacts/names").json(), Json::array());  // nothing stored
+  EXPECT_EQ(PostJson("/api/v1/jobArtifacts?overwrite=maybe", Json{{"name", "a"}, {"version", "1"}}).status,
+            400);
+  EXPECT_EQ(PostJson("/api/v1/jobArtifacts?overwrite=true", Json{{"name", "a"}, {"version", "1"}},
+                     {{"If-Match", "abc"}})
+                .status,
+            400);
+}
+
+// ---------------------------------------------------------------- o2r
+
+TEST_F(RestTest, NewJobFromAFormAsCurlSendsIt) {
+  const std::string compendium = NewArtifact();
+  const std::string boundary = "------------------------d74496d66958873e";
+  std::string form = absl::StrCat("--", boundary,
+                                  "\r\nContent-Disposition: form-data; name=\"compendium_id\"\r\n\r\n",
+                                  compendium, "\r\n--", boundary, "--\r\n");
+  Response r = Fetch("POST", "/api/v1/job", form,
+                     {{"Content-Type", "multipart/form-data; boundary=" + boundary}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string id = r.json()["job_id"];
+  EXPECT_EQ(r.body, absl::StrCat("{\"job_id\":\"", id, "\"}\n"));
+  EXPECT_EQ(catalog_->GetJob(id)->compendium_id(), compendium);
+
+  Response urlencoded = Fetch("POST", "/api/v1/job", "compendium_id=" + compendium,
+                              {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(urlencoded.status, 200);
+  Response json = PostJson("/api/v1/job", Json{{"compendium_id", compendium}, {"group", "team-b"},
+                                               {"labels", {{"k", "v"}}}, {"gc_strategy", "OnWorkflowSuccess"}});
+  ASSERT_EQ(json.status, 200) << json.body;
+  auto stored = catalog_->GetJob(json.json()["job_id"]);
+  EXPECT_EQ(stored->group(), "team-b");
+  EXPECT_EQ(stored->gc_strategy(), types::v1::GC_STRATEGY_ON_JOB_SUCCESS);
+
+  // o2r's error, byte for byte.
+  Response missing = Fetch("POST", "/api/v1/job", "compendium_id=nope",
+                           {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.body, "{\"error\":\"no compendium with this ID found\"}\n");
+  EXPECT_EQ(Fetch("POST", "/api/v1/job", "", {{"Content-Type", "application/x-www-form-urlencoded"}}).status,
+            400);
+  EXPECT_EQ(PostJson("/api/v1/job", Json{{"compendium_id", 7}}).status, 400);
+  EXPECT_EQ(PostJson("/api/v1/job", Json{{"compendium_id", compendium}, {"gc_strategy", "Sometimes"}}).status,
+            400);
+  EXPECT_EQ(Fetch("POST", "/api/v1/job", "--x\r\nbroken",
+                  {{"Content-Type", "multipart/form-data; boundary=x"}})
+                .status,
+            400);
+}
+
+TEST_F(RestTest, ListJobsPagesNewestFirstWithLinks) {
+  const std::string a = NewArtifact("a", "1"), b = NewArtifact("b", "1");
+  std::vector<std::string> ids;  // oldest first
+  for (int i = 0; i < 5; ++i) ids.push_back(NewJob("team-a", i % 2 ? b : a));
+  Finish(ids[0]);
+
+  Response all = Get("/api/v1/job");
+  ASSERT_EQ(all.status, 200);
+  EXPECT_EQ(all.json()["results"], Json({ids[4], ids[3], ids[2], ids[1], ids[0]}));
+  EXPECT_FALSE(all.json().contains("next"));
+  EXPECT_FALSE(all.json().contains("previous"));
+
+  Response page2 = Get("/api/v1/job?limit=2&start=2");
+  EXPECT_EQ(page2.json()["results"], Json({ids[2], ids[1]}));
+  EXPECT_EQ(page2.json()["next"], "/api/v1/job?limit=2&start=3");
+  EXPECT_EQ(page2.json()["previous"], "/api/v1/job?limit=2&start=1");
+  Response page3 = Get("/api/v1/job?limit=2&start=3");
+  EXPECT_EQ(page3.json()["results"], Json({ids[0]}));
+  EXPECT_FALSE(page3.json().contains("next"));
+
+  Response with_status = Get("/api/v1/job?limit=1&start=5&fields=status");
+  EXPECT_EQ(with_status.body,
+            absl::StrCat("{\"results\":[{\"id\":\"", ids[0],
+                         "\",\"status\":\"success\"}],\"previous\":\"/api/v1/job?limit=1&start=4&"
+                         "fields=status\"}\n"));
+  EXPECT_EQ(Get("/api/v1/job?status=success").json()["results"], Json({ids[0]}));
+  EXPECT_EQ(Get("/api/v1/job?compendium_id=" + b).json()["results"], Json({ids[3], ids[1]}));
+  EXPECT_EQ(Get("/api/v1/job?compendium_id=" + a + "," + b + "&limit=1").json()["next"],
+            absl::StrCat("/api/v1/job?limit=1&start=2&compendium_id=", a, "%2C", b));
+  for (const char* bad : {"limit=0", "limit=abc", "limit=1001", "start=0", "status=done",
+                          "fields=name", "limit=%zz"}) {
+    Response r = Get(absl::StrCat("/api/v1/job?", bad));
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_TRUE(r.json().contains("error")) << bad;
+  }
+}
+
+TEST_F(RestTest, ViewSingleJobWithStepsFilesAndLogs) {
+  const std::string job = NewJob();
+  cat::UpdateStepRequest step;
+  step.set_job_id(job);
+  step.mutable_step()->set_name("execute");
+  step.mutable_step()->set_status(types::v1::STEP_STATUS_FAILURE);
+  step.mutable_step()->set_text("exit code 3");
+  *step.mutable_step()->mutable_start() = ToProtoTime(absl::FromUnixSeconds(1790000000));
+  ASSERT_TRUE(catalog_->UpdateStep(step).ok());
+  Collect(job, {{"test.txt", "hello\n"}, {"sub/test.txt", "hello\n"}, {".arca/logs/job.log", "ran\n"}});
+
+  Response r = Get("/api/v1/job/" + job);
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json j = r.json();
+  EXPECT_EQ(j["id"], job);
+  EXPECT_EQ(j["status"], "failure");
+  EXPECT_EQ(j["steps"]["execute"]["status"], "failure");
+  EXPECT_EQ(j["steps"]["execute"]["text"], "exit code 3");
+  EXPECT_EQ(j["steps"]["execute"]["start"], "2026-09-21T14:13:20Z");
+  EXPECT_EQ(j["files"]["size"], 12);
+  ASSERT_EQ(j["files"]["children"].size(), 2u);
+  EXPECT_EQ(j["files"]["children"][0]["name"], "sub");
+  EXPECT_EQ(j["files"]["children"][0]["children"][0]["path"],
+            absl::StrCat("/api/v1/job/", job, "/artifacts/sub/test.txt"));
+  EXPECT_EQ(j["files"]["children"][1]["name"], "test.txt");
+  ASSERT_EQ(j["logs"].size(), 1u);
+  EXPECT_EQ(j["logs"][0]["path"], ".arca/logs/job.log");
+
+  Response steps = Get("/api/v1/job/" + job + "/steps");
+  EXPECT_EQ(steps.json()["steps"]["execute"]["status"], "failure");
+  Response log = Get("/api/v1/job/" + job + "/logs");
+  EXPECT_EQ(log.status, 200);
+  EXPECT_EQ(log.body, "ran\n");
+  EXPECT_EQ(log.header("content-type"), "text/plain; charset=utf-8");
+
+  Response files = Get("/api/v1/job/" + job + "/files?page_size=2");
+  ASSERT_EQ(files.status, 200);
+  EXPECT_EQ(files.json()["files"].size(), 2u);
+  Response next = Get(absl::StrCat("/api/v1/job/", job, "/files?page_size=2&page_token=",
+                                   files.json()["next_page_token"].get<std::string>()));
+  EXPECT_EQ(next.json()["files"].size(), 1u);
+  EXPECT_EQ(Get("/api/v1/job/" + job + "/files?page_token=garbage").status, 400);
+  EXPECT_EQ(Get("/api/v1/job/job-nope").status, 404);
+  EXPECT_EQ(Get("/api/v1/job/job-nope").body, "{\"error\":\"no job with id job-nope\"}\n");
+}
+
+// ---------------------------------------------------------- downloads
+
+TEST_F(RestTest, DownloadsHonourRangesAndValidators) {
+  const std::string job = NewJob();
+  const std::string content = "0123456789abcdefghij";
+  Collect(job, {{"out/data.csv", content}, {"out/empty.bin", ""}});
+  const std::string url = "/api/v1/job/" + job + "/artifacts/out/data.csv";
+
+  Response whole = Get(url);
+  ASSERT_EQ(whole.status, 200) << whole.body;
+  EXPECT_EQ(whole.body, content);
+  EXPECT_EQ(whole.header("content-length"), "20");
+  EXPECT_EQ(whole.header("content-type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(whole.header("content-disposition"),
+            "attachment; filename=\"data.csv\"; filename*=UTF-8''data.csv");
+  EXPECT_EQ(whole.header("etag"), absl::StrCat("\"", Sha256::Of(content), "\""));
+  EXPECT_EQ(whole.header("accept-ranges"), "bytes");
+
+  Response head = Fetch("HEAD", url);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("content-length"), "20");
+  EXPECT_EQ(head.body, "");
+
+  Response part = Get(url, {{"Range", "bytes=5-9"}});
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.body, "56789");
+  EXPECT_EQ(part.header("content-range"), "bytes 5-9/20");
+  EXPECT_EQ(Get(url, {{"Range", "bytes=-3"}}).body, "hij");
+  EXPECT_EQ(Get(url, {{"Range", "bytes=18-"}}).body, "ij");
+  EXPECT_EQ(Get(url, {{"Range", "bytes=15-100"}}).body, "fghij");
+  Response unsatisfiable = Get(url, {{"Range", "bytes=20-"}});
+  EXPECT_EQ(unsatisfiable.status, 416);
+  EXPECT_EQ(unsatisfiable.header("content-range"), "bytes */20");
+  EXPECT_EQ(Get(url, {{"Range", "bytes=9-5"}}).status, 400);
+
+  Response cached = Get(url, {{"If-None-Match", whole.header("etag")}});
+  EXPECT_EQ(cached.status, 304);
+  EXPECT_EQ(cached.body, "");
+  EXPECT_EQ(Get(url, {{"If-None-Match", "\"other\""}}).status, 200);
+
+  Response empty = Get("/api/v1/job/" + job + "/artifacts/out/empty.bin");
+  EXPECT_EQ(empty.status, 200);
+  EXPECT_EQ(empty.header("content-length"), "0");
+  EXPECT_EQ(empty.header("content-type"), "application/octet-stream");
+
+  EXPECT_EQ(Get("/api/v1/job/" + job + "/artifacts/out/missing.csv").status, 404);
+  EXPECT_EQ(Get("/api/v1/job/" + job + "/artifacts/out/../out/data.csv").status, 400);
+  EXPECT_EQ(Get("/api/v1/job/" + job + "/artifacts/out/%2e%2e/x").status, 400);
+  EXPECT_EQ(Get("/api/v1/job/" + job + "/artifacts/out//data.csv").status, 400);
+  EXPECT_EQ(Get("/api/v1/job/job-nope/artifacts/out/data.csv").status, 404);
+  EXPECT_EQ(Fetch("PUT", url).status, 405);
+}
+
+TEST_F(RestTest, ACorruptedBlobIsNeverServedWhole) {
+  const std::string job = NewJob();
+  const std::string content(3 << 20, 'x');  // several collector messages
+  Collect(job, {{"big.bin", content}});
+  const std::string digest = Sha256::Of(content);
+  const std::string blob = absl::StrCat(dir_, "/blobs/blobs/", digest.substr(0, 2), "/", digest.substr(2));
+  ASSERT_TRUE(std::filesystem::exists(blob));
+  {
+    std::fstream f(blob, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(content.size() - 1));
+    f.put('y');
+  }
+  Response r = Get("/api/v1/job/" + job + "/artifacts/big.bin");
+  EXPECT_EQ(r.status, 200);  // the head went out before the damage was found
+  EXPECT_FALSE(r.complete);
+  EXPECT_LT(r.body_bytes, static_cast<int64_t>(content.size()));
+}
+
+// ------------------------------------------------------------- limits
+
+TEST_F(RestTest, OversizedAndMalformedRequestsGetTheirStatusAndTheServerGoesOn) {
+  // An 8 MiB + 1 body.
+  const std::string big(8 * 1024 * 1024 + 1, 'x');
+  int fd = Connect(server_->port());
+  SendAll(fd, absl::StrCat("POST /api/v1/jobArtifacts HTTP/1.1\r\nHost: x\r\nContent-Length: ",
+                           big.size(), "\r\n\r\n"));
+  SendAll(fd, big.substr(0, 1 << 16));  // the server answers before reading it all
+  Response too_big = ReadResponse(fd);
+  close(fd);
+  EXPECT_EQ(too_big.status, 413);
+  EXPECT_TRUE(absl::StrContains(too_big.body, "larger than 8388608 bytes"));
+
+  fd = Connect(server_->port());
+  SendAll(fd, absl::StrCat("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ", std::string(9000, 'a'),
+                           "\r\n\r\n"));
+  EXPECT_EQ(ReadResponse(fd).status, 431);
+  close(fd);
+
+  for (const char* garbage : {"NOT HTTP AT ALL\r\n\r\n", "GET / HTTP/9.9\r\n\r\n",
+                              "GET /x HTTP/1.1\r\nContent-Length: abc\r\n\r\n"}) {
+    fd = Connect(server_->port());
+    SendAll(fd, garbage);
+    EXPECT_EQ(ReadResponse(fd).status, 400) << garbage;
+    close(fd);
+  }
+  EXPECT_EQ(Get("/api/v1/job/%zz").status, 400);
+  EXPECT_EQ(Get("/api/v1/jobArtifacts?name=%").status, 400);
+  EXPECT_EQ(Get("/nowhere").status, 404);
+  EXPECT_EQ(Get("/healthz").status, 200);  // still serving
+}
+
+TEST_F(GatewayTest, ASlowClientIsDroppedWithoutStallingOthers) {
+  HttpServerOptions options;
+  options.read_timeout = absl::Milliseconds(500);
+  options.io_threads = 1;
+  options.worker_threads = 1;
+  StartGateway("", options);
+  // More idle and half-sent connections than there are threads.
+  std::vector<int> slow;
+  for (int i = 0; i < 8; ++i) {
+    slow.push_back(Connect(server_->port()));
+    SendAll(slow.back(), "GET /healthz HTTP/1.1\r\nHost: x\r\n");  // never finished
+  }
+  EXPECT_EQ(Get("/healthz").status, 200);
+  for (int fd : slow) {
+    EXPECT_EQ(ReadUntilClosed(fd), "");  // closed by the server, nothing sent
+    close(fd);
+  }
+}
+
+TEST_F(RestTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  int fd = Connect(server_->port());
+  for (int i = 0; i < 3; ++i) {
+    SendAll(fd, Request("GET", "/healthz"));
+    Response r = ReadResponse(fd);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "{\"status\":\"ok\"}\n");
+  }
+  close(fd);
+}
+
+// ------------------------------------------------------ who sees what
+
+class AuthTest : public GatewayTest {
+ protected:
+  void SetUp() override {
+    GatewayTest::SetUp();
+    tokens_ = dir_ + "/tokens";
+    WriteTokens(tokens_, absl::StrCat("# alice sees team-a, everything\n",
+                                      "sha256:", Sha256::Of("alice-token"), " team-a highly_sensitive alice\n",
+                                      "sha256:", Sha256::Of("bob-token"), " team-a,team-c moderately_sensitive bob\n",
+                                      "sha256:", Sha256::Of("ops-token"), " * highly_sensitive ops\n"));
+    StartGateway(tokens_);
+    job_a_ = NewJob("team-a");
+    job_b_ = NewJob("team-b");
+    Collect(job_a_, {{"public.txt", "p"}, {"secret/key.txt", "k"}});
+    Collect(job_b_, {{"b.txt", "b"}});
+  }
+  std::string tokens_, job_a_, job_b_;
+};
+
+TEST_F(AuthTest, MissingOrWrongTokensAre401) {
+  Response none = Get("/api/v1/job");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(none.header("www-authenticate"), "Bearer realm=\"arca\"");
+  token_ = "wrong";
+  EXPECT_EQ(Get("/api/v1/job").status, 401);
+  EXPECT_EQ(Get("/api/v1/job", {{"Authorization", "Basic abc"}}).status, 401);
+  token_ = "";
+  EXPECT_EQ(Get("/api/v1/job", {{"Authorization", "Bearer"}}).status, 401);
+  EXPECT_EQ(Get("/healthz").status, 200);  // open
+}
+
+TEST_F(AuthTest, OtherGroupsAreInvisibleAndPrivacyIsEnforced) {
+  token_ = "bob-token";  // team-a and team-c, moderately sensitive
+  EXPECT_EQ(Get("/api/v1/job").json()["results"], Json({job_a_}));
+  EXPECT_EQ(Get("/api/v1/job?group=team-b").json()["results"], Json::array());
+  Response other = Get("/api/v1/job/" + job_b_);
+  EXPECT_EQ(other.status, 404);
+  EXPECT_EQ(other.body, absl::StrCat("{\"error\":\"no job with id ", job_b_, "\"}\n"));
+  EXPECT_EQ(Get("/api/v1/job/" + job_b_ + "/artifacts/b.txt").status, 404);
+  EXPECT_EQ(Fetch("DELETE", "/api/v1/job/" + job_b_).status, 404);
+
+  Json files = Get("/api/v1/job/" + job_a_ + "/files").json()["files"];
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0]["path"], "public.txt");
+  EXPECT_EQ(Get("/api/v1/job/" + job_a_ + "/artifacts/secret/key.txt").status, 404);
+  EXPECT_EQ(Get("/api/v1/job/" + job_a_ + "/artifacts/public.txt").body, "p");
+  EXPECT_EQ(Fetch("POST", "/api/v1/gc/run").status, 403);
+  EXPECT_EQ(PostJson("/api/v1/job", Json{{"compendium_id", "x"}, {"group", "team-b"}}).status, 403);
+
+  token_ = "alice-token";  // highly sensitive
+  EXPECT_EQ(Get("/api/v1/job/" + job_a_ + "/artifacts/secret/key.txt").body, "k");
+  EXPECT_EQ(Get("/api/v1/job/" + job_a_ + "/files").json()["files"].size(), 2u);
+
+  token_ = "ops-token";
+  EXPECT_EQ(Get("/api/v1/job").json()["results"].size(), 2u);
+  EXPECT_EQ(Fetch("POST", "/api/v1/gc/run").status, 200);
+}
+
+TEST_F(AuthTest, AChangedTokenFileIsReloaded) {
+  token_ = "carol-token";
+  EXPECT_EQ(Get("/api/v1/job").status, 401);
+  WriteTokens(tokens_, absl::StrCat("sha256:", Sha256::Of("carol-token"), " team-b moderately_sensitive carol\n"));
+  clock_.Advance(absl::Seconds(2));
+  EXPECT_EQ(Get("/api/v1/job").json()["results"], Json({job_b_}));
+  token_ = "alice-token";  // gone from the file
+  EXPECT_EQ(Get("/api/v1/job").status, 401);
+  // A broken file keeps the tokens in force.
+  WriteTokens(tokens_, "this is not a token line\n");
+  clock_.Advance(absl::Seconds(2));
+  token_ = "carol-token";
+  EXPECT_EQ(Get("/api/v1/job").status, 200);
+}
+
+TEST(TokenFileTest, ParsesAndRejectsWithTheLine) {
+  auto ok = TokenAuth::Parse(absl::StrCat("\n# comment\nsha256:", std::string(64, 'a'),
+                                          " g1,g2 highly_sensitive n\n"));
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  ASSERT_EQ(ok->size(), 1u);
+  EXPECT_EQ((*ok)[0].second.groups, (std::vector<std::string>{"g1", "g2"}));
+  EXPECT_EQ((*ok)[0].second.name, "n");
+  for (const std::string& bad :
+       {std::string("plaintext-token g1 highly_sensitive"),
+        absl::StrCat("sha256:", std::string(63, 'a'), " g1 highly_sensitive"),
+        absl::StrCat("sha256:", std::string(64, 'A'), " g1 highly_sensitive"),
+        absl::StrCat("sha256:", std::string(64, 'a'), " g1 secret"),
+        absl::StrCat("sha256:", std::string(64, 'a'), " , highly_sensitive")}) {
+    auto r = TokenAuth::Parse("# first\n" + bad);
+    EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << bad;
+    EXPECT_TRUE(absl::StrContains(r.status().message(), "line 2")) << r.status();
+  }
+}
+
+// ------------------------------------------- deletion, GC, scheduling
+
+TEST_F(RestTest, DeleteGcAndResolve) {
+  const std::string job = NewJob();
+  cat::CreateJobRequest create;
+  create.mutable_job()->set_group("team-a");
+  create.mutable_job()->set_gc_strategy(types::v1::GC_STRATEGY_ON_JOB_DELETION);
+  const std::string held = catalog_->CreateJob(create)->job().id();
+  Collect(held, {{"a.txt", "a"}});
+  Finish(held);
+
+  Response deleting = Fetch("DELETE", "/api/v1/job/" + held);
+  EXPECT_EQ(deleting.status, 202) << deleting.body;
+  EXPECT_EQ(deleting.json()["pending_finalizers"], Json({"arca.io/artifact-gc"}));
+  Response forced = Fetch("DELETE", "/api/v1/job/" + held + "?force=true");
+  EXPECT_EQ(forced.status, 200);
+  EXPECT_EQ(forced.json()["purged"], true);
+  EXPECT_EQ(Get("/api/v1/job/" + held).status, 404);
+  EXPECT_EQ(Fetch("DELETE", "/api/v1/job/" + job).status, 200);
+
+  Response run = Fetch("POST", "/api/v1/gc/run");
+  EXPECT_EQ(run.status, 200) << run.body;
+  EXPECT_TRUE(run.json().contains("removed"));
+  EXPECT_EQ(Get("/api/v1/gc/preview").status, 200);
+  EXPECT_EQ(Get("/api/v1/gc/preview?limit=0").status, 400);
+
+  Response tagged = PostJson("/api/v1/jobArtifacts",
+                             Json{{"artifactID", "sched-1"}, {"name", "s"}, {"version", "1"},
+                                  {"tags", {{"jdkVersion", "17"}}}});
+  ASSERT_EQ(tagged.status, 201);
+  Response resolved = PostJson(
+      "/api/v1/scheduling/resolve",
+      Json{{"artifact", {{"jobJarUrl", "http://repo/sched-1?x=1"}}},
+           {"labels", {{"_mantis.schedulingAttribute.jdkVersion", "21"}}}});
+  ASSERT_EQ(resolved.status, 200) << resolved.body;
+  EXPECT_EQ(resolved.json()["attributes"][0]["value"], "21");
+  EXPECT_EQ(resolved.json()["attributes"][0]["overriddenValue"], "17");
+  EXPECT_EQ(PostJson("/api/v1/scheduling/resolve", Json{{"labels", 5}}).status, 400);
+}
+
+TEST_F(GatewayTest, ABackendThatIsDownIs503AndTheGatewayRecovers) {
+  StartGateway();
+  const std::string address = test_catalog_.address();
+  test_catalog_.StopServer();
+  Response down = Get("/api/v1/job");
+  EXPECT_EQ(down.status, 503);
+  EXPECT_TRUE(absl::StartsWith(down.json()["error"].get<std::string>(), "catalog is unavailable"))
+      << down.body;
+
+  // The catalog comes back on the same address.
+  catalog::CatalogServiceImpl service(catalog_);
+  ServerOptions so;
+  so.name = "catalog";
+  so.listen = address;
+  auto restarted = Server::Start(so, {{cat::Catalog::service_full_name(), &service}},
+                                 std::make_shared<prometheus::Registry>());
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  absl::Time deadline = absl::Now() + absl::Seconds(20);
+  int status = 0;
+  while (absl::Now() < deadline && (status = Get("/api/v1/job").status) != 200) {
+  }
+  EXPECT_EQ(status, 200);
+}
+
+TEST_F(RestTest, MetricsCountRequestsByRoute) {
+  Get("/api/v1/job");
+  Get("/api/v1/job/job-nope");
+  Response metrics = Get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_TRUE(absl::StrContains(
+      metrics.body, "arca_gateway_http_requests_total{code=\"404\",route=\"GET /api/v1/job/{id}\"} 1"))
+      << metrics.body;
+  EXPECT_TRUE(absl::StrContains(metrics.body,
+                                "arca_gateway_http_requests_total{code=\"200\",route=\"GET /api/v1/job\"} 1"));
+  EXPECT_TRUE(absl::StrContains(metrics.body, "arca_gateway_http_connections"));
+  EXPECT_TRUE(absl::StrContains(metrics.body, "process_resident_memory_bytes"));
+}
+
+// --------------------------------------------------------- a big file
+
+int64_t PeakRssBytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (absl::StartsWith(line, "VmHWM:")) {
+      int64_t kb = 0;
+      absl::SimpleAtoi(absl::StripSuffix(absl::StripAsciiWhitespace(line.substr(6)), " kB"), &kb);
+      return kb * 1024;
+    }
+  }
+  return 0;
+}
+
+TEST_F(RestTest, AHugeDownloadStreamsInBoundedMemory) {
+  const int64_t size = int64_t{2} << 30;
+  // Far below the file's size: gRPC's flow-control windows and the
+  // allocator's per-thread arenas, not the file. AddressSanitizer keeps up
+  // to 256 MiB of freed memory in quarantine on top.
+#if defined(__SANITIZE_ADDRESS__)
+  const int64_t bound = int64_t{512} << 20;
+#else
+  const int64_t bound = int64_t{256} << 20;
+#endif
+  const std::string job = NewJob();
+  // Written straight into the blob store and catalogued, as a collect would.
+  auto writer = *blobs_->NewWriter();
+  std::string block(1 << 20, '\0');
+  for (size_t i = 0; i < block.size(); ++i) block[i] = static_cast<char>(i * 131 % 251);
+  Sha256 expected;
+  for (int64_t written = 0; written < size; written += block.size()) {
+    ASSERT_TRUE(writer->Append(block).ok());
+    expected.Update(block);
+  }
+  auto info = writer->Commit();
+  ASSERT_TRUE(info.ok()) << info.status();
+  cat::CommitFilesRequest commit;
+  commit.set_job_id(job);
+  auto* file = commit.add_files();
+  file->set_path("huge.bin");
+  file->set_size(size);
+  file->set_sha256(info->sha256);
+  ASSERT_TRUE(catalog_->CommitFiles(commit).ok());
+
+  std::ofstream("/proc/self/clear_refs") << "5";  // resets the peak
+  const int64_t before = PeakRssBytes();
+  int fd = Connect(server_->port());
+  SendAll(fd, Request("GET", "/api/v1/job/" + job + "/artifacts/huge.bin"));
+  Response r = ReadResponse(fd, false, /*keep_body=*/false);
+  close(fd);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(r.body_bytes, size);
+  EXPECT_EQ(r.body_sha256, expected.HexDigest());
+  EXPECT_LT(PeakRssBytes() - before, bound) << "the download was buffered";
+}
+
+}  // namespace
+}  // namespace arca::gateway

@@ -30,7 +30,18 @@ services=(
   "collector|arca-collector|127.0.0.1:7402|127.0.0.1:9402|--catalog=127.0.0.1:7401 --blob_dir=$var/blobs"
   "retention-gc|arca-retention-gc|127.0.0.1:7403|127.0.0.1:9403|--catalog=127.0.0.1:7401 --blob_dir=$var/blobs"
   "scheduler-attribute|arca-scheduler-attribute|127.0.0.1:7404|127.0.0.1:9404|--catalog=127.0.0.1:7401"
+  "gateway|arca-gateway|127.0.0.1:7480|127.0.0.1:9405|--catalog=127.0.0.1:7401 --collector=127.0.0.1:7402 --retention_gc=127.0.0.1:7403 --scheduler_attribute=127.0.0.1:7404"
 )
+
+# Healthy: gRPC health checking, or for the gateway GET /healthz.
+healthy() {
+  if [ "$1" = gateway ]; then
+    (exec 3<>"/dev/tcp/${2%:*}/${2#*:}" && printf 'GET /healthz HTTP/1.0\r\n\r\n' >&3 &&
+       head -n 1 <&3 | grep -q ' 200 ') 2>/dev/null
+  else
+    "$bin/arca" --timeout=1 health --target="$2" >/dev/null 2>&1
+  fi
+}
 
 pids=()
 names=()
@@ -50,7 +61,7 @@ for entry in "${services[@]}"; do
   names+=("$name")
   # Wait until healthy, or give up if it died or took too long.
   deadline=$(( $(date +%s) + 30 ))
-  until "$bin/arca" --timeout=1 health --target="$listen" >/dev/null 2>&1; do
+  until healthy "$name" "$listen"; do
     if ! kill -0 "${pids[-1]}" 2>/dev/null; then
       echo "arca-$name failed to start; its log ($var/log/$name.log) ends:" >&2
       tail -n 20 "$var/log/$name.log" >&2
@@ -62,12 +73,18 @@ for entry in "${services[@]}"; do
     fi
     sleep 0.2
   done
-  printf '  %-26s gRPC %-16s metrics http://%s/metrics\n' "arca-$name" "$listen" "$metrics"
+  if [ "$name" = gateway ]; then
+    printf '  %-26s HTTP http://%s/ metrics http://%s/metrics\n' "arca-$name" "$listen" "$metrics"
+  else
+    printf '  %-26s gRPC %-16s metrics http://%s/metrics\n' "arca-$name" "$listen" "$metrics"
+  fi
 done
 echo
 echo "Arca is up. Data in $var, logs in $var/log. Try:"
 echo "  build/bin/arca artifact register --name my-app --version 1.0.0 --tags jdkVersion=17"
 echo "  build/bin/arca jobs list"
+echo "  curl http://127.0.0.1:7480/api/v1/jobArtifacts/names      # REST"
+echo "  curl http://127.0.0.1:7480/api/v1/job                     # o2r job list"
 echo "Ctrl-C stops everything."
 
 # If any service exits, say which and stop the rest.

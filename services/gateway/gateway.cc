@@ -5,6 +5,8 @@
 #include <map>
 
 #include "absl/algorithm/container.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -19,6 +21,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
+#include "prometheus/counter.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
 #include "proto/catalog/v1/catalog.grpc.pb.h"
@@ -365,8 +368,16 @@ struct Request {
 class Gateway::Impl {
  public:
   Impl(const GatewayOptions& options, Backends backends, TokenAuth* auth,
-       std::shared_ptr<prometheus::Registry> registry)
-      : options_(options), auth_(auth), registry_(std::move(registry)) {
+       std::shared_ptr<prometheus::Registry> registry, Clock* clock)
+      : options_(options),
+        clock_(clock),
+        auth_(auth),
+        registry_(std::move(registry)),
+        cache_hits_(prometheus::BuildCounter()
+                        .Name("arca_gateway_artifact_cache_hits_total")
+                        .Help("Job-artifact listings answered from the gateway's cache")
+                        .Register(*registry_)
+                        .Add({})) {
     if (backends.catalog) catalog_ = cat::Catalog::NewStub(backends.catalog);
     if (backends.collector) collector_ = collector::v1::Collector::NewStub(backends.collector);
     if (backends.retention_gc) {
@@ -397,6 +408,26 @@ class Gateway::Impl {
         {"GET", "/api/v1/gc/preview", &Impl::GcPreview},
         {"POST", "/api/v1/scheduling/resolve", &Impl::Resolve},
     };
+  }
+
+  bool FromCache(const HttpRequest& http, HttpResponse* response) {
+    if (http.method != "GET" || !absl::StartsWith(http.target, "/api/v1/jobArtifacts")) {
+      return false;
+    }
+    {
+      absl::MutexLock lock(&cache_mu_);
+      auto it = cache_.find(http.target);
+      if (it == cache_.end() || it->second.expires <= clock_->Now()) return false;
+      response->body = it->second.body;
+      response->route = it->second.route;
+    }
+    if (auth_ != nullptr && !auth_->Authenticate(http.Header("authorization")).ok()) {
+      return false;  // the handler explains the 401
+    }
+    response->status = 200;
+    response->headers.emplace_back("Content-Type", "application/json");
+    cache_hits_.Increment();
+    return true;
   }
 
   void Handle(const HttpRequest& http, HttpResponder& out) {
@@ -539,6 +570,39 @@ class Gateway::Impl {
 
   // ------------------------------------------------------- artifacts
 
+  // The artifact cache: listings by request target, dropped whole by every
+  // write through this gateway. A listing computed while a write happened
+  // is not stored (the generation moved on).
+  struct CachedListing {
+    std::string body, route;
+    absl::Time expires;
+  };
+  uint64_t CacheGeneration() {
+    absl::MutexLock lock(&cache_mu_);
+    return cache_generation_;
+  }
+  void InvalidateCache() {
+    absl::MutexLock lock(&cache_mu_);
+    ++cache_generation_;
+    cache_.clear();
+  }
+  void ReplyAndCache(Request& req, const Json& out, uint64_t generation) {
+    std::string body = out.dump() + "\n";
+    if (options_.artifact_cache_ttl > absl::ZeroDuration()) {
+      absl::MutexLock lock(&cache_mu_);
+      if (generation == cache_generation_) {
+        if (cache_.size() >= options_.artifact_cache_entries) cache_.clear();
+        cache_[req.http.target] =
+            CachedListing{body, req.route, clock_->Now() + options_.artifact_cache_ttl};
+      }
+    }
+    HttpResponse r;
+    r.route = req.route;
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.body = std::move(body);
+    req.out.Send(std::move(r));
+  }
+
   absl::Status SearchArtifacts(Request& req) {
     RETURN_IF_ERROR(Need(catalog_, "catalog"));
     cat::ListJobArtifactsRequest list;
@@ -548,6 +612,7 @@ class Gateway::Impl {
       return absl::InvalidArgumentError("\"version\" needs \"name\"");
     }
     list.set_page_size(1000);
+    const uint64_t generation = CacheGeneration();
     Json out = Json::array();
     RETURN_IF_ERROR(ForEachPage<cat::ListJobArtifactsResponse>(
         list,
@@ -557,7 +622,7 @@ class Gateway::Impl {
         [&](const cat::ListJobArtifactsResponse& page) {
           for (const auto& a : page.artifacts()) out.push_back(ArtifactJson(a));
         }));
-    req.Reply(200, out);
+    ReplyAndCache(req, out, generation);
     return absl::OkStatus();
   }
 
@@ -583,7 +648,10 @@ class Gateway::Impl {
       reg.set_expected_revision(n);
     }
     cat::RegisterJobArtifactResponse resp;
-    RETURN_IF_ERROR(Check(catalog_->RegisterJobArtifact(Context().get(), reg, &resp), "catalog"));
+    absl::Status registered =
+        Check(catalog_->RegisterJobArtifact(Context().get(), reg, &resp), "catalog");
+    InvalidateCache();  // even on an error: a timed-out write may have landed
+    RETURN_IF_ERROR(registered);
     req.Reply(resp.created() ? 201 : 200,
               Json{{"artifactID", resp.artifact().artifact_id()},
                    {"revision", resp.artifact().revision()}},
@@ -599,6 +667,7 @@ class Gateway::Impl {
     list.set_prefix(req.target.query.GetOr("prefix", ""));
     list.set_contains(req.target.query.GetOr("contains", ""));
     list.set_page_size(1000);
+    const uint64_t generation = CacheGeneration();
     Json out = Json::array();
     RETURN_IF_ERROR(ForEachPage<cat::ListJobArtifactNamesResponse>(
         list,
@@ -608,7 +677,7 @@ class Gateway::Impl {
         [&](const cat::ListJobArtifactNamesResponse& page) {
           for (const auto& n : page.names()) out.push_back(n);
         }));
-    req.Reply(200, out);
+    ReplyAndCache(req, out, generation);
     return absl::OkStatus();
   }
 
@@ -637,7 +706,10 @@ class Gateway::Impl {
       del.set_expected_revision(n);
     }
     cat::DeleteJobArtifactResponse resp;
-    RETURN_IF_ERROR(Check(catalog_->DeleteJobArtifact(Context().get(), del, &resp), "catalog"));
+    absl::Status deleted =
+        Check(catalog_->DeleteJobArtifact(Context().get(), del, &resp), "catalog");
+    InvalidateCache();
+    RETURN_IF_ERROR(deleted);
     req.Reply(200, Json{{"deleted", del.artifact_id()}});
     return absl::OkStatus();
   }
@@ -1046,6 +1118,7 @@ class Gateway::Impl {
   }
 
   GatewayOptions options_;
+  Clock* clock_;
   TokenAuth* auth_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<cat::Catalog::Stub> catalog_;
@@ -1053,15 +1126,24 @@ class Gateway::Impl {
   std::unique_ptr<retention::v1::RetentionGc::Stub> retention_;
   std::unique_ptr<scheduling::v1::SchedulerAttribute::Stub> scheduler_;
   std::vector<Route> routes_;
+  prometheus::Counter& cache_hits_;
+  absl::Mutex cache_mu_;
+  absl::flat_hash_map<std::string, CachedListing> cache_ ABSL_GUARDED_BY(cache_mu_);
+  uint64_t cache_generation_ ABSL_GUARDED_BY(cache_mu_) = 0;
 };
 
 Gateway::Gateway(const GatewayOptions& options, Backends backends, TokenAuth* auth,
-                 std::shared_ptr<prometheus::Registry> registry)
-    : impl_(std::make_unique<Impl>(options, std::move(backends), auth, std::move(registry))) {}
+                 std::shared_ptr<prometheus::Registry> registry, Clock* clock)
+    : impl_(std::make_unique<Impl>(options, std::move(backends), auth, std::move(registry),
+                                   clock)) {}
 Gateway::~Gateway() = default;
 
 void Gateway::Handle(const HttpRequest& request, HttpResponder& responder) {
   impl_->Handle(request, responder);
+}
+
+bool Gateway::FromCache(const HttpRequest& request, HttpResponse* response) {
+  return impl_->FromCache(request, response);
 }
 
 }  // namespace arca::gateway

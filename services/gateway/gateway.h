@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "services/gateway/http_server.h"
 
 namespace grpc {
@@ -26,9 +27,13 @@ struct GatewayOptions {
   int default_limit = 100;
   // Group of jobs created over REST without one.
   std::string default_group = "default";
-  // Bytes per download message requested from the collector is the
-  // collector's; this is the most a response may buffer. Default: 1 MiB.
-  size_t max_chunk_bytes = 1 << 20;
+  // How long a job-artifact listing (GET /api/v1/jobArtifacts and
+  // .../names) is served from memory. Writes through this gateway clear the
+  // cache at once; writes made elsewhere show within this long. Zero turns
+  // the cache off. Default: 1 s.
+  absl::Duration artifact_cache_ttl = absl::Seconds(1);
+  // Most cached listings. Default: 10,000.
+  size_t artifact_cache_entries = 10000;
 };
 
 // The four services the gateway talks to, as gRPC channels. Any may be
@@ -46,11 +51,14 @@ class Gateway {
  public:
   // auth null: everyone sees everything (the loopback default).
   Gateway(const GatewayOptions& options, Backends backends, TokenAuth* auth,
-          std::shared_ptr<prometheus::Registry> registry);
+          std::shared_ptr<prometheus::Registry> registry, Clock* clock = Clock::Real());
   ~Gateway();
 
   // The HttpServer handler.
   void Handle(const HttpRequest& request, HttpResponder& responder);
+  // The HttpServer fast path: answers cached artifact listings without
+  // blocking.
+  bool FromCache(const HttpRequest& request, HttpResponse* response);
 
  private:
   class Impl;

@@ -206,11 +206,13 @@ class GatewayTest : public ::testing::Test {
     b.catalog = BackendChannel(test_catalog_.address());
     b.collector = b.retention_gc = b.scheduler_attribute =
         BackendChannel(backends_server_->address());
-    gateway_ = std::make_unique<Gateway>(GatewayOptions(), b, auth_.get(), gateway_registry_);
+    gateway_ =
+        std::make_unique<Gateway>(GatewayOptions(), b, auth_.get(), gateway_registry_, &clock_);
     server_ = *HttpServer::Start(
         http_options,
         [this](const HttpRequest& req, HttpResponder& out) { gateway_->Handle(req, out); },
-        &http_metrics_);
+        &http_metrics_,
+        [this](const HttpRequest& req, HttpResponse* out) { return gateway_->FromCache(req, out); });
   }
 
   Response Fetch(const std::string& method, const std::string& target, const std::string& body = "",
@@ -603,6 +605,24 @@ TEST_F(RestTest, ACorruptedBlobIsNeverServedWhole) {
   EXPECT_EQ(r.status, 200);  // the head went out before the damage was found
   EXPECT_FALSE(r.complete);
   EXPECT_LT(r.body_bytes, static_cast<int64_t>(content.size()));
+}
+
+TEST_F(RestTest, ArtifactListingsAreCachedBrieflyAndClearedByWrites) {
+  NewArtifact("a", "1");
+  EXPECT_EQ(Get("/api/v1/jobArtifacts/names").json(), Json({"a"}));
+  EXPECT_EQ(Get("/api/v1/jobArtifacts/names").json(), Json({"a"}));  // from the cache
+  // A write made elsewhere shows once the entry expires (1 s by default).
+  cat::RegisterJobArtifactRequest direct;
+  direct.mutable_artifact()->set_name("b");
+  direct.mutable_artifact()->set_version("1");
+  ASSERT_TRUE(catalog_->RegisterJobArtifact(direct).ok());
+  EXPECT_EQ(Get("/api/v1/jobArtifacts/names").json(), Json({"a"}));
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(Get("/api/v1/jobArtifacts/names").json(), Json({"a", "b"}));
+  // A write through the gateway shows at once.
+  NewArtifact("c", "1");
+  EXPECT_EQ(Get("/api/v1/jobArtifacts/names").json(), Json({"a", "b", "c"}));
+  EXPECT_TRUE(absl::StrContains(Get("/metrics").body, "arca_gateway_artifact_cache_hits_total 2"));
 }
 
 // ------------------------------------------------------------- limits

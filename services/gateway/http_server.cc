@@ -100,9 +100,11 @@ std::string ErrorBody(absl::string_view message) {
 
 class HttpServer::Impl {
  public:
-  Impl(const HttpServerOptions& options, HttpHandler handler, HttpMetrics* metrics)
+  Impl(const HttpServerOptions& options, HttpHandler handler, HttpMetrics* metrics,
+       HttpFastPath fast_path)
       : options_(options),
         handler_(std::move(handler)),
+        fast_path_(std::move(fast_path)),
         metrics_(metrics),
         acceptor_(net::make_strand(ioc_)),
         workers_(std::max(1, options.worker_threads)) {}
@@ -120,6 +122,7 @@ class HttpServer::Impl {
 
   HttpServerOptions options_;
   HttpHandler handler_;
+  HttpFastPath fast_path_;
   HttpMetrics* metrics_;
   net::io_context ioc_;
   tcp::acceptor acceptor_;
@@ -203,8 +206,36 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     request->peer = peer_;
     keep_alive_ = message.keep_alive();
     head_only_ = message.method() == http::verb::head;
+    close_ = failed_ = false;
+    if (server_->fast_path_) {
+      auto start = absl::Now();
+      HttpResponse r;
+      if (server_->fast_path_(*request, &r)) {
+        Count(r.route, r.status, start);
+        if (r.close || !keep_alive_) close_ = true;
+        auto bytes = std::make_shared<std::string>(SerializeHead(r, true, close_));
+        if (!head_only_) *bytes += r.body;
+        metrics_->bytes_sent.Increment(static_cast<double>(bytes->size()));
+        stream_.expires_after(absl::ToChronoMilliseconds(server_->options_.write_timeout));
+        net::async_write(stream_, net::buffer(*bytes),
+                         [self = shared_from_this(), bytes](beast::error_code ec, size_t) {
+                           if (ec || self->close_) {
+                             self->Close();
+                           } else {
+                             self->ReadNext();
+                           }
+                         });
+        return;
+      }
+    }
     net::post(server_->workers_,
               [self = shared_from_this(), request] { self->Handle(*request); });
+  }
+
+  void Count(const std::string& route, int status, absl::Time start) {
+    metrics_->requests.Add({{"route", route}, {"code", std::to_string(status)}}).Increment();
+    metrics_->seconds.Add({{"route", route}}, LatencyBuckets())
+        .Observe(absl::ToDoubleSeconds(absl::Now() - start));
   }
 
   // On a worker thread.
@@ -224,11 +255,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
       responder.Send(std::move(r));
     }
     if (!responder.finished) failed_ = true;  // a stream cut short
-    metrics_->requests
-        .Add({{"route", responder.route}, {"code", std::to_string(responder.status)}})
-        .Increment();
-    metrics_->seconds.Add({{"route", responder.route}}, LatencyBuckets())
-        .Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    Count(responder.route, responder.status, start);
     metrics_->in_flight.Decrement();
     {
       absl::MutexLock lock(&server_->mu_);
@@ -403,8 +430,9 @@ HttpServer::~HttpServer() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
                                                               HttpHandler handler,
-                                                              HttpMetrics* metrics) {
-  auto impl = std::make_unique<Impl>(options, std::move(handler), metrics);
+                                                              HttpMetrics* metrics,
+                                                              HttpFastPath fast_path) {
+  auto impl = std::make_unique<Impl>(options, std::move(handler), metrics, std::move(fast_path));
   absl::Status s = impl->Listen();
   if (!s.ok()) return s;
   impl->Run();

@@ -62,6 +62,11 @@ class HttpResponder {
 // Runs on a worker thread; may block (gRPC calls, streaming).
 using HttpHandler = std::function<void(const HttpRequest&, HttpResponder&)>;
 
+// Runs on an I/O thread before the request goes to a worker, and must not
+// block: fills *response and returns true to answer at once (a cache hit),
+// or returns false to hand the request to the HttpHandler.
+using HttpFastPath = std::function<bool(const HttpRequest&, HttpResponse*)>;
+
 struct HttpServerOptions {
   // HOST:PORT; port 0 picks a free port.
   std::string listen = "127.0.0.1:0";
@@ -102,7 +107,8 @@ class HttpServer {
   // UNAVAILABLE if the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
                                                            HttpHandler handler,
-                                                           HttpMetrics* metrics);
+                                                           HttpMetrics* metrics,
+                                                           HttpFastPath fast_path = nullptr);
   ~HttpServer();
 
   int port() const;

@@ -38,6 +38,9 @@ ABSL_FLAG(absl::Duration, read_timeout, absl::Seconds(30),
 ABSL_FLAG(absl::Duration, write_timeout, absl::Seconds(60),
           "a client that takes longer than this to accept a write is dropped");
 ABSL_FLAG(absl::Duration, backend_timeout, absl::Seconds(10), "deadline of each backend call");
+ABSL_FLAG(absl::Duration, artifact_cache_ttl, absl::Seconds(1),
+          "serve job-artifact listings from memory for this long (writes through this gateway "
+          "clear them at once); 0 turns the cache off");
 ABSL_FLAG(absl::Duration, shutdown_deadline, absl::Seconds(10),
           "how long in-flight requests may finish after SIGTERM");
 
@@ -81,6 +84,7 @@ int main(int argc, char** argv) {
       arca::gateway::BackendChannel(absl::GetFlag(FLAGS_scheduler_attribute));
   arca::gateway::GatewayOptions options;
   options.backend_timeout = absl::GetFlag(FLAGS_backend_timeout);
+  options.artifact_cache_ttl = absl::GetFlag(FLAGS_artifact_cache_ttl);
   arca::gateway::Gateway gateway(options, backends, auth.get(), registry);
 
   std::unique_ptr<prometheus::Exposer> exposer;
@@ -111,7 +115,10 @@ int main(int argc, char** argv) {
       http_options,
       [&gateway](const arca::gateway::HttpRequest& request,
                  arca::gateway::HttpResponder& responder) { gateway.Handle(request, responder); },
-      &http_metrics);
+      &http_metrics,
+      [&gateway](const arca::gateway::HttpRequest& request, arca::gateway::HttpResponse* response) {
+        return gateway.FromCache(request, response);
+      });
   if (!server.ok()) {
     ARCA_LOG(ERROR) << server.status().message();
     return 1;

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The gateway against nginx on the same machine, same run:
+#   (a) GET /api/v1/jobArtifacts?name=... through catalog and gateway, against
+#       nginx serving the same response bytes as a static file: wrk, same
+#       threads, connections and duration. Target >= 0.5x nginx.
+#   (b) a 1 GiB download through collector and gateway, against nginx serving
+#       the same file: curl to /dev/null, best of three. Target >= 0.7x.
+# Usage: tests/bench/gateway_bench.sh [--small]   (--small: 5 s runs, 256 MiB)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+seconds=10 download_mib=1024
+if [ "${1:-}" = "--small" ]; then seconds=5 download_mib=256; fi
+
+./deploy/local/install-deps.sh wrk nginx-light curl
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C build arca arca-catalog arca-collector arca-gateway >/dev/null
+
+work=$(mktemp -d "$root/build/bench-gateway-XXXXXX")
+chmod 755 "$work"  # nginx workers read it as another user
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start() {
+  local log="$work/$1.log"
+  shift
+  "$@" --listen=127.0.0.1:0 --metrics_listen= >"$log" 2>&1 &
+  pids+=($!)
+}
+address() {
+  local log="$work/$1.log"
+  for _ in $(seq 1 300); do
+    if grep -q " listening on " "$log"; then
+      grep -o "listening on [0-9.:]*" "$log" | head -1 | cut -d' ' -f3
+      return
+    fi
+    sleep 0.1
+  done
+  echo "server did not start: $(cat "$log")" >&2
+  exit 1
+}
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+start catalog build/bin/arca-catalog --data_dir="$work/catalog"
+catalog=$(address catalog)
+start collector build/bin/arca-collector --catalog="$catalog" --blob_dir="$work/blobs" \
+  --max_total_bytes=$((4 << 30))
+collector=$(address collector)
+start gateway build/bin/arca-gateway --catalog="$catalog" --collector="$collector"
+gateway=$(address gateway)
+arca() { build/bin/arca --catalog="$catalog" --collector="$collector" "$@"; }
+
+# The same bytes for nginx to serve statically.
+mkdir -p "$work/www/api/v1" "$work/dl/artifacts"
+arca artifact register --name bench-app --version 1.0.0 --tags jdkVersion=17,env=prod >/dev/null
+json_path="/api/v1/jobArtifacts?name=bench-app"
+curl -sf "http://$gateway$json_path" >"$work/www/api/v1/jobArtifacts.json"
+head -c $((download_mib << 20)) /dev/urandom >"$work/dl/artifacts/big.bin"
+job=bench-download
+arca run --job "$job" --artifacts "$work/dl/artifacts" -- true 2>/dev/null
+
+nginx_port=$(free_port)
+mkdir -p "$work/nginx"
+cat >"$work/nginx/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  default_type application/json;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location = /json { alias $work/www/api/v1/jobArtifacts.json; }
+    location /dl/ { alias $work/dl/artifacts/; }
+  }
+}
+CONF
+nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+pids+=($!)
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$nginx_port/json" >/dev/null && break; sleep 0.1; done
+cmp <(curl -sf "http://127.0.0.1:$nginx_port/json") <(curl -sf "http://$gateway$json_path")
+
+rps() {
+  wrk -t2 -c32 -d"${seconds}s" "$1" | awk '/Requests\/sec/ { print $2 }'
+}
+gw_rps=$(rps "http://$gateway$json_path")
+ng_rps=$(rps "http://127.0.0.1:$nginx_port/json")
+echo "$gw_rps $ng_rps" | awk '{ r = $1 / $2; printf "gateway JSON GET        arca %9.0f req/s | nginx static %9.0f req/s | %.2fx nginx (target >= 0.50x) %s\n", $1, $2, r, (r >= 0.5 ? "PASS" : "FAIL") }' |
+  tee "$work/result"
+
+best_mbps() {  # best of three downloads of URL, MB/s
+  local best=0 speed
+  for _ in 1 2 3; do
+    speed=$(curl -sf -o /dev/null -w '%{speed_download}' "$1")
+    best=$(echo "$best $speed" | awk '{ print ($2 > $1 ? $2 : $1) }')
+  done
+  echo "$best" | awk '{ printf "%.1f", $1 / 1048576 }'
+}
+gw_dl=$(best_mbps "http://$gateway/api/v1/job/$job/artifacts/big.bin")
+ng_dl=$(best_mbps "http://127.0.0.1:$nginx_port/dl/big.bin")
+echo "$gw_dl $ng_dl $download_mib" | awk '{ r = $1 / $2; printf "gateway %4d MiB download arca %7.1f MB/s | nginx %7.1f MB/s | %.2fx nginx (target >= 0.70x) %s\n", $3, $1, $2, r, (r >= 0.7 ? "PASS" : "FAIL") }' |
+  tee -a "$work/result"
+! grep -q FAIL "$work/result"

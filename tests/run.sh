@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test:
-#   1. the release build and all its tests (unit, service, end-to-end);
+#   1. the release build and all its tests (unit, service, end-to-end),
+#      and the fuzz targets for 30 s each (built with clang);
 #   2. the same tests under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the Bazel build (bazel-alt/) and its tests, and a check that CMake and
 #      Bazel declare the same targets.
@@ -19,7 +20,7 @@ for arg in "$@"; do
   esac
 done
 
-extra=()
+extra=(clang-14 libclang-rt-14-dev)  # the fuzz targets
 [ "$bazel" = 1 ] && extra+=(bazel-bootstrap)
 ./deploy/local/install-deps.sh "${extra[@]}"
 

@@ -5,6 +5,8 @@
 #include "services/gateway/gateway.h"
 
 #include <arpa/inet.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,6 +25,7 @@
 #include "absl/strings/str_split.h"
 #include "common/server.h"
 #include "common/sha256.h"
+#include "common/subprocess.h"
 #include "common/time_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -857,6 +860,35 @@ TEST_F(RestTest, MetricsCountRequestsByRoute) {
                                 "arca_gateway_http_requests_total{code=\"200\",route=\"GET /api/v1/job\"} 1"));
   EXPECT_TRUE(absl::StrContains(metrics.body, "arca_gateway_http_connections"));
   EXPECT_TRUE(absl::StrContains(metrics.body, "process_resident_memory_bytes"));
+}
+
+// ------------------------------------------------------ the real binary
+
+TEST(GatewayBinaryTest, RefusesAnOpenAddressWithoutTokensAndStopsOnSigterm) {
+  const char* bin = std::getenv("ARCA_BIN_ARCA_GATEWAY");
+  ASSERT_NE(bin, nullptr);
+  Subprocess open;
+  ASSERT_TRUE(open.Start({bin, "--listen=0.0.0.0:0", "--metrics_listen="}).ok());
+  int status = open.Wait(absl::Seconds(30));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << open.output();
+  EXPECT_TRUE(absl::StrContains(open.output(), "without --tokens_file")) << open.output();
+
+  Subprocess gateway;
+  ASSERT_TRUE(gateway.Start({bin, "--listen=127.0.0.1:0", "--metrics_listen=",
+                             "--catalog=127.0.0.1:1"}).ok());
+  auto address = gateway.WaitForListening(absl::Seconds(30));
+  ASSERT_TRUE(address.ok()) << address.status();
+  int port = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(address->substr(address->rfind(':') + 1), &port));
+  int fd = Connect(port);
+  SendAll(fd, Request("GET", "/api/v1/job"));
+  Response r = ReadResponse(fd);
+  close(fd);
+  EXPECT_EQ(r.status, 503);  // nothing listens where the catalog should be
+  EXPECT_TRUE(absl::StartsWith(r.json()["error"].get<std::string>(), "catalog is unavailable"));
+  gateway.Signal(SIGTERM);
+  status = gateway.Wait(absl::Seconds(30));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << gateway.output();
 }
 
 // --------------------------------------------------------- a big file

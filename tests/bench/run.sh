@@ -2,7 +2,7 @@
 # Runs every benchmark; each prints its figures as ratios against a baseline
 # measured in the same run, with the target and PASS/FAIL. Exits non-zero if
 # any target is missed.
-# Usage: tests/bench/run.sh [--small]   (--small: smaller trees for collect)
+# Usage: tests/bench/run.sh [--small]   (--small: smaller trees and downloads, shorter runs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ./deploy/local/install-deps.sh rclone
@@ -12,4 +12,5 @@ status=0
 build/bin/rpc_bench 2>/dev/null || status=1
 build/bin/expire_bench 2>/dev/null || status=1
 tests/bench/collect_bench.sh "$@" || status=1
+tests/bench/gateway_bench.sh "$@" || status=1
 exit $status

@@ -60,8 +60,17 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   sigaction(SIGTERM, &forward, &old_term);
   sigaction(SIGINT, &forward, &old_int);
 
+  // Blocked across fork: a signal forwarded before the child has restored
+  // the default action stays pending instead of reaching the inherited
+  // handler (which would lose it), and kills the child once unblocked.
+  sigset_t terminate, old_mask;
+  sigemptyset(&terminate);
+  sigaddset(&terminate, SIGTERM);
+  sigaddset(&terminate, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &terminate, &old_mask);
   pid_t pid = fork();
   if (pid < 0) {
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     close(log_fd);
     return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
   }
@@ -79,6 +88,7 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
     _exit(127);
   }
   child_pid = pid;
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   if (pending_signal != 0) kill(pid, pending_signal);
   close(out_pipe[1]);
   close(err_pipe[1]);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -126,6 +127,15 @@ class LocalBlobStore : public BlobStore {
  public:
   explicit LocalBlobStore(std::string dir)
       : blobs_(absl::StrCat(dir, "/blobs")), tmp_(absl::StrCat(dir, "/tmp")) {}
+
+  absl::StatusOr<Space> FreeSpace() override {
+    struct statvfs fs;
+    if (statvfs(blobs_.c_str(), &fs) != 0) return Errno("statvfs", blobs_);
+    Space space;
+    space.free_bytes = static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize);
+    space.capacity_bytes = static_cast<int64_t>(fs.f_blocks) * static_cast<int64_t>(fs.f_frsize);
+    return space;
+  }
 
   absl::Status Init() {
     for (const std::string& d : {blobs_.substr(0, blobs_.rfind('/')), blobs_, tmp_}) {

@@ -71,6 +71,14 @@ class BlobStore {
                                             absl::Time written_before) = 0;
   // Calls `fn` for every stored blob, in no particular order.
   virtual absl::Status List(const std::function<void(const BlobInfo&)>& fn) = 0;
+
+  // Room left where blobs are written, for disk-full alerts. UNIMPLEMENTED
+  // for a store with no disk of its own (an object store).
+  struct Space {
+    int64_t free_bytes = 0;      // available to this process
+    int64_t capacity_bytes = 0;  // of the whole file system
+  };
+  virtual absl::StatusOr<Space> FreeSpace() = 0;
 };
 
 // A blob store in a local directory (created if missing): written to a

@@ -77,6 +77,14 @@ TEST_F(BlobStoreTest, PutIsContentAddressedAndReadable) {
   EXPECT_EQ(TmpFiles(), 0u);
 }
 
+TEST_F(BlobStoreTest, ReportsTheRoomLeftOnItsDisk) {
+  auto space = store_->FreeSpace();
+  ASSERT_TRUE(space.ok()) << space.status();
+  EXPECT_GT(space->capacity_bytes, 0);
+  EXPECT_GT(space->free_bytes, 0);
+  EXPECT_LE(space->free_bytes, space->capacity_bytes);
+}
+
 TEST_F(BlobStoreTest, ExistingBlobIsNotRewritten) {
   auto first = Put("same bytes");
   ASSERT_TRUE(first.ok());

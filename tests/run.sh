@@ -20,7 +20,8 @@ for arg in "$@"; do
   esac
 done
 
-extra=(clang-14 libclang-rt-14-dev)  # the fuzz targets
+# The fuzz targets; Prometheus, promtool and PyYAML for the operations tests.
+extra=(clang-14 libclang-rt-14-dev prometheus python3-yaml curl)
 [ "$bazel" = 1 ] && extra+=(bazel-bootstrap)
 ./deploy/local/install-deps.sh "${extra[@]}"
 

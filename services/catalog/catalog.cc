@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <utility>
@@ -22,6 +23,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/utilities/options_util.h"
 #include "rocksdb/write_batch.h"
 
@@ -367,6 +369,31 @@ uint64_t Catalog::GetIntProperty(absl::string_view property) {
 }
 
 absl::Status Catalog::Flush() { return FromRocks(db_->Flush(rocksdb::FlushOptions())); }
+
+absl::StatusOr<v1::CreateCheckpointResponse> Catalog::CreateCheckpoint(const std::string& dir) {
+  if (dir.empty() || dir[0] != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("checkpoint dir must be an absolute path, got \"", dir, "\""));
+  }
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) {
+    return absl::AlreadyExistsError(absl::StrCat("checkpoint dir ", dir, " already exists"));
+  }
+  const auto parent = std::filesystem::path(dir).parent_path();
+  if (!std::filesystem::is_directory(parent, ec)) {
+    return absl::NotFoundError(absl::StrCat("no directory ", parent.string(), " to hold ", dir));
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw)));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  uint64_t sequence = 0;
+  // log_size_for_flush 0: flush memtables first, so the copy needs no WAL.
+  RETURN_IF_ERROR(FromRocks(checkpoint->CreateCheckpoint(dir, 0, &sequence)));
+  v1::CreateCheckpointResponse response;
+  response.set_dir(dir);
+  response.set_sequence(sequence);
+  return response;
+}
 
 absl::Duration Catalog::RetentionOf(const v1::Job& job) const {
   if (job.has_retention()) return FromProtoDuration(job.retention());

@@ -123,6 +123,10 @@ class Catalog {
   uint64_t GetIntProperty(absl::string_view property);
   // Flushes memtables to disk (used on shutdown).
   absl::Status Flush();
+  // A consistent online copy of the database in `dir` (absolute, not yet
+  // existing). INVALID_ARGUMENT for a relative path; ALREADY_EXISTS if it
+  // exists; NOT_FOUND if its parent does not.
+  absl::StatusOr<v1::CreateCheckpointResponse> CreateCheckpoint(const std::string& dir);
 
  private:
   class KeyLocks;

@@ -53,6 +53,8 @@ ARCA_UNARY(CompleteGcTask, CompleteGcTaskRequest, Empty,
 ARCA_UNARY(RetryGcTask, RetryGcTaskRequest, GcTask, ToGrpcReply(catalog_->RetryGcTask(*req), resp))
 ARCA_UNARY(GcQueueStats, GcQueueStatsRequest, GcQueueStatsResponse,
            ToGrpcReply(catalog_->GcQueueStats(), resp))
+ARCA_UNARY(CreateCheckpoint, CreateCheckpointRequest, CreateCheckpointResponse,
+           ToGrpcReply(catalog_->CreateCheckpoint(req->dir()), resp))
 ARCA_UNARY(ListGcTasks, ListGcTasksRequest, ListGcTasksResponse,
            ToGrpcReply(catalog_->ListGcTasks(*req), resp))
 

@@ -64,6 +64,8 @@ class CatalogServiceImpl final : public v1::Catalog::Service {
                             v1::GcQueueStatsResponse*) override;
   grpc::Status ListGcTasks(grpc::ServerContext*, const v1::ListGcTasksRequest*,
                            v1::ListGcTasksResponse*) override;
+  grpc::Status CreateCheckpoint(grpc::ServerContext*, const v1::CreateCheckpointRequest*,
+                                v1::CreateCheckpointResponse*) override;
 
  private:
   Catalog* catalog_;

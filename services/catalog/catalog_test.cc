@@ -940,6 +940,31 @@ TEST_F(CatalogTest, EverythingSurvivesARestart) {
   EXPECT_EQ(Names("", ""), std::vector<std::string>{"app"});
 }
 
+TEST_F(CatalogTest, ACheckpointTakenOnlineRestoresEverything) {
+  v1::JobArtifact a = Register("app", "1");
+  v1::Job job = NewJob();
+  ASSERT_TRUE(Commit(job.id(), {File("f.txt")}).ok());
+  auto checkpoint = catalog_->CreateCheckpoint(dir_ + "/backup");
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  EXPECT_GT(checkpoint->sequence(), 0u);
+  Register("later", "1");  // not in the backup
+
+  // Bad destinations change nothing.
+  EXPECT_TRUE(absl::IsInvalidArgument(catalog_->CreateCheckpoint("relative/dir").status()));
+  EXPECT_TRUE(absl::IsAlreadyExists(catalog_->CreateCheckpoint(dir_ + "/backup").status()));
+  EXPECT_TRUE(absl::IsNotFound(catalog_->CreateCheckpoint(dir_ + "/no/such/backup").status()));
+
+  // Restore: a catalog opened on the checkpoint.
+  CatalogOptions options;
+  options.data_dir = dir_ + "/backup";
+  auto restored = Catalog::Open(options, &clock_);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ((*restored)->GetJobArtifact(a.artifact_id())->name(), "app");
+  EXPECT_EQ((*restored)->GetFile(job.id(), "f.txt")->size(), 6);
+  v1::ListJobArtifactNamesRequest names;
+  EXPECT_EQ((*restored)->ListJobArtifactNames(names)->names_size(), 1);
+}
+
 TEST_F(CatalogTest, NewerSchemaIsRefused) {
   catalog_.reset();
   {

@@ -122,6 +122,9 @@ class Runner {
       if (command == "names") return ArtifactNames();
       if (command == "delete") return ArtifactDelete(rest);
     }
+    if (group == "catalog" && command == "checkpoint" && rest.size() == 1) {
+      return CatalogCheckpoint(rest[0]);
+    }
     if (group == "gc") {
       if (command == "run" && rest.empty()) return GcRun();
       if (command == "preview" && rest.size() <= 1) return GcPreview(rest);
@@ -327,6 +330,20 @@ class Runner {
   retention::v1::RetentionGc::Stub& Gc() {
     if (gc_ == nullptr) gc_ = retention::v1::RetentionGc::NewStub(Channel(options_.retention_gc));
     return *gc_;
+  }
+
+  absl::Status CatalogCheckpoint(const std::string& dir) {
+    v1::CreateCheckpointRequest request;
+    request.set_dir(dir);
+    v1::CreateCheckpointResponse r;
+    RETURN_IF_ERROR(CheckCatalog(Catalog().CreateCheckpoint(Context().get(), request, &r)));
+    if (options_.json) {
+      PrintJson(r, out_);
+    } else {
+      out_ << "checkpoint of the catalog in " << r.dir() << " (up to write " << r.sequence()
+           << ")\n";
+    }
+    return absl::OkStatus();
   }
 
   absl::Status GcRun() {
@@ -740,6 +757,7 @@ Services are found with --catalog=HOST:PORT (or $ARCA_CATALOG; default
                      [--cluster C]
       Scheduling attributes with their sources (artifact tag or job label).
   arca sched cache --cluster C    artifacts to cache for a cluster, newest first
+  arca catalog checkpoint DIR      online backup of the catalog into DIR (absolute, on its host)
   arca gc run                      sweep now: expired files, idle blobs (cleanupPhJobArtifact)
   arca gc preview [JOB_ID]         what a sweep would delete now, and why the rest stays
   arca gc status JOB_ID            pending GC work, finalizers, last error

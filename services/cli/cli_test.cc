@@ -37,6 +37,17 @@ class CliTest : public ::testing::Test {
   CliOptions options_;
 };
 
+TEST_F(CliTest, CatalogCheckpointBacksUpOnline) {
+  options_.name = "my-app";
+  options_.version = "1.0.0";
+  ASSERT_EQ(Arca({"artifact", "register"}).rfind("registered", 0), 0u);
+  std::string out = Arca({"catalog", "checkpoint", dir_ + "/backup"});
+  EXPECT_EQ(out.rfind("checkpoint of the catalog in " + dir_ + "/backup", 0), 0u) << out;
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/backup/CURRENT"));
+  EXPECT_EQ(Arca({"catalog", "checkpoint", dir_ + "/backup"}).rfind("ERROR ALREADY_EXISTS", 0), 0u);
+  EXPECT_EQ(Arca({"catalog", "checkpoint", "backup"}).rfind("ERROR INVALID_ARGUMENT", 0), 0u);
+}
+
 TEST_F(CliTest, RegisterSearchNamesAndConflicts) {
   options_.name = "my-app";
   options_.version = "1.0.0";

@@ -78,7 +78,27 @@ CollectorMetrics::CollectorMetrics(prometheus::Registry& registry)
                              .Name("arca_collector_blob_store_objects")
                              .Help("Blobs held by the blob store, as last counted")
                              .Register(registry)
-                             .Add({})) {}
+                             .Add({})),
+      blob_store_free_bytes(prometheus::BuildGauge()
+                                .Name("arca_collector_blob_store_free_bytes")
+                                .Help("Bytes free on the blob store's file system")
+                                .Register(registry)
+                                .Add({})),
+      blob_store_capacity_bytes(prometheus::BuildGauge()
+                                    .Name("arca_collector_blob_store_capacity_bytes")
+                                    .Help("Size of the blob store's file system in bytes")
+                                    .Register(registry)
+                                    .Add({})) {
+  // Every reason from zero, so rates and alerts see the series before the
+  // first event.
+  for (const char* reason :
+       {"symlink_escape", "hidden", "not_regular", "over_size", "over_count", "no_pattern"}) {
+    files_skipped.Add({{"reason", reason}});
+  }
+  for (const char* reason : {"over_size", "over_count", "digest_mismatch", "incomplete"}) {
+    uploads_rejected.Add({{"reason", reason}});
+  }
+}
 
 bool IsHiddenPath(absl::string_view path) {
   if (absl::StartsWith(path, kLogPrefix)) return false;
@@ -366,6 +386,13 @@ absl::Status Collector::RefreshBlobStats() {
   }));
   metrics_->blob_store_bytes.Set(static_cast<double>(bytes));
   metrics_->blob_store_objects.Set(static_cast<double>(objects));
+  auto space = blobs_->FreeSpace();
+  if (space.ok()) {
+    metrics_->blob_store_free_bytes.Set(static_cast<double>(space->free_bytes));
+    metrics_->blob_store_capacity_bytes.Set(static_cast<double>(space->capacity_bytes));
+  } else if (!absl::IsUnimplemented(space.status())) {
+    return space.status();
+  }
   return absl::OkStatus();
 }
 

@@ -49,6 +49,8 @@ struct CollectorMetrics {
   prometheus::Counter& bytes_served;
   prometheus::Gauge& blob_store_bytes;
   prometheus::Gauge& blob_store_objects;
+  prometheus::Gauge& blob_store_free_bytes;
+  prometheus::Gauge& blob_store_capacity_bytes;
 };
 
 // Where an upload's messages come from; Next returns false at the end of
@@ -88,8 +90,9 @@ class Collector {
   // or deleted file; OUT_OF_RANGE for an offset past the end.
   absl::Status Download(const v1::DownloadRequest& request, DownloadSink& sink);
 
-  // Counts the blob store's objects and bytes into the metrics (the store is
-  // shared with retention-gc, so it is counted rather than tracked).
+  // Counts the blob store's objects and bytes, and the room left on its
+  // disk, into the metrics (the store is shared with retention-gc, so it is
+  // counted rather than tracked).
   absl::Status RefreshBlobStats();
 
  private:

@@ -104,7 +104,15 @@ RetentionMetrics::RetentionMetrics(prometheus::Registry& registry)
                         .Help("Duration of cleanup sweeps")
                         .Register(registry)
                         .Add({}, prometheus::Histogram::BucketBoundaries{
-                                     0.01, 0.1, 1, 10, 60, 300, 1800})) {}
+                                     0.01, 0.1, 1, 10, 60, 300, 1800})) {
+  // Every label from zero, so rates and alerts see the series before the
+  // first event.
+  for (const char* reason : {"ttl", "strategy"}) {
+    files_deleted.Add({{"reason", reason}});
+    bytes_deleted.Add({{"reason", reason}});
+  }
+  for (const char* outcome : {"done", "retried", "failed"}) tasks.Add({{"outcome", outcome}});
+}
 
 RetentionGc::RetentionGc(const RetentionOptions& options, cat::Catalog::StubInterface* catalog,
                          BlobStore* blobs, Clock* clock, RetentionMetrics* metrics)

@@ -48,6 +48,7 @@ class FlakyBlobStore : public BlobStore {
     }
     return real_->DeleteIfIdle(sha, before);
   }
+  absl::StatusOr<Space> FreeSpace() override { return real_->FreeSpace(); }
   absl::Status List(const std::function<void(const BlobInfo&)>& fn) override {
     return real_->List(fn);
   }

@@ -34,6 +34,11 @@ prometheus::MetricFamily GaugeFamily(const std::string& name, const std::string&
   return Family(name, help, prometheus::MetricType::Gauge, value);
 }
 
+prometheus::MetricFamily CounterFamily(const std::string& name, const std::string& help,
+                                       double value) {
+  return Family(name, help, prometheus::MetricType::Counter, value);
+}
+
 std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
   std::vector<prometheus::MetricFamily> out;
   const double page = static_cast<double>(sysconf(_SC_PAGESIZE));

@@ -18,9 +18,11 @@ class ProcessCollector : public prometheus::Collectable {
   std::vector<prometheus::MetricFamily> Collect() const override;
 };
 
-// A gauge family with one unlabelled sample, for hand-written collectors.
+// Families with one unlabelled sample, for hand-written collectors.
 prometheus::MetricFamily GaugeFamily(const std::string& name, const std::string& help,
                                      double value);
+prometheus::MetricFamily CounterFamily(const std::string& name, const std::string& help,
+                                       double value);
 
 }  // namespace arca
 

@@ -22,6 +22,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/statistics.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/utilities/options_util.h"
@@ -318,6 +319,9 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const CatalogOptions& opt
   db_options.create_if_missing = true;
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 5;
+  // Tickers only (write stall time for /metrics), no timers or histograms.
+  db_options.statistics = rocksdb::CreateDBStatistics();
+  db_options.statistics->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -366,6 +370,11 @@ uint64_t Catalog::GetIntProperty(absl::string_view property) {
   uint64_t v = 0;
   db_->GetIntProperty(rocksdb::Slice(property.data(), property.size()), &v);
   return v;
+}
+
+double Catalog::WriteStallSeconds() {
+  auto* stats = db_->GetOptions().statistics.get();
+  return stats == nullptr ? 0 : static_cast<double>(stats->getTickerCount(rocksdb::STALL_MICROS)) / 1e6;
 }
 
 absl::Status Catalog::Flush() { return FromRocks(db_->Flush(rocksdb::FlushOptions())); }

@@ -121,6 +121,8 @@ class Catalog {
 
   // RocksDB's own figure for a property such as "rocksdb.estimate-num-keys".
   uint64_t GetIntProperty(absl::string_view property);
+  // Time writers have spent stalled by RocksDB since the database opened.
+  double WriteStallSeconds();
   // Flushes memtables to disk (used on shutdown).
   absl::Status Flush();
   // A consistent online copy of the database in `dir` (absolute, not yet

@@ -24,12 +24,17 @@ std::vector<prometheus::MetricFamily> CatalogCollector::Collect() const {
        "Estimated bytes compaction still has to rewrite"},
       {"arca_catalog_rocksdb_write_stopped", "rocksdb.is-write-stopped",
        "1 while RocksDB stops writes (a stall)"},
+      {"arca_catalog_rocksdb_delayed_write_rate_bytes", "rocksdb.actual-delayed-write-rate",
+       "Bytes per second writes are slowed to while RocksDB delays them; 0 otherwise"},
   };
   std::vector<prometheus::MetricFamily> out;
   for (const Property& p : kProperties) {
     out.push_back(GaugeFamily(p.metric, p.help,
                               static_cast<double>(catalog_->GetIntProperty(p.property))));
   }
+  out.push_back(CounterFamily("arca_catalog_rocksdb_write_stall_seconds_total",
+                              "Time writes spent stalled by RocksDB since the catalog started",
+                              catalog_->WriteStallSeconds()));
   auto stats = catalog_->GcQueueStats();
   double depth = 0, age = 0;
   if (stats.ok()) {

@@ -917,9 +917,12 @@ TEST_F(CatalogTest, CollectorReportsDatabaseAndQueueGauges) {
   clock_.Advance(absl::Seconds(90));
   std::map<std::string, double> v;
   for (const auto& f : CatalogCollector(catalog_.get(), &clock_).Collect()) {
-    v[f.name] = f.metric[0].gauge.value;
+    v[f.name] = f.type == prometheus::MetricType::Counter ? f.metric[0].counter.value
+                                                          : f.metric[0].gauge.value;
   }
-  EXPECT_EQ(v.size(), 7u);
+  EXPECT_EQ(v.size(), 9u);
+  EXPECT_EQ(v.count("arca_catalog_rocksdb_write_stall_seconds_total"), 1u);
+  EXPECT_EQ(v["arca_catalog_rocksdb_delayed_write_rate_bytes"], 0);
   EXPECT_EQ(v["arca_catalog_gc_queue_depth"], 1);
   EXPECT_EQ(v["arca_catalog_gc_queue_oldest_due_age_seconds"], 90);
   EXPECT_GT(v["arca_catalog_rocksdb_estimated_keys"], 0);

@@ -29,6 +29,7 @@
 #include "proto/retention/v1/retention.grpc.pb.h"
 #include "proto/scheduling/v1/scheduling.grpc.pb.h"
 #include "services/gateway/auth.h"
+#include "services/gateway/graphql.h"
 #include "services/gateway/http_util.h"
 
 namespace arca::gateway {
@@ -407,7 +408,10 @@ class Gateway::Impl {
         {"POST", "/api/v1/gc/run", &Impl::GcRun},
         {"GET", "/api/v1/gc/preview", &Impl::GcPreview},
         {"POST", "/api/v1/scheduling/resolve", &Impl::Resolve},
+        {"GET", "/graphql", &Impl::GraphQl},
+        {"POST", "/graphql", &Impl::GraphQl},
     };
+    BuildSchema();
   }
 
   bool FromCache(const HttpRequest& http, HttpResponse* response) {
@@ -548,6 +552,56 @@ class Gateway::Impl {
           }
         }));
     return files;
+  }
+
+  // Jobs the caller may see, newest first: `offset` skipped, at most
+  // `limit`, *more if another follows. `list` carries the filters (a group
+  // the caller cannot see gives nothing).
+  absl::Status ListVisibleJobs(const Caller& caller, cat::ListJobsRequest list, int64_t offset,
+                               int limit, std::vector<cat::Job>* jobs, bool* more) {
+    RETURN_IF_ERROR(Need(catalog_, "catalog"));
+    *more = false;
+    if (!list.group().empty() && !caller.SeesGroup(list.group())) return absl::OkStatus();
+    if (offset > (1 << 30)) return absl::InvalidArgumentError("the page is too far");
+    if (caller.all_groups || !list.group().empty() || caller.groups.size() == 1) {
+      if (list.group().empty() && !caller.all_groups) list.set_group(caller.groups.front());
+      list.set_offset(static_cast<int>(offset));
+      list.set_page_size(limit);
+      cat::ListJobsResponse page;
+      RETURN_IF_ERROR(Check(catalog_->ListJobs(Context().get(), list, &page), "catalog"));
+      jobs->assign(page.jobs().begin(), page.jobs().end());
+      if (!page.next_page_token().empty()) {
+        cat::ListJobsRequest probe = list;
+        probe.set_offset(0);
+        probe.set_page_size(1);
+        probe.set_page_token(page.next_page_token());
+        cat::ListJobsResponse next;
+        RETURN_IF_ERROR(Check(catalog_->ListJobs(Context().get(), probe, &next), "catalog"));
+        *more = next.jobs_size() > 0;
+      }
+      return absl::OkStatus();
+    }
+    // Several groups: walk every job newest first, keeping the caller's.
+    int64_t skipped = 0;
+    list.set_page_size(1000);
+    return ForEachPage<cat::ListJobsResponse>(
+        list,
+        [&](const cat::ListJobsRequest& r, cat::ListJobsResponse* page) {
+          if (*more) return absl::OkStatus();  // enough: stop paging
+          return Check(catalog_->ListJobs(Context().get(), r, page), "catalog");
+        },
+        [&](const cat::ListJobsResponse& page) {
+          for (const auto& j : page.jobs()) {
+            if (!caller.SeesGroup(j.group())) continue;
+            if (skipped < offset) {
+              ++skipped;
+            } else if (static_cast<int>(jobs->size()) < limit) {
+              jobs->push_back(j);
+            } else {
+              *more = true;
+            }
+          }
+        });
   }
 
   // ------------------------------------------------------------ misc
@@ -813,51 +867,10 @@ class Gateway::Impl {
     const std::string group = q.GetOr("group", "");
     list.set_group(group);
     const int64_t offset = static_cast<int64_t>(start - 1) * limit;
-    if (offset > (1 << 30)) return absl::InvalidArgumentError("start is too large");
 
     std::vector<cat::Job> jobs;
     bool more = false;
-    if (!group.empty() && !req.caller.SeesGroup(group)) {
-      // Another group's jobs are as if there were none.
-    } else if (req.caller.all_groups || !group.empty() || req.caller.groups.size() == 1) {
-      if (group.empty() && !req.caller.all_groups) list.set_group(req.caller.groups.front());
-      list.set_offset(static_cast<int>(offset));
-      list.set_page_size(limit);
-      cat::ListJobsResponse page;
-      RETURN_IF_ERROR(Check(catalog_->ListJobs(Context().get(), list, &page), "catalog"));
-      jobs.assign(page.jobs().begin(), page.jobs().end());
-      if (!page.next_page_token().empty()) {
-        cat::ListJobsRequest probe = list;
-        probe.set_offset(0);
-        probe.set_page_size(1);
-        probe.set_page_token(page.next_page_token());
-        cat::ListJobsResponse next;
-        RETURN_IF_ERROR(Check(catalog_->ListJobs(Context().get(), probe, &next), "catalog"));
-        more = next.jobs_size() > 0;
-      }
-    } else {
-      // Several groups: walk every job newest first, keeping the caller's.
-      int64_t skipped = 0;
-      list.set_page_size(1000);
-      RETURN_IF_ERROR(ForEachPage<cat::ListJobsResponse>(
-          list,
-          [&](const cat::ListJobsRequest& r, cat::ListJobsResponse* page) {
-            if (more) return absl::OkStatus();  // enough: stop paging
-            return Check(catalog_->ListJobs(Context().get(), r, page), "catalog");
-          },
-          [&](const cat::ListJobsResponse& page) {
-            for (const auto& j : page.jobs()) {
-              if (!req.caller.SeesGroup(j.group())) continue;
-              if (skipped < offset) {
-                ++skipped;
-              } else if (static_cast<int>(jobs.size()) < limit) {
-                jobs.push_back(j);
-              } else {
-                more = true;
-              }
-            }
-          }));
-    }
+    RETURN_IF_ERROR(ListVisibleJobs(req.caller, list, offset, limit, &jobs, &more));
 
     Json results = Json::array();
     for (const auto& j : jobs) {
@@ -1117,6 +1130,430 @@ class Gateway::Impl {
     return absl::OkStatus();
   }
 
+  // ---------------------------------------------------------- GraphQL
+
+  // POST application/json {query, variables, operationName}, or GET with
+  // the same as query parameters (queries only).
+  absl::Status GraphQl(Request& req) {
+    std::string query, operation;
+    graphql::Json variables;
+    const bool get = req.http.method == "GET" || req.http.method == "HEAD";
+    if (get) {
+      query = req.target.query.GetOr("query", "");
+      operation = req.target.query.GetOr("operationName", "");
+      const std::string vars = req.target.query.GetOr("variables", "");
+      if (!vars.empty()) {
+        variables = graphql::Json::parse(vars, nullptr, false);
+        if (variables.is_discarded()) return absl::InvalidArgumentError("variables is not valid JSON");
+      }
+    } else {
+      absl::string_view type = req.http.Header("content-type");
+      if (!absl::StartsWithIgnoreCase(type, "application/json")) {
+        req.Reply(415, Json{{"error", "POST /graphql takes Content-Type: application/json"}});
+        return absl::OkStatus();
+      }
+      ASSIGN_OR_RETURN(Json body, ParseJsonObject(req.http.body));
+      if (!body.contains("query") || !body["query"].is_string()) {
+        return absl::InvalidArgumentError("\"query\" must be a string");
+      }
+      query = body["query"].get<std::string>();
+      if (body.contains("operationName") && !body["operationName"].is_null()) {
+        if (!body["operationName"].is_string()) {
+          return absl::InvalidArgumentError("\"operationName\" must be a string");
+        }
+        operation = body["operationName"].get<std::string>();
+      }
+      if (body.contains("variables")) variables = body["variables"];
+    }
+    if (query.empty()) return absl::InvalidArgumentError("no GraphQL query given");
+    bool request_error = false;
+    graphql::Json result = schema_.Execute(query, variables, operation, &req, get, &request_error);
+    if (get && request_error && result["errors"][0]["message"].get<std::string>().rfind(
+                                    "Can only perform", 0) == 0) {
+      req.Reply(405, result, {{"Allow", "POST"}});
+      return absl::OkStatus();
+    }
+    req.Reply(request_error ? 400 : 200, result);
+    return absl::OkStatus();
+  }
+
+  static Request& Req(void* context) { return *static_cast<Request*>(context); }
+
+  static graphql::Json Entries(const google::protobuf::Map<std::string, std::string>& m) {
+    std::map<std::string, std::string> sorted(m.begin(), m.end());
+    graphql::Json out = graphql::Json::array();
+    for (const auto& [k, v] : sorted) out.push_back(graphql::Json{{"key", k}, {"value", v}});
+    return out;
+  }
+
+  static graphql::Json GqlArtifact(const cat::JobArtifact& a) {
+    return graphql::Json{{"artifactID", a.artifact_id()},   {"name", a.name()},
+                         {"version", a.version()},          {"createdAt", TimeJson(a.created_at())},
+                         {"runtimeType", a.runtime_type()}, {"dependencies", Entries(a.dependencies())},
+                         {"entrypoint", a.entrypoint()},    {"tags", Entries(a.tags())},
+                         {"revision", static_cast<int>(a.revision())}};
+  }
+
+  static graphql::Json GqlJob(const cat::Job& job) {
+    graphql::Json steps = graphql::Json::array();
+    for (const auto& st : job.steps()) {
+      steps.push_back(graphql::Json{{"name", st.name()},
+                                    {"status", StepStatusName(st.status())},
+                                    {"start", TimeJson(st.start())},
+                                    {"end", TimeJson(st.end())},
+                                    {"text", st.text()}});
+    }
+    graphql::Json conditions = graphql::Json::array();
+    for (const auto& c : job.conditions()) {
+      conditions.push_back(graphql::Json{{"type", c.type()}, {"message", c.message()}});
+    }
+    const bool finished = job.has_finished_at();
+    return graphql::Json{{"id", job.id()},
+                         {"name", job.name()},
+                         {"group", job.group()},
+                         {"status", JobStatusName(job.status())},
+                         {"finished", finished},
+                         {"compendiumId", job.compendium_id()},
+                         {"createdAt", TimeJson(job.created_at())},
+                         {"finishedAt", TimeJson(job.finished_at())},
+                         {"labels", Entries(job.labels())},
+                         {"steps", steps},
+                         {"conditions", conditions}};
+  }
+
+  static graphql::Json GqlItem(const std::string& job_id, const cat::ArtifactFile& f,
+                               absl::string_view name) {
+    return graphql::Json{{"name", std::string(name)},
+                         {"size", static_cast<double>(f.size())},
+                         {"lastModified", TimeJson(f.last_modified())},
+                         {"downloadUrl", DownloadUrl(job_id, f.path())},
+                         {"privacyLevel", PrivacyName(f.privacy_level())},
+                         {"sha256", f.sha256()}};
+  }
+
+  void BuildSchema() {
+    using graphql::FieldDef;
+    using graphql::ListOf;
+    using graphql::Named;
+    using graphql::NonNull;
+    using graphql::TypeDef;
+    using GJson = graphql::Json;
+    auto str = [] { return Named("String"); };
+    auto nn = [](const char* t) { return NonNull(Named(t)); };
+    auto list = [](const char* t) { return NonNull(ListOf(NonNull(Named(t)))); };
+    auto object = [&](const char* name, const char* description, std::vector<FieldDef> fields) {
+      TypeDef t;
+      t.name = name;
+      t.description = description;
+      t.fields = std::move(fields);
+      schema_.Add(std::move(t));
+    };
+    auto input = [&](const char* name, std::vector<graphql::InputValueDef> fields) {
+      TypeDef t;
+      t.kind = TypeDef::Kind::kInputObject;
+      t.name = name;
+      t.input_fields = std::move(fields);
+      schema_.Add(std::move(t));
+    };
+    auto fail = [](const absl::Status& s) -> absl::StatusOr<GJson> { return s; };
+
+    object("Entry", "A key and its value (tags, dependencies, labels).",
+           {{"key", nn("String")}, {"value", nn("String")}});
+    object("Step", "One step of a job (o2r).",
+           {{"name", nn("String")},
+            {"status", nn("String"), "queued, running, success, failure, warning or skip"},
+            {"start", str()},
+            {"end", str()},
+            {"text", str()}});
+    object("Condition", "A job condition, e.g. ArtifactGCError.",
+           {{"type", nn("String")}, {"message", str()}});
+    object("ArtifactItem", "One collected file of a job.",
+           {{"name", nn("String"), "Path relative to the job's artifacts folder."},
+            {"size", nn("Float"), "Bytes (a Float: files may pass 2^31 bytes)."},
+            {"lastModified", str()},
+            {"downloadUrl", nn("String")},
+            {"privacyLevel", nn("String")},
+            {"sha256", nn("String")}});
+    object("PhJobArtifact", "A job's artifacts, as PrimeHub's phJob.artifact.",
+           {{"prefix", nn("String"), "groups/<group>/jobArtifacts/<job>"},
+            {"items", list("ArtifactItem")}});
+    object("PhJob", "One job.",
+           {{"id", nn("ID")},
+            {"name", str()},
+            {"group", nn("String")},
+            {"status", nn("String"), "queued, running, success or failure"},
+            {"finished", nn("Boolean")},
+            {"compendiumId", str()},
+            {"createdAt", str()},
+            {"finishedAt", str()},
+            {"labels", list("Entry")},
+            {"steps", list("Step")},
+            {"conditions", list("Condition")},
+            {"artifact", nn("PhJobArtifact"), "The files the job collected (not its logs).", {},
+             [this](const GJson& job, const GJson&, void* ctx) -> absl::StatusOr<GJson> {
+               const std::string id = job["id"];
+               auto files = VisibleFiles(Req(ctx), id);
+               if (!files.ok()) return files.status();
+               GJson items = GJson::array();
+               for (const auto& f : *files) {
+                 if (f.state() != types::FILE_STATE_AVAILABLE || absl::StartsWith(f.path(), kLogPrefix)) continue;
+                 items.push_back(GqlItem(id, f, f.path()));
+               }
+               return GJson{{"prefix", absl::StrCat("groups/", job["group"].get<std::string>(),
+                                                    "/jobArtifacts/", id)},
+                            {"items", items}};
+             }},
+            {"logs", list("ArtifactItem"), "The job's logs (what arca run recorded).", {},
+             [this](const GJson& job, const GJson&, void* ctx) -> absl::StatusOr<GJson> {
+               const std::string id = job["id"];
+               auto files = VisibleFiles(Req(ctx), id);
+               if (!files.ok()) return files.status();
+               GJson items = GJson::array();
+               for (const auto& f : *files) {
+                 if (f.state() == types::FILE_STATE_AVAILABLE && absl::StartsWith(f.path(), kLogPrefix)) {
+                   items.push_back(GqlItem(id, f, f.path()));
+                 }
+               }
+               return items;
+             }}});
+    object("PhJobPage", "A page of jobs, newest first.",
+           {{"items", list("PhJob")}, {"hasNextPage", nn("Boolean")}});
+    object("JobArtifact", "A package jobs run from (Mantis).",
+           {{"artifactID", nn("ID")},
+            {"name", nn("String")},
+            {"version", nn("String")},
+            {"createdAt", str()},
+            {"runtimeType", str()},
+            {"dependencies", list("Entry")},
+            {"entrypoint", str()},
+            {"tags", list("Entry")},
+            {"revision", nn("Int")}});
+    object("SchedulingAttribute", "One merged attribute and where it came from.",
+           {{"key", nn("String")},
+            {"value", nn("String")},
+            {"source", nn("String"), "artifact_tag or job_label"},
+            {"sourceKey", nn("String")},
+            {"overrode", nn("Boolean")},
+            {"overriddenValue", str()}});
+    object("SchedulingConstraints", "What a job needs from the scheduler.",
+           {{"machineDefinition", str()},
+            {"sizeAttribute", str()},
+            {"artifactId", str()},
+            {"attributes", list("SchedulingAttribute")},
+            {"warnings", list("String")}});
+    object("DeleteJobResult", "The job as deletion left it.",
+           {{"id", nn("ID")}, {"purged", nn("Boolean")}, {"pendingFinalizers", list("String")}});
+    input("PhJobWhereUniqueInput", {{"id", nn("ID")}});
+    input("PhJobWhereInput", {{"status", str()}, {"group", str()}, {"compendiumId", str()}});
+    input("EntryInput", {{"key", nn("String")}, {"value", nn("String")}});
+    input("JobArtifactInput", {{"artifactID", Named("ID")},
+                               {"name", nn("String")},
+                               {"version", nn("String")},
+                               {"createdAt", str()},
+                               {"runtimeType", str()},
+                               {"entrypoint", str()},
+                               {"dependencies", ListOf(NonNull(Named("EntryInput")))},
+                               {"tags", ListOf(NonNull(Named("EntryInput")))}});
+
+    object("Query", "Arca's jobs, their artifacts, packages and scheduling.",
+           {{"phJob", Named("PhJob"), "One job; null if there is none the caller may see.",
+             {{"where", NonNull(Named("PhJobWhereUniqueInput"))}},
+             [this, fail](const GJson&, const GJson& args, void* ctx) -> absl::StatusOr<GJson> {
+               auto job = VisibleJob(Req(ctx), args["where"]["id"]);
+               if (absl::IsNotFound(job.status())) return GJson();
+               if (!job.ok()) return fail(job.status());
+               return GqlJob(*job);
+             }},
+            {"phJobs", nn("PhJobPage"), "Jobs newest first, filtered, a page at a time.",
+             {{"where", Named("PhJobWhereInput")},
+              {"limit", Named("Int"), "", GJson(20)},
+              {"page", Named("Int"), "1-indexed", GJson(1)}},
+             [this, fail](const GJson&, const GJson& args, void* ctx) -> absl::StatusOr<GJson> {
+               const GJson where = args.value("where", GJson::object());
+               const int limit = args["limit"], page = args["page"];
+               if (limit < 1 || limit > 1000) return fail(absl::InvalidArgumentError("limit must be 1 to 1000"));
+               if (page < 1) return fail(absl::InvalidArgumentError("page must be at least 1"));
+               cat::ListJobsRequest list;
+               if (where.is_object()) {
+                 const std::string status = where.value("status", GJson()).is_string() ? where["status"].get<std::string>() : "";
+                 if (!status.empty()) {
+                   types::JobStatus st;
+                   if (!types::JobStatus_Parse(absl::StrCat("JOB_STATUS_", absl::AsciiStrToUpper(status)), &st) ||
+                       st == types::JOB_STATUS_UNSPECIFIED) {
+                     return fail(absl::InvalidArgumentError(
+                         absl::StrCat("status must be queued, running, success or failure, got \"", status, "\"")));
+                   }
+                   list.add_statuses(st);
+                 }
+                 if (where.value("group", GJson()).is_string()) list.set_group(where["group"].get<std::string>());
+                 if (where.value("compendiumId", GJson()).is_string()) {
+                   list.add_compendium_ids(where["compendiumId"].get<std::string>());
+                 }
+               }
+               std::vector<cat::Job> jobs;
+               bool more = false;
+               absl::Status s = ListVisibleJobs(Req(ctx).caller, list, static_cast<int64_t>(page - 1) * limit, limit, &jobs, &more);
+               if (!s.ok()) return fail(s);
+               GJson items = GJson::array();
+               for (const auto& j : jobs) items.push_back(GqlJob(j));
+               return GJson{{"items", items}, {"hasNextPage", more}};
+             }},
+            {"jobArtifacts", list("JobArtifact"), "A name's versions, newest first (or one version).",
+             {{"name", nn("String")}, {"version", str()}},
+             [this, fail](const GJson&, const GJson& args, void*) -> absl::StatusOr<GJson> {
+               RETURN_IF_ERROR(Need(catalog_, "catalog"));
+               cat::ListJobArtifactsRequest list;
+               list.set_name(args["name"]);
+               if (args.value("version", GJson()).is_string()) list.set_version(args["version"]);
+               list.set_page_size(1000);
+               GJson out = GJson::array();
+               absl::Status s = ForEachPage<cat::ListJobArtifactsResponse>(
+                   list,
+                   [&](const cat::ListJobArtifactsRequest& r, cat::ListJobArtifactsResponse* page) {
+                     return Check(catalog_->ListJobArtifacts(Context().get(), r, page), "catalog");
+                   },
+                   [&](const cat::ListJobArtifactsResponse& page) {
+                     for (const auto& a : page.artifacts()) out.push_back(GqlArtifact(a));
+                   });
+               if (!s.ok()) return fail(s);
+               return out;
+             }},
+            {"jobArtifactNames", list("String"), "Package names by prefix and/or substring.",
+             {{"prefix", str()}, {"contains", str()}},
+             [this, fail](const GJson&, const GJson& args, void*) -> absl::StatusOr<GJson> {
+               RETURN_IF_ERROR(Need(catalog_, "catalog"));
+               cat::ListJobArtifactNamesRequest list;
+               if (args.value("prefix", GJson()).is_string()) list.set_prefix(args["prefix"]);
+               if (args.value("contains", GJson()).is_string()) list.set_contains(args["contains"]);
+               list.set_page_size(1000);
+               GJson out = GJson::array();
+               absl::Status s = ForEachPage<cat::ListJobArtifactNamesResponse>(
+                   list,
+                   [&](const cat::ListJobArtifactNamesRequest& r, cat::ListJobArtifactNamesResponse* page) {
+                     return Check(catalog_->ListJobArtifactNames(Context().get(), r, page), "catalog");
+                   },
+                   [&](const cat::ListJobArtifactNamesResponse& page) {
+                     for (const auto& n : page.names()) out.push_back(n);
+                   });
+               if (!s.ok()) return fail(s);
+               return out;
+             }},
+            {"schedulingConstraints", Named("SchedulingConstraints"),
+             "Mantis' merge of artifact tags and _mantis.schedulingAttribute.* labels, with sources.",
+             {{"jobJarUrl", str()}, {"artifactId", str()}, {"name", str()}, {"version", str()},
+              {"labels", ListOf(NonNull(Named("EntryInput")))},
+              {"machineDefinition", str()}, {"sizeAttribute", str()}},
+             [this, fail](const GJson&, const GJson& args, void*) -> absl::StatusOr<GJson> {
+               RETURN_IF_ERROR(Need(scheduler_, "scheduler-attribute"));
+               scheduling::v1::JobDefinition def;
+               auto text = [&](const char* k) {
+                 return args.value(k, GJson()).is_string() ? args[k].get<std::string>() : std::string();
+               };
+               if (!text("jobJarUrl").empty()) {
+                 def.mutable_artifact()->set_job_jar_url(text("jobJarUrl"));
+               } else if (!text("artifactId").empty()) {
+                 def.mutable_artifact()->set_artifact_id(text("artifactId"));
+               } else if (!text("name").empty()) {
+                 def.mutable_artifact()->mutable_name_version()->set_name(text("name"));
+                 def.mutable_artifact()->mutable_name_version()->set_version(text("version"));
+               }
+               if (args.value("labels", GJson()).is_array()) {
+                 for (const auto& l : args["labels"]) (*def.mutable_labels())[l["key"]] = l["value"];
+               }
+               def.set_machine_definition(text("machineDefinition"));
+               def.set_size_attribute(text("sizeAttribute"));
+               scheduling::v1::SchedulingConstraints c;
+               absl::Status s = Check(scheduler_->Resolve(Context().get(), def, &c), "scheduler-attribute");
+               if (!s.ok()) return fail(s);
+               GJson attributes = GJson::array();
+               for (const auto& a : c.attributes()) {
+                 attributes.push_back(GJson{{"key", a.key()}, {"value", a.value()}, {"source", a.source()},
+                                            {"sourceKey", a.source_key()}, {"overrode", a.overrode()},
+                                            {"overriddenValue", a.overrode() ? GJson(a.overridden_value()) : GJson()}});
+               }
+               return GJson{{"machineDefinition", c.machine_definition()},
+                            {"sizeAttribute", c.size_attribute()},
+                            {"artifactId", c.artifact_id()},
+                            {"attributes", attributes},
+                            {"warnings", std::vector<std::string>(c.warnings().begin(), c.warnings().end())}};
+             }}});
+    object("Mutation", "Changes.",
+           {{"cleanupPhJobArtifact", nn("Int"),
+             "Runs a retention sweep now (PrimeHub's); returns how many files it removed. Needs a token for every group.",
+             {},
+             [this, fail](const GJson&, const GJson&, void* ctx) -> absl::StatusOr<GJson> {
+               RETURN_IF_ERROR(Need(retention_, "retention-gc"));
+               if (!Req(ctx).caller.all_groups) {
+                 return fail(absl::PermissionDeniedError("running a sweep needs a token for every group (\"*\")"));
+               }
+               retention::v1::RunCleanupResponse resp;
+               absl::Status s = Check(retention_->RunCleanup(Context(absl::Minutes(10)).get(),
+                                                              retention::v1::RunCleanupRequest(), &resp),
+                                      "retention-gc");
+               if (!s.ok()) return fail(s);
+               return GJson(resp.removed_size());
+             }},
+            {"registerJobArtifact", nn("JobArtifact"),
+             "Registers a package; an existing name+version with other content is an error unless overwrite.",
+             {{"input", NonNull(Named("JobArtifactInput"))},
+              {"overwrite", Named("Boolean"), "", GJson(false)},
+              {"expectedRevision", Named("Int")}},
+             [this, fail](const GJson&, const GJson& args, void*) -> absl::StatusOr<GJson> {
+               RETURN_IF_ERROR(Need(catalog_, "catalog"));
+               const GJson& in = args["input"];
+               cat::RegisterJobArtifactRequest reg;
+               cat::JobArtifact* a = reg.mutable_artifact();
+               auto text = [&](const char* k) {
+                 return in.value(k, GJson()).is_string() ? in[k].get<std::string>() : std::string();
+               };
+               a->set_artifact_id(text("artifactID"));
+               a->set_name(text("name"));
+               a->set_version(text("version"));
+               a->set_runtime_type(text("runtimeType"));
+               a->set_entrypoint(text("entrypoint"));
+               if (!text("createdAt").empty()) {
+                 absl::Time t;
+                 std::string err;
+                 if (!absl::ParseTime(absl::RFC3339_full, text("createdAt"), &t, &err)) {
+                   return fail(absl::InvalidArgumentError("createdAt must be an RFC 3339 time"));
+                 }
+                 *a->mutable_created_at() = ToProtoTime(t);
+               }
+               for (const char* k : {"dependencies", "tags"}) {
+                 if (!in.value(k, GJson()).is_array()) continue;
+                 auto* m = std::string(k) == "tags" ? a->mutable_tags() : a->mutable_dependencies();
+                 for (const auto& e : in[k]) (*m)[e["key"]] = e["value"];
+               }
+               reg.set_overwrite(args["overwrite"].get<bool>());
+               if (args.value("expectedRevision", GJson()).is_number()) {
+                 reg.set_expected_revision(args["expectedRevision"].get<int64_t>());
+               }
+               cat::RegisterJobArtifactResponse resp;
+               absl::Status s = Check(catalog_->RegisterJobArtifact(Context().get(), reg, &resp), "catalog");
+               InvalidateCache();
+               if (!s.ok()) return fail(s);
+               return GqlArtifact(resp.artifact());
+             }},
+            {"deleteJob", nn("DeleteJobResult"),
+             "Deletes a job; while GC holds it, purged is false and the finalizers are listed. force drops them.",
+             {{"id", nn("ID")}, {"force", Named("Boolean"), "", GJson(false)}},
+             [this, fail](const GJson&, const GJson& args, void* ctx) -> absl::StatusOr<GJson> {
+               auto job = VisibleJob(Req(ctx), args["id"]);
+               if (!job.ok()) return fail(job.status());
+               cat::DeleteJobRequest del;
+               del.set_id(job->id());
+               del.set_force(args["force"].get<bool>());
+               cat::DeleteJobResponse resp;
+               absl::Status s = Check(catalog_->DeleteJob(Context().get(), del, &resp), "catalog");
+               if (!s.ok()) return fail(s);
+               return GJson{{"id", job->id()},
+                            {"purged", resp.purged()},
+                            {"pendingFinalizers", std::vector<std::string>(resp.pending_finalizers().begin(),
+                                                                           resp.pending_finalizers().end())}};
+             }}});
+    schema_.SetMutationType("Mutation");
+  }
+
   GatewayOptions options_;
   Clock* clock_;
   TokenAuth* auth_;
@@ -1126,6 +1563,7 @@ class Gateway::Impl {
   std::unique_ptr<retention::v1::RetentionGc::Stub> retention_;
   std::unique_ptr<scheduling::v1::SchedulerAttribute::Stub> scheduler_;
   std::vector<Route> routes_;
+  graphql::Schema schema_;
   prometheus::Counter& cache_hits_;
   absl::Mutex cache_mu_;
   absl::flat_hash_map<std::string, CachedListing> cache_ ABSL_GUARDED_BY(cache_mu_);

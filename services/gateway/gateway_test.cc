@@ -36,6 +36,7 @@
 #include "services/collector/collector_service.h"
 #include "services/gateway/auth.h"
 #include "services/gateway/http_server.h"
+#include "services/gateway/http_util.h"
 #include "services/retention_gc/retention_gc_service.h"
 #include "services/scheduler_attribute/scheduler_attribute_service.h"
 
@@ -860,6 +861,125 @@ TEST_F(RestTest, MetricsCountRequestsByRoute) {
                                 "arca_gateway_http_requests_total{code=\"200\",route=\"GET /api/v1/job\"} 1"));
   EXPECT_TRUE(absl::StrContains(metrics.body, "arca_gateway_http_connections"));
   EXPECT_TRUE(absl::StrContains(metrics.body, "process_resident_memory_bytes"));
+}
+
+// ------------------------------------------------------------ GraphQL
+
+Json Gql(const std::string& query, const Json& variables = Json()) {
+  Json body{{"query", query}};
+  if (!variables.is_null()) body["variables"] = variables;
+  return body;
+}
+
+TEST_F(RestTest, GraphQlAnswersPrimeHubsArtifactQuery) {
+  const std::string job = NewJob("team-a");
+  Collect(job, {{"test.txt", "hello\n"}, {"sub/test.txt", "hello\n"}, {".arca/logs/job.log", "ran\n"}});
+  Finish(job);
+  // The seed's query, as written.
+  Response r = PostJson("/graphql", Gql(absl::StrCat(R"(query {
+      phJob(where: {id: ")", job, R"("}) {
+        id
+        artifact {
+          prefix
+          items {
+            name
+            size
+            lastModified
+          }
+        }
+      }
+    })")));
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json data = r.json()["data"]["phJob"];
+  EXPECT_FALSE(r.json().contains("errors")) << r.body;
+  EXPECT_EQ(data["id"], job);
+  EXPECT_EQ(data["artifact"]["prefix"], "groups/team-a/jobArtifacts/" + job);
+  ASSERT_EQ(data["artifact"]["items"].size(), 2u);  // the log is not an artifact
+  EXPECT_EQ(data["artifact"]["items"][0]["name"], "sub/test.txt");
+  EXPECT_EQ(data["artifact"]["items"][0]["size"], 6);
+  EXPECT_TRUE(data["artifact"]["items"][0]["lastModified"].is_string());
+
+  Response more = PostJson("/graphql", Gql(R"(query Job($id: ID!) {
+      phJob(where: {id: $id}) { status finished steps { name status } logs { name downloadUrl }
+                                artifact { items { downloadUrl } } }
+      phJobs(where: {status: "success"}, limit: 5) { items { id } hasNextPage }
+      none: phJob(where: {id: "job-nope"}) { id }
+    })", Json{{"id", job}}));
+  ASSERT_EQ(more.status, 200) << more.body;
+  Json d = more.json()["data"];
+  EXPECT_EQ(d["phJob"]["status"], "success");
+  EXPECT_EQ(d["phJob"]["finished"], true);
+  EXPECT_EQ(d["phJob"]["logs"][0]["name"], ".arca/logs/job.log");
+  EXPECT_EQ(d["phJob"]["artifact"]["items"][1]["downloadUrl"],
+            absl::StrCat("/api/v1/job/", job, "/artifacts/test.txt"));
+  EXPECT_EQ(d["phJobs"]["items"], Json::parse(absl::StrCat(R"([{"id":")", job, R"("}])")));
+  EXPECT_EQ(d["phJobs"]["hasNextPage"], false);
+  EXPECT_TRUE(d["none"].is_null());
+}
+
+TEST_F(RestTest, GraphQlArtifactsSchedulingAndMutations) {
+  Response reg = PostJson("/graphql", Gql(R"(mutation {
+      registerJobArtifact(input: {artifactID: "g-1", name: "g-app", version: "1.0",
+                                  tags: [{key: "jdkVersion", value: "17"}]}) { artifactID revision }
+    })"));
+  ASSERT_EQ(reg.status, 200) << reg.body;
+  EXPECT_EQ(reg.json()["data"]["registerJobArtifact"]["revision"], 1);
+  Response conflict = PostJson("/graphql", Gql(R"(mutation {
+      registerJobArtifact(input: {name: "g-app", version: "1.0", tags: [{key: "jdkVersion", value: "11"}]}) { revision }
+    })"));
+  EXPECT_TRUE(conflict.json()["data"].is_null());
+  EXPECT_EQ(conflict.json()["errors"][0]["path"], Json({"registerJobArtifact"}));
+
+  Response q = PostJson("/graphql", Gql(R"({
+      jobArtifacts(name: "g-app") { name version tags { key value } }
+      jobArtifactNames(prefix: "g-")
+      schedulingConstraints(jobJarUrl: "http://repo/g-1", labels: [{key: "_mantis.schedulingAttribute.jdkVersion", value: "21"}]) {
+        attributes { key value source overrode overriddenValue } warnings }
+    })"));
+  ASSERT_EQ(q.status, 200) << q.body;
+  Json d = q.json()["data"];
+  EXPECT_EQ(d["jobArtifacts"][0]["tags"][0]["value"], "17");
+  EXPECT_EQ(d["jobArtifactNames"], Json({"g-app"}));
+  EXPECT_EQ(d["schedulingConstraints"]["attributes"][0]["value"], "21");
+  EXPECT_EQ(d["schedulingConstraints"]["attributes"][0]["overriddenValue"], "17");
+
+  const std::string job = NewJob();
+  Response cleanup = PostJson("/graphql", Gql("mutation { cleanupPhJobArtifact }"));
+  EXPECT_EQ(cleanup.json()["data"]["cleanupPhJobArtifact"], 0) << cleanup.body;
+  Response del = PostJson("/graphql", Gql(absl::StrCat(R"(mutation { deleteJob(id: ")", job, R"(") { purged } })")));
+  EXPECT_EQ(del.json()["data"]["deleteJob"]["purged"], true) << del.body;
+}
+
+TEST_F(RestTest, GraphQlOverHttpRules) {
+  Response get = Get("/graphql?query=" + PercentEncode("{ jobArtifactNames }"));
+  EXPECT_EQ(get.status, 200);
+  EXPECT_EQ(get.json()["data"]["jobArtifactNames"], Json::array());
+  Response get_mutation = Get("/graphql?query=" + PercentEncode("mutation { cleanupPhJobArtifact }"));
+  EXPECT_EQ(get_mutation.status, 405);
+  EXPECT_EQ(get_mutation.header("allow"), "POST");
+  Response syntax = PostJson("/graphql", Gql("{ jobArtifactNames"));
+  EXPECT_EQ(syntax.status, 400);
+  EXPECT_EQ(syntax.json()["errors"][0]["message"], "Syntax Error: Expected Name, found <EOF>.");
+  EXPECT_EQ(syntax.json()["errors"][0]["locations"][0], (Json{{"line", 1}, {"column", 19}}));
+  EXPECT_FALSE(syntax.json().contains("data"));
+  EXPECT_EQ(PostJson("/graphql", Gql("{ nope }")).status, 400);
+  EXPECT_EQ(PostJson("/graphql", Json{{"query", 5}}).status, 400);
+  EXPECT_EQ(Fetch("POST", "/graphql", "{ jobArtifactNames }", {{"Content-Type", "text/plain"}}).status, 415);
+  EXPECT_EQ(PostJson("/graphql", Gql("query($id: ID!) { phJob(where: {id: $id}) { id } }")).status, 400);
+}
+
+TEST_F(AuthTest, GraphQlFollowsTheSameVisibility) {
+  token_ = "bob-token";
+  Json other = PostJson("/graphql", Gql(absl::StrCat(R"({ phJob(where: {id: ")", job_b_, R"("}) { id } })"))).json();
+  EXPECT_TRUE(other["data"]["phJob"].is_null());
+  Json mine = PostJson("/graphql", Gql(absl::StrCat(R"({ phJob(where: {id: ")", job_a_,
+                                                    R"("}) { artifact { items { name } } } })"))).json();
+  EXPECT_EQ(mine["data"]["phJob"]["artifact"]["items"], Json::parse(R"([{"name":"public.txt"}])"));
+  EXPECT_EQ(PostJson("/graphql", Gql("{ phJobs { items { id } } }")).json()["data"]["phJobs"]["items"].size(), 1u);
+  Json sweep = PostJson("/graphql", Gql("mutation { cleanupPhJobArtifact }")).json();
+  EXPECT_TRUE(absl::StrContains(sweep["errors"][0]["message"].get<std::string>(), "every group"));
+  token_ = "";
+  EXPECT_EQ(PostJson("/graphql", Gql("{ jobArtifactNames }")).status, 401);
 }
 
 // ------------------------------------------------------ the real binary

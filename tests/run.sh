@@ -22,6 +22,8 @@ done
 
 # The fuzz targets; Prometheus, promtool and PyYAML for the operations tests.
 extra=(clang-14 libclang-rt-14-dev prometheus python3-yaml curl)
+# Node.js and npm for the GraphQL conformance test (graphql-js from npm).
+command -v npm >/dev/null || extra+=(nodejs npm)
 [ "$bazel" = 1 ] && extra+=(bazel-bootstrap)
 ./deploy/local/install-deps.sh "${extra[@]}"
 

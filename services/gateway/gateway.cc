@@ -351,7 +351,8 @@ struct Request {
     r.route = route;
     r.headers = std::move(headers);
     r.headers.emplace_back("Content-Type", "application/json");
-    r.body = body.dump();
+    // Bytes that are not UTF-8 (from a backend) become U+FFFD, never a throw.
+    r.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
     r.body += '\n';
     out.Send(std::move(r));
   }
@@ -641,7 +642,7 @@ class Gateway::Impl {
     cache_.clear();
   }
   void ReplyAndCache(Request& req, const Json& out, uint64_t generation) {
-    std::string body = out.dump() + "\n";
+    std::string body = out.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
     if (options_.artifact_cache_ttl > absl::ZeroDuration()) {
       absl::MutexLock lock(&cache_mu_);
       if (generation == cache_generation_) {

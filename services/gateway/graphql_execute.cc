@@ -517,7 +517,9 @@ class Validator {
       case Kind::kInputObject: {
         if (v.kind != Value::Kind::kObject) return expected;
         std::set<std::string> seen;
-        for (const auto& [name, field] : v.fields) {
+        for (const auto& entry : v.fields) {
+          const std::string& name = entry.first;
+          const Value& field = entry.second;
           auto def = std::find_if(t->input_fields.begin(), t->input_fields.end(),
                                   [&](const auto& d) { return d.name == name; });
           if (def == t->input_fields.end()) {
@@ -832,7 +834,9 @@ class Executor {
       case Kind::kInputObject: {
         if (!value.is_object()) return bad(absl::StrCat("expected an object of type \"", t->name, "\"."));
         Json out = Json::object();
-        for (const auto& [k, v] : value.items()) {
+        for (const auto& item : value.items()) {
+          const std::string& k = item.key();
+          const Json& v = item.value();
           auto def = std::find_if(t->input_fields.begin(), t->input_fields.end(),
                                   [&](const auto& d) { return d.name == k; });
           if (def == t->input_fields.end()) {

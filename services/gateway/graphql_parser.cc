@@ -295,7 +295,9 @@ class Lexer {
         Advance(2);
         continue;
       }
-      if (e != 'u') return Fail(absl::StrCat("Invalid character escape sequence: \"\\", std::string(1, e), "\"."));
+      if (e != 'u') {
+        return Fail(absl::StrCat("Invalid character escape sequence: \"\\", std::string(Utf8At(pos_ + 1)), "\"."));
+      }
       int cp = Hex4(pos_ + 2);
       if (cp < 0) return Fail("Invalid Unicode escape sequence.");
       Advance(6);
@@ -632,6 +634,35 @@ ParseResult Parse(absl::string_view source) {
                     {},
                     nullptr};
     return r;
+  }
+  // Source text is Unicode: the first byte that is not valid UTF-8 is a
+  // syntax error at its place.
+  int line = 1, column = 1;
+  for (size_t i = 0; i < source.size();) {
+    unsigned char c = static_cast<unsigned char>(source[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = n > 0 && i + n <= source.size();
+    for (size_t k = 1; ok && k < n; ++k) {
+      ok = (static_cast<unsigned char>(source[i + k]) & 0xC0) == 0x80;
+    }
+    if (ok && n > 1) {  // no overlong forms, surrogates or code points past U+10FFFF
+      uint32_t cp = c & (0xFF >> (n + 1));
+      for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(source[i + k]) & 0x3F);
+      static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+      ok = cp >= kMin[n] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+    }
+    if (!ok) {
+      ParseResult r;
+      r.error = Error{"Syntax Error: Invalid UTF-8.", {Location{line, column}}, nullptr};
+      return r;
+    }
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += n;
   }
   return Parser(source).Run();
 }

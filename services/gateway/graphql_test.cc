@@ -65,6 +65,8 @@ TEST(ParseTest, ReportsSyntaxErrorsWithTheirLocation) {
       {"query ($x: ) { a }", "Syntax Error: Expected Name, found \")\".", 1, 12},
       {"query ($x: Int = $y) { a }", "Syntax Error: Unexpected \"$\".", 1, 18},
       {"{ a(x: \"\x01\") }", "Syntax Error: Invalid character within String: U+0001.", 1, 9},
+      {"{ a(x: \"\xC3\xA9\xA2\") }", "Syntax Error: Invalid UTF-8.", 1, 10},
+      {"{\n\xC0\xAF }", "Syntax Error: Invalid UTF-8.", 2, 1},
   };
   for (const auto& c : cases) {
     ParseResult r = Parse(c.doc);

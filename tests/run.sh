@@ -22,8 +22,10 @@ done
 
 # The fuzz targets; Prometheus, promtool and PyYAML for the operations tests.
 extra=(clang-14 libclang-rt-14-dev prometheus python3-yaml curl)
-# Node.js and npm for the GraphQL conformance test (graphql-js from npm).
+# Node.js and npm for the GraphQL conformance and browser tests (graphql-js
+# and playwright-core from npm), Debian's Chromium for the browser test.
 command -v npm >/dev/null || extra+=(nodejs npm)
+extra+=(chromium)
 [ "$bazel" = 1 ] && extra+=(bazel-bootstrap)
 ./deploy/local/install-deps.sh "${extra[@]}"
 

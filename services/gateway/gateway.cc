@@ -1,7 +1,10 @@
 #include "services/gateway/gateway.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <map>
 
 #include "absl/algorithm/container.h"
@@ -45,6 +48,17 @@ std::shared_ptr<grpc::Channel> BackendChannel(const std::string& address) {
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetMaxReceiveMessageSize(64 << 20);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+std::string DefaultWebDir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  for (const char* relative : {"../../services/gateway/web", "../share/arca/web"}) {
+    auto dir = (exe.parent_path() / relative).lexically_normal();
+    if (std::filesystem::exists(dir / "index.html", ec)) return dir.string();
+  }
+  return "";
 }
 
 namespace {
@@ -411,7 +425,16 @@ class Gateway::Impl {
         {"POST", "/api/v1/scheduling/resolve", &Impl::Resolve},
         {"GET", "/graphql", &Impl::GraphQl},
         {"POST", "/graphql", &Impl::GraphQl},
+        {"GET", "/", &Impl::WebFile, true},
+        {"GET", "/ui/{file}", &Impl::WebFile, true},
     };
+    for (const char* name : {"index.html", "app.js", "style.css"}) {
+      if (options_.web_dir.empty()) break;
+      std::ifstream in(options_.web_dir + "/" + name, std::ios::binary);
+      std::stringstream content;
+      content << in.rdbuf();
+      if (in) web_files_[name] = content.str();
+    }
     BuildSchema();
   }
 
@@ -1131,6 +1154,28 @@ class Gateway::Impl {
     return absl::OkStatus();
   }
 
+  // The web page: index.html at /, the rest under /ui/. No token needed to
+  // load the page itself; its data comes from /graphql.
+  absl::Status WebFile(Request& req) {
+    const std::string name = req.params.count("file") ? req.params["file"] : "index.html";
+    auto it = web_files_.find(name);
+    if (it == web_files_.end()) {
+      return absl::NotFoundError(options_.web_dir.empty()
+                                     ? "this gateway serves no web page (see --web_dir)"
+                                     : absl::StrCat("no such file: ", name));
+    }
+    HttpResponse r;
+    r.route = req.route;
+    r.headers = {{"Content-Type", ContentTypeFor(name)},
+                 {"Cache-Control", "no-cache"},
+                 {"X-Content-Type-Options", "nosniff"},
+                 {"Content-Security-Policy",
+                  "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"}};
+    r.body = it->second;
+    req.out.Send(std::move(r));
+    return absl::OkStatus();
+  }
+
   // ---------------------------------------------------------- GraphQL
 
   // POST application/json {query, variables, operationName}, or GET with
@@ -1564,6 +1609,7 @@ class Gateway::Impl {
   std::unique_ptr<retention::v1::RetentionGc::Stub> retention_;
   std::unique_ptr<scheduling::v1::SchedulerAttribute::Stub> scheduler_;
   std::vector<Route> routes_;
+  std::map<std::string, std::string> web_files_;
   graphql::Schema schema_;
   prometheus::Counter& cache_hits_;
   absl::Mutex cache_mu_;

@@ -34,7 +34,15 @@ struct GatewayOptions {
   absl::Duration artifact_cache_ttl = absl::Seconds(1);
   // Most cached listings. Default: 10,000.
   size_t artifact_cache_entries = 10000;
+  // The web page's files (index.html, app.js, style.css), read once at
+  // start. Empty: no web page.
+  std::string web_dir;
 };
+
+// Where the web page's files are when nobody says: beside the binary's
+// build tree (services/gateway/web) or an install's share/arca/web. Empty if
+// neither exists.
+std::string DefaultWebDir();
 
 // The four services the gateway talks to, as gRPC channels. Any may be
 // null: its routes then answer 503.

@@ -255,7 +255,8 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
       responder.Send(std::move(r));
     }
     if (!responder.finished) failed_ = true;  // a stream cut short
-    Count(responder.route, responder.status, start);
+    metrics_->seconds.Add({{"route", responder.route}}, LatencyBuckets())
+        .Observe(absl::ToDoubleSeconds(absl::Now() - start));
     metrics_->in_flight.Decrement();
     {
       absl::MutexLock lock(&server_->mu_);
@@ -305,10 +306,13 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     std::string route = "unmatched";
 
    private:
+    // Counted before the first byte goes out, so a client that has its
+    // answer also finds it in /metrics.
     void Begin(const HttpResponse& r) {
       started = true;
       status = r.status;
       if (!r.route.empty()) route = r.route;
+      c_->metrics_->requests.Add({{"route", route}, {"code", std::to_string(status)}}).Increment();
       if (r.close || !c_->keep_alive_) c_->close_ = true;
     }
     Connection* c_;

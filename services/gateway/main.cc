@@ -41,6 +41,9 @@ ABSL_FLAG(absl::Duration, backend_timeout, absl::Seconds(10), "deadline of each 
 ABSL_FLAG(absl::Duration, artifact_cache_ttl, absl::Seconds(1),
           "serve job-artifact listings from memory for this long (writes through this gateway "
           "clear them at once); 0 turns the cache off");
+ABSL_FLAG(std::string, web_dir, "",
+          "the web page's files; empty: services/gateway/web of the build tree, or share/arca/web "
+          "beside the install's bin/");
 ABSL_FLAG(absl::Duration, shutdown_deadline, absl::Seconds(10),
           "how long in-flight requests may finish after SIGTERM");
 
@@ -85,6 +88,9 @@ int main(int argc, char** argv) {
   arca::gateway::GatewayOptions options;
   options.backend_timeout = absl::GetFlag(FLAGS_backend_timeout);
   options.artifact_cache_ttl = absl::GetFlag(FLAGS_artifact_cache_ttl);
+  options.web_dir = absl::GetFlag(FLAGS_web_dir);
+  if (options.web_dir.empty()) options.web_dir = arca::gateway::DefaultWebDir();
+  if (options.web_dir.empty()) ARCA_LOG(WARNING) << "no web page files found; / answers 404";
   arca::gateway::Gateway gateway(options, backends, auth.get(), registry);
 
   std::unique_ptr<prometheus::Exposer> exposer;

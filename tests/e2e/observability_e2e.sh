@@ -11,46 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 bin=$(cd "${1:?usage: observability_e2e.sh BIN_DIR}" && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/arca-e2e-XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-# poll SECONDS COMMAND...: runs COMMAND until it succeeds or time is up.
-poll() {
-  local deadline=$(( $(date +%s) + $1 ))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$deadline" ] || return 1
-    sleep 0.1
-  done
-}
-
-# start NAME BINARY FLAGS...: on port 0; sets ${NAME}_addr and ${NAME}_metrics.
-start() {
-  local name=$1 binary=$2
-  shift 2
-  "$bin/$binary" --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 "$@" >"$work/$name.log" 2>&1 &
-  pids+=($!)
-  poll 30 grep -q " listening on " "$work/$name.log" || fail "$binary did not start: $(cat "$work/$name.log")"
-  local line
-  line=$(grep -m1 " listening on " "$work/$name.log")
-  printf -v "${name}_addr" '%s' "$(sed -E 's/.* listening on ([0-9.:]+).*/\1/' <<<"$line")"
-  printf -v "${name}_metrics" '%s' "$(sed -E 's/.* metrics on ([0-9.:]+).*/\1/' <<<"$line")"
-}
-
-start catalog arca-catalog --data_dir="$work/catalog"
-start collector arca-collector --catalog="$catalog_addr" --blob_dir="$work/blobs" \
-  --blob_stats_interval=1s
-start retention arca-retention-gc --catalog="$catalog_addr" --blob_dir="$work/blobs"
-start scheduler arca-scheduler-attribute --catalog="$catalog_addr"
-start gateway arca-gateway --catalog="$catalog_addr" --collector="$collector_addr" \
-  --retention_gc="$retention_addr" --scheduler_attribute="$scheduler_addr"
+# shellcheck source=../lib/suite.sh
+source "$root/tests/lib/suite.sh"
+start_suite --blob_stats_interval=1s
 metrics_targets=("$catalog_metrics" "$collector_metrics" "$retention_metrics" "$scheduler_metrics" "$gateway_metrics")
 
 # ----------------------------------------------------------- Prometheus
@@ -78,12 +41,12 @@ poll 60 curl -sf "$prom/-/ready" || fail "Prometheus did not start: $(tail -5 "$
 
 # The PrimeHub journey, plus one hidden file the collector skips.
 mkdir -p "$work/job"
-(cd "$work/job" && "$bin/arca" --catalog="$catalog_addr" --collector="$collector_addr" run -- \
+(cd "$work/job" && arca run -- \
   sh -c 'mkdir -p artifacts/sub; echo hello > artifacts/test.txt; echo hello > artifacts/sub/test.txt; echo k > artifacts/.key') \
   >/dev/null 2>&1
-job=$("$bin/arca" --catalog="$catalog_addr" --json jobs list | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs"][0]["id"])')
-"$bin/arca" --retention_gc="$retention_addr" gc run >/dev/null
-"$bin/arca" --catalog="$catalog_addr" --scheduler_attribute="$scheduler_addr" sched resolve \
+job=$(arca --json jobs list | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs"][0]["id"])')
+arca gc run >/dev/null
+arca sched resolve \
   --labels _mantis.schedulingAttribute.jdkVersion=21 >/dev/null
 curl -sf "http://$gateway_addr/api/v1/job/$job/artifacts/test.txt" | grep -qx hello ||
   fail "download through the gateway"

@@ -83,6 +83,7 @@ echo
 echo "Arca is up. Data in $var, logs in $var/log. Try:"
 echo "  build/bin/arca artifact register --name my-app --version 1.0.0 --tags jdkVersion=17"
 echo "  build/bin/arca jobs list"
+echo "  open http://127.0.0.1:7480/                               # the web page"
 echo "  curl http://127.0.0.1:7480/api/v1/jobArtifacts/names      # REST"
 echo "  curl http://127.0.0.1:7480/api/v1/job                     # o2r job list"
 echo "Ctrl-C stops everything."

@@ -681,6 +681,63 @@ class Gateway::Impl {
     req.out.Send(std::move(r));
   }
 
+  // Every artifact (or version) a listing names, all pages.
+  absl::StatusOr<std::vector<cat::JobArtifact>> AllArtifacts(cat::ListJobArtifactsRequest list) {
+    RETURN_IF_ERROR(Need(catalog_, "catalog"));
+    list.set_page_size(1000);
+    std::vector<cat::JobArtifact> out;
+    RETURN_IF_ERROR(ForEachPage<cat::ListJobArtifactsResponse>(
+        list,
+        [&](const cat::ListJobArtifactsRequest& r, cat::ListJobArtifactsResponse* page) {
+          return Check(catalog_->ListJobArtifacts(Context().get(), r, page), "catalog");
+        },
+        [&](const cat::ListJobArtifactsResponse& page) {
+          out.insert(out.end(), page.artifacts().begin(), page.artifacts().end());
+        }));
+    return out;
+  }
+
+  absl::StatusOr<std::vector<std::string>> AllArtifactNames(cat::ListJobArtifactNamesRequest list) {
+    RETURN_IF_ERROR(Need(catalog_, "catalog"));
+    list.set_page_size(1000);
+    std::vector<std::string> out;
+    RETURN_IF_ERROR(ForEachPage<cat::ListJobArtifactNamesResponse>(
+        list,
+        [&](const cat::ListJobArtifactNamesRequest& r, cat::ListJobArtifactNamesResponse* page) {
+          return Check(catalog_->ListJobArtifactNames(Context().get(), r, page), "catalog");
+        },
+        [&](const cat::ListJobArtifactNamesResponse& page) {
+          out.insert(out.end(), page.names().begin(), page.names().end());
+        }));
+    return out;
+  }
+
+  // Registers, and clears the listing cache even on an error (a write
+  // that timed out may have landed).
+  absl::StatusOr<cat::RegisterJobArtifactResponse> Register(const cat::RegisterJobArtifactRequest& reg) {
+    RETURN_IF_ERROR(Need(catalog_, "catalog"));
+    cat::RegisterJobArtifactResponse resp;
+    absl::Status s = Check(catalog_->RegisterJobArtifact(Context().get(), reg, &resp), "catalog");
+    InvalidateCache();
+    RETURN_IF_ERROR(s);
+    return resp;
+  }
+
+  // The revision of an If-Match header ("3" or 3); 0 without one.
+  static absl::StatusOr<int64_t> IfMatchRevision(const HttpRequest& http) {
+    absl::string_view header = http.Header("if-match");
+    if (header.empty()) return 0;
+    absl::string_view rev = header;
+    absl::ConsumePrefix(&rev, "\"");
+    absl::ConsumeSuffix(&rev, "\"");
+    int64_t n = 0;
+    if (!absl::SimpleAtoi(rev, &n) || n <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("If-Match must be a revision number, got \"", header, "\""));
+    }
+    return n;
+  }
+
   absl::Status SearchArtifacts(Request& req) {
     RETURN_IF_ERROR(Need(catalog_, "catalog"));
     cat::ListJobArtifactsRequest list;
@@ -689,17 +746,10 @@ class Gateway::Impl {
     if (list.name().empty() && !list.version().empty()) {
       return absl::InvalidArgumentError("\"version\" needs \"name\"");
     }
-    list.set_page_size(1000);
     const uint64_t generation = CacheGeneration();
+    ASSIGN_OR_RETURN(auto artifacts, AllArtifacts(list));
     Json out = Json::array();
-    RETURN_IF_ERROR(ForEachPage<cat::ListJobArtifactsResponse>(
-        list,
-        [&](const cat::ListJobArtifactsRequest& r, cat::ListJobArtifactsResponse* page) {
-          return Check(catalog_->ListJobArtifacts(Context().get(), r, page), "catalog");
-        },
-        [&](const cat::ListJobArtifactsResponse& page) {
-          for (const auto& a : page.artifacts()) out.push_back(ArtifactJson(a));
-        }));
+    for (const auto& a : artifacts) out.push_back(ArtifactJson(a));
     ReplyAndCache(req, out, generation);
     return absl::OkStatus();
   }
@@ -710,26 +760,12 @@ class Gateway::Impl {
     ASSIGN_OR_RETURN(*reg.mutable_artifact(), ParseArtifact(req.http.body));
     ASSIGN_OR_RETURN(bool overwrite, BoolParam(req.target.query, "overwrite"));
     reg.set_overwrite(overwrite);
-    absl::string_view if_match = req.http.Header("if-match");
-    if (!if_match.empty()) {
-      absl::string_view rev = if_match;
-      absl::ConsumePrefix(&rev, "\"");
-      absl::ConsumeSuffix(&rev, "\"");
-      int64_t n = 0;
-      if (!absl::SimpleAtoi(rev, &n) || n <= 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("If-Match must be a revision number, got \"", if_match, "\""));
-      }
-      if (!overwrite) {
-        return absl::InvalidArgumentError("If-Match applies to ?overwrite=true registrations");
-      }
-      reg.set_expected_revision(n);
+    ASSIGN_OR_RETURN(int64_t revision, IfMatchRevision(req.http));
+    if (revision > 0 && !overwrite) {
+      return absl::InvalidArgumentError("If-Match applies to ?overwrite=true registrations");
     }
-    cat::RegisterJobArtifactResponse resp;
-    absl::Status registered =
-        Check(catalog_->RegisterJobArtifact(Context().get(), reg, &resp), "catalog");
-    InvalidateCache();  // even on an error: a timed-out write may have landed
-    RETURN_IF_ERROR(registered);
+    reg.set_expected_revision(revision);
+    ASSIGN_OR_RETURN(cat::RegisterJobArtifactResponse resp, Register(reg));
     req.Reply(resp.created() ? 201 : 200,
               Json{{"artifactID", resp.artifact().artifact_id()},
                    {"revision", resp.artifact().revision()}},
@@ -744,18 +780,9 @@ class Gateway::Impl {
     cat::ListJobArtifactNamesRequest list;
     list.set_prefix(req.target.query.GetOr("prefix", ""));
     list.set_contains(req.target.query.GetOr("contains", ""));
-    list.set_page_size(1000);
     const uint64_t generation = CacheGeneration();
-    Json out = Json::array();
-    RETURN_IF_ERROR(ForEachPage<cat::ListJobArtifactNamesResponse>(
-        list,
-        [&](const cat::ListJobArtifactNamesRequest& r, cat::ListJobArtifactNamesResponse* page) {
-          return Check(catalog_->ListJobArtifactNames(Context().get(), r, page), "catalog");
-        },
-        [&](const cat::ListJobArtifactNamesResponse& page) {
-          for (const auto& n : page.names()) out.push_back(n);
-        }));
-    ReplyAndCache(req, out, generation);
+    ASSIGN_OR_RETURN(auto names, AllArtifactNames(list));
+    ReplyAndCache(req, Json(names), generation);
     return absl::OkStatus();
   }
 
@@ -773,16 +800,8 @@ class Gateway::Impl {
     RETURN_IF_ERROR(Need(catalog_, "catalog"));
     cat::DeleteJobArtifactRequest del;
     del.set_artifact_id(req.params["id"]);
-    absl::string_view if_match = req.http.Header("if-match");
-    if (!if_match.empty()) {
-      absl::ConsumePrefix(&if_match, "\"");
-      absl::ConsumeSuffix(&if_match, "\"");
-      int64_t n = 0;
-      if (!absl::SimpleAtoi(if_match, &n) || n <= 0) {
-        return absl::InvalidArgumentError("If-Match must be a revision number");
-      }
-      del.set_expected_revision(n);
-    }
+    ASSIGN_OR_RETURN(int64_t revision, IfMatchRevision(req.http));
+    del.set_expected_revision(revision);
     cat::DeleteJobArtifactResponse resp;
     absl::Status deleted =
         Check(catalog_->DeleteJobArtifact(Context().get(), del, &resp), "catalog");
@@ -1447,42 +1466,24 @@ class Gateway::Impl {
             {"jobArtifacts", list("JobArtifact"), "A name's versions, newest first (or one version).",
              {{"name", nn("String")}, {"version", str()}},
              [this, fail](const GJson&, const GJson& args, void*) -> absl::StatusOr<GJson> {
-               RETURN_IF_ERROR(Need(catalog_, "catalog"));
                cat::ListJobArtifactsRequest list;
                list.set_name(args["name"]);
                if (args.value("version", GJson()).is_string()) list.set_version(args["version"]);
-               list.set_page_size(1000);
+               auto artifacts = AllArtifacts(list);
+               if (!artifacts.ok()) return fail(artifacts.status());
                GJson out = GJson::array();
-               absl::Status s = ForEachPage<cat::ListJobArtifactsResponse>(
-                   list,
-                   [&](const cat::ListJobArtifactsRequest& r, cat::ListJobArtifactsResponse* page) {
-                     return Check(catalog_->ListJobArtifacts(Context().get(), r, page), "catalog");
-                   },
-                   [&](const cat::ListJobArtifactsResponse& page) {
-                     for (const auto& a : page.artifacts()) out.push_back(GqlArtifact(a));
-                   });
-               if (!s.ok()) return fail(s);
+               for (const auto& a : *artifacts) out.push_back(GqlArtifact(a));
                return out;
              }},
             {"jobArtifactNames", list("String"), "Package names by prefix and/or substring.",
              {{"prefix", str()}, {"contains", str()}},
              [this, fail](const GJson&, const GJson& args, void*) -> absl::StatusOr<GJson> {
-               RETURN_IF_ERROR(Need(catalog_, "catalog"));
                cat::ListJobArtifactNamesRequest list;
                if (args.value("prefix", GJson()).is_string()) list.set_prefix(args["prefix"]);
                if (args.value("contains", GJson()).is_string()) list.set_contains(args["contains"]);
-               list.set_page_size(1000);
-               GJson out = GJson::array();
-               absl::Status s = ForEachPage<cat::ListJobArtifactNamesResponse>(
-                   list,
-                   [&](const cat::ListJobArtifactNamesRequest& r, cat::ListJobArtifactNamesResponse* page) {
-                     return Check(catalog_->ListJobArtifactNames(Context().get(), r, page), "catalog");
-                   },
-                   [&](const cat::ListJobArtifactNamesResponse& page) {
-                     for (const auto& n : page.names()) out.push_back(n);
-                   });
-               if (!s.ok()) return fail(s);
-               return out;
+               auto names = AllArtifactNames(list);
+               if (!names.ok()) return fail(names.status());
+               return GJson(*names);
              }},
             {"schedulingConstraints", Named("SchedulingConstraints"),
              "Mantis' merge of artifact tags and _mantis.schedulingAttribute.* labels, with sources.",
@@ -1545,7 +1546,6 @@ class Gateway::Impl {
               {"overwrite", Named("Boolean"), "", GJson(false)},
               {"expectedRevision", Named("Int")}},
              [this, fail](const GJson&, const GJson& args, void*) -> absl::StatusOr<GJson> {
-               RETURN_IF_ERROR(Need(catalog_, "catalog"));
                const GJson& in = args["input"];
                cat::RegisterJobArtifactRequest reg;
                cat::JobArtifact* a = reg.mutable_artifact();
@@ -1574,11 +1574,9 @@ class Gateway::Impl {
                if (args.value("expectedRevision", GJson()).is_number()) {
                  reg.set_expected_revision(args["expectedRevision"].get<int64_t>());
                }
-               cat::RegisterJobArtifactResponse resp;
-               absl::Status s = Check(catalog_->RegisterJobArtifact(Context().get(), reg, &resp), "catalog");
-               InvalidateCache();
-               if (!s.ok()) return fail(s);
-               return GqlArtifact(resp.artifact());
+               auto resp = Register(reg);
+               if (!resp.ok()) return fail(resp.status());
+               return GqlArtifact(resp->artifact());
              }},
             {"deleteJob", nn("DeleteJobResult"),
              "Deletes a job; while GC holds it, purged is false and the finalizers are listed. force drops them.",

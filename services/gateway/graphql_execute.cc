@@ -70,6 +70,13 @@ const std::vector<DirectiveDef>& Directives() {
   return *d;
 }
 
+// A number literal's value, if it is a finite double.
+std::optional<double> FiniteDouble(const std::string& text) {
+  double d = 0;
+  if (!absl::SimpleAtod(text, &d) || !std::isfinite(d)) return std::nullopt;
+  return d;
+}
+
 const DirectiveDef* FindDirective(absl::string_view name) {
   for (const auto& d : Directives()) {
     if (d.name == name) return &d;
@@ -500,6 +507,7 @@ class Validator {
           }
         } else if (type.name == "Float") {
           if (v.kind != Value::Kind::kInt && v.kind != Value::Kind::kFloat) return expected;
+          if (!FiniteDouble(v.text)) return "expected a finite Float.";
         } else if (type.name == "String") {
           if (v.kind != Value::Kind::kString) return expected;
         } else if (type.name == "Boolean") {
@@ -887,13 +895,13 @@ class Executor {
     }
     switch (v.kind) {
       case Value::Kind::kInt: {
-        if (type.name == "Float") return Json(std::stod(v.text));
+        if (type.name == "Float") return Json(FiniteDouble(v.text).value_or(0));
         if (type.name == "ID") return Json(v.text);
         int64_t n = 0;
         (void)absl::SimpleAtoi(v.text, &n);
         return Json(n);
       }
-      case Value::Kind::kFloat: return Json(std::stod(v.text));
+      case Value::Kind::kFloat: return Json(FiniteDouble(v.text).value_or(0));
       case Value::Kind::kString:
       case Value::Kind::kEnum: return Json(v.text);
       case Value::Kind::kBoolean: return Json(v.boolean);

@@ -231,6 +231,7 @@ TEST_F(ExecuteTest, ValidationCatchesWhatTheSpecForbids) {
       {"{ echo(s: \"a\", s: \"b\") }", "There can be only one argument named \"s\"."},
       {"{ echo(c: BLUE) }", "Argument \"c\" has invalid value BLUE: expected one of RED, GREEN."},
       {"{ items(first: 3000000000) { name } }", "Argument \"first\" has invalid value 3000000000: expected a 32-bit Int."},
+      {"{ echo(f: 1.5e999) }", "Argument \"f\" has invalid value 1.5e999: expected a finite Float."},
       {"{ item { name } }", "field \"Query.item\" argument \"where\" of type \"Where!\" is required, but it was not provided."},
       {"{ item(where: {}) { name } }", "Argument \"where\" has invalid value {}: field \"Where.id\" of required type \"String!\" was not provided."},
       {"{ item(where: {id: \"a\", x: 1}) { name } }", "Argument \"where\" has invalid value {id: \"a\", x: 1}: field \"x\" is not defined by type \"Where\"."},

@@ -17,42 +17,14 @@ if [ "${1:-}" = "--small" ]; then big_files=16 small_files=2000; fi
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build arca arca-catalog arca-collector >/dev/null
 
-work=$(mktemp -d "$root/build/bench-collect-XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# Starts a server on a free port (in this shell, so cleanup can stop it).
-start() {
-  local log="$work/$1.log"
-  shift
-  "$@" --listen=127.0.0.1:0 --metrics_listen= >"$log" 2>&1 &
-  pids+=($!)
-}
-# Prints HOST:PORT once the server named $1 listens.
-address() {
-  local log="$work/$1.log"
-  for _ in $(seq 1 300); do
-    if grep -q " listening on " "$log"; then
-      grep -o "listening on [0-9.:]*" "$log" | head -1 | cut -d' ' -f3
-      return
-    fi
-    sleep 0.1
-  done
-  echo "server did not start: $(cat "$log")" >&2
-  exit 1
-}
-
-start catalog build/bin/arca-catalog --data_dir="$work/catalog"
-catalog=$(address catalog)
-start collector build/bin/arca-collector --catalog="$catalog" \
+bin="$root/build/bin"
+# On the build's disk, as the copies it is compared with.
+TMPDIR="$root/build"
+# shellcheck source=../lib/suite.sh
+source "$root/tests/lib/suite.sh"
+start catalog arca-catalog --data_dir="$work/catalog"
+start collector arca-collector --catalog="$catalog_addr" \
   --blob_dir="$work/blobs" --max_total_bytes=$((4 << 30)) --max_files=100000
-collector=$(address collector)
-arca() { build/bin/arca --catalog="$catalog" --collector="$collector" "$@"; }
 
 now() { date +%s.%N; }
 rate() { echo "$1 $2 $3" | awk '{ printf "%.1f", $1 / 1048576 / ($3 - $2) }'; }

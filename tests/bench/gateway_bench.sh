@@ -16,47 +16,16 @@ if [ "${1:-}" = "--small" ]; then seconds=5 download_mib=256; fi
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build arca arca-catalog arca-collector arca-gateway >/dev/null
 
-work=$(mktemp -d "$root/build/bench-gateway-XXXXXX")
+bin="$root/build/bin"
+TMPDIR="$root/build"
+# shellcheck source=../lib/suite.sh
+source "$root/tests/lib/suite.sh"
 chmod 755 "$work"  # nginx workers read it as another user
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-start() {
-  local log="$work/$1.log"
-  shift
-  "$@" --listen=127.0.0.1:0 --metrics_listen= >"$log" 2>&1 &
-  pids+=($!)
-}
-address() {
-  local log="$work/$1.log"
-  for _ in $(seq 1 300); do
-    if grep -q " listening on " "$log"; then
-      grep -o "listening on [0-9.:]*" "$log" | head -1 | cut -d' ' -f3
-      return
-    fi
-    sleep 0.1
-  done
-  echo "server did not start: $(cat "$log")" >&2
-  exit 1
-}
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-start catalog build/bin/arca-catalog --data_dir="$work/catalog"
-catalog=$(address catalog)
-start collector build/bin/arca-collector --catalog="$catalog" --blob_dir="$work/blobs" \
+start catalog arca-catalog --data_dir="$work/catalog"
+start collector arca-collector --catalog="$catalog_addr" --blob_dir="$work/blobs" \
   --max_total_bytes=$((4 << 30))
-collector=$(address collector)
-start gateway build/bin/arca-gateway --catalog="$catalog" --collector="$collector"
-gateway=$(address gateway)
-arca() { build/bin/arca --catalog="$catalog" --collector="$collector" "$@"; }
-
+start gateway arca-gateway --catalog="$catalog_addr" --collector="$collector_addr"
+gateway=$gateway_addr
 # The same bytes for nginx to serve statically.
 mkdir -p "$work/www/api/v1" "$work/dl/artifacts"
 arca artifact register --name bench-app --version 1.0.0 --tags jdkVersion=17,env=prod >/dev/null
@@ -87,7 +56,7 @@ http {
 CONF
 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 pids+=($!)
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$nginx_port/json" >/dev/null && break; sleep 0.1; done
+poll 10 curl -sf "http://127.0.0.1:$nginx_port/json" || fail "nginx did not start"
 cmp <(curl -sf "http://127.0.0.1:$nginx_port/json") <(curl -sf "http://$gateway$json_path")
 
 rps() {

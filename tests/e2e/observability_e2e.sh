@@ -17,7 +17,7 @@ start_suite --blob_stats_interval=1s
 metrics_targets=("$catalog_metrics" "$collector_metrics" "$retention_metrics" "$scheduler_metrics" "$gateway_metrics")
 
 # ----------------------------------------------------------- Prometheus
-prom_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+prom_port=$(free_port)
 cat >"$work/prometheus.yml" <<CONF
 global:
   scrape_interval: 1s

@@ -22,6 +22,11 @@ poll() {
   done
 }
 
+# A loopback port free now, for servers that cannot take port 0.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
 # start NAME BINARY FLAGS...: on port 0, metrics on port 0; sets
 # ${NAME}_addr and ${NAME}_metrics once it listens.
 start() {

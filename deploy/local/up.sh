@@ -74,7 +74,9 @@ for entry in "${services[@]}"; do
     sleep 0.2
   done
   if [ "$name" = gateway ]; then
-    printf '  %-26s HTTP http://%s/ metrics http://%s/metrics\n' "arca-$name" "$listen" "$metrics"
+    printf '  %-26s HTTP %-16s metrics http://%s/metrics\n' "arca-$name" "$listen" "$metrics"
+    printf '  %-26s web page http://%s/  GraphQL http://%s/graphql  REST http://%s/api/v1/\n' \
+      "" "$listen" "$listen" "$listen"
   else
     printf '  %-26s gRPC %-16s metrics http://%s/metrics\n' "arca-$name" "$listen" "$metrics"
   fi

@@ -252,8 +252,12 @@ absl::StatusOr<cv1::UploadResponse> UploadFolder(cv1::Collector::StubInterface& 
 absl::Status DownloadFile(cv1::Collector::StubInterface& collector, const std::string& job_id,
                           const std::string& path, const std::string& out_path,
                           absl::Duration timeout) {
-  const std::string part = out_path + ".part";
-  int fd = open(part.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // A device or pipe (/dev/null, /dev/stdout, a FIFO) is written as it
+  // is: no partial file beside it, no resume, never replaced.
+  struct stat st;
+  const bool direct = stat(out_path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+  const std::string part = direct ? out_path : out_path + ".part";
+  int fd = open(part.c_str(), direct ? (O_WRONLY | O_CLOEXEC) : (O_RDWR | O_CREAT | O_CLOEXEC), 0644);
   if (fd < 0) {
     return absl::PermissionDeniedError(absl::StrCat("cannot write ", part, ": ", strerror(errno)));
   }
@@ -261,7 +265,7 @@ absl::Status DownloadFile(cv1::Collector::StubInterface& collector, const std::s
   Sha256 hash;
   std::string buffer(kReadBytes, '\0');
   int64_t have = 0;
-  for (ssize_t n; (n = read(fd, buffer.data(), buffer.size())) > 0;) {
+  for (ssize_t n; !direct && (n = read(fd, buffer.data(), buffer.size())) > 0;) {
     hash.Update(absl::string_view(buffer.data(), n));
     have += n;
   }
@@ -291,6 +295,16 @@ absl::Status DownloadFile(cv1::Collector::StubInterface& collector, const std::s
     close(fd);
     unlink(part.c_str());
     return DownloadFile(collector, job_id, path, out_path, timeout);
+  }
+  if (direct) {
+    close(fd);
+    RETURN_IF_ERROR(status);
+    const std::string got = hash.HexDigest();
+    if (got != expected) {
+      return absl::DataLossError(absl::StrCat("downloaded bytes have sha256 ", got, ", expected ",
+                                              expected, "; do not trust what ", out_path, " got"));
+    }
+    return absl::OkStatus();
   }
   if (!status.ok()) {
     close(fd);

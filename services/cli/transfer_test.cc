@@ -178,6 +178,27 @@ TEST_F(TransferTest, UploadThenDownloadAndResume) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(TransferTest, DownloadIntoAPipeWritesThroughAndNeverReplacesIt) {
+  std::string job = NewJob();
+  WriteFile(root_ + "/small.txt", "hello\n");
+  cv1::UploadManifest manifest;
+  manifest.set_job_id(job);
+  ASSERT_TRUE(UploadFolder(*stub_, manifest, *ScanFolder(root_, false), {}, absl::Seconds(30)).ok());
+  // As `arca get JOB small.txt -o /dev/null` (or a FIFO) would.
+  const std::string fifo = dir_ + "/pipe";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::string got;
+  std::thread reader([&] { got = ReadFile(fifo); });
+  absl::Status s = DownloadFile(*stub_, job, "small.txt", fifo, absl::Seconds(30));
+  reader.join();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(got, "hello\n");
+  struct stat st;
+  ASSERT_EQ(stat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_FALSE(fs::exists(fifo + ".part"));
+}
+
 TEST_F(TransferTest, AFileThatChangesWhileReadAbortsTheUpload) {
   std::string job = NewJob();
   WriteFile(root_ + "/growing.log", std::string(8 << 20, 'g'));

@@ -53,10 +53,10 @@ start_suite() {
     --retention_gc="$retention_addr" --scheduler_attribute="$scheduler_addr"
 }
 
-# The CLI pointed at this suite.
+# The CLI pointed at what this script started.
 arca() {
-  "$bin/arca" --catalog="$catalog_addr" --collector="$collector_addr" \
-    --retention_gc="$retention_addr" --scheduler_attribute="$scheduler_addr" "$@"
+  "$bin/arca" --catalog="${catalog_addr:-}" --collector="${collector_addr:-}" \
+    --retention_gc="${retention_addr:-}" --scheduler_attribute="${scheduler_addr:-}" "$@"
 }
 
 # npm_install DIR: the packages of DIR/package-lock.json into $work, with

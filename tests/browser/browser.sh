@@ -25,7 +25,9 @@ done_job=$(run_job "$work/primehub" -- sh -c \
 [ -n "$done_job" ] || fail "arca run did not create a job"
 empty_job=$(run_job "$work/empty" -- true)
 mkdir -p "$work/running"
-(cd "$work/running" && arca run --job job-still-running -- sleep 600 >/dev/null 2>&1) &
+# exec: the recorded pid is arca itself, which SIGTERM stops with its command.
+(cd "$work/running" && exec "$bin/arca" --catalog="$catalog_addr" --collector="$collector_addr" \
+  run --job job-still-running -- sleep 600 >/dev/null 2>&1) &
 pids+=($!)
 running() { arca --json jobs show job-still-running | grep -q '"JOB_STATUS_RUNNING"'; }
 poll 30 running || fail "the long job never ran"

@@ -351,6 +351,10 @@ std::string ProtoJson(const google::protobuf::Message& m) {
 }  // namespace
 
 // Everything a route needs about one request.
+// JSON text for a response: bytes that are not UTF-8 (from a backend)
+// become U+FFFD instead of throwing.
+std::string JsonText(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 struct Request {
   const HttpRequest& http;
   Target target;
@@ -359,21 +363,17 @@ struct Request {
   HttpResponder& out;
   std::string route;
 
-  void Reply(int status, const Json& body, std::vector<std::pair<std::string, std::string>> headers = {}) {
+  void Reply(int status, const Json& body,
+             std::vector<std::pair<std::string, std::string>> headers = {}) {
+    ReplyRaw(status, JsonText(body), std::move(headers));
+  }
+  // `json` is JSON text already; a newline is added.
+  void ReplyRaw(int status, std::string json,
+                std::vector<std::pair<std::string, std::string>> headers = {}) {
     HttpResponse r;
     r.status = status;
     r.route = route;
     r.headers = std::move(headers);
-    r.headers.emplace_back("Content-Type", "application/json");
-    // Bytes that are not UTF-8 (from a backend) become U+FFFD, never a throw.
-    r.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
-    r.body += '\n';
-    out.Send(std::move(r));
-  }
-  void ReplyRaw(int status, std::string json) {
-    HttpResponse r;
-    r.status = status;
-    r.route = route;
     r.headers.emplace_back("Content-Type", "application/json");
     r.body = std::move(json);
     r.body += '\n';
@@ -558,11 +558,14 @@ class Gateway::Impl {
     return job;
   }
 
-  // Every file of a job the caller may see (available ones only).
-  absl::StatusOr<std::vector<cat::ArtifactFile>> VisibleFiles(const Request& req,
-                                                              const std::string& job_id) {
-    std::vector<cat::ArtifactFile> files;
-    cat::ListFilesRequest list;
+  // A job's available files the caller may see: its outputs, and the logs
+  // arca run recorded under .arca/logs/, apart.
+  struct JobFiles {
+    std::vector<cat::ArtifactFile> outputs, logs;
+  };
+  absl::StatusOr<JobFiles> VisibleFiles(const Request& req, const std::string& job_id) {
+    JobFiles files;
+    cat::ListFilesRequest list;  // deleted files are left out
     list.set_job_id(job_id);
     list.set_page_size(1000);
     RETURN_IF_ERROR(ForEachPage<cat::ListFilesResponse>(
@@ -572,7 +575,8 @@ class Gateway::Impl {
         },
         [&](const cat::ListFilesResponse& page) {
           for (const auto& f : page.files()) {
-            if (req.caller.SeesPrivacy(f.privacy_level())) files.push_back(f);
+            if (!req.caller.SeesPrivacy(f.privacy_level())) continue;
+            (absl::StartsWith(f.path(), kLogPrefix) ? files.logs : files.outputs).push_back(f);
           }
         }));
     return files;
@@ -665,20 +669,16 @@ class Gateway::Impl {
     cache_.clear();
   }
   void ReplyAndCache(Request& req, const Json& out, uint64_t generation) {
-    std::string body = out.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+    std::string text = JsonText(out);
     if (options_.artifact_cache_ttl > absl::ZeroDuration()) {
       absl::MutexLock lock(&cache_mu_);
       if (generation == cache_generation_) {
         if (cache_.size() >= options_.artifact_cache_entries) cache_.clear();
         cache_[req.http.target] =
-            CachedListing{body, req.route, clock_->Now() + options_.artifact_cache_ttl};
+            CachedListing{text + "\n", req.route, clock_->Now() + options_.artifact_cache_ttl};
       }
     }
-    HttpResponse r;
-    r.route = req.route;
-    r.headers.emplace_back("Content-Type", "application/json");
-    r.body = std::move(body);
-    req.out.Send(std::move(r));
+    req.ReplyRaw(200, std::move(text));
   }
 
   // Every artifact (or version) a listing names, all pages.
@@ -940,22 +940,16 @@ class Gateway::Impl {
 
   absl::Status GetJob(Request& req) {
     ASSIGN_OR_RETURN(cat::Job job, VisibleJob(req, req.params["id"]));
-    ASSIGN_OR_RETURN(auto files, VisibleFiles(req, job.id()));
-    std::vector<cat::ArtifactFile> outputs;
+    ASSIGN_OR_RETURN(JobFiles files, VisibleFiles(req, job.id()));
     Json logs = Json::array();
-    for (auto& f : files) {
-      if (f.state() != types::FILE_STATE_AVAILABLE) continue;
-      if (absl::StartsWith(f.path(), kLogPrefix)) {
-        logs.push_back(Json{{"path", f.path()},
-                            {"size", f.size()},
-                            {"downloadUrl", DownloadUrl(job.id(), f.path())}});
-      } else {
-        outputs.push_back(std::move(f));
-      }
+    for (const auto& f : files.logs) {
+      logs.push_back(Json{{"path", f.path()},
+                          {"size", f.size()},
+                          {"downloadUrl", DownloadUrl(job.id(), f.path())}});
     }
     Json out = JobJson(job);
     out["steps"] = StepsJson(job);
-    out["files"] = FileTree(job.id(), outputs);
+    out["files"] = FileTree(job.id(), files.outputs);
     out["logs"] = logs;
     req.Reply(200, out);
     return absl::OkStatus();
@@ -1050,13 +1044,8 @@ class Gateway::Impl {
     }
     auto range = ParseRange(req.http.Header("range"), file.size());
     if (absl::IsOutOfRange(range.status())) {
-      HttpResponse r;
-      r.status = 416;
-      r.route = req.route;
-      r.headers = {{"Content-Range", absl::StrCat("bytes */", file.size())},
-                   {"Content-Type", "application/json"}};
-      r.body = Json{{"error", range.status().message()}}.dump() + "\n";
-      req.out.Send(std::move(r));
+      req.Reply(416, Json{{"error", range.status().message()}},
+                {{"Content-Range", absl::StrCat("bytes */", file.size())}});
       return absl::OkStatus();
     }
     RETURN_IF_ERROR(range.status());
@@ -1286,14 +1275,18 @@ class Gateway::Impl {
                          {"conditions", conditions}};
   }
 
-  static graphql::Json GqlItem(const std::string& job_id, const cat::ArtifactFile& f,
-                               absl::string_view name) {
-    return graphql::Json{{"name", std::string(name)},
-                         {"size", static_cast<double>(f.size())},
-                         {"lastModified", TimeJson(f.last_modified())},
-                         {"downloadUrl", DownloadUrl(job_id, f.path())},
-                         {"privacyLevel", PrivacyName(f.privacy_level())},
-                         {"sha256", f.sha256()}};
+  static graphql::Json GqlItems(const std::string& job_id,
+                                const std::vector<cat::ArtifactFile>& files) {
+    graphql::Json items = graphql::Json::array();
+    for (const auto& f : files) {
+      items.push_back(graphql::Json{{"name", f.path()},
+                                    {"size", static_cast<double>(f.size())},
+                                    {"lastModified", TimeJson(f.last_modified())},
+                                    {"downloadUrl", DownloadUrl(job_id, f.path())},
+                                    {"privacyLevel", PrivacyName(f.privacy_level())},
+                                    {"sha256", f.sha256()}});
+    }
+    return items;
   }
 
   void BuildSchema() {
@@ -1359,27 +1352,16 @@ class Gateway::Impl {
                const std::string id = job["id"];
                auto files = VisibleFiles(Req(ctx), id);
                if (!files.ok()) return files.status();
-               GJson items = GJson::array();
-               for (const auto& f : *files) {
-                 if (f.state() != types::FILE_STATE_AVAILABLE || absl::StartsWith(f.path(), kLogPrefix)) continue;
-                 items.push_back(GqlItem(id, f, f.path()));
-               }
                return GJson{{"prefix", absl::StrCat("groups/", job["group"].get<std::string>(),
                                                     "/jobArtifacts/", id)},
-                            {"items", items}};
+                            {"items", GqlItems(id, files->outputs)}};
              }},
             {"logs", list("ArtifactItem"), "The job's logs (what arca run recorded).", {},
              [this](const GJson& job, const GJson&, void* ctx) -> absl::StatusOr<GJson> {
                const std::string id = job["id"];
                auto files = VisibleFiles(Req(ctx), id);
                if (!files.ok()) return files.status();
-               GJson items = GJson::array();
-               for (const auto& f : *files) {
-                 if (f.state() == types::FILE_STATE_AVAILABLE && absl::StartsWith(f.path(), kLogPrefix)) {
-                   items.push_back(GqlItem(id, f, f.path()));
-                 }
-               }
-               return items;
+               return GqlItems(id, files->logs);
              }}});
     object("PhJobPage", "A page of jobs, newest first.",
            {{"items", list("PhJob")}, {"hasNextPage", nn("Boolean")}});

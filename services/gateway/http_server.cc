@@ -182,14 +182,9 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
       }
       r.headers.emplace_back("Content-Type", "application/json");
       r.route = "malformed";
-      metrics_->requests.Add({{"route", r.route}, {"code", std::to_string(r.status)}})
-          .Increment();
-      auto head = std::make_shared<std::string>(SerializeHead(r, true, true) + r.body);
-      stream_.expires_after(absl::ToChronoMilliseconds(server_->options_.write_timeout));
-      net::async_write(stream_, net::buffer(*head),
-                       [self = shared_from_this(), head](beast::error_code, size_t) {
-                         self->Close();
-                       });
+      r.close = true;
+      head_only_ = false;
+      Answer(std::move(r), absl::Now());
       return;
     }
     stream_.expires_never();
@@ -211,20 +206,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
       auto start = absl::Now();
       HttpResponse r;
       if (server_->fast_path_(*request, &r)) {
-        Count(r.route, r.status, start);
-        if (r.close || !keep_alive_) close_ = true;
-        auto bytes = std::make_shared<std::string>(SerializeHead(r, true, close_));
-        if (!head_only_) *bytes += r.body;
-        metrics_->bytes_sent.Increment(static_cast<double>(bytes->size()));
-        stream_.expires_after(absl::ToChronoMilliseconds(server_->options_.write_timeout));
-        net::async_write(stream_, net::buffer(*bytes),
-                         [self = shared_from_this(), bytes](beast::error_code ec, size_t) {
-                           if (ec || self->close_) {
-                             self->Close();
-                           } else {
-                             self->ReadNext();
-                           }
-                         });
+        Answer(std::move(r), start);
         return;
       }
     }
@@ -232,10 +214,25 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
               [self = shared_from_this(), request] { self->Handle(*request); });
   }
 
-  void Count(const std::string& route, int status, absl::Time start) {
-    metrics_->requests.Add({{"route", route}, {"code", std::to_string(status)}}).Increment();
-    metrics_->seconds.Add({{"route", route}}, LatencyBuckets())
+  // On the strand: counts and writes a whole response made without a
+  // worker, then reads the next request or closes.
+  void Answer(HttpResponse r, absl::Time start) {
+    metrics_->requests.Add({{"route", r.route}, {"code", std::to_string(r.status)}}).Increment();
+    metrics_->seconds.Add({{"route", r.route}}, LatencyBuckets())
         .Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    if (r.close || !keep_alive_) close_ = true;
+    auto bytes = std::make_shared<std::string>(SerializeHead(r, true, close_));
+    if (!head_only_) *bytes += r.body;
+    metrics_->bytes_sent.Increment(static_cast<double>(bytes->size()));
+    stream_.expires_after(absl::ToChronoMilliseconds(server_->options_.write_timeout));
+    net::async_write(stream_, net::buffer(*bytes),
+                     [self = shared_from_this(), bytes](beast::error_code ec, size_t) {
+                       if (ec || self->close_) {
+                         self->Close();
+                       } else {
+                         self->ReadNext();
+                       }
+                     });
   }
 
   // On a worker thread.
@@ -302,7 +299,6 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     }
 
     bool started = false, finished = false;
-    int status = 0;
     std::string route = "unmatched";
 
    private:
@@ -310,9 +306,8 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     // answer also finds it in /metrics.
     void Begin(const HttpResponse& r) {
       started = true;
-      status = r.status;
       if (!r.route.empty()) route = r.route;
-      c_->metrics_->requests.Add({{"route", route}, {"code", std::to_string(status)}}).Increment();
+      c_->metrics_->requests.Add({{"route", route}, {"code", std::to_string(r.status)}}).Increment();
       if (r.close || !c_->keep_alive_) c_->close_ = true;
     }
     Connection* c_;

@@ -100,6 +100,16 @@ std::string PrivacyName(types::PrivacyLevel p) {
   return Lower(types::PrivacyLevel_Name(p), "PRIVACY_LEVEL_");
 }
 
+absl::StatusOr<types::JobStatus> ParseJobStatus(const std::string& text) {
+  types::JobStatus s;
+  if (!types::JobStatus_Parse(absl::StrCat("JOB_STATUS_", absl::AsciiStrToUpper(text)), &s) ||
+      s == types::JOB_STATUS_UNSPECIFIED) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("status must be queued, running, success or failure, got \"", text, "\""));
+  }
+  return s;
+}
+
 struct StrategyName {
   types::GcStrategy value;
   const char* name;
@@ -895,12 +905,7 @@ class Gateway::Impl {
     cat::ListJobsRequest list;
     const std::string status = q.GetOr("status", "");
     if (!status.empty()) {
-      types::JobStatus s;
-      if (!types::JobStatus_Parse(absl::StrCat("JOB_STATUS_", absl::AsciiStrToUpper(status)), &s) ||
-          s == types::JOB_STATUS_UNSPECIFIED) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "status must be queued, running, success or failure, got \"", status, "\""));
-      }
+      ASSIGN_OR_RETURN(types::JobStatus s, ParseJobStatus(status));
       list.add_statuses(s);
     }
     const std::string compendia = q.GetOr("compendium_id", "");
@@ -1424,13 +1429,9 @@ class Gateway::Impl {
                if (where.is_object()) {
                  const std::string status = where.value("status", GJson()).is_string() ? where["status"].get<std::string>() : "";
                  if (!status.empty()) {
-                   types::JobStatus st;
-                   if (!types::JobStatus_Parse(absl::StrCat("JOB_STATUS_", absl::AsciiStrToUpper(status)), &st) ||
-                       st == types::JOB_STATUS_UNSPECIFIED) {
-                     return fail(absl::InvalidArgumentError(
-                         absl::StrCat("status must be queued, running, success or failure, got \"", status, "\"")));
-                   }
-                   list.add_statuses(st);
+                   auto st = ParseJobStatus(status);
+                   if (!st.ok()) return fail(st.status());
+                   list.add_statuses(*st);
                  }
                  if (where.value("group", GJson()).is_string()) list.set_group(where["group"].get<std::string>());
                  if (where.value("compendiumId", GJson()).is_string()) {

@@ -463,13 +463,10 @@ class Validator {
     }
   }
 
-  // Literal `v` against `type`; variables are recorded as usages.
+  // Literal `v` against `type`; variables, at any depth, are recorded as
+  // usages (LiteralProblem does both).
   void CheckValue(const Value& v, const TypeRef& type, const std::string& what,
                   OperationScope* scope = nullptr) {
-    if (v.kind == Value::Kind::kVariable) {
-      if (scope != nullptr) scope->usages.push_back(Usage{v.text, type, v.loc});
-      return;
-    }
     std::string problem = LiteralProblem(v, type, scope);
     if (!problem.empty()) {
       Add(absl::StrCat(what, " has invalid value ", Print(v), ": ", problem), v.loc);

@@ -110,10 +110,61 @@ TEST_F(BlobStoreTest, AbandonedWriterLeavesNoTemporaryFile) {
   {
     auto w = store_->NewWriter();
     ASSERT_TRUE(w.ok());
-    ASSERT_TRUE((*w)->Append("partial upload").ok());
+    // Large enough to be on its way to disk already.
+    ASSERT_TRUE((*w)->Append(std::string(9 << 20, 'p')).ok());
     EXPECT_EQ(TmpFiles(), 1u);
   }
   EXPECT_EQ(TmpFiles(), 0u);
+  {
+    auto w = store_->NewWriter();
+    ASSERT_TRUE((*w)->Append("partial upload").ok());
+  }
+  EXPECT_EQ(TmpFiles(), 0u);
+}
+
+TEST_F(BlobStoreTest, LargeBlobsOfAnySizeReadBackExactly) {
+  // Around the write buffer (4 MiB) and the 4 KiB block: exact multiples, a
+  // byte over, a byte under, an unaligned tail after several buffers.
+  for (size_t size : {size_t{4} << 20, (size_t{4} << 20) + 1, (size_t{8} << 20) - 1,
+                      (size_t{13} << 20) + 4096 + 123}) {
+    std::string data(size, '\0');
+    for (size_t i = 0; i < size; ++i) data[i] = static_cast<char>((i * 131 + size) % 251);
+    auto w = store_->NewWriter();
+    ASSERT_TRUE(w.ok());
+    for (size_t i = 0; i < size; i += 1000003) {
+      ASSERT_TRUE((*w)->Append(absl::string_view(data).substr(i, 1000003)).ok());
+    }
+    auto info = (*w)->Commit(Sha256::Of(data));
+    ASSERT_TRUE(info.ok()) << size << ": " << info.status();
+    EXPECT_EQ(info->size, static_cast<int64_t>(size));
+    auto r = store_->Open(info->sha256);
+    ASSERT_TRUE(r.ok());
+    std::string back(size + 1, '\0');
+    size_t got = 0;
+    for (;;) {
+      auto n = (*r)->Read(back.data() + got, back.size() - got);
+      ASSERT_TRUE(n.ok());
+      if (*n == 0) break;
+      got += *n;
+    }
+    back.resize(got);
+    EXPECT_TRUE(back == data) << size;
+  }
+  EXPECT_EQ(TmpFiles(), 0u);
+}
+
+TEST_F(BlobStoreTest, StoredBytesRemovedBeforePublishAbortTheUpload) {
+  auto info = Put("kept");
+  ASSERT_TRUE(info.ok());
+  auto w = *store_->NewWriter();
+  ASSERT_TRUE(w->Append("kept").ok());
+  ASSERT_TRUE(w->Seal().ok());  // the store holds these bytes: nothing written
+  EXPECT_EQ(TmpFiles(), 0u);
+  ASSERT_TRUE(store_->Delete(info->sha256).ok());
+  EXPECT_EQ(store_->Publish({w.get()}).code(), absl::StatusCode::kAborted);
+  // Not claimed durable: a fresh upload stores the bytes again.
+  ASSERT_TRUE(Put("kept").ok());
+  EXPECT_EQ(ReadAll(info->sha256), "kept");
 }
 
 TEST_F(BlobStoreTest, DeleteIsIdempotentAndBadDigestsAreRefused) {

@@ -28,6 +28,7 @@ namespace {
 namespace cv1 = ::arca::collector::v1;
 
 constexpr size_t kReadBytes = 1 << 20;
+constexpr int64_t kSmallFileBytes = 64 << 10;
 
 std::string RealPath(const std::string& path, int* error) {
   char buf[PATH_MAX];
@@ -152,13 +153,17 @@ absl::StatusOr<std::string> SendFile(grpc::ClientWriterInterface<cv1::UploadRequ
     close(fd);
     return absl::FailedPreconditionError(absl::StrCat(path, " is no longer a regular file"));
   }
-  posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  // Small files' messages may wait in gRPC's buffer and leave together with
+  // the next file's (the end marker flushes it); a large file's header goes
+  // out with its first chunk.
+  const bool small = before.st_size <= kSmallFileBytes;
+  if (!small) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   cv1::UploadRequest header;
   header.mutable_file()->set_path(path);
   header.mutable_file()->set_size(before.st_size);
   header.mutable_file()->set_mtime_unix_nanos(int64_t{before.st_mtim.tv_sec} * 1000000000 +
                                               before.st_mtim.tv_nsec);
-  if (!writer.Write(header)) {
+  if (!writer.Write(header, grpc::WriteOptions().set_buffer_hint())) {
     close(fd);
     return absl::UnavailableError("the collector closed the upload");
   }
@@ -178,7 +183,7 @@ absl::StatusOr<std::string> SendFile(grpc::ClientWriterInterface<cv1::UploadRequ
     buffer->resize(n);
     hash.Update(*buffer);
     sent += n;
-    if (!writer.Write(chunk)) {
+    if (!writer.Write(chunk, small ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions())) {
       close(fd);
       return absl::UnavailableError("the collector closed the upload");
     }

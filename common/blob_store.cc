@@ -49,6 +49,27 @@ absl::Time ModifiedOf(const struct stat& st) {
   return absl::FromUnixSeconds(st.st_mtim.tv_sec) + absl::Nanoseconds(st.st_mtim.tv_nsec);
 }
 
+std::string HexPrefix(int i) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  return std::string{kHex[(i >> 4) & 15], kHex[i & 15]};
+}
+
+// Removes the files in `dir` last changed over a day ago.
+void RemoveStale(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return;
+  const absl::Time stale = absl::Now() - absl::Hours(24);
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    const std::string path = absl::StrCat(dir, "/", e->d_name);
+    struct stat st;
+    if (lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ModifiedOf(st) < stale) {
+      unlink(path.c_str());
+    }
+  }
+  closedir(d);
+}
+
 class LocalBlobStore;
 
 // Bytes are gathered in block-aligned buffers and written in large pieces.
@@ -92,8 +113,7 @@ absl::Status WriteAt(int fd, const char* p, size_t n, int64_t offset, const std:
 // is then not written at all if the store already holds the same bytes.
 class LocalWriter : public BlobWriter {
  public:
-  LocalWriter(LocalBlobStore* store, std::string tmp_path)
-      : store_(store), tmp_path_(std::move(tmp_path)) {}
+  explicit LocalWriter(LocalBlobStore* store) : store_(store) {}
   ~LocalWriter() override;
 
   absl::Status Append(absl::string_view data) override;
@@ -105,17 +125,15 @@ class LocalWriter : public BlobWriter {
   bool published() const { return published_; }
   // Sealed without a file of its own: the store already held these bytes.
   bool stored_before() const { return sealed_ && !created_; }
+  // Seal looked whether the store held these bytes (and it did not).
+  bool looked_for_stored() const { return looked_for_stored_; }
   const std::string& tmp_path() const { return tmp_path_; }
   BlobInfo& info() { return info_; }
   void set_published() { published_ = true; }
 
  private:
-  absl::Status Create() {
-    fd_ = open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd_ < 0) return Errno("create", tmp_path_);
-    created_ = true;
-    return absl::OkStatus();
-  }
+  // Makes the temporary file, beside others of `sha256`'s prefix if known.
+  absl::Status Create(absl::string_view sha256 = "");
   // Waits for the buffer being written in the background, if any.
   absl::Status FinishWriting() {
     if (!writing_.valid()) return absl::OkStatus();
@@ -144,6 +162,7 @@ class LocalWriter : public BlobWriter {
   Sha256 hash_;
   int64_t size_ = 0;
   BlobInfo info_;
+  bool looked_for_stored_ = false;
   bool ended_ = false;   // Seal was called
   bool sealed_ = false;  // and succeeded
   bool published_ = false;
@@ -183,30 +202,35 @@ class LocalBlobStore : public BlobStore {
     for (const std::string& d : {blobs_.substr(0, blobs_.rfind('/')), blobs_, tmp_}) {
       if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", d);
     }
-    // The 256 prefix directories, once, so publishing a blob is one rename.
-    static constexpr char kHex[] = "0123456789abcdef";
+    // The 256 prefix directories, once, so publishing a blob is one rename,
+    // and as many for temporary files: ext4 allocates a new file's inode
+    // near its directory's, and many files made in one directory queue up
+    // on that directory and its inode group.
     for (int i = 0; i < 256; ++i) {
-      const std::string d = absl::StrCat(blobs_, "/", std::string{kHex[i >> 4], kHex[i & 15]});
-      if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", d);
+      for (const std::string& parent : {blobs_, tmp_}) {
+        const std::string d = absl::StrCat(parent, "/", HexPrefix(i));
+        if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", d);
+      }
     }
     RETURN_IF_ERROR(FsyncDir(blobs_));
     // Temporary files of writers that died long ago.
-    DIR* dir = opendir(tmp_.c_str());
-    if (dir == nullptr) return Errno("opendir", tmp_);
-    const absl::Time stale = absl::Now() - absl::Hours(24);
-    while (dirent* e = readdir(dir)) {
-      if (e->d_name[0] == '.') continue;
-      std::string path = absl::StrCat(tmp_, "/", e->d_name);
-      struct stat st;
-      if (stat(path.c_str(), &st) == 0 && ModifiedOf(st) < stale) unlink(path.c_str());
-    }
-    closedir(dir);
+    RemoveStale(tmp_);
+    for (int i = 0; i < 256; ++i) RemoveStale(absl::StrCat(tmp_, "/", HexPrefix(i)));
     return absl::OkStatus();
   }
 
   absl::StatusOr<std::unique_ptr<BlobWriter>> NewWriter() override {
-    return std::unique_ptr<BlobWriter>(
-        new LocalWriter(this, absl::StrCat(tmp_, "/", RandomToken(20))));
+    return std::unique_ptr<BlobWriter>(new LocalWriter(this));
+  }
+
+  // A name for a new temporary file, beside others of the same digest
+  // prefix (or any, when the digest is not known yet).
+  std::string TmpPath(absl::string_view sha256) const {
+    const std::string token = RandomToken(20);
+    const std::string prefix =
+        sha256.empty() ? HexPrefix(static_cast<unsigned char>(token[0] * 7 + token[1]))
+                       : std::string(sha256.substr(0, 2));
+    return absl::StrCat(tmp_, "/", prefix, "/", token);
   }
 
   // Marks the blob as just written; false if it is absent.
@@ -262,18 +286,20 @@ class LocalBlobStore : public BlobStore {
       const std::string& sha = w->info().sha256;
       const std::string dir = absl::StrCat(blobs_, "/", sha.substr(0, 2));
       const std::string final_path = absl::StrCat(dir, "/", sha.substr(2));
-      if (Touch(sha)) {
+      if (w->stored_before()) {
+        // Touched at Seal; removed since only if the upload outlasted the
+        // orphan sweep's grace period.
+        if (!Touch(sha)) {
+          return absl::AbortedError(absl::StrCat(
+              "blob ", sha, " was removed while the upload ran; retry it"));
+        }
+      } else if (!w->looked_for_stored() && Touch(sha)) {
         // Same bytes already stored: keep them, marked as just written (a
         // concurrent DeleteIfIdle then spares them).
-        if (!w->stored_before()) unlink(w->tmp_path().c_str());
-      } else if (errno != ENOENT) {
-        return Errno("utimensat", final_path);
-      } else if (w->stored_before()) {
-        // Touched at Seal, yet removed since: the upload outlasted the
-        // orphan sweep's grace period.
-        return absl::AbortedError(absl::StrCat("blob ", sha,
-                                               " was removed while the upload ran; retry it"));
+        unlink(w->tmp_path().c_str());
       } else {
+        // A copy of the same bytes stored since Seal looked is replaced by
+        // these: the name holds them either way, just written.
         int rc = rename(w->tmp_path().c_str(), final_path.c_str());
         if (rc != 0 && errno == ENOENT) {  // its prefix directory was removed
           if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", dir);
@@ -408,6 +434,14 @@ LocalWriter::~LocalWriter() {
   ReturnBuffers();
 }
 
+absl::Status LocalWriter::Create(absl::string_view sha256) {
+  tmp_path_ = store_->TmpPath(sha256);
+  fd_ = open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd_ < 0) return Errno("create", tmp_path_);
+  created_ = true;
+  return absl::OkStatus();
+}
+
 void LocalWriter::ReturnBuffers() {
   for (Buffer* b : {&buffer_, &spare_}) {
     if (*b != nullptr) store_->ReturnBuffer(std::move(*b));
@@ -450,7 +484,7 @@ absl::Status LocalWriter::Append(absl::string_view data) {
 // page cache.
 absl::Status LocalWriter::WriteRest() {
   RETURN_IF_ERROR(FinishWriting());
-  if (fd_ < 0) RETURN_IF_ERROR(Create());
+  if (fd_ < 0) RETURN_IF_ERROR(Create(info_.sha256));
   // A direct write that the file system refused fell back to the page cache.
   if (direct_) direct_ = Direct();
   const size_t aligned = direct_ ? filled_ & ~(kDirectAlign - 1) : 0;
@@ -490,7 +524,8 @@ absl::StatusOr<BlobInfo> LocalWriter::Seal(absl::string_view expected_sha256) {
   }
   // A small blob the store already holds is only marked as just written,
   // which keeps a concurrent DeleteIfIdle from taking it before Publish.
-  if (fd_ < 0 && written_ == 0 && store_->Touch(info_.sha256)) {
+  looked_for_stored_ = fd_ < 0 && written_ == 0;
+  if (looked_for_stored_ && store_->Touch(info_.sha256)) {
     ReturnBuffers();
     sealed_ = true;
     return info_;

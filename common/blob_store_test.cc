@@ -49,7 +49,9 @@ class BlobStoreTest : public ::testing::Test {
 
   size_t TmpFiles() {
     size_t n = 0;
-    for (auto& e : std::filesystem::directory_iterator(dir_ + "/tmp")) n += e.is_regular_file();
+    for (auto& e : std::filesystem::recursive_directory_iterator(dir_ + "/tmp")) {
+      n += e.is_regular_file();
+    }
     return n;
   }
 
@@ -165,6 +167,18 @@ TEST_F(BlobStoreTest, StoredBytesRemovedBeforePublishAbortTheUpload) {
   // Not claimed durable: a fresh upload stores the bytes again.
   ASSERT_TRUE(Put("kept").ok());
   EXPECT_EQ(ReadAll(info->sha256), "kept");
+}
+
+TEST_F(BlobStoreTest, OpeningRemovesTemporaryFilesLeftADayAgo) {
+  const std::string old_file = dir_ + "/tmp/ab/left-by-a-crash";
+  const std::string new_file = dir_ + "/tmp/cd/still-being-written";
+  std::ofstream(old_file) << "x";
+  std::ofstream(new_file) << "y";
+  std::filesystem::last_write_time(
+      old_file, std::filesystem::file_time_type::clock::now() - std::chrono::hours(25));
+  ASSERT_TRUE(OpenLocalBlobStore(dir_).ok());
+  EXPECT_FALSE(std::filesystem::exists(old_file));
+  EXPECT_TRUE(std::filesystem::exists(new_file));
 }
 
 TEST_F(BlobStoreTest, DeleteIsIdempotentAndBadDigestsAreRefused) {

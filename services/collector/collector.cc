@@ -216,12 +216,12 @@ class Collector::UploadState {
     }
     if (writer_ == nullptr) return absl::OkStatus();
     auto info = writer_->Seal(header.sha256());
-    sealed_.push_back(std::move(writer_));
     if (absl::IsDataLoss(info.status())) {
       return Reject("digest_mismatch",
                     absl::StrCat("file ", header.path(), ": ", info.status().message()));
     }
     RETURN_IF_ERROR(info.status());
+    sealed_.push_back(std::move(writer_));
     total_ += info->size;
     cat::ArtifactFile f;
     f.set_path(header.path());
@@ -430,27 +430,34 @@ absl::Status Collector::Download(const v1::DownloadRequest& request, DownloadSin
   const int64_t begin = request.offset();
   const int64_t end = request.length() == 0 ? file.size()
                                             : std::min(file.size(), begin + request.length());
-  v1::DownloadResponse first;
-  first.set_size(file.size());
-  first.set_sha256(file.sha256());
+  // The first message carries the size and digest, every one a piece of
+  // the range. Bytes are read straight into the message.
+  v1::DownloadResponse msg;
+  msg.set_size(file.size());
+  msg.set_sha256(file.sha256());
   bool sent_first = false;
   Sha256 hash;
-  std::string buffer(options_.chunk_bytes, '\0');
+  std::string* chunk = msg.mutable_chunk();
   int64_t position = 0;
   // The whole blob is read and hashed, the requested range sent.
   for (;;) {
-    ASSIGN_OR_RETURN(size_t n, (*reader)->Read(buffer.data(), buffer.size()));
+    chunk->resize(options_.chunk_bytes);
+    ASSIGN_OR_RETURN(size_t n, (*reader)->Read(chunk->data(), chunk->size()));
     if (n == 0) break;
-    absl::string_view data(buffer.data(), n);
-    hash.Update(data);
-    const int64_t lo = std::max(begin, position), hi = std::min(end, position + int64_t(n));
+    chunk->resize(n);
+    hash.Update(*chunk);
+    const int64_t at = position;
     position += n;
+    const int64_t lo = std::max(begin, at), hi = std::min(end, position);
     if (position > file.size()) break;
     if (lo >= hi) continue;
-    v1::DownloadResponse msg = sent_first ? v1::DownloadResponse() : first;
-    sent_first = true;
-    msg.set_chunk(std::string(data.substr(lo - (position - n), hi - lo)));
+    if (hi - lo != static_cast<int64_t>(n)) *chunk = chunk->substr(lo - at, hi - lo);
     if (!sink.Write(msg)) return absl::CancelledError("the client went away");
+    if (!sent_first) {
+      sent_first = true;
+      msg.clear_size();
+      msg.clear_sha256();
+    }
     metrics_->bytes_served.Increment(static_cast<double>(hi - lo));
   }
   if (position != file.size() || hash.HexDigest() != file.sha256()) {
@@ -458,7 +465,10 @@ absl::Status Collector::Download(const v1::DownloadRequest& request, DownloadSin
                                             " no longer match their recorded sha256 ",
                                             file.sha256(), "; do not trust what was received"));
   }
-  if (!sent_first && !sink.Write(first)) return absl::CancelledError("the client went away");
+  if (!sent_first) {
+    chunk->clear();
+    if (!sink.Write(msg)) return absl::CancelledError("the client went away");
+  }
   return absl::OkStatus();
 }
 

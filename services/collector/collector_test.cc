@@ -118,7 +118,9 @@ class CollectorTest : public ::testing::Test {
   }
   size_t TmpFiles() {
     size_t n = 0;
-    for (auto& e : std::filesystem::directory_iterator(dir_ + "/blobs/tmp")) n += e.is_regular_file();
+    for (auto& e : std::filesystem::recursive_directory_iterator(dir_ + "/blobs/tmp")) {
+      n += e.is_regular_file();
+    }
     return n;
   }
   double Counter(const std::string& name, const std::string& reason = "") {
@@ -410,6 +412,9 @@ TEST_F(CollectorTest, RetentionFromTheManifestIsCapped) {
 // references, both downloads correct. A client that vanishes mid-upload
 // leaves nothing.
 TEST_F(CollectorTest, OverGrpcConcurrentSameBytesAndCancelledClient) {
+  options_.max_total_bytes = 64 << 20;  // room for a file large enough to be on disk mid-upload
+  collector_ = std::make_unique<Collector>(options_, blobs_.get(), &test_catalog_.stub(), &clock_,
+                                           metrics_.get());
   CollectorServiceImpl service(collector_.get());
   ServerOptions so;
   so.name = "collector";
@@ -453,8 +458,17 @@ TEST_F(CollectorTest, OverGrpcConcurrentSameBytesAndCancelledClient) {
     v1::UploadResponse response;
     auto writer = stub->Upload(&context, &response);
     Upload u(job);
-    u.File("partial.bin", std::string(100, 'p'));
-    for (size_t i = 0; i + 1 < u.messages.size(); ++i) writer->Write(u.messages[i]);
+    u.messages.emplace_back();
+    u.messages.back().mutable_file()->set_path("partial.bin");
+    u.messages.back().mutable_file()->set_size(32 << 20);
+    for (const auto& m : u.messages) writer->Write(m);
+    v1::UploadRequest chunk;
+    chunk.set_chunk(std::string(1 << 20, 'p'));
+    for (int i = 0; i < 12; ++i) writer->Write(chunk);
+    // The collector has started writing the file before the client leaves.
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (TmpFiles() == 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+    ASSERT_GT(TmpFiles(), 0u);
     context.TryCancel();
     EXPECT_FALSE(writer->Finish().ok());
   }

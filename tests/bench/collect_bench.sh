@@ -10,7 +10,9 @@
 # its own (no tool, arca included, ever copies bytes it has seen before), and
 # the best round of each is compared. Nothing is deleted until the end: on a
 # file system without a journal, ext4 steps over recently deleted inodes
-# when it allocates new ones, which would slow whichever tool came next.
+# when it allocates new ones, which would slow whichever tool came next;
+# for the same reason, run it when nothing has deleted many files in the
+# last few minutes (run.sh runs it before the expiry benchmark).
 # Usage: tests/bench/collect_bench.sh [--small]   (--small: 128 MiB / 2,000 files)
 set -euo pipefail
 cd "$(dirname "$0")/../.."

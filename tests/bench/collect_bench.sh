@@ -52,9 +52,13 @@ PY
 
 now() { date +%s.%N; }
 # timed NAME COMMAND...: appends NAME's seconds for COMMAND to $work/times.
+# Every tool starts with the tree in the page cache, as a job's freshly
+# written outputs are (rclone drops what it read from the cache, which
+# would leave the next tool reading from disk), and nothing left to flush.
 timed() {
   local name=$1 t0 t1
   shift
+  find "$src" -type f -exec cat {} + >/dev/null
   sync
   t0=$(now)
   "$@"

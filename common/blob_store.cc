@@ -93,11 +93,13 @@ absl::Status WriteAt(int fd, const char* p, size_t n, int64_t offset, const std:
   while (n > 0) {
     ssize_t w = pwrite(fd, p, n, static_cast<off_t>(offset));
     if (w < 0) {
-      const int flags = fcntl(fd, F_GETFL);
       if (errno == EINTR) continue;
-      if (errno == EINVAL && flags >= 0 && (flags & O_DIRECT) != 0 &&
-          fcntl(fd, F_SETFL, flags & ~O_DIRECT) == 0) {
-        continue;
+      if (errno == EINVAL) {
+        const int flags = fcntl(fd, F_GETFL);
+        if (flags >= 0 && (flags & O_DIRECT) != 0 && fcntl(fd, F_SETFL, flags & ~O_DIRECT) == 0) {
+          continue;
+        }
+        errno = EINVAL;
       }
       return Errno("write", path);
     }
@@ -227,9 +229,9 @@ class LocalBlobStore : public BlobStore {
   // prefix (or any, when the digest is not known yet).
   std::string TmpPath(absl::string_view sha256) const {
     const std::string token = RandomToken(20);
-    const std::string prefix =
-        sha256.empty() ? HexPrefix(static_cast<unsigned char>(token[0] * 7 + token[1]))
-                       : std::string(sha256.substr(0, 2));
+    const std::string prefix = sha256.empty()
+                                   ? HexPrefix(static_cast<int>(std::hash<std::string>()(token)))
+                                   : std::string(sha256.substr(0, 2));
     return absl::StrCat(tmp_, "/", prefix, "/", token);
   }
 

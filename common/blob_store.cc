@@ -15,6 +15,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/ids.h"
@@ -49,9 +50,14 @@ absl::Time ModifiedOf(const struct stat& st) {
   return absl::FromUnixSeconds(st.st_mtim.tv_sec) + absl::Nanoseconds(st.st_mtim.tv_nsec);
 }
 
+// The two hex digits of byte `i` (its low eight bits): a prefix directory.
 std::string HexPrefix(int i) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  return std::string{kHex[(i >> 4) & 15], kHex[i & 15]};
+  return absl::BytesToHexString(std::string(1, static_cast<char>(i)));
+}
+
+// Marks the file as just written; false if it is absent.
+bool MarkWritten(const std::string& path) {
+  return utimensat(AT_FDCWD, path.c_str(), nullptr, 0) == 0;
 }
 
 // Removes the files in `dir` last changed over a day ago.
@@ -236,9 +242,7 @@ class LocalBlobStore : public BlobStore {
   }
 
   // Marks the blob as just written; false if it is absent.
-  bool Touch(absl::string_view sha256) {
-    return utimensat(AT_FDCWD, PathOf(sha256).c_str(), nullptr, 0) == 0;
-  }
+  bool Touch(absl::string_view sha256) { return MarkWritten(PathOf(sha256)); }
 
   // Writers' buffers are reused: memory already touched is cheaper to fill
   // than fresh pages.
@@ -286,16 +290,16 @@ class LocalBlobStore : public BlobStore {
     bool new_prefix = false;
     for (LocalWriter* w : writers) {
       const std::string& sha = w->info().sha256;
-      const std::string dir = absl::StrCat(blobs_, "/", sha.substr(0, 2));
-      const std::string final_path = absl::StrCat(dir, "/", sha.substr(2));
+      const std::string final_path = PathOf(sha);
+      const std::string dir = final_path.substr(0, final_path.rfind('/'));
       if (w->stored_before()) {
         // Touched at Seal; removed since only if the upload outlasted the
         // orphan sweep's grace period.
-        if (!Touch(sha)) {
+        if (!MarkWritten(final_path)) {
           return absl::AbortedError(absl::StrCat(
               "blob ", sha, " was removed while the upload ran; retry it"));
         }
-      } else if (!w->looked_for_stored() && Touch(sha)) {
+      } else if (!w->looked_for_stored() && MarkWritten(final_path)) {
         // Same bytes already stored: keep them, marked as just written (a
         // concurrent DeleteIfIdle then spares them).
         unlink(w->tmp_path().c_str());

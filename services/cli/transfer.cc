@@ -157,7 +157,12 @@ absl::StatusOr<std::string> SendFile(grpc::ClientWriterInterface<cv1::UploadRequ
   // the next file's (the end marker flushes it); a large file's header goes
   // out with its first chunk.
   const bool small = before.st_size <= kSmallFileBytes;
-  if (!small) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  grpc::WriteOptions chunk_options;
+  if (small) {
+    chunk_options.set_buffer_hint();
+  } else {
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  }
   cv1::UploadRequest header;
   header.mutable_file()->set_path(path);
   header.mutable_file()->set_size(before.st_size);
@@ -183,7 +188,7 @@ absl::StatusOr<std::string> SendFile(grpc::ClientWriterInterface<cv1::UploadRequ
     buffer->resize(n);
     hash.Update(*buffer);
     sent += n;
-    if (!writer.Write(chunk, small ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions())) {
+    if (!writer.Write(chunk, chunk_options)) {
       close(fd);
       return absl::UnavailableError("the collector closed the upload");
     }

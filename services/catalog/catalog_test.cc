@@ -565,6 +565,27 @@ TEST_F(CatalogTest, CommitIsAllOrNothingAndIdempotent) {
   EXPECT_EQ(catalog_->GetFile(job.id(), "sub/test.txt")->group(), "team-a");
 }
 
+TEST_F(CatalogTest, CommitOverADeletedFileTakesThePathAgain) {
+  v1::Job job = NewJob();
+  ASSERT_TRUE(Commit(job.id(), {File("z.txt", 'a'), File("b.txt", 'a')}).ok());
+  v1::MarkFilesDeletedRequest del;
+  del.set_job_id(job.id());
+  del.add_paths("z.txt");
+  ASSERT_TRUE(catalog_->MarkFilesDeleted(del).ok());
+  // Listed out of path order: the deleted path is taken by new bytes, the
+  // live one is already there.
+  auto again = Commit(job.id(), {File("z.txt", 'b'), File("b.txt", 'a')});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->committed(), 1);
+  EXPECT_EQ(again->already_present(), 1);
+  auto z = catalog_->GetFile(job.id(), "z.txt");
+  ASSERT_TRUE(z.ok());
+  EXPECT_EQ(z->state(), types::v1::FILE_STATE_AVAILABLE);
+  EXPECT_EQ(z->sha256(), std::string(64, 'b'));
+  EXPECT_EQ(catalog_->GetBlobRef(std::string(64, 'a'))->refcount(), 1);
+  EXPECT_EQ(catalog_->GetBlobRef(std::string(64, 'b'))->refcount(), 1);
+}
+
 TEST_F(CatalogTest, CommitRejectsBadPaths) {
   v1::Job job = NewJob();
   std::string deep;

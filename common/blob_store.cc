@@ -16,8 +16,10 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/crc32c.h"
 #include "common/ids.h"
 #include "common/paths.h"
 #include "common/sha256.h"
@@ -76,6 +78,91 @@ void RemoveStale(const std::string& dir) {
   closedir(d);
 }
 
+// Blobs of more than one block keep the CRC-32C of each block in a file
+// beside them, <blob>.blocks: "arcablk1", the blob's size (8 bytes), one
+// checksum per block (4 bytes each), then the checksum of all that;
+// little-endian. Its content follows from the blob's bytes alone, so any
+// two writers of one blob write the same file. A blob without one (a small
+// blob, or one whose file was lost) is checked against its digest instead.
+constexpr int64_t kBlockBytes = 1 << 20;
+constexpr absl::string_view kBlocksMagic = "arcablk1";
+constexpr absl::string_view kBlocksSuffix = ".blocks";
+
+void PutFixed(std::string* out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+uint64_t GetFixed(const char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+  return v;
+}
+
+std::string EncodeBlockSums(int64_t size, const std::vector<uint32_t>& sums) {
+  std::string out(kBlocksMagic);
+  PutFixed(&out, static_cast<uint64_t>(size), 8);
+  for (uint32_t sum : sums) PutFixed(&out, sum, 4);
+  PutFixed(&out, Crc32c(out), 4);
+  return out;
+}
+
+// The block checksums in `bytes` if they are intact and describe a blob of
+// `size` bytes; empty otherwise.
+std::vector<uint32_t> DecodeBlockSums(absl::string_view bytes, int64_t size) {
+  const size_t blocks = static_cast<size_t>((size + kBlockBytes - 1) / kBlockBytes);
+  const size_t head = kBlocksMagic.size() + 8;
+  if (bytes.size() != head + 4 * blocks + 4 || !absl::StartsWith(bytes, kBlocksMagic) ||
+      GetFixed(bytes.data() + kBlocksMagic.size(), 8) != static_cast<uint64_t>(size) ||
+      GetFixed(bytes.data() + bytes.size() - 4, 4) != Crc32c(bytes.substr(0, bytes.size() - 4))) {
+    return {};
+  }
+  std::vector<uint32_t> sums(blocks);
+  for (size_t i = 0; i < blocks; ++i) {
+    sums[i] = static_cast<uint32_t>(GetFixed(bytes.data() + head + 4 * i, 4));
+  }
+  return sums;
+}
+
+// Reads [offset, offset + n) into `out`, fewer bytes only at the end of the file.
+absl::Status ReadAt(int fd, char* out, size_t n, int64_t offset, size_t* got) {
+  *got = 0;
+  while (*got < n) {
+    ssize_t r = pread(fd, out + *got, n - *got, static_cast<off_t>(offset + *got));
+    if (r == 0) break;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return absl::InternalError(absl::StrCat("read: ", std::strerror(errno)));
+    }
+    *got += static_cast<size_t>(r);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteFile(const std::string& path, absl::string_view bytes) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("create", path);
+  while (!bytes.empty()) {
+    ssize_t w = write(fd, bytes.data(), bytes.size());
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      absl::Status s = Errno("write", path);
+      close(fd);
+      return s;
+    }
+    bytes.remove_prefix(static_cast<size_t>(w));
+  }
+  if (close(fd) != 0) return Errno("close", path);
+  return absl::OkStatus();
+}
+
+absl::Status FsyncFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("open", path);
+  int rc = fsync(fd);
+  close(fd);
+  if (rc != 0) return Errno("fsync", path);
+  return absl::OkStatus();
+}
+
 class LocalBlobStore;
 
 // Bytes are gathered in block-aligned buffers and written in large pieces.
@@ -87,6 +174,7 @@ class LocalBlobStore;
 // one sync, not one write-through each.
 constexpr size_t kBufferBytes = 4 << 20;
 constexpr size_t kDirectAlign = 4096;
+static_assert(kBufferBytes % kBlockBytes == 0, "a full buffer holds whole blocks");
 
 struct FreeDeleter {
   void operator()(char* p) const { free(p); }
@@ -136,6 +224,8 @@ class LocalWriter : public BlobWriter {
   // Seal looked whether the store held these bytes (and it did not).
   bool looked_for_stored() const { return looked_for_stored_; }
   const std::string& tmp_path() const { return tmp_path_; }
+  // The block checksums' temporary file; empty if the blob has none.
+  const std::string& blocks_tmp_path() const { return blocks_tmp_path_; }
   BlobInfo& info() { return info_; }
   void set_published() { published_ = true; }
 
@@ -155,9 +245,17 @@ class LocalWriter : public BlobWriter {
   }
   absl::Status WriteRest();
   void ReturnBuffers();
+  // Adds the checksums of the blocks in [p, p + n), which starts a block.
+  void SumBlocks(const char* p, size_t n) {
+    for (size_t at = 0; at < n; at += kBlockBytes) {
+      block_sums_.push_back(Crc32c(absl::string_view(p + at, std::min<size_t>(kBlockBytes, n - at))));
+    }
+  }
 
   LocalBlobStore* store_;
   std::string tmp_path_;
+  std::string blocks_tmp_path_;
+  std::vector<uint32_t> block_sums_;  // of the bytes handed to writes so far
   int fd_ = -1;
   bool created_ = false;  // tmp_path_ exists
   Buffer buffer_;         // being filled; from the store on the first Append
@@ -176,20 +274,84 @@ class LocalWriter : public BlobWriter {
   bool published_ = false;
 };
 
+// Reads [begin, end) of one blob. With block checksums, each block is read
+// whole and checked before any of it is handed out. Without them, the whole
+// blob is read in order and hashed, and the range's last bytes are handed
+// out only once the digest has matched.
 class LocalReader : public BlobReader {
  public:
-  explicit LocalReader(int fd) : fd_(fd) {}
+  LocalReader(int fd, std::string sha256, int64_t size, std::vector<uint32_t> block_sums,
+              int64_t begin, int64_t end)
+      : fd_(fd),
+        sha256_(std::move(sha256)),
+        size_(size),
+        block_sums_(std::move(block_sums)),
+        begin_(begin),
+        end_(end),
+        next_(block_sums_.empty() ? 0 : begin - begin % kBlockBytes) {}
   ~LocalReader() override { close(fd_); }
-  absl::StatusOr<size_t> Read(char* buffer, size_t max) override {
-    for (;;) {
-      ssize_t n = read(fd_, buffer, max);
-      if (n >= 0) return static_cast<size_t>(n);
-      if (errno != EINTR) return absl::InternalError(absl::StrCat("read: ", std::strerror(errno)));
+  int64_t size() const override { return size_; }
+
+  absl::Status Read(std::string* out) override {
+    out->clear();
+    while (out->empty() && next_ < end_) {
+      // The block at next_, clipped to the range.
+      const int64_t at = next_;
+      RETURN_IF_ERROR(ReadBlock(out));
+      const int64_t lo = std::max(begin_, at), hi = std::min(end_, next_);
+      if (lo >= hi) {
+        out->clear();
+        continue;
+      }
+      out->resize(static_cast<size_t>(hi - at));
+      out->erase(0, static_cast<size_t>(lo - at));
+      // Without block checksums, the last bytes wait for the digest.
+      if (block_sums_.empty() && hi == end_) RETURN_IF_ERROR(HashToEnd());
     }
+    return absl::OkStatus();
   }
 
  private:
-  int fd_;
+  // Reads the block at next_ into *out, checked against its checksum or
+  // added to the digest, and moves next_ past it.
+  absl::Status ReadBlock(std::string* out) {
+    const size_t want = static_cast<size_t>(std::min(kBlockBytes, size_ - next_));
+    out->resize(want);
+    size_t got = 0;
+    RETURN_IF_ERROR(ReadAt(fd_, out->data(), want, next_, &got));
+    if (got < want) {
+      return absl::DataLossError(absl::StrCat("blob ", sha256_, " is ", next_ + got,
+                                              " bytes long, not the ", size_, " written"));
+    }
+    if (block_sums_.empty()) {
+      hash_.Update(*out);
+    } else if (Crc32c(*out) != block_sums_[static_cast<size_t>(next_ / kBlockBytes)]) {
+      return absl::DataLossError(absl::StrCat("blob ", sha256_, " bytes ", next_, " to ",
+                                              next_ + got - 1,
+                                              " no longer match their checksum"));
+    }
+    next_ += static_cast<int64_t>(got);
+    return absl::OkStatus();
+  }
+
+  // Hashes the rest of the blob and compares the digest.
+  absl::Status HashToEnd() {
+    std::string scratch;
+    while (next_ < size_) RETURN_IF_ERROR(ReadBlock(&scratch));
+    if (hash_.HexDigest() != sha256_) {
+      return absl::DataLossError(
+          absl::StrCat("blob ", sha256_, " no longer matches its digest"));
+    }
+    return absl::OkStatus();
+  }
+
+  const int fd_;
+  const std::string sha256_;
+  const int64_t size_;
+  const std::vector<uint32_t> block_sums_;  // empty: check the digest
+  const int64_t begin_, end_;
+  int64_t next_;  // the next byte to read from the file
+  Sha256 hash_;
 };
 
 class LocalBlobStore : public BlobStore {
@@ -277,11 +439,8 @@ class LocalBlobStore : public BlobStore {
     } else {
       for (LocalWriter* w : writers) {
         if (w->stored_before()) continue;
-        int fd = open(w->tmp_path().c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return Errno("open", w->tmp_path());
-        int rc = fsync(fd);
-        close(fd);
-        if (rc != 0) return Errno("fsync", w->tmp_path());
+        RETURN_IF_ERROR(FsyncFile(w->tmp_path()));
+        if (!w->blocks_tmp_path().empty()) RETURN_IF_ERROR(FsyncFile(w->blocks_tmp_path()));
       }
     }
     // Then names: rename into place, then make each touched directory
@@ -315,6 +474,17 @@ class LocalBlobStore : public BlobStore {
         if (rc != 0) return Errno("rename", final_path);
         dirs.insert(dir);
       }
+      // The checksums after the blob: a crash in between leaves a blob
+      // checked by digest, never checksums without their blob. Where the
+      // blob was stored before, these replace an identical copy or fill in
+      // a lost one.
+      if (!w->blocks_tmp_path().empty()) {
+        const std::string sums_path = absl::StrCat(final_path, kBlocksSuffix);
+        if (rename(w->blocks_tmp_path().c_str(), sums_path.c_str()) != 0) {
+          return Errno("rename", sums_path);
+        }
+        dirs.insert(dir);
+      }
       w->set_published();
       w->info().modified = absl::Now();
     }
@@ -335,8 +505,8 @@ class LocalBlobStore : public BlobStore {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view sha256,
-                                                   int64_t offset) override {
+  absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view sha256, int64_t offset,
+                                                   int64_t length) override {
     if (absl::Status s = CheckDigest(sha256); !s.ok()) return s;
     const std::string path = PathOf(sha256);
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -345,17 +515,41 @@ class LocalBlobStore : public BlobStore {
       return Errno("open", path);
     }
     struct stat st;
-    if (fstat(fd, &st) != 0 || offset < 0 || offset > st.st_size) {
+    if (fstat(fd, &st) != 0) {
+      absl::Status s = Errno("stat", path);
+      close(fd);
+      return s;
+    }
+    if (offset < 0 || offset > st.st_size) {
       close(fd);
       return absl::InvalidArgumentError(absl::StrCat("offset ", offset, " is outside blob ",
                                                      sha256, " of ", st.st_size, " bytes"));
     }
-    if (offset > 0 && lseek(fd, offset, SEEK_SET) != offset) {
-      close(fd);
-      return Errno("seek", path);
-    }
-    posix_fadvise(fd, offset, 0, POSIX_FADV_SEQUENTIAL);
-    return std::unique_ptr<BlobReader>(new LocalReader(fd));
+    const int64_t end =
+        length < 0 || length > st.st_size - offset ? st.st_size : offset + length;
+    std::vector<uint32_t> sums;
+    if (st.st_size > kBlockBytes) sums = ReadBlockSums(path, st.st_size);
+    posix_fadvise(fd, sums.empty() ? 0 : offset, 0, POSIX_FADV_SEQUENTIAL);
+    return std::unique_ptr<BlobReader>(
+        new LocalReader(fd, std::string(sha256), st.st_size, std::move(sums), offset, end));
+  }
+
+  // The block checksums of the blob at `path`, or none if they are missing
+  // or damaged (the blob's digest is checked instead).
+  static std::vector<uint32_t> ReadBlockSums(const std::string& path, int64_t size) {
+    const std::string sums_path = absl::StrCat(path, kBlocksSuffix);
+    int fd = open(sums_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    std::string bytes(kBlocksMagic.size() + 12 + 4 * ((size + kBlockBytes - 1) / kBlockBytes), '\0');
+    size_t got = 0;
+    absl::Status read = ReadAt(fd, bytes.data(), bytes.size(), 0, &got);
+    // One byte more than expected would mean the file is not this blob's.
+    char extra;
+    size_t more = 0;
+    if (read.ok()) read = ReadAt(fd, &extra, 1, static_cast<int64_t>(got), &more);
+    close(fd);
+    if (!read.ok() || got != bytes.size() || more != 0) return {};
+    return DecodeBlockSums(bytes, size);
   }
 
   absl::StatusOr<BlobInfo> Stat(absl::string_view sha256) override {
@@ -372,6 +566,9 @@ class LocalBlobStore : public BlobStore {
   absl::Status Delete(absl::string_view sha256) override {
     if (absl::Status s = CheckDigest(sha256); !s.ok()) return s;
     const std::string path = PathOf(sha256);
+    // Checksums first: a crash in between leaves a blob checked by digest,
+    // never checksums without their blob.
+    RETURN_IF_ERROR(UnlinkBlockSums(path));
     if (unlink(path.c_str()) != 0 && errno != ENOENT) return Errno("unlink", path);
     return absl::OkStatus();
   }
@@ -396,6 +593,9 @@ class LocalBlobStore : public BlobStore {
       unlink(aside.c_str());
       return false;
     }
+    // A copy published meanwhile may lose its checksums with these; it is
+    // then checked by digest.
+    RETURN_IF_ERROR(UnlinkBlockSums(path));
     if (unlink(aside.c_str()) != 0) return Errno("unlink", aside);
     return true;
   }
@@ -422,6 +622,12 @@ class LocalBlobStore : public BlobStore {
   }
 
  private:
+  static absl::Status UnlinkBlockSums(const std::string& blob_path) {
+    const std::string path = absl::StrCat(blob_path, kBlocksSuffix);
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) return Errno("unlink", path);
+    return absl::OkStatus();
+  }
+
   std::string PathOf(absl::string_view sha256) const {
     return absl::StrCat(blobs_, "/", sha256.substr(0, 2), "/", sha256.substr(2));
   }
@@ -437,6 +643,7 @@ LocalWriter::~LocalWriter() {
   FinishWriting().IgnoreError();
   if (fd_ >= 0) close(fd_);
   if (created_ && !published_) unlink(tmp_path_.c_str());
+  if (!blocks_tmp_path_.empty() && !published_) unlink(blocks_tmp_path_.c_str());
   ReturnBuffers();
 }
 
@@ -477,8 +684,10 @@ absl::Status LocalWriter::Append(absl::string_view data) {
       direct_ = flags >= 0 && fcntl(fd_, F_SETFL, flags | O_DIRECT) == 0;
     }
     in_flight_ = std::move(buffer_);
-    writing_ = std::async(std::launch::async, WriteAt, fd_, in_flight_.get(), kBufferBytes,
-                          written_, std::cref(tmp_path_));
+    writing_ = std::async(std::launch::async, [this, p = in_flight_.get(), offset = written_] {
+      SumBlocks(p, kBufferBytes);
+      return WriteAt(fd_, p, kBufferBytes, offset, tmp_path_);
+    });
     written_ += kBufferBytes;
     filled_ = 0;
   }
@@ -502,6 +711,7 @@ absl::Status LocalWriter::WriteRest() {
     RETURN_IF_ERROR(WriteAt(fd_, buffer_.get() + aligned, filled_ - aligned, written_ + aligned,
                             tmp_path_));
   }
+  if (size_ > kBlockBytes) SumBlocks(buffer_.get(), filled_);
   written_ += filled_;
   filled_ = 0;
   // A blob that went through the page cache starts its write-back now;
@@ -515,7 +725,9 @@ absl::Status LocalWriter::WriteRest() {
     return Errno("close", tmp_path_);
   }
   fd_ = -1;
-  return absl::OkStatus();
+  if (size_ <= kBlockBytes) return absl::OkStatus();
+  blocks_tmp_path_ = absl::StrCat(tmp_path_, kBlocksSuffix);
+  return WriteFile(blocks_tmp_path_, EncodeBlockSums(size_, block_sums_));
 }
 
 absl::StatusOr<BlobInfo> LocalWriter::Seal(absl::string_view expected_sha256) {

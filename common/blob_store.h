@@ -36,11 +36,17 @@ class BlobWriter {
   virtual absl::StatusOr<BlobInfo> Commit(absl::string_view expected_sha256 = "") = 0;
 };
 
+// Hands out one blob's bytes, each checked before it is handed out where the
+// store keeps checksums of the blob's blocks (see BlobStore::Open).
 class BlobReader {
  public:
   virtual ~BlobReader() = default;
-  // Reads up to `max` bytes; 0 at the end.
-  virtual absl::StatusOr<size_t> Read(char* buffer, size_t max) = 0;
+  // Replaces *out with the next bytes of the range (at most a few MiB);
+  // empty at its end. DATA_LOSS once the stored bytes are found to differ
+  // from what was written.
+  virtual absl::Status Read(std::string* out) = 0;
+  // The whole blob's, whatever the range.
+  virtual int64_t size() const = 0;
 };
 
 // Content-addressed blob storage. The local implementation keeps
@@ -54,10 +60,16 @@ class BlobStore {
   // flush to disk where that is cheaper than one per blob. A blob that
   // already exists is not rewritten, only marked as just written.
   virtual absl::Status Publish(const std::vector<BlobWriter*>& sealed) = 0;
-  // Reads from `offset` to the end. NOT_FOUND if absent; INVALID_ARGUMENT for
-  // a malformed digest or an offset past the end.
+  // Reads `length` bytes from `offset` (to the end if `length` is negative
+  // or runs past it). Bytes are checked against what was written: block by
+  // block before they are handed out where the store recorded checksums of
+  // the blob's blocks, so a range reads only its own blocks; otherwise the
+  // whole blob is read and its SHA-256 checked before the range's last
+  // bytes are handed out. NOT_FOUND if absent; INVALID_ARGUMENT for a
+  // malformed digest or an offset past the end.
   virtual absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view sha256,
-                                                           int64_t offset = 0) = 0;
+                                                           int64_t offset = 0,
+                                                           int64_t length = -1) = 0;
   // NOT_FOUND if absent.
   virtual absl::StatusOr<BlobInfo> Stat(absl::string_view sha256) = 0;
   // Absent counts as success.
@@ -82,7 +94,9 @@ class BlobStore {
 };
 
 // A blob store in a local directory (created if missing): written to a
-// temporary name, fsync'd, renamed into place, directory fsync'd.
+// temporary name, fsync'd, renamed into place, directory fsync'd. A blob of
+// more than one block (1 MiB) gets the CRC-32C of each block beside it, in
+// blobs/ab/cdef….blocks, for reads to check.
 absl::StatusOr<std::unique_ptr<BlobStore>> OpenLocalBlobStore(const std::string& dir);
 
 }  // namespace arca

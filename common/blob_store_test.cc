@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/crc32c.h"
 #include "common/sha256.h"
 #include "gtest/gtest.h"
 
@@ -32,19 +33,40 @@ class BlobStoreTest : public ::testing::Test {
     return (*w)->Commit(expected);
   }
 
+  // The bytes of [offset, offset + length) handed out before the reader
+  // ended or failed, and how it ended.
+  struct Got {
+    std::string bytes;
+    absl::Status status;
+  };
+  Got ReadRange(const std::string& sha, int64_t offset = 0, int64_t length = -1) {
+    auto r = store_->Open(sha, offset, length);
+    if (!r.ok()) return {"", r.status()};
+    Got got;
+    std::string piece;
+    while ((got.status = (*r)->Read(&piece)).ok() && !piece.empty()) got.bytes += piece;
+    return got;
+  }
   std::string ReadAll(const std::string& sha, int64_t offset = 0) {
-    auto r = store_->Open(sha, offset);
-    EXPECT_TRUE(r.ok()) << r.status();
-    if (!r.ok()) return "";
-    std::string out;
-    char buf[5];
-    for (;;) {
-      auto n = (*r)->Read(buf, sizeof buf);
-      EXPECT_TRUE(n.ok());
-      if (!n.ok() || *n == 0) break;
-      out.append(buf, *n);
-    }
-    return out;
+    Got got = ReadRange(sha, offset);
+    EXPECT_TRUE(got.status.ok()) << got.status;
+    return got.bytes;
+  }
+  // `size` bytes that differ in every block.
+  static std::string Pattern(size_t size) {
+    std::string data(size, '\0');
+    for (size_t i = 0; i < size; ++i) data[i] = static_cast<char>((i * 131 + size) % 251);
+    return data;
+  }
+  std::string PathOf(const std::string& sha) {
+    return dir_ + "/blobs/" + sha.substr(0, 2) + "/" + sha.substr(2);
+  }
+  void Damage(const std::string& path, int64_t at) {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(at);
+    char c = static_cast<char>(f.get());
+    f.seekp(at);
+    f.put(static_cast<char>(c ^ 1));
   }
 
   size_t TmpFiles() {
@@ -58,6 +80,22 @@ class BlobStoreTest : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<BlobStore> store_;
 };
+
+TEST(Crc32cTest, KnownVectorsOnBothPaths) {
+  for (auto crc : {Crc32c, Crc32cPortable}) {
+    EXPECT_EQ(crc("", 0), 0u);
+    EXPECT_EQ(crc("123456789", 0), 0xe3069283u);  // the standard check value
+    EXPECT_EQ(crc(std::string(32, '\0'), 0), 0x8a9136aau);  // RFC 3720 B.4
+    EXPECT_EQ(crc(std::string(32, '\xff'), 0), 0x62a8ab43u);
+  }
+  // Odd lengths and offsets, and extending a checksum piece by piece.
+  const std::string data = "The quick brown fox jumps over the lazy dog, 0123456789 times.";
+  for (size_t n = 0; n <= data.size(); ++n) {
+    const absl::string_view piece = absl::string_view(data).substr(data.size() - n);
+    EXPECT_EQ(Crc32c(piece), Crc32cPortable(piece)) << n;
+    EXPECT_EQ(Crc32c(piece.substr(n / 3), Crc32c(piece.substr(0, n / 3))), Crc32c(piece)) << n;
+  }
+}
 
 TEST(Sha256Test, KnownVectors) {
   EXPECT_EQ(Sha256::Of(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -129,8 +167,7 @@ TEST_F(BlobStoreTest, LargeBlobsOfAnySizeReadBackExactly) {
   // byte over, a byte under, an unaligned tail after several buffers.
   for (size_t size : {size_t{4} << 20, (size_t{4} << 20) + 1, (size_t{8} << 20) - 1,
                       (size_t{13} << 20) + 4096 + 123}) {
-    std::string data(size, '\0');
-    for (size_t i = 0; i < size; ++i) data[i] = static_cast<char>((i * 131 + size) % 251);
+    const std::string data = Pattern(size);
     auto w = store_->NewWriter();
     ASSERT_TRUE(w.ok());
     for (size_t i = 0; i < size; i += 1000003) {
@@ -139,18 +176,7 @@ TEST_F(BlobStoreTest, LargeBlobsOfAnySizeReadBackExactly) {
     auto info = (*w)->Commit(Sha256::Of(data));
     ASSERT_TRUE(info.ok()) << size << ": " << info.status();
     EXPECT_EQ(info->size, static_cast<int64_t>(size));
-    auto r = store_->Open(info->sha256);
-    ASSERT_TRUE(r.ok());
-    std::string back(size + 1, '\0');
-    size_t got = 0;
-    for (;;) {
-      auto n = (*r)->Read(back.data() + got, back.size() - got);
-      ASSERT_TRUE(n.ok());
-      if (*n == 0) break;
-      got += *n;
-    }
-    back.resize(got);
-    EXPECT_TRUE(back == data) << size;
+    EXPECT_TRUE(ReadAll(info->sha256) == data) << size;
   }
   EXPECT_EQ(TmpFiles(), 0u);
 }
@@ -250,6 +276,109 @@ TEST_F(BlobStoreTest, PublishMakesABatchVisibleAtOnce) {
   // An unsealed writer cannot be published.
   auto open = *store_->NewWriter();
   EXPECT_EQ(store_->Publish({open.get()}).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(BlobStoreTest, RangesOfAMultiBlockBlobReadBackExactly) {
+  const size_t size = (size_t{3} << 20) + 5;  // three whole blocks and a bit
+  const std::string data = Pattern(size);
+  auto info = Put(data);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_TRUE(std::filesystem::exists(PathOf(info->sha256) + ".blocks"));
+  const int64_t mib = 1 << 20;
+  for (auto [offset, length] : std::vector<std::pair<int64_t, int64_t>>{
+           {0, -1}, {0, 1}, {mib - 1, 2}, {mib, mib}, {5, 3 * mib}, {3 * mib, 5},
+           {3 * mib + 4, 1}, {2 * mib + 7, 1 << 30}, {static_cast<int64_t>(size), -1}}) {
+    Got got = ReadRange(info->sha256, offset, length);
+    ASSERT_TRUE(got.status.ok()) << offset << "+" << length << ": " << got.status;
+    const size_t n = length < 0 ? std::string::npos : static_cast<size_t>(length);
+    EXPECT_TRUE(got.bytes == data.substr(offset, n)) << offset << "+" << length;
+  }
+  // The checksums are not a blob of their own.
+  int count = 0;
+  ASSERT_TRUE(store_->List([&](const BlobInfo&) { ++count; }).ok());
+  EXPECT_EQ(count, 1);
+  EXPECT_EQ(TmpFiles(), 0u);
+  // A blob of one block has none; it is checked by digest.
+  auto small = Put(Pattern(1 << 20));
+  ASSERT_TRUE(small.ok());
+  EXPECT_FALSE(std::filesystem::exists(PathOf(small->sha256) + ".blocks"));
+}
+
+TEST_F(BlobStoreTest, ADamagedBlockIsDataLossBeforeAnyOfItIsHandedOut) {
+  const int64_t mib = 1 << 20;
+  const std::string data = Pattern(static_cast<size_t>(3 * mib + mib / 2));
+  auto info = Put(data);
+  ASSERT_TRUE(info.ok());
+  Damage(PathOf(info->sha256), 2 * mib + 10);  // in the third block
+  Got all = ReadRange(info->sha256);
+  EXPECT_EQ(all.status.code(), absl::StatusCode::kDataLoss) << all.status;
+  EXPECT_NE(all.status.message().find("2097152"), std::string::npos) << all.status;
+  EXPECT_TRUE(all.bytes == data.substr(0, 2 * mib));  // the good blocks, nothing after
+  // A range that stays out of the damaged block reads only its own blocks.
+  Got before = ReadRange(info->sha256, 10, mib);
+  EXPECT_TRUE(before.status.ok()) << before.status;
+  EXPECT_TRUE(before.bytes == data.substr(10, mib));
+  Got after = ReadRange(info->sha256, 3 * mib);
+  EXPECT_TRUE(after.status.ok()) << after.status;
+  EXPECT_TRUE(after.bytes == data.substr(3 * mib));
+  Got one = ReadRange(info->sha256, 2 * mib + 500, 1);
+  EXPECT_EQ(one.status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(one.bytes, "");
+}
+
+TEST_F(BlobStoreTest, WithoutIntactBlockChecksumsTheDigestIsChecked) {
+  const int64_t mib = 1 << 20;
+  const std::string data = Pattern(static_cast<size_t>(2 * mib + 3));
+  auto info = Put(data);
+  ASSERT_TRUE(info.ok());
+  const std::string blob = PathOf(info->sha256), sums = blob + ".blocks";
+  // Damaged checksums are not believed: the intact blob still reads back.
+  Damage(sums, 20);
+  EXPECT_TRUE(ReadAll(info->sha256) == data);
+  EXPECT_TRUE(ReadRange(info->sha256, mib, 10).bytes == data.substr(mib, 10));
+  std::filesystem::remove(sums);
+  EXPECT_TRUE(ReadAll(info->sha256) == data);
+  // Damage anywhere fails even a range far from it, before the range's
+  // last bytes are handed out.
+  Damage(blob, 2 * mib + 1);
+  Got first = ReadRange(info->sha256, 0, 10);
+  EXPECT_EQ(first.status.code(), absl::StatusCode::kDataLoss) << first.status;
+  EXPECT_EQ(first.bytes, "");
+  Got all = ReadRange(info->sha256);
+  EXPECT_EQ(all.status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_LT(all.bytes.size(), data.size());
+  // A blob cut short is caught too.
+  std::filesystem::resize_file(blob, mib);
+  EXPECT_EQ(ReadRange(info->sha256, 0, 1).status.code(), absl::StatusCode::kDataLoss);
+  // Storing the bytes again repairs the blob's checksums along with it.
+  ASSERT_TRUE(store_->Delete(info->sha256).ok());
+  ASSERT_TRUE(Put(data).ok());
+  EXPECT_TRUE(std::filesystem::exists(sums));
+  EXPECT_TRUE(ReadAll(info->sha256) == data);
+}
+
+TEST_F(BlobStoreTest, DeletingABlobDeletesItsChecksums) {
+  const std::string data = Pattern((size_t{2} << 20) + 1);
+  auto info = Put(data);
+  ASSERT_TRUE(info.ok());
+  const std::string sums = PathOf(info->sha256) + ".blocks";
+  ASSERT_TRUE(std::filesystem::exists(sums));
+  ASSERT_TRUE(store_->Delete(info->sha256).ok());
+  EXPECT_FALSE(std::filesystem::exists(sums));
+  ASSERT_TRUE(Put(data).ok());
+  ASSERT_TRUE(std::filesystem::exists(sums));
+  EXPECT_FALSE(*store_->DeleteIfIdle(info->sha256, absl::Now() - absl::Hours(1)));
+  EXPECT_TRUE(std::filesystem::exists(sums));  // spared with its blob
+  EXPECT_TRUE(*store_->DeleteIfIdle(info->sha256, absl::Now() + absl::Hours(1)));
+  EXPECT_FALSE(std::filesystem::exists(sums));
+  EXPECT_EQ(TmpFiles(), 0u);
+  // An abandoned writer of a multi-block blob leaves no checksums either.
+  {
+    auto w = *store_->NewWriter();
+    ASSERT_TRUE(w->Append(data).ok());
+    ASSERT_TRUE(w->Seal().ok());
+  }
+  EXPECT_EQ(TmpFiles(), 0u);
 }
 
 }  // namespace

@@ -421,53 +421,37 @@ absl::Status Collector::Download(const v1::DownloadRequest& request, DownloadSin
     return absl::OutOfRangeError(absl::StrCat("offset ", request.offset(), " is past the end (",
                                               file.size(), " bytes)"));
   }
-  auto reader = blobs_->Open(file.sha256());
+  const int64_t length = request.length() == 0 ? -1 : request.length();
+  auto reader = blobs_->Open(file.sha256(), request.offset(), length);
   if (absl::IsNotFound(reader.status())) {
     return absl::DataLossError(absl::StrCat("the bytes of ", request.path(), " (sha256 ",
                                             file.sha256(), ") are missing from the blob store"));
   }
   RETURN_IF_ERROR(reader.status());
-  const int64_t begin = request.offset();
-  const int64_t end = request.length() == 0 ? file.size()
-                                            : std::min(file.size(), begin + request.length());
-  // The first message carries the size and digest, every one a piece of
-  // the range. Bytes are read straight into the message.
+  if ((*reader)->size() != file.size()) {
+    return absl::DataLossError(absl::StrCat("the stored bytes of ", request.path(), " are ",
+                                            (*reader)->size(), " bytes, not the ", file.size(),
+                                            " recorded"));
+  }
+  // The first message carries the size and digest (and goes even for an
+  // empty range), every one a piece of the range, read straight into the
+  // message and checked before it goes.
   v1::DownloadResponse msg;
   msg.set_size(file.size());
   msg.set_sha256(file.sha256());
-  bool sent_first = false;
-  Sha256 hash;
-  std::string* chunk = msg.mutable_chunk();
-  int64_t position = 0;
-  // The whole blob is read and hashed, the requested range sent.
-  for (;;) {
-    chunk->resize(options_.chunk_bytes);
-    ASSIGN_OR_RETURN(size_t n, (*reader)->Read(chunk->data(), chunk->size()));
-    if (n == 0) break;
-    chunk->resize(n);
-    hash.Update(*chunk);
-    const int64_t at = position;
-    position += n;
-    const int64_t lo = std::max(begin, at), hi = std::min(end, position);
-    if (position > file.size()) break;
-    if (lo >= hi) continue;
-    if (hi - lo != static_cast<int64_t>(n)) *chunk = chunk->substr(lo - at, hi - lo);
-    if (!sink.Write(msg)) return absl::CancelledError("the client went away");
-    if (!sent_first) {
-      sent_first = true;
-      msg.clear_size();
-      msg.clear_sha256();
+  for (bool first = true;; first = false) {
+    absl::Status read = (*reader)->Read(msg.mutable_chunk());
+    if (absl::IsDataLoss(read)) {
+      return absl::DataLossError(
+          absl::StrCat("stored bytes of ", request.path(), " are damaged: ", read.message()));
     }
-    metrics_->bytes_served.Increment(static_cast<double>(hi - lo));
-  }
-  if (position != file.size() || hash.HexDigest() != file.sha256()) {
-    return absl::DataLossError(absl::StrCat("stored bytes of ", request.path(),
-                                            " no longer match their recorded sha256 ",
-                                            file.sha256(), "; do not trust what was received"));
-  }
-  if (!sent_first) {
-    chunk->clear();
+    RETURN_IF_ERROR(read);
+    if (msg.chunk().empty() && !first) break;
     if (!sink.Write(msg)) return absl::CancelledError("the client went away");
+    metrics_->bytes_served.Increment(static_cast<double>(msg.chunk().size()));
+    if (msg.chunk().empty()) break;
+    msg.clear_size();
+    msg.clear_sha256();
   }
   return absl::OkStatus();
 }

@@ -34,8 +34,6 @@ struct CollectorOptions {
   absl::Duration max_retention = absl::Hours(24 * 365);
   // Deadline of each catalog call. Default: 10 s.
   absl::Duration catalog_timeout = absl::Seconds(10);
-  // Bytes per download message. Default: 1 MiB.
-  size_t chunk_bytes = 1 << 20;
 };
 
 // Metrics, declared once (names arca_collector_*).

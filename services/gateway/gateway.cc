@@ -1087,19 +1087,16 @@ class Gateway::Impl {
       context->TryCancel();
       return absl::OkStatus();
     }
-    // Each chunk is sent only once the next one (or the stream's OK) has
-    // arrived, so a blob that fails its digest check at the end never
-    // yields a complete response: the connection is cut short instead.
-    std::string held = std::move(*msg.mutable_chunk());
-    while (stream->Read(&msg)) {
-      if (!req.out.SendBody(held)) {
+    // The collector sends only bytes it has checked; if the stored ones
+    // fail, the stream ends early and so does the response, short of its
+    // Content-Length.
+    do {
+      if (!req.out.SendBody(msg.chunk())) {
         context->TryCancel();
-        stream->Finish().IgnoreError();
-        return absl::OkStatus();
+        break;
       }
-      held = std::move(*msg.mutable_chunk());
-    }
-    if (stream->Finish().ok()) req.out.SendBody(held);
+    } while (stream->Read(&msg));
+    stream->Finish().IgnoreError();
     return absl::OkStatus();
   }
 

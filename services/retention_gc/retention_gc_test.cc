@@ -35,8 +35,9 @@ class FlakyBlobStore : public BlobStore {
   absl::Status Publish(const std::vector<BlobWriter*>& sealed) override {
     return real_->Publish(sealed);
   }
-  absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view sha, int64_t offset) override {
-    return real_->Open(sha, offset);
+  absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view sha, int64_t offset,
+                                                   int64_t length) override {
+    return real_->Open(sha, offset, length);
   }
   absl::StatusOr<BlobInfo> Stat(absl::string_view sha) override { return real_->Stat(sha); }
   absl::Status Delete(absl::string_view sha) override { return real_->Delete(sha); }

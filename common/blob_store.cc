@@ -293,21 +293,19 @@ class LocalReader : public BlobReader {
   int64_t size() const override { return size_; }
 
   absl::Status Read(std::string* out) override {
-    out->clear();
-    while (out->empty() && next_ < end_) {
+    while (next_ < end_) {
       // The block at next_, clipped to the range.
       const int64_t at = next_;
       RETURN_IF_ERROR(ReadBlock(out));
       const int64_t lo = std::max(begin_, at), hi = std::min(end_, next_);
-      if (lo >= hi) {
-        out->clear();
-        continue;
-      }
+      if (lo >= hi) continue;
       out->resize(static_cast<size_t>(hi - at));
       out->erase(0, static_cast<size_t>(lo - at));
       // Without block checksums, the last bytes wait for the digest.
       if (block_sums_.empty() && hi == end_) RETURN_IF_ERROR(HashToEnd());
+      return absl::OkStatus();
     }
+    out->clear();
     return absl::OkStatus();
   }
 
@@ -316,7 +314,7 @@ class LocalReader : public BlobReader {
   // added to the digest, and moves next_ past it.
   absl::Status ReadBlock(std::string* out) {
     const size_t want = static_cast<size_t>(std::min(kBlockBytes, size_ - next_));
-    out->resize(want);
+    out->resize(want);  // usually the size it has, then nothing is filled in
     size_t got = 0;
     RETURN_IF_ERROR(ReadAt(fd_, out->data(), want, next_, &got));
     if (got < want) {

@@ -88,6 +88,15 @@ TEST(Crc32cTest, KnownVectorsOnBothPaths) {
     EXPECT_EQ(crc(std::string(32, '\0'), 0), 0x8a9136aau);  // RFC 3720 B.4
     EXPECT_EQ(crc(std::string(32, '\xff'), 0), 0x62a8ab43u);
   }
+  // Long enough for the three-stripe path, with every kind of tail.
+  std::string random(3 * 4096 * 5 + 77, '\0');
+  uint32_t x = 12345;
+  for (char& c : random) c = static_cast<char>((x = x * 1103515245 + 12345) >> 16);
+  for (size_t n : {size_t{3 * 4096 - 1}, size_t{3 * 4096}, size_t{3 * 4096 + 9}, random.size()}) {
+    const absl::string_view piece = absl::string_view(random).substr(random.size() - n);
+    EXPECT_EQ(Crc32c(piece), Crc32cPortable(piece)) << n;
+    EXPECT_EQ(Crc32c(piece, 0xdeadbeef), Crc32cPortable(piece, 0xdeadbeef)) << n;
+  }
   // Odd lengths and offsets, and extending a checksum piece by piece.
   const std::string data = "The quick brown fox jumps over the lazy dog, 0123456789 times.";
   for (size_t n = 0; n <= data.size(); ++n) {

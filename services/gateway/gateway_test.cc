@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <string>
 #include <thread>
@@ -30,6 +31,8 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "services/catalog/catalog_service.h"
 #include "services/catalog/catalog_testing.h"
@@ -49,8 +52,13 @@ namespace cv1 = ::arca::collector::v1;
 
 // ------------------------------------------------------------ a raw client
 
-int Connect(int port) {
+// receive_buffer > 0: a small window, so a client that stops reading stalls
+// the server soon.
+int Connect(int port, int receive_buffer = 0) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (receive_buffer > 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -686,6 +694,56 @@ TEST_F(GatewayTest, ASlowClientIsDroppedWithoutStallingOthers) {
     EXPECT_EQ(ReadUntilClosed(fd), "");  // closed by the server, nothing sent
     close(fd);
   }
+}
+
+TEST_F(RestTest, AClientThatStopsReadingIsDroppedAndDoesNotHoldUpShutdown) {
+  HttpServerOptions options;
+  options.write_timeout = absl::Milliseconds(300);
+  options.shutdown_deadline = absl::Milliseconds(100);
+  StartGateway("", options);
+  const std::string job = NewJob();
+  const std::string content(32 << 20, 'z');  // far more than socket buffers hold
+  Collect(job, {{"big.bin", content}});
+  const std::string request = Request("GET", "/api/v1/job/" + job + "/artifacts/big.bin");
+  // Polls until the gateway has sent something since `sent` and no request
+  // is in flight any more.
+  auto gave_up = [&](double sent) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (absl::Now() < deadline) {
+      if (http_metrics_.bytes_sent.Value() > sent && http_metrics_.in_flight.Value() == 0) {
+        return true;
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return false;
+  };
+
+  int fd = Connect(server_->port(), 64 << 10);
+  ASSERT_TRUE(SendAll(fd, request));  // and read nothing
+  ASSERT_TRUE(gave_up(http_metrics_.bytes_sent.Value()));
+  const std::string got = ReadUntilClosed(fd);  // what was buffered, then the close
+  close(fd);
+  EXPECT_TRUE(absl::StartsWith(got, "HTTP/1.1 200")) << got.substr(0, 100);
+  EXPECT_LT(got.size(), content.size());
+  EXPECT_EQ(Get("/healthz").status, 200);  // still serving
+
+  // Stalled for longer than shutdown allows: Shutdown cuts it off.
+  StartGateway("", [] {
+    HttpServerOptions o;
+    o.shutdown_deadline = absl::Milliseconds(100);
+    return o;
+  }());
+  fd = Connect(server_->port(), 64 << 10);
+  const double sent = http_metrics_.bytes_sent.Value();
+  ASSERT_TRUE(SendAll(fd, request));
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (http_metrics_.bytes_sent.Value() <= sent && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(http_metrics_.in_flight.Value(), 1);  // the download, waiting on the client
+  auto stopped = std::async(std::launch::async, [&] { server_->Shutdown(); });
+  EXPECT_EQ(stopped.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  close(fd);
 }
 
 TEST_F(RestTest, KeepAliveServesSeveralRequestsOnOneConnection) {

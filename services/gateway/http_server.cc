@@ -1,6 +1,11 @@
 #include "services/gateway/http_server.h"
 
-#include <future>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -107,7 +112,11 @@ class HttpServer::Impl {
         fast_path_(std::move(fast_path)),
         metrics_(metrics),
         acceptor_(net::make_strand(ioc_)),
-        workers_(std::max(1, options.worker_threads)) {}
+        workers_(std::max(1, options.worker_threads)),
+        stop_fd_(eventfd(0, EFD_CLOEXEC)) {}
+  ~Impl() {
+    if (stop_fd_ >= 0) close(stop_fd_);
+  }
 
   absl::Status Listen();
   void Run();
@@ -131,11 +140,15 @@ class HttpServer::Impl {
   absl::Mutex mu_;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   bool shut_down_ = false;
+  // Readable once in-flight requests have had their time: wakes workers
+  // waiting on slow clients.
+  const int stop_fd_;
 };
 
 // One client connection. Reads run on the I/O threads (under a strand);
-// a complete request goes to a worker, which writes its response by posting
-// writes to the strand and waiting for them; then the next read is posted.
+// a complete request goes to a worker, which writes its response to the
+// socket itself (nothing else touches the socket meanwhile); then the next
+// read is posted.
 class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Impl* server, tcp::socket socket)
@@ -314,29 +327,31 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     int64_t remaining_ = 0;
   };
 
-  // On a worker thread: writes on the strand and waits. False if the client
-  // is gone or too slow.
+  // On a worker thread: hands all of `bytes` to the socket, waiting while
+  // its buffer is full. False if the client is gone, a piece takes longer
+  // than the write timeout, or the server is stopping.
   bool Write(absl::string_view bytes) {
     if (failed_) return false;
-    auto done = std::make_shared<std::promise<beast::error_code>>();
-    auto result = done->get_future();
-    net::post(stream_.get_executor(), [this, self = shared_from_this(), bytes, done] {
-      stream_.expires_after(absl::ToChronoMilliseconds(server_->options_.write_timeout));
-      net::async_write(stream_, net::buffer(bytes.data(), bytes.size()),
-                       [done](beast::error_code ec, size_t) { done->set_value(ec); });
-    });
-    try {
-      beast::error_code ec = result.get();
-      if (ec) {
-        failed_ = true;
-        return false;
+    const int fd = stream_.socket().native_handle();
+    const absl::Time deadline = absl::Now() + server_->options_.write_timeout;
+    while (!bytes.empty()) {
+      const ssize_t n = send(fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) {
+        bytes.remove_prefix(static_cast<size_t>(n));
+        metrics_->bytes_sent.Increment(static_cast<double>(n));
+        continue;
       }
-    } catch (const std::future_error&) {  // the server stopped
-      failed_ = true;
-      return false;
+      if (n < 0 && errno == EINTR) continue;
+      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) break;
+      const absl::Duration left = deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) break;
+      pollfd fds[2] = {{fd, POLLOUT, 0}, {server_->stop_fd_, POLLIN, 0}};
+      const int ms = static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
+      if (poll(fds, 2, ms) < 0 && errno != EINTR) break;
+      if (fds[1].revents != 0) break;
     }
-    metrics_->bytes_sent.Increment(static_cast<double>(bytes.size()));
-    return true;
+    if (!bytes.empty()) failed_ = true;
+    return !failed_;
   }
 
   void Close() {
@@ -419,6 +434,8 @@ void HttpServer::Impl::Shutdown() {
     auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ == 0; };
     mu_.AwaitWithTimeout(absl::Condition(&idle), options_.shutdown_deadline);
   }
+  const uint64_t one = 1;
+  if (write(stop_fd_, &one, sizeof one) < 0) ARCA_LOG(WARNING) << "cannot wake writers to stop";
   ioc_.stop();
   for (auto& t : io_threads_) t.join();
   workers_.join();

@@ -47,9 +47,9 @@ struct HttpResponse {
 };
 
 // How a handler answers. Either Send once, or SendHead then SendBody until
-// the declared Content-Length has been sent. Both block until the bytes are
-// written (or the write timed out), so a slow reader slows the handler
-// instead of growing a buffer.
+// the declared Content-Length has been sent. Each blocks until its bytes are
+// in the socket's buffer (or the write timed out), so a slow reader slows
+// the handler instead of growing a buffer.
 class HttpResponder {
  public:
   virtual ~HttpResponder() = default;
@@ -70,7 +70,8 @@ using HttpFastPath = std::function<bool(const HttpRequest&, HttpResponse*)>;
 struct HttpServerOptions {
   // HOST:PORT; port 0 picks a free port.
   std::string listen = "127.0.0.1:0";
-  // Threads running the sockets (all asynchronous). Default: 2.
+  // Threads reading requests (asynchronously) and sending the answers of
+  // the fast path; workers write their own answers. Default: 2.
   int io_threads = 2;
   // Threads running handlers (which may block on backends). Default: 32.
   int worker_threads = 32;

@@ -31,7 +31,7 @@ ABSL_FLAG(std::string, tokens_file, "",
           "which only a loopback --listen allows unless --allow_unauthenticated");
 ABSL_FLAG(bool, allow_unauthenticated, false,
           "serve without --tokens_file on an address other than loopback");
-ABSL_FLAG(int, io_threads, 2, "threads serving sockets");
+ABSL_FLAG(int, io_threads, 2, "threads reading requests from sockets");
 ABSL_FLAG(int, worker_threads, 32, "threads handling requests (they wait on backends)");
 ABSL_FLAG(absl::Duration, read_timeout, absl::Seconds(30),
           "a request must arrive whole within this long (idle keep-alive included)");

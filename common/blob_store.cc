@@ -97,6 +97,12 @@ uint64_t GetFixed(const char* p, int bytes) {
   return v;
 }
 
+// The length of the checksums file of a blob of `size` bytes.
+size_t BlockSumsBytes(int64_t size) {
+  const auto blocks = static_cast<size_t>((size + kBlockBytes - 1) / kBlockBytes);
+  return kBlocksMagic.size() + 8 + 4 * blocks + 4;
+}
+
 std::string EncodeBlockSums(int64_t size, const std::vector<uint32_t>& sums) {
   std::string out(kBlocksMagic);
   PutFixed(&out, static_cast<uint64_t>(size), 8);
@@ -108,15 +114,14 @@ std::string EncodeBlockSums(int64_t size, const std::vector<uint32_t>& sums) {
 // The block checksums in `bytes` if they are intact and describe a blob of
 // `size` bytes; empty otherwise.
 std::vector<uint32_t> DecodeBlockSums(absl::string_view bytes, int64_t size) {
-  const size_t blocks = static_cast<size_t>((size + kBlockBytes - 1) / kBlockBytes);
   const size_t head = kBlocksMagic.size() + 8;
-  if (bytes.size() != head + 4 * blocks + 4 || !absl::StartsWith(bytes, kBlocksMagic) ||
+  if (bytes.size() != BlockSumsBytes(size) || !absl::StartsWith(bytes, kBlocksMagic) ||
       GetFixed(bytes.data() + kBlocksMagic.size(), 8) != static_cast<uint64_t>(size) ||
       GetFixed(bytes.data() + bytes.size() - 4, 4) != Crc32c(bytes.substr(0, bytes.size() - 4))) {
     return {};
   }
-  std::vector<uint32_t> sums(blocks);
-  for (size_t i = 0; i < blocks; ++i) {
+  std::vector<uint32_t> sums((bytes.size() - head - 4) / 4);
+  for (size_t i = 0; i < sums.size(); ++i) {
     sums[i] = static_cast<uint32_t>(GetFixed(bytes.data() + head + 4 * i, 4));
   }
   return sums;
@@ -248,7 +253,8 @@ class LocalWriter : public BlobWriter {
   // Adds the checksums of the blocks in [p, p + n), which starts a block.
   void SumBlocks(const char* p, size_t n) {
     for (size_t at = 0; at < n; at += kBlockBytes) {
-      block_sums_.push_back(Crc32c(absl::string_view(p + at, std::min<size_t>(kBlockBytes, n - at))));
+      const size_t length = std::min<size_t>(kBlockBytes, n - at);
+      block_sums_.push_back(Crc32c(absl::string_view(p + at, length)));
     }
   }
 
@@ -538,16 +544,14 @@ class LocalBlobStore : public BlobStore {
     const std::string sums_path = absl::StrCat(path, kBlocksSuffix);
     int fd = open(sums_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return {};
-    std::string bytes(kBlocksMagic.size() + 12 + 4 * ((size + kBlockBytes - 1) / kBlockBytes), '\0');
+    struct stat st;
+    std::string bytes(BlockSumsBytes(size), '\0');
     size_t got = 0;
-    absl::Status read = ReadAt(fd, bytes.data(), bytes.size(), 0, &got);
-    // One byte more than expected would mean the file is not this blob's.
-    char extra;
-    size_t more = 0;
-    if (read.ok()) read = ReadAt(fd, &extra, 1, static_cast<int64_t>(got), &more);
+    const bool read = fstat(fd, &st) == 0 && st.st_size == static_cast<off_t>(bytes.size()) &&
+                      ReadAt(fd, bytes.data(), bytes.size(), 0, &got).ok() &&
+                      got == bytes.size();
     close(fd);
-    if (!read.ok() || got != bytes.size() || more != 0) return {};
-    return DecodeBlockSums(bytes, size);
+    return read ? DecodeBlockSums(bytes, size) : std::vector<uint32_t>();
   }
 
   absl::StatusOr<BlobInfo> Stat(absl::string_view sha256) override {

@@ -32,8 +32,9 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
-absl::Status FsyncDir(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+// Flushes a file, or with O_DIRECTORY a directory, to disk.
+absl::Status Fsync(const std::string& path, int flags = 0) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | flags);
   if (fd < 0) return Errno("open", path);
   int rc = fsync(fd);
   close(fd);
@@ -142,32 +143,6 @@ absl::Status ReadAt(int fd, char* out, size_t n, int64_t offset, size_t* got) {
   return absl::OkStatus();
 }
 
-absl::Status WriteFile(const std::string& path, absl::string_view bytes) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("create", path);
-  while (!bytes.empty()) {
-    ssize_t w = write(fd, bytes.data(), bytes.size());
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      absl::Status s = Errno("write", path);
-      close(fd);
-      return s;
-    }
-    bytes.remove_prefix(static_cast<size_t>(w));
-  }
-  if (close(fd) != 0) return Errno("close", path);
-  return absl::OkStatus();
-}
-
-absl::Status FsyncFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno("open", path);
-  int rc = fsync(fd);
-  close(fd);
-  if (rc != 0) return Errno("fsync", path);
-  return absl::OkStatus();
-}
-
 class LocalBlobStore;
 
 // Bytes are gathered in block-aligned buffers and written in large pieces.
@@ -207,6 +182,14 @@ absl::Status WriteAt(int fd, const char* p, size_t n, int64_t offset, const std:
     offset += w;
   }
   return absl::OkStatus();
+}
+
+absl::Status WriteFile(const std::string& path, absl::string_view bytes) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("create", path);
+  absl::Status written = WriteAt(fd, bytes.data(), bytes.size(), 0, path);
+  if (close(fd) != 0 && written.ok()) written = Errno("close", path);
+  return written;
 }
 
 // The temporary file is made only once there are bytes to write: when the
@@ -386,7 +369,7 @@ class LocalBlobStore : public BlobStore {
         if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", d);
       }
     }
-    RETURN_IF_ERROR(FsyncDir(blobs_));
+    RETURN_IF_ERROR(Fsync(blobs_, O_DIRECTORY));
     // Temporary files of writers that died long ago.
     RemoveStale(tmp_);
     for (int i = 0; i < 256; ++i) RemoveStale(absl::StrCat(tmp_, "/", HexPrefix(i)));
@@ -443,8 +426,8 @@ class LocalBlobStore : public BlobStore {
     } else {
       for (LocalWriter* w : writers) {
         if (w->stored_before()) continue;
-        RETURN_IF_ERROR(FsyncFile(w->tmp_path()));
-        if (!w->blocks_tmp_path().empty()) RETURN_IF_ERROR(FsyncFile(w->blocks_tmp_path()));
+        RETURN_IF_ERROR(Fsync(w->tmp_path()));
+        if (!w->blocks_tmp_path().empty()) RETURN_IF_ERROR(Fsync(w->blocks_tmp_path()));
       }
     }
     // Then names: rename into place, then make each touched directory
@@ -495,8 +478,8 @@ class LocalBlobStore : public BlobStore {
     // The new names are durable once their directories are: one syncfs for
     // a batch (it commits the journal once), one fsync per directory else.
     if (batch) return SyncFs();
-    if (new_prefix) RETURN_IF_ERROR(FsyncDir(blobs_));
-    for (const std::string& dir : dirs) RETURN_IF_ERROR(FsyncDir(dir));
+    if (new_prefix) RETURN_IF_ERROR(Fsync(blobs_, O_DIRECTORY));
+    for (const std::string& dir : dirs) RETURN_IF_ERROR(Fsync(dir, O_DIRECTORY));
     return absl::OkStatus();
   }
 

@@ -101,7 +101,6 @@ awk -v rounds="$rounds" '
   }
   END {
     fail = 0;
-    n["big"] = "1 GiB in 8 MiB files"; n["small"] = "20,000 x 4 KiB files";
     for (t = 1; t <= 2; ++t) {
       tree = (t == 1 ? "big" : "small");
       a = best[tree, "arca"]; c = best[tree, "cp"]; r = best[tree, "rclone"];

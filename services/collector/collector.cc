@@ -37,6 +37,12 @@ const absl::flat_hash_set<std::string>& SkipReasons() {
   return *reasons;
 }
 
+const prometheus::Histogram::BucketBoundaries& UploadBuckets() {
+  static const auto* buckets =
+      new prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300};
+  return *buckets;
+}
+
 }  // namespace
 
 CollectorMetrics::CollectorMetrics(prometheus::Registry& registry)
@@ -62,8 +68,16 @@ CollectorMetrics::CollectorMetrics(prometheus::Registry& registry)
                          .Name("arca_collector_upload_seconds")
                          .Help("Duration of successful uploads")
                          .Register(registry)
-                         .Add({}, prometheus::Histogram::BucketBoundaries{
-                                      0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300})),
+                         .Add({}, UploadBuckets())),
+      upload_phase_seconds(prometheus::BuildHistogram()
+                               .Name("arca_collector_upload_phase_seconds")
+                               .Help("Time successful uploads spent receiving (temporary files "
+                                     "written), storing (blobs made durable) and committing "
+                                     "(the catalog call)")
+                               .Register(registry)),
+      upload_receive_seconds(upload_phase_seconds.Add({{"phase", "receive"}}, UploadBuckets())),
+      upload_store_seconds(upload_phase_seconds.Add({{"phase", "store"}}, UploadBuckets())),
+      upload_commit_seconds(upload_phase_seconds.Add({{"phase", "commit"}}, UploadBuckets())),
       bytes_served(prometheus::BuildCounter()
                        .Name("arca_collector_bytes_served_total")
                        .Help("Bytes sent by downloads")
@@ -358,8 +372,10 @@ absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source) {
     const absl::Time base = job.has_finished_at() ? FromProtoTime(job.finished_at()) : clock_->Now();
     for (cat::ArtifactFile& f : state.files()) *f.mutable_expires_at() = ToProtoTime(base + retention);
   }
+  const absl::Time received = clock_->Now();
   // Blobs are durable before the catalog points at them.
   RETURN_IF_ERROR(state.PublishBlobs());
+  const absl::Time stored = clock_->Now();
   cat::CommitFilesRequest commit;
   commit.set_job_id(job.id());
   for (cat::ArtifactFile& f : state.files()) *commit.add_files() = std::move(f);
@@ -374,7 +390,11 @@ absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source) {
   response.set_total_bytes(state.total());
   metrics_->bytes_accepted.Increment(static_cast<double>(state.total()));
   metrics_->files_accepted.Increment(commit.files_size());
-  metrics_->upload_seconds.Observe(absl::ToDoubleSeconds(clock_->Now() - start));
+  const absl::Time finished = clock_->Now();
+  metrics_->upload_seconds.Observe(absl::ToDoubleSeconds(finished - start));
+  metrics_->upload_receive_seconds.Observe(absl::ToDoubleSeconds(received - start));
+  metrics_->upload_store_seconds.Observe(absl::ToDoubleSeconds(stored - received));
+  metrics_->upload_commit_seconds.Observe(absl::ToDoubleSeconds(finished - stored));
   return response;
 }
 

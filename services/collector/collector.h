@@ -44,6 +44,13 @@ struct CollectorMetrics {
   prometheus::Family<prometheus::Counter>& files_skipped;      // {reason}
   prometheus::Family<prometheus::Counter>& uploads_rejected;   // {reason}
   prometheus::Histogram& upload_seconds;
+  // Where a successful upload's time went: receive (the stream, each file
+  // written to a temporary name), store (the blobs made durable), commit
+  // (the catalog call).
+  prometheus::Family<prometheus::Histogram>& upload_phase_seconds;  // {phase}
+  prometheus::Histogram& upload_receive_seconds;
+  prometheus::Histogram& upload_store_seconds;
+  prometheus::Histogram& upload_commit_seconds;
   prometheus::Counter& bytes_served;
   prometheus::Gauge& blob_store_bytes;
   prometheus::Gauge& blob_store_objects;

@@ -35,6 +35,20 @@ class VectorSource : public UploadSource {
   size_t i_ = 0;
 };
 
+// Moves the clock on by a second for every message it hands out.
+class SlowSource : public VectorSource {
+ public:
+  SlowSource(std::vector<v1::UploadRequest> messages, FakeClock* clock)
+      : VectorSource(std::move(messages)), clock_(clock) {}
+  bool Next(v1::UploadRequest* m) override {
+    clock_->Advance(absl::Seconds(1));
+    return VectorSource::Next(m);
+  }
+
+ private:
+  FakeClock* clock_;
+};
+
 class StringSink : public DownloadSink {
  public:
   bool Write(const v1::DownloadResponse& m) override {
@@ -172,6 +186,36 @@ TEST_F(CollectorTest, PrimeHubJourneyUploadAndDownload) {
   }
   EXPECT_EQ(objects, 1);  // both paths share one blob
   EXPECT_EQ(bytes, 6);
+}
+
+TEST_F(CollectorTest, AnUploadsTimeIsSplitIntoReceiveStoreAndCommit) {
+  // {count, sum} of the upload phase histogram's series for `phase`.
+  auto phase = [&](const std::string& phase) {
+    for (const auto& family : registry_->Collect()) {
+      if (family.name != "arca_collector_upload_phase_seconds") continue;
+      for (const auto& m : family.metric) {
+        if (m.label.size() == 1 && m.label[0].value == phase) {
+          return std::make_pair(m.histogram.sample_count, m.histogram.sample_sum);
+        }
+      }
+    }
+    return std::make_pair(uint64_t{999}, -1.0);
+  };
+  EXPECT_EQ(phase("receive"), std::make_pair(uint64_t{0}, 0.0));
+  std::string job = NewJob();
+  Upload u(job);
+  u.File("a.txt", "alpha").End();  // manifest, header, 2 chunks, end
+  SlowSource source(u.messages, &clock_);
+  ASSERT_TRUE(collector_->Upload(source).ok());
+  EXPECT_EQ(phase("receive"), std::make_pair(uint64_t{1}, 5.0));
+  EXPECT_EQ(phase("store"), std::make_pair(uint64_t{1}, 0.0));
+  EXPECT_EQ(phase("commit"), std::make_pair(uint64_t{1}, 0.0));
+  // A failed upload is not counted.
+  Upload bad(job);
+  bad.File("b.txt", "beta").End();
+  bad.messages[1].mutable_file()->set_sha256(Sha256::Of("other"));
+  EXPECT_TRUE(absl::IsDataLoss(Run(bad).status()));
+  EXPECT_EQ(phase("receive").first, 1u);
 }
 
 TEST_F(CollectorTest, RetryingTheSameUploadIsHarmless) {

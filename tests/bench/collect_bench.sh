@@ -3,6 +3,11 @@
 # tree to the same disk, in the same run:
 #   (a) 1 GiB in 8 MiB files, (b) 20,000 files of 4 KiB.
 # Targets: arca >= 0.5x cp -r, and faster than rclone.
+# For where the time goes (no targets): arca's time split into the
+# collector's upload phases (from its metrics), and store_bench timing the
+# collector's disk work alone: the blob store writing the tree, and the
+# store's write protocol (temporary name, syncfs, rename, syncfs) done by a
+# plain program.
 # arca acknowledges a collect only once it is on disk, so the cp -r baseline
 # is "cp -r; sync" (the copy made durable).
 # This machine's disk and page cache vary a lot from one second to the next,
@@ -22,7 +27,7 @@ if [ "${1:-}" = "--small" ]; then big_files=16 small_files=2000; fi
 
 ./deploy/local/install-deps.sh rclone
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C build arca arca-catalog arca-collector >/dev/null
+ninja -C build arca arca-catalog arca-collector store_bench >/dev/null
 
 bin="$root/build/bin"
 # On the build's disk, as the copies it is compared with.
@@ -55,15 +60,29 @@ now() { date +%s.%N; }
 # Every tool starts with the tree in the page cache, as a job's freshly
 # written outputs are (rclone drops what it read from the cache, which
 # would leave the next tool reading from disk), and nothing left to flush.
+settle() {
+  find "$src" -type f -exec cat {} + >/dev/null
+  sync
+}
 timed() {
   local name=$1 t0 t1
   shift
-  find "$src" -type f -exec cat {} + >/dev/null
-  sync
+  settle
   t0=$(now)
   "$@"
   t1=$(now)
   echo "$name $t0 $t1" >>"$work/times"
+}
+# store_bench times its own writing, leaving out making the store's folders.
+store_bench() {
+  settle
+  echo "$tree-$1 0 $("$bin/store_bench" "$1" "$src" "$work/out/$1-$tree-$r")" >>"$work/times"
+}
+# The collector's seconds so far in each upload phase: receive store commit.
+phase_sums() {
+  curl -sf "http://$collector_metrics/metrics" | awk '
+    /^arca_collector_upload_phase_seconds_sum/ { split($1, a, "\""); s[a[2]] = $2 }
+    END { print s["receive"], s["store"], s["commit"] }'
 }
 cp_sync() { cp -r "$1" "$2" && sync; }
 rclone_copy() { rclone copy --checksum --transfers 4 "$1" "$2" 2>/dev/null; }
@@ -78,21 +97,25 @@ for r in $(seq 1 "$rounds"); do
     bytes=$(du -sb "$src" | cut -f1)
     echo "$tree bytes $bytes" >>"$work/sizes"
     # Each round a different tool goes first.
-    order=(cp rclone arca)
+    order=(cp rclone arca store protocol)
     for i in $(seq 1 $(( (r - 1) % 3 ))); do order=("${order[@]:1}" "${order[0]}"); done
     for tool in "${order[@]}"; do
       case $tool in
         cp) timed "$tree-cp" cp_sync "$src" "$work/out/cp-$tree-$r" ;;
         rclone) timed "$tree-rclone" rclone_copy "$src" "$work/out/rclone-$tree-$r" ;;
         arca) arca run --job "bench-$tree-$r" --group bench --artifacts "$work/empty" -- true 2>/dev/null
-              timed "$tree-arca" arca_collect "$src" ;;
+              before=$(phase_sums)
+              timed "$tree-arca" arca_collect "$src"
+              echo "$tree $before $(phase_sums)" >>"$work/phases" ;;
+        store | protocol) store_bench "$tool" ;;
       esac
     done
   done
 done
 
 awk -v rounds="$rounds" '
-  FNR == NR { bytes[$1] = $3; next }
+  FILENAME == ARGV[1] { bytes[$1] = $3; next }
+  FILENAME == ARGV[3] { for (i = 0; i < 3; ++i) phase[$1, i] += ($(i + 5) - $(i + 2)) / rounds; next }
   {
     split($1, p, "-"); tree = p[1]; tool = p[2];
     s = $3 - $2; mbs = bytes[tree] / 1048576 / s;
@@ -109,6 +132,9 @@ awk -v rounds="$rounds" '
       printf "collect %-5s arca %7.1f MB/s | cp -r;sync %7.1f MB/s | rclone %7.1f MB/s | %.2fx cp (target >= 0.50x), %.2fx rclone (target > 1x) %s\n",
         tree, a, c, r, a / c, a / r, (ok ? "PASS" : "FAIL");
       printf "      rounds (MB/s): arca%s | cp%s | rclone%s\n", runs[tree, "arca"], runs[tree, "cp"], runs[tree, "rclone"];
+      s = best[tree, "store"]; w = best[tree, "protocol"];
+      printf "      arca per round (mean): receive %.3f s, store %.3f s, commit %.3f s\n", phase[tree, 0], phase[tree, 1], phase[tree, 2];
+      printf "      the disk work alone: blob store %.1f MB/s (%.2fx cp), its write protocol %.1f MB/s (%.2fx cp)\n", s, s / c, w, w / c;
     }
     exit fail
-  }' "$work/sizes" "$work/times"
+  }' "$work/sizes" "$work/times" "$work/phases"

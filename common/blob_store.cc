@@ -154,6 +154,13 @@ class LocalBlobStore;
 // one sync, not one write-through each.
 constexpr size_t kBufferBytes = 4 << 20;
 constexpr size_t kDirectAlign = 4096;
+// A blob at least this large that went through the page cache starts its
+// write-back as soon as it is written, so the disk works while the upload
+// goes on and Publish finds little left to flush (1,000 blobs of 512 KiB:
+// Publish 0.28 s -> 0.01 s, the upload 10% faster). Smaller ones wait for
+// Publish's one flush: at 64 KiB, a write of each one's own costs more
+// than it saves.
+constexpr int64_t kEarlyWriteBackBytes = 512 << 10;
 static_assert(kBufferBytes % kBlockBytes == 0, "a full buffer holds whole blocks");
 
 struct FreeDeleter {
@@ -699,10 +706,7 @@ absl::Status LocalWriter::WriteRest() {
   if (size_ > kBlockBytes) SumBlocks(buffer_.get(), filled_);
   written_ += filled_;
   filled_ = 0;
-  // A blob that went through the page cache starts its write-back now;
-  // Publish waits for it. Small blobs wait for Publish's one sync instead of
-  // each starting a write of its own.
-  if (size_ >= static_cast<int64_t>(kBufferBytes) && !direct_) {
+  if (size_ >= kEarlyWriteBackBytes && !direct_) {
     sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
   }
   if (close(fd_) != 0) {

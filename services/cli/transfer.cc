@@ -153,49 +153,53 @@ absl::StatusOr<std::string> SendFile(grpc::ClientWriterInterface<cv1::UploadRequ
     close(fd);
     return absl::FailedPreconditionError(absl::StrCat(path, " is no longer a regular file"));
   }
-  // Small files' messages may wait in gRPC's buffer and leave together with
-  // the next file's (the end marker flushes it); a large file's header goes
-  // out with its first chunk.
+  // A small file travels whole in its header, whose message may wait in
+  // gRPC's buffer and leave together with the next file's (the end marker
+  // flushes it); a large file's header goes out with its first chunk.
   const bool small = before.st_size <= kSmallFileBytes;
-  grpc::WriteOptions chunk_options;
-  if (small) {
-    chunk_options.set_buffer_hint();
-  } else {
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  }
-  cv1::UploadRequest header;
-  header.mutable_file()->set_path(path);
-  header.mutable_file()->set_size(before.st_size);
-  header.mutable_file()->set_mtime_unix_nanos(int64_t{before.st_mtim.tv_sec} * 1000000000 +
-                                              before.st_mtim.tv_nsec);
-  if (!writer.Write(header, grpc::WriteOptions().set_buffer_hint())) {
-    close(fd);
-    return absl::UnavailableError("the collector closed the upload");
-  }
+  if (!small) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  cv1::UploadRequest message;
+  cv1::FileHeader* header = message.mutable_file();
+  header->set_path(path);
+  header->set_size(before.st_size);
+  header->set_mtime_unix_nanos(int64_t{before.st_mtim.tv_sec} * 1000000000 +
+                               before.st_mtim.tv_nsec);
   Sha256 hash;
-  cv1::UploadRequest chunk;
-  std::string* buffer = chunk.mutable_chunk();
   int64_t sent = 0;
-  while (sent < before.st_size) {
-    buffer->resize(std::min<int64_t>(kReadBytes, before.st_size - sent));
-    ssize_t n = read(fd, buffer->data(), buffer->size());
-    if (n < 0 && errno == EINTR) continue;
+  // The next piece of the file, at most `limit` bytes, into *out.
+  auto read_piece = [&](int64_t limit, std::string* out) {
+    out->resize(std::min(limit, before.st_size - sent));
+    ssize_t n;
+    do {
+      n = read(fd, out->data(), out->size());
+    } while (n < 0 && errno == EINTR);
     if (n <= 0) {
-      close(fd);
       return absl::FailedPreconditionError(
           absl::StrCat(path, " shrank while it was read; nothing was committed, retry"));
     }
-    buffer->resize(n);
-    hash.Update(*buffer);
+    out->resize(n);
+    hash.Update(*out);
     sent += n;
-    if (!writer.Write(chunk, chunk_options)) {
-      close(fd);
-      return absl::UnavailableError("the collector closed the upload");
+    return absl::OkStatus();
+  };
+  absl::Status status;
+  if (small && before.st_size > 0) status = read_piece(kSmallFileBytes, header->mutable_content());
+  const grpc::WriteOptions options = small ? grpc::WriteOptions().set_buffer_hint()
+                                           : grpc::WriteOptions();
+  if (status.ok() && !writer.Write(message, grpc::WriteOptions().set_buffer_hint())) {
+    status = absl::UnavailableError("the collector closed the upload");
+  }
+  std::string* chunk = message.mutable_chunk();
+  while (status.ok() && sent < before.st_size) {
+    status = read_piece(kReadBytes, chunk);
+    if (status.ok() && !writer.Write(message, options)) {
+      status = absl::UnavailableError("the collector closed the upload");
     }
   }
   struct stat after;
   fstat(fd, &after);
   close(fd);
+  RETURN_IF_ERROR(status);
   if (after.st_size != before.st_size || after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
       after.st_mtim.tv_nsec != before.st_mtim.tv_nsec) {
     return absl::FailedPreconditionError(

@@ -139,7 +139,12 @@ class Collector::UploadState {
                                           : c->options_.max_files;
   }
 
+  // A header's content is the file's first chunk.
   absl::Status StartFile(const v1::FileHeader& header) {
+    RETURN_IF_ERROR(BeginFile(header));
+    return header.content().empty() ? absl::OkStatus() : Chunk(header.content());
+  }
+  absl::Status BeginFile(const v1::FileHeader& header) {
     RETURN_IF_ERROR(FinishFile());
     absl::Status valid = ValidateArtifactPath(header.path());
     if (!valid.ok()) return absl::InvalidArgumentError(valid.message());

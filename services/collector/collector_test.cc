@@ -83,6 +83,17 @@ struct Upload {
     }
     return *this;
   }
+  // A file whose first `in_header` bytes ride in its header, the rest in
+  // chunks.
+  Upload& Inline(const std::string& path, const std::string& content, size_t in_header) {
+    File(path, content.substr(in_header));
+    size_t chunks = (content.size() - std::min(in_header, content.size()) + 3) / 4;
+    v1::FileHeader* h = messages[messages.size() - 1 - chunks].mutable_file();
+    h->set_size(content.size());
+    h->set_sha256(Sha256::Of(content));
+    h->set_content(content.substr(0, in_header));
+    return *this;
+  }
   Upload& End() {
     messages.emplace_back();
     messages.back().mutable_end();
@@ -216,6 +227,38 @@ TEST_F(CollectorTest, AnUploadsTimeIsSplitIntoReceiveStoreAndCommit) {
   bad.messages[1].mutable_file()->set_sha256(Sha256::Of("other"));
   EXPECT_TRUE(absl::IsDataLoss(Run(bad).status()));
   EXPECT_EQ(phase("receive").first, 1u);
+}
+
+TEST_F(CollectorTest, AFilesBytesMayRideInItsHeader) {
+  std::string job = NewJob();
+  Upload u(job);
+  u.Inline("whole.txt", "hello", 5)
+      .Inline("split.txt", "hello, world", 5)
+      .Inline(".hidden", "secret", 6)
+      .File("after.txt", "fine")
+      .End();
+  auto r = Run(u);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(CatalogPaths(job), (std::vector<std::string>{"after.txt", "split.txt", "whole.txt"}));
+  ASSERT_EQ(r->skipped_size(), 1);
+  EXPECT_EQ(r->skipped(0).reason(), "hidden");
+  for (const auto& [path, content] :
+       std::vector<std::pair<std::string, std::string>>{{"whole.txt", "hello"},
+                                                        {"split.txt", "hello, world"}}) {
+    StringSink sink;
+    ASSERT_TRUE(Download(job, path, sink).ok());
+    EXPECT_EQ(sink.data, content) << path;
+  }
+  // More bytes in the header than the file declares.
+  Upload over(job);
+  over.Inline("over.txt", "hello", 5);
+  over.messages.back().mutable_file()->set_size(3);
+  over.End();
+  auto rejected = Run(over);
+  EXPECT_EQ(rejected.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(rejected.status().message().find("declared 3 bytes but sent more"), std::string::npos)
+      << rejected.status();
+  EXPECT_EQ(TmpFiles(), 0u);
 }
 
 TEST_F(CollectorTest, RetryingTheSameUploadIsHarmless) {

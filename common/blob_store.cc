@@ -161,6 +161,11 @@ constexpr size_t kDirectAlign = 4096;
 // Publish's one flush: at 64 KiB, a write of each one's own costs more
 // than it saves.
 constexpr int64_t kEarlyWriteBackBytes = 512 << 10;
+// Smaller blobs are flushed together: once this much of them (each counting
+// at least 4 KiB) has been written since the last flush began, the store
+// flushes the file system in the background, so Publish's own flush finds
+// less left (20,000 blobs of 4 KiB: Publish 0.26 s -> 0.16 s).
+constexpr int64_t kBackgroundFlushBytes = 8 << 20;
 static_assert(kBufferBytes % kBlockBytes == 0, "a full buffer holds whole blocks");
 
 struct FreeDeleter {
@@ -418,6 +423,20 @@ class LocalBlobStore : public BlobStore {
     if (buffers_.size() < kMaxIdleBuffers) buffers_.push_back(std::move(b));
   }
 
+  // Counts a small blob left in the page cache for Publish's flush, and
+  // starts a background flush when enough have gathered and none is running.
+  // Its errors are Publish's to find.
+  void WroteSmall(int64_t size) {
+    absl::MutexLock lock(&flush_mu_);
+    unflushed_ += std::max<int64_t>(size, kDirectAlign);
+    if (unflushed_ < kBackgroundFlushBytes) return;
+    if (flush_.valid() && flush_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      return;
+    }
+    unflushed_ = 0;
+    flush_ = std::async(std::launch::async, [this] { SyncFs().IgnoreError(); });
+  }
+
   absl::Status Publish(const std::vector<BlobWriter*>& sealed) override {
     std::vector<LocalWriter*> writers;
     for (BlobWriter* w : sealed) {
@@ -629,6 +648,10 @@ class LocalBlobStore : public BlobStore {
   std::string blobs_, tmp_;
   absl::Mutex buffers_mu_;
   std::vector<Buffer> buffers_ ABSL_GUARDED_BY(buffers_mu_);
+  absl::Mutex flush_mu_;
+  int64_t unflushed_ ABSL_GUARDED_BY(flush_mu_) = 0;
+  // Last, so it is destroyed first: the store waits for a running flush.
+  std::future<void> flush_ ABSL_GUARDED_BY(flush_mu_);
 };
 
 LocalWriter::~LocalWriter() {
@@ -706,8 +729,12 @@ absl::Status LocalWriter::WriteRest() {
   if (size_ > kBlockBytes) SumBlocks(buffer_.get(), filled_);
   written_ += filled_;
   filled_ = 0;
-  if (size_ >= kEarlyWriteBackBytes && !direct_) {
-    sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+  if (!direct_) {
+    if (size_ >= kEarlyWriteBackBytes) {
+      sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+    } else {
+      store_->WroteSmall(size_);
+    }
   }
   if (close(fd_) != 0) {
     fd_ = -1;

@@ -184,15 +184,15 @@ absl::StatusOr<std::string> SendFile(grpc::ClientWriterInterface<cv1::UploadRequ
   };
   absl::Status status;
   if (small && before.st_size > 0) status = read_piece(kSmallFileBytes, header->mutable_content());
-  const grpc::WriteOptions options = small ? grpc::WriteOptions().set_buffer_hint()
-                                           : grpc::WriteOptions();
+  const grpc::WriteOptions chunk_options =
+      small ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions();
   if (status.ok() && !writer.Write(message, grpc::WriteOptions().set_buffer_hint())) {
     status = absl::UnavailableError("the collector closed the upload");
   }
   std::string* chunk = message.mutable_chunk();
   while (status.ok() && sent < before.st_size) {
     status = read_piece(kReadBytes, chunk);
-    if (status.ok() && !writer.Write(message, options)) {
+    if (status.ok() && !writer.Write(message, chunk_options)) {
       status = absl::UnavailableError("the collector closed the upload");
     }
   }

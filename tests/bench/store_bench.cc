@@ -79,10 +79,8 @@ double Store(const std::string& src, const std::string& dst) {
   for (const std::string& path : RegularFiles(src)) {
     auto w = (*blobs)->NewWriter();
     if (!w.ok()) return -1;
-    if (!ReadFile(path, buffer, [&](absl::string_view piece) { return (*w)->Append(piece).ok(); }) ||
-        !(*w)->Seal().ok()) {
-      return -1;
-    }
+    auto append = [&](absl::string_view piece) { return (*w)->Append(piece).ok(); };
+    if (!ReadFile(path, buffer, append) || !(*w)->Seal().ok()) return -1;
     sealed.push_back(w->get());
     writers.push_back(*std::move(w));
   }

@@ -40,25 +40,37 @@ std::string RealPath(const std::string& path, int* error) {
   return buf;
 }
 
+// Lists a directory by descriptor: its names but "." and "..", sorted.
+absl::StatusOr<std::vector<std::string>> ListDir(int dir_fd, const std::string& shown) {
+  int fd = dup(dir_fd);
+  DIR* d = fd < 0 ? nullptr : fdopendir(fd);
+  if (d == nullptr) {
+    if (fd >= 0) close(fd);
+    return absl::PermissionDeniedError(absl::StrCat("cannot read ", shown, ": ", strerror(errno)));
+  }
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d)) {
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) names.push_back(e->d_name);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Walks the tree beneath the folder's descriptor. A directory is opened
+// relative to its parent without following a link; a symbolic link found
+// in the tree is resolved by name only to decide whether it stays inside
+// (the bytes are read later, opened beneath the folder, link-free).
 class Walker {
  public:
   Walker(std::string root, bool include_hidden)
       : root_(std::move(root)), include_hidden_(include_hidden) {}
 
-  absl::Status Walk(const std::string& dir, const std::string& prefix, int depth) {
-    DIR* d = opendir(dir.c_str());
-    if (d == nullptr) {
-      return absl::PermissionDeniedError(absl::StrCat("cannot read ", dir, ": ", strerror(errno)));
-    }
-    std::vector<std::string> names;
-    while (dirent* e = readdir(d)) {
-      if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) names.push_back(e->d_name);
-    }
-    closedir(d);
-    std::sort(names.begin(), names.end());
+  absl::Status Walk(int dir_fd, const std::string& prefix) {
+    ASSIGN_OR_RETURN(std::vector<std::string> names,
+                     ListDir(dir_fd, prefix.empty() ? root_ : absl::StrCat(root_, "/", prefix)));
     for (const std::string& name : names) {
       const std::string rel = prefix.empty() ? name : absl::StrCat(prefix, "/", name);
-      const std::string abs = absl::StrCat(dir, "/", name);
       if (name[0] == '.' && !include_hidden_) {
         Skip(rel, "hidden", "");
         continue;
@@ -68,30 +80,22 @@ class Walker {
             "cannot collect \"", absl::CHexEscape(rel.substr(0, 200)), "\": ", valid.message()));
       }
       struct stat st;
-      if (lstat(abs.c_str(), &st) != 0) continue;  // vanished meanwhile
+      if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // vanished
       if (S_ISLNK(st.st_mode)) {
-        int error = 0;
-        std::string target = RealPath(abs, &error);
-        if (target.empty()) {
-          Skip(rel, "symlink_escape", absl::StrCat("cannot resolve: ", strerror(error)));
-          continue;
-        }
-        if (!absl::StartsWith(target, root_ + "/")) {
-          Skip(rel, "symlink_escape", absl::StrCat("points outside the folder, to ", target));
-          continue;
-        }
-        if (stat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-          Skip(rel, "not_regular",
-               S_ISDIR(st.st_mode) ? "symlink to a directory in the folder; its files are "
-                                     "collected where they are"
-                                   : "symlink to something that is not a regular file");
-          continue;
-        }
-        scan_.files.push_back({rel, target, st.st_size});
+        Link(rel);
       } else if (S_ISDIR(st.st_mode)) {
-        RETURN_IF_ERROR(Walk(abs, rel, depth + 1));
+        const int fd = openat(dir_fd, name.c_str(),
+                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+          // Replaced since it was looked at: by a link, or by something else.
+          Skip(rel, errno == ELOOP || errno == ENOTDIR ? "symlink_escape" : "not_regular",
+               absl::StrCat("changed while the folder was read: ", strerror(errno)));
+          continue;
+        }
+        UniqueFd sub(fd);
+        RETURN_IF_ERROR(Walk(sub.get(), rel));
       } else if (S_ISREG(st.st_mode)) {
-        scan_.files.push_back({rel, abs, st.st_size});
+        scan_.files.push_back({rel, rel, st.st_size});
       } else {
         Skip(rel, "not_regular", "a FIFO, socket or device");
       }
@@ -102,6 +106,30 @@ class Walker {
   FolderScan& scan() { return scan_; }
 
  private:
+  // A link is collected as the regular file it names if that lies inside
+  // the folder.
+  void Link(const std::string& rel) {
+    int error = 0;
+    const std::string target = RealPath(absl::StrCat(root_, "/", rel), &error);
+    if (target.empty()) {
+      Skip(rel, "symlink_escape", absl::StrCat("cannot resolve: ", strerror(error)));
+      return;
+    }
+    if (!absl::StartsWith(target, root_ + "/")) {
+      Skip(rel, "symlink_escape", absl::StrCat("points outside the folder, to ", target));
+      return;
+    }
+    struct stat st;
+    if (stat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      Skip(rel, "not_regular",
+           S_ISDIR(st.st_mode) ? "symlink to a directory in the folder; its files are "
+                                 "collected where they are"
+                               : "symlink to something that is not a regular file");
+      return;
+    }
+    scan_.files.push_back({rel, target.substr(root_.size() + 1), st.st_size});
+  }
+
   void Skip(const std::string& path, const char* reason, const std::string& detail) {
     cv1::SkippedFile s;
     s.set_path(IsValidUtf8(path) ? path : absl::CHexEscape(path));
@@ -118,20 +146,22 @@ class Walker {
 }  // namespace
 
 absl::StatusOr<FolderScan> ScanFolder(const std::string& folder, bool include_hidden) {
-  struct stat st;
-  if (stat(folder.c_str(), &st) != 0) {
+  // The folder itself may be a link (PrimeHub); it is opened once, and its
+  // descriptor is what the walk and the upload read beneath.
+  const int fd = open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
     if (errno == ENOENT) return FolderScan();
+    if (errno == ENOTDIR) {
+      return absl::InvalidArgumentError(absl::StrCat(folder, " is not a directory"));
+    }
     return absl::PermissionDeniedError(absl::StrCat("cannot read ", folder, ": ", strerror(errno)));
   }
-  if (!S_ISDIR(st.st_mode)) {
-    return absl::InvalidArgumentError(absl::StrCat(folder, " is not a directory"));
-  }
-  int error = 0;
-  const std::string root = RealPath(folder, &error);
-  if (root.empty()) return absl::InternalError(absl::StrCat("realpath ", folder, ": ", strerror(error)));
-  Walker walker(root, include_hidden);
-  RETURN_IF_ERROR(walker.Walk(root, "", 0));
+  auto root = std::make_shared<const UniqueFd>(fd);
+  ASSIGN_OR_RETURN(const std::string root_path, PathOfFd(root->get()));
+  Walker walker(root_path, include_hidden);
+  RETURN_IF_ERROR(walker.Walk(root->get(), ""));
   FolderScan scan = std::move(walker.scan());
+  scan.root = std::move(root);
   std::sort(scan.files.begin(), scan.files.end(),
             [](const FoundFile& a, const FoundFile& b) { return a.path < b.path; });
   return scan;
@@ -139,18 +169,31 @@ absl::StatusOr<FolderScan> ScanFolder(const std::string& folder, bool include_hi
 
 namespace {
 
+// Opens what to send as `path`: a file of the scan beneath its folder, an
+// extra by its own name; never through a link.
+absl::StatusOr<UniqueFd> OpenToSend(const std::string& path, const UniqueFd* root,
+                                    const std::string& source) {
+  // O_NONBLOCK: a FIFO swapped in meanwhile is found by fstat, not waited on.
+  if (root != nullptr) {
+    auto fd = OpenBeneath(root->get(), source, O_RDONLY | O_NONBLOCK);
+    if (fd.ok()) return fd;
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " changed while the folder was read (", fd.status().message(),
+        "); nothing was committed, retry"));
+  }
+  const int fd = open(source.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot open ", source, ": ", strerror(errno)));
+  }
+  return UniqueFd(fd);
+}
+
 // Sends one file; returns the digest of what was read.
 absl::StatusOr<std::string> SendFile(grpc::ClientWriterInterface<cv1::UploadRequest>& writer,
-                                     const std::string& path, const std::string& real_path) {
-  int fd = open(real_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot open ", real_path, ": ", strerror(errno)));
-  }
+                                     const std::string& path, const UniqueFd& file) {
+  const int fd = file.get();
   struct stat before;
-  fstat(fd, &before);
-  if (!S_ISREG(before.st_mode)) {
-    close(fd);
+  if (fstat(fd, &before) != 0 || !S_ISREG(before.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(path, " is no longer a regular file"));
   }
   // A small file travels whole in its header, whose message may wait in
@@ -198,7 +241,6 @@ absl::StatusOr<std::string> SendFile(grpc::ClientWriterInterface<cv1::UploadRequ
   }
   struct stat after;
   fstat(fd, &after);
-  close(fd);
   RETURN_IF_ERROR(status);
   if (after.st_size != before.st_size || after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
       after.st_mtim.tv_nsec != before.st_mtim.tv_nsec) {
@@ -234,11 +276,20 @@ absl::StatusOr<cv1::UploadResponse> UploadFolder(cv1::Collector::StubInterface& 
     *message.mutable_skipped() = s;
     open = writer->Write(message);
   }
-  std::vector<ExtraFile> all(extras);
-  for (const FoundFile& f : scan.files) all.push_back({f.path, f.real_path});
-  for (const ExtraFile& f : all) {
+  // Extras by their own names, then the scan's files beneath its folder.
+  struct Send {
+    const std::string& path;
+    const UniqueFd* root;
+    const std::string& source;
+  };
+  std::vector<Send> all;
+  for (const ExtraFile& f : extras) all.push_back({f.path, nullptr, f.real_path});
+  for (const FoundFile& f : scan.files) all.push_back({f.path, scan.root.get(), f.source});
+  for (const Send& f : all) {
     if (!open) break;
-    auto digest = SendFile(*writer, f.path, f.real_path);
+    auto file = OpenToSend(f.path, f.root, f.source);
+    if (!file.ok()) return abort(file.status());
+    auto digest = SendFile(*writer, f.path, *file);
     if (absl::IsUnavailable(digest.status())) {
       open = false;
       break;

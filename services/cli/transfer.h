@@ -2,25 +2,29 @@
 #define ARCA_SERVICES_CLI_TRANSFER_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/fd.h"
 #include "proto/collector/v1/collector.grpc.pb.h"
 
 namespace arca::cli {
 
 // A file found in an artifacts folder.
 struct FoundFile {
-  std::string path;       // relative to the folder, '/'-separated
-  std::string real_path;  // what is opened (a symlink's target inside the folder)
+  std::string path;    // relative to the folder, '/'-separated
+  std::string source;  // what is opened, relative to the folder (a symlink's target inside it)
   int64_t size = 0;
 };
 
 struct FolderScan {
   std::vector<FoundFile> files;  // sorted by path
   std::vector<collector::v1::SkippedFile> skipped;
+  // The folder, opened once: every file is opened beneath it.
+  std::shared_ptr<const UniqueFd> root;
 };
 
 // Walks an artifacts folder the way the collector expects: the folder itself
@@ -28,6 +32,10 @@ struct FolderScan {
 // dangling link or a loop is skipped as symlink_escape); FIFOs, sockets and
 // devices are skipped as not_regular; names starting with "." are skipped
 // as hidden unless include_hidden. A folder that does not exist is empty.
+// The walk goes by descriptor, each directory opened beneath its parent
+// without following links, and the upload opens each file the same way
+// beneath the folder, so a tree changed meanwhile (a directory swapped for
+// a link out of the folder) can never make either read outside it.
 // INVALID_ARGUMENT if a path cannot be an artifact path (not UTF-8, longer
 // than 1,024 bytes, deeper than 64) or the folder is not a directory.
 absl::StatusOr<FolderScan> ScanFolder(const std::string& folder, bool include_hidden);
@@ -40,8 +48,9 @@ struct ExtraFile {
 
 // Streams the scan (plus extras) as one upload: manifest first, then every
 // file in large reads, then the end marker. A file that shrinks or changes
-// while being read aborts the upload (FAILED_PRECONDITION), so nothing is
-// committed. The reply's digests are checked against what was read.
+// while being read, or can no longer be opened beneath the folder, aborts
+// the upload (FAILED_PRECONDITION), so nothing is committed. The reply's
+// digests are checked against what was read.
 absl::StatusOr<collector::v1::UploadResponse> UploadFolder(
     collector::v1::Collector::StubInterface& collector,
     const collector::v1::UploadManifest& manifest, const FolderScan& scan,

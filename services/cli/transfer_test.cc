@@ -1,6 +1,8 @@
 #include "services/cli/transfer.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -115,6 +117,54 @@ TEST_F(TransferTest, ScanNeverLeavesTheFolder) {
   auto hidden = ScanFolder(root_, true);
   ASSERT_TRUE(hidden.ok());
   EXPECT_EQ(hidden->files.front().path, ".env");
+}
+
+// A directory swapped for a link out of the folder while collects run
+// (renameat2 RENAME_EXCHANGE in a loop, as an attacker's job would) never
+// gets a byte from outside the folder uploaded.
+TEST_F(TransferTest, ADirectorySwappedForALinkMidCollectNeverUploadsWhatItPointsAt) {
+  const std::string secret = "root:x:0:0:not to be collected\n";
+  Sha256 hash;
+  hash.Update(secret);
+  const std::string secret_sha = hash.HexDigest();
+  WriteFile(dir_ + "/outside/passwd", secret);
+  WriteFile(dir_ + "/outside/nested/passwd", secret);
+  WriteFile(root_ + "/sub/passwd", "harmless\n");
+  WriteFile(root_ + "/sub/nested/passwd", "harmless too\n");
+  WriteFile(root_ + "/top.txt", "top\n");
+  fs::create_symlink(dir_ + "/outside", root_ + "/swap");
+  const std::string a = root_ + "/sub", b = root_ + "/swap";
+  std::atomic<bool> stop{false};
+  std::atomic<int> swaps{0};
+  std::thread swapper([&] {
+    while (!stop) {
+      if (renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) == 0) ++swaps;
+    }
+  });
+  int escapes = 0, committed = 0;
+  for (int i = 0; i < 150; ++i) {
+    auto scan = ScanFolder(root_, false);
+    if (!scan.ok()) continue;
+    cv1::UploadManifest manifest;
+    manifest.set_job_id(NewJob());
+    auto r = UploadFolder(*stub_, manifest, *scan, {}, absl::Seconds(30));
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+      continue;
+    }
+    ++committed;
+    for (const auto& f : r->files()) {
+      if (f.sha256() == secret_sha) {
+        ++escapes;
+        ADD_FAILURE() << "collect " << i << " uploaded " << f.path() << " from outside";
+      }
+    }
+  }
+  stop = true;
+  swapper.join();
+  EXPECT_EQ(escapes, 0);
+  EXPECT_GT(swaps.load(), 150);
+  EXPECT_GT(committed, 0);  // the race did not stop every collect
 }
 
 TEST_F(TransferTest, FolderMayBeASymlinkAndMayBeMissing) {

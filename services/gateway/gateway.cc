@@ -32,6 +32,7 @@
 #include "proto/retention/v1/retention.grpc.pb.h"
 #include "proto/scheduling/v1/scheduling.grpc.pb.h"
 #include "services/gateway/auth.h"
+#include "services/gateway/download_limits.h"
 #include "services/gateway/graphql.h"
 #include "services/gateway/http_util.h"
 
@@ -194,8 +195,7 @@ absl::Status StringField(const Json& body, absl::string_view field, std::string*
 }
 
 absl::StatusOr<Json> ParseJsonObject(absl::string_view text) {
-  Json body = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return absl::InvalidArgumentError("request body is not valid JSON");
+  ASSIGN_OR_RETURN(Json body, ParseJson(text, "request body"));
   if (!body.is_object()) return absl::InvalidArgumentError("request body must be a JSON object");
   return body;
 }
@@ -399,6 +399,7 @@ class Gateway::Impl {
         clock_(clock),
         auth_(auth),
         registry_(std::move(registry)),
+        downloads_(options.max_downloads_per_client, options.max_downloads),
         cache_hits_(prometheus::BuildCounter()
                         .Name("arca_gateway_artifact_cache_hits_total")
                         .Help("Job-artifact listings answered from the gateway's cache")
@@ -1069,35 +1070,76 @@ class Gateway::Impl {
                               inline_text ? "inline" : ContentDisposition(path));
     head.headers.emplace_back("X-Content-Type-Options", "nosniff");
     if (req.http.method == "HEAD" || length == 0) {
-      req.out.SendHead(head);
+      req.out.Send(std::move(head));
       return absl::OkStatus();
     }
     RETURN_IF_ERROR(Need(collector_, "collector"));
+    auto slot = downloads_.Acquire(auth_ != nullptr ? req.caller.name : PeerAddress(req.http));
+    if (!slot.ok()) {
+      req.Reply(503, Json{{"error", slot.status().message()}}, {{"Retry-After", "2"}});
+      return absl::OkStatus();
+    }
     collector::v1::DownloadRequest dl;
     dl.set_job_id(job.id());
     dl.set_path(path);
     dl.set_offset(offset);
     dl.set_length(length);
-    auto context = Context(absl::Hours(1));
-    auto stream = collector_->Download(context.get(), dl);
-    collector::v1::DownloadResponse msg;
+    auto body = std::make_unique<CollectorBody>(Context(absl::Hours(1)), *std::move(slot));
+    body->stream = collector_->Download(body->context.get(), dl);
     // The first message decides between an error status and a 200/206.
-    if (!stream->Read(&msg)) return Check(stream->Finish(), "collector");
-    if (!req.out.SendHead(head)) {
-      context->TryCancel();
-      return absl::OkStatus();
+    if (!body->stream->Read(&body->message)) {
+      absl::Status s = Check(body->stream->Finish(), "collector");
+      body->finished = true;
+      return s;
     }
     // The collector sends only bytes it has checked; if the stored ones
     // fail, the stream ends early and so does the response, short of its
     // Content-Length.
-    do {
-      if (!req.out.SendBody(msg.chunk())) {
-        context->TryCancel();
-        break;
-      }
-    } while (stream->Read(&msg));
-    stream->Finish().IgnoreError();
+    req.out.SendStream(std::move(head), std::move(body));
     return absl::OkStatus();
+  }
+
+  // A download's body: the collector's stream, a message at a time, its
+  // first message already read.
+  struct CollectorBody : HttpBody {
+    CollectorBody(std::unique_ptr<grpc::ClientContext> c, DownloadLimits::Slot s)
+        : context(std::move(c)), slot(std::move(s)) {}
+    ~CollectorBody() override {
+      if (finished) return;
+      context->TryCancel();
+      stream->Finish().IgnoreError();
+    }
+    absl::Status Next(std::string* out) override {
+      if (have_message) {
+        have_message = false;
+        out->swap(*message.mutable_chunk());
+        return absl::OkStatus();
+      }
+      if (finished) {
+        out->clear();
+        return absl::OkStatus();
+      }
+      if (stream->Read(&message)) {
+        out->swap(*message.mutable_chunk());
+        return absl::OkStatus();
+      }
+      finished = true;
+      out->clear();
+      return Check(stream->Finish(), "collector");
+    }
+
+    std::unique_ptr<grpc::ClientContext> context;
+    DownloadLimits::Slot slot;
+    std::unique_ptr<grpc::ClientReaderInterface<collector::v1::DownloadResponse>> stream;
+    collector::v1::DownloadResponse message;
+    bool have_message = true;  // the first, read to choose the status
+    bool finished = false;
+  };
+
+  // The client's address without its port.
+  static std::string PeerAddress(const HttpRequest& http) {
+    const size_t colon = http.peer.rfind(':');
+    return colon == std::string::npos ? http.peer : http.peer.substr(0, colon);
   }
 
   // -------------------------------------------------------------- gc
@@ -1199,8 +1241,7 @@ class Gateway::Impl {
       operation = req.target.query.GetOr("operationName", "");
       const std::string vars = req.target.query.GetOr("variables", "");
       if (!vars.empty()) {
-        variables = graphql::Json::parse(vars, nullptr, false);
-        if (variables.is_discarded()) return absl::InvalidArgumentError("variables is not valid JSON");
+        ASSIGN_OR_RETURN(variables, ParseJson(vars, "variables"));
       }
     } else {
       absl::string_view type = req.http.Header("content-type");
@@ -1586,6 +1627,7 @@ class Gateway::Impl {
   std::unique_ptr<collector::v1::Collector::Stub> collector_;
   std::unique_ptr<retention::v1::RetentionGc::Stub> retention_;
   std::unique_ptr<scheduling::v1::SchedulerAttribute::Stub> scheduler_;
+  DownloadLimits downloads_;
   std::vector<Route> routes_;
   std::map<std::string, std::string> web_files_;
   graphql::Schema schema_;

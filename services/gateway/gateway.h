@@ -34,6 +34,11 @@ struct GatewayOptions {
   absl::Duration artifact_cache_ttl = absl::Seconds(1);
   // Most cached listings. Default: 10,000.
   size_t artifact_cache_entries = 10000;
+  // Downloads in progress at once, per client (its token's name, or its
+  // address without one) and in all; beyond either, 503 with Retry-After.
+  // Defaults: 8 and 64.
+  int max_downloads_per_client = 8;
+  int max_downloads = 64;
   // The web page's files (index.html, app.js, style.css), read once at
   // start. Empty: no web page.
   std::string web_dir;

@@ -1,21 +1,23 @@
 #include "services/gateway/http_server.h"
 
-#include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <optional>
 #include <sstream>
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/asio/thread_pool.hpp"
 #include "boost/beast/core.hpp"
@@ -96,9 +98,20 @@ std::string SerializeHead(const HttpResponse& r, bool with_body_length, bool clo
   return out;
 }
 
+// {"error": message}, the message escaped as a JSON string.
 std::string ErrorBody(absl::string_view message) {
-  // message is one of ours: no characters that need escaping.
-  return absl::StrCat("{\"error\":\"", message, "\"}\n");
+  std::string out = "{\"error\":\"";
+  for (char c : message) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      absl::StrAppend(&out, "\\u00", absl::BytesToHexString(absl::string_view(&c, 1)));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"}\n";
 }
 
 }  // namespace
@@ -112,11 +125,7 @@ class HttpServer::Impl {
         fast_path_(std::move(fast_path)),
         metrics_(metrics),
         acceptor_(net::make_strand(ioc_)),
-        workers_(std::max(1, options.worker_threads)),
-        stop_fd_(eventfd(0, EFD_CLOEXEC)) {}
-  ~Impl() {
-    if (stop_fd_ >= 0) close(stop_fd_);
-  }
+        workers_(std::max(1, options.worker_threads)) {}
 
   absl::Status Listen();
   void Run();
@@ -139,20 +148,23 @@ class HttpServer::Impl {
   std::vector<std::thread> io_threads_;
   absl::Mutex mu_;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<bool> stopping_{false};
   bool shut_down_ = false;
-  // Readable once in-flight requests have had their time: wakes workers
-  // waiting on slow clients.
-  const int stop_fd_;
 };
 
-// One client connection. Reads run on the I/O threads (under a strand);
-// a complete request goes to a worker, which writes its response to the
-// socket itself (nothing else touches the socket meanwhile); then the next
-// read is posted.
+// One client connection. Reads run on the I/O threads (under a strand); a
+// complete request goes to a worker, which runs the handler and starts
+// writing its response. Writes never wait: when the socket's buffer is
+// full, the connection waits for it to drain on the I/O threads and the
+// next piece is written (and a streamed body's next piece pulled) by a
+// worker once it has. One thread at a time touches a connection's state.
 class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Impl* server, tcp::socket socket)
-      : server_(server), metrics_(server->metrics_), stream_(std::move(socket)) {
+      : server_(server),
+        metrics_(server->metrics_),
+        stream_(std::move(socket)),
+        write_timer_(stream_.get_executor()) {
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) peer_ = absl::StrCat(ep.address().to_string(), ":", ep.port());
@@ -165,11 +177,34 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     parser_->header_limit(static_cast<uint32_t>(server_->options_.max_header_bytes));
     parser_->body_limit(server_->options_.max_body_bytes);
     stream_.expires_after(absl::ToChronoMilliseconds(server_->options_.read_timeout));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Connection::OnHeader, shared_from_this()));
+  }
+
+ private:
+  // The framing is checked before any of the body is read.
+  void OnHeader(beast::error_code ec, size_t) {
+    if (ec) return OnRead(ec, 0);
+    const auto& header = parser_->get();
+    auto te = header.find(http::field::transfer_encoding);
+    if (te != header.end()) {
+      absl::string_view coding(te->value().data(), te->value().size());
+      if (header.count(http::field::transfer_encoding) > 1) {
+        return Refuse(400, "Transfer-Encoding is given more than once");
+      }
+      if (!absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(coding), "chunked")) {
+        return Refuse(400, absl::StrCat("Transfer-Encoding \"",
+                                        absl::CHexEscape(coding.substr(0, 100)),
+                                        "\" is not supported; send \"chunked\" or a Content-Length"));
+      }
+      if (header.count(http::field::content_length) > 0) {
+        return Refuse(400, "a request may not carry both Transfer-Encoding and Content-Length");
+      }
+    }
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Connection::OnRead, shared_from_this()));
   }
 
- private:
   void OnRead(beast::error_code ec, size_t) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == net::error::operation_aborted || ec == net::error::connection_reset ||
@@ -177,29 +212,15 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
       Close();
       return;
     }
-    if (ec) {
-      // The request is malformed or too big: answer once, then close (the
-      // rest of what the client sends cannot be framed).
-      HttpResponse r;
-      if (ec == http::error::body_limit) {
-        r.status = 413;
-        r.body = ErrorBody(absl::StrCat("request body is larger than ",
-                                        server_->options_.max_body_bytes, " bytes"));
-      } else if (ec == http::error::header_limit) {
-        r.status = 431;
-        r.body = ErrorBody(absl::StrCat("request headers are larger than ",
-                                        server_->options_.max_header_bytes, " bytes"));
-      } else {
-        r.status = 400;
-        r.body = ErrorBody(absl::StrCat("malformed HTTP request: ", ec.message()));
-      }
-      r.headers.emplace_back("Content-Type", "application/json");
-      r.route = "malformed";
-      r.close = true;
-      head_only_ = false;
-      Answer(std::move(r), absl::Now());
-      return;
+    if (ec == http::error::body_limit) {
+      return Refuse(413, absl::StrCat("request body is larger than ",
+                                      server_->options_.max_body_bytes, " bytes"));
     }
+    if (ec == http::error::header_limit) {
+      return Refuse(431, absl::StrCat("request headers are larger than ",
+                                      server_->options_.max_header_bytes, " bytes"));
+    }
+    if (ec) return Refuse(400, absl::StrCat("malformed HTTP request: ", ec.message()));
     stream_.expires_never();
     auto message = parser_->release();
     parser_.reset();
@@ -214,12 +235,13 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     request->peer = peer_;
     keep_alive_ = message.keep_alive();
     head_only_ = message.method() == http::verb::head;
-    close_ = failed_ = false;
+    close_ = false;
+    start_ = absl::Now();
     if (server_->fast_path_) {
-      auto start = absl::Now();
       HttpResponse r;
       if (server_->fast_path_(*request, &r)) {
-        Answer(std::move(r), start);
+        Begin(r, nullptr);
+        Pump();
         return;
       }
     }
@@ -227,131 +249,160 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
               [self = shared_from_this(), request] { self->Handle(*request); });
   }
 
-  // On the strand: counts and writes a whole response made without a
-  // worker, then reads the next request or closes.
-  void Answer(HttpResponse r, absl::Time start) {
-    metrics_->requests.Add({{"route", r.route}, {"code", std::to_string(r.status)}}).Increment();
-    metrics_->seconds.Add({{"route", r.route}}, LatencyBuckets())
-        .Observe(absl::ToDoubleSeconds(absl::Now() - start));
-    if (r.close || !keep_alive_) close_ = true;
-    auto bytes = std::make_shared<std::string>(SerializeHead(r, true, close_));
-    if (!head_only_) *bytes += r.body;
-    metrics_->bytes_sent.Increment(static_cast<double>(bytes->size()));
-    stream_.expires_after(absl::ToChronoMilliseconds(server_->options_.write_timeout));
-    net::async_write(stream_, net::buffer(*bytes),
-                     [self = shared_from_this(), bytes](beast::error_code ec, size_t) {
-                       if (ec || self->close_) {
-                         self->Close();
-                       } else {
-                         self->ReadNext();
-                       }
-                     });
+  // On the strand: the request is malformed or too big. Answered once, then
+  // the connection closes (the rest of what the client sends cannot be
+  // framed).
+  void Refuse(int status, absl::string_view message) {
+    HttpResponse r;
+    r.status = status;
+    r.body = ErrorBody(message);
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.route = "malformed";
+    r.close = true;
+    head_only_ = false;
+    start_ = absl::Now();
+    Begin(r, nullptr);
+    Pump();
   }
 
   // On a worker thread.
   void Handle(const HttpRequest& request) {
+    Responder responder;
+    server_->handler_(request, responder);
+    if (!responder.head) {
+      responder.head.emplace();
+      responder.head->status = 500;
+      responder.head->body = ErrorBody("the handler sent no response");
+    }
+    Begin(*responder.head, std::move(responder.body));
+    Pump();
+  }
+
+  // Records what a handler answers; the connection writes it afterwards.
+  struct Responder : HttpResponder {
+    void Send(HttpResponse r) override {
+      if (!head) head = std::move(r);
+    }
+    void SendStream(HttpResponse h, std::unique_ptr<HttpBody> b) override {
+      if (head) return;
+      h.body.clear();
+      head = std::move(h);
+      body = std::move(b);
+    }
+    std::optional<HttpResponse> head;
+    std::unique_ptr<HttpBody> body;
+  };
+
+  // Counts the response (before its first byte goes out, so a client that
+  // has its answer also finds it in /metrics) and queues its head, and its
+  // body unless it is streamed.
+  void Begin(const HttpResponse& r, std::unique_ptr<HttpBody> body) {
     {
       absl::MutexLock lock(&server_->mu_);
       server_->in_flight_++;
     }
     metrics_->in_flight.Increment();
-    auto start = absl::Now();
-    Responder responder(this);
-    server_->handler_(request, responder);
-    if (!responder.started) {
-      HttpResponse r;
-      r.status = 500;
-      r.body = ErrorBody("the handler sent no response");
-      responder.Send(std::move(r));
+    route_ = r.route.empty() ? "unmatched" : r.route;
+    metrics_->requests.Add({{"route", route_}, {"code", std::to_string(r.status)}}).Increment();
+    if (r.close || !keep_alive_) close_ = true;
+    failed_ = false;
+    remaining_ = 0;
+    body_.reset();
+    if (body == nullptr) {
+      out_ = SerializeHead(r, true, close_);
+      if (!head_only_) out_ += r.body;
+    } else {
+      for (const auto& [k, v] : r.headers) {
+        if (absl::EqualsIgnoreCase(k, "content-length")) (void)absl::SimpleAtoi(v, &remaining_);
+      }
+      out_ = SerializeHead(r, false, close_);
+      if (!head_only_ && remaining_ > 0) body_ = std::move(body);
     }
-    if (!responder.finished) failed_ = true;  // a stream cut short
-    metrics_->seconds.Add({{"route", responder.route}}, LatencyBuckets())
-        .Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    sent_ = 0;
+  }
+
+  // Writes what it can without waiting, pulling the body's next piece when
+  // the last is out; waits for the socket on the I/O threads when it is
+  // full. Ends the response once everything is out or it cannot be.
+  void Pump() {
+    const int fd = stream_.socket().native_handle();
+    for (;;) {
+      while (sent_ < out_.size()) {
+        const ssize_t n = send(fd, out_.data() + sent_, out_.size() - sent_,
+                               MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) {
+          sent_ += static_cast<size_t>(n);
+          metrics_->bytes_sent.Increment(static_cast<double>(n));
+          continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !server_->stopping_) {
+          return WaitWritable();
+        }
+        failed_ = true;  // the client is gone, or the server is stopping
+        return Finish();
+      }
+      if (body_ == nullptr || server_->stopping_) break;
+      if (remaining_ == 0) {
+        body_.reset();
+        break;
+      }
+      absl::Status s = body_->Next(&out_);
+      sent_ = 0;
+      if (!s.ok() || out_.empty()) {
+        // Cut short: the client sees fewer bytes than Content-Length.
+        if (!s.ok()) ARCA_LOG(WARNING) << route_ << ": response cut short: " << s.message();
+        failed_ = true;
+        out_.clear();
+        return Finish();
+      }
+      if (static_cast<int64_t>(out_.size()) > remaining_) out_.resize(remaining_);
+      remaining_ -= static_cast<int64_t>(out_.size());
+    }
+    if (body_ != nullptr) failed_ = true;  // stopping mid-body
+    Finish();
+  }
+
+  // Waits, without a thread, until the socket takes bytes again (then a
+  // worker pumps on) or the write timeout passes (then the client is
+  // dropped).
+  void WaitWritable() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->write_timer_.expires_after(
+          absl::ToChronoMilliseconds(self->server_->options_.write_timeout));
+      self->write_timer_.async_wait([self](beast::error_code ec) {
+        if (!ec) self->stream_.socket().cancel();  // timed out
+      });
+      self->stream_.socket().async_wait(
+          tcp::socket::wait_write, [self](beast::error_code ec) {
+            self->write_timer_.cancel();
+            if (ec) {
+              self->failed_ = true;
+              self->Finish();
+              return;
+            }
+            net::post(self->server_->workers_, [self] { self->Pump(); });
+          });
+    });
+  }
+
+  // The response is over (sent, or given up): counted, then the next
+  // request is read or the connection closed.
+  void Finish() {
+    body_.reset();
+    out_.clear();
+    metrics_->seconds.Add({{"route", route_}}, LatencyBuckets())
+        .Observe(absl::ToDoubleSeconds(absl::Now() - start_));
     metrics_->in_flight.Decrement();
     {
       absl::MutexLock lock(&server_->mu_);
       server_->in_flight_--;
     }
-    if (keep_alive_ && !failed_ && !close_) {
+    if (keep_alive_ && !failed_ && !close_ && !server_->stopping_) {
       net::post(stream_.get_executor(), [self = shared_from_this()] { self->ReadNext(); });
     } else {
       net::post(stream_.get_executor(), [self = shared_from_this()] { self->Close(); });
     }
-  }
-
-  class Responder : public HttpResponder {
-   public:
-    explicit Responder(Connection* c) : c_(c) {}
-    void Send(HttpResponse r) override {
-      if (started) return;
-      Begin(r);
-      bool close = c_->close_;
-      std::string bytes = SerializeHead(r, true, close);
-      if (!c_->head_only_) bytes += r.body;
-      finished = c_->Write(bytes);
-    }
-    bool SendHead(const HttpResponse& head) override {
-      if (started) return false;
-      Begin(head);
-      for (const auto& [k, v] : head.headers) {
-        if (absl::EqualsIgnoreCase(k, "content-length")) {
-          (void)absl::SimpleAtoi(v, &remaining_);
-        }
-      }
-      if (!c_->Write(SerializeHead(head, false, c_->close_))) return false;
-      finished = remaining_ == 0 || c_->head_only_;
-      return true;
-    }
-    bool SendBody(absl::string_view bytes) override {
-      if (!started || c_->failed_) return false;
-      if (c_->head_only_) return true;
-      if (!c_->Write(bytes)) return false;
-      remaining_ -= static_cast<int64_t>(bytes.size());
-      finished = remaining_ == 0;
-      return true;
-    }
-
-    bool started = false, finished = false;
-    std::string route = "unmatched";
-
-   private:
-    // Counted before the first byte goes out, so a client that has its
-    // answer also finds it in /metrics.
-    void Begin(const HttpResponse& r) {
-      started = true;
-      if (!r.route.empty()) route = r.route;
-      c_->metrics_->requests.Add({{"route", route}, {"code", std::to_string(r.status)}}).Increment();
-      if (r.close || !c_->keep_alive_) c_->close_ = true;
-    }
-    Connection* c_;
-    int64_t remaining_ = 0;
-  };
-
-  // On a worker thread: hands all of `bytes` to the socket, waiting while
-  // its buffer is full. False if the client is gone, a piece takes longer
-  // than the write timeout, or the server is stopping.
-  bool Write(absl::string_view bytes) {
-    if (failed_) return false;
-    const int fd = stream_.socket().native_handle();
-    const absl::Time deadline = absl::Now() + server_->options_.write_timeout;
-    while (!bytes.empty()) {
-      const ssize_t n = send(fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n > 0) {
-        bytes.remove_prefix(static_cast<size_t>(n));
-        metrics_->bytes_sent.Increment(static_cast<double>(n));
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) break;
-      const absl::Duration left = deadline - absl::Now();
-      if (left <= absl::ZeroDuration()) break;
-      pollfd fds[2] = {{fd, POLLOUT, 0}, {server_->stop_fd_, POLLIN, 0}};
-      const int ms = static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
-      if (poll(fds, 2, ms) < 0 && errno != EINTR) break;
-      if (fds[1].revents != 0) break;
-    }
-    if (!bytes.empty()) failed_ = true;
-    return !failed_;
   }
 
   void Close() {
@@ -363,12 +414,19 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   Impl* server_;
   HttpMetrics* metrics_;  // outlives connections closed by ~io_context
   beast::tcp_stream stream_;
+  net::steady_timer write_timer_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string peer_;
   // Per request, touched by one thread at a time (the strand, then a
   // worker, then the strand again).
   bool keep_alive_ = true, head_only_ = false, close_ = false, failed_ = false;
+  absl::Time start_;
+  std::string route_;
+  std::string out_;       // bytes to write
+  size_t sent_ = 0;       // of out_
+  std::unique_ptr<HttpBody> body_;
+  int64_t remaining_ = 0;  // body bytes still to pull
 };
 
 absl::Status HttpServer::Impl::Listen() {
@@ -434,8 +492,8 @@ void HttpServer::Impl::Shutdown() {
     auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ == 0; };
     mu_.AwaitWithTimeout(absl::Condition(&idle), options_.shutdown_deadline);
   }
-  const uint64_t one = 1;
-  if (write(stop_fd_, &one, sizeof one) < 0) ARCA_LOG(WARNING) << "cannot wake writers to stop";
+  // Responses still going are cut off where they stand.
+  stopping_ = true;
   ioc_.stop();
   for (auto& t : io_threads_) t.join();
   workers_.join();

@@ -46,17 +46,27 @@ struct HttpResponse {
   bool close = false;
 };
 
-// How a handler answers. Either Send once, or SendHead then SendBody until
-// the declared Content-Length has been sent. Each blocks until its bytes are
-// in the socket's buffer (or the write timed out), so a slow reader slows
-// the handler instead of growing a buffer.
+// A response body made piece by piece (a download). The server asks for the
+// next piece only once the last one is in the socket's buffer, and waits
+// for a slow reader without holding a thread.
+class HttpBody {
+ public:
+  virtual ~HttpBody() = default;
+  // Replaces *out with the next bytes; empty at the end. May block briefly
+  // (a read from a backend). An error, or an end before the declared
+  // Content-Length, cuts the response short and closes the connection.
+  virtual absl::Status Next(std::string* out) = 0;
+};
+
+// How a handler answers: Send or SendStream, once. Either returns at once;
+// the server writes the response after the handler returns, without
+// holding a worker while the client is not reading.
 class HttpResponder {
  public:
   virtual ~HttpResponder() = default;
   virtual void Send(HttpResponse response) = 0;
-  // head.body is ignored. Returns false if the client is gone.
-  virtual bool SendHead(const HttpResponse& head) = 0;
-  virtual bool SendBody(absl::string_view bytes) = 0;
+  // head.body is ignored; head carries the Content-Length the body fills.
+  virtual void SendStream(HttpResponse head, std::unique_ptr<HttpBody> body) = 0;
 };
 
 // Runs on a worker thread; may block (gRPC calls, streaming).
@@ -73,7 +83,8 @@ struct HttpServerOptions {
   // Threads reading requests (asynchronously) and sending the answers of
   // the fast path; workers write their own answers. Default: 2.
   int io_threads = 2;
-  // Threads running handlers (which may block on backends). Default: 32.
+  // Threads running handlers (which may block on backends) and pulling
+  // pieces of streamed bodies. Default: 32.
   int worker_threads = 32;
   // Request limits: larger bodies get 413, larger headers 431.
   // Defaults: Mantis' 8 MiB and 8 KiB.
@@ -83,7 +94,7 @@ struct HttpServerOptions {
   // ready for it (an idle keep-alive connection is closed after it too).
   // Default: 30 s.
   absl::Duration read_timeout = absl::Seconds(30);
-  // Each write must complete within this long, or the connection is
+  // A client that takes none of a response's bytes for this long is
   // dropped. Default: 60 s.
   absl::Duration write_timeout = absl::Seconds(60);
   // On Shutdown, how long in-flight requests may finish. Default: 10 s.
@@ -101,8 +112,11 @@ struct HttpMetrics {
 };
 
 // An asynchronous HTTP/1.1 server (Boost.Beast): sockets are served by a few
-// I/O threads, so idle keep-alive connections cost no thread; complete
-// requests are handed to a worker pool.
+// I/O threads, so idle keep-alive connections and clients slow to read cost
+// no thread; complete requests are handed to a worker pool. A request with
+// a Transfer-Encoding other than exactly "chunked", or with both that and a
+// Content-Length, is answered 400 and the connection closed (RFC 9112
+// section 6): its body cannot be framed safely.
 class HttpServer {
  public:
   // UNAVAILABLE if the address cannot be bound.

@@ -3,14 +3,45 @@
 #include <limits>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/paths.h"
 
 namespace arca::gateway {
+
+absl::StatusOr<nlohmann::ordered_json> ParseJson(absl::string_view text, absl::string_view what) {
+  // Brackets outside strings; a string's escaped quote does not end it.
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            what, " nests arrays and objects deeper than ", kMaxJsonDepth, " levels"));
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  auto json = nlohmann::ordered_json::parse(text.begin(), text.end(), nullptr,
+                                            /*allow_exceptions=*/false);
+  if (json.is_discarded()) return absl::InvalidArgumentError(absl::StrCat(what, " is not valid JSON"));
+  return json;
+}
 namespace {
 
 int HexValue(char c) {
@@ -48,6 +79,11 @@ absl::StatusOr<std::string> PercentDecode(absl::string_view in, bool plus_is_spa
     } else {
       out.push_back(c);
     }
+  }
+  // Everything past here (routes, protobuf strings, JSON) is text.
+  if (!IsValidUtf8(out)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", absl::CHexEscape(in.substr(0, 200)), "\" is not UTF-8 once decoded"));
   }
   return out;
 }

@@ -9,13 +9,24 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
 
-// Request parsing helpers with no I/O: percent-decoding, query strings and
-// forms, routes, byte ranges, content types.
+// Request parsing helpers with no I/O: JSON, percent-decoding, query strings
+// and forms, routes, byte ranges, content types.
 namespace arca::gateway {
 
+// The deepest nesting of arrays and objects a JSON input may have.
+inline constexpr int kMaxJsonDepth = 64;
+
+// Parses JSON text; `what` names it in errors ("request body"). Nesting
+// deeper than kMaxJsonDepth is refused before anything is parsed, so no
+// input can exhaust the stack of code that walks the result.
+// INVALID_ARGUMENT for text that is not JSON or nests too deep.
+absl::StatusOr<nlohmann::ordered_json> ParseJson(absl::string_view text, absl::string_view what);
+
 // Decodes %XX escapes (and '+' as space when plus_is_space, as in forms).
-// INVALID_ARGUMENT for a truncated or non-hex escape, or a decoded NUL.
+// INVALID_ARGUMENT for a truncated or non-hex escape, a decoded NUL, or a
+// result that is not UTF-8.
 absl::StatusOr<std::string> PercentDecode(absl::string_view in, bool plus_is_space = false);
 
 // Encodes everything but unreserved characters (and '/' when keep_slash).

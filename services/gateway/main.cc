@@ -36,11 +36,14 @@ ABSL_FLAG(int, worker_threads, 32, "threads handling requests (they wait on back
 ABSL_FLAG(absl::Duration, read_timeout, absl::Seconds(30),
           "a request must arrive whole within this long (idle keep-alive included)");
 ABSL_FLAG(absl::Duration, write_timeout, absl::Seconds(60),
-          "a client that takes longer than this to accept a write is dropped");
+          "a client that takes none of a response's bytes for this long is dropped");
 ABSL_FLAG(absl::Duration, backend_timeout, absl::Seconds(10), "deadline of each backend call");
 ABSL_FLAG(absl::Duration, artifact_cache_ttl, absl::Seconds(1),
           "serve job-artifact listings from memory for this long (writes through this gateway "
           "clear them at once); 0 turns the cache off");
+ABSL_FLAG(int, max_downloads_per_client, 8,
+          "downloads one client (token, or address without one) may run at once; more get 503");
+ABSL_FLAG(int, max_downloads, 64, "downloads the gateway runs at once; more get 503");
 ABSL_FLAG(std::string, web_dir, "",
           "the web page's files; empty: services/gateway/web of the build tree, or share/arca/web "
           "beside the install's bin/");
@@ -88,6 +91,8 @@ int main(int argc, char** argv) {
   arca::gateway::GatewayOptions options;
   options.backend_timeout = absl::GetFlag(FLAGS_backend_timeout);
   options.artifact_cache_ttl = absl::GetFlag(FLAGS_artifact_cache_ttl);
+  options.max_downloads_per_client = absl::GetFlag(FLAGS_max_downloads_per_client);
+  options.max_downloads = absl::GetFlag(FLAGS_max_downloads);
   options.web_dir = absl::GetFlag(FLAGS_web_dir);
   if (options.web_dir.empty()) options.web_dir = arca::gateway::DefaultWebDir();
   if (options.web_dir.empty()) ARCA_LOG(WARNING) << "no web page files found; / answers 404";

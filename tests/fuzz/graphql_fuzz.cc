@@ -1,12 +1,14 @@
 // libFuzzer target: any bytes as a GraphQL request to a schema with objects,
 // lists, non-null fields, enums, input objects and a failing resolver:
 // parsing, validation and execution must not crash, hang or grow without
-// bound, and every answer must serialize.
+// bound, and every answer must serialize. Bytes after a NUL are the
+// request's variables, as JSON.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "services/gateway/graphql.h"
+#include "services/gateway/http_util.h"
 
 namespace gq = arca::graphql;
 
@@ -55,6 +57,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static gq::Schema* schema = MakeSchema();
   std::string doc(reinterpret_cast<const char*>(data), size);
   gq::Json vars = {{"id", "v"}, {"n", 3}, {"c", "GREEN"}, {"b", true}};
+  if (size_t nul = doc.find('\0'); nul != std::string::npos) {
+    auto parsed = arca::gateway::ParseJson(absl::string_view(doc).substr(nul + 1), "variables");
+    if (!parsed.ok()) return 0;
+    vars = *std::move(parsed);
+    doc.resize(nul);
+  }
   gq::Json result = schema->Execute(doc, vars, "", nullptr);
   (void)result.dump();  // throws (and so fails) on anything that is not UTF-8
   return 0;

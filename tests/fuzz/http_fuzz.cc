@@ -1,6 +1,7 @@
 // libFuzzer target: an HTTP request as the gateway meets it, from bytes on
 // the socket through Beast's parser (with the gateway's limits) to the
-// gateway's own parsing: target, route, query and form, multipart, Range.
+// gateway's own parsing: target, route, query and form, multipart, Range,
+// and a JSON body walked whole (as the handlers walk it).
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -37,6 +38,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)arca::gateway::ContentDisposition(v);
       (void)arca::gateway::PercentEncode(k);
     }
+  }
+  if (auto json = arca::gateway::ParseJson(request.body(), "request body"); json.ok()) {
+    (void)json->dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   }
   (void)arca::gateway::QueryParams::Parse(request.body());
   (void)arca::gateway::ParseMultipartForm(std::string(request[http::field::content_type]),

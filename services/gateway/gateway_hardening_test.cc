@@ -1,0 +1,177 @@
+// The gateway as an attacker meets it: inputs built to crash it, to smuggle
+// a request, or to hold its threads, against real services and sockets.
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "prometheus/gauge.h"
+#include "services/gateway/gateway_testing.h"
+#include "services/gateway/http_util.h"
+
+namespace arca::gateway {
+namespace {
+
+std::string Nested(int depth) {
+  return absl::StrCat(std::string(depth, '['), std::string(depth, ']'));
+}
+
+// How many HTTP responses `bytes` holds (each begins with a status line).
+int Responses(const std::string& bytes) {
+  int n = 0;
+  for (size_t at = bytes.find("HTTP/1.1 "); at != std::string::npos;
+       at = bytes.find("HTTP/1.1 ", at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+TEST_F(RestTest, JsonNestedBeyondTheLimitIs400AndTheGatewayGoesOn) {
+  const std::string deep = Nested(100000);  // 200 KB
+  Response rest = Fetch("POST", "/api/v1/jobArtifacts",
+                        absl::StrCat(R"({"name":"x","version":"1","tags":{"a":)", deep, "}}"),
+                        {{"Content-Type", "application/json"}});
+  EXPECT_EQ(rest.status, 400);
+  EXPECT_NE(rest.json()["error"].get<std::string>().find("deeper than 64 levels"),
+            std::string::npos)
+      << rest.body;
+  Response gql = Fetch("POST", "/graphql",
+                       absl::StrCat(R"({"query":"query($x: String) { __typename }","variables":{"x":)",
+                                    deep, "}}"),
+                       {{"Content-Type", "application/json"}});
+  EXPECT_EQ(gql.status, 400) << gql.body;
+  Response get = Get(absl::StrCat("/graphql?query=%7B__typename%7D&variables=",
+                                  PercentEncode(absl::StrCat(R"({"x":)", Nested(100), "}"))));
+  EXPECT_EQ(get.status, 400) << get.body;
+  EXPECT_NE(get.body.find("variables nests"), std::string::npos) << get.body;
+  // Up to the limit is still JSON like any other.
+  Response fine = Fetch("POST", "/api/v1/jobArtifacts",
+                        absl::StrCat(R"({"name":"x","version":"1","tags":{"a":)", Nested(60), "}}"),
+                        {{"Content-Type", "application/json"}});
+  EXPECT_EQ(fine.status, 400);
+  EXPECT_NE(fine.body.find("must be a string"), std::string::npos) << fine.body;
+  EXPECT_EQ(Get("/healthz").status, 200);
+}
+
+// RFC 9112 section 6.1: a body whose framing the server does not use would
+// run as a second request.
+TEST_F(RestTest, ATransferEncodingOtherThanChunkedIs400AndNothingRunsAfterIt) {
+  const std::string smuggled = "GET /api/v1/jobArtifacts/names HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (const std::string& header :
+       {std::string("Transfer-Encoding: xchunked\r\n"),
+        std::string("Transfer-Encoding: gzip, chunked\r\n"),
+        std::string("Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n"),
+        std::string("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n")}) {
+    int fd = Connect(server_->port());
+    ASSERT_GE(fd, 0);
+    SendAll(fd, absl::StrCat("POST /api/v1/jobArtifacts HTTP/1.1\r\nHost: x\r\n", header,
+                             "Content-Type: application/json\r\n\r\n", smuggled));
+    const std::string got = ReadUntilClosed(fd);
+    close(fd);
+    EXPECT_TRUE(absl::StartsWith(got, "HTTP/1.1 400")) << header << got;
+    EXPECT_EQ(Responses(got), 1) << header << got;  // then closed: the rest never ran
+    // Says which framing header is wrong (Beast names Content-Length itself).
+    EXPECT_TRUE(got.find("Transfer-Encoding") != std::string::npos ||
+                got.find("Content-Length\"}") != std::string::npos)
+        << got;
+  }
+  // Plain chunked still works.
+  const std::string body = R"({"name":"chunked","version":"1"})";
+  int fd = Connect(server_->port());
+  SendAll(fd, absl::StrCat("POST /api/v1/jobArtifacts HTTP/1.1\r\nHost: x\r\n",
+                           "Transfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n",
+                           absl::Hex(body.size()), "\r\n", body, "\r\n0\r\n\r\n"));
+  Response r = ReadResponse(fd);
+  close(fd);
+  EXPECT_EQ(r.status, 201) << r.body;
+}
+
+TEST_F(RestTest, BytesThatAreNotUtf8InAPathOrQueryAre400WithAMessage) {
+  const std::string job = NewJob();
+  for (const std::string& target :
+       {std::string("/api/v1/job/%ff%fe"), std::string("/api/v1/jobArtifacts?name=%ff"),
+        absl::StrCat("/api/v1/job/", job, "/artifacts/%c3%28"),
+        std::string("/api/v1/job?status=\xff"), std::string("/no/such/\xfe")}) {
+    Response r = Get(target);
+    EXPECT_EQ(r.status, 400) << target << " " << r.body;
+    EXPECT_NE(r.json()["error"].get<std::string>().find("not UTF-8"), std::string::npos)
+        << target << " " << r.body;
+  }
+  Response form = Fetch("POST", "/api/v1/job", "compendium_id=%ff",
+                        {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(form.status, 400) << form.body;
+}
+
+// A client that asks for a large file and never reads holds no worker: with
+// more stalled downloads than workers, other requests are still answered.
+// Downloads are bounded per client and in all, with 503 and Retry-After.
+TEST_F(GatewayTest, StalledDownloadersHoldNoWorkerAndAreBounded) {
+  HttpServerOptions http;
+  http.worker_threads = 4;
+  http.write_timeout = absl::Minutes(5);  // stalled clients stay for the whole test
+  http.shutdown_deadline = absl::Milliseconds(100);
+  GatewayOptions options;
+  options.max_downloads = 24;
+  options.max_downloads_per_client = 24;
+  StartGateway("", http, options);
+  const std::string job = NewJob();
+  Collect(job, {{"big.bin", std::string(20 << 20, 'b')}});
+  const std::string request = Request("GET", "/api/v1/job/" + job + "/artifacts/big.bin");
+  std::vector<int> stalled;
+  for (int i = 0; i < 24; ++i) {
+    int fd = Connect(server_->port(), 16 << 10);
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(SendAll(fd, request));  // and never read
+    stalled.push_back(fd);
+  }
+  // Each has its head and is waiting on its socket.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (http_metrics_.in_flight.Value() < 24 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(http_metrics_.in_flight.Value(), 24);
+  // Six times as many stalled downloads as workers, and the rest is served.
+  for (int i = 0; i < 10; ++i) {
+    Response r = Get("/api/v1/job/" + job);
+    ASSERT_EQ(r.status, 200);
+  }
+  Response over = Get("/api/v1/job/" + job + "/artifacts/big.bin");
+  EXPECT_EQ(over.status, 503);
+  EXPECT_EQ(over.header("retry-after"), "2");
+  EXPECT_NE(over.body.find("downloads"), std::string::npos) << over.body;
+  for (int fd : stalled) close(fd);
+
+  // Per client: the ninth of one client's downloads is refused.
+  options.max_downloads = 64;
+  options.max_downloads_per_client = 8;
+  StartGateway("", http, options);
+  stalled.clear();
+  for (int i = 0; i < 8; ++i) {
+    stalled.push_back(Connect(server_->port(), 16 << 10));
+    ASSERT_TRUE(SendAll(stalled.back(), request));
+  }
+  const absl::Time deadline2 = absl::Now() + absl::Seconds(30);
+  while (http_metrics_.in_flight.Value() < 8 && absl::Now() < deadline2) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  Response ninth = Get("/api/v1/job/" + job + "/artifacts/big.bin");
+  EXPECT_EQ(ninth.status, 503);
+  EXPECT_NE(ninth.body.find("per client"), std::string::npos) << ninth.body;
+  for (int fd : stalled) close(fd);
+  // Once they are gone, downloads are served again.
+  const absl::Time deadline3 = absl::Now() + absl::Seconds(30);
+  Response small;
+  do {
+    small = Get("/api/v1/job/" + job + "/artifacts/big.bin", {{"Range", "bytes=0-9"}});
+  } while (small.status == 503 && absl::Now() < deadline3);
+  EXPECT_EQ(small.status, 206);
+  EXPECT_EQ(small.body, "bbbbbbbbbb");
+}
+
+}  // namespace
+}  // namespace arca::gateway

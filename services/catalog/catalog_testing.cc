@@ -26,7 +26,7 @@ TestCatalog::TestCatalog(Clock* clock) {
   ServerOptions server_options;
   server_options.name = "catalog";
   auto server = Server::Start(server_options, {{v1::Catalog::service_full_name(), service_.get()}},
-                              std::make_shared<prometheus::Registry>());
+                              registry_);
   if (!server.ok()) {
     std::fprintf(stderr, "TestCatalog: %s\n", server.status().ToString().c_str());
     std::abort();
@@ -35,6 +35,15 @@ TestCatalog::TestCatalog(Clock* clock) {
   address_ = server_->address();
   stub_ = v1::Catalog::NewStub(
       grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+}
+
+double TestCatalog::Calls() const {
+  double calls = 0;
+  for (const auto& family : registry_->Collect()) {
+    if (family.name != "arca_catalog_grpc_calls_total") continue;
+    for (const auto& metric : family.metric) calls += metric.counter.value;
+  }
+  return calls;
 }
 
 TestCatalog::~TestCatalog() {

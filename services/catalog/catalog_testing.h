@@ -32,9 +32,12 @@ class TestCatalog {
   const std::string& dir() const { return dir_; }
   // Stops serving (to test a catalog that is down).
   void StopServer() { server_.reset(); }
+  // gRPC calls the server has answered so far.
+  double Calls() const;
 
  private:
   std::string dir_, address_;
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<CatalogServiceImpl> service_;
   std::unique_ptr<Server> server_;

@@ -1264,7 +1264,12 @@ class Gateway::Impl {
     }
     if (query.empty()) return absl::InvalidArgumentError("no GraphQL query given");
     bool request_error = false;
-    graphql::Json result = schema_.Execute(query, variables, operation, &req, get, &request_error);
+    graphql::ExecutionLimits limits;
+    limits.max_cost = options_.graphql_max_cost;
+    limits.deadline = absl::Now() + options_.graphql_timeout;
+    limits.max_response_bytes = options_.graphql_max_response_bytes;
+    graphql::Json result =
+        schema_.Execute(query, variables, operation, &req, get, &request_error, limits);
     if (get && request_error && result["errors"][0]["message"].get<std::string>().rfind(
                                     "Can only perform", 0) == 0) {
       req.Reply(405, result, {{"Allow", "POST"}});
@@ -1357,6 +1362,14 @@ class Gateway::Impl {
       schema_.Add(std::move(t));
     };
     auto fail = [](const absl::Status& s) -> absl::StatusOr<GJson> { return s; };
+    // What fields cost, for a query's budget (graphql::FieldCost): a call to
+    // a backend; a short list (labels, steps, tags); a job's files, at most
+    // the collector's default 1,000; a page's items, already counted by the
+    // page's limit.
+    const graphql::FieldCost one_call{1, "", 0};
+    const graphql::FieldCost few{0, "", 20};
+    const graphql::FieldCost files_per_job{0, "", 1000};
+    const graphql::FieldCost counted_by_page{0, "", 1};
 
     object("Entry", "A key and its value (tags, dependencies, labels).",
            {{"key", nn("String")}, {"value", nn("String")}});
@@ -1377,7 +1390,7 @@ class Gateway::Impl {
             {"sha256", nn("String")}});
     object("PhJobArtifact", "A job's artifacts, as PrimeHub's phJob.artifact.",
            {{"prefix", nn("String"), "groups/<group>/jobArtifacts/<job>"},
-            {"items", list("ArtifactItem")}});
+            {"items", list("ArtifactItem"), "", {}, nullptr, files_per_job}});
     object("PhJob", "One job.",
            {{"id", nn("ID")},
             {"name", str()},
@@ -1387,9 +1400,9 @@ class Gateway::Impl {
             {"compendiumId", str()},
             {"createdAt", str()},
             {"finishedAt", str()},
-            {"labels", list("Entry")},
-            {"steps", list("Step")},
-            {"conditions", list("Condition")},
+            {"labels", list("Entry"), "", {}, nullptr, few},
+            {"steps", list("Step"), "", {}, nullptr, few},
+            {"conditions", list("Condition"), "", {}, nullptr, few},
             {"artifact", nn("PhJobArtifact"), "The files the job collected (not its logs).", {},
              [this](const GJson& job, const GJson&, void* ctx) -> absl::StatusOr<GJson> {
                const std::string id = job["id"];
@@ -1398,25 +1411,28 @@ class Gateway::Impl {
                return GJson{{"prefix", absl::StrCat("groups/", job["group"].get<std::string>(),
                                                     "/jobArtifacts/", id)},
                             {"items", GqlItems(id, files->outputs)}};
-             }},
+             },
+             one_call},
             {"logs", list("ArtifactItem"), "The job's logs (what arca run recorded).", {},
              [this](const GJson& job, const GJson&, void* ctx) -> absl::StatusOr<GJson> {
                const std::string id = job["id"];
                auto files = VisibleFiles(Req(ctx), id);
                if (!files.ok()) return files.status();
                return GqlItems(id, files->logs);
-             }}});
+             },
+             graphql::FieldCost{1, "", 20}}});
     object("PhJobPage", "A page of jobs, newest first.",
-           {{"items", list("PhJob")}, {"hasNextPage", nn("Boolean")}});
+           {{"items", list("PhJob"), "", {}, nullptr, counted_by_page},
+            {"hasNextPage", nn("Boolean")}});
     object("JobArtifact", "A package jobs run from (Mantis).",
            {{"artifactID", nn("ID")},
             {"name", nn("String")},
             {"version", nn("String")},
             {"createdAt", str()},
             {"runtimeType", str()},
-            {"dependencies", list("Entry")},
+            {"dependencies", list("Entry"), "", {}, nullptr, few},
             {"entrypoint", str()},
-            {"tags", list("Entry")},
+            {"tags", list("Entry"), "", {}, nullptr, few},
             {"revision", nn("Int")}});
     object("SchedulingAttribute", "One merged attribute and where it came from.",
            {{"key", nn("String")},
@@ -1453,7 +1469,8 @@ class Gateway::Impl {
                if (absl::IsNotFound(job.status())) return GJson();
                if (!job.ok()) return fail(job.status());
                return GqlJob(*job);
-             }},
+             },
+             one_call},
             {"phJobs", nn("PhJobPage"), "Jobs newest first, filtered, a page at a time.",
              {{"where", Named("PhJobWhereInput")},
               {"limit", Named("Int"), "", GJson(20)},
@@ -1483,7 +1500,8 @@ class Gateway::Impl {
                GJson items = GJson::array();
                for (const auto& j : jobs) items.push_back(GqlJob(j));
                return GJson{{"items", items}, {"hasNextPage", more}};
-             }},
+             },
+             graphql::FieldCost{1, "limit", 0}},
             {"jobArtifacts", list("JobArtifact"), "A name's versions, newest first (or one version).",
              {{"name", nn("String")}, {"version", str()}},
              [this, fail](const GJson&, const GJson& args, void*) -> absl::StatusOr<GJson> {
@@ -1495,7 +1513,8 @@ class Gateway::Impl {
                GJson out = GJson::array();
                for (const auto& a : *artifacts) out.push_back(GqlArtifact(a));
                return out;
-             }},
+             },
+             one_call},
             {"jobArtifactNames", list("String"), "Package names by prefix and/or substring.",
              {{"prefix", str()}, {"contains", str()}},
              [this, fail](const GJson&, const GJson& args, void*) -> absl::StatusOr<GJson> {
@@ -1505,7 +1524,8 @@ class Gateway::Impl {
                auto names = AllArtifactNames(list);
                if (!names.ok()) return fail(names.status());
                return GJson(*names);
-             }},
+             },
+             one_call},
             {"schedulingConstraints", Named("SchedulingConstraints"),
              "Mantis' merge of artifact tags and _mantis.schedulingAttribute.* labels, with sources.",
              {{"jobJarUrl", str()}, {"artifactId", str()}, {"name", str()}, {"version", str()},
@@ -1544,7 +1564,8 @@ class Gateway::Impl {
                             {"artifactId", c.artifact_id()},
                             {"attributes", attributes},
                             {"warnings", std::vector<std::string>(c.warnings().begin(), c.warnings().end())}};
-             }}});
+             },
+             one_call}});
     object("Mutation", "Changes.",
            {{"cleanupPhJobArtifact", nn("Int"),
              "Runs a retention sweep now (PrimeHub's); returns how many files it removed. Needs a token for every group.",
@@ -1560,7 +1581,8 @@ class Gateway::Impl {
                                       "retention-gc");
                if (!s.ok()) return fail(s);
                return GJson(resp.removed_size());
-             }},
+             },
+             one_call},
             {"registerJobArtifact", nn("JobArtifact"),
              "Registers a package; an existing name+version with other content is an error unless overwrite.",
              {{"input", NonNull(Named("JobArtifactInput"))},
@@ -1598,7 +1620,8 @@ class Gateway::Impl {
                auto resp = Register(reg);
                if (!resp.ok()) return fail(resp.status());
                return GqlArtifact(resp->artifact());
-             }},
+             },
+             one_call},
             {"deleteJob", nn("DeleteJobResult"),
              "Deletes a job; while GC holds it, purged is false and the finalizers are listed. force drops them.",
              {{"id", nn("ID")}, {"force", Named("Boolean"), "", GJson(false)}},
@@ -1615,7 +1638,8 @@ class Gateway::Impl {
                             {"purged", resp.purged()},
                             {"pendingFinalizers", std::vector<std::string>(resp.pending_finalizers().begin(),
                                                                            resp.pending_finalizers().end())}};
-             }}});
+             },
+             graphql::FieldCost{2, "", 0}}});
     schema_.SetMutationType("Mutation");
   }
 

@@ -34,6 +34,14 @@ struct GatewayOptions {
   absl::Duration artifact_cache_ttl = absl::Seconds(1);
   // Most cached listings. Default: 10,000.
   size_t artifact_cache_entries = 10000;
+  // GraphQL bounds: a query costing more than max_cost is refused before
+  // it runs (each field counts once per object it is resolved on, 100 more
+  // per backend call, lists as many times as the items they may hold);
+  // resolving stops after the timeout or once the response holds about
+  // max_response_bytes. Defaults: 100,000; 10 s; 16 MiB.
+  int64_t graphql_max_cost = 100000;
+  absl::Duration graphql_timeout = absl::Seconds(10);
+  size_t graphql_max_response_bytes = 16 << 20;
   // Downloads in progress at once, per client (its token's name, or its
   // address without one) and in all; beyond either, 503 with Retry-After.
   // Defaults: 8 and 64.

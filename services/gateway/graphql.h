@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 
 namespace arca::graphql {
@@ -143,19 +144,47 @@ struct InputValueDef {
   std::optional<Json> default_value;  // a boolean, number or string
 };
 
+// What a field costs, for a query's cost before it runs (see
+// ExecutionLimits::max_cost). A field costs 1 for each time it is resolved,
+// plus kCallCost for each backend call its resolver makes; what is selected
+// inside it is resolved once for each object its value may hold: the value
+// of `items_argument` when the query gives one (a page size), else `items`
+// (0: 1 for an object, kDefaultListItems for a list).
+struct FieldCost {
+  int calls = 0;
+  std::string items_argument;
+  int items = 0;
+};
+inline constexpr int64_t kCallCost = 100;
+inline constexpr int kDefaultListItems = 100;
+
 struct FieldDef {
   FieldDef(std::string name, TypeRef type, std::string description = "",
-           std::vector<InputValueDef> args = {}, Resolver resolve = nullptr)
+           std::vector<InputValueDef> args = {}, Resolver resolve = nullptr,
+           FieldCost cost = {})
       : name(std::move(name)),
         type(std::move(type)),
         description(std::move(description)),
         args(std::move(args)),
-        resolve(std::move(resolve)) {}
+        resolve(std::move(resolve)),
+        cost(std::move(cost)) {}
   std::string name;
   TypeRef type;
   std::string description;
   std::vector<InputValueDef> args;
   Resolver resolve;  // unset: source[name]
+  FieldCost cost;
+};
+
+// Bounds on one request's work. Zero (or InfiniteFuture) means no bound.
+struct ExecutionLimits {
+  // A query whose cost (see FieldCost) is higher is refused before it runs.
+  int64_t max_cost = 0;
+  // Fields not resolved by then are not resolved: the response says so.
+  absl::Time deadline = absl::InfiniteFuture();
+  // Once the response holds about this many bytes, nothing more is
+  // resolved: the response says so.
+  size_t max_response_bytes = 0;
 };
 
 struct TypeDef {
@@ -186,10 +215,11 @@ class Schema {
   // A whole request, as GraphQL over HTTP sees it: parses, validates and
   // executes, and returns the response ({"data": …} and/or {"errors": […]}).
   // With queries_only, a mutation is refused (GET requests). *request_error
-  // is set when there is no "data" at all (the request itself was bad).
+  // is set when there is no "data" at all (the request itself was bad, or
+  // cost more than limits allow).
   Json Execute(absl::string_view document, const Json& variables,
                const std::string& operation_name, void* context, bool queries_only = false,
-               bool* request_error = nullptr) const;
+               bool* request_error = nullptr, const ExecutionLimits& limits = {}) const;
 
   // The errors of validating a parsed document; empty if it is valid.
   std::vector<Error> Validate(const Document& document) const;

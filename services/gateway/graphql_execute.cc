@@ -5,9 +5,11 @@
 #include <limits>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "services/gateway/graphql.h"
 
 namespace arca::graphql {
@@ -749,8 +751,12 @@ std::vector<Error> Schema::Validate(const Document& document) const {
 class Executor {
  public:
   Executor(const Schema& schema, const Document& doc, const Operation& op, Json variables,
-           void* context)
-      : schema_(schema), op_(op), variables_(std::move(variables)), context_(context) {
+           void* context, const ExecutionLimits& limits)
+      : schema_(schema),
+        op_(op),
+        variables_(std::move(variables)),
+        context_(context),
+        limits_(limits) {
     for (const auto& f : doc.fragments) fragments_[f.name] = &f;
   }
 
@@ -759,6 +765,9 @@ class Executor {
     *errors = std::move(errors_);
     return data;
   }
+
+  // The operation's cost (see FieldCost), before anything is resolved.
+  double Cost(const TypeDef& root) { return CostOf(root, op_.selections, 1); }
 
   // Coerces a variables object against the operation's definitions.
   static absl::StatusOr<Json> CoerceVariables(const Schema& schema, const Operation& op,
@@ -966,6 +975,82 @@ class Executor {
     }
   }
 
+  // Each field once per object it is resolved on, calls weighted, inner
+  // selections once per item their parent may hold. Introspection is
+  // answered from memory and bounded by the schema: it costs its field.
+  double CostOf(const TypeDef& type, const std::vector<Selection>& selections, double multiplier) {
+    std::vector<std::pair<std::string, std::vector<const Selection*>>> fields;
+    std::set<std::string> visited;
+    Collect(type, selections, &fields, &visited);
+    double cost = 0;
+    for (const auto& [key, group] : fields) {
+      const Selection& s = *group.front();
+      const FieldDef* f = s.name == "__typename" ? nullptr : schema_.FindField(type, s.name);
+      if (f == nullptr) {
+        cost += multiplier;
+        continue;
+      }
+      cost += multiplier * static_cast<double>(1 + f->cost.calls * kCallCost);
+      const TypeDef* t = schema_.Find(f->type.NamedType());
+      if (t == nullptr || t->kind != Kind::kObject || absl::StartsWith(t->name, "__")) continue;
+      double items = f->cost.items > 0 ? f->cost.items : IsList(f->type) ? kDefaultListItems : 1;
+      if (!f->cost.items_argument.empty()) {
+        auto args = Arguments(*f, s);
+        if (args.ok() && (*args)[f->cost.items_argument].is_number()) {
+          items = std::max(0.0, (*args)[f->cost.items_argument].get<double>());
+        }
+      }
+      std::vector<Selection> merged;
+      for (const Selection* g : group) {
+        merged.insert(merged.end(), g->selections.begin(), g->selections.end());
+      }
+      cost += CostOf(*t, merged, multiplier * items);
+    }
+    return cost;
+  }
+
+  static bool IsList(const TypeRef& type) {
+    return type.kind == TypeRef::Kind::kList ||
+           (type.kind == TypeRef::Kind::kNonNull && IsList(*type.of));
+  }
+
+  // A field's arguments as given (variables substituted), defaults filled
+  // in. INVALID_ARGUMENT naming what is wrong.
+  absl::StatusOr<Json> Arguments(const FieldDef& f, const Selection& s) {
+    Json args = Json::object();
+    for (const auto& def : f.args) {
+      auto given = std::find_if(s.arguments.begin(), s.arguments.end(),
+                                [&](const Argument& a) { return a.name == def.name; });
+      if (given != s.arguments.end()) {
+        if (given->value.kind == Value::Kind::kVariable && !variables_.contains(given->value.text)) {
+          if (def.default_value) args[def.name] = *def.default_value;
+          continue;
+        }
+        auto v = LiteralToJson(schema_, given->value, def.type, variables_);
+        if (!v.ok()) return v.status();
+        if (v->is_null() && def.type.kind == TypeRef::Kind::kNonNull) {
+          return absl::InvalidArgumentError(absl::StrCat("Argument \"", def.name,
+                                                         "\" of non-null type \"",
+                                                         def.type.ToString(), "\" must not be null."));
+        }
+        args[def.name] = *v;
+      } else if (def.default_value) {
+        args[def.name] = *def.default_value;
+      }
+    }
+    return args;
+  }
+
+  // Ends the execution early: nothing more is resolved, and the response
+  // says why once.
+  Json Stop(const Selection& s, const Json& path, std::string why, const TypeRef& type,
+            bool* null_parent) {
+    if (!stopped_) errors_.push_back(Error{std::move(why), {s.loc}, path});
+    stopped_ = true;
+    if (type.kind == TypeRef::Kind::kNonNull) *null_parent = true;
+    return Json();
+  }
+
   Json ExecuteSelections(const TypeDef& type, const Json& source,
                          const std::vector<Selection>& selections, const Json& path) {
     std::vector<std::pair<std::string, std::vector<const Selection*>>> fields;
@@ -973,6 +1058,7 @@ class Executor {
     Collect(type, selections, &fields, &visited);
     Json out = Json::object();
     for (const auto& [key, group] : fields) {
+      bytes_ += key.size() + 4;
       Json field_path = path;
       field_path.push_back(key);
       bool null_parent = false;
@@ -988,27 +1074,24 @@ class Executor {
     if (s.name == "__typename") return type.name;
     const FieldDef* f = schema_.FindField(type, s.name);
     if (f == nullptr) return Json();  // validation rules this out
-    Json args = Json::object();
-    for (const auto& def : f->args) {
-      auto given = std::find_if(s.arguments.begin(), s.arguments.end(),
-                                [&](const Argument& a) { return a.name == def.name; });
-      if (given != s.arguments.end()) {
-        if (given->value.kind == Value::Kind::kVariable && !variables_.contains(given->value.text)) {
-          if (def.default_value) args[def.name] = *def.default_value;
-          continue;
-        }
-        auto v = LiteralToJson(schema_, given->value, def.type, variables_);
-        if (!v.ok()) return FieldError(s, path, std::string(v.status().message()), f->type, null_parent);
-        if (v->is_null() && def.type.kind == TypeRef::Kind::kNonNull) {
-          return FieldError(s, path, absl::StrCat("Argument \"", def.name, "\" of non-null type \"",
-                                                  def.type.ToString(), "\" must not be null."),
-                            f->type, null_parent);
-        }
-        args[def.name] = *v;
-      } else if (def.default_value) {
-        args[def.name] = *def.default_value;
-      }
+    if (stopped_) return Stop(s, path, "", f->type, null_parent);
+    if (limits_.max_response_bytes > 0 && bytes_ > limits_.max_response_bytes) {
+      return Stop(s, path,
+                  absl::StrCat("The response would be larger than ", limits_.max_response_bytes,
+                               " bytes; nothing more was resolved. Ask for fewer items or fields."),
+                  f->type, null_parent);
     }
+    if (f->resolve && absl::Now() > limits_.deadline) {
+      return Stop(s, path,
+                  "The query ran out of time; nothing more was resolved. Ask for fewer items "
+                  "or fields.",
+                  f->type, null_parent);
+    }
+    auto arguments = Arguments(*f, s);
+    if (!arguments.ok()) {
+      return FieldError(s, path, std::string(arguments.status().message()), f->type, null_parent);
+    }
+    const Json& args = *arguments;
     absl::StatusOr<Json> value;
     if (f->resolve) {
       value = f->resolve(source, args, context_);
@@ -1039,7 +1122,7 @@ class Executor {
       bool inner_null = false;
       Json v = Complete(*type.of, s, selections, value, path, &inner_null);
       if (v.is_null()) {
-        if (!inner_null) {
+        if (!inner_null && !stopped_) {
           errors_.push_back(Error{absl::StrCat("Cannot return null for non-nullable field ",
                                                s.name, "."),
                                   {s.loc},
@@ -1077,6 +1160,7 @@ class Executor {
                                 path});
         return Json();
       }
+      bytes_ += value.get<std::string>().size() + 2;
       return value;
     }
     // Scalars: the value must already have the right JSON type.
@@ -1090,6 +1174,7 @@ class Executor {
                               path});
       return Json();
     }
+    bytes_ += value.is_string() ? value.get<std::string>().size() + 2 : 8;
     return value;
   }
 
@@ -1097,13 +1182,16 @@ class Executor {
   const Operation& op_;
   Json variables_;
   void* context_;
+  const ExecutionLimits& limits_;
+  size_t bytes_ = 0;      // about what the response holds so far
+  bool stopped_ = false;  // a limit was reached
   std::map<std::string, const Fragment*> fragments_;
   std::vector<Error> errors_;
 };
 
 Json Schema::Execute(absl::string_view document, const Json& variables,
                      const std::string& operation_name, void* context, bool queries_only,
-                     bool* request_error) const {
+                     bool* request_error, const ExecutionLimits& limits) const {
   auto fail = [&](std::vector<Error> errors) {
     if (request_error != nullptr) *request_error = true;
     Json list = Json::array();
@@ -1141,8 +1229,21 @@ Json Schema::Execute(absl::string_view document, const Json& variables,
   auto coerced = Executor::CoerceVariables(*this, *op, variables.is_null() ? Json::object() : variables);
   if (!coerced.ok()) return fail({Error{std::string(coerced.status().message()), {op->loc}, nullptr}});
   const TypeDef* root = Find(op->type == "mutation" ? mutation_ : query_);
+  Executor executor(*this, doc, *op, *coerced, context, limits);
+  if (limits.max_cost > 0) {
+    const double cost = executor.Cost(*root);
+    if (cost > static_cast<double>(limits.max_cost)) {
+      return fail({Error{absl::StrCat("Query cost ", static_cast<int64_t>(std::min(cost, 9e18)), " exceeds the budget of ",
+                                      limits.max_cost,
+                                      ": each field counts once per object it is resolved on and ",
+                                      kCallCost, " more per backend call, lists as many times as "
+                                      "the items they may hold. Ask for fewer items or fields."),
+                         {op->loc},
+                         nullptr}});
+    }
+  }
   std::vector<Error> errors;
-  Json data = Executor(*this, doc, *op, *coerced, context).Run(*root, &errors);
+  Json data = executor.Run(*root, &errors);
   Json out{{"data", data}};
   if (!errors.empty()) {
     Json list = Json::array();

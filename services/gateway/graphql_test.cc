@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace arca::graphql {
@@ -128,13 +129,15 @@ Schema TestSchema() {
                      {"size", args["where"]["limit"]},
                      {"color", "RED"},
                      {"child", {{"name", "kid"}, {"size", 1}}}};
-       }},
+       },
+       FieldCost{1, "", 0}},
       {"items", NonNull(ListOf(NonNull(Named("Item")))), "", {{"first", Named("Int"), "", Json(10)}},
        [](const Json&, const Json& args, void*) -> absl::StatusOr<Json> {
          Json out = Json::array();
          for (int i = 0; i < args["first"].get<int>(); ++i) out.push_back(Json{{"name", absl::StrCat("i", i)}});
          return out;
-       }},
+       },
+       FieldCost{1, "first", 0}},
       {"echo", Named("String"), "", {{"s", Named("String")}, {"c", Named("Color")}, {"f", Named("Float")}},
        [](const Json&, const Json& args, void*) -> absl::StatusOr<Json> { return Json(args.dump()); }},
       {"badItems", ListOf(NonNull(Named("Item"))), "", {},
@@ -157,8 +160,8 @@ Schema TestSchema() {
 class ExecuteTest : public ::testing::Test {
  protected:
   Json Run(const std::string& doc, const Json& variables = Json(), const std::string& op = "",
-           bool queries_only = false) {
-    return schema_.Execute(doc, variables, op, &ctx_, queries_only);
+           bool queries_only = false, const ExecutionLimits& limits = {}) {
+    return schema_.Execute(doc, variables, op, &ctx_, queries_only, nullptr, limits);
   }
   std::vector<std::string> Messages(const std::string& doc) {
     std::vector<std::string> out;
@@ -320,6 +323,57 @@ TEST_F(ExecuteTest, IntrospectionDescribesTheSchema) {
   EXPECT_EQ(d["color"]["enumValues"], Json::parse(R"([{"name":"RED"},{"name":"GREEN"}])"));
   EXPECT_TRUE(d["color"]["fields"].is_null());
   EXPECT_TRUE(d["none"].is_null());
+}
+
+TEST_F(ExecuteTest, AQueryOverItsCostBudgetIsRefusedBeforeAnythingRuns) {
+  ExecutionLimits limits;
+  limits.max_cost = 1000;
+  // items: 1 + 100 for its call; then per item, name 1 and child 1 with
+  // its name 1: 101 + 100 x 3.
+  const std::string doc = R"({ one: item(where: {id: "a"}) { name }
+                               many: items(first: $n) { name child { name } } })";
+  const std::string query = absl::StrCat("query($n: Int) ", doc);
+  Json fits = Run(query, Json{{"n", 100}}, "", false, limits);
+  ASSERT_FALSE(fits.contains("errors")) << fits.dump();
+  EXPECT_EQ(fits["data"]["many"].size(), 100u);
+  EXPECT_EQ(ctx_.calls, 1);
+  bool request_error = false;
+  Json over = schema_.Execute(query, Json{{"n", 1000}}, "", &ctx_, false, &request_error, limits);
+  EXPECT_TRUE(request_error);
+  EXPECT_FALSE(over.contains("data"));
+  // item 1 + 100 and its name 1, items 1 + 100, 1,000 items x 3.
+  EXPECT_EQ(over["errors"][0]["message"].get<std::string>().substr(0, 45),
+            "Query cost 3203 exceeds the budget of 1000: e");
+  EXPECT_EQ(ctx_.calls, 1);  // nothing ran
+  // Aliases count each time: 198 of a cheap field are not cheap.
+  std::string aliases = "{";
+  for (int i = 0; i < 198; ++i) absl::StrAppend(&aliases, " a", i, ": items(first: 10) { name }");
+  EXPECT_NE(Run(aliases + " }", Json(), "", false, limits)["errors"][0]["message"].get<std::string>().find(
+                "Query cost 21978 exceeds"),
+            std::string::npos);
+  // Introspection is answered from memory: a whole schema's worth is cheap.
+  Json schema = Run("{ __schema { types { name fields { name args { name type { name } } } } } }",
+                    Json(), "", false, limits);
+  EXPECT_FALSE(schema.contains("errors")) << schema.dump();
+}
+
+TEST_F(ExecuteTest, ADeadlineOrAResponseSizeStopsResolvingAndSaysSo) {
+  ExecutionLimits late;
+  late.deadline = absl::InfinitePast();
+  Json r = Run(R"({ item(where: {id: "a"}) { name } echo(s: "x") })", Json(), "", false, late);
+  ASSERT_EQ(r["errors"].size(), 1u) << r.dump();
+  EXPECT_NE(r["errors"][0]["message"].get<std::string>().find("ran out of time"), std::string::npos);
+  EXPECT_EQ(r["errors"][0]["path"], Json::parse(R"(["item"])"));
+  EXPECT_TRUE(r["data"]["item"].is_null());
+  EXPECT_EQ(ctx_.calls, 0);
+
+  ExecutionLimits small;
+  small.max_response_bytes = 200;
+  Json big = Run("{ items(first: 1000) { name } }", Json(), "", false, small);
+  ASSERT_EQ(big["errors"].size(), 1u) << big.dump().substr(0, 500);
+  EXPECT_NE(big["errors"][0]["message"].get<std::string>().find("larger than 200 bytes"),
+            std::string::npos);
+  EXPECT_LT(big.dump().size(), 1000u);
 }
 
 }  // namespace

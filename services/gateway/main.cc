@@ -41,6 +41,12 @@ ABSL_FLAG(absl::Duration, backend_timeout, absl::Seconds(10), "deadline of each 
 ABSL_FLAG(absl::Duration, artifact_cache_ttl, absl::Seconds(1),
           "serve job-artifact listings from memory for this long (writes through this gateway "
           "clear them at once); 0 turns the cache off");
+ABSL_FLAG(int64_t, graphql_max_cost, 100000,
+          "GraphQL queries costing more are refused before they run (docs/gateway.md)");
+ABSL_FLAG(absl::Duration, graphql_timeout, absl::Seconds(10),
+          "a GraphQL query stops resolving fields after this long");
+ABSL_FLAG(int64_t, graphql_max_response_bytes, 16 << 20,
+          "a GraphQL query stops resolving fields once its response holds about this much");
 ABSL_FLAG(int, max_downloads_per_client, 8,
           "downloads one client (token, or address without one) may run at once; more get 503");
 ABSL_FLAG(int, max_downloads, 64, "downloads the gateway runs at once; more get 503");
@@ -91,6 +97,10 @@ int main(int argc, char** argv) {
   arca::gateway::GatewayOptions options;
   options.backend_timeout = absl::GetFlag(FLAGS_backend_timeout);
   options.artifact_cache_ttl = absl::GetFlag(FLAGS_artifact_cache_ttl);
+  options.graphql_max_cost = absl::GetFlag(FLAGS_graphql_max_cost);
+  options.graphql_timeout = absl::GetFlag(FLAGS_graphql_timeout);
+  options.graphql_max_response_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_graphql_max_response_bytes));
   options.max_downloads_per_client = absl::GetFlag(FLAGS_max_downloads_per_client);
   options.max_downloads = absl::GetFlag(FLAGS_max_downloads);
   options.web_dir = absl::GetFlag(FLAGS_web_dir);

@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -18,8 +20,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "common/crc32c.h"
+#include "common/fd.h"
 #include "common/ids.h"
 #include "common/paths.h"
 #include "common/sha256.h"
@@ -28,8 +32,13 @@
 namespace arca {
 namespace {
 
+// A failed system call as a status: RESOURCE_EXHAUSTED when the disk (or
+// the quota) is full, INTERNAL otherwise. Names the file, for logs; what a
+// client sees is worded by the service.
 absl::Status Errno(absl::string_view what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+  const std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(errno));
+  if (errno == ENOSPC || errno == EDQUOT) return absl::ResourceExhaustedError(message);
+  return absl::InternalError(message);
 }
 
 // Flushes a file, or with O_DIRECTORY a directory, to disk.
@@ -61,22 +70,6 @@ std::string HexPrefix(int i) {
 // Marks the file as just written; false if it is absent.
 bool MarkWritten(const std::string& path) {
   return utimensat(AT_FDCWD, path.c_str(), nullptr, 0) == 0;
-}
-
-// Removes the files in `dir` last changed over a day ago.
-void RemoveStale(const std::string& dir) {
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return;
-  const absl::Time stale = absl::Now() - absl::Hours(24);
-  while (dirent* e = readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    const std::string path = absl::StrCat(dir, "/", e->d_name);
-    struct stat st;
-    if (lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ModifiedOf(st) < stale) {
-      unlink(path.c_str());
-    }
-  }
-  closedir(d);
 }
 
 // Blobs of more than one block keep the CRC-32C of each block in a file
@@ -168,10 +161,18 @@ constexpr int64_t kEarlyWriteBackBytes = 512 << 10;
 constexpr int64_t kBackgroundFlushBytes = 8 << 20;
 static_assert(kBufferBytes % kBlockBytes == 0, "a full buffer holds whole blocks");
 
-struct FreeDeleter {
-  void operator()(char* p) const { free(p); }
+// Write buffers are mapped pages of their own, so the memory of one given
+// back goes back to the system at once (a malloc'd block of this size may
+// stay in the allocator's heap).
+struct UnmapDeleter {
+  void operator()(char* p) const { munmap(p, kBufferBytes); }
 };
-using Buffer = std::unique_ptr<char, FreeDeleter>;
+using Buffer = std::unique_ptr<char, UnmapDeleter>;
+
+Buffer NewBuffer() {
+  void* p = mmap(nullptr, kBufferBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return Buffer(p == MAP_FAILED ? nullptr : static_cast<char*>(p));
+}
 
 // Writes [p, p + n) at `offset`; a file system that refuses a direct write
 // gets it through the page cache.
@@ -382,10 +383,78 @@ class LocalBlobStore : public BlobStore {
       }
     }
     RETURN_IF_ERROR(Fsync(blobs_, O_DIRECTORY));
-    // Temporary files of writers that died long ago.
-    RemoveStale(tmp_);
-    for (int i = 0; i < 256; ++i) RemoveStale(absl::StrCat(tmp_, "/", HexPrefix(i)));
+    RETURN_IF_ERROR(StartSession());
+    RemoveAbandoned();
     return absl::OkStatus();
+  }
+
+  // This store's writers name their temporary files after its session,
+  // which a lock on tmp/sessions/<session> marks as alive for as long as
+  // the store is open (a dead process holds no lock).
+  absl::Status StartSession() {
+    const std::string dir = absl::StrCat(tmp_, "/sessions");
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", dir);
+    session_ = RandomToken(12);
+    const std::string path = absl::StrCat(dir, "/", session_);
+    const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return Errno("create", path);
+    session_lock_ = UniqueFd(fd);
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) return Errno("lock", path);
+    return absl::OkStatus();
+  }
+
+  // Removes what writers of sessions that are no longer alive left in
+  // tmp/ (a killed upload's files); a blob a deleter had moved aside is put
+  // back, for the next sweep to decide again. Files named before sessions
+  // existed go once a day old.
+  void RemoveAbandoned() {
+    const std::string dir = absl::StrCat(tmp_, "/sessions");
+    std::set<std::string> dead;
+    std::vector<UniqueFd> held;  // locks of dead sessions, while their files go
+    if (DIR* d = opendir(dir.c_str())) {
+      while (dirent* e = readdir(d)) {
+        if (e->d_name[0] == '.' || e->d_name == session_) continue;
+        const int fd = open(absl::StrCat(dir, "/", e->d_name).c_str(), O_RDWR | O_CLOEXEC);
+        if (fd < 0) continue;
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+          dead.insert(e->d_name);
+          held.emplace_back(fd);
+        } else {
+          close(fd);
+        }
+      }
+      closedir(d);
+    }
+    const absl::Time stale = absl::Now() - absl::Hours(24);
+    auto sweep = [&](const std::string& in) {
+      DIR* d = opendir(in.c_str());
+      if (d == nullptr) return;
+      while (dirent* e = readdir(d)) {
+        const absl::string_view name = e->d_name;
+        const std::string path = absl::StrCat(in, "/", name);
+        struct stat st;
+        if (name[0] == '.' || lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        const size_t dot = name.find('.');
+        if (dot == absl::string_view::npos) {
+          if (ModifiedOf(st) < stale) unlink(path.c_str());
+          continue;
+        }
+        if (dead.count(std::string(name.substr(0, dot))) == 0) continue;
+        absl::string_view rest = name.substr(dot + 1);
+        if (absl::ConsumePrefix(&rest, kDeletingPrefix) && rest.size() > 64 &&
+            IsSha256Hex(rest.substr(0, 64))) {
+          // Put back unless a copy is there already.
+          if (link(path.c_str(), PathOf(rest.substr(0, 64)).c_str()) != 0 && errno != EEXIST) {
+            continue;  // keep it: its bytes may be the only copy
+          }
+        }
+        unlink(path.c_str());
+      }
+      closedir(d);
+    };
+    sweep(tmp_);
+    for (int i = 0; i < 256; ++i) sweep(absl::StrCat(tmp_, "/", HexPrefix(i)));
+    for (const std::string& session : dead) unlink(absl::StrCat(dir, "/", session).c_str());
   }
 
   absl::StatusOr<std::unique_ptr<BlobWriter>> NewWriter() override {
@@ -399,7 +468,7 @@ class LocalBlobStore : public BlobStore {
     const std::string prefix = sha256.empty()
                                    ? HexPrefix(static_cast<int>(std::hash<std::string>()(token)))
                                    : std::string(sha256.substr(0, 2));
-    return absl::StrCat(tmp_, "/", prefix, "/", token);
+    return absl::StrCat(tmp_, "/", prefix, "/", session_, ".", token);
   }
 
   // Marks the blob as just written; false if it is absent.
@@ -416,7 +485,7 @@ class LocalBlobStore : public BlobStore {
         return b;
       }
     }
-    return Buffer(static_cast<char*>(aligned_alloc(kDirectAlign, kBufferBytes)));
+    return NewBuffer();
   }
   void ReturnBuffer(Buffer b) {
     absl::MutexLock lock(&buffers_mu_);
@@ -590,7 +659,8 @@ class LocalBlobStore : public BlobStore {
     // Move it aside first: a Publish that comes after this finds nothing and
     // stores its own copy; one that came before has touched the time checked
     // below.
-    const std::string aside = absl::StrCat(tmp_, "/deleting-", sha256, "-", RandomToken(8));
+    const std::string aside =
+        absl::StrCat(tmp_, "/", session_, ".", kDeletingPrefix, sha256, "-", RandomToken(8));
     if (rename(path.c_str(), aside.c_str()) != 0) {
       if (errno == ENOENT) return true;
       return Errno("rename", path);
@@ -645,7 +715,11 @@ class LocalBlobStore : public BlobStore {
 
   static constexpr size_t kSyncfsThreshold = 8;
   static constexpr size_t kMaxIdleBuffers = 8;
+  // A blob being deleted is first moved to tmp/<session>.deleting-<sha>-….
+  static constexpr absl::string_view kDeletingPrefix = "deleting-";
   std::string blobs_, tmp_;
+  std::string session_;
+  UniqueFd session_lock_;
   absl::Mutex buffers_mu_;
   std::vector<Buffer> buffers_ ABSL_GUARDED_BY(buffers_mu_);
   absl::Mutex flush_mu_;

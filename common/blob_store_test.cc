@@ -1,5 +1,8 @@
 #include "common/blob_store.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -69,10 +72,11 @@ class BlobStoreTest : public ::testing::Test {
     f.put(static_cast<char>(c ^ 1));
   }
 
+  // Temporary files of writers (not the stores' session locks).
   size_t TmpFiles() {
     size_t n = 0;
     for (auto& e : std::filesystem::recursive_directory_iterator(dir_ + "/tmp")) {
-      n += e.is_regular_file();
+      n += e.is_regular_file() && e.path().parent_path().filename() != "sessions";
     }
     return n;
   }
@@ -214,6 +218,38 @@ TEST_F(BlobStoreTest, OpeningRemovesTemporaryFilesLeftADayAgo) {
   ASSERT_TRUE(OpenLocalBlobStore(dir_).ok());
   EXPECT_FALSE(std::filesystem::exists(old_file));
   EXPECT_TRUE(std::filesystem::exists(new_file));
+}
+
+// A process killed mid-upload leaves its temporary files; the next store
+// opened on the directory removes them, and spares those of writers alive.
+TEST_F(BlobStoreTest, AKilledWritersTemporaryFilesGoWhenTheStoreIsNextOpened) {
+  auto alive = *store_->NewWriter();
+  ASSERT_TRUE(alive->Append(Pattern(9 << 20)).ok());  // past a buffer: a file exists
+  const size_t alive_files = TmpFiles();
+  ASSERT_GE(alive_files, 1u);
+  const pid_t child = fork();
+  if (child == 0) {
+    auto store = OpenLocalBlobStore(dir_);
+    auto w = store.ok() ? (*store)->NewWriter() : store.status();
+    const bool wrote = w.ok() && (*w)->Append(Pattern(9 << 20)).ok() &&
+                       (*w)->Append(Pattern(1 << 20)).ok();
+    _exit(wrote ? 0 : 1);  // as if killed: nothing cleaned up
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_GT(TmpFiles(), alive_files);
+  // A blob a killed deleter had moved aside is put back.
+  auto kept = Put("moved aside");
+  ASSERT_TRUE(kept.ok());
+  std::ofstream(dir_ + "/tmp/sessions/gone") << "";
+  std::filesystem::rename(PathOf(kept->sha256),
+                          dir_ + "/tmp/gone.deleting-" + kept->sha256 + "-x");
+  ASSERT_TRUE(OpenLocalBlobStore(dir_).ok());
+  EXPECT_EQ(TmpFiles(), alive_files);
+  EXPECT_EQ(ReadAll(kept->sha256), "moved aside");
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/tmp/sessions/gone"));
+  ASSERT_TRUE(alive->Commit().ok());  // the live writer's file was spared
 }
 
 TEST_F(BlobStoreTest, DeleteIsIdempotentAndBadDigestsAreRefused) {

@@ -46,6 +46,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                               options.min_pollers);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                               options.max_pollers);
+  grpc::ResourceQuota quota(absl::StrCat("arca-", options.name));
+  quota.SetMaxThreads(options.max_threads);
+  builder.SetResourceQuota(quota);
   for (const ServiceEntry& entry : services) builder.RegisterService(entry.service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;

@@ -42,6 +42,10 @@ struct ServerOptions {
   // commit sees more writers per sync. Defaults: 16 and 64.
   int min_pollers = 16;
   int max_pollers = 64;
+  // Most threads the server runs calls on; a call that finds none is
+  // refused with RESOURCE_EXHAUSTED instead of starting another, so no
+  // number of clients can make threads without bound. Default: 1,024.
+  int max_threads = 1024;
 };
 
 // A service to serve and the full name health checks know it by, e.g.

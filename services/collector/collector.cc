@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "common/grpc_status.h"
 #include "common/ids.h"
+#include "common/logging.h"
 #include "common/paths.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
@@ -83,6 +84,16 @@ CollectorMetrics::CollectorMetrics(prometheus::Registry& registry)
                        .Help("Bytes sent by downloads")
                        .Register(registry)
                        .Add({})),
+      uploads_in_progress(prometheus::BuildGauge()
+                              .Name("arca_collector_uploads_in_progress")
+                              .Help("Uploads running")
+                              .Register(registry)
+                              .Add({})),
+      downloads_in_progress(prometheus::BuildGauge()
+                                .Name("arca_collector_downloads_in_progress")
+                                .Help("Downloads running")
+                                .Register(registry)
+                                .Add({})),
       blob_store_bytes(prometheus::BuildGauge()
                            .Name("arca_collector_blob_store_bytes")
                            .Help("Bytes held by the blob store, as last counted")
@@ -109,10 +120,42 @@ CollectorMetrics::CollectorMetrics(prometheus::Registry& registry)
        {"symlink_escape", "hidden", "not_regular", "over_size", "over_count", "no_pattern"}) {
     files_skipped.Add({{"reason", reason}});
   }
-  for (const char* reason : {"over_size", "over_count", "digest_mismatch", "incomplete"}) {
+  for (const char* reason : {"over_size", "over_count", "digest_mismatch", "incomplete", "busy",
+                             "disk_full", "storage_error"}) {
     uploads_rejected.Add({{"reason", reason}});
   }
 }
+
+namespace {
+
+// One place among `limit` running calls, given back when destroyed.
+class Slot {
+ public:
+  Slot(std::atomic<int>* running, prometheus::Gauge* gauge) : running_(running), gauge_(gauge) {
+    gauge_->Increment();
+  }
+  ~Slot() {
+    running_->fetch_sub(1);
+    gauge_->Decrement();
+  }
+  // A slot, or RESOURCE_EXHAUSTED when `limit` are taken.
+  static absl::StatusOr<std::unique_ptr<Slot>> Take(std::atomic<int>* running, int limit,
+                                                     prometheus::Gauge* gauge,
+                                                     absl::string_view what) {
+    if (running->fetch_add(1) >= limit) {
+      running->fetch_sub(1);
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "the collector is busy: ", limit, " ", what, " are running, its limit; retry shortly"));
+    }
+    return std::make_unique<Slot>(running, gauge);
+  }
+
+ private:
+  std::atomic<int>* running_;
+  prometheus::Gauge* gauge_;
+};
+
+}  // namespace
 
 bool IsHiddenPath(absl::string_view path) {
   if (absl::StartsWith(path, kLogPrefix)) return false;
@@ -126,6 +169,18 @@ Collector::Collector(const CollectorOptions& options, BlobStore* blobs,
                      catalog::v1::Catalog::StubInterface* catalog, Clock* clock,
                      CollectorMetrics* metrics)
     : options_(options), blobs_(blobs), catalog_(catalog), clock_(clock), metrics_(metrics) {}
+
+absl::Status Collector::StoreFailure(const absl::Status& status, absl::string_view job_id) {
+  const bool full = absl::IsResourceExhausted(status);
+  metrics_->uploads_rejected.Add({{"reason", full ? "disk_full" : "storage_error"}}).Increment();
+  ARCA_LOG(ERROR) << "upload for job " << job_id << " refused: " << status.message();
+  if (full) {
+    return absl::ResourceExhaustedError(
+        "the collector's disk is full; nothing was committed, retry once space is freed");
+  }
+  return absl::InternalError(
+      "the collector could not store the upload; nothing was committed (its log says why)");
+}
 
 // One upload in progress.
 class Collector::UploadState {
@@ -194,7 +249,9 @@ class Collector::UploadState {
       }
       return Skip("over_size", absl::StrCat("limit is ", max_bytes_, " bytes"));
     }
-    ASSIGN_OR_RETURN(writer_, c_->blobs_->NewWriter());
+    auto writer = c_->blobs_->NewWriter();
+    if (!writer.ok()) return c_->StoreFailure(writer.status(), job_.id());
+    writer_ = *std::move(writer);
     return absl::OkStatus();
   }
 
@@ -208,7 +265,8 @@ class Collector::UploadState {
                                                      current_->size(), " bytes but sent more"));
     }
     if (writer_ == nullptr) return absl::OkStatus();  // skipped: drain
-    return writer_->Append(data);
+    absl::Status appended = writer_->Append(data);
+    return appended.ok() ? appended : c_->StoreFailure(appended, job_.id());
   }
 
   absl::Status ClientSkipped(const v1::SkippedFile& skipped) {
@@ -239,7 +297,7 @@ class Collector::UploadState {
       return Reject("digest_mismatch",
                     absl::StrCat("file ", header.path(), ": ", info.status().message()));
     }
-    RETURN_IF_ERROR(info.status());
+    if (!info.ok()) return c_->StoreFailure(info.status(), job_.id());
     sealed_.push_back(std::move(writer_));
     total_ += info->size;
     cat::ArtifactFile f;
@@ -266,7 +324,10 @@ class Collector::UploadState {
   absl::Status PublishBlobs() {
     std::vector<BlobWriter*> sealed;
     for (auto& w : sealed_) sealed.push_back(w.get());
-    return c_->blobs_->Publish(sealed);
+    absl::Status published = c_->blobs_->Publish(sealed);
+    // ABORTED: bytes swept meanwhile; the client retries.
+    if (published.ok() || absl::IsAborted(published)) return published;
+    return c_->StoreFailure(published, job_.id());
   }
 
   std::vector<cat::ArtifactFile>& files() { return files_; }
@@ -306,6 +367,12 @@ class Collector::UploadState {
 
 absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source) {
   const absl::Time start = clock_->Now();
+  auto slot = Slot::Take(&uploads_, options_.max_concurrent_uploads,
+                         &metrics_->uploads_in_progress, "uploads");
+  if (!slot.ok()) {
+    metrics_->uploads_rejected.Add({{"reason", "busy"}}).Increment();
+    return slot.status();
+  }
   v1::UploadRequest message;
   if (!source.Next(&message) || !message.has_manifest()) {
     return absl::InvalidArgumentError("an upload starts with its manifest");
@@ -422,6 +489,8 @@ absl::Status Collector::RefreshBlobStats() {
 }
 
 absl::Status Collector::Download(const v1::DownloadRequest& request, DownloadSink& sink) {
+  ASSIGN_OR_RETURN(auto slot, Slot::Take(&downloads_, options_.max_concurrent_downloads,
+                                         &metrics_->downloads_in_progress, "downloads"));
   if (!IsSafeName(request.job_id())) {
     return absl::InvalidArgumentError("job_id must match [A-Za-z0-9._-]{1,255}");
   }
@@ -452,7 +521,12 @@ absl::Status Collector::Download(const v1::DownloadRequest& request, DownloadSin
     return absl::DataLossError(absl::StrCat("the bytes of ", request.path(), " (sha256 ",
                                             file.sha256(), ") are missing from the blob store"));
   }
-  RETURN_IF_ERROR(reader.status());
+  if (!reader.ok()) {
+    ARCA_LOG(ERROR) << "download of job " << request.job_id() << " " << request.path() << ": "
+                    << reader.status().message();
+    return absl::InternalError(absl::StrCat("the collector could not read ", request.path(),
+                                            " (its log says why)"));
+  }
   if ((*reader)->size() != file.size()) {
     return absl::DataLossError(absl::StrCat("the stored bytes of ", request.path(), " are ",
                                             (*reader)->size(), " bytes, not the ", file.size(),

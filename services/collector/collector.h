@@ -1,6 +1,7 @@
 #ifndef ARCA_SERVICES_COLLECTOR_COLLECTOR_H_
 #define ARCA_SERVICES_COLLECTOR_COLLECTOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -34,6 +35,12 @@ struct CollectorOptions {
   absl::Duration max_retention = absl::Hours(24 * 365);
   // Deadline of each catalog call. Default: 10 s.
   absl::Duration catalog_timeout = absl::Seconds(10);
+  // Uploads and downloads running at once; more are refused with
+  // RESOURCE_EXHAUSTED ("busy"). With a write buffer or two per upload,
+  // these bound the collector's memory whatever its clients do.
+  // Defaults: 32 and 128.
+  int max_concurrent_uploads = 32;
+  int max_concurrent_downloads = 128;
 };
 
 // Metrics, declared once (names arca_collector_*).
@@ -52,6 +59,8 @@ struct CollectorMetrics {
   prometheus::Histogram& upload_store_seconds;
   prometheus::Histogram& upload_commit_seconds;
   prometheus::Counter& bytes_served;
+  prometheus::Gauge& uploads_in_progress;
+  prometheus::Gauge& downloads_in_progress;
   prometheus::Gauge& blob_store_bytes;
   prometheus::Gauge& blob_store_objects;
   prometheus::Gauge& blob_store_free_bytes;
@@ -84,15 +93,18 @@ class Collector {
   // All or nothing: the files are committed to the catalog in one call
   // after the end marker, or not at all. Errors: INVALID_ARGUMENT for a
   // malformed stream or path; NOT_FOUND for an unknown job;
-  // RESOURCE_EXHAUSTED when a limit is crossed (unless truncate); DATA_LOSS
-  // when a declared digest does not match; ABORTED if the stream ended
-  // without its end marker.
+  // RESOURCE_EXHAUSTED when a limit is crossed (unless truncate), when
+  // max_concurrent_uploads are running, or when the blob store's disk is
+  // full; DATA_LOSS when a declared digest does not match; ABORTED if the
+  // stream ended without its end marker; INTERNAL for another storage
+  // fault (logged; the message names no server path).
   absl::StatusOr<v1::UploadResponse> Upload(UploadSource& source);
 
   // Streams [offset, offset+length) of a file; every byte of the blob is
   // hashed on the way, and a blob that no longer matches its recorded
   // digest or size ends the stream with DATA_LOSS. NOT_FOUND for an unknown
-  // or deleted file; OUT_OF_RANGE for an offset past the end.
+  // or deleted file; OUT_OF_RANGE for an offset past the end;
+  // RESOURCE_EXHAUSTED when max_concurrent_downloads are running.
   absl::Status Download(const v1::DownloadRequest& request, DownloadSink& sink);
 
   // Counts the blob store's objects and bytes, and the room left on its
@@ -102,11 +114,16 @@ class Collector {
 
  private:
   class UploadState;
+  // A blob store failure as a client sees it: counted and logged in full,
+  // worded without server paths.
+  absl::Status StoreFailure(const absl::Status& status, absl::string_view job_id);
+
   CollectorOptions options_;
   BlobStore* blobs_;
   catalog::v1::Catalog::StubInterface* catalog_;
   Clock* clock_;
   CollectorMetrics* metrics_;
+  std::atomic<int> uploads_{0}, downloads_{0};
 };
 
 // True if path is hidden: a segment starts with "." (except the reserved

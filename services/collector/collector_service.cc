@@ -1,26 +1,39 @@
 #include "services/collector/collector_service.h"
 
 #include "common/grpc_status.h"
+#include "common/logging.h"
 
 namespace arca::collector {
 namespace {
 
 class ReaderSource : public UploadSource {
  public:
-  explicit ReaderSource(grpc::ServerReader<v1::UploadRequest>* reader) : reader_(reader) {}
-  bool Next(v1::UploadRequest* message) override { return reader_->Read(message); }
+  ReaderSource(grpc::ServerReader<v1::UploadRequest>* reader, IdleCalls::Call* call)
+      : reader_(reader), call_(call) {}
+  bool Next(v1::UploadRequest* message) override {
+    const bool more = reader_->Read(message);
+    call_->Touch();
+    return more;
+  }
 
  private:
   grpc::ServerReader<v1::UploadRequest>* reader_;
+  IdleCalls::Call* call_;
 };
 
 class WriterSink : public DownloadSink {
  public:
-  explicit WriterSink(grpc::ServerWriter<v1::DownloadResponse>* writer) : writer_(writer) {}
-  bool Write(const v1::DownloadResponse& message) override { return writer_->Write(message); }
+  WriterSink(grpc::ServerWriter<v1::DownloadResponse>* writer, IdleCalls::Call* call)
+      : writer_(writer), call_(call) {}
+  bool Write(const v1::DownloadResponse& message) override {
+    const bool written = writer_->Write(message);
+    call_->Touch();
+    return written;
+  }
 
  private:
   grpc::ServerWriter<v1::DownloadResponse>* writer_;
+  IdleCalls::Call* call_;
 };
 
 }  // namespace
@@ -28,8 +41,13 @@ class WriterSink : public DownloadSink {
 grpc::Status CollectorServiceImpl::Upload(grpc::ServerContext* context,
                                           grpc::ServerReader<v1::UploadRequest>* reader,
                                           v1::UploadResponse* response) {
-  ReaderSource source(reader);
+  const std::string peer = context->peer();
+  auto call = idle_.Watch(context);
+  ReaderSource source(reader, call.get());
   auto result = collector_->Upload(source);
+  if (call->cancelled()) {
+    ARCA_LOG(WARNING) << "an upload from " << peer << " sent nothing for too long and was cancelled";
+  }
   if (!result.ok()) return ToGrpcStatus(result.status());
   if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
   *response = *std::move(result);
@@ -39,8 +57,14 @@ grpc::Status CollectorServiceImpl::Upload(grpc::ServerContext* context,
 grpc::Status CollectorServiceImpl::Download(grpc::ServerContext* context,
                                             const v1::DownloadRequest* request,
                                             grpc::ServerWriter<v1::DownloadResponse>* writer) {
-  WriterSink sink(writer);
-  return ToGrpcStatus(collector_->Download(*request, sink));
+  const std::string peer = context->peer();
+  auto call = idle_.Watch(context);
+  WriterSink sink(writer, call.get());
+  absl::Status s = collector_->Download(*request, sink);
+  if (call->cancelled()) {
+    ARCA_LOG(WARNING) << "a download by " << peer << " read nothing for too long and was cancelled";
+  }
+  return ToGrpcStatus(s);
 }
 
 }  // namespace arca::collector

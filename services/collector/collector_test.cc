@@ -1,6 +1,7 @@
 #include "services/collector/collector.h"
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -141,10 +142,11 @@ class CollectorTest : public ::testing::Test {
     r.set_length(length);
     return collector_->Download(r, sink);
   }
+  // Temporary files of writers (not the stores' session locks).
   size_t TmpFiles() {
     size_t n = 0;
     for (auto& e : std::filesystem::recursive_directory_iterator(dir_ + "/blobs/tmp")) {
-      n += e.is_regular_file();
+      n += e.is_regular_file() && e.path().parent_path().filename() != "sessions";
     }
     return n;
   }
@@ -563,6 +565,152 @@ TEST_F(CollectorTest, OverGrpcConcurrentSameBytesAndCancelledClient) {
   // The server may still be unwinding the cancelled call: wait for it.
   server->Shutdown();
   EXPECT_EQ(TmpFiles(), 0u);
+}
+
+// A blob store whose disk is full: every write fails as the local store
+// fails on ENOSPC, naming its file.
+class FullDiskStore : public BlobStore {
+ public:
+  explicit FullDiskStore(BlobStore* real) : real_(real) {}
+  class Writer : public BlobWriter {
+   public:
+    absl::Status Append(absl::string_view) override {
+      return absl::ResourceExhaustedError("write /srv/arca/blobs/tmp/ab/x: No space left on device");
+    }
+    int64_t size() const override { return 0; }
+    absl::StatusOr<BlobInfo> Seal(absl::string_view) override { return Append(""); }
+    absl::StatusOr<BlobInfo> Commit(absl::string_view) override { return Append(""); }
+  };
+  absl::StatusOr<std::unique_ptr<BlobWriter>> NewWriter() override {
+    return std::unique_ptr<BlobWriter>(new Writer());
+  }
+  absl::Status Publish(const std::vector<BlobWriter*>&) override { return absl::OkStatus(); }
+  absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view sha, int64_t offset,
+                                                   int64_t length) override {
+    return real_->Open(sha, offset, length);
+  }
+  absl::StatusOr<BlobInfo> Stat(absl::string_view sha) override { return real_->Stat(sha); }
+  absl::Status Delete(absl::string_view sha) override { return real_->Delete(sha); }
+  absl::StatusOr<bool> DeleteIfIdle(absl::string_view sha, absl::Time before) override {
+    return real_->DeleteIfIdle(sha, before);
+  }
+  absl::Status List(const std::function<void(const BlobInfo&)>& fn) override {
+    return real_->List(fn);
+  }
+  absl::StatusOr<Space> FreeSpace() override { return real_->FreeSpace(); }
+
+ private:
+  BlobStore* real_;
+};
+
+TEST_F(CollectorTest, AFullDiskIsResourceExhaustedCountedAndNamesNoServerPath) {
+  FullDiskStore full(blobs_.get());
+  Collector collector(options_, &full, &test_catalog_.stub(), &clock_, metrics_.get());
+  std::string job = NewJob();
+  Upload u(job);
+  u.File("a.txt", "abc").End();
+  VectorSource source(u.messages);
+  auto r = collector.Upload(source);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(r.status().message().find("disk is full"), std::string::npos) << r.status();
+  EXPECT_EQ(r.status().message().find("/srv"), std::string::npos) << r.status();
+  EXPECT_EQ(Counter("arca_collector_uploads_rejected_total", "disk_full"), 1);
+  EXPECT_TRUE(CatalogPaths(job).empty());
+}
+
+// Over gRPC: a client that stalls, sending or reading, is cancelled after
+// the idle timeout and gives back what it held; uploads beyond the limit
+// are refused as busy at once.
+TEST_F(CollectorTest, StalledStreamsAreCancelledAndUploadsAreBounded) {
+  options_.max_total_bytes = 64 << 20;
+  options_.max_concurrent_uploads = 2;
+  collector_ = std::make_unique<Collector>(options_, blobs_.get(), &test_catalog_.stub(), &clock_,
+                                           metrics_.get());
+  CollectorServiceImpl service(collector_.get(), absl::Milliseconds(400));
+  ServerOptions so;
+  so.name = "collector";
+  auto server = *Server::Start(so, {{v1::Collector::service_full_name(), &service}},
+                               std::make_shared<prometheus::Registry>());
+  auto stub = v1::Collector::NewStub(
+      grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials()));
+  auto gauge = [&](const char* name) {
+    for (const auto& family : registry_->Collect()) {
+      if (family.name == name) return family.metric[0].gauge.value;
+    }
+    return -1.0;
+  };
+  auto eventually = [](const std::function<bool()>& done) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (!done() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+    return done();
+  };
+  // Two uploads that send 6 MiB of a file and then nothing.
+  struct Stalled {
+    grpc::ClientContext context;
+    v1::UploadResponse response;
+    std::unique_ptr<grpc::ClientWriter<v1::UploadRequest>> writer;
+  };
+  std::vector<std::unique_ptr<Stalled>> stalled;
+  for (int i = 0; i < 2; ++i) {
+    auto s = std::make_unique<Stalled>();
+    s->writer = stub->Upload(&s->context, &s->response);
+    Upload u(NewJob());
+    u.messages.emplace_back();
+    u.messages.back().mutable_file()->set_path("big.bin");
+    u.messages.back().mutable_file()->set_size(32 << 20);
+    for (const auto& m : u.messages) s->writer->Write(m);
+    v1::UploadRequest chunk;
+    chunk.set_chunk(std::string(1 << 20, 'p'));
+    for (int k = 0; k < 6; ++k) s->writer->Write(chunk);
+    stalled.push_back(std::move(s));
+  }
+  ASSERT_TRUE(eventually([&] { return gauge("arca_collector_uploads_in_progress") == 2; }));
+  ASSERT_TRUE(eventually([&] { return TmpFiles() >= 2; }));
+  // A third is refused at once.
+  {
+    grpc::ClientContext context;
+    v1::UploadResponse response;
+    auto writer = stub->Upload(&context, &response);
+    Upload u(NewJob());
+    u.File("a.txt", "abc").End();
+    for (const auto& m : u.messages) writer->Write(m);
+    writer->WritesDone();
+    grpc::Status status = writer->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_NE(status.error_message().find("busy"), std::string::npos) << status.error_message();
+  }
+  EXPECT_EQ(Counter("arca_collector_uploads_rejected_total", "busy"), 1);
+  // The stalled ones are cancelled, and their files and places go.
+  for (auto& s : stalled) EXPECT_EQ(s->writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(eventually([&] { return gauge("arca_collector_uploads_in_progress") == 0; }));
+  EXPECT_EQ(TmpFiles(), 0u);
+  // And uploads are served again.
+  grpc::ClientContext context;
+  v1::UploadResponse response;
+  auto writer = stub->Upload(&context, &response);
+  std::string job = NewJob();
+  Upload u(job);
+  u.File("a.txt", "abc").End();
+  for (const auto& m : u.messages) writer->Write(m);
+  writer->WritesDone();
+  EXPECT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(CatalogPaths(job), std::vector<std::string>{"a.txt"});
+
+  // A download whose client never reads is cancelled too.
+  Upload big(job);
+  big.File("big.bin", std::string(8 << 20, 'b')).End();
+  ASSERT_TRUE(Run(big).ok());
+  grpc::ClientContext download_context;
+  v1::DownloadRequest request;
+  request.set_job_id(job);
+  request.set_path("big.bin");
+  auto reader = stub->Download(&download_context, request);
+  ASSERT_TRUE(eventually([&] { return gauge("arca_collector_downloads_in_progress") == 1; }));
+  ASSERT_TRUE(eventually([&] { return gauge("arca_collector_downloads_in_progress") == 0; }));
+  v1::DownloadResponse m;
+  while (reader->Read(&m)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
 }  // namespace

@@ -25,6 +25,12 @@ ABSL_FLAG(int64_t, max_total_bytes, 100 << 20, "largest upload a job may make, i
 ABSL_FLAG(int, max_files, 1000, "most files a job may upload");
 ABSL_FLAG(absl::Duration, max_retention, absl::Hours(24 * 365),
           "the most retention an upload may ask for");
+ABSL_FLAG(int, max_concurrent_uploads, 32,
+          "uploads running at once; more are refused with RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, max_concurrent_downloads, 128,
+          "downloads running at once; more are refused with RESOURCE_EXHAUSTED");
+ABSL_FLAG(absl::Duration, stream_idle_timeout, absl::Minutes(1),
+          "an upload or download that moves no message for this long is cancelled");
 ABSL_FLAG(absl::Duration, blob_stats_interval, absl::Minutes(1),
           "how often the blob store's objects and bytes are counted for /metrics");
 ABSL_FLAG(absl::Duration, shutdown_deadline, absl::Seconds(30),
@@ -47,9 +53,12 @@ int main(int argc, char** argv) {
   options.max_total_bytes = absl::GetFlag(FLAGS_max_total_bytes);
   options.max_files = absl::GetFlag(FLAGS_max_files);
   options.max_retention = absl::GetFlag(FLAGS_max_retention);
+  options.max_concurrent_uploads = absl::GetFlag(FLAGS_max_concurrent_uploads);
+  options.max_concurrent_downloads = absl::GetFlag(FLAGS_max_concurrent_downloads);
   arca::collector::Collector collector(options, blobs->get(), catalog.get(),
                                       arca::Clock::Real(), &metrics);
-  arca::collector::CollectorServiceImpl service(&collector);
+  arca::collector::CollectorServiceImpl service(&collector,
+                                                absl::GetFlag(FLAGS_stream_idle_timeout));
 
   arca::ServerOptions server_options;
   server_options.name = "collector";

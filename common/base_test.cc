@@ -51,6 +51,11 @@ TEST(Ids, SafeNames) {
   EXPECT_FALSE(IsSafeName("a/b"));
   EXPECT_FALSE(IsSafeName(std::string(256, 'x')));
   EXPECT_TRUE(IsSafeName(std::string(255, 'x')));
+  EXPECT_FALSE(IsSafeName("."));
+  EXPECT_FALSE(IsSafeName(".."));
+  EXPECT_TRUE(IsSafeName("..."));
+  EXPECT_EQ(CheckName("job id", "..").message(),
+            "job id must be 1 to 255 of [A-Za-z0-9._-] and not \".\" or \"..\", got \"..\"");
 }
 
 TEST(PageToken, RoundTripsAndRejectsForeignOrBroken) {

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
@@ -15,8 +16,12 @@ std::string NewSortableId(absl::string_view prefix, absl::Time now);
 // n random characters from [a-z0-9], from a thread-safe CSPRNG-seeded source.
 std::string RandomToken(int n);
 
-// True if s matches [A-Za-z0-9._-]{1,max_len}.
+// True if s matches [A-Za-z0-9._-]{1,max_len} and is not "." or "..".
 bool IsSafeName(absl::string_view s, size_t max_len = 255);
+
+// OK if IsSafeName(value); else INVALID_ARGUMENT naming the field and what
+// it got.
+absl::Status CheckName(absl::string_view field, absl::string_view value);
 
 }  // namespace arca
 

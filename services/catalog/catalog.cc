@@ -129,15 +129,6 @@ absl::Status Corrupt(absl::string_view key) {
 
 // ------------------------------------------------------------- validation
 
-absl::Status CheckName(absl::string_view field, absl::string_view value) {
-  if (!IsSafeName(value)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, " must match [A-Za-z0-9._-]{1,255}, got \"",
-        absl::CHexEscape(value.substr(0, 300)), "\""));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status CheckText(absl::string_view field, absl::string_view value,
                        size_t max = kMaxTextBytes) {
   if (value.size() > max) {
@@ -164,6 +155,28 @@ absl::Status CheckMap(absl::string_view field,
   return absl::OkStatus();
 }
 
+// Protobuf's Timestamp range: 0001-01-01 to 9999-12-31, whole nanoseconds.
+absl::Status CheckTime(absl::string_view field, const google::protobuf::Timestamp& t) {
+  constexpr int64_t kMinSeconds = -62135596800, kMaxSeconds = 253402300799;
+  if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds || t.nanos() < 0 ||
+      t.nanos() > 999999999) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " must be a time from year 1 to 9999, got ", t.seconds(), " s and ", t.nanos(),
+        " ns since 1970"));
+  }
+  return absl::OkStatus();
+}
+
+// A retention: not negative, at most a hundred years.
+absl::Status CheckRetention(absl::string_view field, const google::protobuf::Duration& d) {
+  constexpr int64_t kMaxSeconds = int64_t{100} * 366 * 24 * 3600;
+  if (d.seconds() < 0 || d.nanos() < 0 || d.seconds() > kMaxSeconds) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " must be from 0 to 100 years, got ",
+                                                   d.seconds(), " s"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateArtifact(const v1::JobArtifact& a) {
   RETURN_IF_ERROR(CheckName("name", a.name()));
   RETURN_IF_ERROR(CheckName("version", a.version()));
@@ -172,6 +185,7 @@ absl::Status ValidateArtifact(const v1::JobArtifact& a) {
   RETURN_IF_ERROR(CheckText("entrypoint", a.entrypoint()));
   RETURN_IF_ERROR(CheckMap("tags", a.tags()));
   RETURN_IF_ERROR(CheckMap("dependencies", a.dependencies()));
+  if (a.has_created_at()) RETURN_IF_ERROR(CheckTime("createdAt", a.created_at()));
   if (a.ByteSizeLong() > kMaxArtifactBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "artifact is ", a.ByteSizeLong(), " bytes encoded; the limit is 400 KiB (",
@@ -707,9 +721,7 @@ absl::Status ValidateJobSpec(const v1::Job& job) {
   RETURN_IF_ERROR(CheckMap("labels", job.labels()));
   RETURN_IF_ERROR(CheckEnum("gc_strategy", types::v1::GcStrategy_IsValid(job.gc_strategy()),
                             job.gc_strategy()));
-  if (job.has_retention() && job.retention().nanos() < 0) {
-    return absl::InvalidArgumentError("retention has negative nanos");
-  }
+  if (job.has_retention()) RETURN_IF_ERROR(CheckRetention("retention", job.retention()));
   return absl::OkStatus();
 }
 
@@ -835,6 +847,8 @@ absl::StatusOr<v1::Job> Catalog::UpdateStep(const v1::UpdateStepRequest& request
                      "skip; got ",
                      in.status()));
   }
+  if (in.has_start()) RETURN_IF_ERROR(CheckTime("step start", in.start()));
+  if (in.has_end()) RETURN_IF_ERROR(CheckTime("step end", in.end()));
   KeyLocks::Held held(locks_.get(), {JobKey(request.job_id())});
   Reader r(db_.get());
   v1::Job job;
@@ -1070,6 +1084,8 @@ absl::StatusOr<v1::CommitFilesResponse> Catalog::CommitFiles(
                               f.privacy_level()));
     RETURN_IF_ERROR(CheckEnum("gc_strategy", types::v1::GcStrategy_IsValid(f.gc_strategy()),
                               f.gc_strategy()));
+    if (f.has_last_modified()) RETURN_IF_ERROR(CheckTime("last_modified", f.last_modified()));
+    if (f.has_expires_at()) RETURN_IF_ERROR(CheckTime("expires_at", f.expires_at()));
     lock_keys.push_back(BlobKey(f.sha256()));
   }
   KeyLocks::Held held(locks_.get(), lock_keys);

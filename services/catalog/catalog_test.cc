@@ -281,7 +281,8 @@ TEST_F(CatalogTest, BadArtifactInputNamesTheField) {
     const char* field;
   } cases[] = {{"", "1", "name"},          {"bad name", "1", "name"},
                {"ok", "", "version"},      {"ok", "1/2", "version"},
-               {std::string(256, 'n'), "1", "name"}, {"ok", "ü", "version"}};
+               {std::string(256, 'n'), "1", "name"}, {"ok", "ü", "version"},
+               {".", "1", "name"},         {"ok", "..", "version"}};
   for (const Case& c : cases) {
     auto s = catalog_->RegisterJobArtifact(Artifact(c.name, c.version)).status();
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.name << "@" << c.version;
@@ -305,7 +306,43 @@ TEST_F(CatalogTest, BadArtifactInputNamesTheField) {
             std::string::npos);
   EXPECT_EQ(catalog_->RegisterJobArtifact(v1::RegisterJobArtifactRequest()).status().code(),
             absl::StatusCode::kInvalidArgument);
+  auto far = Artifact("ok", "1");
+  far.mutable_artifact()->mutable_created_at()->set_seconds(int64_t{146138514283} * 31556952);
+  auto s = catalog_->RegisterJobArtifact(far).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("createdAt must be a time from year 1 to 9999"), std::string::npos) << s;
   EXPECT_TRUE(Names("", "").empty());  // nothing was stored by any of it
+}
+
+TEST_F(CatalogTest, TimesOutsideYearsOneTo9999AndAbsurdRetentionsAreRefused) {
+  v1::Job job = NewJob();
+  v1::UpdateStepRequest step;
+  step.set_job_id(job.id());
+  step.mutable_step()->set_name("run");
+  step.mutable_step()->set_status(types::v1::STEP_STATUS_RUNNING);
+  step.mutable_step()->mutable_start()->set_seconds(253402300800);  // year 10000
+  EXPECT_EQ(catalog_->UpdateStep(step).status().code(), absl::StatusCode::kInvalidArgument);
+  step.mutable_step()->mutable_start()->set_seconds(0);
+  step.mutable_step()->mutable_start()->set_nanos(-1);
+  EXPECT_EQ(catalog_->UpdateStep(step).status().code(), absl::StatusCode::kInvalidArgument);
+  v1::ArtifactFile f = File("a.txt");
+  f.mutable_last_modified()->set_seconds(-62135596801);  // before year 1
+  auto committed = Commit(job.id(), {f});
+  EXPECT_EQ(committed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(committed.status().message().find("last_modified"), std::string::npos);
+  v1::CreateJobRequest create;
+  create.mutable_job()->set_group("team-a");
+  create.mutable_job()->mutable_retention()->set_seconds(int64_t{1} << 60);
+  EXPECT_EQ(catalog_->CreateJob(create).status().code(), absl::StatusCode::kInvalidArgument);
+  create.mutable_job()->mutable_retention()->set_seconds(-1);
+  EXPECT_EQ(catalog_->CreateJob(create).status().code(), absl::StatusCode::kInvalidArgument);
+  create.mutable_job()->clear_retention();
+  create.mutable_job()->set_id("..");
+  EXPECT_EQ(catalog_->CreateJob(create).status().code(), absl::StatusCode::kInvalidArgument);
+  // Nothing changed.
+  EXPECT_TRUE(catalog_->GetJob(job.id())->steps().empty());
+  v1::ListJobsRequest all;
+  EXPECT_EQ(catalog_->ListJobs(all)->jobs_size(), 1);
 }
 
 TEST_F(CatalogTest, BadPagingInput) {

@@ -378,9 +378,7 @@ absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source) {
     return absl::InvalidArgumentError("an upload starts with its manifest");
   }
   const v1::UploadManifest manifest = message.manifest();
-  if (!IsSafeName(manifest.job_id())) {
-    return absl::InvalidArgumentError("manifest job_id must match [A-Za-z0-9._-]{1,255}");
-  }
+  RETURN_IF_ERROR(CheckName("manifest job_id", manifest.job_id()));
   if (manifest.max_total_bytes() < 0 || manifest.max_files() < 0) {
     return absl::InvalidArgumentError("manifest limits must not be negative");
   }
@@ -491,9 +489,7 @@ absl::Status Collector::RefreshBlobStats() {
 absl::Status Collector::Download(const v1::DownloadRequest& request, DownloadSink& sink) {
   ASSIGN_OR_RETURN(auto slot, Slot::Take(&downloads_, options_.max_concurrent_downloads,
                                          &metrics_->downloads_in_progress, "downloads"));
-  if (!IsSafeName(request.job_id())) {
-    return absl::InvalidArgumentError("job_id must match [A-Za-z0-9._-]{1,255}");
-  }
+  RETURN_IF_ERROR(CheckName("job_id", request.job_id()));
   RETURN_IF_ERROR(ValidateArtifactPath(request.path()));
   if (request.offset() < 0 || request.length() < 0) {
     return absl::InvalidArgumentError("offset and length must not be negative");

@@ -400,9 +400,7 @@ absl::StatusOr<v1::PreviewCleanupResponse> RetentionGc::PreviewCleanup(
   const absl::Time now = clock_->Now();
   std::vector<cat::Job> jobs;
   if (!request.job_id().empty()) {
-    if (!IsSafeName(request.job_id())) {
-      return absl::InvalidArgumentError("job_id must match [A-Za-z0-9._-]{1,255}");
-    }
+    RETURN_IF_ERROR(CheckName("job_id", request.job_id()));
     cat::GetJobRequest get;
     get.set_id(request.job_id());
     cat::Job job;
@@ -456,9 +454,7 @@ absl::StatusOr<v1::PreviewCleanupResponse> RetentionGc::PreviewCleanup(
 }
 
 absl::StatusOr<v1::GcStatusResponse> RetentionGc::GcStatus(const v1::GcStatusRequest& request) {
-  if (!IsSafeName(request.job_id())) {
-    return absl::InvalidArgumentError("job_id must match [A-Za-z0-9._-]{1,255}");
-  }
+  RETURN_IF_ERROR(CheckName("job_id", request.job_id()));
   cat::GetJobRequest get;
   get.set_id(request.job_id());
   cat::Job job;

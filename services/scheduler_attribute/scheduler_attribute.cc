@@ -163,9 +163,8 @@ absl::StatusOr<cat::JobArtifact> SchedulerAttribute::Lookup(const v1::ArtifactRe
       break;
     case v1::ArtifactRef::kNameVersion: {
       const v1::NameVersion& nv = ref.name_version();
-      if (!IsSafeName(nv.name()) || (!nv.version().empty() && !IsSafeName(nv.version()))) {
-        return absl::InvalidArgumentError("artifact name and version must match [A-Za-z0-9._-]{1,255}");
-      }
+      RETURN_IF_ERROR(CheckName("artifact name", nv.name()));
+      if (!nv.version().empty()) RETURN_IF_ERROR(CheckName("artifact version", nv.version()));
       *described = absl::StrCat("artifact ", nv.name(),
                                 nv.version().empty() ? " (newest)" : "@" + nv.version());
       cat::ListJobArtifactsRequest list;
@@ -203,9 +202,7 @@ absl::StatusOr<v1::SchedulingConstraints> SchedulerAttribute::Resolve(
   }
   RETURN_IF_ERROR(CheckText("machine_definition", definition.machine_definition()));
   RETURN_IF_ERROR(CheckText("size_attribute", definition.size_attribute()));
-  if (!definition.cluster().empty() && !IsSafeName(definition.cluster())) {
-    return absl::InvalidArgumentError("cluster must match [A-Za-z0-9._-]{1,255}");
-  }
+  if (!definition.cluster().empty()) RETURN_IF_ERROR(CheckName("cluster", definition.cluster()));
   std::string described;
   absl::StatusOr<cat::JobArtifact> artifact =
       definition.has_artifact() ? Lookup(definition.artifact(), &described)
@@ -262,9 +259,7 @@ void SchedulerAttribute::RecordUse(const std::string& cluster, const std::string
 
 absl::StatusOr<v1::ListArtifactsToCacheResponse> SchedulerAttribute::ListArtifactsToCache(
     const v1::ListArtifactsToCacheRequest& request) {
-  if (!IsSafeName(request.cluster())) {
-    return absl::InvalidArgumentError("cluster must match [A-Za-z0-9._-]{1,255}");
-  }
+  RETURN_IF_ERROR(CheckName("cluster", request.cluster()));
   v1::ListArtifactsToCacheResponse response;
   absl::MutexLock lock(&mu_);
   auto it = recent_.find(request.cluster());

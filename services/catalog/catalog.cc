@@ -12,6 +12,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -403,26 +404,43 @@ double Catalog::WriteStallSeconds() {
 absl::Status Catalog::Flush() { return FromRocks(db_->Flush(rocksdb::FlushOptions())); }
 
 absl::StatusOr<v1::CreateCheckpointResponse> Catalog::CreateCheckpoint(const std::string& dir) {
-  if (dir.empty() || dir[0] != '/') {
-    return absl::InvalidArgumentError(
-        absl::StrCat("checkpoint dir must be an absolute path, got \"", dir, "\""));
+  if (options_.backup_dir.empty()) {
+    return absl::FailedPreconditionError(
+        "this catalog takes no checkpoints: it was started without --backup_dir");
   }
   std::error_code ec;
-  if (std::filesystem::exists(dir, ec)) {
-    return absl::AlreadyExistsError(absl::StrCat("checkpoint dir ", dir, " already exists"));
+  const std::filesystem::path root = std::filesystem::absolute(options_.backup_dir, ec);
+  std::filesystem::create_directories(root, ec);
+  if (ec) {
+    return absl::InternalError(absl::StrCat("cannot make the backup directory ", root.string(),
+                                            ": ", ec.message()));
   }
-  const auto parent = std::filesystem::path(dir).parent_path();
-  if (!std::filesystem::is_directory(parent, ec)) {
-    return absl::NotFoundError(absl::StrCat("no directory ", parent.string(), " to hold ", dir));
+  // A name beneath the backup directory, given as such or as a path there.
+  absl::string_view name = dir;
+  const std::string prefix = root.lexically_normal().string() + "/";
+  if (!absl::ConsumePrefix(&name, prefix) && !name.empty() && name[0] == '/') name = "";
+  if (!ValidateArtifactPath(name).ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a checkpoint goes beneath the backup directory ", root.string(),
+        ": give a name such as \"2026-11-27\" (no \"..\"), got \"", absl::CHexEscape(dir), "\""));
+  }
+  const std::filesystem::path target = root / std::string(name);
+  if (std::filesystem::exists(target, ec)) {
+    return absl::AlreadyExistsError(absl::StrCat("checkpoint dir ", target.string(), " already exists"));
+  }
+  std::filesystem::create_directories(target.parent_path(), ec);
+  if (ec) {
+    return absl::InternalError(absl::StrCat("cannot make ", target.parent_path().string(), ": ",
+                                            ec.message()));
   }
   rocksdb::Checkpoint* raw = nullptr;
   RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw)));
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
   uint64_t sequence = 0;
   // log_size_for_flush 0: flush memtables first, so the copy needs no WAL.
-  RETURN_IF_ERROR(FromRocks(checkpoint->CreateCheckpoint(dir, 0, &sequence)));
+  RETURN_IF_ERROR(FromRocks(checkpoint->CreateCheckpoint(target.string(), 0, &sequence)));
   v1::CreateCheckpointResponse response;
-  response.set_dir(dir);
+  response.set_dir(target.string());
   response.set_sequence(sequence);
   return response;
 }

@@ -33,6 +33,9 @@ struct CatalogOptions {
   bool sync_writes = true;
   // RocksDB block cache. Default: 128 MiB.
   size_t block_cache_bytes = 128 << 20;
+  // Where checkpoints go (created if missing); a checkpoint is written
+  // nowhere else. Empty: checkpoints are refused.
+  std::string backup_dir;
 };
 
 // The catalog's core: every operation is validated, then applied as one
@@ -125,9 +128,11 @@ class Catalog {
   double WriteStallSeconds();
   // Flushes memtables to disk (used on shutdown).
   absl::Status Flush();
-  // A consistent online copy of the database in `dir` (absolute, not yet
-  // existing). INVALID_ARGUMENT for a relative path; ALREADY_EXISTS if it
-  // exists; NOT_FOUND if its parent does not.
+  // A consistent online copy of the database in `dir`, a name beneath the
+  // backup directory ("2026-11-27", "daily/2026-11-27") or an absolute path
+  // that lies beneath it; missing parents beneath it are made.
+  // INVALID_ARGUMENT for any other path (".." included); ALREADY_EXISTS if
+  // it exists; FAILED_PRECONDITION without a backup directory.
   absl::StatusOr<v1::CreateCheckpointResponse> CreateCheckpoint(const std::string& dir);
 
  private:

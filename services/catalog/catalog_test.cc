@@ -38,6 +38,7 @@ class CatalogTest : public ::testing::Test {
     catalog_.reset();
     CatalogOptions options;
     options.data_dir = dir_ + "/db";
+    options.backup_dir = dir_ + "/backups";
     options.default_retention = absl::Hours(24 * 7);
     auto opened = Catalog::Open(options, &clock_);
     ASSERT_TRUE(opened.ok()) << opened.status();
@@ -1005,19 +1006,39 @@ TEST_F(CatalogTest, ACheckpointTakenOnlineRestoresEverything) {
   v1::JobArtifact a = Register("app", "1");
   v1::Job job = NewJob();
   ASSERT_TRUE(Commit(job.id(), {File("f.txt")}).ok());
-  auto checkpoint = catalog_->CreateCheckpoint(dir_ + "/backup");
+  auto checkpoint = catalog_->CreateCheckpoint("daily/backup");
   ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  EXPECT_EQ(checkpoint->dir(), dir_ + "/backups/daily/backup");
   EXPECT_GT(checkpoint->sequence(), 0u);
   Register("later", "1");  // not in the backup
 
-  // Bad destinations change nothing.
-  EXPECT_TRUE(absl::IsInvalidArgument(catalog_->CreateCheckpoint("relative/dir").status()));
-  EXPECT_TRUE(absl::IsAlreadyExists(catalog_->CreateCheckpoint(dir_ + "/backup").status()));
-  EXPECT_TRUE(absl::IsNotFound(catalog_->CreateCheckpoint(dir_ + "/no/such/backup").status()));
+  // Bad destinations change nothing; nothing is written outside the backup
+  // directory, whatever path is asked for.
+  EXPECT_TRUE(absl::IsAlreadyExists(catalog_->CreateCheckpoint("daily/backup").status()));
+  EXPECT_TRUE(absl::IsAlreadyExists(
+      catalog_->CreateCheckpoint(dir_ + "/backups/daily/backup").status()));
+  for (const std::string& outside :
+       {dir_ + "/elsewhere", std::string("/etc/cron.d/x"), std::string("../escape"),
+        std::string("daily/../../escape"), dir_ + "/backups/../escape", std::string("")}) {
+    auto s = catalog_->CreateCheckpoint(outside).status();
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << outside << " " << s;
+    EXPECT_NE(s.message().find("beneath the backup directory"), std::string::npos) << s;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/elsewhere"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/escape"));
+  // Without a backup directory there are no checkpoints.
+  catalog_.reset();
+  CatalogOptions no_backups;
+  no_backups.data_dir = dir_ + "/db";
+  auto plain = Catalog::Open(no_backups, &clock_);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition((*plain)->CreateCheckpoint("x").status()));
+  plain->reset();
+  Reopen();
 
   // Restore: a catalog opened on the checkpoint.
   CatalogOptions options;
-  options.data_dir = dir_ + "/backup";
+  options.data_dir = checkpoint->dir();
   auto restored = Catalog::Open(options, &clock_);
   ASSERT_TRUE(restored.ok()) << restored.status();
   EXPECT_EQ((*restored)->GetJobArtifact(a.artifact_id())->name(), "app");

@@ -16,6 +16,7 @@ TestCatalog::TestCatalog(Clock* clock) {
   dir_ = mkdtemp(tmpl);
   CatalogOptions options;
   options.data_dir = dir_ + "/catalog";
+  options.backup_dir = dir_ + "/backups";
   auto opened = Catalog::Open(options, clock);
   if (!opened.ok()) {
     std::fprintf(stderr, "TestCatalog: %s\n", opened.status().ToString().c_str());

@@ -16,6 +16,8 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:7401", "gRPC address HOST:PORT (port 0
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9401",
           "Prometheus /metrics address HOST:PORT (port 0: any; empty: none)");
 ABSL_FLAG(std::string, data_dir, "./var/catalog", "directory of the RocksDB database");
+ABSL_FLAG(std::string, backup_dir, "./var/backups",
+          "where checkpoints are written (arca catalog checkpoint NAME); nowhere else");
 ABSL_FLAG(absl::Duration, default_retention, absl::Hours(24 * 7),
           "how long files of a job that sets no retention are kept after it finishes");
 ABSL_FLAG(absl::Duration, shutdown_deadline, absl::Seconds(10),
@@ -28,6 +30,7 @@ int main(int argc, char** argv) {
 
   arca::catalog::CatalogOptions options;
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
   options.default_retention = absl::GetFlag(FLAGS_default_retention);
   auto catalog = arca::catalog::Catalog::Open(options, arca::Clock::Real());
   if (!catalog.ok()) {

@@ -757,7 +757,7 @@ Services are found with --catalog=HOST:PORT (or $ARCA_CATALOG; default
                      [--cluster C]
       Scheduling attributes with their sources (artifact tag or job label).
   arca sched cache --cluster C    artifacts to cache for a cluster, newest first
-  arca catalog checkpoint DIR      online backup of the catalog into DIR (absolute, on its host)
+  arca catalog checkpoint NAME     online backup of the catalog into NAME beneath its --backup_dir
   arca gc run                      sweep now: expired files, idle blobs (cleanupPhJobArtifact)
   arca gc preview [JOB_ID]         what a sweep would delete now, and why the rest stays
   arca gc status JOB_ID            pending GC work, finalizers, last error

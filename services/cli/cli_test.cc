@@ -41,11 +41,12 @@ TEST_F(CliTest, CatalogCheckpointBacksUpOnline) {
   options_.name = "my-app";
   options_.version = "1.0.0";
   ASSERT_EQ(Arca({"artifact", "register"}).rfind("registered", 0), 0u);
-  std::string out = Arca({"catalog", "checkpoint", dir_ + "/backup"});
-  EXPECT_EQ(out.rfind("checkpoint of the catalog in " + dir_ + "/backup", 0), 0u) << out;
-  EXPECT_TRUE(std::filesystem::exists(dir_ + "/backup/CURRENT"));
-  EXPECT_EQ(Arca({"catalog", "checkpoint", dir_ + "/backup"}).rfind("ERROR ALREADY_EXISTS", 0), 0u);
-  EXPECT_EQ(Arca({"catalog", "checkpoint", "backup"}).rfind("ERROR INVALID_ARGUMENT", 0), 0u);
+  std::string out = Arca({"catalog", "checkpoint", "backup"});
+  EXPECT_EQ(out.rfind("checkpoint of the catalog in " + dir_ + "/backups/backup", 0), 0u) << out;
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/backups/backup/CURRENT"));
+  EXPECT_EQ(Arca({"catalog", "checkpoint", "backup"}).rfind("ERROR ALREADY_EXISTS", 0), 0u);
+  EXPECT_EQ(Arca({"catalog", "checkpoint", dir_ + "/elsewhere"}).rfind("ERROR INVALID_ARGUMENT", 0),
+            0u);
 }
 
 TEST_F(CliTest, RegisterSearchNamesAndConflicts) {

@@ -43,11 +43,20 @@ bool Caller::SeesPrivacy(int level) const {
   return std::max(level, kModeratelySensitive) <= privacy_level;
 }
 
+absl::Status Caller::Allows(Role role, absl::string_view what) const {
+  if (Has(role)) return absl::OkStatus();
+  const char* needed = role == Role::kAdmin ? "admin" : role == Role::kWriter ? "writer" : "reader";
+  return absl::PermissionDeniedError(
+      absl::StrCat(what, " needs the ", needed, " role, which this token does not have"));
+}
+
 Caller Caller::Everyone() {
   Caller c;
   c.name = "anonymous";
   c.all_groups = true;
   c.privacy_level = kHighlySensitive;
+  c.roles = static_cast<uint32_t>(Role::kReader) | static_cast<uint32_t>(Role::kWriter) |
+            static_cast<uint32_t>(Role::kAdmin);
   return c;
 }
 
@@ -64,15 +73,15 @@ absl::StatusOr<std::vector<std::pair<std::string, Caller>>> TokenAuth::Parse(
     auto bad = [&](absl::string_view why) {
       return absl::InvalidArgumentError(absl::StrCat("token file line ", line_no, ": ", why));
     };
-    if (fields.size() < 3 || fields.size() > 4) {
-      return bad("want \"sha256:<hex> <groups|*> <privacy level> [name]\"");
+    if (fields.size() < 3 || fields.size() > 5) {
+      return bad("want \"sha256:<hex> <groups|*> <privacy level> [name [roles]]\"");
     }
     absl::string_view hash = fields[0];
     if (!absl::ConsumePrefix(&hash, "sha256:") || hash.size() != 64 || !IsLowerHex(hash)) {
       return bad("the first field must be sha256: and 64 lowercase hex digits");
     }
     Caller c;
-    c.name = fields.size() == 4 ? std::string(fields[3]) : absl::StrCat("line ", line_no);
+    c.name = fields.size() >= 4 ? std::string(fields[3]) : absl::StrCat("line ", line_no);
     if (fields[1] == "*") {
       c.all_groups = true;
     } else {
@@ -89,6 +98,25 @@ absl::StatusOr<std::vector<std::pair<std::string, Caller>>> TokenAuth::Parse(
     } else {
       return bad(absl::StrCat("privacy level must be moderately_sensitive or highly_sensitive, got \"",
                               fields[2], "\""));
+    }
+    if (fields.size() == 5) {
+      for (absl::string_view role : absl::StrSplit(fields[4], ',', absl::SkipEmpty())) {
+        // Each role includes the ones before it.
+        if (role == "reader") {
+          c.roles |= static_cast<uint32_t>(Role::kReader);
+        } else if (role == "writer") {
+          c.roles |= static_cast<uint32_t>(Role::kReader) | static_cast<uint32_t>(Role::kWriter);
+        } else if (role == "admin") {
+          c.roles |= static_cast<uint32_t>(Role::kReader) | static_cast<uint32_t>(Role::kWriter) |
+                     static_cast<uint32_t>(Role::kAdmin);
+        } else {
+          return bad(absl::StrCat("roles are reader, writer and admin, got \"", role, "\""));
+        }
+      }
+      if (c.roles == 0) return bad("no roles");
+    } else {
+      c.roles = static_cast<uint32_t>(Role::kReader) | static_cast<uint32_t>(Role::kWriter) |
+                (c.all_groups ? static_cast<uint32_t>(Role::kAdmin) : 0);
     }
     entries.emplace_back(std::string(hash), std::move(c));
   }

@@ -413,31 +413,35 @@ class Gateway::Impl {
     if (backends.scheduler_attribute) {
       scheduler_ = scheduling::v1::SchedulerAttribute::NewStub(backends.scheduler_attribute);
     }
+    // Each route with the role it needs (reads need reader, changes writer,
+    // changing or deleting what others made admin); open routes need no
+    // token at all.
+    constexpr Role kRead = Role::kReader, kWrite = Role::kWriter, kAdmin = Role::kAdmin;
     routes_ = {
-        {"GET", "/healthz", &Impl::Health, true},
-        {"GET", "/metrics", &Impl::Metrics, true},
-        {"GET", "/api/v1/jobArtifacts", &Impl::SearchArtifacts},
-        {"POST", "/api/v1/jobArtifacts", &Impl::RegisterArtifact},
-        {"GET", "/api/v1/jobArtifacts/names", &Impl::ArtifactNames},
-        {"GET", "/api/v1/jobArtifacts/{id}", &Impl::GetArtifact},
-        {"DELETE", "/api/v1/jobArtifacts/{id}", &Impl::DeleteArtifact},
-        {"POST", "/api/v1/job", &Impl::CreateJob},
-        {"GET", "/api/v1/job", &Impl::ListJobs},
-        {"GET", "/api/v1/job/{id}", &Impl::GetJob},
-        {"DELETE", "/api/v1/job/{id}", &Impl::DeleteJob},
-        {"GET", "/api/v1/job/{id}/steps", &Impl::GetSteps},
-        {"GET", "/api/v1/job/{id}/logs", &Impl::GetLogs},
-        {"GET", "/api/v1/job/{id}/files", &Impl::ListFiles},
-        {"GET", "/api/v1/job/{id}/gc", &Impl::GcStatus},
-        {"GET", "/api/v1/job/{id}/artifacts/{*path}", &Impl::Download},
-        {"HEAD", "/api/v1/job/{id}/artifacts/{*path}", &Impl::Download},
-        {"POST", "/api/v1/gc/run", &Impl::GcRun},
-        {"GET", "/api/v1/gc/preview", &Impl::GcPreview},
-        {"POST", "/api/v1/scheduling/resolve", &Impl::Resolve},
-        {"GET", "/graphql", &Impl::GraphQl},
-        {"POST", "/graphql", &Impl::GraphQl},
-        {"GET", "/", &Impl::WebFile, true},
-        {"GET", "/ui/{file}", &Impl::WebFile, true},
+        {"GET", "/healthz", &Impl::Health, kRead, true},
+        {"GET", "/metrics", &Impl::Metrics, kRead, true},
+        {"GET", "/api/v1/jobArtifacts", &Impl::SearchArtifacts, kRead},
+        {"POST", "/api/v1/jobArtifacts", &Impl::RegisterArtifact, kWrite},
+        {"GET", "/api/v1/jobArtifacts/names", &Impl::ArtifactNames, kRead},
+        {"GET", "/api/v1/jobArtifacts/{id}", &Impl::GetArtifact, kRead},
+        {"DELETE", "/api/v1/jobArtifacts/{id}", &Impl::DeleteArtifact, kAdmin},
+        {"POST", "/api/v1/job", &Impl::CreateJob, kWrite},
+        {"GET", "/api/v1/job", &Impl::ListJobs, kRead},
+        {"GET", "/api/v1/job/{id}", &Impl::GetJob, kRead},
+        {"DELETE", "/api/v1/job/{id}", &Impl::DeleteJob, kAdmin},
+        {"GET", "/api/v1/job/{id}/steps", &Impl::GetSteps, kRead},
+        {"GET", "/api/v1/job/{id}/logs", &Impl::GetLogs, kRead},
+        {"GET", "/api/v1/job/{id}/files", &Impl::ListFiles, kRead},
+        {"GET", "/api/v1/job/{id}/gc", &Impl::GcStatus, kRead},
+        {"GET", "/api/v1/job/{id}/artifacts/{*path}", &Impl::Download, kRead},
+        {"HEAD", "/api/v1/job/{id}/artifacts/{*path}", &Impl::Download, kRead},
+        {"POST", "/api/v1/gc/run", &Impl::GcRun, kAdmin},
+        {"GET", "/api/v1/gc/preview", &Impl::GcPreview, kRead},
+        {"POST", "/api/v1/scheduling/resolve", &Impl::Resolve, kRead},
+        {"GET", "/graphql", &Impl::GraphQl, kRead},
+        {"POST", "/graphql", &Impl::GraphQl, kRead},
+        {"GET", "/", &Impl::WebFile, kRead, true},
+        {"GET", "/ui/{file}", &Impl::WebFile, kRead, true},
     };
     for (const char* name : {"index.html", "app.js", "style.css"}) {
       if (options_.web_dir.empty()) break;
@@ -513,6 +517,10 @@ class Gateway::Impl {
       }
       req.caller = *std::move(caller);
     }
+    if (absl::Status allowed = req.caller.Allows(route->role, req.route); !allowed.ok()) {
+      req.Reply(403, Json{{"error", allowed.message()}});
+      return;
+    }
     absl::Status s = (this->*(route->fn))(req);
     if (!s.ok()) {
       req.Reply(HttpStatusFor(s.code()), Json{{"error", s.message()}});
@@ -524,6 +532,7 @@ class Gateway::Impl {
   struct Route {
     std::string method, pattern;
     RouteFn fn;
+    Role role;
     bool open = false;  // served without a token
   };
 
@@ -770,6 +779,7 @@ class Gateway::Impl {
     cat::RegisterJobArtifactRequest reg;
     ASSIGN_OR_RETURN(*reg.mutable_artifact(), ParseArtifact(req.http.body));
     ASSIGN_OR_RETURN(bool overwrite, BoolParam(req.target.query, "overwrite"));
+    if (overwrite) RETURN_IF_ERROR(req.caller.Allows(Role::kAdmin, "overwriting a job artifact"));
     reg.set_overwrite(overwrite);
     ASSIGN_OR_RETURN(int64_t revision, IfMatchRevision(req.http));
     if (revision > 0 && !overwrite) {
@@ -1153,7 +1163,17 @@ class Gateway::Impl {
     retention::v1::RunCleanupResponse resp;
     RETURN_IF_ERROR(Check(retention_->RunCleanup(Context(absl::Minutes(10)).get(), run, &resp),
                           "retention-gc"));
-    req.ReplyRaw(200, ProtoJson(resp));
+    // Only what the caller may see: files above its level are left out,
+    // and their bytes with them.
+    retention::v1::RunCleanupResponse shown = resp;
+    shown.clear_removed();
+    shown.set_bytes_removed(0);
+    for (const auto& r : resp.removed()) {
+      if (!req.caller.SeesPrivacy(r.privacy_level())) continue;
+      *shown.add_removed() = r;
+      shown.set_bytes_removed(shown.bytes_removed() + r.size());
+    }
+    req.ReplyRaw(200, ProtoJson(shown));
     return absl::OkStatus();
   }
 
@@ -1163,6 +1183,7 @@ class Gateway::Impl {
     preview.set_job_id(req.target.query.GetOr("job_id", ""));
     ASSIGN_OR_RETURN(int limit, IntParam(req.target.query, "limit", 1000, 1, 100000));
     preview.set_limit(limit);
+    preview.set_max_privacy_level(static_cast<types::PrivacyLevel>(req.caller.privacy_level));
     if (preview.job_id().empty()) {
       if (!req.caller.all_groups) {
         return absl::PermissionDeniedError(
@@ -1183,6 +1204,7 @@ class Gateway::Impl {
     ASSIGN_OR_RETURN(cat::Job job, VisibleJob(req, req.params["id"]));
     retention::v1::GcStatusRequest status;
     status.set_job_id(job.id());
+    status.set_max_privacy_level(static_cast<types::PrivacyLevel>(req.caller.privacy_level));
     retention::v1::GcStatusResponse resp;
     RETURN_IF_ERROR(Check(retention_->GcStatus(Context().get(), status, &resp), "retention-gc"));
     req.ReplyRaw(200, ProtoJson(resp));
@@ -1572,6 +1594,7 @@ class Gateway::Impl {
              {},
              [this, fail](const GJson&, const GJson&, void* ctx) -> absl::StatusOr<GJson> {
                RETURN_IF_ERROR(Need(retention_, "retention-gc"));
+               RETURN_IF_ERROR(Req(ctx).caller.Allows(Role::kAdmin, "cleanupPhJobArtifact"));
                if (!Req(ctx).caller.all_groups) {
                  return fail(absl::PermissionDeniedError("running a sweep needs a token for every group (\"*\")"));
                }
@@ -1580,7 +1603,10 @@ class Gateway::Impl {
                                                               retention::v1::RunCleanupRequest(), &resp),
                                       "retention-gc");
                if (!s.ok()) return fail(s);
-               return GJson(resp.removed_size());
+               // Files above the caller's level are not counted.
+               int removed = 0;
+               for (const auto& r : resp.removed()) removed += Req(ctx).caller.SeesPrivacy(r.privacy_level());
+               return GJson(removed);
              },
              one_call},
             {"registerJobArtifact", nn("JobArtifact"),
@@ -1588,7 +1614,11 @@ class Gateway::Impl {
              {{"input", NonNull(Named("JobArtifactInput"))},
               {"overwrite", Named("Boolean"), "", GJson(false)},
               {"expectedRevision", Named("Int")}},
-             [this, fail](const GJson&, const GJson& args, void*) -> absl::StatusOr<GJson> {
+             [this, fail](const GJson&, const GJson& args, void* ctx) -> absl::StatusOr<GJson> {
+               RETURN_IF_ERROR(Req(ctx).caller.Allows(Role::kWriter, "registerJobArtifact"));
+               if (args["overwrite"].get<bool>()) {
+                 RETURN_IF_ERROR(Req(ctx).caller.Allows(Role::kAdmin, "registerJobArtifact with overwrite"));
+               }
                const GJson& in = args["input"];
                cat::RegisterJobArtifactRequest reg;
                cat::JobArtifact* a = reg.mutable_artifact();
@@ -1626,6 +1656,7 @@ class Gateway::Impl {
              "Deletes a job; while GC holds it, purged is false and the finalizers are listed. force drops them.",
              {{"id", nn("ID")}, {"force", Named("Boolean"), "", GJson(false)}},
              [this, fail](const GJson&, const GJson& args, void* ctx) -> absl::StatusOr<GJson> {
+               RETURN_IF_ERROR(Req(ctx).caller.Allows(Role::kAdmin, "deleteJob"));
                auto job = VisibleJob(Req(ctx), args["id"]);
                if (!job.ok()) return fail(job.status());
                cat::DeleteJobRequest del;

@@ -135,6 +135,103 @@ TEST_F(RestTest, AGraphQlQueryOverItsCostBudgetIsRefusedBeforeItRuns) {
   EXPECT_EQ(page.json()["data"]["phJob"]["artifact"]["items"][0]["name"], "a.txt");
 }
 
+// GC previews, status counts and sweep answers show only what downloads
+// would: nothing of a file above the caller's privacy level.
+TEST_F(AuthTest, GcPreviewStatusAndSweepsHideFilesAboveTheCallersLevel) {
+  WriteTokens(tokens_, absl::StrCat(
+                           "sha256:", Sha256::Of("bob-token"), " team-a moderately_sensitive bob\n",
+                           "sha256:", Sha256::Of("alice-token"), " team-a highly_sensitive alice\n",
+                           "sha256:", Sha256::Of("low-ops"), " * moderately_sensitive low-ops\n"));
+  StartGateway(tokens_);
+  token_ = "bob-token";
+  Response preview = Get("/api/v1/gc/preview?job_id=" + job_a_);
+  ASSERT_EQ(preview.status, 200) << preview.body;
+  ASSERT_EQ(preview.json()["entries"].size(), 1u) << preview.body;
+  EXPECT_EQ(preview.json()["entries"][0]["path"], "public.txt");
+  EXPECT_EQ(preview.body.find("secret"), std::string::npos) << preview.body;
+  Response status = Get("/api/v1/job/" + job_a_ + "/gc");
+  ASSERT_EQ(status.status, 200) << status.body;
+  EXPECT_EQ(status.json()["filesAvailable"], 1) << status.body;
+  token_ = "alice-token";
+  EXPECT_EQ(Get("/api/v1/job/" + job_a_ + "/gc").json()["filesAvailable"], 2);
+  EXPECT_EQ(Get("/api/v1/gc/preview?job_id=" + job_a_).json()["entries"].size(), 2u);
+
+  // A sweep that removes both files of a job tells a moderately cleared
+  // operator of one of them, and counts its bytes only.
+  auto expiring = [&] {
+    cat::CreateJobRequest create;
+    create.mutable_job()->set_group("team-a");
+    create.mutable_job()->mutable_retention()->set_nanos(1000);
+    const std::string job = catalog_->CreateJob(create)->job().id();
+    Collect(job, {{"public.txt", "pp"}, {"secret/key.txt", "kkk"}});
+    cat::FinishJobRequest finish;
+    finish.set_job_id(job);
+    finish.set_outcome(types::v1::JOB_STATUS_SUCCESS);
+    EXPECT_TRUE(catalog_->FinishJob(finish).ok());
+    return job;
+  };
+  expiring();
+  token_ = "low-ops";
+  Response swept = Fetch("POST", "/api/v1/gc/run");
+  ASSERT_EQ(swept.status, 200) << swept.body;
+  ASSERT_EQ(swept.json()["removed"].size(), 1u) << swept.body;
+  EXPECT_EQ(swept.json()["removed"][0]["path"], "public.txt");
+  EXPECT_EQ(swept.json()["bytesRemoved"], "2");
+  EXPECT_EQ(swept.body.find("secret"), std::string::npos) << swept.body;
+  expiring();
+  Response gql = PostJson("/graphql", Json{{"query", "mutation { cleanupPhJobArtifact }"}});
+  EXPECT_EQ(gql.json()["data"]["cleanupPhJobArtifact"], 1) << gql.body;
+}
+
+// Writing needs the writer role; overwriting or deleting what others
+// registered, deleting jobs and sweeping need admin, over REST and GraphQL.
+TEST_F(AuthTest, WritesNeedTheRoleThatAllowsThem) {
+  WriteTokens(tokens_, absl::StrCat(
+                           "sha256:", Sha256::Of("reader"), " team-a moderately_sensitive r reader\n",
+                           "sha256:", Sha256::Of("writer"), " team-a moderately_sensitive w\n",
+                           "sha256:", Sha256::Of("admin"), " team-a highly_sensitive a admin\n",
+                           "sha256:", Sha256::Of("ops"), " * highly_sensitive ops\n"));
+  StartGateway(tokens_);
+  const Json artifact{{"name", "shared-app"}, {"version", "1.0"}};
+  token_ = "reader";
+  Response denied = PostJson("/api/v1/jobArtifacts", artifact);
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_NE(denied.body.find("needs the writer role"), std::string::npos) << denied.body;
+  EXPECT_EQ(Fetch("POST", "/api/v1/job", "compendium_id=x",
+                  {{"Content-Type", "application/x-www-form-urlencoded"}}).status, 403);
+  EXPECT_EQ(Get("/api/v1/jobArtifacts/names").status, 200);  // reading is fine
+
+  token_ = "writer";  // reader and writer by default
+  Response created = PostJson("/api/v1/jobArtifacts", artifact);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = created.json()["artifactID"];
+  Json changed = artifact;
+  changed["tags"] = Json{{"evil", "1"}};
+  Response overwrite = PostJson("/api/v1/jobArtifacts?overwrite=true", changed);
+  EXPECT_EQ(overwrite.status, 403);
+  EXPECT_NE(overwrite.body.find("overwriting a job artifact needs the admin role"),
+            std::string::npos) << overwrite.body;
+  EXPECT_EQ(Fetch("DELETE", "/api/v1/jobArtifacts/" + id).status, 403);
+  EXPECT_EQ(Fetch("DELETE", "/api/v1/job/" + job_a_).status, 403);
+  Json gql = PostJson("/graphql", Json{{"query", R"(mutation {
+      registerJobArtifact(input: {name: "shared-app", version: "1.0", tags: [{key: "evil", value: "1"}]},
+                          overwrite: true) { revision } })"}}).json();
+  EXPECT_NE(gql["errors"][0]["message"].get<std::string>().find("admin role"), std::string::npos);
+  gql = PostJson("/graphql", Json{{"query", absl::StrCat(R"(mutation { deleteJob(id: ")", job_a_,
+                                                         R"(") { purged } })")}}).json();
+  EXPECT_NE(gql["errors"][0]["message"].get<std::string>().find("admin role"), std::string::npos);
+  // Nothing changed.
+  EXPECT_EQ(catalog_->GetJobArtifact(id)->revision(), 1);
+  EXPECT_TRUE(catalog_->GetJob(job_a_).ok());
+
+  token_ = "admin";
+  EXPECT_EQ(PostJson("/api/v1/jobArtifacts?overwrite=true", changed).status, 200);
+  EXPECT_EQ(catalog_->GetJobArtifact(id)->revision(), 2);
+  EXPECT_EQ(Fetch("DELETE", "/api/v1/jobArtifacts/" + id).status, 200);
+  token_ = "ops";  // every group: admin unless its roles say otherwise
+  EXPECT_EQ(Fetch("POST", "/api/v1/gc/run").status, 200);
+}
+
 // A client that asks for a large file and never reads holds no worker: with
 // more stalled downloads than workers, other requests are still answered.
 // Downloads are bounded per client and in all, with 503 and Retry-After.

@@ -503,7 +503,7 @@ TEST_F(AuthTest, OtherGroupsAreInvisibleAndPrivacyIsEnforced) {
   EXPECT_EQ(other.status, 404);
   EXPECT_EQ(other.body, absl::StrCat("{\"error\":\"no job with id ", job_b_, "\"}\n"));
   EXPECT_EQ(Get("/api/v1/job/" + job_b_ + "/artifacts/b.txt").status, 404);
-  EXPECT_EQ(Fetch("DELETE", "/api/v1/job/" + job_b_).status, 404);
+  EXPECT_EQ(Fetch("DELETE", "/api/v1/job/" + job_b_).status, 403);  // deleting needs admin
 
   Json files = Get("/api/v1/job/" + job_a_ + "/files").json()["files"];
   ASSERT_EQ(files.size(), 1u);
@@ -544,12 +544,23 @@ TEST(TokenFileTest, ParsesAndRejectsWithTheLine) {
   ASSERT_EQ(ok->size(), 1u);
   EXPECT_EQ((*ok)[0].second.groups, (std::vector<std::string>{"g1", "g2"}));
   EXPECT_EQ((*ok)[0].second.name, "n");
+  EXPECT_TRUE((*ok)[0].second.Has(Role::kWriter));  // no roles given: a writer
+  EXPECT_FALSE((*ok)[0].second.Has(Role::kAdmin));
+  auto roles = TokenAuth::Parse(absl::StrCat("sha256:", std::string(64, 'b'),
+                                             " g1 highly_sensitive r reader\nsha256:",
+                                             std::string(64, 'c'), " * highly_sensitive ops\n"));
+  ASSERT_TRUE(roles.ok()) << roles.status();
+  EXPECT_TRUE((*roles)[0].second.Has(Role::kReader));
+  EXPECT_FALSE((*roles)[0].second.Has(Role::kWriter));
+  EXPECT_TRUE((*roles)[1].second.Has(Role::kAdmin));  // every group: admin
   for (const std::string& bad :
        {std::string("plaintext-token g1 highly_sensitive"),
         absl::StrCat("sha256:", std::string(63, 'a'), " g1 highly_sensitive"),
         absl::StrCat("sha256:", std::string(64, 'A'), " g1 highly_sensitive"),
         absl::StrCat("sha256:", std::string(64, 'a'), " g1 secret"),
-        absl::StrCat("sha256:", std::string(64, 'a'), " , highly_sensitive")}) {
+        absl::StrCat("sha256:", std::string(64, 'a'), " , highly_sensitive"),
+        absl::StrCat("sha256:", std::string(64, 'a'), " g1 highly_sensitive n root"),
+        absl::StrCat("sha256:", std::string(64, 'a'), " g1 highly_sensitive n ,")}) {
     auto r = TokenAuth::Parse("# first\n" + bad);
     EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << bad;
     EXPECT_TRUE(absl::StrContains(r.status().message(), "line 2")) << r.status();
@@ -748,7 +759,7 @@ TEST_F(AuthTest, GraphQlFollowsTheSameVisibility) {
   EXPECT_EQ(mine["data"]["phJob"]["artifact"]["items"], Json::parse(R"([{"name":"public.txt"}])"));
   EXPECT_EQ(PostJson("/graphql", Gql("{ phJobs { items { id } } }")).json()["data"]["phJobs"]["items"].size(), 1u);
   Json sweep = PostJson("/graphql", Gql("mutation { cleanupPhJobArtifact }")).json();
-  EXPECT_TRUE(absl::StrContains(sweep["errors"][0]["message"].get<std::string>(), "every group"));
+  EXPECT_TRUE(absl::StrContains(sweep["errors"][0]["message"].get<std::string>(), "admin role"));
   token_ = "";
   EXPECT_EQ(PostJson("/graphql", Gql("{ jobArtifactNames }")).status, 401);
 }

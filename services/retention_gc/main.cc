@@ -30,6 +30,8 @@ ABSL_FLAG(absl::Duration, backoff_base, absl::Seconds(1), "first retry delay");
 ABSL_FLAG(double, backoff_factor, 2, "retry delay multiplier");
 ABSL_FLAG(absl::Duration, backoff_cap, absl::Minutes(5), "longest retry delay");
 ABSL_FLAG(int, max_attempts, 8, "attempts before a job gets an ArtifactGCError condition");
+ABSL_FLAG(absl::Duration, error_retry_cap, absl::Hours(1),
+          "after that, the longest delay between further attempts");
 ABSL_FLAG(absl::Duration, grace, absl::Hours(1),
           "blob bytes are deleted only if nothing wrote them for this long");
 ABSL_FLAG(bool, deletion_enabled, true,
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
   options.backoff_factor = absl::GetFlag(FLAGS_backoff_factor);
   options.backoff_cap = absl::GetFlag(FLAGS_backoff_cap);
   options.max_attempts = absl::GetFlag(FLAGS_max_attempts);
+  options.error_retry_cap = absl::GetFlag(FLAGS_error_retry_cap);
   options.grace = absl::GetFlag(FLAGS_grace);
   options.deletion_enabled = absl::GetFlag(FLAGS_deletion_enabled);
   if (!options.deletion_enabled) ARCA_LOG(WARNING) << "deletion is disabled (kill switch)";
@@ -65,6 +68,15 @@ int main(int argc, char** argv) {
   // The queue worker and the periodic sweep.
   absl::Notification stopping;
   std::thread worker([&] {
+    // First what a worker killed mid-way left undone (expired files, bytes
+    // of blobs no file references), then the queue and the periodic sweep.
+    auto resumed = gc.ResumeDeletions();
+    if (!resumed.ok()) {
+      ARCA_LOG(WARNING) << "resuming deletions: " << resumed.status().message();
+    } else if (resumed->removed_size() > 0 || resumed->blobs_deleted() > 0) {
+      ARCA_LOG(INFO) << "resumed: removed " << resumed->removed_size() << " file(s) and "
+                     << resumed->blobs_deleted() << " blob(s)";
+    }
     absl::Time next_sweep = absl::Now() + absl::GetFlag(FLAGS_sweep_interval);
     do {
       auto handled = gc.ProcessDueTasks();

@@ -10,6 +10,7 @@
 #include "common/grpc_status.h"
 #include "common/page_token.h"
 #include "common/ids.h"
+#include "common/logging.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "grpcpp/client_context.h"
@@ -50,6 +51,13 @@ bool StrategyPending(GcStrategy s, const cat::Job& job) {
 bool DueByStrategy(GcStrategy s, const cat::Job& job) {
   return (Finished(job) && StrategyFires(s, cat::GC_EVENT_JOB_FINISHED, job.status())) ||
          (Deleting(job) && StrategyFires(s, cat::GC_EVENT_JOB_DELETED, job.status()));
+}
+
+// Whether a file is shown to a caller cleared up to `max` (unspecified:
+// every file). A file of no level counts as moderately sensitive.
+bool Shown(const cat::ArtifactFile& f, types::v1::PrivacyLevel max) {
+  if (max == types::v1::PRIVACY_LEVEL_UNSPECIFIED) return true;
+  return std::max<int>(f.privacy_level(), types::v1::PRIVACY_LEVEL_MODERATELY_SENSITIVE) <= max;
 }
 
 bool HasCondition(const cat::Job& job, absl::string_view type) {
@@ -167,66 +175,172 @@ absl::Status RetentionGc::DeleteFiles(const std::string& job_id,
                                       const std::string& reason,
                                       v1::RunCleanupResponse* removed) {
   if (files.empty() || !options_.deletion_enabled) return absl::OkStatus();
-  const absl::Time now = clock_->Now();
-  // Bytes first, for blobs no other file shares; a failure leaves every
-  // file as it was, to be tried again.
-  absl::flat_hash_map<std::string, int> uses;
-  cat::GetBlobRefsRequest get;
-  for (const cat::ArtifactFile& f : files) {
-    if (uses[f.sha256()]++ == 0) get.add_sha256s(f.sha256());
-  }
-  cat::GetBlobRefsResponse refs;
-  RETURN_IF_ERROR(FromGrpcStatus(catalog_->GetBlobRefs(Context().get(), get, &refs)));
-  for (const cat::BlobRef& ref : refs.blobs()) {
-    if (ref.refcount() == 0 || ref.refcount() > uses[ref.sha256()]) continue;  // pinned
-    ASSIGN_OR_RETURN(bool gone, blobs_->DeleteIfIdle(ref.sha256(), now - options_.grace));
-    if (gone) metrics_->blobs_deleted.Increment();
-  }
-  // The records go in one write, with those of blobs nothing references any
-  // more; bytes that were spared (written within the grace period) become
-  // orphans for a later sweep.
+  // The records first, in one write: from here on nobody is promised the
+  // bytes. The catalog says which blobs lost their last reference; their
+  // records stay until the bytes are gone, so a crash before that leaves
+  // work ResumeDeletions finds.
   cat::MarkFilesDeletedRequest mark;
   mark.set_job_id(job_id);
-  mark.set_forget_unreferenced_blobs(true);
   for (const cat::ArtifactFile& f : files) mark.add_paths(f.path());
   cat::MarkFilesDeletedResponse marked;
   RETURN_IF_ERROR(FromGrpcStatus(catalog_->MarkFilesDeleted(Context().get(), mark, &marked)));
   int64_t bytes = 0;
+  v1::RunCleanupResponse local;
+  v1::RunCleanupResponse* out = removed != nullptr ? removed : &local;
   for (const cat::ArtifactFile& f : files) {
     bytes += f.size();
-    if (removed != nullptr) {
-      v1::RemovedFile* r = removed->add_removed();
-      r->set_job_id(job_id);
-      r->set_path(f.path());
-      r->set_size(f.size());
-      r->set_reason(reason);
-    }
+    v1::RemovedFile* r = out->add_removed();
+    r->set_job_id(job_id);
+    r->set_path(f.path());
+    r->set_size(f.size());
+    r->set_reason(reason);
+    r->set_privacy_level(f.privacy_level());
   }
-  if (removed != nullptr) removed->set_bytes_removed(removed->bytes_removed() + bytes);
+  out->set_bytes_removed(out->bytes_removed() + bytes);
   metrics_->files_deleted.Add({{"reason", reason}}).Increment(static_cast<double>(files.size()));
   metrics_->bytes_deleted.Add({{"reason", reason}}).Increment(static_cast<double>(bytes));
+  return ReleaseBlobs({marked.unreferenced_blobs().begin(), marked.unreferenced_blobs().end()},
+                      out);
+}
+
+absl::Status RetentionGc::ReleaseBlobs(const std::vector<std::string>& sha256s,
+                                       v1::RunCleanupResponse* response) {
+  const absl::Time now = clock_->Now();
+  absl::Status first_error;
+  int failed = 0;
+  for (const std::string& sha : sha256s) {
+    // Bytes, then the record: a crash in between leaves a record whose
+    // bytes are gone, which the next pass forgets.
+    auto gone = blobs_->DeleteIfIdle(sha, now - options_.grace);
+    absl::Status s = gone.status();
+    if (gone.ok() && !*gone) continue;  // written within the grace period: a later sweep
+    if (s.ok()) {
+      metrics_->blobs_deleted.Increment();
+      response->set_blobs_deleted(response->blobs_deleted() + 1);
+      cat::ForgetBlobRequest forget;
+      forget.set_sha256(sha);
+      *forget.mutable_unreferenced_before() = ToProtoTime(now + absl::Microseconds(1));
+      cat::ForgetBlobResponse forgotten;
+      s = FromGrpcStatus(catalog_->ForgetBlob(Context().get(), forget, &forgotten));
+      // Referenced again meanwhile (a collect of the same bytes stored its
+      // own copy), or already forgotten: nothing to do.
+      if (absl::IsFailedPrecondition(s) || absl::IsNotFound(s)) s = absl::OkStatus();
+    }
+    if (!s.ok()) {
+      ARCA_LOG(WARNING) << "releasing blob " << sha << ": " << s.message();
+      if (failed++ == 0) first_error = s;
+    }
+  }
+  if (failed == 0) return absl::OkStatus();
+  return absl::Status(first_error.code(),
+                      absl::StrCat(failed, " of ", sha256s.size(), " blob(s) could not be deleted: ",
+                                   first_error.message()));
+}
+
+absl::StatusOr<std::vector<std::string>> RetentionGc::UnreferencedBlobs() {
+  std::vector<std::string> out;
+  cat::ListUnreferencedBlobsRequest list;
+  *list.mutable_before() = ToProtoTime(clock_->Now() + absl::Microseconds(1));
+  list.set_page_size(1000);
+  RETURN_IF_ERROR(ForEachPage<cat::ListUnreferencedBlobsResponse>(
+      list,
+      [&](const cat::ListUnreferencedBlobsRequest& r, cat::ListUnreferencedBlobsResponse* page) {
+        return FromGrpcStatus(catalog_->ListUnreferencedBlobs(Context().get(), r, page));
+      },
+      [&](const cat::ListUnreferencedBlobsResponse& page) {
+        for (const cat::BlobRef& b : page.blobs()) out.push_back(b.sha256());
+      }));
+  return out;
+}
+
+absl::Status RetentionGc::ExpireFiles(v1::RunCleanupResponse* response) {
+  std::map<std::string, std::vector<cat::ArtifactFile>> expired;
+  cat::ListExpiredFilesRequest list;
+  *list.mutable_before() = ToProtoTime(clock_->Now() + absl::Microseconds(1));
+  list.set_page_size(1000);
+  RETURN_IF_ERROR(ForEachPage<cat::ListExpiredFilesResponse>(
+      list,
+      [&](const cat::ListExpiredFilesRequest& r, cat::ListExpiredFilesResponse* page) {
+        return FromGrpcStatus(catalog_->ListExpiredFiles(Context().get(), r, page));
+      },
+      [&](const cat::ListExpiredFilesResponse& page) {
+        for (const auto& e : page.entries()) {
+          if (e.file().state() == types::v1::FILE_STATE_AVAILABLE) {
+            expired[e.job_id()].push_back(e.file());
+          }
+        }
+      }));
+  for (const auto& [job_id, files] : expired) {
+    if (absl::Status s = DeleteFiles(job_id, files, "ttl", response); !s.ok()) {
+      metrics_->errors.Increment();
+      response->set_errors(response->errors() + 1);
+      ARCA_LOG(WARNING) << "expiring " << files.size() << " file(s) of job " << job_id << ": "
+                        << s.message() << "; tried again at the next sweep";
+    }
+  }
   return absl::OkStatus();
 }
 
-absl::Status RetentionGc::HandleTask(const cat::GcTask& task) {
+absl::Status RetentionGc::ReleaseUnreferencedBlobs(v1::RunCleanupResponse* response) {
+  ASSIGN_OR_RETURN(std::vector<std::string> unreferenced, UnreferencedBlobs());
+  if (absl::Status s = ReleaseBlobs(unreferenced, response); !s.ok()) {
+    metrics_->errors.Increment();
+    response->set_errors(response->errors() + 1);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::RunCleanupResponse> RetentionGc::ResumeDeletions() {
+  v1::RunCleanupResponse response;
+  if (!options_.deletion_enabled) return response;
+  RETURN_IF_ERROR(ExpireFiles(&response));
+  RETURN_IF_ERROR(ReleaseUnreferencedBlobs(&response));
+  return response;
+}
+
+absl::Status RetentionGc::HandleTask(const cat::GcTask& task, v1::RunCleanupResponse* removed) {
   cat::GetJobRequest get;
   get.set_id(task.job_id());
   cat::Job job;
   absl::Status s = FromGrpcStatus(catalog_->GetJob(Context().get(), get, &job));
   if (absl::IsNotFound(s)) return absl::OkStatus();  // purged: nothing left to do
   RETURN_IF_ERROR(s);
-  ASSIGN_OR_RETURN(std::vector<cat::ArtifactFile> files, AvailableFiles(job.id()));
   std::vector<cat::ArtifactFile> due;
+  std::vector<std::string> deleted_blobs;  // of files an earlier attempt marked
   bool pending = false;
-  for (cat::ArtifactFile& f : files) {
+  RETURN_IF_ERROR(ForEachFile(job.id(), /*include_deleted=*/true, [&](const cat::ArtifactFile& f) {
+    if (f.state() != types::v1::FILE_STATE_AVAILABLE) {
+      deleted_blobs.push_back(f.sha256());
+      return;
+    }
     const GcStrategy strategy = Effective(job, f);
     if (DueByStrategy(strategy, job)) {
-      due.push_back(std::move(f));
+      due.push_back(f);
     } else {
       pending |= StrategyPending(strategy, job);
     }
+  }));
+  // An earlier attempt (or a worker killed mid-way) may have marked files
+  // whose bytes are still there: those whose records say no file refers to
+  // them any more go too.
+  std::sort(deleted_blobs.begin(), deleted_blobs.end());
+  deleted_blobs.erase(std::unique(deleted_blobs.begin(), deleted_blobs.end()), deleted_blobs.end());
+  std::vector<std::string> unreferenced;
+  constexpr size_t kRefsPerCall = 10000;  // GetBlobRefs' limit
+  for (size_t at = 0; at < deleted_blobs.size(); at += kRefsPerCall) {
+    cat::GetBlobRefsRequest refs_request;
+    for (size_t i = at; i < std::min(deleted_blobs.size(), at + kRefsPerCall); ++i) {
+      refs_request.add_sha256s(deleted_blobs[i]);
+    }
+    cat::GetBlobRefsResponse refs;
+    RETURN_IF_ERROR(FromGrpcStatus(catalog_->GetBlobRefs(Context().get(), refs_request, &refs)));
+    for (const cat::BlobRef& ref : refs.blobs()) {
+      if (ref.refcount() == 0 && ref.has_unreferenced_since()) unreferenced.push_back(ref.sha256());
+    }
   }
-  RETURN_IF_ERROR(DeleteFiles(job.id(), due, "strategy", nullptr));
+  v1::RunCleanupResponse local;
+  RETURN_IF_ERROR(ReleaseBlobs(unreferenced, removed != nullptr ? removed : &local));
+  RETURN_IF_ERROR(DeleteFiles(job.id(), due, "strategy", removed));
   if (HasCondition(job, std::string(kArtifactGcErrorCondition))) {
     cat::SetConditionRequest clear;
     clear.set_job_id(job.id());
@@ -255,7 +369,7 @@ absl::StatusOr<int> RetentionGc::ProcessDueTasks(int max_tasks) {
   cat::LeaseGcTasksResponse leased;
   RETURN_IF_ERROR(FromGrpcStatus(catalog_->LeaseGcTasks(Context().get(), lease, &leased)));
   for (const cat::GcTask& task : leased.tasks()) {
-    absl::Status handled = HandleTask(task);
+    absl::Status handled = HandleTask(task, nullptr);
     if (handled.ok()) {
       cat::CompleteGcTaskRequest complete;
       complete.set_task_id(task.id());
@@ -267,25 +381,33 @@ absl::StatusOr<int> RetentionGc::ProcessDueTasks(int max_tasks) {
     }
     metrics_->errors.Increment();
     const std::string error = absl::StrCat("attempt ", task.attempts(), ": ", handled.message());
-    if (task.attempts() >= options_.max_attempts) {
-      // Give up loudly: the job says why, its files stay, and RunCleanup
-      // tries again later.
+    // Capped exponential backoff; past max_attempts the job says why, its
+    // files stay, and the task keeps coming back, spaced up to an hour, so
+    // the condition and the finalizer clear on their own once it works.
+    const bool gave_up = task.attempts() >= options_.max_attempts;
+    const double factor = std::pow(options_.backoff_factor, std::max(0, task.attempts() - 1));
+    const absl::Duration backoff =
+        std::min(gave_up ? std::max(options_.error_retry_cap, options_.backoff_cap)
+                         : options_.backoff_cap,
+                 options_.backoff_base * factor);
+    if (task.attempts() == options_.max_attempts) {
+      ARCA_LOG(ERROR) << "GC of job " << task.job_id() << " failed " << task.attempts()
+                      << " times; the job gets " << kArtifactGcErrorCondition << " (" << error
+                      << ") and it is tried again every " << absl::FormatDuration(backoff)
+                      << " or so until it works";
       cat::SetConditionRequest condition;
       condition.set_job_id(task.job_id());
       condition.mutable_condition()->set_type(std::string(kArtifactGcErrorCondition));
       condition.mutable_condition()->set_message(error);
       cat::Job updated;
-      catalog_->SetCondition(Context().get(), condition, &updated).ok();
-      cat::CompleteGcTaskRequest complete;
-      complete.set_task_id(task.id());
-      complete.set_lease_token(task.lease_token());
-      cat::Empty empty;
-      catalog_->CompleteGcTask(Context().get(), complete, &empty).ok();
+      absl::Status set = FromGrpcStatus(catalog_->SetCondition(Context().get(), condition, &updated));
+      if (!set.ok()) ARCA_LOG(WARNING) << "setting the condition: " << set.message();
       metrics_->tasks.Add({{"outcome", "failed"}}).Increment();
-      continue;
+    } else {
+      ARCA_LOG(WARNING) << "GC of job " << task.job_id() << " failed (" << error
+                        << "); retrying in " << absl::FormatDuration(backoff);
+      metrics_->tasks.Add({{"outcome", "retried"}}).Increment();
     }
-    const double factor = std::pow(options_.backoff_factor, std::max(0, task.attempts() - 1));
-    const absl::Duration backoff = std::min(options_.backoff_cap, options_.backoff_base * factor);
     cat::RetryGcTaskRequest retry;
     retry.set_task_id(task.id());
     retry.set_lease_token(task.lease_token());
@@ -293,7 +415,6 @@ absl::StatusOr<int> RetentionGc::ProcessDueTasks(int max_tasks) {
     *retry.mutable_next_due() = ToProtoTime(clock_->Now() + backoff);
     cat::GcTask updated;
     catalog_->RetryGcTask(Context().get(), retry, &updated).ok();  // lost lease: redone
-    metrics_->tasks.Add({{"outcome", "retried"}}).Increment();
   }
   return leased.tasks_size();
 }
@@ -305,77 +426,26 @@ absl::StatusOr<v1::RunCleanupResponse> RetentionGc::RunCleanup() {
   if (!options_.deletion_enabled) return response;
 
   // 1. Expired files, grouped by job.
-  std::map<std::string, std::vector<cat::ArtifactFile>> expired;
-  cat::ListExpiredFilesRequest list;
-  *list.mutable_before() = ToProtoTime(now + absl::Microseconds(1));
-  list.set_page_size(1000);
-  RETURN_IF_ERROR(ForEachPage<cat::ListExpiredFilesResponse>(
-      list,
-      [&](const cat::ListExpiredFilesRequest& r, cat::ListExpiredFilesResponse* page) {
-        return FromGrpcStatus(catalog_->ListExpiredFiles(Context().get(), r, page));
-      },
-      [&](const cat::ListExpiredFilesResponse& page) {
-        for (const auto& e : page.entries()) {
-          if (e.file().state() == types::v1::FILE_STATE_AVAILABLE) {
-            expired[e.job_id()].push_back(e.file());
-          }
-        }
-      }));
-  for (const auto& [job_id, files] : expired) {
-    if (absl::Status s = DeleteFiles(job_id, files, "ttl", &response); !s.ok()) {
-      metrics_->errors.Increment();
-      response.set_errors(response.errors() + 1);
-    }
-  }
+  RETURN_IF_ERROR(ExpireFiles(&response));
 
   // 2. Jobs left with an ArtifactGCError get another try.
   ASSIGN_OR_RETURN(std::vector<cat::Job> jobs, AllJobs());
   for (const cat::Job& job : jobs) {
     if (!HasCondition(job, std::string(kArtifactGcErrorCondition))) continue;
-    if (absl::Status s = HandleTask([&] {
-          cat::GcTask t;
-          t.set_job_id(job.id());
-          t.set_event(cat::GC_EVENT_SWEEP);
-          return t;
-        }());
-        !s.ok()) {
+    cat::GcTask task;
+    task.set_job_id(job.id());
+    task.set_event(cat::GC_EVENT_SWEEP);
+    if (absl::Status s = HandleTask(task, &response); !s.ok()) {
       metrics_->errors.Increment();
       response.set_errors(response.errors() + 1);
+      ARCA_LOG(WARNING) << "sweep: GC of job " << job.id() << " failed again: " << s.message();
     }
   }
 
-  // 3. Blobs unreferenced since before the grace period, then orphans
-  //    (bytes the catalog never heard of, e.g. from a crashed upload).
+  // 3. Blobs no file references any more, then orphans (bytes the catalog
+  //    never heard of, e.g. from a crashed upload).
+  RETURN_IF_ERROR(ReleaseUnreferencedBlobs(&response));
   const absl::Time cutoff = now - options_.grace;
-  std::vector<std::string> unreferenced_blobs;
-  cat::ListUnreferencedBlobsRequest unreferenced;
-  *unreferenced.mutable_before() = ToProtoTime(cutoff);
-  unreferenced.set_page_size(1000);
-  RETURN_IF_ERROR(ForEachPage<cat::ListUnreferencedBlobsResponse>(
-      unreferenced,
-      [&](const cat::ListUnreferencedBlobsRequest& r, cat::ListUnreferencedBlobsResponse* page) {
-        return FromGrpcStatus(catalog_->ListUnreferencedBlobs(Context().get(), r, page));
-      },
-      [&](const cat::ListUnreferencedBlobsResponse& page) {
-        for (const cat::BlobRef& b : page.blobs()) unreferenced_blobs.push_back(b.sha256());
-      }));
-  auto delete_bytes = [&](const std::string& sha) {
-    auto gone = blobs_->DeleteIfIdle(sha, cutoff);
-    if (!gone.ok()) {
-      metrics_->errors.Increment();
-      response.set_errors(response.errors() + 1);
-    } else if (*gone) {
-      metrics_->blobs_deleted.Increment();
-      response.set_blobs_deleted(response.blobs_deleted() + 1);
-    }
-  };
-  for (const std::string& sha : unreferenced_blobs) {
-    cat::ForgetBlobRequest forget;
-    forget.set_sha256(sha);
-    *forget.mutable_unreferenced_before() = ToProtoTime(cutoff);
-    cat::ForgetBlobResponse forgotten;
-    if (catalog_->ForgetBlob(Context().get(), forget, &forgotten).ok()) delete_bytes(sha);
-  }
   std::vector<std::string> idle;
   RETURN_IF_ERROR(blobs_->List([&](const BlobInfo& b) {
     if (b.modified < cutoff) idle.push_back(b.sha256);
@@ -385,17 +455,32 @@ absl::StatusOr<v1::RunCleanupResponse> RetentionGc::RunCleanup() {
     get.set_sha256(sha);
     cat::BlobRef ref;
     // Known to the catalog (or the catalog is unreachable): keep.
-    if (absl::IsNotFound(FromGrpcStatus(catalog_->GetBlobRef(Context().get(), get, &ref)))) {
-      delete_bytes(sha);
+    if (!absl::IsNotFound(FromGrpcStatus(catalog_->GetBlobRef(Context().get(), get, &ref)))) {
+      continue;
+    }
+    auto gone = blobs_->DeleteIfIdle(sha, cutoff);
+    if (!gone.ok()) {
+      metrics_->errors.Increment();
+      response.set_errors(response.errors() + 1);
+      ARCA_LOG(WARNING) << "sweep: deleting orphan blob " << sha << ": " << gone.status().message();
+    } else if (*gone) {
+      metrics_->blobs_deleted.Increment();
+      response.set_blobs_deleted(response.blobs_deleted() + 1);
     }
   }
   metrics_->sweep_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+  ARCA_LOG(INFO) << "sweep: removed " << response.removed_size() << " file(s), "
+                 << response.bytes_removed() << " bytes, " << response.blobs_deleted()
+                 << " blob(s); " << response.errors() << " error(s)";
   return response;
 }
 
 absl::StatusOr<v1::PreviewCleanupResponse> RetentionGc::PreviewCleanup(
     const v1::PreviewCleanupRequest& request) {
   if (request.limit() < 0) return absl::InvalidArgumentError("limit must not be negative");
+  if (!types::v1::PrivacyLevel_IsValid(request.max_privacy_level())) {
+    return absl::InvalidArgumentError("unknown max_privacy_level");
+  }
   const int limit = request.limit() == 0 ? 1000 : request.limit();
   const absl::Time now = clock_->Now();
   std::vector<cat::Job> jobs;
@@ -413,11 +498,13 @@ absl::StatusOr<v1::PreviewCleanupResponse> RetentionGc::PreviewCleanup(
   for (const cat::Job& job : jobs) {
     ASSIGN_OR_RETURN(std::vector<cat::ArtifactFile> files, AvailableFiles(job.id()));
     for (const cat::ArtifactFile& f : files) {
+      if (!Shown(f, request.max_privacy_level())) continue;
       if (response.entries_size() >= limit) return response;
       v1::PreviewEntry* e = response.add_entries();
       e->set_job_id(job.id());
       e->set_path(f.path());
       e->set_size(f.size());
+      e->set_privacy_level(f.privacy_level());
       if (f.has_expires_at()) *e->mutable_expires_at() = f.expires_at();
       const GcStrategy strategy = Effective(job, f);
       std::string why;
@@ -455,6 +542,9 @@ absl::StatusOr<v1::PreviewCleanupResponse> RetentionGc::PreviewCleanup(
 
 absl::StatusOr<v1::GcStatusResponse> RetentionGc::GcStatus(const v1::GcStatusRequest& request) {
   RETURN_IF_ERROR(CheckName("job_id", request.job_id()));
+  if (!types::v1::PrivacyLevel_IsValid(request.max_privacy_level())) {
+    return absl::InvalidArgumentError("unknown max_privacy_level");
+  }
   cat::GetJobRequest get;
   get.set_id(request.job_id());
   cat::Job job;
@@ -477,6 +567,7 @@ absl::StatusOr<v1::GcStatusResponse> RetentionGc::GcStatus(const v1::GcStatusReq
     }
   }
   RETURN_IF_ERROR(ForEachFile(job.id(), true, [&](const cat::ArtifactFile& f) {
+    if (!Shown(f, request.max_privacy_level())) return;
     if (f.state() == types::v1::FILE_STATE_DELETED) {
       response.set_files_deleted(response.files_deleted() + 1);
     } else {

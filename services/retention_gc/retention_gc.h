@@ -32,11 +32,14 @@ struct RetentionOptions {
   // Default: 5 minutes.
   absl::Duration lease = absl::Minutes(5);
   // Retries: base * factor^(attempt-1), capped; after max_attempts the job
-  // gets an ArtifactGCError condition. Defaults: 1 s, x2, 5 min, 8.
+  // gets an ArtifactGCError condition and the task keeps being retried,
+  // spaced up to error_retry_cap, until it succeeds and the condition (and
+  // the finalizer) clear on their own. Defaults: 1 s, x2, 5 min, 8, 1 hour.
   absl::Duration backoff_base = absl::Seconds(1);
   double backoff_factor = 2;
   absl::Duration backoff_cap = absl::Minutes(5);
   int max_attempts = 8;
+  absl::Duration error_retry_cap = absl::Hours(1);
   // A blob's bytes are deleted only if nothing wrote them for this long.
   // Default: 1 hour.
   absl::Duration grace = absl::Hours(1);
@@ -58,12 +61,15 @@ struct RetentionMetrics {
 
 // Deletes what policy says, when it says (see docs/retention.md):
 //  - strategies act on the catalog's GC queue (leased tasks, retried with
-//    capped exponential backoff, ArtifactGCError after the last attempt);
+//    capped exponential backoff, ArtifactGCError after max_attempts);
 //  - TTL expiry and blob sweeps run in RunCleanup.
-// Deleting a file removes its bytes first (when no other file shares them
-// and nothing wrote them within the grace period), then marks it deleted in
-// the catalog; a failure leaves the file as it was. Thread-safe; several
-// workers and processes may share one catalog.
+// Deleting files marks them deleted in the catalog first, in one write;
+// then the bytes of blobs no file references any more go (unless something
+// wrote them within the grace period), and only then are the blobs'
+// records forgotten. A failure before the mark leaves every file as it
+// was; a crash after it leaves blob records that ResumeDeletions finishes.
+// So no file is ever listed as available without its bytes. Thread-safe;
+// several workers and processes may share one catalog.
 class RetentionGc {
  public:
   RetentionGc(const RetentionOptions& options, catalog::v1::Catalog::StubInterface* catalog,
@@ -74,8 +80,13 @@ class RetentionGc {
 
   // One sweep now: expired files, unreferenced and orphan blobs, and a new
   // try for jobs left with an ArtifactGCError. Backs PrimeHub's
-  // cleanupPhJobArtifact.
+  // cleanupPhJobArtifact. Every file it removes is in the response.
   absl::StatusOr<v1::RunCleanupResponse> RunCleanup();
+
+  // What a worker killed mid-way left undone, run when a worker starts:
+  // files that expired meanwhile, and the bytes of blobs whose last
+  // reference went (then their records).
+  absl::StatusOr<v1::RunCleanupResponse> ResumeDeletions();
 
   // What a sweep would delete now, and why each other file is kept.
   absl::StatusOr<v1::PreviewCleanupResponse> PreviewCleanup(
@@ -84,11 +95,24 @@ class RetentionGc {
   absl::StatusOr<v1::GcStatusResponse> GcStatus(const v1::GcStatusRequest& request);
 
  private:
-  // Deletes files of one job (bytes, then records); appends what it removed.
+  // Deletes files of one job (records, then the bytes nothing else
+  // references); appends what it removed.
   absl::Status DeleteFiles(const std::string& job_id,
                            const std::vector<catalog::v1::ArtifactFile>& files,
                            const std::string& reason, v1::RunCleanupResponse* removed);
-  absl::Status HandleTask(const catalog::v1::GcTask& task);
+  // Deletes the bytes of blobs no file references, unless written within
+  // the grace period, then forgets their records; counts what it deleted in
+  // *response. Each failure is logged; the status says how many failed.
+  absl::Status ReleaseBlobs(const std::vector<std::string>& sha256s,
+                            v1::RunCleanupResponse* response);
+  // ReleaseBlobs of every unreferenced blob record; a failure counts as an
+  // error in *response.
+  absl::Status ReleaseUnreferencedBlobs(v1::RunCleanupResponse* response);
+  // Every blob record no file references (as ReleaseBlobs wants them).
+  absl::StatusOr<std::vector<std::string>> UnreferencedBlobs();
+  // Expired files, by job; failures counted in *response and logged.
+  absl::Status ExpireFiles(v1::RunCleanupResponse* response);
+  absl::Status HandleTask(const catalog::v1::GcTask& task, v1::RunCleanupResponse* removed);
   absl::Status ForEachFile(const std::string& job_id, bool include_deleted,
                            const std::function<void(const catalog::v1::ArtifactFile&)>& fn);
   absl::StatusOr<std::vector<catalog::v1::ArtifactFile>> AvailableFiles(const std::string& job_id);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -268,7 +269,8 @@ TEST_F(RetentionTest, RetriesWithBackoffThenSucceeds) {
   clock_.Advance(options_.grace + absl::Minutes(1));
   blobs_->failures_left = 2;
   ASSERT_EQ(*gc_->ProcessDueTasks(), 1);  // attempt 1 fails
-  EXPECT_TRUE(Available(job, "x.bin"));   // untouched by a failed attempt
+  EXPECT_FALSE(Available(job, "x.bin"));  // marked first: no longer served
+  EXPECT_TRUE(BytesExist("flaky"));       // and its bytes still to go
   EXPECT_EQ(*gc_->ProcessDueTasks(), 0);  // backing off: not due yet
   clock_.Advance(absl::Seconds(1));       // base delay
   ASSERT_EQ(*gc_->ProcessDueTasks(), 1);  // attempt 2 fails
@@ -283,7 +285,7 @@ TEST_F(RetentionTest, RetriesWithBackoffThenSucceeds) {
   EXPECT_EQ(QueueDepth(), 0);
 }
 
-TEST_F(RetentionTest, GivesUpWithAConditionAndCleanupTriesAgain) {
+TEST_F(RetentionTest, GivesUpWithAConditionThenKeepsRetryingUntilItClears) {
   std::string job = NewJob(types::v1::GC_STRATEGY_ON_JOB_COMPLETION);
   std::string other = NewJob(types::v1::GC_STRATEGY_NEVER);
   Collect(job, {{"x.bin", "stuck"}});
@@ -295,21 +297,65 @@ TEST_F(RetentionTest, GivesUpWithAConditionAndCleanupTriesAgain) {
     ASSERT_EQ(*gc_->ProcessDueTasks(), 1) << attempt;
     clock_.Advance(options_.backoff_cap);
   }
-  EXPECT_EQ(QueueDepth(), 0);
   auto stuck = catalog().GetJob(job);
   ASSERT_EQ(stuck->conditions_size(), 1);
   EXPECT_EQ(stuck->conditions(0).type(), "ArtifactGCError");
   EXPECT_NE(stuck->conditions(0).message().find("injected"), std::string::npos);
-  EXPECT_TRUE(Available(job, "x.bin"));     // deleted=false
+  EXPECT_EQ(stuck->finalizers_size(), 1);   // deletion still waits for GC
+  EXPECT_TRUE(BytesExist("stuck"));         // the bytes it could not delete
   EXPECT_TRUE(Available(other, "y.bin"));   // nothing else touched
   EXPECT_TRUE(BytesExist("bystander"));
   EXPECT_EQ(Count(*registry_, "arca_retention_gc_tasks_total", "failed"), 1);
+  // The task stays queued, its delays doubling past backoff_cap up to
+  // error_retry_cap.
+  auto delay = [&] {
+    cat::ListGcTasksRequest r;
+    r.set_job_id(job);
+    auto tasks = catalog().ListGcTasks(r);
+    return FromProtoTime(tasks->tasks(0).due()) - clock_.Now();
+  };
+  std::vector<int64_t> delays;
+  for (int attempt = options_.max_attempts + 1; attempt <= 16; ++attempt) {
+    clock_.Advance(std::max(absl::ZeroDuration(), delay()));
+    ASSERT_EQ(*gc_->ProcessDueTasks(), 1) << attempt;
+    delays.push_back(absl::ToInt64Seconds(delay()));
+  }
+  EXPECT_EQ(delays, (std::vector<int64_t>{16, 32, 64, 128, 256, 512, 1024, 2048, 3600, 3600,
+                                          3600, 3600}));
+  EXPECT_EQ(Count(*registry_, "arca_retention_gc_tasks_total", "failed"), 1);
+  EXPECT_EQ(QueueDepth(), 1);
 
   blobs_->failures_left = 0;  // the store is back
-  auto cleaned = gc_->RunCleanup();
-  ASSERT_TRUE(cleaned.ok()) << cleaned.status();
-  EXPECT_FALSE(Available(job, "x.bin"));
-  EXPECT_EQ(catalog().GetJob(job)->conditions_size(), 0);
+  clock_.Advance(options_.error_retry_cap);
+  ASSERT_EQ(*gc_->ProcessDueTasks(), 1);
+  EXPECT_FALSE(BytesExist("stuck"));
+  auto cleared = catalog().GetJob(job);
+  EXPECT_EQ(cleared->conditions_size(), 0);
+  EXPECT_EQ(cleared->finalizers_size(), 0);
+  EXPECT_EQ(QueueDepth(), 0);
+  EXPECT_TRUE(BytesExist("bystander"));
+}
+
+// A sweep puts every file it removes in its answer (cleanupPhJobArtifact
+// returns how many), strategy deletions of failed jobs included.
+TEST_F(RetentionTest, ASweepCountsEveryFileItRemoves) {
+  std::string expiring = NewJob(types::v1::GC_STRATEGY_UNSPECIFIED, absl::Hours(1));
+  Collect(expiring, {{"a.txt", "a"}, {"b.txt", "b"}});
+  Finish(expiring, types::v1::JOB_STATUS_SUCCESS);
+  std::string failing = NewJob(types::v1::GC_STRATEGY_ON_JOB_COMPLETION);
+  Collect(failing, {{"c.txt", "c"}});
+  Finish(failing, types::v1::JOB_STATUS_FAILURE);
+  cat::SetConditionRequest condition;
+  condition.set_job_id(failing);
+  condition.mutable_condition()->set_type("ArtifactGCError");
+  ASSERT_TRUE(catalog().SetCondition(condition).ok());
+  clock_.Advance(absl::Hours(2));
+  auto swept = gc_->RunCleanup();
+  ASSERT_TRUE(swept.ok()) << swept.status();
+  std::set<std::string> paths;
+  for (const auto& r : swept->removed()) paths.insert(r.path());
+  EXPECT_EQ(paths, (std::set<std::string>{"a.txt", "b.txt", "c.txt"}));
+  EXPECT_EQ(swept->bytes_removed(), 3);
 }
 
 TEST_F(RetentionTest, SharedBytesSurviveUntilTheLastReferenceGoes) {
@@ -439,8 +485,9 @@ TEST_F(RetentionTest, PreviewSaysWhatAndWhy) {
   EXPECT_EQ(gc_->PreviewCleanup(bad).status().code(), absl::StatusCode::kNotFound);
 }
 
-// The real binary, killed with SIGKILL in the middle of a sweep (bytes going,
-// records not yet marked), then restarted: the work completes, and nothing
+// The real binary, killed with SIGKILL in the middle of a sweep (as soon as
+// the first bytes are gone): no file is left listed as available without
+// its bytes, and once restarted the work completes at once, and nothing
 // that policy keeps is touched.
 TEST_F(RetentionTest, SigkillMidSweepThenRestartCompletesTheWork) {
   const char* bin = std::getenv("ARCA_BIN_ARCA_RETENTION_GC");
@@ -463,7 +510,7 @@ TEST_F(RetentionTest, SigkillMidSweepThenRestartCompletesTheWork) {
   const std::vector<std::string> args = {
       bin, "--listen=127.0.0.1:0", "--metrics_listen=",
       "--catalog=" + test_catalog_.address(), "--blob_dir=" + test_catalog_.dir() + "/blobs",
-      "--sweep_interval=0s", "--poll_interval=10ms", "--grace=0s"};
+      "--sweep_interval=24h", "--poll_interval=10ms", "--grace=0s"};
   {
     Subprocess gc;
     ASSERT_TRUE(gc.Start(args).ok());
@@ -474,6 +521,11 @@ TEST_F(RetentionTest, SigkillMidSweepThenRestartCompletesTheWork) {
     gc.Signal(SIGKILL);
     gc.Wait(absl::Seconds(10));
   }
+  int available_without_bytes = 0;
+  for (const auto& [path, content] : many) {
+    available_without_bytes += Available(expiring, path) && !BytesExist(content);
+  }
+  EXPECT_EQ(available_without_bytes, 0);
   EXPECT_TRUE(Available(kept, "keep.txt"));
   EXPECT_TRUE(BytesExist("kept bytes"));
 
@@ -491,8 +543,10 @@ TEST_F(RetentionTest, SigkillMidSweepThenRestartCompletesTheWork) {
     return n;
   };
   const absl::Time end = absl::Now() + absl::Seconds(60);
-  while (deleted() < 1000) ASSERT_LT(absl::Now(), end) << again.output();
+  while (deleted() < 1000 || blob_count() > 1) ASSERT_LT(absl::Now(), end) << again.output();
   EXPECT_EQ(blob_count(), 1);  // only the kept file's bytes remain
+  EXPECT_EQ(catalog().GetBlobRef(Sha256::Of("expiring 7")).status().code(),
+            absl::StatusCode::kNotFound);  // and the records of the others went too
   EXPECT_TRUE(Available(kept, "keep.txt"));
   EXPECT_TRUE(BytesExist("kept bytes"));
   again.Signal(SIGTERM);

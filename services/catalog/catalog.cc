@@ -1,4 +1,5 @@
 #include "services/catalog/catalog.h"
+#include "services/catalog/disk_room.h"
 
 #include <algorithm>
 #include <array>
@@ -18,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "common/ids.h"
 #include "common/page_token.h"
+#include "common/logging.h"
 #include "common/paths.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
@@ -118,6 +120,9 @@ std::string TaskKey(absl::string_view task_id) { return absl::StrCat("k/", task_
 
 absl::Status FromRocks(const rocksdb::Status& s) {
   if (s.ok()) return absl::OkStatus();
+  if (s.IsNoSpace()) {
+    return absl::ResourceExhaustedError(absl::StrCat("the catalog's disk is full: ", s.ToString()));
+  }
   if (s.IsBusy() || (s.IsIOError() && absl::StrContains(s.ToString(), "lock"))) {
     return absl::UnavailableError(s.ToString());
   }
@@ -320,10 +325,14 @@ class Catalog::Reader {
 
 // ------------------------------------------------------------------ open
 
-Catalog::Catalog(const CatalogOptions& options, Clock* clock,
-                 std::unique_ptr<rocksdb::DB> db)
-    : options_(options), clock_(clock), db_(std::move(db)),
-      locks_(std::make_unique<KeyLocks>()) {}
+Catalog::Catalog(const CatalogOptions& options, Clock* clock, std::unique_ptr<rocksdb::DB> db,
+                 std::unique_ptr<DiskRoom> room, bool read_only)
+    : options_(options),
+      clock_(clock),
+      db_(std::move(db)),
+      locks_(std::make_unique<KeyLocks>()),
+      room_(std::move(room)),
+      read_only_(read_only) {}
 
 Catalog::~Catalog() {
   if (db_ != nullptr) db_->Close().PermitUncheckedError();
@@ -332,7 +341,23 @@ Catalog::~Catalog() {
 absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const CatalogOptions& options,
                                                        Clock* clock) {
   if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir is empty");
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot make the catalog directory ", options.data_dir, ": ", ec.message()));
+  }
+  auto room = std::make_unique<DiskRoom>(options.data_dir, options.min_free_bytes,
+                                         options.reserve_bytes, options.free_bytes);
+  ASSIGN_OR_RETURN(const int64_t free, room->PrepareToOpen());
+  // Opening for writes writes a little (a log, the manifest, the options);
+  // with less room than that, only reading is safe.
+  constexpr int64_t kBytesToOpen = 16 << 20;
+  const bool read_only = free < kBytesToOpen;
   rocksdb::Options db_options;
+  // Recovery keeps a log's writes in memory instead of flushing them at
+  // open, so a restart on a nearly full disk writes next to nothing.
+  db_options.avoid_flush_during_recovery = true;
   db_options.create_if_missing = true;
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 5;
@@ -351,15 +376,24 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const CatalogOptions& opt
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, options.data_dir, &raw);
+  rocksdb::Status s = read_only
+                          ? rocksdb::DB::OpenForReadOnly(db_options, options.data_dir, &raw)
+                          : rocksdb::DB::Open(db_options, options.data_dir, &raw);
   if (!s.ok()) {
     return absl::UnavailableError(
         absl::StrCat("cannot open catalog database ", options.data_dir, ": ", s.ToString()));
   }
   std::unique_ptr<rocksdb::DB> db(raw);
+  if (read_only) {
+    ARCA_LOG(ERROR) << "the catalog's disk has only " << free
+                    << " bytes free: opened for reading only; restart it once space is freed";
+  }
 
   std::string version;
   s = db->Get(rocksdb::ReadOptions(), kSchemaKey, &version);
+  if (s.IsNotFound() && read_only) {
+    return absl::UnavailableError("a new catalog database cannot be made on a full disk");
+  }
   if (s.IsNotFound()) {
     rocksdb::WriteOptions w;
     w.sync = true;
@@ -381,14 +415,38 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const CatalogOptions& opt
           ". Run a newer arca-catalog."));
     }
   }
-  return std::unique_ptr<Catalog>(new Catalog(options, clock, std::move(db)));
+  return std::unique_ptr<Catalog>(
+      new Catalog(options, clock, std::move(db), std::move(room), read_only));
 }
 
 absl::Status Catalog::Write(rocksdb::WriteBatch& batch) {
+  if (read_only_) {
+    return absl::ResourceExhaustedError(
+        "the catalog started on a full disk and serves reads only; restart it once space is "
+        "freed");
+  }
+  absl::Status room = room_->CheckRoom();
+  writes_refused_ = !room.ok();
+  RETURN_IF_ERROR(room);
+  // A write that failed for want of room stopped RocksDB's writes; there is
+  // room again, so they go on.
+  if (resume_.exchange(false)) {
+    rocksdb::Status resumed = db_->Resume();
+    if (!resumed.ok()) ARCA_LOG(WARNING) << "resuming writes: " << resumed.ToString();
+  }
   rocksdb::WriteOptions w;
   w.sync = options_.sync_writes;
-  return FromRocks(db_->Write(w, &batch));
+  rocksdb::Status s = db_->Write(w, &batch);
+  if (s.IsNoSpace()) {
+    resume_ = true;
+    writes_refused_ = true;
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the catalog's disk is full; nothing was written (", s.ToString(), ")"));
+  }
+  return FromRocks(s);
 }
+
+int64_t Catalog::DiskFreeBytes() const { return room_->last_free(); }
 
 uint64_t Catalog::GetIntProperty(absl::string_view property) {
   uint64_t v = 0;

@@ -1,6 +1,8 @@
 #ifndef ARCA_SERVICES_CATALOG_CATALOG_H_
 #define ARCA_SERVICES_CATALOG_CATALOG_H_
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +22,7 @@ class WriteBatch;
 
 namespace arca::catalog {
 
+class DiskRoom;
 namespace v1 = ::arca::catalog::v1;
 
 struct CatalogOptions {
@@ -36,6 +39,16 @@ struct CatalogOptions {
   // Where checkpoints go (created if missing); a checkpoint is written
   // nowhere else. Empty: checkpoints are refused.
   std::string backup_dir;
+  // Writes are refused (RESOURCE_EXHAUSTED) while the database's disk has
+  // less than this free, and resume by themselves once it has; reads go on
+  // either way. Default: 256 MiB.
+  int64_t min_free_bytes = 256 << 20;
+  // A file of this size kept in data_dir and given back when the catalog
+  // starts on a full disk, so it can open and serve reads. 0: none.
+  // Default: 64 MiB.
+  int64_t reserve_bytes = 64 << 20;
+  // How free space is measured; unset: statvfs of data_dir (tests set it).
+  std::function<absl::StatusOr<int64_t>()> free_bytes;
 };
 
 // The catalog's core: every operation is validated, then applied as one
@@ -44,11 +57,16 @@ struct CatalogOptions {
 //
 // Errors: INVALID_ARGUMENT names the offending field; NOT_FOUND says what
 // was missing; ALREADY_EXISTS and FAILED_PRECONDITION as documented per
-// method and in proto/catalog/v1/catalog.proto; INTERNAL for storage faults.
+// method and in proto/catalog/v1/catalog.proto; RESOURCE_EXHAUSTED for any
+// write while the disk is full (see CatalogOptions::min_free_bytes);
+// INTERNAL for storage faults.
 class Catalog {
  public:
   // FAILED_PRECONDITION if the database was written by a newer schema;
-  // UNAVAILABLE if it cannot be opened (e.g. another process holds it).
+  // UNAVAILABLE if it cannot be opened (e.g. another process holds it). On
+  // a disk too full to open it for writing, even after giving back the
+  // reserve, it is opened for reading only (writes are RESOURCE_EXHAUSTED
+  // until a restart with room).
   static absl::StatusOr<std::unique_ptr<Catalog>> Open(const CatalogOptions& options,
                                                        Clock* clock);
   ~Catalog();
@@ -128,6 +146,10 @@ class Catalog {
   double WriteStallSeconds();
   // Flushes memtables to disk (used on shutdown).
   absl::Status Flush();
+  // Bytes free on the database's disk, as last seen; whether writes are
+  // refused for want of room.
+  int64_t DiskFreeBytes() const;
+  bool WritesRefused() const { return writes_refused_; }
   // A consistent online copy of the database in `dir`, a name beneath the
   // backup directory ("2026-11-27", "daily/2026-11-27") or an absolute path
   // that lies beneath it; missing parents beneath it are made.
@@ -138,7 +160,8 @@ class Catalog {
  private:
   class KeyLocks;
   class Reader;
-  Catalog(const CatalogOptions& options, Clock* clock, std::unique_ptr<rocksdb::DB> db);
+  Catalog(const CatalogOptions& options, Clock* clock, std::unique_ptr<rocksdb::DB> db,
+          std::unique_ptr<DiskRoom> room, bool read_only);
   absl::Status Write(rocksdb::WriteBatch& batch);
   void PurgeJob(const v1::Job& job, rocksdb::WriteBatch& batch, absl::Time now);
   v1::GcTask AddGcTask(const std::string& job_id, v1::GcEvent event,
@@ -154,6 +177,10 @@ class Catalog {
   Clock* clock_;
   std::unique_ptr<rocksdb::DB> db_;
   std::unique_ptr<KeyLocks> locks_;
+  std::unique_ptr<DiskRoom> room_;
+  const bool read_only_;
+  std::atomic<bool> writes_refused_{false};
+  std::atomic<bool> resume_{false};  // a write failed for want of room: Resume first
 };
 
 // o2r's rule: any failure -> failure; else any running -> running; all of

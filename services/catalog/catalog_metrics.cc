@@ -35,6 +35,12 @@ std::vector<prometheus::MetricFamily> CatalogCollector::Collect() const {
   out.push_back(CounterFamily("arca_catalog_rocksdb_write_stall_seconds_total",
                               "Time writes spent stalled by RocksDB since the catalog started",
                               catalog_->WriteStallSeconds()));
+  out.push_back(GaugeFamily("arca_catalog_disk_free_bytes",
+                            "Bytes free on the catalog database's disk, as last seen by a write",
+                            static_cast<double>(catalog_->DiskFreeBytes())));
+  out.push_back(GaugeFamily("arca_catalog_writes_refused",
+                            "1 while writes are refused because the catalog's disk is full",
+                            catalog_->WritesRefused() ? 1 : 0));
   auto stats = catalog_->GcQueueStats();
   double depth = 0, age = 0;
   if (stats.ok()) {

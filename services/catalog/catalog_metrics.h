@@ -13,7 +13,8 @@ namespace arca::catalog {
 // Gauges read from the database at each scrape:
 //   arca_catalog_rocksdb_live_data_bytes, _estimated_keys, _memtable_bytes,
 //   _pending_compaction_bytes, _write_stopped (1 while RocksDB stalls
-//   writes), arca_catalog_gc_queue_depth and
+//   writes), arca_catalog_disk_free_bytes, arca_catalog_writes_refused (1
+//   while the disk is too full to write), arca_catalog_gc_queue_depth and
 //   arca_catalog_gc_queue_oldest_due_age_seconds (0 when nothing is overdue).
 class CatalogCollector : public prometheus::Collectable {
  public:

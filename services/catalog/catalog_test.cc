@@ -40,6 +40,8 @@ class CatalogTest : public ::testing::Test {
     options.data_dir = dir_ + "/db";
     options.backup_dir = dir_ + "/backups";
     options.default_retention = absl::Hours(24 * 7);
+    options.min_free_bytes = 0;
+    options.reserve_bytes = 0;
     auto opened = Catalog::Open(options, &clock_);
     ASSERT_TRUE(opened.ok()) << opened.status();
     catalog_ = *std::move(opened);
@@ -1045,6 +1047,56 @@ TEST_F(CatalogTest, ACheckpointTakenOnlineRestoresEverything) {
   EXPECT_EQ((*restored)->GetFile(job.id(), "f.txt")->size(), 6);
   v1::ListJobArtifactNamesRequest names;
   EXPECT_EQ((*restored)->ListJobArtifactNames(names)->names_size(), 1);
+}
+
+// The disk's free space comes from a stand-in here; tests/chaos fills a
+// real one.
+TEST_F(CatalogTest, AFullDiskRefusesWritesKeepsReadsAndWritesResumeByThemselves) {
+  std::atomic<int64_t> free{int64_t{1} << 30};
+  auto open = [&] {
+    catalog_.reset();
+    CatalogOptions options;
+    options.data_dir = dir_ + "/db";
+    options.min_free_bytes = 100 << 20;
+    options.reserve_bytes = 1 << 20;
+    options.free_bytes = [&]() -> absl::StatusOr<int64_t> { return free.load(); };
+    auto opened = Catalog::Open(options, &clock_);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    catalog_ = *std::move(opened);
+  };
+  const std::string reserve = dir_ + "/db/ARCA-RESERVE";
+  open();
+  Register("app", "1");
+  EXPECT_EQ(std::filesystem::file_size(reserve), 1u << 20);  // made while there was room
+
+  free = 50 << 20;
+  auto refused = catalog_->RegisterJobArtifact(Artifact("app", "2"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(refused.status().message().find("disk is full"), std::string::npos) << refused.status();
+  EXPECT_TRUE(catalog_->WritesRefused());
+  EXPECT_EQ(catalog_->CreateJob(v1::CreateJobRequest()).status().code(),
+            absl::StatusCode::kInvalidArgument);  // bad input is still bad input
+  EXPECT_EQ(Names("", ""), std::vector<std::string>{"app"});  // reads go on
+
+  // Restarted on the full disk: the reserve is given back to open.
+  open();
+  EXPECT_FALSE(std::filesystem::exists(reserve));
+  EXPECT_EQ(Names("", ""), std::vector<std::string>{"app"});
+  EXPECT_EQ(catalog_->RegisterJobArtifact(Artifact("app", "2")).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  // Space is freed: writes go on by themselves, and the reserve comes back.
+  free = int64_t{1} << 30;
+  Register("app", "2");
+  EXPECT_FALSE(catalog_->WritesRefused());
+  EXPECT_TRUE(std::filesystem::exists(reserve));
+
+  // Too full even to open for writing: reads only, and writes say so.
+  free = 1 << 20;
+  open();
+  EXPECT_EQ(Names("", ""), std::vector<std::string>{"app"});
+  auto read_only = catalog_->RegisterJobArtifact(Artifact("app", "3"));
+  EXPECT_EQ(read_only.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(read_only.status().message().find("serves reads only"), std::string::npos);
 }
 
 TEST_F(CatalogTest, NewerSchemaIsRefused) {

@@ -17,6 +17,8 @@ TestCatalog::TestCatalog(Clock* clock) {
   CatalogOptions options;
   options.data_dir = dir_ + "/catalog";
   options.backup_dir = dir_ + "/backups";
+  options.min_free_bytes = 0;  // tests do not depend on the machine's disk
+  options.reserve_bytes = 0;
   auto opened = Catalog::Open(options, clock);
   if (!opened.ok()) {
     std::fprintf(stderr, "TestCatalog: %s\n", opened.status().ToString().c_str());

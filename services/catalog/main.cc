@@ -20,6 +20,10 @@ ABSL_FLAG(std::string, backup_dir, "./var/backups",
           "where checkpoints are written (arca catalog checkpoint NAME); nowhere else");
 ABSL_FLAG(absl::Duration, default_retention, absl::Hours(24 * 7),
           "how long files of a job that sets no retention are kept after it finishes");
+ABSL_FLAG(int64_t, min_free_bytes, 256 << 20,
+          "writes are refused while the database's disk has less free, and resume by themselves");
+ABSL_FLAG(int64_t, reserve_bytes, 64 << 20,
+          "a file kept in --data_dir and given back to open on a full disk (0: none)");
 ABSL_FLAG(absl::Duration, shutdown_deadline, absl::Seconds(10),
           "how long in-flight calls may finish after SIGTERM");
 
@@ -31,6 +35,8 @@ int main(int argc, char** argv) {
   arca::catalog::CatalogOptions options;
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
+  options.min_free_bytes = absl::GetFlag(FLAGS_min_free_bytes);
+  options.reserve_bytes = absl::GetFlag(FLAGS_reserve_bytes);
   options.default_retention = absl::GetFlag(FLAGS_default_retention);
   auto catalog = arca::catalog::Catalog::Open(options, arca::Clock::Real());
   if (!catalog.ok()) {

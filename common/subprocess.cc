@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,9 +21,20 @@ Subprocess::~Subprocess() {
   if (stderr_fd_ >= 0) close(stderr_fd_);
 }
 
-absl::Status Subprocess::Start(const std::vector<std::string>& argv) {
+absl::Status Subprocess::Start(const std::vector<std::string>& argv, const std::string& log_file) {
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
+  if (log_file.empty()) {
+    if (pipe2(fds, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
+  } else {
+    fds[1] = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fds[1] < 0) return absl::InternalError(absl::StrCat("cannot open ", log_file));
+    struct stat st;
+    fds[0] = open(log_file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fds[0] < 0 || fstat(fds[0], &st) != 0 || lseek(fds[0], st.st_size, SEEK_SET) < 0) {
+      return absl::InternalError(absl::StrCat("cannot read ", log_file));
+    }
+    from_file_ = true;
+  }
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -63,6 +75,10 @@ absl::StatusOr<std::string> Subprocess::WaitForLine(const std::string& marker,
     if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1) <= 0) continue;
     char buf[4096];
     ssize_t n = read(stderr_fd_, buf, sizeof buf);
+    if (n == 0 && from_file_ && waitpid(pid_, nullptr, WNOHANG) == 0) {
+      absl::SleepFor(absl::Milliseconds(10));  // the file has nothing new yet
+      continue;
+    }
     if (n <= 0) {
       return absl::UnavailableError(
           absl::StrCat("the child exited before saying \"", marker, "\":\n", output_));
@@ -91,8 +107,9 @@ int Subprocess::Wait(absl::Duration deadline) {
     // Drain stderr meanwhile so the child never blocks on a full pipe.
     pollfd p[2] = {{pidfd, POLLIN, 0}, {stderr_fd_, POLLIN, 0}};
     const int64_t left = absl::ToInt64Milliseconds(end - absl::Now());
-    if (left < 0 || poll(p, stderr_fd_ >= 0 ? 2 : 1, static_cast<int>(left) + 1) <= 0) break;
-    if (stderr_fd_ >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
+    const int watched = stderr_fd_ >= 0 && !from_file_ ? 2 : 1;
+    if (left < 0 || poll(p, watched, static_cast<int>(left) + 1) <= 0) break;
+    if (watched == 2 && (p[1].revents & (POLLIN | POLLHUP))) {
       char buf[4096];
       ssize_t n = read(stderr_fd_, buf, sizeof buf);
       if (n > 0) {

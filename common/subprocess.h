@@ -20,7 +20,10 @@ class Subprocess {
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;
 
-  absl::Status Start(const std::vector<std::string>& argv);
+  // Starts argv. With log_file, the child's stderr is appended to that file
+  // instead of a pipe, so a long-lived child never blocks on a reader
+  // (WaitForLine then reads the file).
+  absl::Status Start(const std::vector<std::string>& argv, const std::string& log_file = "");
 
   // Reads stderr until a line contains `marker`, then returns the rest of
   // that line after the marker. DEADLINE_EXCEEDED if it does not appear in
@@ -41,6 +44,7 @@ class Subprocess {
  private:
   pid_t pid_ = -1;
   int stderr_fd_ = -1;
+  bool from_file_ = false;  // stderr_fd_ reads a log file, not a pipe
   std::string output_;
   size_t scanned_ = 0;
 };

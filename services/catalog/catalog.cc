@@ -352,7 +352,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const CatalogOptions& opt
   ASSIGN_OR_RETURN(const int64_t free, room->PrepareToOpen());
   // Opening for writes writes a little (a log, the manifest, the options);
   // with less room than that, only reading is safe.
-  constexpr int64_t kBytesToOpen = 16 << 20;
+  constexpr int64_t kBytesToOpen = 4 << 20;
   const bool read_only = free < kBytesToOpen;
   rocksdb::Options db_options;
   // Recovery keeps a log's writes in memory instead of flushing them at

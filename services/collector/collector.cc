@@ -1,6 +1,7 @@
 #include "services/collector/collector.h"
 
 #include <fnmatch.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <optional>
@@ -134,9 +135,12 @@ class Slot {
   Slot(std::atomic<int>* running, prometheus::Gauge* gauge) : running_(running), gauge_(gauge) {
     gauge_->Increment();
   }
+  // The last one out gives the memory the calls freed back to the system:
+  // the allocator keeps what many threads freed (a burst of cancelled
+  // uploads held hundreds of MiB after they ended).
   ~Slot() {
-    running_->fetch_sub(1);
     gauge_->Decrement();
+    if (running_->fetch_sub(1) == 1) malloc_trim(0);
   }
   // A slot, or RESOURCE_EXHAUSTED when `limit` are taken.
   static absl::StatusOr<std::unique_ptr<Slot>> Take(std::atomic<int>* running, int limit,

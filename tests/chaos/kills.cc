@@ -1,0 +1,388 @@
+// SIGKILL under concurrent load, in the spirit of RocksDB's db_crashtest:
+// every acknowledged write must survive, and nothing inconsistent may be
+// visible afterwards.
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/grpc_status.h"
+#include "common/sha256.h"
+#include "grpcpp/grpcpp.h"
+#include "tests/chaos/scenarios.h"
+
+namespace arca::chaos {
+namespace {
+
+namespace cat = ::arca::catalog::v1;
+
+// Kills `service` `rounds` times at random moments 200-700 ms apart,
+// restarting it each time. False if it would not come back.
+bool KillRepeatedly(Service& service, int rounds, uint64_t seed, Outcome* out) {
+  std::mt19937_64 rng(seed);
+  for (int k = 0; k < rounds; ++k) {
+    absl::SleepFor(absl::Milliseconds(200 + rng() % 500));  // the load runs meanwhile
+    service.Kill();
+    if (absl::Status s = service.Start(); !s.ok()) {
+      out->Fail(std::string(s.message()));
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string BlobPath(const std::string& blob_dir, const std::string& sha) {
+  return absl::StrCat(blob_dir, "/blobs/", sha.substr(0, 2), "/", sha.substr(2));
+}
+
+bool BlobExists(const std::string& blob_dir, const std::string& sha) {
+  struct stat st;
+  return stat(BlobPath(blob_dir, sha).c_str(), &st) == 0;
+}
+
+}  // namespace
+
+Outcome CatalogKills(const Bins& bins, Scale scale) {
+  Outcome out;
+  ScratchDir dir("catalog");
+  Service catalog("catalog", bins.Path("arca-catalog"),
+                  {"--data_dir=" + dir.path() + "/db", "--min_free_bytes=0", "--reserve_bytes=0"},
+                  dir.path());
+  if (absl::Status s = catalog.Start(); !s.ok()) return {false, std::string(s.message())};
+  auto stub = CatalogStub(catalog.address());
+
+  // What the catalog acknowledged.
+  std::mutex mu;
+  std::vector<cat::JobArtifact> artifacts;
+  std::vector<std::string> jobs;
+  std::vector<std::pair<std::string, cat::ArtifactFile>> files;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 8; ++t) {
+    writers.emplace_back([&, t] {
+      std::string job;
+      for (int i = 0; !stop; ++i) {
+        auto context = Deadline(absl::Seconds(2));
+        if (i % 3 == 0) {
+          cat::RegisterJobArtifactRequest r;
+          r.mutable_artifact()->set_name(absl::StrCat("writer-", t));
+          r.mutable_artifact()->set_version(absl::StrCat(i));
+          (*r.mutable_artifact()->mutable_tags())["n"] = absl::StrCat(i);
+          cat::RegisterJobArtifactResponse resp;
+          if (stub->RegisterJobArtifact(context.get(), r, &resp).ok()) {
+            std::lock_guard<std::mutex> lock(mu);
+            artifacts.push_back(resp.artifact());
+          }
+        } else if (i % 3 == 1 || job.empty()) {
+          cat::CreateJobRequest r;
+          r.mutable_job()->set_group(absl::StrCat("group-", t % 3));
+          cat::CreateJobResponse resp;
+          if (stub->CreateJob(context.get(), r, &resp).ok()) {
+            job = resp.job().id();
+            std::lock_guard<std::mutex> lock(mu);
+            jobs.push_back(job);
+          }
+        } else {
+          cat::CommitFilesRequest r;
+          r.set_job_id(job);
+          cat::ArtifactFile* f = r.add_files();
+          f->set_path(absl::StrCat("out/f", i, ".txt"));
+          f->set_size(i);
+          f->set_sha256(Sha256::Of(absl::StrCat(t, "/", i)));
+          cat::CommitFilesResponse resp;
+          if (stub->CommitFiles(context.get(), r, &resp).ok()) {
+            std::lock_guard<std::mutex> lock(mu);
+            files.emplace_back(job, *f);
+          }
+        }
+      }
+    });
+  }
+  const int rounds = 8 * scale.factor;
+  const bool killed = KillRepeatedly(catalog, rounds, 17, &out);
+  stop = true;
+  for (auto& w : writers) w.join();
+  if (!killed) return out;
+
+  // Every acknowledged write is there, and every index agrees.
+  int lost = 0, inconsistent = 0;
+  for (const cat::JobArtifact& a : artifacts) {
+    cat::GetJobArtifactRequest get;
+    get.set_artifact_id(a.artifact_id());
+    cat::JobArtifact got;
+    if (!stub->GetJobArtifact(Deadline(absl::Seconds(10)).get(), get, &got).ok() ||
+        got.version() != a.version()) {
+      ++lost;
+      continue;
+    }
+    cat::ListJobArtifactsRequest by_name;
+    by_name.set_name(a.name());
+    by_name.set_version(a.version());
+    cat::ListJobArtifactsResponse listed;
+    if (!stub->ListJobArtifacts(Deadline(absl::Seconds(10)).get(), by_name, &listed).ok() ||
+        listed.artifacts_size() != 1 || listed.artifacts(0).artifact_id() != a.artifact_id()) {
+      ++inconsistent;
+    }
+  }
+  std::set<std::string> listed_jobs;
+  cat::ListJobsRequest list;
+  list.set_page_size(1000);
+  for (;;) {
+    cat::ListJobsResponse page;
+    if (!stub->ListJobs(Deadline(absl::Seconds(10)).get(), list, &page).ok()) break;
+    for (const auto& j : page.jobs()) listed_jobs.insert(j.id());
+    if (page.next_page_token().empty()) break;
+    list.set_page_token(page.next_page_token());
+  }
+  for (const std::string& job : jobs) {
+    cat::GetJobRequest get;
+    get.set_id(job);
+    cat::Job got;
+    if (!stub->GetJob(Deadline(absl::Seconds(10)).get(), get, &got).ok()) {
+      ++lost;
+    } else if (listed_jobs.count(job) == 0) {
+      ++inconsistent;
+    }
+  }
+  for (const auto& [job, f] : files) {
+    cat::GetFileRequest get;
+    get.set_job_id(job);
+    get.set_path(f.path());
+    cat::ArtifactFile got;
+    if (!stub->GetFile(Deadline(absl::Seconds(10)).get(), get, &got).ok() ||
+        got.sha256() != f.sha256()) {
+      ++lost;
+      continue;
+    }
+    cat::GetBlobRefRequest ref_request;
+    ref_request.set_sha256(f.sha256());
+    cat::BlobRef ref;
+    if (!stub->GetBlobRef(Deadline(absl::Seconds(10)).get(), ref_request, &ref).ok() ||
+        ref.refcount() < 1) {
+      ++inconsistent;
+    }
+  }
+  const int64_t acked = static_cast<int64_t>(artifacts.size() + jobs.size() + files.size());
+  out.line = absl::StrCat("catalog kill x", rounds, ": ", lost, " of ", Thousands(acked),
+                          " acknowledged writes lost; ", inconsistent, " index inconsistencies");
+  if (lost > 0 || inconsistent > 0 || acked < 100) out.ok = false;
+  if (!catalog.Stop()) out.Fail("catalog did not stop cleanly after the kills");
+  return out;
+}
+
+Outcome CollectorKills(const Bins& bins, Scale scale) {
+  Outcome out;
+  ScratchDir dir("collector");
+  const std::string blob_dir = dir.path() + "/blobs";
+  Service catalog("catalog", bins.Path("arca-catalog"),
+                  {"--data_dir=" + dir.path() + "/db", "--min_free_bytes=0", "--reserve_bytes=0"},
+                  dir.path());
+  if (absl::Status s = catalog.Start(); !s.ok()) return {false, std::string(s.message())};
+  Service collector("collector", bins.Path("arca-collector"),
+                    {"--catalog=" + catalog.address(), "--blob_dir=" + blob_dir}, dir.path());
+  if (absl::Status s = collector.Start(); !s.ok()) return {false, std::string(s.message())};
+  auto catalog_stub = CatalogStub(catalog.address());
+  auto collector_stub = CollectorStub(collector.address());
+
+  using Files = std::vector<std::pair<std::string, std::string>>;
+  std::mutex mu;
+  std::map<std::string, Files> acked, unacked;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> uploaders;
+  for (int t = 0; t < 4; ++t) {
+    uploaders.emplace_back([&, t] {
+      for (int i = 0; !stop; ++i) {
+        auto job = NewJob(*catalog_stub, "chaos");
+        if (!job.ok()) continue;
+        Files files;
+        for (int k = 0; k < 7; ++k) {
+          files.emplace_back(absl::StrCat("small/", k, ".txt"),
+                             Bytes(1 + (k * 9973 + i) % 65536, t * 1000000 + i * 10 + k));
+        }
+        files.emplace_back("large.bin", Bytes(3 << 20, t * 1000000 + i * 10 + 9));
+        const bool ok = Upload(*collector_stub, *job, files, absl::Seconds(30)).ok();
+        std::lock_guard<std::mutex> lock(mu);
+        (ok ? acked : unacked)[*job] = std::move(files);
+      }
+    });
+  }
+  const int rounds = 6 * scale.factor;
+  const bool killed = KillRepeatedly(collector, rounds, 23, &out);
+  stop = true;
+  for (auto& u : uploaders) u.join();
+  if (!killed) return out;
+
+  // Acknowledged uploads are whole and read back; the others are whole or
+  // absent.
+  int lost = 0, partial = 0;
+  for (const auto& [job, files] : acked) {
+    for (const auto& [path, bytes] : files) {
+      auto got = Download(*collector_stub, job, path);
+      if (!got.ok() || *got != bytes) {
+        ++lost;
+        break;
+      }
+    }
+  }
+  for (const auto& [job, files] : unacked) {
+    auto listed = AllFiles(*catalog_stub, job);
+    if (!listed.ok() || (!listed->empty() && listed->size() != files.size())) ++partial;
+  }
+  // A restarted collector removed what killed ones left in tmp/, and the
+  // orphan sweep removes bytes no upload committed.
+  const int temporary = CountFiles(blob_dir + "/tmp");
+  Service gc("retention-gc", bins.Path("arca-retention-gc"),
+             {"--catalog=" + catalog.address(), "--blob_dir=" + blob_dir, "--grace=0s",
+              "--sweep_interval=24h"},
+             dir.path());
+  if (absl::Status s = gc.Start(); !s.ok()) return {false, std::string(s.message())};
+  retention::v1::RunCleanupResponse swept;
+  absl::Status sweep = FromGrpcStatus(RetentionStub(gc.address())->RunCleanup(
+      Deadline(absl::Minutes(2)).get(), retention::v1::RunCleanupRequest(), &swept));
+  std::set<std::string> referenced;
+  for (const auto& [job, files] : acked) {
+    for (const auto& [path, bytes] : files) referenced.insert(Sha256::Of(bytes));
+  }
+  for (const auto& [job, files] : unacked) {
+    auto listed = AllFiles(*catalog_stub, job);
+    if (!listed.ok()) continue;
+    for (const auto& f : *listed) referenced.insert(f.sha256());
+  }
+  int blobs = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(blob_dir + "/blobs", ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    blobs += it->is_regular_file() && it->path().extension() != ".blocks";
+  }
+  const int leaked = blobs - static_cast<int>(referenced.size());
+  out.line = absl::StrCat("collector kill x", rounds, ": ", lost, " of ", acked.size(),
+                          " acknowledged uploads lost, ", partial, " of ", unacked.size(),
+                          " cut-off uploads partly visible; ", temporary,
+                          " temporary files after restart, ", leaked,
+                          " leaked blobs after the orphan sweep");
+  if (!sweep.ok()) out.Fail(absl::StrCat("orphan sweep failed: ", sweep.message()));
+  if (lost > 0 || partial > 0 || temporary > 0 || leaked != 0 || acked.size() < 4) out.ok = false;
+  gc.Stop();
+  collector.Stop();
+  catalog.Stop();
+  return out;
+}
+
+Outcome RetentionKills(const Bins& bins, Scale scale) {
+  Outcome out;
+  ScratchDir dir("retention");
+  const std::string blob_dir = dir.path() + "/blobs";
+  Service catalog("catalog", bins.Path("arca-catalog"),
+                  {"--data_dir=" + dir.path() + "/db", "--min_free_bytes=0", "--reserve_bytes=0"},
+                  dir.path());
+  if (absl::Status s = catalog.Start(); !s.ok()) return {false, std::string(s.message())};
+  Service collector("collector", bins.Path("arca-collector"),
+                    {"--catalog=" + catalog.address(), "--blob_dir=" + blob_dir}, dir.path());
+  if (absl::Status s = collector.Start(); !s.ok()) return {false, std::string(s.message())};
+  auto catalog_stub = CatalogStub(catalog.address());
+  auto collector_stub = CollectorStub(collector.address());
+
+  // Jobs whose files expire at once, and one whose files stay.
+  std::vector<std::string> expiring;
+  int expiring_files = 0;
+  const int jobs = 20 * scale.factor;
+  for (int j = 0; j <= jobs; ++j) {
+    const bool kept = j == jobs;
+    auto job = NewJob(*catalog_stub, "chaos", kept ? absl::Hours(24) : absl::Microseconds(1));
+    if (!job.ok()) return {false, std::string(job.status().message())};
+    std::vector<std::pair<std::string, std::string>> files;
+    for (int k = 0; k < 100; ++k) {
+      files.emplace_back(absl::StrCat("f", k), Bytes(100 + k, j * 1000 + k));
+    }
+    if (absl::Status s = Upload(*collector_stub, *job, files, absl::Seconds(60)); !s.ok()) {
+      return {false, std::string(s.message())};
+    }
+    cat::FinishJobRequest finish;
+    finish.set_job_id(*job);
+    finish.set_outcome(types::v1::JOB_STATUS_SUCCESS);
+    cat::Job finished;
+    if (!catalog_stub->FinishJob(Deadline(absl::Seconds(10)).get(), finish, &finished).ok()) {
+      return {false, "cannot finish a job"};
+    }
+    if (!kept) {
+      expiring.push_back(*job);
+      expiring_files += 100;
+    } else {
+      expiring.insert(expiring.begin(), *job);  // first: the kept one
+    }
+  }
+  const std::string kept_job = expiring.front();
+  expiring.erase(expiring.begin());
+
+  // No file may be listed as available while its bytes are gone.
+  auto available_without_bytes = [&] {
+    int n = 0;
+    for (const std::string& job : expiring) {
+      auto files = AllFiles(*catalog_stub, job);
+      if (!files.ok()) return -1;
+      for (const auto& f : *files) {
+        n += f.state() == types::v1::FILE_STATE_AVAILABLE && !BlobExists(blob_dir, f.sha256());
+      }
+    }
+    return n;
+  };
+  Service gc("retention-gc", bins.Path("arca-retention-gc"),
+             {"--catalog=" + catalog.address(), "--blob_dir=" + blob_dir, "--grace=0s",
+              "--sweep_interval=24h", "--poll_interval=10ms"},
+             dir.path());
+  const int rounds = 8 * scale.factor;
+  std::mt19937_64 rng(29);
+  int violations = 0;
+  for (int k = 0; k < rounds; ++k) {
+    if (absl::Status s = gc.Start(); !s.ok()) return {false, std::string(s.message())};
+    absl::SleepFor(absl::Milliseconds(20 + rng() % 200));  // the deletions run meanwhile
+    gc.Kill();
+    const int found = available_without_bytes();
+    if (found != 0) violations += found < 0 ? 1 : found;
+  }
+  // Once it runs undisturbed, everything due goes.
+  if (absl::Status s = gc.Start(); !s.ok()) return {false, std::string(s.message())};
+  int deleted = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(120);
+  for (;;) {
+    deleted = 0;
+    bool bytes_left = false;
+    for (const std::string& job : expiring) {
+      auto files = AllFiles(*catalog_stub, job);
+      if (!files.ok()) continue;
+      for (const auto& f : *files) {
+        deleted += f.state() == types::v1::FILE_STATE_DELETED;
+        bytes_left |= BlobExists(blob_dir, f.sha256());
+      }
+    }
+    if ((deleted == expiring_files && !bytes_left) || absl::Now() > deadline) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  int kept_intact = 0;
+  auto kept = AllFiles(*catalog_stub, kept_job);
+  if (kept.ok()) {
+    for (const auto& f : *kept) {
+      kept_intact += f.state() == types::v1::FILE_STATE_AVAILABLE && BlobExists(blob_dir, f.sha256());
+    }
+  }
+  out.line = absl::StrCat("retention-gc kill x", rounds, " mid-sweep: ", violations,
+                          " files listed without their bytes; after restart ", Thousands(deleted),
+                          " of ", Thousands(expiring_files), " expired files deleted, ",
+                          kept_intact, " of 100 kept files intact");
+  if (violations > 0 || deleted != expiring_files || kept_intact != 100) out.ok = false;
+  gc.Stop();
+  collector.Stop();
+  catalog.Stop();
+  return out;
+}
+
+}  // namespace arca::chaos

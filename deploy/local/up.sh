@@ -26,7 +26,7 @@ mkdir -p "$var/log"
 
 # name | binary | gRPC address | metrics address | extra flags
 services=(
-  "catalog|arca-catalog|127.0.0.1:7401|127.0.0.1:9401|--data_dir=$var/catalog"
+  "catalog|arca-catalog|127.0.0.1:7401|127.0.0.1:9401|--data_dir=$var/catalog --backup_dir=$var/backups"
   "collector|arca-collector|127.0.0.1:7402|127.0.0.1:9402|--catalog=127.0.0.1:7401 --blob_dir=$var/blobs"
   "retention-gc|arca-retention-gc|127.0.0.1:7403|127.0.0.1:9403|--catalog=127.0.0.1:7401 --blob_dir=$var/blobs"
   "scheduler-attribute|arca-scheduler-attribute|127.0.0.1:7404|127.0.0.1:9404|--catalog=127.0.0.1:7401"

@@ -173,12 +173,15 @@ absl::Status CheckTime(absl::string_view field, const google::protobuf::Timestam
   return absl::OkStatus();
 }
 
-// A retention: not negative, at most a hundred years.
+// A retention of at most a hundred years (a negative one keeps files until
+// a strategy or a person removes them).
 absl::Status CheckRetention(absl::string_view field, const google::protobuf::Duration& d) {
   constexpr int64_t kMaxSeconds = int64_t{100} * 366 * 24 * 3600;
-  if (d.seconds() < 0 || d.nanos() < 0 || d.seconds() > kMaxSeconds) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " must be from 0 to 100 years, got ",
-                                                   d.seconds(), " s"));
+  if (d.seconds() > kMaxSeconds || d.seconds() < -kMaxSeconds ||
+      (d.seconds() > 0 && d.nanos() < 0) || (d.seconds() < 0 && d.nanos() > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " must be at most 100 years (negative: kept until removed), got ", d.seconds(),
+        " s"));
   }
   return absl::OkStatus();
 }

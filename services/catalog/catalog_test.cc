@@ -337,7 +337,7 @@ TEST_F(CatalogTest, TimesOutsideYearsOneTo9999AndAbsurdRetentionsAreRefused) {
   create.mutable_job()->set_group("team-a");
   create.mutable_job()->mutable_retention()->set_seconds(int64_t{1} << 60);
   EXPECT_EQ(catalog_->CreateJob(create).status().code(), absl::StatusCode::kInvalidArgument);
-  create.mutable_job()->mutable_retention()->set_seconds(-1);
+  create.mutable_job()->mutable_retention()->set_seconds(-(int64_t{1} << 60));
   EXPECT_EQ(catalog_->CreateJob(create).status().code(), absl::StatusCode::kInvalidArgument);
   create.mutable_job()->clear_retention();
   create.mutable_job()->set_id("..");
@@ -346,6 +346,9 @@ TEST_F(CatalogTest, TimesOutsideYearsOneTo9999AndAbsurdRetentionsAreRefused) {
   EXPECT_TRUE(catalog_->GetJob(job.id())->steps().empty());
   v1::ListJobsRequest all;
   EXPECT_EQ(catalog_->ListJobs(all)->jobs_size(), 1);
+  create.mutable_job()->set_id("");
+  create.mutable_job()->mutable_retention()->set_seconds(-1);  // kept until removed
+  EXPECT_TRUE(catalog_->CreateJob(create).ok());
 }
 
 TEST_F(CatalogTest, BadPagingInput) {
@@ -981,8 +984,10 @@ TEST_F(CatalogTest, CollectorReportsDatabaseAndQueueGauges) {
     v[f.name] = f.type == prometheus::MetricType::Counter ? f.metric[0].counter.value
                                                           : f.metric[0].gauge.value;
   }
-  EXPECT_EQ(v.size(), 9u);
+  EXPECT_EQ(v.size(), 11u);
   EXPECT_EQ(v.count("arca_catalog_rocksdb_write_stall_seconds_total"), 1u);
+  EXPECT_GT(v["arca_catalog_disk_free_bytes"], 0);  // as the last write saw it
+  EXPECT_EQ(v["arca_catalog_writes_refused"], 0);
   EXPECT_EQ(v["arca_catalog_rocksdb_delayed_write_rate_bytes"], 0);
   EXPECT_EQ(v["arca_catalog_gc_queue_depth"], 1);
   EXPECT_EQ(v["arca_catalog_gc_queue_oldest_due_age_seconds"], 90);

@@ -31,7 +31,7 @@
 #include "proto/collector/v1/collector.grpc.pb.h"
 #include "proto/retention/v1/retention.grpc.pb.h"
 #include "proto/scheduling/v1/scheduling.grpc.pb.h"
-#include "services/gateway/auth.h"
+#include "common/auth/tokens.h"
 #include "services/gateway/download_limits.h"
 #include "services/gateway/graphql.h"
 #include "services/gateway/http_util.h"
@@ -369,7 +369,7 @@ struct Request {
   const HttpRequest& http;
   Target target;
   std::map<std::string, std::string> params;  // from the route pattern
-  Caller caller;
+  auth::Identity caller;
   HttpResponder& out;
   std::string route;
 
@@ -393,7 +393,7 @@ struct Request {
 
 class Gateway::Impl {
  public:
-  Impl(const GatewayOptions& options, Backends backends, TokenAuth* auth,
+  Impl(const GatewayOptions& options, Backends backends, auth::TokenFile* auth,
        std::shared_ptr<prometheus::Registry> registry, Clock* clock)
       : options_(options),
         clock_(clock),
@@ -416,7 +416,7 @@ class Gateway::Impl {
     // Each route with the role it needs (reads need reader, changes writer,
     // changing or deleting what others made admin); open routes need no
     // token at all.
-    constexpr Role kRead = Role::kReader, kWrite = Role::kWriter, kAdmin = Role::kAdmin;
+    constexpr auth::Role kRead = auth::Role::kReader, kWrite = auth::Role::kWriter, kAdmin = auth::Role::kAdmin;
     routes_ = {
         {"GET", "/healthz", &Impl::Health, kRead, true},
         {"GET", "/metrics", &Impl::Metrics, kRead, true},
@@ -476,7 +476,7 @@ class Gateway::Impl {
   void Handle(const HttpRequest& http, HttpResponder& out) {
     auto target = ParseTarget(http.target);
     if (!target.ok()) {
-      Request req{http, Target(), {}, Caller(), out, "malformed"};
+      Request req{http, Target(), {}, auth::Identity(), out, "malformed"};
       req.Reply(400, Json{{"error", target.status().message()}});
       return;
     }
@@ -495,7 +495,7 @@ class Gateway::Impl {
         if (exact) break;
       }
     }
-    Request req{http, *std::move(target), std::move(params), Caller::Everyone(), out, "unmatched"};
+    Request req{http, *std::move(target), std::move(params), auth::Identity::Everyone(), out, "unmatched"};
     if (route == nullptr) {
       if (!allowed.empty()) {
         if (absl::c_linear_search(allowed, "GET")) allowed.push_back("HEAD");
@@ -532,7 +532,7 @@ class Gateway::Impl {
   struct Route {
     std::string method, pattern;
     RouteFn fn;
-    Role role;
+    auth::Role role;
     bool open = false;  // served without a token
   };
 
@@ -605,7 +605,7 @@ class Gateway::Impl {
   // Jobs the caller may see, newest first: `offset` skipped, at most
   // `limit`, *more if another follows. `list` carries the filters (a group
   // the caller cannot see gives nothing).
-  absl::Status ListVisibleJobs(const Caller& caller, cat::ListJobsRequest list, int64_t offset,
+  absl::Status ListVisibleJobs(const auth::Identity& caller, cat::ListJobsRequest list, int64_t offset,
                                int limit, std::vector<cat::Job>* jobs, bool* more) {
     RETURN_IF_ERROR(Need(catalog_, "catalog"));
     *more = false;
@@ -779,7 +779,7 @@ class Gateway::Impl {
     cat::RegisterJobArtifactRequest reg;
     ASSIGN_OR_RETURN(*reg.mutable_artifact(), ParseArtifact(req.http.body));
     ASSIGN_OR_RETURN(bool overwrite, BoolParam(req.target.query, "overwrite"));
-    if (overwrite) RETURN_IF_ERROR(req.caller.Allows(Role::kAdmin, "overwriting a job artifact"));
+    if (overwrite) RETURN_IF_ERROR(req.caller.Allows(auth::Role::kAdmin, "overwriting a job artifact"));
     reg.set_overwrite(overwrite);
     ASSIGN_OR_RETURN(int64_t revision, IfMatchRevision(req.http));
     if (revision > 0 && !overwrite) {
@@ -1594,7 +1594,7 @@ class Gateway::Impl {
              {},
              [this, fail](const GJson&, const GJson&, void* ctx) -> absl::StatusOr<GJson> {
                RETURN_IF_ERROR(Need(retention_, "retention-gc"));
-               RETURN_IF_ERROR(Req(ctx).caller.Allows(Role::kAdmin, "cleanupPhJobArtifact"));
+               RETURN_IF_ERROR(Req(ctx).caller.Allows(auth::Role::kAdmin, "cleanupPhJobArtifact"));
                if (!Req(ctx).caller.all_groups) {
                  return fail(absl::PermissionDeniedError("running a sweep needs a token for every group (\"*\")"));
                }
@@ -1615,9 +1615,9 @@ class Gateway::Impl {
               {"overwrite", Named("Boolean"), "", GJson(false)},
               {"expectedRevision", Named("Int")}},
              [this, fail](const GJson&, const GJson& args, void* ctx) -> absl::StatusOr<GJson> {
-               RETURN_IF_ERROR(Req(ctx).caller.Allows(Role::kWriter, "registerJobArtifact"));
+               RETURN_IF_ERROR(Req(ctx).caller.Allows(auth::Role::kWriter, "registerJobArtifact"));
                if (args["overwrite"].get<bool>()) {
-                 RETURN_IF_ERROR(Req(ctx).caller.Allows(Role::kAdmin, "registerJobArtifact with overwrite"));
+                 RETURN_IF_ERROR(Req(ctx).caller.Allows(auth::Role::kAdmin, "registerJobArtifact with overwrite"));
                }
                const GJson& in = args["input"];
                cat::RegisterJobArtifactRequest reg;
@@ -1656,7 +1656,7 @@ class Gateway::Impl {
              "Deletes a job; while GC holds it, purged is false and the finalizers are listed. force drops them.",
              {{"id", nn("ID")}, {"force", Named("Boolean"), "", GJson(false)}},
              [this, fail](const GJson&, const GJson& args, void* ctx) -> absl::StatusOr<GJson> {
-               RETURN_IF_ERROR(Req(ctx).caller.Allows(Role::kAdmin, "deleteJob"));
+               RETURN_IF_ERROR(Req(ctx).caller.Allows(auth::Role::kAdmin, "deleteJob"));
                auto job = VisibleJob(Req(ctx), args["id"]);
                if (!job.ok()) return fail(job.status());
                cat::DeleteJobRequest del;
@@ -1676,7 +1676,7 @@ class Gateway::Impl {
 
   GatewayOptions options_;
   Clock* clock_;
-  TokenAuth* auth_;
+  auth::TokenFile* auth_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<cat::Catalog::Stub> catalog_;
   std::unique_ptr<collector::v1::Collector::Stub> collector_;
@@ -1692,7 +1692,7 @@ class Gateway::Impl {
   uint64_t cache_generation_ ABSL_GUARDED_BY(cache_mu_) = 0;
 };
 
-Gateway::Gateway(const GatewayOptions& options, Backends backends, TokenAuth* auth,
+Gateway::Gateway(const GatewayOptions& options, Backends backends, auth::TokenFile* auth,
                  std::shared_ptr<prometheus::Registry> registry, Clock* clock)
     : impl_(std::make_unique<Impl>(options, std::move(backends), auth, std::move(registry),
                                    clock)) {}

@@ -15,9 +15,11 @@ namespace prometheus {
 class Registry;
 }
 
-namespace arca::gateway {
+namespace arca::auth {
+class TokenFile;
+}
 
-class TokenAuth;
+namespace arca::gateway {
 
 struct GatewayOptions {
   // Deadline of each backend call (a download's stream gets an hour).
@@ -71,7 +73,7 @@ std::shared_ptr<grpc::Channel> BackendChannel(const std::string& address);
 class Gateway {
  public:
   // auth null: everyone sees everything (the loopback default).
-  Gateway(const GatewayOptions& options, Backends backends, TokenAuth* auth,
+  Gateway(const GatewayOptions& options, Backends backends, auth::TokenFile* auth,
           std::shared_ptr<prometheus::Registry> registry, Clock* clock = Clock::Real());
   ~Gateway();
 

@@ -38,7 +38,7 @@
 #include "services/catalog/catalog_service.h"
 #include "services/catalog/catalog_testing.h"
 #include "services/collector/collector_service.h"
-#include "services/gateway/auth.h"
+#include "common/auth/tokens.h"
 #include "services/gateway/gateway_testing.h"
 #include "services/gateway/http_server.h"
 #include "services/gateway/http_util.h"
@@ -537,35 +537,6 @@ TEST_F(AuthTest, AChangedTokenFileIsReloaded) {
   EXPECT_EQ(Get("/api/v1/job").status, 200);
 }
 
-TEST(TokenFileTest, ParsesAndRejectsWithTheLine) {
-  auto ok = TokenAuth::Parse(absl::StrCat("\n# comment\nsha256:", std::string(64, 'a'),
-                                          " g1,g2 highly_sensitive n\n"));
-  ASSERT_TRUE(ok.ok()) << ok.status();
-  ASSERT_EQ(ok->size(), 1u);
-  EXPECT_EQ((*ok)[0].second.groups, (std::vector<std::string>{"g1", "g2"}));
-  EXPECT_EQ((*ok)[0].second.name, "n");
-  EXPECT_TRUE((*ok)[0].second.Has(Role::kWriter));  // no roles given: a writer
-  EXPECT_FALSE((*ok)[0].second.Has(Role::kAdmin));
-  auto roles = TokenAuth::Parse(absl::StrCat("sha256:", std::string(64, 'b'),
-                                             " g1 highly_sensitive r reader\nsha256:",
-                                             std::string(64, 'c'), " * highly_sensitive ops\n"));
-  ASSERT_TRUE(roles.ok()) << roles.status();
-  EXPECT_TRUE((*roles)[0].second.Has(Role::kReader));
-  EXPECT_FALSE((*roles)[0].second.Has(Role::kWriter));
-  EXPECT_TRUE((*roles)[1].second.Has(Role::kAdmin));  // every group: admin
-  for (const std::string& bad :
-       {std::string("plaintext-token g1 highly_sensitive"),
-        absl::StrCat("sha256:", std::string(63, 'a'), " g1 highly_sensitive"),
-        absl::StrCat("sha256:", std::string(64, 'A'), " g1 highly_sensitive"),
-        absl::StrCat("sha256:", std::string(64, 'a'), " g1 secret"),
-        absl::StrCat("sha256:", std::string(64, 'a'), " , highly_sensitive"),
-        absl::StrCat("sha256:", std::string(64, 'a'), " g1 highly_sensitive n root"),
-        absl::StrCat("sha256:", std::string(64, 'a'), " g1 highly_sensitive n ,")}) {
-    auto r = TokenAuth::Parse("# first\n" + bad);
-    EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << bad;
-    EXPECT_TRUE(absl::StrContains(r.status().message(), "line 2")) << r.status();
-  }
-}
 
 // ------------------------------------------- deletion, GC, scheduling
 

@@ -21,7 +21,7 @@
 #include "prometheus/registry.h"
 #include "services/catalog/catalog_testing.h"
 #include "services/collector/collector_service.h"
-#include "services/gateway/auth.h"
+#include "common/auth/tokens.h"
 #include "services/gateway/gateway.h"
 #include "services/gateway/http_server.h"
 #include "services/gateway/http_test_client.h"
@@ -91,7 +91,7 @@ class GatewayTest : public ::testing::Test {
     server_.reset();
     gateway_.reset();
     auth_.reset();
-    if (!tokens_file.empty()) auth_ = *TokenAuth::Open(tokens_file, &clock_);
+    if (!tokens_file.empty()) auth_ = *auth::TokenFile::Open(tokens_file, &clock_);
     Backends b;
     b.catalog = BackendChannel(test_catalog_.address());
     b.collector = b.retention_gc = b.scheduler_attribute =
@@ -186,7 +186,7 @@ class GatewayTest : public ::testing::Test {
   std::unique_ptr<scheduling::SchedulerAttribute> scheduler_;
   std::unique_ptr<scheduling::SchedulerAttributeServiceImpl> scheduler_service_;
   std::unique_ptr<Server> backends_server_;
-  std::unique_ptr<TokenAuth> auth_;
+  std::unique_ptr<auth::TokenFile> auth_;
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<HttpServer> server_;
   std::string token_;  // sent as a bearer token when set

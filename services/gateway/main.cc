@@ -13,7 +13,7 @@
 #include "common/server.h"
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
-#include "services/gateway/auth.h"
+#include "common/auth/tokens.h"
 #include "services/gateway/gateway.h"
 #include "services/gateway/http_server.h"
 
@@ -71,9 +71,9 @@ int main(int argc, char** argv) {
   arca::InitProgram(argc, argv, "arca-gateway",
                     "Arca's HTTP gateway: REST, downloads (and /metrics) over the services");
   const std::string listen = absl::GetFlag(FLAGS_listen);
-  std::unique_ptr<arca::gateway::TokenAuth> auth;
+  std::unique_ptr<arca::auth::TokenFile> auth;
   if (!absl::GetFlag(FLAGS_tokens_file).empty()) {
-    auto opened = arca::gateway::TokenAuth::Open(absl::GetFlag(FLAGS_tokens_file));
+    auto opened = arca::auth::TokenFile::Open(absl::GetFlag(FLAGS_tokens_file));
     if (!opened.ok()) {
       ARCA_LOG(ERROR) << opened.status().message();
       return 1;

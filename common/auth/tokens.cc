@@ -1,4 +1,4 @@
-#include "services/gateway/auth.h"
+#include "common/auth/tokens.h"
 
 #include <sys/stat.h>
 
@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -14,7 +15,7 @@
 #include "common/logging.h"
 #include "common/sha256.h"
 
-namespace arca::gateway {
+namespace arca::auth {
 namespace {
 
 constexpr int kModeratelySensitive = 1;
@@ -35,34 +36,8 @@ bool IsLowerHex(absl::string_view s) {
 
 }  // namespace
 
-bool Caller::SeesGroup(absl::string_view group) const {
-  return all_groups || std::find(groups.begin(), groups.end(), group) != groups.end();
-}
-
-bool Caller::SeesPrivacy(int level) const {
-  return std::max(level, kModeratelySensitive) <= privacy_level;
-}
-
-absl::Status Caller::Allows(Role role, absl::string_view what) const {
-  if (Has(role)) return absl::OkStatus();
-  const char* needed = role == Role::kAdmin ? "admin" : role == Role::kWriter ? "writer" : "reader";
-  return absl::PermissionDeniedError(
-      absl::StrCat(what, " needs the ", needed, " role, which this token does not have"));
-}
-
-Caller Caller::Everyone() {
-  Caller c;
-  c.name = "anonymous";
-  c.all_groups = true;
-  c.privacy_level = kHighlySensitive;
-  c.roles = static_cast<uint32_t>(Role::kReader) | static_cast<uint32_t>(Role::kWriter) |
-            static_cast<uint32_t>(Role::kAdmin);
-  return c;
-}
-
-absl::StatusOr<std::vector<std::pair<std::string, Caller>>> TokenAuth::Parse(
-    absl::string_view text) {
-  std::vector<std::pair<std::string, Caller>> entries;
+absl::StatusOr<std::vector<TokenFile::Entry>> TokenFile::Parse(absl::string_view text) {
+  std::vector<Entry> entries;
   int line_no = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_no;
@@ -74,14 +49,24 @@ absl::StatusOr<std::vector<std::pair<std::string, Caller>>> TokenAuth::Parse(
       return absl::InvalidArgumentError(absl::StrCat("token file line ", line_no, ": ", why));
     };
     if (fields.size() < 3 || fields.size() > 5) {
-      return bad("want \"sha256:<hex> <groups|*> <privacy level> [name [roles]]\"");
+      return bad("want \"sha256:<hex>|cert:<name> <groups|*> <privacy level> [name [roles]]\"");
     }
-    absl::string_view hash = fields[0];
-    if (!absl::ConsumePrefix(&hash, "sha256:") || hash.size() != 64 || !IsLowerHex(hash)) {
-      return bad("the first field must be sha256: and 64 lowercase hex digits");
+    Entry entry;
+    absl::string_view credential = fields[0];
+    if (absl::ConsumePrefix(&credential, "sha256:")) {
+      if (credential.size() != 64 || !IsLowerHex(credential)) {
+        return bad("a sha256: credential is 64 lowercase hex digits");
+      }
+      entry.sha256 = std::string(credential);
+    } else if (absl::ConsumePrefix(&credential, "cert:") && !credential.empty()) {
+      entry.certificate = std::string(credential);
+    } else {
+      return bad("the first field must be sha256:<64 hex digits> or cert:<common name>");
     }
-    Caller c;
-    c.name = fields.size() >= 4 ? std::string(fields[3]) : absl::StrCat("line ", line_no);
+    Identity& c = entry.identity;
+    c.name = fields.size() >= 4 ? std::string(fields[3])
+             : entry.certificate.empty() ? absl::StrCat("line ", line_no)
+                                         : entry.certificate;
     if (fields[1] == "*") {
       c.all_groups = true;
     } else {
@@ -101,36 +86,33 @@ absl::StatusOr<std::vector<std::pair<std::string, Caller>>> TokenAuth::Parse(
     }
     if (fields.size() == 5) {
       for (absl::string_view role : absl::StrSplit(fields[4], ',', absl::SkipEmpty())) {
-        // Each role includes the ones before it.
-        if (role == "reader") {
-          c.roles |= static_cast<uint32_t>(Role::kReader);
-        } else if (role == "writer") {
-          c.roles |= static_cast<uint32_t>(Role::kReader) | static_cast<uint32_t>(Role::kWriter);
-        } else if (role == "admin") {
-          c.roles |= static_cast<uint32_t>(Role::kReader) | static_cast<uint32_t>(Role::kWriter) |
-                     static_cast<uint32_t>(Role::kAdmin);
-        } else {
-          return bad(absl::StrCat("roles are reader, writer and admin, got \"", role, "\""));
+        const uint32_t bits = RoleBits(role);
+        if (bits == 0) {
+          return bad(absl::StrCat("roles are reader, writer, admin and service, got \"", role,
+                                  "\""));
         }
+        c.roles |= bits;
       }
       if (c.roles == 0) return bad("no roles");
     } else {
-      c.roles = static_cast<uint32_t>(Role::kReader) | static_cast<uint32_t>(Role::kWriter) |
-                (c.all_groups ? static_cast<uint32_t>(Role::kAdmin) : 0);
+      c.roles = RoleBits(c.all_groups ? "admin" : "writer");
     }
-    entries.emplace_back(std::string(hash), std::move(c));
+    for (const Entry& e : entries) {
+      if (e.identity.name == c.name) return bad(absl::StrCat("name \"", c.name, "\" is used twice"));
+    }
+    entries.push_back(std::move(entry));
   }
   return entries;
 }
 
-absl::StatusOr<std::unique_ptr<TokenAuth>> TokenAuth::Open(const std::string& path, Clock* clock) {
-  std::unique_ptr<TokenAuth> auth(new TokenAuth(path, clock));
+absl::StatusOr<std::unique_ptr<TokenFile>> TokenFile::Open(const std::string& path, Clock* clock) {
+  std::unique_ptr<TokenFile> auth(new TokenFile(path, clock));
   absl::Status s = auth->Load();
   if (!s.ok()) return s;
   return auth;
 }
 
-absl::Status TokenAuth::Load() {
+absl::Status TokenFile::Load() {
   struct stat st;
   if (stat(path_.c_str(), &st) != 0) {
     return absl::NotFoundError(absl::StrCat("cannot read token file ", path_));
@@ -148,7 +130,7 @@ absl::Status TokenAuth::Load() {
   return absl::OkStatus();
 }
 
-void TokenAuth::MaybeReload() {
+void TokenFile::MaybeReload() {
   {
     absl::MutexLock lock(&mu_);
     absl::Time now = clock_->Now();
@@ -167,7 +149,7 @@ void TokenAuth::MaybeReload() {
   }
 }
 
-absl::StatusOr<Caller> TokenAuth::Authenticate(absl::string_view header) {
+absl::StatusOr<Identity> TokenFile::Authenticate(absl::string_view header) {
   MaybeReload();
   if (header.empty()) {
     return absl::UnauthenticatedError("missing Authorization: Bearer token");
@@ -176,14 +158,32 @@ absl::StatusOr<Caller> TokenAuth::Authenticate(absl::string_view header) {
   if (!absl::ConsumePrefix(&token, "Bearer ") || absl::StripAsciiWhitespace(token).empty()) {
     return absl::UnauthenticatedError("Authorization must be \"Bearer <token>\"");
   }
-  std::string digest = Sha256::Of(absl::StripAsciiWhitespace(token));
+  const std::string digest = Sha256::Of(absl::StripAsciiWhitespace(token));
   absl::MutexLock lock(&mu_);
-  const Caller* found = nullptr;
-  for (const auto& [hash, caller] : entries_) {  // no early exit
-    if (ConstantTimeEquals(hash, digest)) found = &caller;
+  const Identity* found = nullptr;
+  for (const Entry& e : entries_) {  // no early exit
+    if (!e.sha256.empty() && ConstantTimeEquals(e.sha256, digest)) found = &e.identity;
   }
   if (found == nullptr) return absl::UnauthenticatedError("unknown token");
   return *found;
 }
 
-}  // namespace arca::gateway
+std::optional<Identity> TokenFile::ByCertificate(absl::string_view common_name) {
+  MaybeReload();
+  absl::MutexLock lock(&mu_);
+  for (const Entry& e : entries_) {
+    if (!e.certificate.empty() && e.certificate == common_name) return e.identity;
+  }
+  return std::nullopt;
+}
+
+std::optional<Identity> TokenFile::ByName(absl::string_view name) {
+  MaybeReload();
+  absl::MutexLock lock(&mu_);
+  for (const Entry& e : entries_) {
+    if (e.identity.name == name) return e.identity;
+  }
+  return std::nullopt;
+}
+
+}  // namespace arca::auth

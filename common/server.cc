@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/authorizer.h"
 #include "common/grpc_metrics.h"
 #include "common/logging.h"
 #include "common/process_metrics.h"
@@ -35,11 +36,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   s->registry_ = registry;
   s->metrics_ = std::make_unique<GrpcMetrics>(*registry, options.name);
 
+  auto credentials = auth::ServerCredentials(
+      options.listen, options.tls, options.authorizer != nullptr && options.authorizer->enabled(),
+      options.insecure);
+  if (!credentials.ok()) return credentials.status();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &s->port_);
+  builder.AddListeningPort(options.listen, *credentials, &s->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS,
@@ -53,6 +57,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(s->metrics_->InterceptorFactory());
+  if (options.authorizer != nullptr) interceptors.push_back(options.authorizer->AuditInterceptor());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
@@ -79,6 +84,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   health->SetServingStatus(true);
   for (const ServiceEntry& entry : services) health->SetServingStatus(entry.name, true);
   ARCA_LOG(INFO) << "arca-" << options.name << " listening on " << s->address_
+                 << (options.tls.enabled() ? " (TLS)" : "")
                  << (s->exposer_ ? absl::StrCat(" metrics on ",
                                                 HostOf(options.metrics_listen), ":",
                                                 s->metrics_port_)

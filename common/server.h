@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/auth/security.h"
 
 namespace grpc {
 class Channel;
@@ -21,6 +22,9 @@ class Registry;
 
 namespace arca {
 
+namespace auth {
+class Authorizer;
+}
 class GrpcMetrics;
 
 struct ServerOptions {
@@ -46,6 +50,13 @@ struct ServerOptions {
   // refused with RESOURCE_EXHAUSTED instead of starting another, so no
   // number of clients can make threads without bound. Default: 1,024.
   int max_threads = 1024;
+  // TLS (and mTLS) for the gRPC listener; without it, an address other
+  // than loopback needs an authorizer with tokens, or insecure.
+  auth::ServerTls tls;
+  bool insecure = false;
+  // Who each call acts as, for the refusal above and the audit log of
+  // writes; null: nobody is checked.
+  std::shared_ptr<const auth::Authorizer> authorizer;
 };
 
 // A service to serve and the full name health checks know it by, e.g.

@@ -883,6 +883,8 @@ absl::StatusOr<v1::ListJobsResponse> Catalog::ListJobs(const v1::ListJobsRequest
   absl::flat_hash_set<int> statuses(request.statuses().begin(), request.statuses().end());
   absl::flat_hash_set<std::string> compendia(request.compendium_ids().begin(),
                                               request.compendium_ids().end());
+  absl::flat_hash_set<std::string> groups(request.visible_groups().begin(),
+                                          request.visible_groups().end());
   v1::ListJobsResponse response;
   Reader r(db_.get());
   auto it = r.Iterate();
@@ -898,6 +900,7 @@ absl::StatusOr<v1::ListJobsResponse> Catalog::ListJobs(const v1::ListJobsRequest
     if (!found) return Corrupt(it->key().ToString());
     if (!statuses.empty() && !statuses.contains(job.status())) continue;
     if (!compendia.empty() && !compendia.contains(job.compendium_id())) continue;
+    if (!groups.empty() && !groups.contains(job.group())) continue;
     if (to_skip > 0) {
       --to_skip;
       continue;

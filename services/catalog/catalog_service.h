@@ -1,15 +1,24 @@
 #ifndef ARCA_SERVICES_CATALOG_CATALOG_SERVICE_H_
 #define ARCA_SERVICES_CATALOG_CATALOG_SERVICE_H_
 
+#include <memory>
+
+#include "common/auth/authorizer.h"
 #include "proto/catalog/v1/catalog.grpc.pb.h"
 #include "services/catalog/catalog.h"
 
 namespace arca::catalog {
 
-// The gRPC face of Catalog: decodes, calls the core, maps the status.
+// The gRPC face of Catalog: authorizes each call (common/auth's table),
+// decodes, calls the core, maps the status. Where the data is a group's,
+// the caller's identity decides: another group's job, and a file above the
+// caller's privacy level, are NOT_FOUND, exactly as if absent; listings
+// hold only what the caller may see.
 class CatalogServiceImpl final : public v1::Catalog::Service {
  public:
-  explicit CatalogServiceImpl(Catalog* catalog) : catalog_(catalog) {}
+  // authorizer null: nothing is checked.
+  explicit CatalogServiceImpl(Catalog* catalog,
+                              std::shared_ptr<const auth::Authorizer> authorizer = nullptr);
 
   grpc::Status RegisterJobArtifact(grpc::ServerContext*, const v1::RegisterJobArtifactRequest*,
                                    v1::RegisterJobArtifactResponse*) override;
@@ -66,9 +75,17 @@ class CatalogServiceImpl final : public v1::Catalog::Service {
                            v1::ListGcTasksResponse*) override;
   grpc::Status CreateCheckpoint(grpc::ServerContext*, const v1::CreateCheckpointRequest*,
                                 v1::CreateCheckpointResponse*) override;
+  grpc::Status WhoAmI(grpc::ServerContext*, const v1::WhoAmIRequest*,
+                      v1::WhoAmIResponse*) override;
 
  private:
+  // The identity a call acts as, if its method allows it.
+  absl::StatusOr<auth::Identity> Authorize(grpc::ServerContext* context, const char* method);
+  // NOT_FOUND, as for an absent job, unless the caller sees the job's group.
+  absl::Status SeeJob(const auth::Identity& who, const std::string& job_id);
+
   Catalog* catalog_;
+  std::shared_ptr<const auth::Authorizer> authorizer_;
 };
 
 }  // namespace arca::catalog

@@ -7,6 +7,7 @@
 #include "common/init.h"
 #include "common/logging.h"
 #include "common/server.h"
+#include "common/service_main.h"
 #include "prometheus/registry.h"
 #include "services/catalog/catalog.h"
 #include "services/catalog/catalog_metrics.h"
@@ -32,6 +33,12 @@ int main(int argc, char** argv) {
   arca::InitProgram(argc, argv, "arca-catalog",
                     "Arca's catalog service (gRPC arca.catalog.v1) over a RocksDB database");
 
+  arca::ServerOptions server_options;
+  auto security = arca::SetUpSecurity(&server_options);
+  if (!security.ok()) {
+    ARCA_LOG(ERROR) << security.status().message();
+    return 1;
+  }
   arca::catalog::CatalogOptions options;
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
@@ -43,9 +50,8 @@ int main(int argc, char** argv) {
     ARCA_LOG(ERROR) << catalog.status().message();
     return 1;
   }
-  arca::catalog::CatalogServiceImpl service(catalog->get());
+  arca::catalog::CatalogServiceImpl service(catalog->get(), security->authorizer);
 
-  arca::ServerOptions server_options;
   server_options.name = "catalog";
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/auth/security.h"
 #include "common/grpc_status.h"
 #include "common/ids.h"
 #include "common/logging.h"
@@ -369,7 +370,8 @@ class Collector::UploadState {
   v1::UploadResponse response_;
 };
 
-absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source) {
+absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source,
+                                                     absl::string_view act_for) {
   const absl::Time start = clock_->Now();
   auto slot = Slot::Take(&uploads_, options_.max_concurrent_uploads,
                          &metrics_->uploads_in_progress, "uploads");
@@ -402,6 +404,7 @@ absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source) {
   {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.catalog_timeout));
+    if (!act_for.empty()) auth::ActFor(context, act_for);
     cat::GetJobRequest get;
     get.set_id(manifest.job_id());
     RETURN_IF_ERROR(FromGrpcStatus(catalog_->GetJob(&context, get, &job)));
@@ -490,7 +493,8 @@ absl::Status Collector::RefreshBlobStats() {
   return absl::OkStatus();
 }
 
-absl::Status Collector::Download(const v1::DownloadRequest& request, DownloadSink& sink) {
+absl::Status Collector::Download(const v1::DownloadRequest& request, DownloadSink& sink,
+                                 absl::string_view act_for) {
   ASSIGN_OR_RETURN(auto slot, Slot::Take(&downloads_, options_.max_concurrent_downloads,
                                          &metrics_->downloads_in_progress, "downloads"));
   RETURN_IF_ERROR(CheckName("job_id", request.job_id()));
@@ -502,6 +506,7 @@ absl::Status Collector::Download(const v1::DownloadRequest& request, DownloadSin
   {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.catalog_timeout));
+    if (!act_for.empty()) auth::ActFor(context, act_for);
     cat::GetFileRequest get;
     get.set_job_id(request.job_id());
     get.set_path(request.path());

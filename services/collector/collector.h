@@ -98,14 +98,20 @@ class Collector {
   // full; DATA_LOSS when a declared digest does not match; ABORTED if the
   // stream ended without its end marker; INTERNAL for another storage
   // fault (logged; the message names no server path).
-  absl::StatusOr<v1::UploadResponse> Upload(UploadSource& source);
+  // act_for: the user the upload is for; the catalog then looks the job up
+  // with that user's groups (another group's job is NOT_FOUND). Empty: as
+  // the collector itself (no authentication).
+  absl::StatusOr<v1::UploadResponse> Upload(UploadSource& source, absl::string_view act_for = "");
 
   // Streams [offset, offset+length) of a file; every byte of the blob is
   // hashed on the way, and a blob that no longer matches its recorded
   // digest or size ends the stream with DATA_LOSS. NOT_FOUND for an unknown
   // or deleted file; OUT_OF_RANGE for an offset past the end;
   // RESOURCE_EXHAUSTED when max_concurrent_downloads are running.
-  absl::Status Download(const v1::DownloadRequest& request, DownloadSink& sink);
+  // act_for as for Upload: another group's file, or one above the user's
+  // privacy level, is NOT_FOUND.
+  absl::Status Download(const v1::DownloadRequest& request, DownloadSink& sink,
+                        absl::string_view act_for = "");
 
   // Counts the blob store's objects and bytes, and the room left on its
   // disk, into the metrics (the store is shared with retention-gc, so it is

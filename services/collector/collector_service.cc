@@ -1,7 +1,9 @@
 #include "services/collector/collector_service.h"
 
 #include "common/grpc_status.h"
+#include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/status_macros.h"
 
 namespace arca::collector {
 namespace {
@@ -38,13 +40,30 @@ class WriterSink : public DownloadSink {
 
 }  // namespace
 
+CollectorServiceImpl::CollectorServiceImpl(Collector* collector, absl::Duration idle_timeout,
+                                           std::shared_ptr<const auth::Authorizer> authorizer)
+    : collector_(collector),
+      idle_(idle_timeout),
+      authorizer_(authorizer != nullptr ? std::move(authorizer)
+                                        : std::make_shared<auth::Authorizer>(nullptr)) {}
+
+absl::StatusOr<std::string> CollectorServiceImpl::ActFor(grpc::ServerContext* context,
+                                                         const char* method) {
+  ASSIGN_OR_RETURN(auth::Identity who,
+                   authorizer_->Authorize(*context, absl::StrCat("/", v1::Collector::service_full_name(),
+                                                                 "/", method)));
+  return authorizer_->enabled() ? who.name : std::string();
+}
+
 grpc::Status CollectorServiceImpl::Upload(grpc::ServerContext* context,
                                           grpc::ServerReader<v1::UploadRequest>* reader,
                                           v1::UploadResponse* response) {
+  auto act_for = ActFor(context, "Upload");
+  if (!act_for.ok()) return ToGrpcStatus(act_for.status());
   const std::string peer = context->peer();
   auto call = idle_.Watch(context);
   ReaderSource source(reader, call.get());
-  auto result = collector_->Upload(source);
+  auto result = collector_->Upload(source, *act_for);
   if (call->cancelled()) {
     ARCA_LOG(WARNING) << "an upload from " << peer << " sent nothing for too long and was cancelled";
   }
@@ -57,10 +76,12 @@ grpc::Status CollectorServiceImpl::Upload(grpc::ServerContext* context,
 grpc::Status CollectorServiceImpl::Download(grpc::ServerContext* context,
                                             const v1::DownloadRequest* request,
                                             grpc::ServerWriter<v1::DownloadResponse>* writer) {
+  auto act_for = ActFor(context, "Download");
+  if (!act_for.ok()) return ToGrpcStatus(act_for.status());
   const std::string peer = context->peer();
   auto call = idle_.Watch(context);
   WriterSink sink(writer, call.get());
-  absl::Status s = collector_->Download(*request, sink);
+  absl::Status s = collector_->Download(*request, sink, *act_for);
   if (call->cancelled()) {
     ARCA_LOG(WARNING) << "a download by " << peer << " read nothing for too long and was cancelled";
   }

@@ -11,6 +11,7 @@
 #include "common/init.h"
 #include "common/logging.h"
 #include "common/server.h"
+#include "common/service_main.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
 #include "services/collector/collector.h"
@@ -40,13 +41,20 @@ int main(int argc, char** argv) {
   arca::BlockTerminationSignals();
   arca::InitProgram(argc, argv, "arca-collector",
                     "Arca's collector (gRPC arca.collector.v1): uploads and downloads");
+  arca::ServerOptions server_options;
+  auto security = arca::SetUpSecurity(&server_options);
+  auto channel = security.ok() ? arca::PeerChannel(absl::GetFlag(FLAGS_catalog), security->peers)
+                               : security.status();
+  if (!channel.ok()) {
+    ARCA_LOG(ERROR) << channel.status().message();
+    return 1;
+  }
   auto blobs = arca::OpenLocalBlobStore(absl::GetFlag(FLAGS_blob_dir));
   if (!blobs.ok()) {
     ARCA_LOG(ERROR) << blobs.status().message();
     return 1;
   }
-  auto catalog = arca::catalog::v1::Catalog::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_catalog), grpc::InsecureChannelCredentials()));
+  auto catalog = arca::catalog::v1::Catalog::NewStub(*channel);
   auto registry = std::make_shared<prometheus::Registry>();
   arca::collector::CollectorMetrics metrics(*registry);
   arca::collector::CollectorOptions options;
@@ -57,10 +65,9 @@ int main(int argc, char** argv) {
   options.max_concurrent_downloads = absl::GetFlag(FLAGS_max_concurrent_downloads);
   arca::collector::Collector collector(options, blobs->get(), catalog.get(),
                                       arca::Clock::Real(), &metrics);
-  arca::collector::CollectorServiceImpl service(&collector,
-                                                absl::GetFlag(FLAGS_stream_idle_timeout));
+  arca::collector::CollectorServiceImpl service(
+      &collector, absl::GetFlag(FLAGS_stream_idle_timeout), security->authorizer);
 
-  arca::ServerOptions server_options;
   server_options.name = "collector";
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);

@@ -31,6 +31,7 @@
 #include "proto/collector/v1/collector.grpc.pb.h"
 #include "proto/retention/v1/retention.grpc.pb.h"
 #include "proto/scheduling/v1/scheduling.grpc.pb.h"
+#include "common/auth/security.h"
 #include "common/auth/tokens.h"
 #include "services/gateway/download_limits.h"
 #include "services/gateway/graphql.h"
@@ -41,15 +42,6 @@ namespace arca::gateway {
 using Json = nlohmann::ordered_json;
 namespace cat = ::arca::catalog::v1;
 namespace types = ::arca::types::v1;
-
-std::shared_ptr<grpc::Channel> BackendChannel(const std::string& address) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  args.SetMaxReceiveMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-}
 
 std::string DefaultWebDir() {
   std::error_code ec;
@@ -536,10 +528,15 @@ class Gateway::Impl {
     bool open = false;  // served without a token
   };
 
-  std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout = absl::ZeroDuration()) {
+  // A backend call's context, acting for the caller when tokens are in use
+  // (the backends then apply the caller's groups, level and roles too);
+  // without a caller, as the gateway itself (shared listings).
+  std::unique_ptr<grpc::ClientContext> Context(const auth::Identity* caller,
+                                               absl::Duration timeout = absl::ZeroDuration()) {
     auto c = std::make_unique<grpc::ClientContext>();
     c->set_deadline(absl::ToChronoTime(
         absl::Now() + (timeout == absl::ZeroDuration() ? options_.backend_timeout : timeout)));
+    if (auth_ != nullptr && caller != nullptr) auth::ActFor(*c, caller->name);
     return c;
   }
   // The backend's error, worded for an HTTP client when it could not be
@@ -569,7 +566,7 @@ class Gateway::Impl {
     cat::GetJobRequest get;
     get.set_id(id);
     cat::Job job;
-    absl::Status s = Check(catalog_->GetJob(Context().get(), get, &job), "catalog");
+    absl::Status s = Check(catalog_->GetJob(Context(&req.caller).get(), get, &job), "catalog");
     if (absl::IsNotFound(s) || absl::IsInvalidArgument(s) ||
         (s.ok() && !req.caller.SeesGroup(job.group()))) {
       return absl::NotFoundError(absl::StrCat("no job with id ", id));
@@ -591,7 +588,7 @@ class Gateway::Impl {
     RETURN_IF_ERROR(ForEachPage<cat::ListFilesResponse>(
         list,
         [&](const cat::ListFilesRequest& r, cat::ListFilesResponse* page) {
-          return Check(catalog_->ListFiles(Context().get(), r, page), "catalog");
+          return Check(catalog_->ListFiles(Context(&req.caller).get(), r, page), "catalog");
         },
         [&](const cat::ListFilesResponse& page) {
           for (const auto& f : page.files()) {
@@ -616,7 +613,7 @@ class Gateway::Impl {
       list.set_offset(static_cast<int>(offset));
       list.set_page_size(limit);
       cat::ListJobsResponse page;
-      RETURN_IF_ERROR(Check(catalog_->ListJobs(Context().get(), list, &page), "catalog"));
+      RETURN_IF_ERROR(Check(catalog_->ListJobs(Context(&caller).get(), list, &page), "catalog"));
       jobs->assign(page.jobs().begin(), page.jobs().end());
       if (!page.next_page_token().empty()) {
         cat::ListJobsRequest probe = list;
@@ -624,7 +621,7 @@ class Gateway::Impl {
         probe.set_page_size(1);
         probe.set_page_token(page.next_page_token());
         cat::ListJobsResponse next;
-        RETURN_IF_ERROR(Check(catalog_->ListJobs(Context().get(), probe, &next), "catalog"));
+        RETURN_IF_ERROR(Check(catalog_->ListJobs(Context(&caller).get(), probe, &next), "catalog"));
         *more = next.jobs_size() > 0;
       }
       return absl::OkStatus();
@@ -636,7 +633,7 @@ class Gateway::Impl {
         list,
         [&](const cat::ListJobsRequest& r, cat::ListJobsResponse* page) {
           if (*more) return absl::OkStatus();  // enough: stop paging
-          return Check(catalog_->ListJobs(Context().get(), r, page), "catalog");
+          return Check(catalog_->ListJobs(Context(&caller).get(), r, page), "catalog");
         },
         [&](const cat::ListJobsResponse& page) {
           for (const auto& j : page.jobs()) {
@@ -709,7 +706,7 @@ class Gateway::Impl {
     RETURN_IF_ERROR(ForEachPage<cat::ListJobArtifactsResponse>(
         list,
         [&](const cat::ListJobArtifactsRequest& r, cat::ListJobArtifactsResponse* page) {
-          return Check(catalog_->ListJobArtifacts(Context().get(), r, page), "catalog");
+          return Check(catalog_->ListJobArtifacts(Context(nullptr).get(), r, page), "catalog");
         },
         [&](const cat::ListJobArtifactsResponse& page) {
           out.insert(out.end(), page.artifacts().begin(), page.artifacts().end());
@@ -724,7 +721,7 @@ class Gateway::Impl {
     RETURN_IF_ERROR(ForEachPage<cat::ListJobArtifactNamesResponse>(
         list,
         [&](const cat::ListJobArtifactNamesRequest& r, cat::ListJobArtifactNamesResponse* page) {
-          return Check(catalog_->ListJobArtifactNames(Context().get(), r, page), "catalog");
+          return Check(catalog_->ListJobArtifactNames(Context(nullptr).get(), r, page), "catalog");
         },
         [&](const cat::ListJobArtifactNamesResponse& page) {
           out.insert(out.end(), page.names().begin(), page.names().end());
@@ -734,10 +731,11 @@ class Gateway::Impl {
 
   // Registers, and clears the listing cache even on an error (a write
   // that timed out may have landed).
-  absl::StatusOr<cat::RegisterJobArtifactResponse> Register(const cat::RegisterJobArtifactRequest& reg) {
+  absl::StatusOr<cat::RegisterJobArtifactResponse> Register(const auth::Identity& caller,
+                                                            const cat::RegisterJobArtifactRequest& reg) {
     RETURN_IF_ERROR(Need(catalog_, "catalog"));
     cat::RegisterJobArtifactResponse resp;
-    absl::Status s = Check(catalog_->RegisterJobArtifact(Context().get(), reg, &resp), "catalog");
+    absl::Status s = Check(catalog_->RegisterJobArtifact(Context(&caller).get(), reg, &resp), "catalog");
     InvalidateCache();
     RETURN_IF_ERROR(s);
     return resp;
@@ -786,7 +784,7 @@ class Gateway::Impl {
       return absl::InvalidArgumentError("If-Match applies to ?overwrite=true registrations");
     }
     reg.set_expected_revision(revision);
-    ASSIGN_OR_RETURN(cat::RegisterJobArtifactResponse resp, Register(reg));
+    ASSIGN_OR_RETURN(cat::RegisterJobArtifactResponse resp, Register(req.caller, reg));
     req.Reply(resp.created() ? 201 : 200,
               Json{{"artifactID", resp.artifact().artifact_id()},
                    {"revision", resp.artifact().revision()}},
@@ -812,7 +810,7 @@ class Gateway::Impl {
     cat::GetJobArtifactRequest get;
     get.set_artifact_id(req.params["id"]);
     cat::JobArtifact a;
-    RETURN_IF_ERROR(Check(catalog_->GetJobArtifact(Context().get(), get, &a), "catalog"));
+    RETURN_IF_ERROR(Check(catalog_->GetJobArtifact(Context(&req.caller).get(), get, &a), "catalog"));
     req.Reply(200, ArtifactJson(a), {{"ETag", absl::StrCat("\"", a.revision(), "\"")}});
     return absl::OkStatus();
   }
@@ -825,7 +823,7 @@ class Gateway::Impl {
     del.set_expected_revision(revision);
     cat::DeleteJobArtifactResponse resp;
     absl::Status deleted =
-        Check(catalog_->DeleteJobArtifact(Context().get(), del, &resp), "catalog");
+        Check(catalog_->DeleteJobArtifact(Context(&req.caller).get(), del, &resp), "catalog");
     InvalidateCache();
     RETURN_IF_ERROR(deleted);
     req.Reply(200, Json{{"deleted", del.artifact_id()}});
@@ -892,7 +890,7 @@ class Gateway::Impl {
       *job->mutable_retention() = ToProtoDuration(d);
     }
     cat::CreateJobResponse resp;
-    absl::Status s = Check(catalog_->CreateJob(Context().get(), create, &resp), "catalog");
+    absl::Status s = Check(catalog_->CreateJob(Context(&req.caller).get(), create, &resp), "catalog");
     if (absl::IsNotFound(s)) return absl::NotFoundError("no compendium with this ID found");
     RETURN_IF_ERROR(s);
     req.Reply(200, Json{{"job_id", resp.job().id()}});
@@ -986,7 +984,7 @@ class Gateway::Impl {
     ASSIGN_OR_RETURN(bool force, BoolParam(req.target.query, "force"));
     del.set_force(force);
     cat::DeleteJobResponse resp;
-    RETURN_IF_ERROR(Check(catalog_->DeleteJob(Context().get(), del, &resp), "catalog"));
+    RETURN_IF_ERROR(Check(catalog_->DeleteJob(Context(&req.caller).get(), del, &resp), "catalog"));
     Json out{{"id", job.id()},
              {"purged", resp.purged()},
              {"pending_finalizers", std::vector<std::string>(resp.pending_finalizers().begin(),
@@ -1010,7 +1008,7 @@ class Gateway::Impl {
     ASSIGN_OR_RETURN(bool deleted, BoolParam(q, "include_deleted"));
     list.set_include_deleted(deleted);
     cat::ListFilesResponse page;
-    RETURN_IF_ERROR(Check(catalog_->ListFiles(Context().get(), list, &page), "catalog"));
+    RETURN_IF_ERROR(Check(catalog_->ListFiles(Context(&req.caller).get(), list, &page), "catalog"));
     Json files = Json::array();
     for (const auto& f : page.files()) {
       if (req.caller.SeesPrivacy(f.privacy_level())) files.push_back(FileJson(f));
@@ -1037,7 +1035,7 @@ class Gateway::Impl {
     get.set_job_id(job.id());
     get.set_path(path);
     cat::ArtifactFile file;
-    absl::Status s = Check(catalog_->GetFile(Context().get(), get, &file), "catalog");
+    absl::Status s = Check(catalog_->GetFile(Context(&req.caller).get(), get, &file), "catalog");
     if (absl::IsNotFound(s) || (s.ok() && (file.state() != types::FILE_STATE_AVAILABLE ||
                                            !req.caller.SeesPrivacy(file.privacy_level())))) {
       return absl::NotFoundError(absl::StrCat("job ", job.id(), " has no file ", path));
@@ -1094,7 +1092,7 @@ class Gateway::Impl {
     dl.set_path(path);
     dl.set_offset(offset);
     dl.set_length(length);
-    auto body = std::make_unique<CollectorBody>(Context(absl::Hours(1)), *std::move(slot));
+    auto body = std::make_unique<CollectorBody>(Context(&req.caller, absl::Hours(1)), *std::move(slot));
     body->stream = collector_->Download(body->context.get(), dl);
     // The first message decides between an error status and a 200/206.
     if (!body->stream->Read(&body->message)) {
@@ -1161,7 +1159,7 @@ class Gateway::Impl {
     }
     retention::v1::RunCleanupRequest run;
     retention::v1::RunCleanupResponse resp;
-    RETURN_IF_ERROR(Check(retention_->RunCleanup(Context(absl::Minutes(10)).get(), run, &resp),
+    RETURN_IF_ERROR(Check(retention_->RunCleanup(Context(&req.caller, absl::Minutes(10)).get(), run, &resp),
                           "retention-gc"));
     // Only what the caller may see: files above its level are left out,
     // and their bytes with them.
@@ -1193,7 +1191,7 @@ class Gateway::Impl {
       RETURN_IF_ERROR(VisibleJob(req, preview.job_id()).status());
     }
     retention::v1::PreviewCleanupResponse resp;
-    RETURN_IF_ERROR(Check(retention_->PreviewCleanup(Context(absl::Minutes(1)).get(), preview, &resp),
+    RETURN_IF_ERROR(Check(retention_->PreviewCleanup(Context(&req.caller, absl::Minutes(1)).get(), preview, &resp),
                           "retention-gc"));
     req.ReplyRaw(200, ProtoJson(resp));
     return absl::OkStatus();
@@ -1206,7 +1204,7 @@ class Gateway::Impl {
     status.set_job_id(job.id());
     status.set_max_privacy_level(static_cast<types::PrivacyLevel>(req.caller.privacy_level));
     retention::v1::GcStatusResponse resp;
-    RETURN_IF_ERROR(Check(retention_->GcStatus(Context().get(), status, &resp), "retention-gc"));
+    RETURN_IF_ERROR(Check(retention_->GcStatus(Context(&req.caller).get(), status, &resp), "retention-gc"));
     req.ReplyRaw(200, ProtoJson(resp));
     return absl::OkStatus();
   }
@@ -1222,7 +1220,7 @@ class Gateway::Impl {
           absl::StrCat("request body is not a JobDefinition: ", parsed.message().as_string()));
     }
     scheduling::v1::SchedulingConstraints resp;
-    RETURN_IF_ERROR(Check(scheduler_->Resolve(Context().get(), definition, &resp),
+    RETURN_IF_ERROR(Check(scheduler_->Resolve(Context(&req.caller).get(), definition, &resp),
                           "scheduler-attribute"));
     req.ReplyRaw(200, ProtoJson(resp));
     return absl::OkStatus();
@@ -1553,7 +1551,7 @@ class Gateway::Impl {
              {{"jobJarUrl", str()}, {"artifactId", str()}, {"name", str()}, {"version", str()},
               {"labels", ListOf(NonNull(Named("EntryInput")))},
               {"machineDefinition", str()}, {"sizeAttribute", str()}},
-             [this, fail](const GJson&, const GJson& args, void*) -> absl::StatusOr<GJson> {
+             [this, fail](const GJson&, const GJson& args, void* ctx) -> absl::StatusOr<GJson> {
                RETURN_IF_ERROR(Need(scheduler_, "scheduler-attribute"));
                scheduling::v1::JobDefinition def;
                auto text = [&](const char* k) {
@@ -1573,7 +1571,7 @@ class Gateway::Impl {
                def.set_machine_definition(text("machineDefinition"));
                def.set_size_attribute(text("sizeAttribute"));
                scheduling::v1::SchedulingConstraints c;
-               absl::Status s = Check(scheduler_->Resolve(Context().get(), def, &c), "scheduler-attribute");
+               absl::Status s = Check(scheduler_->Resolve(Context(&Req(ctx).caller).get(), def, &c), "scheduler-attribute");
                if (!s.ok()) return fail(s);
                GJson attributes = GJson::array();
                for (const auto& a : c.attributes()) {
@@ -1599,7 +1597,7 @@ class Gateway::Impl {
                  return fail(absl::PermissionDeniedError("running a sweep needs a token for every group (\"*\")"));
                }
                retention::v1::RunCleanupResponse resp;
-               absl::Status s = Check(retention_->RunCleanup(Context(absl::Minutes(10)).get(),
+               absl::Status s = Check(retention_->RunCleanup(Context(&Req(ctx).caller, absl::Minutes(10)).get(),
                                                               retention::v1::RunCleanupRequest(), &resp),
                                       "retention-gc");
                if (!s.ok()) return fail(s);
@@ -1647,7 +1645,7 @@ class Gateway::Impl {
                if (args.value("expectedRevision", GJson()).is_number()) {
                  reg.set_expected_revision(args["expectedRevision"].get<int64_t>());
                }
-               auto resp = Register(reg);
+               auto resp = Register(Req(ctx).caller, reg);
                if (!resp.ok()) return fail(resp.status());
                return GqlArtifact(resp->artifact());
              },
@@ -1663,7 +1661,7 @@ class Gateway::Impl {
                del.set_id(job->id());
                del.set_force(args["force"].get<bool>());
                cat::DeleteJobResponse resp;
-               absl::Status s = Check(catalog_->DeleteJob(Context().get(), del, &resp), "catalog");
+               absl::Status s = Check(catalog_->DeleteJob(Context(&Req(ctx).caller).get(), del, &resp), "catalog");
                if (!s.ok()) return fail(s);
                return GJson{{"id", job->id()},
                             {"purged", resp.purged()},

@@ -59,14 +59,13 @@ struct GatewayOptions {
 // neither exists.
 std::string DefaultWebDir();
 
-// The four services the gateway talks to, as gRPC channels. Any may be
+// The four services the gateway talks to, as gRPC channels (PeerChannel,
+// carrying the gateway's own token: it acts for each caller). Any may be
 // null: its routes then answer 503.
 struct Backends {
   std::shared_ptr<grpc::Channel> catalog, collector, retention_gc, scheduler_attribute;
 };
 
-// Channel arguments for backends: reconnect quickly once a backend is back.
-std::shared_ptr<grpc::Channel> BackendChannel(const std::string& address);
 
 // REST (Mantis jobArtifacts, o2r jobs, files and downloads, GC, scheduling)
 // over the backends' gRPC contracts, with visibility by token.

@@ -15,6 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "common/clock.h"
 #include "common/server.h"
+#include "common/service_main.h"
 #include "common/sha256.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -93,9 +94,9 @@ class GatewayTest : public ::testing::Test {
     auth_.reset();
     if (!tokens_file.empty()) auth_ = *auth::TokenFile::Open(tokens_file, &clock_);
     Backends b;
-    b.catalog = BackendChannel(test_catalog_.address());
+    b.catalog = *PeerChannel(test_catalog_.address(), {});
     b.collector = b.retention_gc = b.scheduler_attribute =
-        BackendChannel(backends_server_->address());
+        *PeerChannel(backends_server_->address(), {});
     gateway_ =
         std::make_unique<Gateway>(options, b, auth_.get(), gateway_registry_, &clock_);
     server_ = *HttpServer::Start(

@@ -13,7 +13,8 @@
 #include "common/server.h"
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
-#include "common/auth/tokens.h"
+#include "common/auth/flags.h"
+#include "common/service_main.h"
 #include "services/gateway/gateway.h"
 #include "services/gateway/http_server.h"
 
@@ -26,11 +27,6 @@ ABSL_FLAG(std::string, collector, "127.0.0.1:7402", "collector address HOST:PORT
 ABSL_FLAG(std::string, retention_gc, "127.0.0.1:7403", "retention-gc address HOST:PORT");
 ABSL_FLAG(std::string, scheduler_attribute, "127.0.0.1:7404",
           "scheduler-attribute address HOST:PORT");
-ABSL_FLAG(std::string, tokens_file, "",
-          "bearer tokens (sha256 hashes, groups, privacy level); empty: no authentication, "
-          "which only a loopback --listen allows unless --allow_unauthenticated");
-ABSL_FLAG(bool, allow_unauthenticated, false,
-          "serve without --tokens_file on an address other than loopback");
 ABSL_FLAG(int, io_threads, 2, "threads reading requests from sockets");
 ABSL_FLAG(int, worker_threads, 32, "threads handling requests (they wait on backends)");
 ABSL_FLAG(absl::Duration, read_timeout, absl::Seconds(30),
@@ -56,44 +52,40 @@ ABSL_FLAG(std::string, web_dir, "",
 ABSL_FLAG(absl::Duration, shutdown_deadline, absl::Seconds(10),
           "how long in-flight requests may finish after SIGTERM");
 
-namespace {
-
-bool IsLoopback(const std::string& listen) {
-  std::string host = listen.substr(0, listen.rfind(':'));
-  return host == "localhost" || host == "[::1]" || host == "::1" ||
-         absl::StartsWith(host, "127.");
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   arca::BlockTerminationSignals();
   arca::InitProgram(argc, argv, "arca-gateway",
                     "Arca's HTTP gateway: REST, downloads (and /metrics) over the services");
   const std::string listen = absl::GetFlag(FLAGS_listen);
-  std::unique_ptr<arca::auth::TokenFile> auth;
-  if (!absl::GetFlag(FLAGS_tokens_file).empty()) {
-    auto opened = arca::auth::TokenFile::Open(absl::GetFlag(FLAGS_tokens_file));
-    if (!opened.ok()) {
-      ARCA_LOG(ERROR) << opened.status().message();
-      return 1;
-    }
-    auth = *std::move(opened);
-  } else if (!IsLoopback(listen) && !absl::GetFlag(FLAGS_allow_unauthenticated)) {
-    ARCA_LOG(ERROR) << "refusing to serve " << listen
-                    << " without --tokens_file: everything would be visible to anyone who can "
-                       "connect (pass --allow_unauthenticated to do it anyway)";
+  auto security = arca::auth::ServerSecurityFromFlags();
+  auto peers = arca::auth::ClientSecurityFromFlags();
+  if (!security.ok() || !peers.ok()) {
+    ARCA_LOG(ERROR) << (security.ok() ? peers.status() : security.status()).message();
     return 1;
   }
-
+  // TLS alone is not enough here: without tokens, everything is visible to
+  // anyone who can connect.
+  if (security->tokens == nullptr && !arca::auth::IsLoopback(listen) && !security->insecure) {
+    ARCA_LOG(ERROR) << "refusing to serve " << listen
+                    << " without --tokens_file: everything would be visible to anyone who can "
+                       "connect (pass --insecure to do it anyway)";
+    return 1;
+  }
+  arca::gateway::Backends backends;
+  for (auto [channel, address] :
+       {std::pair{&backends.catalog, absl::GetFlag(FLAGS_catalog)},
+        std::pair{&backends.collector, absl::GetFlag(FLAGS_collector)},
+        std::pair{&backends.retention_gc, absl::GetFlag(FLAGS_retention_gc)},
+        std::pair{&backends.scheduler_attribute, absl::GetFlag(FLAGS_scheduler_attribute)}}) {
+    auto made = arca::PeerChannel(address, *peers);
+    if (!made.ok()) {
+      ARCA_LOG(ERROR) << made.status().message();
+      return 1;
+    }
+    *channel = *std::move(made);
+  }
   auto registry = std::make_shared<prometheus::Registry>();
   arca::gateway::HttpMetrics http_metrics(*registry);
-  arca::gateway::Backends backends;
-  backends.catalog = arca::gateway::BackendChannel(absl::GetFlag(FLAGS_catalog));
-  backends.collector = arca::gateway::BackendChannel(absl::GetFlag(FLAGS_collector));
-  backends.retention_gc = arca::gateway::BackendChannel(absl::GetFlag(FLAGS_retention_gc));
-  backends.scheduler_attribute =
-      arca::gateway::BackendChannel(absl::GetFlag(FLAGS_scheduler_attribute));
   arca::gateway::GatewayOptions options;
   options.backend_timeout = absl::GetFlag(FLAGS_backend_timeout);
   options.artifact_cache_ttl = absl::GetFlag(FLAGS_artifact_cache_ttl);
@@ -106,7 +98,7 @@ int main(int argc, char** argv) {
   options.web_dir = absl::GetFlag(FLAGS_web_dir);
   if (options.web_dir.empty()) options.web_dir = arca::gateway::DefaultWebDir();
   if (options.web_dir.empty()) ARCA_LOG(WARNING) << "no web page files found; / answers 404";
-  arca::gateway::Gateway gateway(options, backends, auth.get(), registry);
+  arca::gateway::Gateway gateway(options, backends, security->tokens.get(), registry);
 
   std::unique_ptr<prometheus::Exposer> exposer;
   auto process = std::make_shared<arca::ProcessCollector>();
@@ -149,7 +141,7 @@ int main(int argc, char** argv) {
                                             metrics_listen.substr(0, metrics_listen.rfind(':')),
                                             ":", metrics_port)
                              : std::string())
-                 << (auth ? " (bearer tokens required)" : " (no authentication)");
+                 << (security->tokens ? " (bearer tokens required)" : " (no authentication)");
   int sig = arca::WaitForTerminationSignal();
   ARCA_LOG(INFO) << "signal " << sig << ": shutting down";
   (*server)->Shutdown();

@@ -12,6 +12,7 @@
 #include "common/init.h"
 #include "common/logging.h"
 #include "common/server.h"
+#include "common/service_main.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
 #include "services/retention_gc/retention_gc.h"
@@ -41,13 +42,20 @@ int main(int argc, char** argv) {
   arca::BlockTerminationSignals();
   arca::InitProgram(argc, argv, "arca-retention-gc",
                     "Arca's retention-gc (gRPC arca.retention.v1): TTL, strategies, blob sweeps");
+  arca::ServerOptions server_options;
+  auto security = arca::SetUpSecurity(&server_options);
+  auto channel = security.ok() ? arca::PeerChannel(absl::GetFlag(FLAGS_catalog), security->peers)
+                               : security.status();
+  if (!channel.ok()) {
+    ARCA_LOG(ERROR) << channel.status().message();
+    return 1;
+  }
   auto blobs = arca::OpenLocalBlobStore(absl::GetFlag(FLAGS_blob_dir));
   if (!blobs.ok()) {
     ARCA_LOG(ERROR) << blobs.status().message();
     return 1;
   }
-  auto catalog = arca::catalog::v1::Catalog::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_catalog), grpc::InsecureChannelCredentials()));
+  auto catalog = arca::catalog::v1::Catalog::NewStub(*channel);
   auto registry = std::make_shared<prometheus::Registry>();
   arca::retention::RetentionMetrics metrics(*registry);
   arca::retention::RetentionOptions options;
@@ -63,7 +71,7 @@ int main(int argc, char** argv) {
   if (!options.deletion_enabled) ARCA_LOG(WARNING) << "deletion is disabled (kill switch)";
   arca::retention::RetentionGc gc(options, catalog.get(), blobs->get(), arca::Clock::Real(),
                                   &metrics);
-  arca::retention::RetentionGcServiceImpl service(&gc);
+  arca::retention::RetentionGcServiceImpl service(&gc, security->authorizer);
 
   // The queue worker and the periodic sweep.
   absl::Notification stopping;
@@ -89,7 +97,6 @@ int main(int argc, char** argv) {
     } while (!stopping.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_poll_interval)));
   });
 
-  arca::ServerOptions server_options;
   server_options.name = "retention_gc";
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);

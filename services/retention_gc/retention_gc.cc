@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/auth/security.h"
 #include "common/grpc_status.h"
 #include "common/page_token.h"
 #include "common/ids.h"
@@ -126,9 +127,10 @@ RetentionGc::RetentionGc(const RetentionOptions& options, cat::Catalog::StubInte
                          BlobStore* blobs, Clock* clock, RetentionMetrics* metrics)
     : options_(options), catalog_(catalog), blobs_(blobs), clock_(clock), metrics_(metrics) {}
 
-std::unique_ptr<grpc::ClientContext> RetentionGc::Context() {
+std::unique_ptr<grpc::ClientContext> RetentionGc::Context(absl::string_view act_for) {
   auto c = std::make_unique<grpc::ClientContext>();
   c->set_deadline(absl::ToChronoTime(absl::Now() + options_.catalog_timeout));
+  if (!act_for.empty()) auth::ActFor(*c, act_for);
   return c;
 }
 
@@ -476,7 +478,7 @@ absl::StatusOr<v1::RunCleanupResponse> RetentionGc::RunCleanup() {
 }
 
 absl::StatusOr<v1::PreviewCleanupResponse> RetentionGc::PreviewCleanup(
-    const v1::PreviewCleanupRequest& request) {
+    const v1::PreviewCleanupRequest& request, absl::string_view act_for) {
   if (request.limit() < 0) return absl::InvalidArgumentError("limit must not be negative");
   if (!types::v1::PrivacyLevel_IsValid(request.max_privacy_level())) {
     return absl::InvalidArgumentError("unknown max_privacy_level");
@@ -489,7 +491,7 @@ absl::StatusOr<v1::PreviewCleanupResponse> RetentionGc::PreviewCleanup(
     cat::GetJobRequest get;
     get.set_id(request.job_id());
     cat::Job job;
-    RETURN_IF_ERROR(FromGrpcStatus(catalog_->GetJob(Context().get(), get, &job)));
+    RETURN_IF_ERROR(FromGrpcStatus(catalog_->GetJob(Context(act_for).get(), get, &job)));
     jobs.push_back(std::move(job));
   } else {
     ASSIGN_OR_RETURN(jobs, AllJobs());
@@ -540,7 +542,8 @@ absl::StatusOr<v1::PreviewCleanupResponse> RetentionGc::PreviewCleanup(
   return response;
 }
 
-absl::StatusOr<v1::GcStatusResponse> RetentionGc::GcStatus(const v1::GcStatusRequest& request) {
+absl::StatusOr<v1::GcStatusResponse> RetentionGc::GcStatus(const v1::GcStatusRequest& request,
+                                                           absl::string_view act_for) {
   RETURN_IF_ERROR(CheckName("job_id", request.job_id()));
   if (!types::v1::PrivacyLevel_IsValid(request.max_privacy_level())) {
     return absl::InvalidArgumentError("unknown max_privacy_level");
@@ -548,7 +551,7 @@ absl::StatusOr<v1::GcStatusResponse> RetentionGc::GcStatus(const v1::GcStatusReq
   cat::GetJobRequest get;
   get.set_id(request.job_id());
   cat::Job job;
-  RETURN_IF_ERROR(FromGrpcStatus(catalog_->GetJob(Context().get(), get, &job)));
+  RETURN_IF_ERROR(FromGrpcStatus(catalog_->GetJob(Context(act_for).get(), get, &job)));
   v1::GcStatusResponse response;
   response.set_job_id(job.id());
   *response.mutable_finalizers() = job.finalizers();

@@ -89,10 +89,14 @@ class RetentionGc {
   absl::StatusOr<v1::RunCleanupResponse> ResumeDeletions();
 
   // What a sweep would delete now, and why each other file is kept.
+  // act_for: the user asking; the catalog then looks the job up with that
+  // user's groups (another group's job is NOT_FOUND). Empty: as retention-gc
+  // itself.
   absl::StatusOr<v1::PreviewCleanupResponse> PreviewCleanup(
-      const v1::PreviewCleanupRequest& request);
+      const v1::PreviewCleanupRequest& request, absl::string_view act_for = "");
 
-  absl::StatusOr<v1::GcStatusResponse> GcStatus(const v1::GcStatusRequest& request);
+  absl::StatusOr<v1::GcStatusResponse> GcStatus(const v1::GcStatusRequest& request,
+                                                absl::string_view act_for = "");
 
  private:
   // Deletes files of one job (records, then the bytes nothing else
@@ -117,7 +121,8 @@ class RetentionGc {
                            const std::function<void(const catalog::v1::ArtifactFile&)>& fn);
   absl::StatusOr<std::vector<catalog::v1::ArtifactFile>> AvailableFiles(const std::string& job_id);
   absl::StatusOr<std::vector<catalog::v1::Job>> AllJobs();
-  std::unique_ptr<grpc::ClientContext> Context();
+  // A catalog call's context, acting for `act_for` when given.
+  std::unique_ptr<grpc::ClientContext> Context(absl::string_view act_for = "");
 
   RetentionOptions options_;
   catalog::v1::Catalog::StubInterface* catalog_;

@@ -7,7 +7,9 @@
 
 #include "absl/flags/flag.h"
 #include "common/init.h"
+#include "common/logging.h"
 #include "common/server.h"
+#include "common/service_main.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
 #include "services/scheduler_attribute/scheduler_attribute.h"
@@ -27,8 +29,15 @@ int main(int argc, char** argv) {
   arca::BlockTerminationSignals();
   arca::InitProgram(argc, argv, "arca-scheduler-attribute",
                     "Arca's scheduler-attribute service (gRPC arca.scheduling.v1)");
-  auto catalog = arca::catalog::v1::Catalog::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_catalog), grpc::InsecureChannelCredentials()));
+  arca::ServerOptions server_options;
+  auto security = arca::SetUpSecurity(&server_options);
+  auto channel = security.ok() ? arca::PeerChannel(absl::GetFlag(FLAGS_catalog), security->peers)
+                               : security.status();
+  if (!channel.ok()) {
+    ARCA_LOG(ERROR) << channel.status().message();
+    return 1;
+  }
+  auto catalog = arca::catalog::v1::Catalog::NewStub(*channel);
   auto registry = std::make_shared<prometheus::Registry>();
   arca::scheduling::SchedulerMetrics metrics(*registry);
   arca::scheduling::SchedulerOptions options;
@@ -36,9 +45,8 @@ int main(int argc, char** argv) {
   options.max_artifacts_to_cache = absl::GetFlag(FLAGS_max_artifacts_to_cache);
   options.caching_clusters = absl::GetFlag(FLAGS_caching_clusters);
   arca::scheduling::SchedulerAttribute core(options, catalog.get(), &metrics);
-  arca::scheduling::SchedulerAttributeServiceImpl service(&core);
+  arca::scheduling::SchedulerAttributeServiceImpl service(&core, security->authorizer);
 
-  arca::ServerOptions server_options;
   server_options.name = "scheduler_attribute";
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);

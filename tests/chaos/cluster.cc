@@ -10,12 +10,15 @@
 #include <random>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
 #include "common/sha256.h"
 #include "common/time_util.h"
 #include "grpcpp/grpcpp.h"
+#include "services/gateway/http_test_client.h"
 
 namespace arca::chaos {
 
@@ -36,11 +39,16 @@ absl::Status Service::Start() {
   argv.insert(argv.end(), flags_.begin(), flags_.end());
   process_ = std::make_unique<Subprocess>();
   if (absl::Status s = process_->Start(argv, log_path_); !s.ok()) return s;
-  auto listening = process_->WaitForListening(absl::Seconds(60));
-  if (!listening.ok()) {
-    return absl::UnavailableError(absl::StrCat(name_, " did not start: ", listening.status().message()));
+  // "... listening on HOST:PORT[ (TLS)][ metrics on HOST:PORT]"
+  auto line = process_->WaitForLine(" listening on ", absl::Seconds(60));
+  if (!line.ok()) {
+    return absl::UnavailableError(absl::StrCat(name_, " did not start: ", line.status().message()));
   }
-  address_ = *listening;
+  address_ = line->substr(0, line->find(' '));
+  if (size_t at = line->find(" metrics on "); at != std::string::npos) {
+    metrics_address_ = line->substr(at + 12);
+    metrics_address_ = metrics_address_.substr(0, metrics_address_.find(' '));
+  }
   return absl::OkStatus();
 }
 
@@ -234,6 +242,25 @@ std::string Bytes(size_t n, uint64_t seed) {
   std::string out(n, '\0');
   for (char& c : out) c = static_cast<char>('a' + rng() % 26);
   return out;
+}
+
+double ScrapeGauge(const std::string& address, const std::string& name) {
+  const size_t colon = address.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port)) return -1;
+  const int fd = gateway::Connect(port);
+  if (fd < 0) return -1;
+  gateway::SendAll(fd, gateway::Request("GET", "/metrics"));
+  const gateway::Response r = gateway::ReadResponse(fd);
+  close(fd);
+  for (absl::string_view line : absl::StrSplit(r.body, '\n')) {
+    if (!absl::ConsumePrefix(&line, name) || line.empty() || (line[0] != ' ' && line[0] != '{')) {
+      continue;
+    }
+    double v = 0;
+    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &v)) return v;
+  }
+  return -1;
 }
 
 std::string Thousands(int64_t n) {

@@ -36,6 +36,8 @@ class Service {
 
   const std::string& address() const { return address_; }
   int port() const;
+  // Where it serves /metrics, when started with --metrics_listen=HOST:0.
+  const std::string& metrics_address() const { return metrics_address_; }
   // From /proc: resident memory and thread count; 0 when not running.
   int64_t ResidentBytes() const;
   int Threads() const;
@@ -44,7 +46,7 @@ class Service {
  private:
   std::string name_, binary_, log_path_;
   std::vector<std::string> flags_;
-  std::string address_;
+  std::string address_, metrics_address_;
   std::unique_ptr<Subprocess> process_;
 };
 
@@ -100,6 +102,10 @@ std::string Bytes(size_t n, uint64_t seed);
 
 // Thousands separated: 17878 -> "17,878".
 std::string Thousands(int64_t n);
+
+// A gauge's value in a Prometheus text exposition (GET http://address/metrics);
+// -1 if it cannot be read.
+double ScrapeGauge(const std::string& address, const std::string& name);
 
 }  // namespace arca::chaos
 

@@ -1,0 +1,167 @@
+// TLS on the services' listeners, with the real binaries: tokens over TLS,
+// client certificates (mTLS) naming identities, a certificate renewed
+// without a restart, and the refusal of an open address with neither TLS
+// nor tokens.
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/auth/security.h"
+#include "common/sha256.h"
+#include "common/subprocess.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "proto/catalog/v1/catalog.grpc.pb.h"
+
+namespace arca {
+namespace {
+
+namespace cat = ::arca::catalog::v1;
+
+// Runs a shell script in `dir`; true if it succeeded.
+bool Shell(const std::string& dir, const std::string& script) {
+  Subprocess p;
+  if (!p.Start({"/bin/sh", "-ec", absl::StrCat("cd '", dir, "'\n", script)}).ok()) return false;
+  const int status = p.Wait(absl::Seconds(60));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << p.output();
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// A CA `name` (name.pem, name.key) and certificates it signs.
+bool MakeCa(const std::string& dir, const std::string& name) {
+  return Shell(dir, absl::StrCat(
+                        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes ",
+                        "-keyout ", name, ".key -out ", name, ".pem -subj /CN=", name,
+                        " -days 2 2>/dev/null"));
+}
+// A certificate for `cn` (cn.pem, cn.key) signed by `ca`, good for
+// 127.0.0.1 as a server and as a client.
+bool MakeCert(const std::string& dir, const std::string& ca, const std::string& cn,
+              const std::string& out) {
+  return Shell(
+      dir, absl::StrCat(
+               "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ", out,
+               ".key.new -out ", out, ".csr -subj /CN=", cn, " 2>/dev/null\n",
+               "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > ", out, ".ext\n",
+               "openssl x509 -req -in ", out, ".csr -CA ", ca, ".pem -CAkey ", ca,
+               ".key -CAcreateserial -out ", out, ".pem.new -days 2 -extfile ", out,
+               ".ext 2>/dev/null\n",
+               // Replaced whole, key first, as a renewal would.
+               "mv ", out, ".key.new ", out, ".key\nmv ", out, ".pem.new ", out, ".pem\n"));
+}
+
+class TlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    bin_ = std::getenv("ARCA_BIN_ARCA_CATALOG");
+    ASSERT_NE(bin_, nullptr);
+    char tmpl[] = "/tmp/arca-tls-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    ASSERT_TRUE(MakeCa(dir_, "ca"));
+    ASSERT_TRUE(MakeCert(dir_, "ca", "catalog", "server"));
+    ASSERT_TRUE(MakeCert(dir_, "ca", "collector-1", "client"));
+    std::ofstream(dir_ + "/tokens") << absl::StrCat(
+        "sha256:", Sha256::Of("alice-token"), " team-a moderately_sensitive alice writer\n",
+        "cert:collector-1 * highly_sensitive collector service\n");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Starts the catalog with these flags; its address, or "" if it did not.
+  std::string StartCatalog(Subprocess& p, std::vector<std::string> flags,
+                           const std::string& listen = "127.0.0.1:0") {
+    std::vector<std::string> argv = {bin_, "--listen=" + listen, "--metrics_listen=",
+                                     "--data_dir=" + dir_ + "/db", "--min_free_bytes=0",
+                                     "--reserve_bytes=0"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    EXPECT_TRUE(p.Start(argv).ok());
+    auto address = p.WaitForListening(absl::Seconds(30));
+    return address.ok() ? *address : "";
+  }
+
+  // WhoAmI over a channel with `security`: the name, or the error's code.
+  std::string WhoAmI(const std::string& address, const auth::ClientSecurity& security) {
+    auto channel = auth::SecureChannel(address, security, grpc::ChannelArguments());
+    if (!channel.ok()) return std::string(channel.status().message());
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    cat::WhoAmIResponse who;
+    grpc::Status s = cat::Catalog::NewStub(*channel)->WhoAmI(&context, cat::WhoAmIRequest(), &who);
+    return s.ok() ? who.name() : absl::StrCat("code ", s.error_code());
+  }
+
+  const char* bin_ = nullptr;
+  std::string dir_;
+};
+
+TEST_F(TlsTest, TokensTravelOverTlsAndPlaintextIsRefused) {
+  Subprocess catalog;
+  const std::string address = StartCatalog(
+      catalog, {"--tls_cert=" + dir_ + "/server.pem", "--tls_key=" + dir_ + "/server.key",
+                "--tokens_file=" + dir_ + "/tokens"});
+  ASSERT_FALSE(address.empty()) << catalog.output();
+  EXPECT_EQ(WhoAmI(address, {"alice-token", dir_ + "/ca.pem", "", ""}), "alice");
+  EXPECT_EQ(WhoAmI(address, {"", dir_ + "/ca.pem", "", ""}), "code 16");  // UNAUTHENTICATED
+  EXPECT_EQ(WhoAmI(address, {"alice-token", "", "", ""}), "code 14");    // plaintext: UNAVAILABLE
+  // A CA the server's certificate does not come from.
+  ASSERT_TRUE(MakeCa(dir_, "other"));
+  EXPECT_EQ(WhoAmI(address, {"alice-token", dir_ + "/other.pem", "", ""}), "code 14");
+}
+
+TEST_F(TlsTest, AClientCertificateNamesItsIdentity) {
+  Subprocess catalog;
+  const std::string address = StartCatalog(
+      catalog, {"--tls_cert=" + dir_ + "/server.pem", "--tls_key=" + dir_ + "/server.key",
+                "--tls_client_ca=" + dir_ + "/ca.pem", "--tokens_file=" + dir_ + "/tokens"});
+  ASSERT_FALSE(address.empty()) << catalog.output();
+  EXPECT_EQ(WhoAmI(address, {"", dir_ + "/ca.pem", dir_ + "/client.pem", dir_ + "/client.key"}),
+            "collector");
+  // Without a certificate there is no connection at all.
+  EXPECT_EQ(WhoAmI(address, {"alice-token", dir_ + "/ca.pem", "", ""}), "code 14");
+}
+
+TEST_F(TlsTest, ARenewedCertificateIsUsedWithoutARestart) {
+  Subprocess catalog;
+  const std::string address = StartCatalog(
+      catalog, {"--tls_cert=" + dir_ + "/server.pem", "--tls_key=" + dir_ + "/server.key",
+                "--tokens_file=" + dir_ + "/tokens"});
+  ASSERT_FALSE(address.empty()) << catalog.output();
+  ASSERT_TRUE(MakeCa(dir_, "next"));
+  const auth::ClientSecurity trusting_next{"alice-token", dir_ + "/next.pem", "", ""};
+  EXPECT_EQ(WhoAmI(address, trusting_next), "code 14");
+  ASSERT_TRUE(MakeCert(dir_, "next", "catalog", "server"));  // renewed by the next CA
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  std::string who;
+  while ((who = WhoAmI(address, trusting_next)) != "alice" && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(who, "alice");
+  catalog.Signal(SIGTERM);
+  EXPECT_EQ(catalog.Wait(absl::Seconds(30)), 0) << catalog.output();
+}
+
+TEST_F(TlsTest, AnOpenAddressNeedsTlsOrTokensOrInsecure) {
+  Subprocess open;
+  EXPECT_EQ(StartCatalog(open, {}, "0.0.0.0:0"), "");
+  const int status = open.Wait(absl::Seconds(30));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << open.output();
+  EXPECT_TRUE(absl::StrContains(open.output(), "with neither TLS")) << open.output();
+  EXPECT_TRUE(absl::StrContains(open.output(), "--insecure")) << open.output();
+  for (const std::string& flag :
+       {"--tokens_file=" + dir_ + "/tokens", std::string("--insecure")}) {
+    Subprocess allowed;
+    EXPECT_NE(StartCatalog(allowed, {flag}, "0.0.0.0:0"), "") << flag << allowed.output();
+    allowed.Signal(SIGTERM);
+    allowed.Wait(absl::Seconds(30));
+  }
+}
+
+}  // namespace
+}  // namespace arca

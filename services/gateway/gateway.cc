@@ -456,7 +456,7 @@ class Gateway::Impl {
       response->body = it->second.body;
       response->route = it->second.route;
     }
-    if (auth_ != nullptr && !auth_->Authenticate(http.Header("authorization")).ok()) {
+    if (auth_ != nullptr && !Authenticate(http).ok()) {
       return false;  // the handler explains the 401
     }
     response->status = 200;
@@ -501,7 +501,7 @@ class Gateway::Impl {
     }
     req.route = absl::StrCat(route->method, " ", route->pattern);
     if (auth_ != nullptr && !route->open) {
-      auto caller = auth_->Authenticate(http.Header("authorization"));
+      auto caller = Authenticate(http);
       if (!caller.ok()) {
         req.Reply(401, Json{{"error", caller.status().message()}},
                   {{"WWW-Authenticate", "Bearer realm=\"arca\""}});
@@ -527,6 +527,17 @@ class Gateway::Impl {
     auth::Role role;
     bool open = false;  // served without a token
   };
+
+  // The caller: its bearer token's identity, else its client certificate's
+  // (mTLS). UNAUTHENTICATED without either.
+  absl::StatusOr<auth::Identity> Authenticate(const HttpRequest& http) {
+    const absl::string_view bearer = http.Header("authorization");
+    if (bearer.empty() && !http.client_certificate.empty()) {
+      if (auto who = auth_->ByCertificate(http.client_certificate)) return *who;
+      return absl::UnauthenticatedError("the client certificate names no identity");
+    }
+    return auth_->Authenticate(bearer);
+  }
 
   // A backend call's context, acting for the caller when tokens are in use
   // (the backends then apply the caller's groups, level and roles too);

@@ -1,6 +1,9 @@
 #include "services/gateway/http_server.h"
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -8,6 +11,7 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <type_traits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -17,11 +21,13 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/ssl.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/asio/thread_pool.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "boost/beast/ssl.hpp"
 #include "common/logging.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -114,6 +120,18 @@ std::string ErrorBody(absl::string_view message) {
   return out + "\"}\n";
 }
 
+// When the TLS files were last changed, all together (0 if one is missing).
+int64_t Stamp(const HttpServerOptions& o) {
+  int64_t stamp = 0;
+  for (const std::string* path : {&o.tls_cert, &o.tls_key, &o.tls_client_ca}) {
+    if (path->empty()) continue;
+    struct stat st;
+    if (stat(path->c_str(), &st) != 0) return 0;
+    stamp = std::max<int64_t>(stamp, int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec);
+  }
+  return stamp;
+}
+
 }  // namespace
 
 class HttpServer::Impl {
@@ -135,8 +153,14 @@ class HttpServer::Impl {
   std::string address_;
 
  private:
+  template <typename Stream>
   class Connection;
   void Accept();
+  // The TLS context for a new connection: made again when the certificate
+  // files have changed (looked at most every few seconds); null without TLS.
+  // A context that cannot be made keeps the last one in use.
+  std::shared_ptr<net::ssl::context> TlsContext();
+  absl::StatusOr<std::shared_ptr<net::ssl::context>> MakeTlsContext() const;
 
   HttpServerOptions options_;
   HttpHandler handler_;
@@ -150,6 +174,10 @@ class HttpServer::Impl {
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<bool> stopping_{false};
   bool shut_down_ = false;
+  absl::Mutex tls_mu_;
+  std::shared_ptr<net::ssl::context> tls_ ABSL_GUARDED_BY(tls_mu_);
+  absl::Time tls_checked_ ABSL_GUARDED_BY(tls_mu_);
+  int64_t tls_stamp_ ABSL_GUARDED_BY(tls_mu_) = 0;  // of the files tls_ was made from
 };
 
 // One client connection. Reads run on the I/O threads (under a strand); a
@@ -158,25 +186,49 @@ class HttpServer::Impl {
 // full, the connection waits for it to drain on the I/O threads and the
 // next piece is written (and a streamed body's next piece pulled) by a
 // worker once it has. One thread at a time touches a connection's state.
-class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
+//
+// Stream is a plain TCP stream, or TLS over one: with TLS the handshake
+// comes first, and writes go through asio's TLS engine (asynchronously, on
+// the I/O threads) instead of straight to the socket.
+template <typename Stream>
+class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connection<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  using std::enable_shared_from_this<Connection<Stream>>::shared_from_this;
+
  public:
-  Connection(Impl* server, tcp::socket socket)
+  Connection(Impl* server, tcp::socket socket, std::shared_ptr<net::ssl::context> tls)
       : server_(server),
         metrics_(server->metrics_),
-        stream_(std::move(socket)),
+        tls_(std::move(tls)),
+        stream_(MakeStream(std::move(socket), tls_.get())),
         write_timer_(stream_.get_executor()) {
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = Socket().remote_endpoint(ec);
     if (!ec) peer_ = absl::StrCat(ep.address().to_string(), ":", ep.port());
     metrics_->connections.Increment();
   }
   ~Connection() { metrics_->connections.Decrement(); }
 
+  // Reads the first request, after the TLS handshake where there is one.
+  void Start() {
+    if constexpr (!kTls) {
+      ReadNext();
+    } else {
+      Lowest().expires_after(absl::ToChronoMilliseconds(server_->options_.read_timeout));
+      stream_.async_handshake(net::ssl::stream_base::server,
+                              [self = shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->Close();
+                                self->client_certificate_ = CommonName(self->stream_.native_handle());
+                                self->ReadNext();
+                              });
+    }
+  }
+
   void ReadNext() {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_->options_.max_header_bytes));
     parser_->body_limit(server_->options_.max_body_bytes);
-    stream_.expires_after(absl::ToChronoMilliseconds(server_->options_.read_timeout));
+    Lowest().expires_after(absl::ToChronoMilliseconds(server_->options_.read_timeout));
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Connection::OnHeader, shared_from_this()));
   }
@@ -221,7 +273,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
                                       server_->options_.max_header_bytes, " bytes"));
     }
     if (ec) return Refuse(400, absl::StrCat("malformed HTTP request: ", ec.message()));
-    stream_.expires_never();
+    Lowest().expires_never();
     auto message = parser_->release();
     parser_.reset();
     auto request = std::make_shared<HttpRequest>();
@@ -233,6 +285,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     }
     request->body = std::move(message.body());
     request->peer = peer_;
+    request->client_certificate = client_certificate_;
     keep_alive_ = message.keep_alive();
     head_only_ = message.method() == http::verb::head;
     close_ = false;
@@ -325,8 +378,11 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   // the last is out; waits for the socket on the I/O threads when it is
   // full. Ends the response once everything is out or it cannot be.
   void Pump() {
-    const int fd = stream_.socket().native_handle();
+    const int fd = Socket().native_handle();
     for (;;) {
+      if constexpr (kTls) {
+        if (sent_ < out_.size()) return WriteTls();
+      }
       while (sent_ < out_.size()) {
         const ssize_t n = send(fd, out_.data() + sent_, out_.size() - sent_,
                                MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -363,6 +419,22 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     Finish();
   }
 
+  // With TLS: writes what is pending through the TLS engine on the I/O
+  // threads; once it is out, a worker pumps on (the body's next piece).
+  void WriteTls() {
+    Lowest().expires_after(absl::ToChronoMilliseconds(server_->options_.write_timeout));
+    net::async_write(stream_, net::buffer(out_.data() + sent_, out_.size() - sent_),
+                     [self = shared_from_this()](beast::error_code ec, size_t n) {
+                       self->metrics_->bytes_sent.Increment(static_cast<double>(n));
+                       if (ec || self->server_->stopping_) {
+                         self->failed_ = true;
+                         return self->Finish();
+                       }
+                       self->sent_ = self->out_.size();
+                       net::post(self->server_->workers_, [self] { self->Pump(); });
+                     });
+  }
+
   // Waits, without a thread, until the socket takes bytes again (then a
   // worker pumps on) or the write timeout passes (then the client is
   // dropped).
@@ -371,9 +443,9 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
       self->write_timer_.expires_after(
           absl::ToChronoMilliseconds(self->server_->options_.write_timeout));
       self->write_timer_.async_wait([self](beast::error_code ec) {
-        if (!ec) self->stream_.socket().cancel();  // timed out
+        if (!ec) self->Socket().cancel();  // timed out
       });
-      self->stream_.socket().async_wait(
+      self->Socket().async_wait(
           tcp::socket::wait_write, [self](beast::error_code ec) {
             self->write_timer_.cancel();
             if (ec) {
@@ -407,17 +479,40 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
 
   void Close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    Socket().shutdown(tcp::socket::shutdown_both, ec);
+    Lowest().close();
+  }
+
+  static Stream MakeStream(tcp::socket socket, net::ssl::context* tls) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *tls);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+  tcp::socket& Socket() { return Lowest().socket(); }
+
+  // The common name of the client's certificate (mTLS), or "".
+  static std::string CommonName(SSL* ssl) {
+    X509* cert = SSL_get1_peer_certificate(ssl);
+    if (cert == nullptr) return "";
+    char name[256] = {};
+    const int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, name,
+                                            sizeof name);
+    X509_free(cert);
+    return n > 0 ? std::string(name, static_cast<size_t>(n)) : "";
   }
 
   Impl* server_;
   HttpMetrics* metrics_;  // outlives connections closed by ~io_context
-  beast::tcp_stream stream_;
+  std::shared_ptr<net::ssl::context> tls_;  // outlives stream_
+  Stream stream_;
   net::steady_timer write_timer_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string peer_;
+  std::string client_certificate_;
   // Per request, touched by one thread at a time (the strand, then a
   // worker, then the strand again).
   bool keep_alive_ = true, head_only_ = false, close_ = false, failed_ = false;
@@ -430,6 +525,15 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
 };
 
 absl::Status HttpServer::Impl::Listen() {
+  if (!options_.tls_cert.empty()) {
+    if (options_.tls_key.empty()) return absl::InvalidArgumentError("--tls_cert needs --tls_key");
+    auto made = MakeTlsContext();
+    if (!made.ok()) return made.status();
+    absl::MutexLock lock(&tls_mu_);
+    tls_ = *std::move(made);
+    tls_stamp_ = Stamp(options_);
+    tls_checked_ = absl::Now();
+  }
   auto colon = options_.listen.rfind(':');
   int port = 0;
   if (colon == std::string::npos || !absl::SimpleAtoi(options_.listen.substr(colon + 1), &port) ||
@@ -467,10 +571,56 @@ void HttpServer::Impl::Accept() {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<Connection>(this, std::move(socket))->ReadNext();
+      if (auto tls = TlsContext()) {
+        using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+        std::make_shared<Connection<TlsStream>>(this, std::move(socket), std::move(tls))->Start();
+      } else {
+        std::make_shared<Connection<beast::tcp_stream>>(this, std::move(socket), nullptr)->Start();
+      }
     }
     Accept();
   });
+}
+
+absl::StatusOr<std::shared_ptr<net::ssl::context>> HttpServer::Impl::MakeTlsContext() const {
+  auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
+  beast::error_code ec;
+  ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                       net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                       net::ssl::context::no_tlsv1_1,
+                   ec);
+  if (!ec) ctx->use_certificate_chain_file(options_.tls_cert, ec);
+  if (!ec) ctx->use_private_key_file(options_.tls_key, net::ssl::context::pem, ec);
+  if (!ec && !options_.tls_client_ca.empty()) {
+    ctx->load_verify_file(options_.tls_client_ca, ec);
+    if (!ec) {
+      ctx->set_verify_mode(net::ssl::verify_peer | net::ssl::verify_fail_if_no_peer_cert, ec);
+    }
+  }
+  if (ec) {
+    return absl::InvalidArgumentError(absl::StrCat("TLS files (", options_.tls_cert, ", ",
+                                                   options_.tls_key, "): ", ec.message()));
+  }
+  return ctx;
+}
+
+std::shared_ptr<net::ssl::context> HttpServer::Impl::TlsContext() {
+  if (options_.tls_cert.empty()) return nullptr;
+  absl::MutexLock lock(&tls_mu_);
+  const absl::Time now = absl::Now();
+  if (tls_ != nullptr && now - tls_checked_ < absl::Seconds(5)) return tls_;
+  tls_checked_ = now;
+  const int64_t stamp = Stamp(options_);
+  if (tls_ != nullptr && (stamp == tls_stamp_ || stamp == 0)) return tls_;
+  auto made = MakeTlsContext();
+  if (made.ok()) {
+    if (tls_ != nullptr) ARCA_LOG(INFO) << "TLS certificate reloaded from " << options_.tls_cert;
+    tls_ = *std::move(made);
+    tls_stamp_ = stamp;
+  } else {
+    ARCA_LOG(ERROR) << made.status().message() << "; keeping the certificate in use";
+  }
+  return tls_;
 }
 
 void HttpServer::Impl::Run() {

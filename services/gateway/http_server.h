@@ -30,6 +30,9 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string peer;  // the client's address
+  // The common name of the client's certificate, when TLS asked for one
+  // (mTLS); "" otherwise.
+  std::string client_certificate;
 
   // The value of the first header of this (lower-case) name, or "".
   absl::string_view Header(absl::string_view name) const;
@@ -99,6 +102,10 @@ struct HttpServerOptions {
   absl::Duration write_timeout = absl::Seconds(60);
   // On Shutdown, how long in-flight requests may finish. Default: 10 s.
   absl::Duration shutdown_deadline = absl::Seconds(10);
+  // HTTPS with this certificate chain and key (PEM files, read again for
+  // new connections once they change); client certificates from this CA
+  // required when set (mTLS). Empty: plain HTTP.
+  std::string tls_cert, tls_key, tls_client_ca;
 };
 
 // HTTP metrics, declared once (names arca_gateway_http_*).

@@ -124,6 +124,9 @@ int main(int argc, char** argv) {
   http_options.read_timeout = absl::GetFlag(FLAGS_read_timeout);
   http_options.write_timeout = absl::GetFlag(FLAGS_write_timeout);
   http_options.shutdown_deadline = absl::GetFlag(FLAGS_shutdown_deadline);
+  http_options.tls_cert = security->tls.cert;
+  http_options.tls_key = security->tls.key;
+  http_options.tls_client_ca = security->tls.client_ca;
   auto server = arca::gateway::HttpServer::Start(
       http_options,
       [&gateway](const arca::gateway::HttpRequest& request,
@@ -141,6 +144,7 @@ int main(int argc, char** argv) {
                                             metrics_listen.substr(0, metrics_listen.rfind(':')),
                                             ":", metrics_port)
                              : std::string())
+                 << (http_options.tls_cert.empty() ? "" : " (HTTPS)")
                  << (security->tokens ? " (bearer tokens required)" : " (no authentication)");
   int sig = arca::WaitForTerminationSignal();
   ARCA_LOG(INFO) << "signal " << sig << ": shutting down";

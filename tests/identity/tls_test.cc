@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <vector>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -145,6 +146,71 @@ TEST_F(TlsTest, ARenewedCertificateIsUsedWithoutARestart) {
   EXPECT_EQ(who, "alice");
   catalog.Signal(SIGTERM);
   EXPECT_EQ(catalog.Wait(absl::Seconds(30)), 0) << catalog.output();
+}
+
+// curl's answer: the HTTP status, or 0 when no connection was made.
+int Curl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "status=%{http_code}\n",
+                                   "--max-time", "10"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  // curl writes the status to stdout; the shell sends it to the captured stderr.
+  std::vector<std::string> shell = {"/bin/sh", "-c", "exec \"$@\" 1>&2", "sh"};
+  shell.insert(shell.end(), argv.begin(), argv.end());
+  Subprocess p;
+  if (!p.Start(shell).ok()) return -1;
+  auto status = p.WaitForLine("status=", absl::Seconds(30));
+  p.Wait(absl::Seconds(30));
+  return status.ok() ? std::atoi(status->c_str()) : -1;
+}
+
+TEST_F(TlsTest, TheGatewayServesHttpsWithTokensOrClientCertificates) {
+  const char* gateway_bin = std::getenv("ARCA_BIN_ARCA_GATEWAY");
+  ASSERT_NE(gateway_bin, nullptr);
+  Subprocess catalog;
+  const std::string catalog_address = StartCatalog(catalog, {});
+  ASSERT_FALSE(catalog_address.empty()) << catalog.output();
+  auto start = [&](Subprocess& gateway, std::vector<std::string> flags) {
+    std::vector<std::string> argv = {gateway_bin, "--listen=127.0.0.1:0", "--metrics_listen=",
+                                     "--catalog=" + catalog_address,
+                                     "--tls_cert=" + dir_ + "/server.pem",
+                                     "--tls_key=" + dir_ + "/server.key",
+                                     "--tokens_file=" + dir_ + "/tokens"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    EXPECT_TRUE(gateway.Start(argv).ok());
+    auto address = gateway.WaitForListening(absl::Seconds(30));
+    return address.ok() ? absl::StrCat("https://", *address) : std::string();
+  };
+  Subprocess https;
+  const std::string url = start(https, {});
+  ASSERT_FALSE(url.empty()) << https.output();
+  const std::string ca = dir_ + "/ca.pem";
+  EXPECT_EQ(Curl({"--cacert", ca, "-H", "Authorization: Bearer alice-token", url + "/api/v1/job"}),
+            200);
+  EXPECT_EQ(Curl({"--cacert", ca, url + "/api/v1/job"}), 401);
+  EXPECT_EQ(Curl({"--cacert", ca, url + "/healthz"}), 200);
+  std::string plain = url;
+  plain.replace(0, 5, "http");
+  EXPECT_EQ(Curl({plain + "/healthz"}), 0);  // plain HTTP gets no answer
+  // The certificate renewed by another CA is served to new connections.
+  ASSERT_TRUE(MakeCa(dir_, "next"));
+  ASSERT_TRUE(MakeCert(dir_, "next", "gateway", "server"));
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  int status = 0;
+  while ((status = Curl({"--cacert", dir_ + "/next.pem", url + "/healthz"})) != 200 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(status, 200);
+
+  // mTLS: a client certificate names its identity; none, no connection.
+  Subprocess mtls;
+  const std::string mtls_url = start(mtls, {"--tls_client_ca=" + dir_ + "/ca.pem"});
+  ASSERT_FALSE(mtls_url.empty()) << mtls.output();
+  const std::string next_ca = dir_ + "/next.pem";
+  EXPECT_EQ(Curl({"--cacert", next_ca, "--cert", dir_ + "/client.pem", "--key",
+                  dir_ + "/client.key", mtls_url + "/api/v1/job"}),
+            200);
+  EXPECT_EQ(Curl({"--cacert", next_ca, mtls_url + "/healthz"}), 0);
 }
 
 TEST_F(TlsTest, AnOpenAddressNeedsTlsOrTokensOrInsecure) {

@@ -43,13 +43,14 @@ function(arca_cc_binary)
 endfunction()
 
 # DATA_BINS: binaries the test runs; their paths reach it as environment
-# variables ARCA_BIN_<NAME> (upper case, '-' as '_').
+# variables ARCA_BIN_<NAME> (upper case, '-' as '_'). The CLI they run
+# reads no one's stored contexts (ARCA_CONFIG names a file never written).
 function(arca_cc_test)
   cmake_parse_arguments(A "" "NAME" "SRCS;DEPS;DATA_BINS" ${ARGN})
   add_executable(${A_NAME} ${A_SRCS})
   target_compile_options(${A_NAME} PRIVATE ${ARCA_WARNINGS})
   target_link_libraries(${A_NAME} PRIVATE ${A_DEPS} GTest::gtest GTest::gtest_main)
-  set(env "")
+  set(env "ARCA_CONFIG=${CMAKE_BINARY_DIR}/no-such-arca-config")
   foreach(bin ${A_DATA_BINS})
     string(TOUPPER "${bin}" var)
     string(REPLACE "-" "_" var "${var}")

@@ -21,6 +21,7 @@
 #include "proto/collector/v1/collector.grpc.pb.h"
 #include "proto/retention/v1/retention.grpc.pb.h"
 #include "proto/scheduling/v1/scheduling.grpc.pb.h"
+#include "services/cli/config.h"
 #include "services/cli/run_command.h"
 #include "services/cli/transfer.h"
 
@@ -110,6 +111,15 @@ class Runner {
     const std::string& group = args[0];
     const std::string command = args.size() > 1 ? args[1] : "";
     std::vector<std::string> rest(args.begin() + std::min<size_t>(2, args.size()), args.end());
+    if (group == "context") {
+      if (command == "list" && rest.empty()) return ContextList();
+      if (command == "use" && rest.size() == 1) return ContextUse(rest[0]);
+    }
+    if (group == "logout" && args.size() <= 2) return Logout(command);
+    // Everything else calls the services.
+    RETURN_IF_ERROR(auth::SecureChannel(options_.catalog, options_.security, {}).status());
+    if (group == "login" && args.size() <= 2) return Login(command.empty() ? "default" : command);
+    if (group == "whoami" && args.size() == 1) return WhoAmI();
     if (group == "health") return Health();
     if (group == "run") return RunJob(std::vector<std::string>(args.begin() + 1, args.end()));
     if (group == "collect") return Collect(std::vector<std::string>(args.begin() + 1, args.end()));
@@ -144,8 +154,9 @@ class Runner {
   }
 
  private:
+  // With the token and TLS files; Run checked that they can be read.
   std::shared_ptr<grpc::Channel> Channel(const std::string& target) {
-    return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+    return *auth::SecureChannel(target, options_.security, grpc::ChannelArguments());
   }
   v1::Catalog::Stub& Catalog() {
     if (catalog_ == nullptr) catalog_ = v1::Catalog::NewStub(Channel(options_.catalog));
@@ -502,6 +513,103 @@ class Runner {
     return absl::OkStatus();
   }
 
+  // The identity the services see for this token or certificate.
+  absl::StatusOr<v1::WhoAmIResponse> Who() {
+    v1::WhoAmIResponse who;
+    RETURN_IF_ERROR(CheckCatalog(Catalog().WhoAmI(Context().get(), v1::WhoAmIRequest(), &who)));
+    return who;
+  }
+  void PrintWho(const v1::WhoAmIResponse& who) {
+    if (options_.json) return PrintJson(who, out_);
+    if (!who.authenticated()) {
+      out_ << "the catalog at " << options_.catalog
+           << " checks no tokens: every caller may read and change everything\n";
+      return;
+    }
+    const std::string groups = who.all_groups() ? "* (all)" : absl::StrJoin(who.groups(), ",");
+    out_ << "name:   " << who.name() << "\n"
+         << "groups: " << (groups.empty() ? "-" : groups) << "\n"
+         << "level:  " << Lower(types::v1::PrivacyLevel_Name(who.privacy_level()), "PRIVACY_LEVEL_")
+         << "\n"
+         << "role:   " << who.role() << "\n";
+  }
+  absl::Status WhoAmI() {
+    ASSIGN_OR_RETURN(v1::WhoAmIResponse who, Who());
+    PrintWho(who);
+    return absl::OkStatus();
+  }
+
+  // Checks the addresses and credentials with WhoAmI, then stores them as
+  // context `name` and makes it current. Nothing is stored when the check
+  // fails.
+  absl::Status Login(const std::string& name) {
+    auto who = Who();
+    if (absl::IsUnauthenticated(who.status())) {
+      return absl::UnauthenticatedError(absl::StrCat(
+          who.status().message(),
+          "; give the token with --with_token (read from standard input), --token_file or "
+          "$ARCA_TOKEN"));
+    }
+    RETURN_IF_ERROR(who.status());
+    ASSIGN_OR_RETURN(Config config, LoadConfig(ConfigFile()));
+    cli::Context context;
+    context.name = name;
+    context.catalog = options_.catalog;
+    context.collector = options_.collector;
+    context.retention_gc = options_.retention_gc;
+    context.scheduler_attribute = options_.scheduler_attribute;
+    context.token = options_.security.token;
+    context.tls_ca = options_.security.ca;
+    context.tls_client_cert = options_.security.cert;
+    context.tls_client_key = options_.security.key;
+    config.Put(std::move(context));
+    config.current = name;
+    RETURN_IF_ERROR(SaveConfig(ConfigFile(), config));
+    if (options_.json) return PrintJson(*who, out_), absl::OkStatus();
+    out_ << "logged in to " << options_.catalog << "; context \"" << name << "\" is current\n";
+    PrintWho(*who);
+    return absl::OkStatus();
+  }
+
+  // Forgets context `name` (default: the current one) and its token.
+  absl::Status Logout(std::string name) {
+    ASSIGN_OR_RETURN(Config config, LoadConfig(ConfigFile()));
+    if (name.empty()) name = config.current;
+    if (name.empty()) return absl::FailedPreconditionError("no current context to log out of");
+    if (!config.Remove(name)) return NoContext(name);
+    RETURN_IF_ERROR(SaveConfig(ConfigFile(), config));
+    out_ << "logged out of context \"" << name << "\"\n";
+    return absl::OkStatus();
+  }
+
+  absl::Status ContextList() {
+    ASSIGN_OR_RETURN(Config config, LoadConfig(ConfigFile()));
+    Table t({"CURRENT", "NAME", "CATALOG", "TOKEN", "TLS"});
+    for (const cli::Context& c : config.contexts) {
+      t.Add({c.name == config.current ? "*" : "", c.name, c.catalog, c.token.empty() ? "-" : "yes",
+             c.tls_ca.empty() ? "-" : (c.tls_client_cert.empty() ? "yes" : "mTLS")});
+    }
+    t.Print(out_);
+    return absl::OkStatus();
+  }
+
+  absl::Status ContextUse(const std::string& name) {
+    ASSIGN_OR_RETURN(Config config, LoadConfig(ConfigFile()));
+    if (config.Find(name) == nullptr) return NoContext(name);
+    config.current = name;
+    RETURN_IF_ERROR(SaveConfig(ConfigFile(), config));
+    out_ << "context \"" << name << "\" is current\n";
+    return absl::OkStatus();
+  }
+
+  std::string ConfigFile() const {
+    return options_.config_path.empty() ? ConfigPath() : options_.config_path;
+  }
+  absl::Status NoContext(const std::string& name) {
+    return absl::NotFoundError(absl::StrCat("no context \"", name, "\" in ", ConfigFile(),
+                                            "; see `arca context list`"));
+  }
+
   absl::Status Health() {
     const std::string target = options_.target.empty() ? options_.catalog : options_.target;
     RETURN_IF_ERROR(CheckHealth(Channel(target), options_.service,
@@ -728,8 +836,19 @@ class Runner {
 std::string Usage() {
   return R"(usage: arca [flags] COMMAND
 
-Services are found with --catalog=HOST:PORT (or $ARCA_CATALOG; default
-127.0.0.1:7401). --json prints JSON instead of tables.
+Services are found with --catalog=HOST:PORT (or $ARCA_CATALOG, else the
+current context's, else 127.0.0.1:7401), or --server=HOST for all four at
+their standard ports. --json prints JSON instead of tables.
+
+  arca login [NAME] [--server HOST | --catalog H:P ...] [--with_token | --token_file F]
+             [--tls_ca CA.pem [--tls_client_cert C.pem --tls_client_key K.pem]]
+      Check the addresses and credentials, then store them as context NAME
+      (default "default") in ~/.config/arca/config (mode 0600) and make it
+      current. --with_token reads the token from standard input.
+  arca logout [NAME]               forget a context (default: the current one)
+  arca context list                the stored contexts; * marks the current one
+  arca context use NAME            make NAME current (--context NAME: for one command)
+  arca whoami                      the identity, groups, level and role the services see
 
   arca artifact register [FILE.json|-] [--name N --version V --runtime_type T
                           --entrypoint E --tags k=v,... --dependencies k=v,...]
@@ -767,6 +886,9 @@ default 127.0.0.1:7402), scheduler-attribute with --scheduler_attribute
 (or $ARCA_SCHEDULER_ATTRIBUTE; default 127.0.0.1:7404), retention-gc with
 --retention_gc (or $ARCA_RETENTION_GC; default 127.0.0.1:7403). LEVEL is moderately_sensitive (default) or
 highly_sensitive.
+
+Credentials, strongest first: --token_file and the --tls_* flags, then
+$ARCA_TOKEN, then the context's. $ARCA_CONFIG names another contexts file.
 
 Exit status: 0 on success, 1 when the service refused or failed, 2 for a
 usage mistake.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/auth/security.h"
 
 namespace arca::cli {
 
@@ -20,6 +21,11 @@ struct CliOptions {
   std::string scheduler_attribute = "127.0.0.1:7404";
   // retention-gc address. Default: $ARCA_RETENTION_GC or 127.0.0.1:7403.
   std::string retention_gc = "127.0.0.1:7403";
+  // The token and TLS files every call uses.
+  auth::ClientSecurity security;
+  // The contexts file `login`, `logout` and `context` change (see
+  // config.h). Default: ConfigPath().
+  std::string config_path;
   // Print JSON (protobuf's mapping) instead of tables.
   bool json = false;
   // Deadline of each RPC, in seconds. Default: 10.

@@ -1,31 +1,38 @@
 // arca: the command line over Arca's gRPC contracts. See `arca help`.
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/auth/flags.h"
 #include "common/grpc_status.h"
 #include "common/init.h"
+#include "common/status_macros.h"
 #include "services/cli/cli.h"
+#include "services/cli/config.h"
 
-namespace {
-std::string FromEnv(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? v : fallback;
-}
-}  // namespace
-
-ABSL_FLAG(std::string, catalog, FromEnv("ARCA_CATALOG", "127.0.0.1:7401"),
-          "catalog address HOST:PORT (default from $ARCA_CATALOG)");
-ABSL_FLAG(std::string, collector, FromEnv("ARCA_COLLECTOR", "127.0.0.1:7402"),
-          "collector address HOST:PORT (default from $ARCA_COLLECTOR)");
-ABSL_FLAG(std::string, scheduler_attribute,
-          FromEnv("ARCA_SCHEDULER_ATTRIBUTE", "127.0.0.1:7404"),
-          "scheduler-attribute address HOST:PORT (default from $ARCA_SCHEDULER_ATTRIBUTE)");
-ABSL_FLAG(std::string, retention_gc, FromEnv("ARCA_RETENTION_GC", "127.0.0.1:7403"),
-          "retention-gc address HOST:PORT (default from $ARCA_RETENTION_GC)");
+ABSL_FLAG(std::string, catalog, "",
+          "catalog address HOST:PORT (default: $ARCA_CATALOG, the context's, or 127.0.0.1:7401)");
+ABSL_FLAG(std::string, collector, "",
+          "collector address HOST:PORT (default: $ARCA_COLLECTOR, the context's, or "
+          "127.0.0.1:7402)");
+ABSL_FLAG(std::string, scheduler_attribute, "",
+          "scheduler-attribute address HOST:PORT (default: $ARCA_SCHEDULER_ATTRIBUTE, the "
+          "context's, or 127.0.0.1:7404)");
+ABSL_FLAG(std::string, retention_gc, "",
+          "retention-gc address HOST:PORT (default: $ARCA_RETENTION_GC, the context's, or "
+          "127.0.0.1:7403)");
+ABSL_FLAG(std::string, server, "",
+          "HOST: every service at its standard port there (7401-7404), unless its own flag "
+          "says otherwise");
+ABSL_FLAG(std::string, context, "", "use this context instead of the current one");
+ABSL_FLAG(bool, with_token, false, "login: read the token from standard input");
 ABSL_FLAG(bool, json, false, "print JSON instead of tables");
 ABSL_FLAG(double, timeout, 10, "deadline of each call, in seconds");
 ABSL_FLAG(std::string, target, "", "health: address to check (default: the catalog)");
@@ -62,14 +69,77 @@ ABSL_FLAG(std::string, machine_definition, "", "sched resolve: machine definitio
 ABSL_FLAG(std::string, size_attribute, "", "sched resolve: size attribute");
 ABSL_FLAG(std::string, cluster, "", "sched resolve/cache: the job cluster");
 
+namespace {
+
+using arca::cli::CliOptions;
+using arca::cli::Context;
+
+// The first of these that is set.
+std::string First(std::initializer_list<std::string> choices) {
+  for (const std::string& choice : choices) {
+    if (!choice.empty()) return choice;
+  }
+  return "";
+}
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
+}
+std::string Absolute(const std::string& path) {
+  return path.empty() ? path : std::filesystem::absolute(path).lexically_normal().string();
+}
+
+// Where to go and as whom: a flag, else the environment, else the context
+// (`login` starts afresh: it makes the context), else loopback.
+absl::Status Resolve(const std::vector<std::string>& args, CliOptions* options) {
+  options->config_path = arca::cli::ConfigPath();
+  Context context;
+  if (args.empty() || args[0] != "login") {
+    ASSIGN_OR_RETURN(auto config, arca::cli::LoadConfig(options->config_path));
+    const std::string name = First({absl::GetFlag(FLAGS_context), config.current});
+    if (!name.empty()) {
+      const Context* found = config.Find(name);
+      if (found == nullptr) {
+        return absl::NotFoundError(absl::StrCat("no context \"", name, "\" in ",
+                                                options->config_path, "; see `arca context list`"));
+      }
+      context = *found;
+    }
+  }
+  const std::string server = absl::GetFlag(FLAGS_server);
+  auto at = [&](const char* port) { return server.empty() ? "" : absl::StrCat(server, ":", port); };
+  options->catalog = First({absl::GetFlag(FLAGS_catalog), at("7401"), Env("ARCA_CATALOG"),
+                            context.catalog, "127.0.0.1:7401"});
+  options->collector = First({absl::GetFlag(FLAGS_collector), at("7402"), Env("ARCA_COLLECTOR"),
+                              context.collector, "127.0.0.1:7402"});
+  options->retention_gc = First({absl::GetFlag(FLAGS_retention_gc), at("7403"),
+                                 Env("ARCA_RETENTION_GC"), context.retention_gc,
+                                 "127.0.0.1:7403"});
+  options->scheduler_attribute =
+      First({absl::GetFlag(FLAGS_scheduler_attribute), at("7404"),
+             Env("ARCA_SCHEDULER_ATTRIBUTE"), context.scheduler_attribute, "127.0.0.1:7404"});
+  ASSIGN_OR_RETURN(arca::auth::ClientSecurity flags, arca::auth::ClientSecurityFromFlags());
+  std::string token;
+  if (absl::GetFlag(FLAGS_with_token)) {
+    token.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    token = std::string(absl::StripAsciiWhitespace(token));
+    if (token.empty()) return absl::InvalidArgumentError("--with_token: standard input is empty");
+  }
+  options->security.token = First({token, flags.token, Env("ARCA_TOKEN"), context.token});
+  options->security.ca = Absolute(First({flags.ca, context.tls_ca}));
+  options->security.cert = Absolute(First({flags.cert, context.tls_client_cert}));
+  options->security.key = Absolute(First({flags.key, context.tls_client_key}));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::vector<char*> positional =
       arca::InitProgram(argc, argv, "arca", "the Arca command line; run `arca help`");
+  std::vector<std::string> args(positional.begin() + 1, positional.end());
   arca::cli::CliOptions options;
-  options.catalog = absl::GetFlag(FLAGS_catalog);
-  options.collector = absl::GetFlag(FLAGS_collector);
-  options.scheduler_attribute = absl::GetFlag(FLAGS_scheduler_attribute);
-  options.retention_gc = absl::GetFlag(FLAGS_retention_gc);
+  absl::Status status = Resolve(args, &options);
   options.json = absl::GetFlag(FLAGS_json);
   options.timeout_seconds = absl::GetFlag(FLAGS_timeout);
   options.target = absl::GetFlag(FLAGS_target);
@@ -103,9 +173,8 @@ int main(int argc, char** argv) {
   options.size_attribute = absl::GetFlag(FLAGS_size_attribute);
   options.cluster = absl::GetFlag(FLAGS_cluster);
 
-  std::vector<std::string> args(positional.begin() + 1, positional.end());
   int exit_code = 0;
-  absl::Status status = arca::cli::Run(options, args, std::cout, &exit_code);
+  if (status.ok()) status = arca::cli::Run(options, args, std::cout, &exit_code);
   if (status.ok()) return exit_code;
   std::cerr << "arca: " << arca::StatusCodeName(static_cast<int>(status.code())) << ": "
             << status.message() << "\n";

@@ -10,6 +10,7 @@
 #include <vector>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -227,6 +228,110 @@ TEST_F(TlsTest, AnOpenAddressNeedsTlsOrTokensOrInsecure) {
     allowed.Signal(SIGTERM);
     allowed.Wait(absl::Seconds(30));
   }
+}
+
+// The CLI signs in like kubectl and gh: `arca login` checks and stores a
+// context (mode 0600), later commands use it, $ARCA_TOKEN overrides its
+// token, `context use|list` switch, `whoami` shows what the services see.
+class CliLoginTest : public TlsTest {
+ protected:
+  // Runs `arca args...` with this environment and standard input; returns
+  // "exit=N" followed by everything it printed.
+  std::string Arca(std::vector<std::string> args, std::vector<std::string> env = {},
+                   const std::string& input = "") {
+    const char* arca = std::getenv("ARCA_BIN_ARCA");
+    EXPECT_NE(arca, nullptr);
+    std::vector<std::string> argv = {"/usr/bin/env", "ARCA_CONFIG=" + dir_ + "/home/config"};
+    argv.insert(argv.end(), env.begin(), env.end());
+    argv.insert(argv.end(), {"/bin/sh", "-c",
+                             "exec 1>&2; input=$1; shift; printf %s \"$input\" | \"$@\"; "
+                             "echo \"exit=$?\"",
+                             "sh", input, arca});
+    argv.insert(argv.end(), args.begin(), args.end());
+    Subprocess p;
+    if (!p.Start(argv).ok()) return "cannot start";
+    auto code = p.WaitForLine("exit=", absl::Seconds(30));
+    p.Wait(absl::Seconds(30));
+    return absl::StrCat("exit=", code.ok() ? *code : "?", "\n", p.output());
+  }
+};
+
+TEST_F(CliLoginTest, LoginStoresAContextThatLaterCommandsUse) {
+  std::ofstream(dir_ + "/tokens", std::ios::app) << absl::StrCat(
+      "sha256:", Sha256::Of("bob-token"), " team-b highly_sensitive bob reader\n",
+      "sha256:", Sha256::Of("root-token"), " * highly_sensitive root admin\n");
+  Subprocess catalog;
+  const std::string address = StartCatalog(
+      catalog, {"--tls_cert=" + dir_ + "/server.pem", "--tls_key=" + dir_ + "/server.key",
+                "--tokens_file=" + dir_ + "/tokens"});
+  ASSERT_FALSE(address.empty()) << catalog.output();
+  const std::string ca = "--tls_ca=" + dir_ + "/ca.pem";
+
+  // Nothing stored yet: the loopback default, no token.
+  EXPECT_TRUE(absl::StartsWith(Arca({"whoami"}), "exit=1\n")) << Arca({"whoami"});
+  std::string out = Arca({"whoami", "--catalog=" + address, ca});
+  EXPECT_TRUE(absl::StartsWith(out, "exit=1\n")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "UNAUTHENTICATED")) << out;
+
+  // A wrong token is refused and nothing is stored.
+  out = Arca({"login", "prod", "--catalog=" + address, ca, "--with_token"}, {}, "wrong\n");
+  EXPECT_TRUE(absl::StartsWith(out, "exit=1\n")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "unknown token")) << out;
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/home/config"));
+
+  out = Arca({"login", "prod", "--catalog=" + address, ca, "--with_token"}, {}, "alice-token\n");
+  ASSERT_TRUE(absl::StartsWith(out, "exit=0\n")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "context \"prod\" is current")) << out;
+  EXPECT_EQ(std::filesystem::status(dir_ + "/home/config").permissions(),
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(std::filesystem::status(dir_ + "/home").permissions(),
+            std::filesystem::perms::owner_all);
+
+  // Later commands need no flags; whoami shows what the catalog sees.
+  out = Arca({"whoami"});
+  EXPECT_TRUE(absl::StrContains(out, "exit=0\nname:   alice\ngroups: team-a\n"
+                                     "level:  moderately_sensitive\nrole:   writer\n"))
+      << out;
+  // $ARCA_TOKEN overrides the context's token (TLS still from the context).
+  out = Arca({"whoami"}, {"ARCA_TOKEN=bob-token"});
+  EXPECT_TRUE(absl::StrContains(out, "name:   bob\ngroups: team-b\nlevel:  highly_sensitive\n"
+                                     "role:   reader\n"))
+      << out;
+  EXPECT_TRUE(absl::StrContains(Arca({"whoami"}, {"ARCA_TOKEN=nobody"}), "unknown token"));
+
+  // A second context becomes current; `context use` and --context switch.
+  out = Arca({"login", "ops", "--catalog=" + address, ca, "--with_token"}, {}, "root-token");
+  ASSERT_TRUE(absl::StartsWith(out, "exit=0\n")) << out;
+  out = Arca({"context", "list"});
+  EXPECT_TRUE(absl::StrContains(out, "CURRENT  NAME  CATALOG")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "\n         prod  " + address + "  yes    yes\n")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "\n*        ops   " + address + "  yes    yes\n")) << out;
+  EXPECT_TRUE(absl::StrContains(Arca({"whoami"}), "name:   root\ngroups: * (all)\n"));
+  EXPECT_TRUE(absl::StrContains(Arca({"whoami", "--context=prod"}), "name:   alice\n"));
+  EXPECT_TRUE(absl::StartsWith(Arca({"context", "use", "prod"}), "exit=0\n"));
+  EXPECT_TRUE(absl::StrContains(Arca({"whoami"}), "name:   alice\n"));
+  out = Arca({"context", "use", "staging"});
+  EXPECT_TRUE(absl::StartsWith(out, "exit=1\n")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "NOT_FOUND: no context \"staging\"")) << out;
+
+  // Logging out forgets the context and its token.
+  EXPECT_TRUE(absl::StartsWith(Arca({"logout", "ops"}), "exit=0\n"));
+  std::ifstream in(dir_ + "/home/config");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_FALSE(absl::StrContains(text.str(), "root-token")) << text.str();
+  EXPECT_TRUE(absl::StrContains(text.str(), "token = alice-token")) << text.str();
+  EXPECT_TRUE(absl::StrContains(Arca({"whoami", "--context=ops"}), "NOT_FOUND")) << text.str();
+}
+
+TEST_F(CliLoginTest, ABrokenContextsFileIsReportedWithItsLine) {
+  std::filesystem::create_directories(dir_ + "/home");
+  std::ofstream(dir_ + "/home/config") << "current = prod\n\n[context prod]\ncatalog: nowhere\n";
+  const std::string out = Arca({"jobs", "list"});
+  EXPECT_TRUE(absl::StartsWith(out, "exit=1\n")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "INVALID_ARGUMENT: " + dir_ + "/home/config line 4: want "
+                                     "KEY = VALUE"))
+      << out;
 }
 
 }  // namespace

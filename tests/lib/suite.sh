@@ -3,6 +3,7 @@
 # real binaries on free loopback ports. Needs $bin, the binaries' directory.
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/arca-e2e-XXXXXX")
+export ARCA_CONFIG="$work/arca-config"  # the CLI reads none of the user's contexts
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done

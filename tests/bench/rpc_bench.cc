@@ -4,12 +4,16 @@
 //   2. scheduler-attribute Resolve QPS vs that GetJobArtifact QPS (the merge
 //      should cost little: each Resolve is one Get plus the merge);
 //   3. durable RegisterJobArtifact/s with 32 concurrent clients (target
-//      >= 5,000/s), next to the same load with WAL sync off.
+//      >= 5,000/s), next to the same load with WAL sync off;
+//   4. GetJobArtifact QPS with TLS and a token on every call (checked
+//      against a tokens file, the caller's group and level applied) vs the
+//      same in plaintext without tokens (target >= 0.8x).
 // Usage: rpc_bench [--seconds=N] [--read_clients=N] [--write_clients=N]
 
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <thread>
@@ -19,7 +23,11 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/auth/authorizer.h"
+#include "common/auth/security.h"
+#include "common/auth/tokens.h"
 #include "common/server.h"
+#include "common/sha256.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
 #include "proto/echo/v1/echo.grpc.pb.h"
@@ -44,9 +52,11 @@ class EchoService final : public echo::v1::Echo::Service {
 };
 
 // Runs `clients` threads, each calling op(thread, i) in a loop for the
-// duration over its own channel; returns successful calls per second.
+// duration over its own channel (with `security`); returns successful calls
+// per second.
 double Measure(const std::string& address, int clients, absl::Duration duration,
-               const std::function<bool(const std::shared_ptr<grpc::Channel>&, int, int)>& op) {
+               const std::function<bool(const std::shared_ptr<grpc::Channel>&, int, int)>& op,
+               const auth::ClientSecurity& security = {}) {
   std::atomic<int64_t> done{0};
   std::atomic<bool> failed{false};
   std::vector<std::thread> threads;
@@ -56,7 +66,7 @@ double Measure(const std::string& address, int clients, absl::Duration duration,
     threads.emplace_back([&, t] {
       grpc::ChannelArguments args;
       args.SetInt("arca.bench.channel", t);  // a distinct connection per client
-      auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+      auto channel = *auth::SecureChannel(address, security, args);
       int64_t n = 0;
       for (int i = 0; absl::Now() < end; ++i) {
         if (!op(channel, t, i)) {
@@ -190,6 +200,43 @@ int Main() {
     std::printf("scheduler Resolve       %9.0f qps | catalog Get %9.0f qps | ratio %.2fx "
                 "(each Resolve makes one Get)\n",
                 resolve_qps / 2, get_again / 2, resolve_qps / get_again);
+  }
+
+  // The same catalog behind TLS and tokens, on its own server.
+  {
+    const std::string dir = suite->dir + "/tls";
+    std::filesystem::create_directories(dir);
+    const std::string script = absl::StrCat(
+        "cd '", dir, "' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 ",
+        "-nodes -keyout server.key -out server.pem -subj /CN=localhost -days 1 ",
+        "-addext subjectAltName=IP:127.0.0.1 2>/dev/null");
+    std::ofstream(dir + "/tokens") << "sha256:" << Sha256::Of("bench-token")
+                                   << " bench moderately_sensitive bench reader\n";
+    if (std::system(script.c_str()) != 0) {
+      std::fprintf(stderr, "cannot make a certificate with openssl\n");
+      return 1;
+    }
+    auto authorizer = std::make_shared<auth::Authorizer>(
+        std::shared_ptr<auth::TokenFile>(*auth::TokenFile::Open(dir + "/tokens")));
+    catalog::CatalogServiceImpl service(suite->catalog.get(), authorizer);
+    ServerOptions options;
+    options.name = "bench_tls";
+    options.tls = {dir + "/server.pem", dir + "/server.key", ""};
+    options.authorizer = authorizer;
+    auto server = *Server::Start(options, {{v1::Catalog::service_full_name(), &service}},
+                                 std::make_shared<prometheus::Registry>());
+    const auth::ClientSecurity tls{"bench-token", dir + "/server.pem", "", ""};
+    Measure(server->address(), readers, absl::Milliseconds(500), get_op, tls);  // warm up
+    double plain_qps = 0, tls_qps = 0;
+    for (int round = 0; round < 2; ++round) {
+      plain_qps += Measure(address, readers, duration / 2, get_op);
+      tls_qps += Measure(server->address(), readers, duration / 2, get_op, tls);
+    }
+    const double ratio = tls_qps / plain_qps;
+    std::printf("GetJobArtifact, TLS+token %9.0f qps | plaintext, no tokens %9.0f qps | "
+                "ratio %.2fx (target >= 0.80x) %s\n",
+                tls_qps / 2, plain_qps / 2, ratio, ratio >= 0.8 ? "PASS" : "FAIL");
+    failures += ratio < 0.8;
   }
 
   const double durable = Registers(*suite, writers, duration, "durable");

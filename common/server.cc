@@ -10,11 +10,11 @@
 #include "common/auth/authorizer.h"
 #include "common/grpc_metrics.h"
 #include "common/logging.h"
+#include "common/metrics_server.h"
 #include "common/process_metrics.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "prometheus/exposer.h"
 #include "prometheus/registry.h"
 
 namespace arca {
@@ -67,25 +67,24 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   s->address_ = absl::StrCat(HostOf(options.listen), ":", s->port_);
 
   if (!options.metrics_listen.empty()) {
-    try {
-      s->exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_listen);
-    } catch (const std::exception& e) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot serve metrics on ", options.metrics_listen, ": ", e.what()));
+    std::vector<std::shared_ptr<prometheus::Collectable>> collectables = more_metrics;
+    collectables.push_back(registry);
+    collectables.push_back(std::make_shared<ProcessCollector>());
+    auto metrics = MetricsServer::Start(options.metrics_listen, options.tls, collectables);
+    if (!metrics.ok()) {
+      return absl::Status(metrics.status().code(),
+                          absl::StrCat("metrics on ", options.metrics_listen, ": ",
+                                       metrics.status().message()));
     }
-    s->collectables_ = more_metrics;
-    s->collectables_.push_back(std::make_shared<ProcessCollector>());
-    s->exposer_->RegisterCollectable(registry);
-    for (const auto& c : s->collectables_) s->exposer_->RegisterCollectable(c);
-    auto ports = s->exposer_->GetListeningPorts();
-    if (!ports.empty()) s->metrics_port_ = ports.front();
+    s->metrics_server_ = *std::move(metrics);
+    s->metrics_port_ = s->metrics_server_->port();
   }
   grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
   health->SetServingStatus(true);
   for (const ServiceEntry& entry : services) health->SetServingStatus(entry.name, true);
   ARCA_LOG(INFO) << "arca-" << options.name << " listening on " << s->address_
                  << (options.tls.enabled() ? " (TLS)" : "")
-                 << (s->exposer_ ? absl::StrCat(" metrics on ",
+                 << (s->metrics_server_ ? absl::StrCat(" metrics on ",
                                                 HostOf(options.metrics_listen), ":",
                                                 s->metrics_port_)
                                  : std::string());

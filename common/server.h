@@ -16,7 +16,6 @@ class Service;
 }  // namespace grpc
 namespace prometheus {
 class Collectable;
-class Exposer;
 class Registry;
 }  // namespace prometheus
 
@@ -26,6 +25,7 @@ namespace auth {
 class Authorizer;
 }
 class GrpcMetrics;
+class MetricsServer;
 
 struct ServerOptions {
   // Short service name: the metric prefix ("catalog", "retention_gc") and
@@ -94,11 +94,9 @@ class Server {
   Server() = default;
   ServerOptions options_;
   std::shared_ptr<prometheus::Registry> registry_;  // owns the metric families
-  // The exposer only keeps weak references.
-  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   std::unique_ptr<GrpcMetrics> metrics_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<MetricsServer> metrics_server_;
   int port_ = 0;
   int metrics_port_ = 0;
   std::string address_;

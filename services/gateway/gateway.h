@@ -6,7 +6,7 @@
 
 #include "absl/time/time.h"
 #include "common/clock.h"
-#include "services/gateway/http_server.h"
+#include "common/http_server.h"
 
 namespace grpc {
 class Channel;

@@ -24,7 +24,7 @@
 #include "services/collector/collector_service.h"
 #include "common/auth/tokens.h"
 #include "services/gateway/gateway.h"
-#include "services/gateway/http_server.h"
+#include "common/http_server.h"
 #include "services/gateway/http_test_client.h"
 #include "services/retention_gc/retention_gc_service.h"
 #include "services/scheduler_attribute/scheduler_attribute_service.h"

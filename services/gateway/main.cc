@@ -7,16 +7,16 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/flags.h"
+#include "common/http_server.h"
 #include "common/init.h"
 #include "common/logging.h"
+#include "common/metrics_server.h"
 #include "common/process_metrics.h"
 #include "common/server.h"
-#include "prometheus/exposer.h"
-#include "prometheus/registry.h"
-#include "common/auth/flags.h"
 #include "common/service_main.h"
+#include "prometheus/registry.h"
 #include "services/gateway/gateway.h"
-#include "services/gateway/http_server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7480", "HTTP address HOST:PORT (port 0: any free port)");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9405",
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
     *channel = *std::move(made);
   }
   auto registry = std::make_shared<prometheus::Registry>();
-  arca::gateway::HttpMetrics http_metrics(*registry);
+  arca::HttpMetrics http_metrics(*registry);
   arca::gateway::GatewayOptions options;
   options.backend_timeout = absl::GetFlag(FLAGS_backend_timeout);
   options.artifact_cache_ttl = absl::GetFlag(FLAGS_artifact_cache_ttl);
@@ -100,24 +100,19 @@ int main(int argc, char** argv) {
   if (options.web_dir.empty()) ARCA_LOG(WARNING) << "no web page files found; / answers 404";
   arca::gateway::Gateway gateway(options, backends, security->tokens.get(), registry);
 
-  std::unique_ptr<prometheus::Exposer> exposer;
-  auto process = std::make_shared<arca::ProcessCollector>();
+  std::unique_ptr<arca::MetricsServer> metrics;
   const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-  int metrics_port = 0;
   if (!metrics_listen.empty()) {
-    try {
-      exposer = std::make_unique<prometheus::Exposer>(metrics_listen);
-    } catch (const std::exception& e) {
-      ARCA_LOG(ERROR) << "cannot serve metrics on " << metrics_listen << ": " << e.what();
+    auto started = arca::MetricsServer::Start(
+        metrics_listen, security->tls, {registry, std::make_shared<arca::ProcessCollector>()});
+    if (!started.ok()) {
+      ARCA_LOG(ERROR) << "metrics on " << metrics_listen << ": " << started.status().message();
       return 1;
     }
-    exposer->RegisterCollectable(registry);
-    exposer->RegisterCollectable(process);
-    auto ports = exposer->GetListeningPorts();
-    if (!ports.empty()) metrics_port = ports.front();
+    metrics = *std::move(started);
   }
 
-  arca::gateway::HttpServerOptions http_options;
+  arca::HttpServerOptions http_options;
   http_options.listen = listen;
   http_options.io_threads = absl::GetFlag(FLAGS_io_threads);
   http_options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
@@ -127,12 +122,12 @@ int main(int argc, char** argv) {
   http_options.tls_cert = security->tls.cert;
   http_options.tls_key = security->tls.key;
   http_options.tls_client_ca = security->tls.client_ca;
-  auto server = arca::gateway::HttpServer::Start(
+  auto server = arca::HttpServer::Start(
       http_options,
-      [&gateway](const arca::gateway::HttpRequest& request,
-                 arca::gateway::HttpResponder& responder) { gateway.Handle(request, responder); },
+      [&gateway](const arca::HttpRequest& request,
+                 arca::HttpResponder& responder) { gateway.Handle(request, responder); },
       &http_metrics,
-      [&gateway](const arca::gateway::HttpRequest& request, arca::gateway::HttpResponse* response) {
+      [&gateway](const arca::HttpRequest& request, arca::HttpResponse* response) {
         return gateway.FromCache(request, response);
       });
   if (!server.ok()) {
@@ -140,9 +135,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   ARCA_LOG(INFO) << "arca-gateway listening on " << (*server)->address()
-                 << (exposer ? absl::StrCat(" metrics on ",
+                 << (metrics ? absl::StrCat(" metrics on ",
                                             metrics_listen.substr(0, metrics_listen.rfind(':')),
-                                            ":", metrics_port)
+                                            ":", metrics->port())
                              : std::string())
                  << (http_options.tls_cert.empty() ? "" : " (HTTPS)")
                  << (security->tokens ? " (bearer tokens required)" : " (no authentication)");

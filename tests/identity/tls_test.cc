@@ -230,6 +230,24 @@ TEST_F(TlsTest, AnOpenAddressNeedsTlsOrTokensOrInsecure) {
   }
 }
 
+TEST_F(TlsTest, TheMetricsListenerServesHttpsWithTheSameCertificate) {
+  Subprocess catalog;
+  ASSERT_TRUE(catalog
+                  .Start({bin_, "--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
+                          "--data_dir=" + dir_ + "/db", "--min_free_bytes=0", "--reserve_bytes=0",
+                          "--tls_cert=" + dir_ + "/server.pem", "--tls_key=" + dir_ + "/server.key",
+                          "--tokens_file=" + dir_ + "/tokens"})
+                  .ok());
+  auto metrics = catalog.WaitForLine(" metrics on ", absl::Seconds(30));
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  const std::string url = absl::StrCat("https://", *metrics, "/metrics");
+  EXPECT_EQ(Curl({"--cacert", dir_ + "/ca.pem", url}), 200);
+  EXPECT_EQ(Curl({"--cacert", dir_ + "/ca.pem", "https://" + *metrics + "/other"}), 404);
+  std::string plain = url;
+  plain.replace(0, 5, "http");
+  EXPECT_EQ(Curl({plain}), 0);  // plain HTTP gets no answer
+}
+
 // The CLI signs in like kubectl and gh: `arca login` checks and stores a
 // context (mode 0600), later commands use it, $ARCA_TOKEN overrides its
 // token, `context use|list` switch, `whoami` shows what the services see.

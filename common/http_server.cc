@@ -1,4 +1,4 @@
-#include "services/gateway/http_server.h"
+#include "common/http_server.h"
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -35,7 +35,7 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
-namespace arca::gateway {
+namespace arca {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -667,4 +667,4 @@ int HttpServer::port() const { return impl_->port_; }
 std::string HttpServer::address() const { return impl_->address_; }
 void HttpServer::Shutdown() { impl_->Shutdown(); }
 
-}  // namespace arca::gateway
+}  // namespace arca

@@ -1,5 +1,5 @@
-#ifndef ARCA_SERVICES_GATEWAY_HTTP_SERVER_H_
-#define ARCA_SERVICES_GATEWAY_HTTP_SERVER_H_
+#ifndef ARCA_COMMON_HTTP_SERVER_H_
+#define ARCA_COMMON_HTTP_SERVER_H_
 
 #include <functional>
 #include <memory>
@@ -20,7 +20,7 @@ template <typename T>
 class Family;
 }  // namespace prometheus
 
-namespace arca::gateway {
+namespace arca {
 
 // One HTTP request, whole (bodies are bounded by HttpServerOptions).
 struct HttpRequest {
@@ -148,6 +148,6 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace arca::gateway
+}  // namespace arca
 
-#endif  // ARCA_SERVICES_GATEWAY_HTTP_SERVER_H_
+#endif  // ARCA_COMMON_HTTP_SERVER_H_

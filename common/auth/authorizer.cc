@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/tokens.h"
+#include "common/grpc_status.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
@@ -195,10 +196,15 @@ class AuditInterceptor : public grpc::experimental::Interceptor {
       // Denied calls were logged where they were refused.
       if (who.ok() && status.error_code() != grpc::StatusCode::PERMISSION_DENIED &&
           status.error_code() != grpc::StatusCode::UNAUTHENTICATED) {
-        ARCA_LOG(INFO) << "audit: " << who->name << " " << MethodName(info_->method()) << " "
-                       << object_ << " -> "
-                       << (status.ok() ? "OK" : absl::StrCat(status.error_code(), " ",
-                                                             status.error_message()));
+        auto caller = authorizer_->Caller(*info_->server_context());
+        const std::string via =
+            caller.ok() && caller->name != who->name ? absl::StrCat(" (via ", caller->name, ")")
+                                                     : "";
+        ARCA_LOG(INFO) << "audit: " << who->name << via << " " << MethodName(info_->method())
+                       << " " << object_ << " -> "
+                       << (status.ok() ? "OK"
+                                       : absl::StrCat(StatusCodeName(status.error_code()), ": ",
+                                                      status.error_message()));
       }
     }
     methods->Proceed();

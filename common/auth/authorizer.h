@@ -73,10 +73,10 @@ class Authorizer {
   // Authorize without the rule: who the call acts as. Errors as there,
   // not logged.
   absl::StatusOr<Identity> Identify(const grpc::ServerContextBase& context) const;
-
- private:
   // The caller's own identity, before acting for anyone.
   absl::StatusOr<Identity> Caller(const grpc::ServerContextBase& context) const;
+
+ private:
 
   std::shared_ptr<TokenFile> tokens_;
 };

@@ -9,6 +9,11 @@
   --metrics_listen, probes on those ports, scrape annotations on the
   metrics port; Services select a workload and target its named ports;
   volumes and claims resolve;
+- every listener has TLS and every gRPC service tokens; the flags' files
+  come from Secrets that deploy/k8s/make-secrets.sh generates, and what it
+  generates works: the real catalog serves with its certificate and tokens
+  and the CLI sees the admin and the services' identity through them;
+- the NetworkPolicy admits only Arca's pods to the gRPC ports;
 - the Dockerfile copies every binary the manifests run, and every Debian
   package it installs exists.
 
@@ -17,8 +22,11 @@ Usage: check_deploy.py BIN_DIR
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
 
 import yaml
 
@@ -53,9 +61,21 @@ base = os.path.join(ROOT, "deploy", "k8s", "base")
 kustomization = yaml.safe_load(open(os.path.join(base, "kustomization.yaml")))
 for f in kustomization["resources"]:
     check(os.path.exists(os.path.join(base, f)), f"kustomization names missing {f}")
-for gen in kustomization.get("secretGenerator", []):
-    for f in gen["files"]:
-        check(os.path.exists(os.path.join(base, f)), f"secretGenerator names missing {f}")
+
+# The overlay make-secrets.sh writes: which files each Secret holds.
+scratch = tempfile.mkdtemp(prefix="arca-deploy-")
+overlay = os.path.join(scratch, "overlay")
+code, made = run(os.path.join(ROOT, "deploy", "k8s", "make-secrets.sh"), overlay, "arca")
+check(code == 0, f"make-secrets.sh failed: {made}")
+secret_files = {}
+if code == 0:
+    generated = yaml.safe_load(open(os.path.join(overlay, "kustomization.yaml")))
+    check(os.path.normpath(os.path.join(overlay, generated["resources"][0])) == base,
+          f"the overlay does not build on the base: {generated['resources']}")
+    for gen in generated["secretGenerator"]:
+        secret_files[gen["name"]] = set(gen["files"])
+        for f in gen["files"]:
+            check(os.path.exists(os.path.join(overlay, f)), f"make-secrets.sh did not write {f}")
 
 docs = []
 for f in sorted(glob.glob(os.path.join(base, "*.yaml"))):
@@ -120,20 +140,41 @@ for f, d in docs:
         check(port_of(args.get("metrics_listen", ":0")) == ports.get("metrics"),
               f"{where}: --metrics_listen is not the metrics port")
         annotations = spec["metadata"].get("annotations", {})
+        check(annotations.get("prometheus.io/scheme") == "https",
+              f"{where}: metrics are served over TLS; the scrape annotation must say https")
         check(annotations.get("prometheus.io/scrape") == "true" and
               int(annotations.get("prometheus.io/port", 0)) == ports.get("metrics"),
               f"{where}: scrape annotations do not point at the metrics port")
+        grpc_service = main == "grpc"
+        check("tls_cert" in args and "tls_key" in args, f"{where}: its listeners have no TLS")
+        check(not grpc_service or "tokens_file" in args, f"{where}: no --tokens_file")
+        mounts = {m["mountPath"]: m["name"] for m in c.get("volumeMounts", [])}
+        for flag, value in args.items():
+            folder, _, file = value.rpartition("/")
+            if folder in mounts and "secret" in volumes.get(mounts[folder], {}):
+                secret = volumes[mounts[folder]]["secret"]["secretName"]
+                check(file in secret_files.get(secret, set()),
+                      f"{where}: --{flag} reads {file} from Secret {secret}, which make-secrets.sh "
+                      f"does not fill with it")
         for probe in ("readinessProbe", "livenessProbe"):
             p = c.get(probe)
             check(p is not None, f"{where}: no {probe}")
             if not p:
                 continue
-            if "grpc" in p:
-                check(p["grpc"]["port"] == ports["grpc"], f"{where}: {probe} is not on the gRPC port")
+            if "exec" in p:
+                command = p["exec"]["command"]
+                probe_args = dict(a[2:].split("=", 1) for a in command[2:])
+                check(command[:2] == ["arca", "health"] and
+                      port_of(probe_args.get("target", ":0")) == ports["grpc"],
+                      f"{where}: {probe} is not `arca health` on the gRPC port")
+                check(probe_args.get("tls_ca") == args.get("tls_ca", "/etc/arca/tls/ca.crt") and
+                      os.path.dirname(probe_args.get("tls_ca", "")) in mounts,
+                      f"{where}: {probe} does not trust the mounted CA")
             elif "httpGet" in p:
                 port = p["httpGet"]["port"]
                 check(port in ports or port in ports.values(), f"{where}: {probe} port {port} unknown")
                 check(p["httpGet"]["path"] == "/healthz", f"{where}: {probe} path is not /healthz")
+                check(p["httpGet"].get("scheme") == "HTTPS", f"{where}: {probe} is not over HTTPS")
             else:
                 check(False, f"{where}: {probe} is neither gRPC nor HTTP")
         for m in c.get("volumeMounts", []):
@@ -154,6 +195,77 @@ for f, d in docs:
 check(commands == {"arca-catalog", "arca-collector", "arca-retention-gc",
                    "arca-scheduler-attribute", "arca-gateway"},
       f"the manifests run {sorted(commands)}, not the five services")
+
+
+def selected(selector):
+    """The workloads whose pods a label selector picks."""
+    picked = set()
+    for name, w in workloads.items():
+        labels = w["spec"]["template"]["metadata"]["labels"]
+        ok = selector.get("matchLabels", {}).items() <= labels.items()
+        for e in selector.get("matchExpressions", []):
+            ok = ok and e["operator"] == "In" and labels.get(e["key"]) in e["values"]
+        if ok:
+            picked.add(name)
+    return picked
+
+
+grpc_workloads = {n for n, w in workloads.items()
+                  if any(p["name"] == "grpc" for c in w["spec"]["template"]["spec"]["containers"]
+                         for p in c["ports"])}
+policies = [d for _, d in docs if d["kind"] == "NetworkPolicy"]
+check(len(policies) == 1, f"want one NetworkPolicy, found {len(policies)}")
+for policy in policies:
+    check(selected(policy["spec"]["podSelector"]) == grpc_workloads,
+          f"the NetworkPolicy guards {sorted(selected(policy['spec']['podSelector']))}, "
+          f"not the gRPC services {sorted(grpc_workloads)}")
+    for rule in policy["spec"]["ingress"]:
+        if {"port": "grpc"} not in rule.get("ports", []):
+            continue
+        sources = set()
+        for peer in rule.get("from", [{}]):
+            check("podSelector" in peer and "namespaceSelector" not in peer,
+                  f"the NetworkPolicy admits {peer} to the gRPC ports")
+            sources |= selected(peer.get("podSelector", {}))
+        check(sources == set(workloads),
+              f"the gRPC ports admit {sorted(sources)}, not exactly Arca's pods")
+
+# What make-secrets.sh made works with the real binaries: the catalog serves
+# its certificate for localhost (the probes' name) and checks its tokens.
+if secret_files:
+    admin = made.strip().rsplit(" ", 1)[-1]
+    catalog = subprocess.Popen(
+        [os.path.join(BIN, "arca-catalog"), "--listen=127.0.0.1:0", "--metrics_listen=",
+         f"--data_dir={scratch}/db", "--min_free_bytes=0", "--reserve_bytes=0",
+         f"--backup_dir={scratch}/backups", f"--tokens_file={overlay}/tokens.txt",
+         f"--tls_cert={overlay}/tls.crt", f"--tls_key={overlay}/tls.key"],
+        stderr=subprocess.PIPE, text=True)
+    port = None
+    deadline = time.monotonic() + 30
+    while port is None and time.monotonic() < deadline:
+        line = catalog.stderr.readline()
+        if not line:
+            break
+        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+        port = m and m.group(1)
+    check(port is not None, "the catalog did not start with make-secrets.sh's files")
+    if port:
+        def whoami(*extra, token=""):
+            env = dict(os.environ, ARCA_CONFIG=f"{scratch}/no-config", ARCA_TOKEN=token)
+            p = subprocess.run([os.path.join(BIN, "arca"), f"--catalog=localhost:{port}",
+                                f"--tls_ca={overlay}/ca.crt", "whoami", *extra],
+                               capture_output=True, text=True, env=env)
+            return p.stdout + p.stderr
+        out = whoami(token=admin)
+        check("name:   admin\n" in out and "role:   admin\n" in out,
+              f"the printed admin token is not the admin: {out}")
+        out = whoami(f"--token_file={overlay}/token")
+        check("name:   arca-services\n" in out and "role:   service\n" in out,
+              f"the services' token is not a service identity: {out}")
+        check("UNAUTHENTICATED" in whoami(), "the catalog admitted a call without a token")
+    catalog.terminate()
+    catalog.wait()
+shutil.rmtree(scratch)
 
 # ---------------------------------------------------------------- Docker
 dockerfile = open(os.path.join(ROOT, "deploy", "docker", "Dockerfile")).read()

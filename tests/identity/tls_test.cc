@@ -230,6 +230,50 @@ TEST_F(TlsTest, AnOpenAddressNeedsTlsOrTokensOrInsecure) {
   }
 }
 
+// Each write and each denied call is logged: who (and through which
+// service), what, which object, how it ended.
+TEST_F(TlsTest, WritesAndDenialsAreAudited) {
+  std::ofstream(dir_ + "/tokens", std::ios::app) << absl::StrCat(
+      "sha256:", Sha256::Of("gateway-token"), " * highly_sensitive gateway service\n",
+      "sha256:", Sha256::Of("ops-token"), " * highly_sensitive ops admin\n");
+  Subprocess catalog;
+  const std::string address = StartCatalog(catalog, {"--tokens_file=" + dir_ + "/tokens"});
+  ASSERT_FALSE(address.empty()) << catalog.output();
+  auto call = [&](const std::string& token, const std::string& act_for, auto rpc) {
+    auto channel = auth::SecureChannel(address, {token, "", "", ""}, grpc::ChannelArguments());
+    grpc::ClientContext context;
+    if (!act_for.empty()) auth::ActFor(context, act_for);
+    return rpc(*cat::Catalog::NewStub(*channel), context).error_code();
+  };
+  cat::CreateJobRequest create;
+  create.mutable_job()->set_id("job-audit");
+  create.mutable_job()->set_group("team-a");
+  EXPECT_EQ(call("alice-token", "",
+                 [&](cat::Catalog::Stub& stub, grpc::ClientContext& context) {
+                   cat::CreateJobResponse response;
+                   return stub.CreateJob(&context, create, &response);
+                 }),
+            grpc::StatusCode::OK);
+  cat::DeleteJobRequest remove;
+  remove.set_id("job-audit");
+  auto delete_job = [&](cat::Catalog::Stub& stub, grpc::ClientContext& context) {
+    cat::DeleteJobResponse response;
+    return stub.DeleteJob(&context, remove, &response);
+  };
+  EXPECT_EQ(call("alice-token", "", delete_job), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(call("gateway-token", "ops", delete_job), grpc::StatusCode::OK);
+  EXPECT_EQ(call("alice-token", "ops", delete_job), grpc::StatusCode::PERMISSION_DENIED);
+  for (const std::string line : {
+           "audit: alice CreateJob id=job-audit -> OK",
+           "audit: denied DeleteJob to alice from ipv4:127.0.0.1:",
+           "audit: ops (via gateway) DeleteJob id=job-audit -> OK",
+           "audit: denied DeleteJob to alice from ipv4:127.0.0.1:",
+       }) {
+    EXPECT_TRUE(catalog.WaitForLine(line, absl::Seconds(10)).ok()) << line << "\n"
+                                                                  << catalog.output();
+  }
+}
+
 TEST_F(TlsTest, TheMetricsListenerServesHttpsWithTheSameCertificate) {
   Subprocess catalog;
   ASSERT_TRUE(catalog

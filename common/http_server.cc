@@ -647,6 +647,10 @@ void HttpServer::Impl::Shutdown() {
   ioc_.stop();
   for (auto& t : io_threads_) t.join();
   workers_.join();
+  // Those never reach Finish(): they leave the in-flight gauge here.
+  absl::MutexLock lock(&mu_);
+  metrics_->in_flight.Decrement(in_flight_);
+  in_flight_ = 0;
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -275,6 +275,8 @@ TEST_F(GatewayTest, StalledDownloadersHoldNoWorkerAndAreBounded) {
   options.max_downloads = 64;
   options.max_downloads_per_client = 8;
   StartGateway("", http, options);
+  // Responses cut off by the shutdown left the gauge.
+  ASSERT_EQ(http_metrics_.in_flight.Value(), 0);
   stalled.clear();
   for (int i = 0; i < 8; ++i) {
     stalled.push_back(Connect(server_->port(), 16 << 10));
@@ -284,6 +286,7 @@ TEST_F(GatewayTest, StalledDownloadersHoldNoWorkerAndAreBounded) {
   while (http_metrics_.in_flight.Value() < 8 && absl::Now() < deadline2) {
     absl::SleepFor(absl::Milliseconds(10));
   }
+  ASSERT_EQ(http_metrics_.in_flight.Value(), 8);
   Response ninth = Get("/api/v1/job/" + job + "/artifacts/big.bin");
   EXPECT_EQ(ninth.status, 503);
   EXPECT_NE(ninth.body.find("per client"), std::string::npos) << ninth.body;

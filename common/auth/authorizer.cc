@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/tokens.h"
-#include "common/grpc_status.h"
+#include "common/rpc/status.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
@@ -203,7 +203,7 @@ class AuditInterceptor : public grpc::experimental::Interceptor {
         ARCA_LOG(INFO) << "audit: " << who->name << via << " " << MethodName(info_->method())
                        << " " << object_ << " -> "
                        << (status.ok() ? "OK"
-                                       : absl::StrCat(StatusCodeName(status.error_code()), ": ",
+                                       : absl::StrCat(rpc::StatusCodeName(status.error_code()), ": ",
                                                       status.error_message()));
       }
     }

@@ -65,7 +65,7 @@ class Authorizer {
 
   // Logs every call to a method that writes (its rule needs more than
   // reader): who, which method, which object, and how it ended. For
-  // Server::Start.
+  // rpc::Server::Start.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> AuditInterceptor() const;
 
   bool enabled() const { return tokens_ != nullptr; }

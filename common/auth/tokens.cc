@@ -13,7 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/logging.h"
-#include "common/sha256.h"
+#include "common/hash/sha256.h"
 
 namespace arca::auth {
 namespace {
@@ -158,7 +158,7 @@ absl::StatusOr<Identity> TokenFile::Authenticate(absl::string_view header) {
   if (!absl::ConsumePrefix(&token, "Bearer ") || absl::StripAsciiWhitespace(token).empty()) {
     return absl::UnauthenticatedError("Authorization must be \"Bearer <token>\"");
   }
-  const std::string digest = Sha256::Of(absl::StripAsciiWhitespace(token));
+  const std::string digest = hash::Sha256::Of(absl::StripAsciiWhitespace(token));
   absl::MutexLock lock(&mu_);
   const Identity* found = nullptr;
   for (const Entry& e : entries_) {  // no early exit

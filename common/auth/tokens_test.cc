@@ -7,7 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
-#include "common/sha256.h"
+#include "common/hash/sha256.h"
 #include "gtest/gtest.h"
 
 namespace arca::auth {
@@ -47,7 +47,7 @@ TEST(TokenFileTest, CertificatesAndNamesFindTheirIdentity) {
   char tmpl[] = "/tmp/arca-tokens-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
   const std::string path = dir + "/tokens";
-  std::ofstream(path) << absl::StrCat("sha256:", Sha256::Of("alice-token"),
+  std::ofstream(path) << absl::StrCat("sha256:", hash::Sha256::Of("alice-token"),
                                       " team-a highly_sensitive alice reader\n",
                                       "cert:collector-1 * highly_sensitive collector service\n");
   FakeClock clock;

@@ -1241,8 +1241,8 @@ absl::StatusOr<v1::CommitFilesResponse> Catalog::CommitFiles(
   if (response.committed() == 0) return response;
   for (const std::string& key : expiry_keys) batch.Put(key, "");
   for (const auto& [sha, blob] : blobs) batch.Put(BlobKey(sha), blob.SerializeAsString());
-  if (needs_gc && !HasFinalizer(job, kArtifactGcFinalizer)) {
-    job.add_finalizers(std::string(kArtifactGcFinalizer));
+  if (needs_gc && !HasFinalizer(job, gc::kArtifactGcFinalizer)) {
+    job.add_finalizers(std::string(gc::kArtifactGcFinalizer));
     batch.Put(JobKey(job.id()), job.SerializeAsString());
   }
   // Files arriving after the job finished still get their strategy applied.

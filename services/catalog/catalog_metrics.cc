@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "common/process_metrics.h"
+#include "common/http/process_metrics.h"
 #include "common/time_util.h"
 
 namespace arca::catalog {
@@ -29,16 +29,16 @@ std::vector<prometheus::MetricFamily> CatalogCollector::Collect() const {
   };
   std::vector<prometheus::MetricFamily> out;
   for (const Property& p : kProperties) {
-    out.push_back(GaugeFamily(p.metric, p.help,
+    out.push_back(http::GaugeFamily(p.metric, p.help,
                               static_cast<double>(catalog_->GetIntProperty(p.property))));
   }
-  out.push_back(CounterFamily("arca_catalog_rocksdb_write_stall_seconds_total",
+  out.push_back(http::CounterFamily("arca_catalog_rocksdb_write_stall_seconds_total",
                               "Time writes spent stalled by RocksDB since the catalog started",
                               catalog_->WriteStallSeconds()));
-  out.push_back(GaugeFamily("arca_catalog_disk_free_bytes",
+  out.push_back(http::GaugeFamily("arca_catalog_disk_free_bytes",
                             "Bytes free on the catalog database's disk, as last seen by a write",
                             static_cast<double>(catalog_->DiskFreeBytes())));
-  out.push_back(GaugeFamily("arca_catalog_writes_refused",
+  out.push_back(http::GaugeFamily("arca_catalog_writes_refused",
                             "1 while writes are refused because the catalog's disk is full",
                             catalog_->WritesRefused() ? 1 : 0));
   auto stats = catalog_->GcQueueStats();
@@ -49,8 +49,8 @@ std::vector<prometheus::MetricFamily> CatalogCollector::Collect() const {
       age = std::max(0.0, absl::ToDoubleSeconds(clock_->Now() - FromProtoTime(stats->oldest_due())));
     }
   }
-  out.push_back(GaugeFamily("arca_catalog_gc_queue_depth", "GC tasks waiting or leased", depth));
-  out.push_back(GaugeFamily("arca_catalog_gc_queue_oldest_due_age_seconds",
+  out.push_back(http::GaugeFamily("arca_catalog_gc_queue_depth", "GC tasks waiting or leased", depth));
+  out.push_back(http::GaugeFamily("arca_catalog_gc_queue_oldest_due_age_seconds",
                             "How long the oldest due GC task has been waiting", age));
   return out;
 }

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "common/grpc_status.h"
+#include "common/rpc/status.h"
 #include "common/status_macros.h"
 
 namespace arca::catalog {
@@ -33,7 +33,7 @@ namespace {
 // The caller's identity, or the status to answer with.
 #define WHO(method)                                  \
   auto who_or = Authorize(context, #method);         \
-  if (!who_or.ok()) return ToGrpcStatus(who_or.status()); \
+  if (!who_or.ok()) return rpc::ToGrpcStatus(who_or.status()); \
   const auth::Identity& who = *who_or;               \
   (void)who
 
@@ -47,38 +47,38 @@ grpc::Status CatalogServiceImpl::RegisterJobArtifact(grpc::ServerContext* contex
   WHO(RegisterJobArtifact);
   if (req->overwrite()) {
     if (absl::Status s = who.Allows(auth::Role::kAdmin, "overwriting a job artifact"); !s.ok()) {
-      return ToGrpcStatus(s);
+      return rpc::ToGrpcStatus(s);
     }
   }
-  return ToGrpcReply(catalog_->RegisterJobArtifact(*req), resp);
+  return rpc::ToGrpcReply(catalog_->RegisterJobArtifact(*req), resp);
 }
 
 grpc::Status CatalogServiceImpl::GetJobArtifact(grpc::ServerContext* context,
                                                 const v1::GetJobArtifactRequest* req,
                                                 v1::JobArtifact* resp) {
   WHO(GetJobArtifact);
-  return ToGrpcReply(catalog_->GetJobArtifact(req->artifact_id()), resp);
+  return rpc::ToGrpcReply(catalog_->GetJobArtifact(req->artifact_id()), resp);
 }
 
 grpc::Status CatalogServiceImpl::ListJobArtifacts(grpc::ServerContext* context,
                                                   const v1::ListJobArtifactsRequest* req,
                                                   v1::ListJobArtifactsResponse* resp) {
   WHO(ListJobArtifacts);
-  return ToGrpcReply(catalog_->ListJobArtifacts(*req), resp);
+  return rpc::ToGrpcReply(catalog_->ListJobArtifacts(*req), resp);
 }
 
 grpc::Status CatalogServiceImpl::ListJobArtifactNames(grpc::ServerContext* context,
                                                       const v1::ListJobArtifactNamesRequest* req,
                                                       v1::ListJobArtifactNamesResponse* resp) {
   WHO(ListJobArtifactNames);
-  return ToGrpcReply(catalog_->ListJobArtifactNames(*req), resp);
+  return rpc::ToGrpcReply(catalog_->ListJobArtifactNames(*req), resp);
 }
 
 grpc::Status CatalogServiceImpl::DeleteJobArtifact(grpc::ServerContext* context,
                                                    const v1::DeleteJobArtifactRequest* req,
                                                    v1::DeleteJobArtifactResponse*) {
   WHO(DeleteJobArtifact);
-  return ToGrpcStatus(catalog_->DeleteJobArtifact(*req));
+  return rpc::ToGrpcStatus(catalog_->DeleteJobArtifact(*req));
 }
 
 // --- Jobs: a group's.
@@ -88,10 +88,10 @@ grpc::Status CatalogServiceImpl::CreateJob(grpc::ServerContext* context,
                                            v1::CreateJobResponse* resp) {
   WHO(CreateJob);
   if (!who.SeesGroup(req->job().group())) {
-    return ToGrpcStatus(absl::PermissionDeniedError(
+    return rpc::ToGrpcStatus(absl::PermissionDeniedError(
         absl::StrCat(who.name, " may not create jobs in group \"", req->job().group(), "\"")));
   }
-  return ToGrpcReply(catalog_->CreateJob(*req), resp);
+  return rpc::ToGrpcReply(catalog_->CreateJob(*req), resp);
 }
 
 grpc::Status CatalogServiceImpl::GetJob(grpc::ServerContext* context, const v1::GetJobRequest* req,
@@ -99,16 +99,16 @@ grpc::Status CatalogServiceImpl::GetJob(grpc::ServerContext* context, const v1::
   WHO(GetJob);
   auto job = catalog_->GetJob(req->id());
   if (job.ok() && !who.SeesGroup(job->group())) {
-    return ToGrpcStatus(absl::NotFoundError(absl::StrCat("no job with id ", req->id())));
+    return rpc::ToGrpcStatus(absl::NotFoundError(absl::StrCat("no job with id ", req->id())));
   }
-  return ToGrpcReply(std::move(job), resp);
+  return rpc::ToGrpcReply(std::move(job), resp);
 }
 
 grpc::Status CatalogServiceImpl::ListJobs(grpc::ServerContext* context,
                                           const v1::ListJobsRequest* req,
                                           v1::ListJobsResponse* resp) {
   WHO(ListJobs);
-  if (who.all_groups) return ToGrpcReply(catalog_->ListJobs(*req), resp);
+  if (who.all_groups) return rpc::ToGrpcReply(catalog_->ListJobs(*req), resp);
   // Only the caller's groups (narrowed further by what it asked for).
   if (!req->group().empty() && !who.SeesGroup(req->group())) return grpc::Status::OK;
   v1::ListJobsRequest mine = *req;
@@ -125,42 +125,42 @@ grpc::Status CatalogServiceImpl::ListJobs(grpc::ServerContext* context,
   if (mine.group().empty() && mine.visible_groups_size() == 1) {
     mine.set_group(mine.visible_groups(0));
   }
-  return ToGrpcReply(catalog_->ListJobs(mine), resp);
+  return rpc::ToGrpcReply(catalog_->ListJobs(mine), resp);
 }
 
 grpc::Status CatalogServiceImpl::UpdateStep(grpc::ServerContext* context,
                                             const v1::UpdateStepRequest* req, v1::Job* resp) {
   WHO(UpdateStep);
-  if (absl::Status s = SeeJob(who, req->job_id()); !s.ok()) return ToGrpcStatus(s);
-  return ToGrpcReply(catalog_->UpdateStep(*req), resp);
+  if (absl::Status s = SeeJob(who, req->job_id()); !s.ok()) return rpc::ToGrpcStatus(s);
+  return rpc::ToGrpcReply(catalog_->UpdateStep(*req), resp);
 }
 
 grpc::Status CatalogServiceImpl::FinishJob(grpc::ServerContext* context,
                                            const v1::FinishJobRequest* req, v1::Job* resp) {
   WHO(FinishJob);
-  if (absl::Status s = SeeJob(who, req->job_id()); !s.ok()) return ToGrpcStatus(s);
-  return ToGrpcReply(catalog_->FinishJob(*req), resp);
+  if (absl::Status s = SeeJob(who, req->job_id()); !s.ok()) return rpc::ToGrpcStatus(s);
+  return rpc::ToGrpcReply(catalog_->FinishJob(*req), resp);
 }
 
 grpc::Status CatalogServiceImpl::DeleteJob(grpc::ServerContext* context,
                                            const v1::DeleteJobRequest* req,
                                            v1::DeleteJobResponse* resp) {
   WHO(DeleteJob);
-  if (absl::Status s = SeeJob(who, req->id()); !s.ok()) return ToGrpcStatus(s);
-  return ToGrpcReply(catalog_->DeleteJob(*req), resp);
+  if (absl::Status s = SeeJob(who, req->id()); !s.ok()) return rpc::ToGrpcStatus(s);
+  return rpc::ToGrpcReply(catalog_->DeleteJob(*req), resp);
 }
 
 grpc::Status CatalogServiceImpl::RemoveFinalizer(grpc::ServerContext* context,
                                                  const v1::RemoveFinalizerRequest* req,
                                                  v1::RemoveFinalizerResponse* resp) {
   WHO(RemoveFinalizer);
-  return ToGrpcReply(catalog_->RemoveFinalizer(*req), resp);
+  return rpc::ToGrpcReply(catalog_->RemoveFinalizer(*req), resp);
 }
 
 grpc::Status CatalogServiceImpl::SetCondition(grpc::ServerContext* context,
                                               const v1::SetConditionRequest* req, v1::Job* resp) {
   WHO(SetCondition);
-  return ToGrpcReply(catalog_->SetCondition(*req), resp);
+  return rpc::ToGrpcReply(catalog_->SetCondition(*req), resp);
 }
 
 // --- Files: their job's group, and each its privacy level.
@@ -169,15 +169,15 @@ grpc::Status CatalogServiceImpl::CommitFiles(grpc::ServerContext* context,
                                              const v1::CommitFilesRequest* req,
                                              v1::CommitFilesResponse* resp) {
   WHO(CommitFiles);
-  return ToGrpcReply(catalog_->CommitFiles(*req), resp);
+  return rpc::ToGrpcReply(catalog_->CommitFiles(*req), resp);
 }
 
 grpc::Status CatalogServiceImpl::ListFiles(grpc::ServerContext* context,
                                            const v1::ListFilesRequest* req,
                                            v1::ListFilesResponse* resp) {
   WHO(ListFiles);
-  if (absl::Status s = SeeJob(who, req->job_id()); !s.ok()) return ToGrpcStatus(s);
-  grpc::Status status = ToGrpcReply(catalog_->ListFiles(*req), resp);
+  if (absl::Status s = SeeJob(who, req->job_id()); !s.ok()) return rpc::ToGrpcStatus(s);
+  grpc::Status status = rpc::ToGrpcReply(catalog_->ListFiles(*req), resp);
   if (status.ok()) {
     auto* files = resp->mutable_files();
     files->erase(std::remove_if(files->begin(), files->end(),
@@ -192,13 +192,13 @@ grpc::Status CatalogServiceImpl::ListFiles(grpc::ServerContext* context,
 grpc::Status CatalogServiceImpl::GetFile(grpc::ServerContext* context,
                                          const v1::GetFileRequest* req, v1::ArtifactFile* resp) {
   WHO(GetFile);
-  if (absl::Status s = SeeJob(who, req->job_id()); !s.ok()) return ToGrpcStatus(s);
+  if (absl::Status s = SeeJob(who, req->job_id()); !s.ok()) return rpc::ToGrpcStatus(s);
   auto file = catalog_->GetFile(req->job_id(), req->path());
   if (file.ok() && !who.SeesPrivacy(file->privacy_level())) {
-    return ToGrpcStatus(absl::NotFoundError(
+    return rpc::ToGrpcStatus(absl::NotFoundError(
         absl::StrCat("job ", req->job_id(), " has no file ", req->path())));
   }
-  return ToGrpcReply(std::move(file), resp);
+  return rpc::ToGrpcReply(std::move(file), resp);
 }
 
 // --- The work between Arca's services (the service role).
@@ -211,29 +211,29 @@ grpc::Status CatalogServiceImpl::GetFile(grpc::ServerContext* context,
   }
 
 ARCA_INTERNAL(ListExpiredFiles, ListExpiredFilesRequest, ListExpiredFilesResponse,
-              ToGrpcReply(catalog_->ListExpiredFiles(*req), resp))
+              rpc::ToGrpcReply(catalog_->ListExpiredFiles(*req), resp))
 ARCA_INTERNAL(MarkFilesDeleted, MarkFilesDeletedRequest, MarkFilesDeletedResponse,
-              ToGrpcReply(catalog_->MarkFilesDeleted(*req), resp))
+              rpc::ToGrpcReply(catalog_->MarkFilesDeleted(*req), resp))
 ARCA_INTERNAL(GetBlobRef, GetBlobRefRequest, BlobRef,
-              ToGrpcReply(catalog_->GetBlobRef(req->sha256()), resp))
+              rpc::ToGrpcReply(catalog_->GetBlobRef(req->sha256()), resp))
 ARCA_INTERNAL(GetBlobRefs, GetBlobRefsRequest, GetBlobRefsResponse,
-              ToGrpcReply(catalog_->GetBlobRefs(*req), resp))
+              rpc::ToGrpcReply(catalog_->GetBlobRefs(*req), resp))
 ARCA_INTERNAL(ListUnreferencedBlobs, ListUnreferencedBlobsRequest, ListUnreferencedBlobsResponse,
-              ToGrpcReply(catalog_->ListUnreferencedBlobs(*req), resp))
+              rpc::ToGrpcReply(catalog_->ListUnreferencedBlobs(*req), resp))
 ARCA_INTERNAL(ForgetBlob, ForgetBlobRequest, ForgetBlobResponse,
-              ToGrpcStatus(catalog_->ForgetBlob(*req)))
+              rpc::ToGrpcStatus(catalog_->ForgetBlob(*req)))
 ARCA_INTERNAL(EnqueueGcTask, EnqueueGcTaskRequest, GcTask,
-              ToGrpcReply(catalog_->EnqueueGcTask(*req), resp))
+              rpc::ToGrpcReply(catalog_->EnqueueGcTask(*req), resp))
 ARCA_INTERNAL(LeaseGcTasks, LeaseGcTasksRequest, LeaseGcTasksResponse,
-              ToGrpcReply(catalog_->LeaseGcTasks(*req), resp))
+              rpc::ToGrpcReply(catalog_->LeaseGcTasks(*req), resp))
 ARCA_INTERNAL(CompleteGcTask, CompleteGcTaskRequest, Empty,
-              ToGrpcStatus(catalog_->CompleteGcTask(*req)))
+              rpc::ToGrpcStatus(catalog_->CompleteGcTask(*req)))
 ARCA_INTERNAL(RetryGcTask, RetryGcTaskRequest, GcTask,
-              ToGrpcReply(catalog_->RetryGcTask(*req), resp))
+              rpc::ToGrpcReply(catalog_->RetryGcTask(*req), resp))
 ARCA_INTERNAL(GcQueueStats, GcQueueStatsRequest, GcQueueStatsResponse,
-              ToGrpcReply(catalog_->GcQueueStats(), resp))
+              rpc::ToGrpcReply(catalog_->GcQueueStats(), resp))
 ARCA_INTERNAL(CreateCheckpoint, CreateCheckpointRequest, CreateCheckpointResponse,
-              ToGrpcReply(catalog_->CreateCheckpoint(req->dir()), resp))
+              rpc::ToGrpcReply(catalog_->CreateCheckpoint(req->dir()), resp))
 
 #undef ARCA_INTERNAL
 
@@ -244,14 +244,14 @@ grpc::Status CatalogServiceImpl::ListGcTasks(grpc::ServerContext* context,
   if (req->job_id().empty()) {
     if (absl::Status s = who.Allows(auth::Role::kAdmin, "listing every job's GC tasks");
         !s.ok() || !who.all_groups) {
-      return ToGrpcStatus(s.ok() ? absl::PermissionDeniedError(
+      return rpc::ToGrpcStatus(s.ok() ? absl::PermissionDeniedError(
                                        "listing every job's GC tasks needs every group (\"*\")")
                                  : s);
     }
   } else if (absl::Status s = SeeJob(who, req->job_id()); !s.ok()) {
-    return ToGrpcStatus(s);
+    return rpc::ToGrpcStatus(s);
   }
-  return ToGrpcReply(catalog_->ListGcTasks(*req), resp);
+  return rpc::ToGrpcReply(catalog_->ListGcTasks(*req), resp);
 }
 
 grpc::Status CatalogServiceImpl::WhoAmI(grpc::ServerContext* context, const v1::WhoAmIRequest*,

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/health_client.h"
-#include "common/server.h"
-#include "common/subprocess.h"
+#include "common/rpc/health_client.h"
+#include "common/rpc/server.h"
+#include "common/testing/subprocess.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -37,9 +37,9 @@ class CatalogServiceTest : public ::testing::Test {
     options.data_dir = dir_ + "/db";
     catalog_ = *Catalog::Open(options, Clock::Real());
     service_ = std::make_unique<CatalogServiceImpl>(catalog_.get());
-    ServerOptions server_options;
+    rpc::ServerOptions server_options;
     server_options.name = "catalog";
-    auto server = Server::Start(server_options,
+    auto server = rpc::Server::Start(server_options,
                                 {{v1::Catalog::service_full_name(), service_.get()}},
                                 std::make_shared<prometheus::Registry>());
     ASSERT_TRUE(server.ok()) << server.status();
@@ -56,7 +56,7 @@ class CatalogServiceTest : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<CatalogServiceImpl> service_;
-  std::unique_ptr<Server> server_;
+  std::unique_ptr<rpc::Server> server_;
   std::unique_ptr<v1::Catalog::Stub> stub_;
 };
 
@@ -298,7 +298,7 @@ const char* CatalogBinary() {
   return bin != nullptr ? bin : "build/bin/arca-catalog";
 }
 
-absl::StatusOr<std::string> StartCatalog(Subprocess& child, const std::string& data_dir) {
+absl::StatusOr<std::string> StartCatalog(testing::Subprocess& child, const std::string& data_dir) {
   absl::Status started = child.Start({CatalogBinary(), "--listen=127.0.0.1:0",
                                       "--metrics_listen=", "--data_dir=" + data_dir});
   if (!started.ok()) return started;
@@ -309,11 +309,11 @@ TEST(CatalogBinaryTest, SigtermShutsDownCleanlyAndDataSurvives) {
   std::string dir = TempDir();
   std::string id;
   {
-    Subprocess child;
+    testing::Subprocess child;
     auto address = StartCatalog(child, dir);
     ASSERT_TRUE(address.ok()) << address.status();
     auto channel = grpc::CreateChannel(*address, grpc::InsecureChannelCredentials());
-    ASSERT_TRUE(WaitHealthy(channel, "arca.catalog.v1.Catalog", absl::Seconds(10)).ok());
+    ASSERT_TRUE(rpc::WaitHealthy(channel, "arca.catalog.v1.Catalog", absl::Seconds(10)).ok());
     auto stub = v1::Catalog::NewStub(channel);
     grpc::ClientContext c;
     v1::CreateJobRequest req;
@@ -326,7 +326,7 @@ TEST(CatalogBinaryTest, SigtermShutsDownCleanlyAndDataSurvives) {
     ASSERT_TRUE(WIFEXITED(status)) << child.output();
     EXPECT_EQ(WEXITSTATUS(status), 0);
   }
-  Subprocess again;
+  testing::Subprocess again;
   auto address = StartCatalog(again, dir);
   ASSERT_TRUE(address.ok()) << address.status();
   auto stub = v1::Catalog::NewStub(
@@ -341,9 +341,9 @@ TEST(CatalogBinaryTest, SigtermShutsDownCleanlyAndDataSurvives) {
 
 TEST(CatalogBinaryTest, SecondProcessOnTheSameDataDirFailsClearly) {
   std::string dir = TempDir();
-  Subprocess first;
+  testing::Subprocess first;
   ASSERT_TRUE(StartCatalog(first, dir).ok());
-  Subprocess second;
+  testing::Subprocess second;
   auto address = StartCatalog(second, dir);
   EXPECT_EQ(address.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(second.output().find("cannot open catalog database"), std::string::npos)
@@ -362,11 +362,11 @@ TEST(CatalogBinaryTest, AcknowledgedWritesSurviveSigkill) {
   std::mutex mu;
   std::vector<Acked> acked;
   {
-    Subprocess child;
+    testing::Subprocess child;
     auto address = StartCatalog(child, dir);
     ASSERT_TRUE(address.ok()) << address.status();
     auto channel = grpc::CreateChannel(*address, grpc::InsecureChannelCredentials());
-    ASSERT_TRUE(WaitHealthy(channel, "", absl::Seconds(10)).ok());
+    ASSERT_TRUE(rpc::WaitHealthy(channel, "", absl::Seconds(10)).ok());
     std::atomic<bool> stop{false};
     std::vector<std::thread> writers;
     for (int w = 0; w < 8; ++w) {

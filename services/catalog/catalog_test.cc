@@ -799,14 +799,14 @@ TEST_F(CatalogTest, DeleteWaitsForFinalizersUnlessForced) {
   create.mutable_job()->set_gc_strategy(types::v1::GC_STRATEGY_ON_JOB_DELETION);
   v1::Job job = catalog_->CreateJob(create)->job();
   ASSERT_TRUE(Commit(job.id(), {File("out.bin")}).ok());
-  EXPECT_EQ(catalog_->GetJob(job.id())->finalizers(0), kArtifactGcFinalizer);
+  EXPECT_EQ(catalog_->GetJob(job.id())->finalizers(0), gc::kArtifactGcFinalizer);
 
   v1::DeleteJobRequest del;
   del.set_id(job.id());
   auto r = catalog_->DeleteJob(del);
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->purged());
-  EXPECT_EQ(r->pending_finalizers(0), kArtifactGcFinalizer);
+  EXPECT_EQ(r->pending_finalizers(0), gc::kArtifactGcFinalizer);
   EXPECT_TRUE(catalog_->GetJob(job.id())->has_deletion_requested_at());
   v1::ListGcTasksRequest tasks;
   tasks.set_job_id(job.id());
@@ -824,7 +824,7 @@ TEST_F(CatalogTest, DeleteWaitsForFinalizersUnlessForced) {
   ASSERT_TRUE(catalog_->MarkFilesDeleted(gone).ok());
   v1::RemoveFinalizerRequest rm;
   rm.set_job_id(job.id());
-  rm.set_finalizer(std::string(kArtifactGcFinalizer));
+  rm.set_finalizer(std::string(gc::kArtifactGcFinalizer));
   auto removed = catalog_->RemoveFinalizer(rm);
   ASSERT_TRUE(removed.ok());
   EXPECT_TRUE(removed->purged());

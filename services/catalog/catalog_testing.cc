@@ -26,9 +26,9 @@ TestCatalog::TestCatalog(Clock* clock) {
   }
   catalog_ = *std::move(opened);
   service_ = std::make_unique<CatalogServiceImpl>(catalog_.get());
-  ServerOptions server_options;
+  rpc::ServerOptions server_options;
   server_options.name = "catalog";
-  auto server = Server::Start(server_options, {{v1::Catalog::service_full_name(), service_.get()}},
+  auto server = rpc::Server::Start(server_options, {{v1::Catalog::service_full_name(), service_.get()}},
                               registry_);
   if (!server.ok()) {
     std::fprintf(stderr, "TestCatalog: %s\n", server.status().ToString().c_str());

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "common/clock.h"
-#include "common/server.h"
+#include "common/rpc/server.h"
 #include "proto/catalog/v1/catalog.grpc.pb.h"
 #include "services/catalog/catalog.h"
 #include "services/catalog/catalog_service.h"
@@ -40,7 +40,7 @@ class TestCatalog {
   std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<CatalogServiceImpl> service_;
-  std::unique_ptr<Server> server_;
+  std::unique_ptr<rpc::Server> server_;
   std::unique_ptr<v1::Catalog::Stub> stub_;
 };
 

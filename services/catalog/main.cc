@@ -6,8 +6,8 @@
 #include "absl/flags/flag.h"
 #include "common/init.h"
 #include "common/logging.h"
-#include "common/server.h"
-#include "common/service_main.h"
+#include "common/rpc/server.h"
+#include "common/rpc/service_main.h"
 #include "prometheus/registry.h"
 #include "services/catalog/catalog.h"
 #include "services/catalog/catalog_metrics.h"
@@ -29,12 +29,12 @@ ABSL_FLAG(absl::Duration, shutdown_deadline, absl::Seconds(10),
           "how long in-flight calls may finish after SIGTERM");
 
 int main(int argc, char** argv) {
-  arca::BlockTerminationSignals();
+  arca::rpc::BlockTerminationSignals();
   arca::InitProgram(argc, argv, "arca-catalog",
                     "Arca's catalog service (gRPC arca.catalog.v1) over a RocksDB database");
 
-  arca::ServerOptions server_options;
-  auto security = arca::SetUpSecurity(&server_options);
+  arca::rpc::ServerOptions server_options;
+  auto security = arca::rpc::SetUpSecurity(&server_options);
   if (!security.ok()) {
     ARCA_LOG(ERROR) << security.status().message();
     return 1;
@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
   server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   server_options.shutdown_deadline = absl::GetFlag(FLAGS_shutdown_deadline);
   auto registry = std::make_shared<prometheus::Registry>();
-  int code = arca::ServeUntilSignal(
+  int code = arca::rpc::ServeUntilSignal(
       server_options, {{arca::catalog::v1::Catalog::service_full_name(), &service}}, registry,
       {std::make_shared<arca::catalog::CatalogCollector>(catalog->get(), arca::Clock::Real())});
   absl::Status flushed = (*catalog)->Flush();

@@ -10,8 +10,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "common/grpc_status.h"
-#include "common/health_client.h"
+#include "common/rpc/status.h"
+#include "common/rpc/health_client.h"
 #include "common/page_token.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
@@ -171,7 +171,7 @@ class Runner {
   }
   // Adds the address to errors that mean the service could not be reached.
   absl::Status Check(const grpc::Status& s, const std::string& target) {
-    absl::Status status = FromGrpcStatus(s);
+    absl::Status status = rpc::FromGrpcStatus(s);
     if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) {
       return absl::Status(status.code(),
                           absl::StrCat("cannot reach ", target, ": ", status.message()));
@@ -236,7 +236,7 @@ class Runner {
     ASSIGN_OR_RETURN(FolderScan scan, ScanFolder(rest[0], options_.include_hidden));
     ASSIGN_OR_RETURN(collector::v1::UploadManifest manifest, Manifest(options_.job));
     auto uploaded = UploadFolder(Collector(), manifest, scan, {}, TransferTimeout());
-    if (!uploaded.ok()) return Check(ToGrpcStatus(uploaded.status()), options_.collector);
+    if (!uploaded.ok()) return Check(rpc::ToGrpcStatus(uploaded.status()), options_.collector);
     PrintUpload(*uploaded);
     return absl::OkStatus();
   }
@@ -291,7 +291,7 @@ class Runner {
     std::string out = options_.output;
     if (out.empty()) out = rest[1].substr(rest[1].rfind('/') + 1);
     absl::Status s = DownloadFile(Collector(), rest[0], rest[1], out, TransferTimeout());
-    if (!s.ok()) return Check(ToGrpcStatus(s), options_.collector);
+    if (!s.ok()) return Check(rpc::ToGrpcStatus(s), options_.collector);
     out_ << "wrote " << out << "\n";
     return absl::OkStatus();
   }
@@ -482,7 +482,7 @@ class Runner {
       ASSIGN_OR_RETURN(collector::v1::UploadManifest manifest, Manifest(job_id));
       auto uploaded = UploadFolder(Collector(), manifest, scan,
                                    {{".arca/logs/job.log", result.log_path}}, TransferTimeout());
-      if (!uploaded.ok()) return Check(ToGrpcStatus(uploaded.status()), options_.collector);
+      if (!uploaded.ok()) return Check(rpc::ToGrpcStatus(uploaded.status()), options_.collector);
       const int user_files = uploaded->files_size() - 1;  // the log is not the user's
       std::cerr << "arca: collected " << user_files << " file(s) from " << options_.artifacts
                 << (uploaded->skipped_size() > 0
@@ -612,7 +612,7 @@ class Runner {
 
   absl::Status Health() {
     const std::string target = options_.target.empty() ? options_.catalog : options_.target;
-    RETURN_IF_ERROR(CheckHealth(Channel(target), options_.service,
+    RETURN_IF_ERROR(rpc::CheckHealth(Channel(target), options_.service,
                                 absl::Seconds(options_.timeout_seconds)));
     out_ << target << " SERVING\n";
     return absl::OkStatus();

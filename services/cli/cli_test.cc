@@ -6,8 +6,8 @@
 #include <sstream>
 #include <string>
 
-#include "common/server.h"
-#include "common/subprocess.h"
+#include "common/rpc/server.h"
+#include "common/testing/subprocess.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -127,9 +127,9 @@ TEST_F(CliTest, SchedResolvePrintsSourcesAndWarnings) {
   scheduling::SchedulerAttribute core(scheduling::SchedulerOptions(), &test_catalog_.stub(),
                                       &metrics);
   scheduling::SchedulerAttributeServiceImpl service(&core);
-  ServerOptions so;
+  rpc::ServerOptions so;
   so.name = "scheduler_attribute";
-  auto sched = *Server::Start(so, {{"arca.scheduling.v1.SchedulerAttribute", &service}}, registry);
+  auto sched = *rpc::Server::Start(so, {{"arca.scheduling.v1.SchedulerAttribute", &service}}, registry);
   options_.scheduler_attribute = sched->address();
 
   options_.name = "my-app";
@@ -166,13 +166,13 @@ TEST_F(CliTest, BinaryExitCodesAndUnreachableCatalog) {
   const char* bin = std::getenv("ARCA_BIN_ARCA");
   ASSERT_NE(bin, nullptr);
   {
-    Subprocess ok;
+    testing::Subprocess ok;
     ASSERT_TRUE(ok.Start({bin, "--catalog=" + test_catalog_.address(), "health"}).ok());
     int status = ok.Wait(absl::Seconds(30));
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ok.output();
   }
   {
-    Subprocess usage;
+    testing::Subprocess usage;
     ASSERT_TRUE(usage.Start({bin, "jobs", "show"}).ok());
     int status = usage.Wait(absl::Seconds(30));
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << usage.output();
@@ -181,14 +181,14 @@ TEST_F(CliTest, BinaryExitCodesAndUnreachableCatalog) {
     // Nothing listens on the address of a server that has gone.
     std::string gone;
     {
-      ServerOptions so;
+      rpc::ServerOptions so;
       so.name = "gone";
       catalog::CatalogServiceImpl service(catalog_);
-      auto other = *Server::Start(so, {{"arca.catalog.v1.Catalog", &service}},
+      auto other = *rpc::Server::Start(so, {{"arca.catalog.v1.Catalog", &service}},
                                   std::make_shared<prometheus::Registry>());
       gone = other->address();
     }
-    Subprocess down;
+    testing::Subprocess down;
     ASSERT_TRUE(down.Start({bin, "--catalog=" + gone, "--timeout=2", "jobs", "list"}).ok());
     int status = down.Wait(absl::Seconds(30));
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/auth/flags.h"
-#include "common/grpc_status.h"
+#include "common/rpc/status.h"
 #include "common/init.h"
 #include "common/status_macros.h"
 #include "services/cli/cli.h"
@@ -176,7 +176,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   if (status.ok()) status = arca::cli::Run(options, args, std::cout, &exit_code);
   if (status.ok()) return exit_code;
-  std::cerr << "arca: " << arca::StatusCodeName(static_cast<int>(status.code())) << ": "
+  std::cerr << "arca: " << arca::rpc::StatusCodeName(static_cast<int>(status.code())) << ": "
             << status.message() << "\n";
   const bool usage = absl::IsInvalidArgument(status) &&
                      (status.message().rfind("usage", 0) == 0 ||

@@ -16,9 +16,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/grpc_status.h"
+#include "common/rpc/status.h"
 #include "common/paths.h"
-#include "common/sha256.h"
+#include "common/hash/sha256.h"
 #include "common/status_macros.h"
 #include "grpcpp/grpcpp.h"
 
@@ -207,7 +207,7 @@ absl::StatusOr<std::string> SendFile(grpc::ClientWriterInterface<cv1::UploadRequ
   header->set_size(before.st_size);
   header->set_mtime_unix_nanos(int64_t{before.st_mtim.tv_sec} * 1000000000 +
                                before.st_mtim.tv_nsec);
-  Sha256 hash;
+  hash::Sha256 hash;
   int64_t sent = 0;
   // The next piece of the file, at most `limit` bytes, into *out.
   auto read_piece = [&](int64_t limit, std::string* out) {
@@ -303,7 +303,7 @@ absl::StatusOr<cv1::UploadResponse> UploadFolder(cv1::Collector::StubInterface& 
     writer->Write(message);
     writer->WritesDone();
   }
-  RETURN_IF_ERROR(FromGrpcStatus(writer->Finish()));
+  RETURN_IF_ERROR(rpc::FromGrpcStatus(writer->Finish()));
   for (const cv1::CollectedFile& f : response.files()) {
     auto it = digests.find(f.path());
     if (it != digests.end() && it->second != f.sha256()) {
@@ -327,7 +327,7 @@ absl::Status DownloadFile(cv1::Collector::StubInterface& collector, const std::s
     return absl::PermissionDeniedError(absl::StrCat("cannot write ", part, ": ", strerror(errno)));
   }
   // Hash what an earlier attempt left, then ask for the rest.
-  Sha256 hash;
+  hash::Sha256 hash;
   std::string buffer(kReadBytes, '\0');
   int64_t have = 0;
   for (ssize_t n; !direct && (n = read(fd, buffer.data(), buffer.size())) > 0;) {
@@ -354,7 +354,7 @@ absl::Status DownloadFile(cv1::Collector::StubInterface& collector, const std::s
       return absl::ResourceExhaustedError(absl::StrCat("cannot write ", part, ": ", strerror(errno)));
     }
   }
-  absl::Status status = FromGrpcStatus(reader->Finish());
+  absl::Status status = rpc::FromGrpcStatus(reader->Finish());
   if (absl::IsOutOfRange(status)) {
     // The partial file is longer than the file: it was not ours. Start over.
     close(fd);

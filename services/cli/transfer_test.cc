@@ -14,9 +14,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "common/server.h"
-#include "common/sha256.h"
-#include "common/subprocess.h"
+#include "common/rpc/server.h"
+#include "common/hash/sha256.h"
+#include "common/testing/subprocess.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -45,15 +45,15 @@ class TransferTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = test_catalog_.dir();
-    blobs_ = *OpenLocalBlobStore(dir_ + "/blobs");
+    blobs_ = *blob::OpenLocalBlobStore(dir_ + "/blobs");
     metrics_ = std::make_unique<collector::CollectorMetrics>(*registry_);
     collector_ = std::make_unique<collector::Collector>(collector::CollectorOptions(), blobs_.get(),
                                                         &test_catalog_.stub(), Clock::Real(),
                                                         metrics_.get());
     collector_service_ = std::make_unique<collector::CollectorServiceImpl>(collector_.get());
-    ServerOptions so;
+    rpc::ServerOptions so;
     so.name = "collector";
-    collector_server_ = *Server::Start(
+    collector_server_ = *rpc::Server::Start(
         so, {{cv1::Collector::service_full_name(), collector_service_.get()}}, registry_);
     stub_ = cv1::Collector::NewStub(grpc::CreateChannel(collector_server_->address(),
                                                         grpc::InsecureChannelCredentials()));
@@ -82,11 +82,11 @@ class TransferTest : public ::testing::Test {
   catalog::Catalog* catalog_ = &test_catalog_.catalog();
   std::string dir_, root_;
   std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
-  std::unique_ptr<BlobStore> blobs_;
+  std::unique_ptr<blob::BlobStore> blobs_;
   std::unique_ptr<collector::CollectorMetrics> metrics_;
   std::unique_ptr<collector::Collector> collector_;
   std::unique_ptr<collector::CollectorServiceImpl> collector_service_;
-  std::unique_ptr<Server> collector_server_;
+  std::unique_ptr<rpc::Server> collector_server_;
   std::unique_ptr<cv1::Collector::Stub> stub_;
 };
 
@@ -124,7 +124,7 @@ TEST_F(TransferTest, ScanNeverLeavesTheFolder) {
 // gets a byte from outside the folder uploaded.
 TEST_F(TransferTest, ADirectorySwappedForALinkMidCollectNeverUploadsWhatItPointsAt) {
   const std::string secret = "root:x:0:0:not to be collected\n";
-  Sha256 hash;
+  hash::Sha256 hash;
   hash.Update(secret);
   const std::string secret_sha = hash.HexDigest();
   WriteFile(dir_ + "/outside/passwd", secret);
@@ -277,7 +277,7 @@ TEST_F(TransferTest, ArcaRunCollectsAndPassesTheExitCodeThrough) {
   ASSERT_NE(bin, nullptr);
   const std::string work = dir_ + "/work";
   fs::remove_all(root_);
-  Subprocess run;
+  testing::Subprocess run;
   ASSERT_TRUE(run.Start({bin, "--catalog=" + test_catalog_.address(),
                          "--collector=" + collector_server_->address(),
                          "--job=job-primehub-journey", "--artifacts=" + root_, "run", "--",
@@ -297,7 +297,7 @@ TEST_F(TransferTest, ArcaRunCollectsAndPassesTheExitCodeThrough) {
   EXPECT_EQ(job->steps(1).text(), "exit code 3");
   EXPECT_EQ(job->steps(2).status(), types::v1::STEP_STATUS_SUCCESS);
   EXPECT_EQ(catalog_->GetFile(job->id(), "test.txt")->size(), 6);
-  EXPECT_EQ(catalog_->GetFile(job->id(), "sub/test.txt")->sha256(), Sha256::Of("hello\n"));
+  EXPECT_EQ(catalog_->GetFile(job->id(), "sub/test.txt")->sha256(), hash::Sha256::Of("hello\n"));
   EXPECT_EQ(catalog_->GetFile(job->id(), ".arca/logs/job.log")->size(), 5);  // "done\n"
 }
 
@@ -305,7 +305,7 @@ TEST_F(TransferTest, ArcaRunOnSigtermStillCollectsAndFinishes) {
   const char* bin = std::getenv("ARCA_BIN_ARCA");
   ASSERT_NE(bin, nullptr);
   WriteFile(root_ + "/partial.txt", "written before the kill");
-  Subprocess run;
+  testing::Subprocess run;
   ASSERT_TRUE(run.Start({bin, "--catalog=" + test_catalog_.address(),
                          "--collector=" + collector_server_->address(), "--job=job-sigterm",
                          "--artifacts=" + root_, "run", "--", "sleep", "600"})

@@ -13,11 +13,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/security.h"
-#include "common/grpc_status.h"
+#include "common/rpc/status.h"
 #include "common/ids.h"
 #include "common/logging.h"
 #include "common/paths.h"
-#include "common/sha256.h"
+#include "common/hash/sha256.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "grpcpp/client_context.h"
@@ -170,7 +170,7 @@ bool IsHiddenPath(absl::string_view path) {
   return false;
 }
 
-Collector::Collector(const CollectorOptions& options, BlobStore* blobs,
+Collector::Collector(const CollectorOptions& options, blob::BlobStore* blobs,
                      catalog::v1::Catalog::StubInterface* catalog, Clock* clock,
                      CollectorMetrics* metrics)
     : options_(options), blobs_(blobs), catalog_(catalog), clock_(clock), metrics_(metrics) {}
@@ -327,7 +327,7 @@ class Collector::UploadState {
 
   // Makes every accepted blob durable, with one flush for the batch.
   absl::Status PublishBlobs() {
-    std::vector<BlobWriter*> sealed;
+    std::vector<blob::BlobWriter*> sealed;
     for (auto& w : sealed_) sealed.push_back(w.get());
     absl::Status published = c_->blobs_->Publish(sealed);
     // ABORTED: bytes swept meanwhile; the client retries.
@@ -360,8 +360,8 @@ class Collector::UploadState {
   int64_t max_bytes_;
   int max_files_;
   std::optional<v1::FileHeader> current_;
-  std::unique_ptr<BlobWriter> writer_;
-  std::vector<std::unique_ptr<BlobWriter>> sealed_;  // accepted, not yet published
+  std::unique_ptr<blob::BlobWriter> writer_;
+  std::vector<std::unique_ptr<blob::BlobWriter>> sealed_;  // accepted, not yet published
   int64_t received_ = 0;
   PrivacyLevel level_ = types::v1::PRIVACY_LEVEL_MODERATELY_SENSITIVE;
   int64_t total_ = 0;
@@ -407,7 +407,7 @@ absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source,
     if (!act_for.empty()) auth::ActFor(context, act_for);
     cat::GetJobRequest get;
     get.set_id(manifest.job_id());
-    RETURN_IF_ERROR(FromGrpcStatus(catalog_->GetJob(&context, get, &job)));
+    RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->GetJob(&context, get, &job)));
   }
   if (!manifest.group().empty() && manifest.group() != job.group()) {
     return absl::FailedPreconditionError(
@@ -460,7 +460,7 @@ absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source,
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.catalog_timeout));
     cat::CommitFilesResponse committed;
-    RETURN_IF_ERROR(FromGrpcStatus(catalog_->CommitFiles(&context, commit, &committed)));
+    RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->CommitFiles(&context, commit, &committed)));
   }
   v1::UploadResponse response = std::move(state.response());
   response.set_job_id(job.id());
@@ -477,7 +477,7 @@ absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source,
 
 absl::Status Collector::RefreshBlobStats() {
   int64_t bytes = 0, objects = 0;
-  RETURN_IF_ERROR(blobs_->List([&](const BlobInfo& b) {
+  RETURN_IF_ERROR(blobs_->List([&](const blob::BlobInfo& b) {
     bytes += b.size;
     ++objects;
   }));
@@ -510,7 +510,7 @@ absl::Status Collector::Download(const v1::DownloadRequest& request, DownloadSin
     cat::GetFileRequest get;
     get.set_job_id(request.job_id());
     get.set_path(request.path());
-    RETURN_IF_ERROR(FromGrpcStatus(catalog_->GetFile(&context, get, &file)));
+    RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->GetFile(&context, get, &file)));
   }
   if (file.state() != types::v1::FILE_STATE_AVAILABLE) {
     return absl::NotFoundError(

@@ -7,7 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/blob_store.h"
+#include "common/blob/store.h"
 #include "common/clock.h"
 #include "proto/catalog/v1/catalog.grpc.pb.h"
 #include "proto/collector/v1/collector.pb.h"
@@ -86,7 +86,7 @@ class DownloadSink {
 // files back with their digests checked. Thread-safe.
 class Collector {
  public:
-  Collector(const CollectorOptions& options, BlobStore* blobs,
+  Collector(const CollectorOptions& options, blob::BlobStore* blobs,
             catalog::v1::Catalog::StubInterface* catalog, Clock* clock,
             CollectorMetrics* metrics);
 
@@ -125,7 +125,7 @@ class Collector {
   absl::Status StoreFailure(const absl::Status& status, absl::string_view job_id);
 
   CollectorOptions options_;
-  BlobStore* blobs_;
+  blob::BlobStore* blobs_;
   catalog::v1::Catalog::StubInterface* catalog_;
   Clock* clock_;
   CollectorMetrics* metrics_;

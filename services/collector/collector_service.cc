@@ -1,6 +1,6 @@
 #include "services/collector/collector_service.h"
 
-#include "common/grpc_status.h"
+#include "common/rpc/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -10,7 +10,7 @@ namespace {
 
 class ReaderSource : public UploadSource {
  public:
-  ReaderSource(grpc::ServerReader<v1::UploadRequest>* reader, IdleCalls::Call* call)
+  ReaderSource(grpc::ServerReader<v1::UploadRequest>* reader, rpc::IdleCalls::Call* call)
       : reader_(reader), call_(call) {}
   bool Next(v1::UploadRequest* message) override {
     const bool more = reader_->Read(message);
@@ -20,12 +20,12 @@ class ReaderSource : public UploadSource {
 
  private:
   grpc::ServerReader<v1::UploadRequest>* reader_;
-  IdleCalls::Call* call_;
+  rpc::IdleCalls::Call* call_;
 };
 
 class WriterSink : public DownloadSink {
  public:
-  WriterSink(grpc::ServerWriter<v1::DownloadResponse>* writer, IdleCalls::Call* call)
+  WriterSink(grpc::ServerWriter<v1::DownloadResponse>* writer, rpc::IdleCalls::Call* call)
       : writer_(writer), call_(call) {}
   bool Write(const v1::DownloadResponse& message) override {
     const bool written = writer_->Write(message);
@@ -35,7 +35,7 @@ class WriterSink : public DownloadSink {
 
  private:
   grpc::ServerWriter<v1::DownloadResponse>* writer_;
-  IdleCalls::Call* call_;
+  rpc::IdleCalls::Call* call_;
 };
 
 }  // namespace
@@ -59,7 +59,7 @@ grpc::Status CollectorServiceImpl::Upload(grpc::ServerContext* context,
                                           grpc::ServerReader<v1::UploadRequest>* reader,
                                           v1::UploadResponse* response) {
   auto act_for = ActFor(context, "Upload");
-  if (!act_for.ok()) return ToGrpcStatus(act_for.status());
+  if (!act_for.ok()) return rpc::ToGrpcStatus(act_for.status());
   const std::string peer = context->peer();
   auto call = idle_.Watch(context);
   ReaderSource source(reader, call.get());
@@ -67,7 +67,7 @@ grpc::Status CollectorServiceImpl::Upload(grpc::ServerContext* context,
   if (call->cancelled()) {
     ARCA_LOG(WARNING) << "an upload from " << peer << " sent nothing for too long and was cancelled";
   }
-  if (!result.ok()) return ToGrpcStatus(result.status());
+  if (!result.ok()) return rpc::ToGrpcStatus(result.status());
   if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
   *response = *std::move(result);
   return grpc::Status::OK;
@@ -77,7 +77,7 @@ grpc::Status CollectorServiceImpl::Download(grpc::ServerContext* context,
                                             const v1::DownloadRequest* request,
                                             grpc::ServerWriter<v1::DownloadResponse>* writer) {
   auto act_for = ActFor(context, "Download");
-  if (!act_for.ok()) return ToGrpcStatus(act_for.status());
+  if (!act_for.ok()) return rpc::ToGrpcStatus(act_for.status());
   const std::string peer = context->peer();
   auto call = idle_.Watch(context);
   WriterSink sink(writer, call.get());
@@ -85,7 +85,7 @@ grpc::Status CollectorServiceImpl::Download(grpc::ServerContext* context,
   if (call->cancelled()) {
     ARCA_LOG(WARNING) << "a download by " << peer << " read nothing for too long and was cancelled";
   }
-  return ToGrpcStatus(s);
+  return rpc::ToGrpcStatus(s);
 }
 
 }  // namespace arca::collector

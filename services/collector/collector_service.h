@@ -5,7 +5,7 @@
 
 #include "absl/time/time.h"
 #include "common/auth/authorizer.h"
-#include "common/idle_calls.h"
+#include "common/rpc/idle_calls.h"
 #include "proto/collector/v1/collector.grpc.pb.h"
 #include "services/collector/collector.h"
 
@@ -34,7 +34,7 @@ class CollectorServiceImpl final : public v1::Collector::Service {
   absl::StatusOr<std::string> ActFor(grpc::ServerContext* context, const char* method);
 
   Collector* collector_;
-  IdleCalls idle_;
+  rpc::IdleCalls idle_;
   std::shared_ptr<const auth::Authorizer> authorizer_;
 };
 

@@ -7,8 +7,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/server.h"
-#include "common/sha256.h"
+#include "common/rpc/server.h"
+#include "common/hash/sha256.h"
 #include "common/time_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -77,7 +77,7 @@ struct Upload {
     auto* h = messages.back().mutable_file();
     h->set_path(path);
     h->set_size(content.size());
-    if (declare_digest) h->set_sha256(Sha256::Of(content));
+    if (declare_digest) h->set_sha256(hash::Sha256::Of(content));
     for (size_t i = 0; i < content.size(); i += 4) {
       messages.emplace_back();
       messages.back().set_chunk(content.substr(i, 4));
@@ -91,7 +91,7 @@ struct Upload {
     size_t chunks = (content.size() - std::min(in_header, content.size()) + 3) / 4;
     v1::FileHeader* h = messages[messages.size() - 1 - chunks].mutable_file();
     h->set_size(content.size());
-    h->set_sha256(Sha256::Of(content));
+    h->set_sha256(hash::Sha256::Of(content));
     h->set_content(content.substr(0, in_header));
     return *this;
   }
@@ -106,7 +106,7 @@ class CollectorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = test_catalog_.dir();
-    blobs_ = *OpenLocalBlobStore(dir_ + "/blobs");
+    blobs_ = *blob::OpenLocalBlobStore(dir_ + "/blobs");
     metrics_ = std::make_unique<CollectorMetrics>(*registry_);
     options_.max_total_bytes = 1000;
     options_.max_files = 5;
@@ -167,7 +167,7 @@ class CollectorTest : public ::testing::Test {
   catalog::Catalog* catalog_ = &test_catalog_.catalog();
   std::string dir_;
   std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
-  std::unique_ptr<BlobStore> blobs_;
+  std::unique_ptr<blob::BlobStore> blobs_;
   std::unique_ptr<CollectorMetrics> metrics_;
   CollectorOptions options_;
   std::unique_ptr<Collector> collector_;
@@ -180,15 +180,15 @@ TEST_F(CollectorTest, PrimeHubJourneyUploadAndDownload) {
   auto r = Run(u);
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->files_size(), 2);
-  EXPECT_EQ(r->files(0).sha256(), Sha256::Of("hello\n"));
+  EXPECT_EQ(r->files(0).sha256(), hash::Sha256::Of("hello\n"));
   EXPECT_EQ(r->total_bytes(), 12);
   EXPECT_EQ(CatalogPaths(job), (std::vector<std::string>{"sub/test.txt", "test.txt"}));
-  EXPECT_EQ(catalog_->GetBlobRef(Sha256::Of("hello\n"))->refcount(), 2);
+  EXPECT_EQ(catalog_->GetBlobRef(hash::Sha256::Of("hello\n"))->refcount(), 2);
   StringSink sink;
   ASSERT_TRUE(Download(job, "sub/test.txt", sink).ok());
   EXPECT_EQ(sink.data, "hello\n");
   EXPECT_EQ(sink.size, 6);
-  EXPECT_EQ(sink.sha256, Sha256::Of("hello\n"));
+  EXPECT_EQ(sink.sha256, hash::Sha256::Of("hello\n"));
   EXPECT_EQ(Counter("arca_collector_files_accepted_total"), 2);
   EXPECT_EQ(TmpFiles(), 0u);
   ASSERT_TRUE(collector_->RefreshBlobStats().ok());
@@ -226,7 +226,7 @@ TEST_F(CollectorTest, AnUploadsTimeIsSplitIntoReceiveStoreAndCommit) {
   // A failed upload is not counted.
   Upload bad(job);
   bad.File("b.txt", "beta").End();
-  bad.messages[1].mutable_file()->set_sha256(Sha256::Of("other"));
+  bad.messages[1].mutable_file()->set_sha256(hash::Sha256::Of("other"));
   EXPECT_TRUE(absl::IsDataLoss(Run(bad).status()));
   EXPECT_EQ(phase("receive").first, 1u);
 }
@@ -271,7 +271,7 @@ TEST_F(CollectorTest, RetryingTheSameUploadIsHarmless) {
   auto again = Run(u);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(CatalogPaths(job).size(), 1u);
-  EXPECT_EQ(catalog_->GetBlobRef(Sha256::Of("alpha"))->refcount(), 1);
+  EXPECT_EQ(catalog_->GetBlobRef(hash::Sha256::Of("alpha"))->refcount(), 1);
 }
 
 TEST_F(CollectorTest, RangedDownloads) {
@@ -300,7 +300,7 @@ TEST_F(CollectorTest, CorruptedBlobIsDataLossNotServedAsFine) {
   Upload u(job);
   u.File("model.bin", "trained weights").End();
   ASSERT_TRUE(Run(u).ok());
-  const std::string sha = Sha256::Of("trained weights");
+  const std::string sha = hash::Sha256::Of("trained weights");
   std::string path = dir_ + "/blobs/blobs/" + sha.substr(0, 2) + "/" + sha.substr(2);
   {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
@@ -323,7 +323,7 @@ TEST_F(CollectorTest, DigestMismatchRejectsTheWholeUpload) {
   auto* h = u.messages.back().mutable_file();
   h->set_path("bad.txt");
   h->set_size(3);
-  h->set_sha256(Sha256::Of("xyz"));
+  h->set_sha256(hash::Sha256::Of("xyz"));
   u.messages.emplace_back();
   u.messages.back().set_chunk("abc");
   u.End();
@@ -505,9 +505,9 @@ TEST_F(CollectorTest, OverGrpcConcurrentSameBytesAndCancelledClient) {
   collector_ = std::make_unique<Collector>(options_, blobs_.get(), &test_catalog_.stub(), &clock_,
                                            metrics_.get());
   CollectorServiceImpl service(collector_.get());
-  ServerOptions so;
+  rpc::ServerOptions so;
   so.name = "collector";
-  auto server = *Server::Start(so, {{v1::Collector::service_full_name(), &service}},
+  auto server = *rpc::Server::Start(so, {{v1::Collector::service_full_name(), &service}},
                                std::make_shared<prometheus::Registry>());
   auto stub = v1::Collector::NewStub(
       grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials()));
@@ -527,7 +527,7 @@ TEST_F(CollectorTest, OverGrpcConcurrentSameBytesAndCancelledClient) {
     });
   }
   for (auto& t : threads) t.join();
-  EXPECT_EQ(catalog_->GetBlobRef(Sha256::Of(content))->refcount(), 2);
+  EXPECT_EQ(catalog_->GetBlobRef(hash::Sha256::Of(content))->refcount(), 2);
   for (const std::string& job : jobs) {
     grpc::ClientContext context;
     v1::DownloadRequest request;
@@ -569,38 +569,38 @@ TEST_F(CollectorTest, OverGrpcConcurrentSameBytesAndCancelledClient) {
 
 // A blob store whose disk is full: every write fails as the local store
 // fails on ENOSPC, naming its file.
-class FullDiskStore : public BlobStore {
+class FullDiskStore : public blob::BlobStore {
  public:
-  explicit FullDiskStore(BlobStore* real) : real_(real) {}
-  class Writer : public BlobWriter {
+  explicit FullDiskStore(blob::BlobStore* real) : real_(real) {}
+  class Writer : public blob::BlobWriter {
    public:
     absl::Status Append(absl::string_view) override {
       return absl::ResourceExhaustedError("write /srv/arca/blobs/tmp/ab/x: No space left on device");
     }
     int64_t size() const override { return 0; }
-    absl::StatusOr<BlobInfo> Seal(absl::string_view) override { return Append(""); }
-    absl::StatusOr<BlobInfo> Commit(absl::string_view) override { return Append(""); }
+    absl::StatusOr<blob::BlobInfo> Seal(absl::string_view) override { return Append(""); }
+    absl::StatusOr<blob::BlobInfo> Commit(absl::string_view) override { return Append(""); }
   };
-  absl::StatusOr<std::unique_ptr<BlobWriter>> NewWriter() override {
-    return std::unique_ptr<BlobWriter>(new Writer());
+  absl::StatusOr<std::unique_ptr<blob::BlobWriter>> NewWriter() override {
+    return std::unique_ptr<blob::BlobWriter>(new Writer());
   }
-  absl::Status Publish(const std::vector<BlobWriter*>&) override { return absl::OkStatus(); }
-  absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view sha, int64_t offset,
+  absl::Status Publish(const std::vector<blob::BlobWriter*>&) override { return absl::OkStatus(); }
+  absl::StatusOr<std::unique_ptr<blob::BlobReader>> Open(absl::string_view sha, int64_t offset,
                                                    int64_t length) override {
     return real_->Open(sha, offset, length);
   }
-  absl::StatusOr<BlobInfo> Stat(absl::string_view sha) override { return real_->Stat(sha); }
+  absl::StatusOr<blob::BlobInfo> Stat(absl::string_view sha) override { return real_->Stat(sha); }
   absl::Status Delete(absl::string_view sha) override { return real_->Delete(sha); }
   absl::StatusOr<bool> DeleteIfIdle(absl::string_view sha, absl::Time before) override {
     return real_->DeleteIfIdle(sha, before);
   }
-  absl::Status List(const std::function<void(const BlobInfo&)>& fn) override {
+  absl::Status List(const std::function<void(const blob::BlobInfo&)>& fn) override {
     return real_->List(fn);
   }
   absl::StatusOr<Space> FreeSpace() override { return real_->FreeSpace(); }
 
  private:
-  BlobStore* real_;
+  blob::BlobStore* real_;
 };
 
 TEST_F(CollectorTest, AFullDiskIsResourceExhaustedCountedAndNamesNoServerPath) {
@@ -627,9 +627,9 @@ TEST_F(CollectorTest, StalledStreamsAreCancelledAndUploadsAreBounded) {
   collector_ = std::make_unique<Collector>(options_, blobs_.get(), &test_catalog_.stub(), &clock_,
                                            metrics_.get());
   CollectorServiceImpl service(collector_.get(), absl::Milliseconds(400));
-  ServerOptions so;
+  rpc::ServerOptions so;
   so.name = "collector";
-  auto server = *Server::Start(so, {{v1::Collector::service_full_name(), &service}},
+  auto server = *rpc::Server::Start(so, {{v1::Collector::service_full_name(), &service}},
                                std::make_shared<prometheus::Registry>());
   auto stub = v1::Collector::NewStub(
       grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials()));

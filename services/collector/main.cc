@@ -7,11 +7,11 @@
 
 #include "absl/flags/flag.h"
 #include "absl/synchronization/notification.h"
-#include "common/blob_store.h"
+#include "common/blob/store.h"
 #include "common/init.h"
 #include "common/logging.h"
-#include "common/server.h"
-#include "common/service_main.h"
+#include "common/rpc/server.h"
+#include "common/rpc/service_main.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
 #include "services/collector/collector.h"
@@ -38,18 +38,18 @@ ABSL_FLAG(absl::Duration, shutdown_deadline, absl::Seconds(30),
           "how long in-flight uploads may finish after SIGTERM");
 
 int main(int argc, char** argv) {
-  arca::BlockTerminationSignals();
+  arca::rpc::BlockTerminationSignals();
   arca::InitProgram(argc, argv, "arca-collector",
                     "Arca's collector (gRPC arca.collector.v1): uploads and downloads");
-  arca::ServerOptions server_options;
-  auto security = arca::SetUpSecurity(&server_options);
-  auto channel = security.ok() ? arca::PeerChannel(absl::GetFlag(FLAGS_catalog), security->peers)
+  arca::rpc::ServerOptions server_options;
+  auto security = arca::rpc::SetUpSecurity(&server_options);
+  auto channel = security.ok() ? arca::rpc::PeerChannel(absl::GetFlag(FLAGS_catalog), security->peers)
                                : security.status();
   if (!channel.ok()) {
     ARCA_LOG(ERROR) << channel.status().message();
     return 1;
   }
-  auto blobs = arca::OpenLocalBlobStore(absl::GetFlag(FLAGS_blob_dir));
+  auto blobs = arca::blob::OpenLocalBlobStore(absl::GetFlag(FLAGS_blob_dir));
   if (!blobs.ok()) {
     ARCA_LOG(ERROR) << blobs.status().message();
     return 1;
@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
       if (!s.ok()) ARCA_LOG(WARNING) << "counting blobs: " << s.message();
     } while (!stopping.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_blob_stats_interval)));
   });
-  int code = arca::ServeUntilSignal(
+  int code = arca::rpc::ServeUntilSignal(
       server_options, {{arca::collector::v1::Collector::service_full_name(), &service}}, registry);
   stopping.Notify();
   stats.join();

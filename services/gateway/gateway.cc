@@ -16,9 +16,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "common/grpc_status.h"
+#include "common/rpc/status.h"
 #include "common/page_token.h"
-#include "common/process_metrics.h"
+#include "common/http/process_metrics.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "google/protobuf/util/json_util.h"
@@ -358,11 +358,11 @@ std::string ProtoJson(const google::protobuf::Message& m) {
 std::string JsonText(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 struct Request {
-  const HttpRequest& http;
+  const http::HttpRequest& http;
   Target target;
   std::map<std::string, std::string> params;  // from the route pattern
   auth::Identity caller;
-  HttpResponder& out;
+  http::HttpResponder& out;
   std::string route;
 
   void Reply(int status, const Json& body,
@@ -372,7 +372,7 @@ struct Request {
   // `json` is JSON text already; a newline is added.
   void ReplyRaw(int status, std::string json,
                 std::vector<std::pair<std::string, std::string>> headers = {}) {
-    HttpResponse r;
+    http::HttpResponse r;
     r.status = status;
     r.route = route;
     r.headers = std::move(headers);
@@ -445,7 +445,7 @@ class Gateway::Impl {
     BuildSchema();
   }
 
-  bool FromCache(const HttpRequest& http, HttpResponse* response) {
+  bool FromCache(const http::HttpRequest& http, http::HttpResponse* response) {
     if (http.method != "GET" || !absl::StartsWith(http.target, "/api/v1/jobArtifacts")) {
       return false;
     }
@@ -465,7 +465,7 @@ class Gateway::Impl {
     return true;
   }
 
-  void Handle(const HttpRequest& http, HttpResponder& out) {
+  void Handle(const http::HttpRequest& http, http::HttpResponder& out) {
     auto target = ParseTarget(http.target);
     if (!target.ok()) {
       Request req{http, Target(), {}, auth::Identity(), out, "malformed"};
@@ -530,7 +530,7 @@ class Gateway::Impl {
 
   // The caller: its bearer token's identity, else its client certificate's
   // (mTLS). UNAUTHENTICATED without either.
-  absl::StatusOr<auth::Identity> Authenticate(const HttpRequest& http) {
+  absl::StatusOr<auth::Identity> Authenticate(const http::HttpRequest& http) {
     const absl::string_view bearer = http.Header("authorization");
     if (bearer.empty() && !http.client_certificate.empty()) {
       if (auto who = auth_->ByCertificate(http.client_certificate)) return *who;
@@ -560,7 +560,7 @@ class Gateway::Impl {
     if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
       return absl::DeadlineExceededError(absl::StrCat(backend, " did not answer in time"));
     }
-    return FromGrpcStatus(s);
+    return rpc::FromGrpcStatus(s);
   }
   template <typename Stub>
   static absl::Status Need(const std::unique_ptr<Stub>& stub, absl::string_view backend) {
@@ -668,11 +668,11 @@ class Gateway::Impl {
   }
 
   absl::Status Metrics(Request& req) {
-    HttpResponse r;
+    http::HttpResponse r;
     r.route = req.route;
     r.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     auto families = registry_->Collect();
-    for (auto& f : ProcessCollector().Collect()) families.push_back(std::move(f));
+    for (auto& f : http::ProcessCollector().Collect()) families.push_back(std::move(f));
     r.body = prometheus::TextSerializer().Serialize(families);
     req.out.Send(std::move(r));
     return absl::OkStatus();
@@ -753,7 +753,7 @@ class Gateway::Impl {
   }
 
   // The revision of an If-Match header ("3" or 3); 0 without one.
-  static absl::StatusOr<int64_t> IfMatchRevision(const HttpRequest& http) {
+  static absl::StatusOr<int64_t> IfMatchRevision(const http::HttpRequest& http) {
     absl::string_view header = http.Header("if-match");
     if (header.empty()) return 0;
     absl::string_view rev = header;
@@ -1053,7 +1053,7 @@ class Gateway::Impl {
     }
     RETURN_IF_ERROR(s);
 
-    HttpResponse head;
+    http::HttpResponse head;
     head.route = req.route;
     const std::string etag = absl::StrCat("\"", file.sha256(), "\"");
     head.headers = {{"ETag", etag},
@@ -1120,7 +1120,7 @@ class Gateway::Impl {
 
   // A download's body: the collector's stream, a message at a time, its
   // first message already read.
-  struct CollectorBody : HttpBody {
+  struct CollectorBody : http::HttpBody {
     CollectorBody(std::unique_ptr<grpc::ClientContext> c, DownloadLimits::Slot s)
         : context(std::move(c)), slot(std::move(s)) {}
     ~CollectorBody() override {
@@ -1156,7 +1156,7 @@ class Gateway::Impl {
   };
 
   // The client's address without its port.
-  static std::string PeerAddress(const HttpRequest& http) {
+  static std::string PeerAddress(const http::HttpRequest& http) {
     const size_t colon = http.peer.rfind(':');
     return colon == std::string::npos ? http.peer : http.peer.substr(0, colon);
   }
@@ -1247,7 +1247,7 @@ class Gateway::Impl {
                                      ? "this gateway serves no web page (see --web_dir)"
                                      : absl::StrCat("no such file: ", name));
     }
-    HttpResponse r;
+    http::HttpResponse r;
     r.route = req.route;
     r.headers = {{"Content-Type", ContentTypeFor(name)},
                  {"Cache-Control", "no-cache"},
@@ -1707,11 +1707,11 @@ Gateway::Gateway(const GatewayOptions& options, Backends backends, auth::TokenFi
                                    clock)) {}
 Gateway::~Gateway() = default;
 
-void Gateway::Handle(const HttpRequest& request, HttpResponder& responder) {
+void Gateway::Handle(const http::HttpRequest& request, http::HttpResponder& responder) {
   impl_->Handle(request, responder);
 }
 
-bool Gateway::FromCache(const HttpRequest& request, HttpResponse* response) {
+bool Gateway::FromCache(const http::HttpRequest& request, http::HttpResponse* response) {
   return impl_->FromCache(request, response);
 }
 

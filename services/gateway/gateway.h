@@ -6,7 +6,7 @@
 
 #include "absl/time/time.h"
 #include "common/clock.h"
-#include "common/http_server.h"
+#include "common/http/server.h"
 
 namespace grpc {
 class Channel;
@@ -59,7 +59,7 @@ struct GatewayOptions {
 // neither exists.
 std::string DefaultWebDir();
 
-// The four services the gateway talks to, as gRPC channels (PeerChannel,
+// The four services the gateway talks to, as gRPC channels (rpc::PeerChannel,
 // carrying the gateway's own token: it acts for each caller). Any may be
 // null: its routes then answer 503.
 struct Backends {
@@ -76,11 +76,11 @@ class Gateway {
           std::shared_ptr<prometheus::Registry> registry, Clock* clock = Clock::Real());
   ~Gateway();
 
-  // The HttpServer handler.
-  void Handle(const HttpRequest& request, HttpResponder& responder);
-  // The HttpServer fast path: answers cached artifact listings without
+  // The http::HttpServer handler.
+  void Handle(const http::HttpRequest& request, http::HttpResponder& responder);
+  // The http::HttpServer fast path: answers cached artifact listings without
   // blocking.
-  bool FromCache(const HttpRequest& request, HttpResponse* response);
+  bool FromCache(const http::HttpRequest& request, http::HttpResponse* response);
 
  private:
   class Impl;

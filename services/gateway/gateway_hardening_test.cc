@@ -139,9 +139,9 @@ TEST_F(RestTest, AGraphQlQueryOverItsCostBudgetIsRefusedBeforeItRuns) {
 // would: nothing of a file above the caller's privacy level.
 TEST_F(AuthTest, GcPreviewStatusAndSweepsHideFilesAboveTheCallersLevel) {
   WriteTokens(tokens_, absl::StrCat(
-                           "sha256:", Sha256::Of("bob-token"), " team-a moderately_sensitive bob\n",
-                           "sha256:", Sha256::Of("alice-token"), " team-a highly_sensitive alice\n",
-                           "sha256:", Sha256::Of("low-ops"), " * moderately_sensitive low-ops\n"));
+                           "sha256:", hash::Sha256::Of("bob-token"), " team-a moderately_sensitive bob\n",
+                           "sha256:", hash::Sha256::Of("alice-token"), " team-a highly_sensitive alice\n",
+                           "sha256:", hash::Sha256::Of("low-ops"), " * moderately_sensitive low-ops\n"));
   StartGateway(tokens_);
   token_ = "bob-token";
   Response preview = Get("/api/v1/gc/preview?job_id=" + job_a_);
@@ -187,10 +187,10 @@ TEST_F(AuthTest, GcPreviewStatusAndSweepsHideFilesAboveTheCallersLevel) {
 // registered, deleting jobs and sweeping need admin, over REST and GraphQL.
 TEST_F(AuthTest, WritesNeedTheRoleThatAllowsThem) {
   WriteTokens(tokens_, absl::StrCat(
-                           "sha256:", Sha256::Of("reader"), " team-a moderately_sensitive r reader\n",
-                           "sha256:", Sha256::Of("writer"), " team-a moderately_sensitive w\n",
-                           "sha256:", Sha256::Of("admin"), " team-a highly_sensitive a admin\n",
-                           "sha256:", Sha256::Of("ops"), " * highly_sensitive ops\n"));
+                           "sha256:", hash::Sha256::Of("reader"), " team-a moderately_sensitive r reader\n",
+                           "sha256:", hash::Sha256::Of("writer"), " team-a moderately_sensitive w\n",
+                           "sha256:", hash::Sha256::Of("admin"), " team-a highly_sensitive a admin\n",
+                           "sha256:", hash::Sha256::Of("ops"), " * highly_sensitive ops\n"));
   StartGateway(tokens_);
   const Json artifact{{"name", "shared-app"}, {"version", "1.0"}};
   token_ = "reader";
@@ -236,7 +236,7 @@ TEST_F(AuthTest, WritesNeedTheRoleThatAllowsThem) {
 // more stalled downloads than workers, other requests are still answered.
 // Downloads are bounded per client and in all, with 503 and Retry-After.
 TEST_F(GatewayTest, StalledDownloadersHoldNoWorkerAndAreBounded) {
-  HttpServerOptions http;
+  http::HttpServerOptions http;
   http.worker_threads = 4;
   http.write_timeout = absl::Minutes(5);  // stalled clients stay for the whole test
   http.shutdown_deadline = absl::Milliseconds(100);

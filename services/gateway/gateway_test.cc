@@ -25,9 +25,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/server.h"
-#include "common/sha256.h"
-#include "common/subprocess.h"
+#include "common/rpc/server.h"
+#include "common/hash/sha256.h"
+#include "common/testing/subprocess.h"
 #include "common/time_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -40,7 +40,7 @@
 #include "services/collector/collector_service.h"
 #include "common/auth/tokens.h"
 #include "services/gateway/gateway_testing.h"
-#include "common/http_server.h"
+#include "common/http/server.h"
 #include "services/gateway/http_util.h"
 #include "services/retention_gc/retention_gc_service.h"
 #include "services/scheduler_attribute/scheduler_attribute_service.h"
@@ -289,7 +289,7 @@ TEST_F(RestTest, DownloadsHonourRangesAndValidators) {
   EXPECT_EQ(whole.header("content-type"), "text/csv; charset=utf-8");
   EXPECT_EQ(whole.header("content-disposition"),
             "attachment; filename=\"data.csv\"; filename*=UTF-8''data.csv");
-  EXPECT_EQ(whole.header("etag"), absl::StrCat("\"", Sha256::Of(content), "\""));
+  EXPECT_EQ(whole.header("etag"), absl::StrCat("\"", hash::Sha256::Of(content), "\""));
   EXPECT_EQ(whole.header("accept-ranges"), "bytes");
 
   Response head = Fetch("HEAD", url);
@@ -331,7 +331,7 @@ TEST_F(RestTest, ACorruptedBlobIsNeverServedWhole) {
   const std::string job = NewJob();
   const std::string content(3 << 20, 'x');  // several collector messages
   Collect(job, {{"big.bin", content}});
-  const std::string digest = Sha256::Of(content);
+  const std::string digest = hash::Sha256::Of(content);
   const std::string blob = absl::StrCat(dir_, "/blobs/blobs/", digest.substr(0, 2), "/", digest.substr(2));
   ASSERT_TRUE(std::filesystem::exists(blob));
   {
@@ -404,7 +404,7 @@ TEST_F(RestTest, OversizedAndMalformedRequestsGetTheirStatusAndTheServerGoesOn) 
 }
 
 TEST_F(GatewayTest, ASlowClientIsDroppedWithoutStallingOthers) {
-  HttpServerOptions options;
+  http::HttpServerOptions options;
   options.read_timeout = absl::Milliseconds(500);
   options.io_threads = 1;
   options.worker_threads = 1;
@@ -423,7 +423,7 @@ TEST_F(GatewayTest, ASlowClientIsDroppedWithoutStallingOthers) {
 }
 
 TEST_F(RestTest, AClientThatStopsReadingIsDroppedAndDoesNotHoldUpShutdown) {
-  HttpServerOptions options;
+  http::HttpServerOptions options;
   options.write_timeout = absl::Milliseconds(300);
   options.shutdown_deadline = absl::Milliseconds(100);
   StartGateway("", options);
@@ -456,7 +456,7 @@ TEST_F(RestTest, AClientThatStopsReadingIsDroppedAndDoesNotHoldUpShutdown) {
 
   // Stalled for longer than shutdown allows: Shutdown cuts it off.
   StartGateway("", [] {
-    HttpServerOptions o;
+    http::HttpServerOptions o;
     o.shutdown_deadline = absl::Milliseconds(100);
     return o;
   }());
@@ -525,7 +525,7 @@ TEST_F(AuthTest, OtherGroupsAreInvisibleAndPrivacyIsEnforced) {
 TEST_F(AuthTest, AChangedTokenFileIsReloaded) {
   token_ = "carol-token";
   EXPECT_EQ(Get("/api/v1/job").status, 401);
-  WriteTokens(tokens_, absl::StrCat("sha256:", Sha256::Of("carol-token"), " team-b moderately_sensitive carol\n"));
+  WriteTokens(tokens_, absl::StrCat("sha256:", hash::Sha256::Of("carol-token"), " team-b moderately_sensitive carol\n"));
   clock_.Advance(absl::Seconds(2));
   EXPECT_EQ(Get("/api/v1/job").json()["results"], Json({job_b_}));
   token_ = "alice-token";  // gone from the file
@@ -589,10 +589,10 @@ TEST_F(GatewayTest, ABackendThatIsDownIs503AndTheGatewayRecovers) {
 
   // The catalog comes back on the same address.
   catalog::CatalogServiceImpl service(catalog_);
-  ServerOptions so;
+  rpc::ServerOptions so;
   so.name = "catalog";
   so.listen = address;
-  auto restarted = Server::Start(so, {{cat::Catalog::service_full_name(), &service}},
+  auto restarted = rpc::Server::Start(so, {{cat::Catalog::service_full_name(), &service}},
                                  std::make_shared<prometheus::Registry>());
   ASSERT_TRUE(restarted.ok()) << restarted.status();
   absl::Time deadline = absl::Now() + absl::Seconds(20);
@@ -740,13 +740,13 @@ TEST_F(AuthTest, GraphQlFollowsTheSameVisibility) {
 TEST(GatewayBinaryTest, RefusesAnOpenAddressWithoutTokensAndStopsOnSigterm) {
   const char* bin = std::getenv("ARCA_BIN_ARCA_GATEWAY");
   ASSERT_NE(bin, nullptr);
-  Subprocess open;
+  testing::Subprocess open;
   ASSERT_TRUE(open.Start({bin, "--listen=0.0.0.0:0", "--metrics_listen="}).ok());
   int status = open.Wait(absl::Seconds(30));
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << open.output();
   EXPECT_TRUE(absl::StrContains(open.output(), "without --tokens_file")) << open.output();
 
-  Subprocess gateway;
+  testing::Subprocess gateway;
   ASSERT_TRUE(gateway.Start({bin, "--listen=127.0.0.1:0", "--metrics_listen=",
                              "--catalog=127.0.0.1:1"}).ok());
   auto address = gateway.WaitForListening(absl::Seconds(30));
@@ -794,7 +794,7 @@ TEST_F(RestTest, AHugeDownloadStreamsInBoundedMemory) {
   auto writer = *blobs_->NewWriter();
   std::string block(1 << 20, '\0');
   for (size_t i = 0; i < block.size(); ++i) block[i] = static_cast<char>(i * 131 % 251);
-  Sha256 expected;
+  hash::Sha256 expected;
   for (int64_t written = 0; written < size; written += block.size()) {
     ASSERT_TRUE(writer->Append(block).ok());
     expected.Update(block);

@@ -14,9 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/clock.h"
-#include "common/server.h"
-#include "common/service_main.h"
-#include "common/sha256.h"
+#include "common/rpc/server.h"
+#include "common/rpc/service_main.h"
+#include "common/hash/sha256.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "prometheus/registry.h"
@@ -24,7 +24,7 @@
 #include "services/collector/collector_service.h"
 #include "common/auth/tokens.h"
 #include "services/gateway/gateway.h"
-#include "common/http_server.h"
+#include "common/http/server.h"
 #include "services/gateway/http_test_client.h"
 #include "services/retention_gc/retention_gc_service.h"
 #include "services/scheduler_attribute/scheduler_attribute_service.h"
@@ -59,7 +59,7 @@ class GatewayTest : public ::testing::Test {
 
   void StartServices() {
     dir_ = test_catalog_.dir();
-    blobs_ = *OpenLocalBlobStore(dir_ + "/blobs");
+    blobs_ = *blob::OpenLocalBlobStore(dir_ + "/blobs");
     collector_metrics_ = std::make_unique<collector::CollectorMetrics>(*registry_);
     collector_ = std::make_unique<collector::Collector>(collector::CollectorOptions(), blobs_.get(),
                                                         &test_catalog_.stub(), Clock::Real(),
@@ -75,9 +75,9 @@ class GatewayTest : public ::testing::Test {
         scheduling::SchedulerOptions(), &test_catalog_.stub(), scheduler_metrics_.get());
     scheduler_service_ =
         std::make_unique<scheduling::SchedulerAttributeServiceImpl>(scheduler_.get());
-    ServerOptions so;
+    rpc::ServerOptions so;
     so.name = "backends";
-    backends_server_ = *Server::Start(
+    backends_server_ = *rpc::Server::Start(
         so,
         {{cv1::Collector::service_full_name(), collector_service_.get()},
          {retention::v1::RetentionGc::service_full_name(), retention_service_.get()},
@@ -87,23 +87,23 @@ class GatewayTest : public ::testing::Test {
 
   // Starts (or restarts) the gateway; tokens_file empty: no authentication.
   void StartGateway(const std::string& tokens_file = "",
-                    HttpServerOptions http_options = HttpServerOptions(),
+                    http::HttpServerOptions http_options = http::HttpServerOptions(),
                     GatewayOptions options = GatewayOptions()) {
     server_.reset();
     gateway_.reset();
     auth_.reset();
     if (!tokens_file.empty()) auth_ = *auth::TokenFile::Open(tokens_file, &clock_);
     Backends b;
-    b.catalog = *PeerChannel(test_catalog_.address(), {});
+    b.catalog = *rpc::PeerChannel(test_catalog_.address(), {});
     b.collector = b.retention_gc = b.scheduler_attribute =
-        *PeerChannel(backends_server_->address(), {});
+        *rpc::PeerChannel(backends_server_->address(), {});
     gateway_ =
         std::make_unique<Gateway>(options, b, auth_.get(), gateway_registry_, &clock_);
-    server_ = *HttpServer::Start(
+    server_ = *http::HttpServer::Start(
         http_options,
-        [this](const HttpRequest& req, HttpResponder& out) { gateway_->Handle(req, out); },
+        [this](const http::HttpRequest& req, http::HttpResponder& out) { gateway_->Handle(req, out); },
         &http_metrics_,
-        [this](const HttpRequest& req, HttpResponse* out) { return gateway_->FromCache(req, out); });
+        [this](const http::HttpRequest& req, http::HttpResponse* out) { return gateway_->FromCache(req, out); });
   }
 
   Response Fetch(const std::string& method, const std::string& target, const std::string& body = "",
@@ -175,8 +175,8 @@ class GatewayTest : public ::testing::Test {
   std::string dir_;
   std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
   std::shared_ptr<prometheus::Registry> gateway_registry_ = std::make_shared<prometheus::Registry>();
-  HttpMetrics http_metrics_{*gateway_registry_};
-  std::unique_ptr<BlobStore> blobs_;
+  http::HttpMetrics http_metrics_{*gateway_registry_};
+  std::unique_ptr<blob::BlobStore> blobs_;
   std::unique_ptr<collector::CollectorMetrics> collector_metrics_;
   std::unique_ptr<collector::Collector> collector_;
   std::unique_ptr<collector::CollectorServiceImpl> collector_service_;
@@ -186,10 +186,10 @@ class GatewayTest : public ::testing::Test {
   std::unique_ptr<scheduling::SchedulerMetrics> scheduler_metrics_;
   std::unique_ptr<scheduling::SchedulerAttribute> scheduler_;
   std::unique_ptr<scheduling::SchedulerAttributeServiceImpl> scheduler_service_;
-  std::unique_ptr<Server> backends_server_;
+  std::unique_ptr<rpc::Server> backends_server_;
   std::unique_ptr<auth::TokenFile> auth_;
   std::unique_ptr<Gateway> gateway_;
-  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<http::HttpServer> server_;
   std::string token_;  // sent as a bearer token when set
 };
 
@@ -207,9 +207,9 @@ class AuthTest : public GatewayTest {
     GatewayTest::SetUp();
     tokens_ = dir_ + "/tokens";
     WriteTokens(tokens_, absl::StrCat("# alice sees team-a, everything\n",
-                                      "sha256:", Sha256::Of("alice-token"), " team-a highly_sensitive alice\n",
-                                      "sha256:", Sha256::Of("bob-token"), " team-a,team-c moderately_sensitive bob\n",
-                                      "sha256:", Sha256::Of("ops-token"), " * highly_sensitive ops\n"));
+                                      "sha256:", hash::Sha256::Of("alice-token"), " team-a highly_sensitive alice\n",
+                                      "sha256:", hash::Sha256::Of("bob-token"), " team-a,team-c moderately_sensitive bob\n",
+                                      "sha256:", hash::Sha256::Of("ops-token"), " * highly_sensitive ops\n"));
     StartGateway(tokens_);
     job_a_ = NewJob("team-a");
     job_b_ = NewJob("team-b");

@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "common/sha256.h"
+#include "common/hash/sha256.h"
 
 namespace arca::gateway {
 
@@ -63,7 +63,7 @@ Response ReadResponse(int fd, bool head_request, bool keep_body) {
   int64_t length = 0;
   if (!head_request && r.status != 304) absl::SimpleAtoi(r.header("content-length"), &length);
   std::string rest = buffer.substr(header_end + 4);
-  Sha256 hash;
+  hash::Sha256 hash;
   auto take = [&](absl::string_view data) {
     hash.Update(data);
     r.body_bytes += data.size();

@@ -8,13 +8,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/flags.h"
-#include "common/http_server.h"
+#include "common/http/server.h"
 #include "common/init.h"
 #include "common/logging.h"
-#include "common/metrics_server.h"
-#include "common/process_metrics.h"
-#include "common/server.h"
-#include "common/service_main.h"
+#include "common/http/metrics_server.h"
+#include "common/http/process_metrics.h"
+#include "common/rpc/server.h"
+#include "common/rpc/service_main.h"
 #include "prometheus/registry.h"
 #include "services/gateway/gateway.h"
 
@@ -53,7 +53,7 @@ ABSL_FLAG(absl::Duration, shutdown_deadline, absl::Seconds(10),
           "how long in-flight requests may finish after SIGTERM");
 
 int main(int argc, char** argv) {
-  arca::BlockTerminationSignals();
+  arca::rpc::BlockTerminationSignals();
   arca::InitProgram(argc, argv, "arca-gateway",
                     "Arca's HTTP gateway: REST, downloads (and /metrics) over the services");
   const std::string listen = absl::GetFlag(FLAGS_listen);
@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
         std::pair{&backends.collector, absl::GetFlag(FLAGS_collector)},
         std::pair{&backends.retention_gc, absl::GetFlag(FLAGS_retention_gc)},
         std::pair{&backends.scheduler_attribute, absl::GetFlag(FLAGS_scheduler_attribute)}}) {
-    auto made = arca::PeerChannel(address, *peers);
+    auto made = arca::rpc::PeerChannel(address, *peers);
     if (!made.ok()) {
       ARCA_LOG(ERROR) << made.status().message();
       return 1;
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
     *channel = *std::move(made);
   }
   auto registry = std::make_shared<prometheus::Registry>();
-  arca::HttpMetrics http_metrics(*registry);
+  arca::http::HttpMetrics http_metrics(*registry);
   arca::gateway::GatewayOptions options;
   options.backend_timeout = absl::GetFlag(FLAGS_backend_timeout);
   options.artifact_cache_ttl = absl::GetFlag(FLAGS_artifact_cache_ttl);
@@ -100,11 +100,11 @@ int main(int argc, char** argv) {
   if (options.web_dir.empty()) ARCA_LOG(WARNING) << "no web page files found; / answers 404";
   arca::gateway::Gateway gateway(options, backends, security->tokens.get(), registry);
 
-  std::unique_ptr<arca::MetricsServer> metrics;
+  std::unique_ptr<arca::http::MetricsServer> metrics;
   const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   if (!metrics_listen.empty()) {
-    auto started = arca::MetricsServer::Start(
-        metrics_listen, security->tls, {registry, std::make_shared<arca::ProcessCollector>()});
+    auto started = arca::http::MetricsServer::Start(
+        metrics_listen, security->tls, {registry, std::make_shared<arca::http::ProcessCollector>()});
     if (!started.ok()) {
       ARCA_LOG(ERROR) << "metrics on " << metrics_listen << ": " << started.status().message();
       return 1;
@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
     metrics = *std::move(started);
   }
 
-  arca::HttpServerOptions http_options;
+  arca::http::HttpServerOptions http_options;
   http_options.listen = listen;
   http_options.io_threads = absl::GetFlag(FLAGS_io_threads);
   http_options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
@@ -122,12 +122,12 @@ int main(int argc, char** argv) {
   http_options.tls_cert = security->tls.cert;
   http_options.tls_key = security->tls.key;
   http_options.tls_client_ca = security->tls.client_ca;
-  auto server = arca::HttpServer::Start(
+  auto server = arca::http::HttpServer::Start(
       http_options,
-      [&gateway](const arca::HttpRequest& request,
-                 arca::HttpResponder& responder) { gateway.Handle(request, responder); },
+      [&gateway](const arca::http::HttpRequest& request,
+                 arca::http::HttpResponder& responder) { gateway.Handle(request, responder); },
       &http_metrics,
-      [&gateway](const arca::HttpRequest& request, arca::HttpResponse* response) {
+      [&gateway](const arca::http::HttpRequest& request, arca::http::HttpResponse* response) {
         return gateway.FromCache(request, response);
       });
   if (!server.ok()) {
@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
                              : std::string())
                  << (http_options.tls_cert.empty() ? "" : " (HTTPS)")
                  << (security->tokens ? " (bearer tokens required)" : " (no authentication)");
-  int sig = arca::WaitForTerminationSignal();
+  int sig = arca::rpc::WaitForTerminationSignal();
   ARCA_LOG(INFO) << "signal " << sig << ": shutting down";
   (*server)->Shutdown();
   ARCA_LOG(INFO) << "stopped";

@@ -7,12 +7,12 @@
 #include "absl/flags/flag.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "common/blob_store.h"
+#include "common/blob/store.h"
 #include "common/ids.h"
 #include "common/init.h"
 #include "common/logging.h"
-#include "common/server.h"
-#include "common/service_main.h"
+#include "common/rpc/server.h"
+#include "common/rpc/service_main.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
 #include "services/retention_gc/retention_gc.h"
@@ -39,18 +39,18 @@ ABSL_FLAG(bool, deletion_enabled, true,
           "the kill switch: false deletes nothing and leaves the queue as it is");
 
 int main(int argc, char** argv) {
-  arca::BlockTerminationSignals();
+  arca::rpc::BlockTerminationSignals();
   arca::InitProgram(argc, argv, "arca-retention-gc",
                     "Arca's retention-gc (gRPC arca.retention.v1): TTL, strategies, blob sweeps");
-  arca::ServerOptions server_options;
-  auto security = arca::SetUpSecurity(&server_options);
-  auto channel = security.ok() ? arca::PeerChannel(absl::GetFlag(FLAGS_catalog), security->peers)
+  arca::rpc::ServerOptions server_options;
+  auto security = arca::rpc::SetUpSecurity(&server_options);
+  auto channel = security.ok() ? arca::rpc::PeerChannel(absl::GetFlag(FLAGS_catalog), security->peers)
                                : security.status();
   if (!channel.ok()) {
     ARCA_LOG(ERROR) << channel.status().message();
     return 1;
   }
-  auto blobs = arca::OpenLocalBlobStore(absl::GetFlag(FLAGS_blob_dir));
+  auto blobs = arca::blob::OpenLocalBlobStore(absl::GetFlag(FLAGS_blob_dir));
   if (!blobs.ok()) {
     ARCA_LOG(ERROR) << blobs.status().message();
     return 1;
@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
   server_options.name = "retention_gc";
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-  int code = arca::ServeUntilSignal(
+  int code = arca::rpc::ServeUntilSignal(
       server_options, {{arca::retention::v1::RetentionGc::service_full_name(), &service}},
       registry);
   stopping.Notify();

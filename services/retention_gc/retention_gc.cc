@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/auth/security.h"
-#include "common/grpc_status.h"
+#include "common/rpc/status.h"
 #include "common/page_token.h"
 #include "common/ids.h"
 #include "common/logging.h"
@@ -124,7 +124,7 @@ RetentionMetrics::RetentionMetrics(prometheus::Registry& registry)
 }
 
 RetentionGc::RetentionGc(const RetentionOptions& options, cat::Catalog::StubInterface* catalog,
-                         BlobStore* blobs, Clock* clock, RetentionMetrics* metrics)
+                         blob::BlobStore* blobs, Clock* clock, RetentionMetrics* metrics)
     : options_(options), catalog_(catalog), blobs_(blobs), clock_(clock), metrics_(metrics) {}
 
 std::unique_ptr<grpc::ClientContext> RetentionGc::Context(absl::string_view act_for) {
@@ -143,7 +143,7 @@ absl::Status RetentionGc::ForEachFile(const std::string& job_id, bool include_de
   return ForEachPage<cat::ListFilesResponse>(
       request,
       [&](const cat::ListFilesRequest& r, cat::ListFilesResponse* page) {
-        return FromGrpcStatus(catalog_->ListFiles(Context().get(), r, page));
+        return rpc::FromGrpcStatus(catalog_->ListFiles(Context().get(), r, page));
       },
       [&](const cat::ListFilesResponse& page) {
         for (const cat::ArtifactFile& f : page.files()) fn(f);
@@ -164,7 +164,7 @@ absl::StatusOr<std::vector<cat::Job>> RetentionGc::AllJobs() {
   RETURN_IF_ERROR(ForEachPage<cat::ListJobsResponse>(
       request,
       [&](const cat::ListJobsRequest& r, cat::ListJobsResponse* page) {
-        return FromGrpcStatus(catalog_->ListJobs(Context().get(), r, page));
+        return rpc::FromGrpcStatus(catalog_->ListJobs(Context().get(), r, page));
       },
       [&](const cat::ListJobsResponse& page) {
         out.insert(out.end(), page.jobs().begin(), page.jobs().end());
@@ -185,7 +185,7 @@ absl::Status RetentionGc::DeleteFiles(const std::string& job_id,
   mark.set_job_id(job_id);
   for (const cat::ArtifactFile& f : files) mark.add_paths(f.path());
   cat::MarkFilesDeletedResponse marked;
-  RETURN_IF_ERROR(FromGrpcStatus(catalog_->MarkFilesDeleted(Context().get(), mark, &marked)));
+  RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->MarkFilesDeleted(Context().get(), mark, &marked)));
   int64_t bytes = 0;
   v1::RunCleanupResponse local;
   v1::RunCleanupResponse* out = removed != nullptr ? removed : &local;
@@ -223,7 +223,7 @@ absl::Status RetentionGc::ReleaseBlobs(const std::vector<std::string>& sha256s,
       forget.set_sha256(sha);
       *forget.mutable_unreferenced_before() = ToProtoTime(now + absl::Microseconds(1));
       cat::ForgetBlobResponse forgotten;
-      s = FromGrpcStatus(catalog_->ForgetBlob(Context().get(), forget, &forgotten));
+      s = rpc::FromGrpcStatus(catalog_->ForgetBlob(Context().get(), forget, &forgotten));
       // Referenced again meanwhile (a collect of the same bytes stored its
       // own copy), or already forgotten: nothing to do.
       if (absl::IsFailedPrecondition(s) || absl::IsNotFound(s)) s = absl::OkStatus();
@@ -247,7 +247,7 @@ absl::StatusOr<std::vector<std::string>> RetentionGc::UnreferencedBlobs() {
   RETURN_IF_ERROR(ForEachPage<cat::ListUnreferencedBlobsResponse>(
       list,
       [&](const cat::ListUnreferencedBlobsRequest& r, cat::ListUnreferencedBlobsResponse* page) {
-        return FromGrpcStatus(catalog_->ListUnreferencedBlobs(Context().get(), r, page));
+        return rpc::FromGrpcStatus(catalog_->ListUnreferencedBlobs(Context().get(), r, page));
       },
       [&](const cat::ListUnreferencedBlobsResponse& page) {
         for (const cat::BlobRef& b : page.blobs()) out.push_back(b.sha256());
@@ -263,7 +263,7 @@ absl::Status RetentionGc::ExpireFiles(v1::RunCleanupResponse* response) {
   RETURN_IF_ERROR(ForEachPage<cat::ListExpiredFilesResponse>(
       list,
       [&](const cat::ListExpiredFilesRequest& r, cat::ListExpiredFilesResponse* page) {
-        return FromGrpcStatus(catalog_->ListExpiredFiles(Context().get(), r, page));
+        return rpc::FromGrpcStatus(catalog_->ListExpiredFiles(Context().get(), r, page));
       },
       [&](const cat::ListExpiredFilesResponse& page) {
         for (const auto& e : page.entries()) {
@@ -304,7 +304,7 @@ absl::Status RetentionGc::HandleTask(const cat::GcTask& task, v1::RunCleanupResp
   cat::GetJobRequest get;
   get.set_id(task.job_id());
   cat::Job job;
-  absl::Status s = FromGrpcStatus(catalog_->GetJob(Context().get(), get, &job));
+  absl::Status s = rpc::FromGrpcStatus(catalog_->GetJob(Context().get(), get, &job));
   if (absl::IsNotFound(s)) return absl::OkStatus();  // purged: nothing left to do
   RETURN_IF_ERROR(s);
   std::vector<cat::ArtifactFile> due;
@@ -335,7 +335,7 @@ absl::Status RetentionGc::HandleTask(const cat::GcTask& task, v1::RunCleanupResp
       refs_request.add_sha256s(deleted_blobs[i]);
     }
     cat::GetBlobRefsResponse refs;
-    RETURN_IF_ERROR(FromGrpcStatus(catalog_->GetBlobRefs(Context().get(), refs_request, &refs)));
+    RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->GetBlobRefs(Context().get(), refs_request, &refs)));
     for (const cat::BlobRef& ref : refs.blobs()) {
       if (ref.refcount() == 0 && ref.has_unreferenced_since()) unreferenced.push_back(ref.sha256());
     }
@@ -343,21 +343,21 @@ absl::Status RetentionGc::HandleTask(const cat::GcTask& task, v1::RunCleanupResp
   v1::RunCleanupResponse local;
   RETURN_IF_ERROR(ReleaseBlobs(unreferenced, removed != nullptr ? removed : &local));
   RETURN_IF_ERROR(DeleteFiles(job.id(), due, "strategy", removed));
-  if (HasCondition(job, std::string(kArtifactGcErrorCondition))) {
+  if (HasCondition(job, std::string(gc::kArtifactGcErrorCondition))) {
     cat::SetConditionRequest clear;
     clear.set_job_id(job.id());
-    clear.mutable_condition()->set_type(std::string(kArtifactGcErrorCondition));
+    clear.mutable_condition()->set_type(std::string(gc::kArtifactGcErrorCondition));
     clear.set_remove(true);
     cat::Job updated;
-    RETURN_IF_ERROR(FromGrpcStatus(catalog_->SetCondition(Context().get(), clear, &updated)));
+    RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->SetCondition(Context().get(), clear, &updated)));
   }
   if (!pending && std::find(job.finalizers().begin(), job.finalizers().end(),
-                            std::string(kArtifactGcFinalizer)) != job.finalizers().end()) {
+                            std::string(gc::kArtifactGcFinalizer)) != job.finalizers().end()) {
     cat::RemoveFinalizerRequest remove;
     remove.set_job_id(job.id());
-    remove.set_finalizer(std::string(kArtifactGcFinalizer));
+    remove.set_finalizer(std::string(gc::kArtifactGcFinalizer));
     cat::RemoveFinalizerResponse removed;
-    RETURN_IF_ERROR(FromGrpcStatus(catalog_->RemoveFinalizer(Context().get(), remove, &removed)));
+    RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->RemoveFinalizer(Context().get(), remove, &removed)));
   }
   return absl::OkStatus();
 }
@@ -369,7 +369,7 @@ absl::StatusOr<int> RetentionGc::ProcessDueTasks(int max_tasks) {
   lease.set_max_tasks(max_tasks);
   *lease.mutable_lease() = ToProtoDuration(options_.lease);
   cat::LeaseGcTasksResponse leased;
-  RETURN_IF_ERROR(FromGrpcStatus(catalog_->LeaseGcTasks(Context().get(), lease, &leased)));
+  RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->LeaseGcTasks(Context().get(), lease, &leased)));
   for (const cat::GcTask& task : leased.tasks()) {
     absl::Status handled = HandleTask(task, nullptr);
     if (handled.ok()) {
@@ -394,15 +394,15 @@ absl::StatusOr<int> RetentionGc::ProcessDueTasks(int max_tasks) {
                  options_.backoff_base * factor);
     if (task.attempts() == options_.max_attempts) {
       ARCA_LOG(ERROR) << "GC of job " << task.job_id() << " failed " << task.attempts()
-                      << " times; the job gets " << kArtifactGcErrorCondition << " (" << error
+                      << " times; the job gets " << gc::kArtifactGcErrorCondition << " (" << error
                       << ") and it is tried again every " << absl::FormatDuration(backoff)
                       << " or so until it works";
       cat::SetConditionRequest condition;
       condition.set_job_id(task.job_id());
-      condition.mutable_condition()->set_type(std::string(kArtifactGcErrorCondition));
+      condition.mutable_condition()->set_type(std::string(gc::kArtifactGcErrorCondition));
       condition.mutable_condition()->set_message(error);
       cat::Job updated;
-      absl::Status set = FromGrpcStatus(catalog_->SetCondition(Context().get(), condition, &updated));
+      absl::Status set = rpc::FromGrpcStatus(catalog_->SetCondition(Context().get(), condition, &updated));
       if (!set.ok()) ARCA_LOG(WARNING) << "setting the condition: " << set.message();
       metrics_->tasks.Add({{"outcome", "failed"}}).Increment();
     } else {
@@ -433,7 +433,7 @@ absl::StatusOr<v1::RunCleanupResponse> RetentionGc::RunCleanup() {
   // 2. Jobs left with an ArtifactGCError get another try.
   ASSIGN_OR_RETURN(std::vector<cat::Job> jobs, AllJobs());
   for (const cat::Job& job : jobs) {
-    if (!HasCondition(job, std::string(kArtifactGcErrorCondition))) continue;
+    if (!HasCondition(job, std::string(gc::kArtifactGcErrorCondition))) continue;
     cat::GcTask task;
     task.set_job_id(job.id());
     task.set_event(cat::GC_EVENT_SWEEP);
@@ -449,7 +449,7 @@ absl::StatusOr<v1::RunCleanupResponse> RetentionGc::RunCleanup() {
   RETURN_IF_ERROR(ReleaseUnreferencedBlobs(&response));
   const absl::Time cutoff = now - options_.grace;
   std::vector<std::string> idle;
-  RETURN_IF_ERROR(blobs_->List([&](const BlobInfo& b) {
+  RETURN_IF_ERROR(blobs_->List([&](const blob::BlobInfo& b) {
     if (b.modified < cutoff) idle.push_back(b.sha256);
   }));
   for (const std::string& sha : idle) {
@@ -457,7 +457,7 @@ absl::StatusOr<v1::RunCleanupResponse> RetentionGc::RunCleanup() {
     get.set_sha256(sha);
     cat::BlobRef ref;
     // Known to the catalog (or the catalog is unreachable): keep.
-    if (!absl::IsNotFound(FromGrpcStatus(catalog_->GetBlobRef(Context().get(), get, &ref)))) {
+    if (!absl::IsNotFound(rpc::FromGrpcStatus(catalog_->GetBlobRef(Context().get(), get, &ref)))) {
       continue;
     }
     auto gone = blobs_->DeleteIfIdle(sha, cutoff);
@@ -491,7 +491,7 @@ absl::StatusOr<v1::PreviewCleanupResponse> RetentionGc::PreviewCleanup(
     cat::GetJobRequest get;
     get.set_id(request.job_id());
     cat::Job job;
-    RETURN_IF_ERROR(FromGrpcStatus(catalog_->GetJob(Context(act_for).get(), get, &job)));
+    RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->GetJob(Context(act_for).get(), get, &job)));
     jobs.push_back(std::move(job));
   } else {
     ASSIGN_OR_RETURN(jobs, AllJobs());
@@ -551,18 +551,18 @@ absl::StatusOr<v1::GcStatusResponse> RetentionGc::GcStatus(const v1::GcStatusReq
   cat::GetJobRequest get;
   get.set_id(request.job_id());
   cat::Job job;
-  RETURN_IF_ERROR(FromGrpcStatus(catalog_->GetJob(Context(act_for).get(), get, &job)));
+  RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->GetJob(Context(act_for).get(), get, &job)));
   v1::GcStatusResponse response;
   response.set_job_id(job.id());
   *response.mutable_finalizers() = job.finalizers();
   for (const cat::Condition& c : job.conditions()) {
-    if (c.type() == std::string(kArtifactGcErrorCondition)) response.set_last_error(c.message());
+    if (c.type() == std::string(gc::kArtifactGcErrorCondition)) response.set_last_error(c.message());
   }
   cat::ListGcTasksRequest tasks;
   tasks.set_job_id(job.id());
   tasks.set_page_size(1000);
   cat::ListGcTasksResponse listed;
-  RETURN_IF_ERROR(FromGrpcStatus(catalog_->ListGcTasks(Context().get(), tasks, &listed)));
+  RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->ListGcTasks(Context().get(), tasks, &listed)));
   response.set_pending_tasks(listed.tasks_size());
   for (const cat::GcTask& t : listed.tasks()) {
     if (response.last_error().empty() && !t.last_error().empty()) {

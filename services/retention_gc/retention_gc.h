@@ -7,8 +7,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/artifact_gc.h"
-#include "common/blob_store.h"
+#include "common/gc/artifact_gc.h"
+#include "common/blob/store.h"
 #include "common/clock.h"
 #include "proto/catalog/v1/catalog.grpc.pb.h"
 #include "proto/retention/v1/retention.pb.h"
@@ -73,7 +73,7 @@ struct RetentionMetrics {
 class RetentionGc {
  public:
   RetentionGc(const RetentionOptions& options, catalog::v1::Catalog::StubInterface* catalog,
-              BlobStore* blobs, Clock* clock, RetentionMetrics* metrics);
+              blob::BlobStore* blobs, Clock* clock, RetentionMetrics* metrics);
 
   // Leases due tasks and handles them; returns how many were handled.
   absl::StatusOr<int> ProcessDueTasks(int max_tasks = 100);
@@ -126,7 +126,7 @@ class RetentionGc {
 
   RetentionOptions options_;
   catalog::v1::Catalog::StubInterface* catalog_;
-  BlobStore* blobs_;
+  blob::BlobStore* blobs_;
   Clock* clock_;
   RetentionMetrics* metrics_;
 };

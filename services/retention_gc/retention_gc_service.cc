@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "common/grpc_status.h"
+#include "common/rpc/status.h"
 
 namespace arca::retention {
 namespace {
@@ -35,13 +35,13 @@ grpc::Status RetentionGcServiceImpl::RunCleanup(grpc::ServerContext* context,
                                                 const v1::RunCleanupRequest*,
                                                 v1::RunCleanupResponse* response) {
   auto who = Authorize(context, "RunCleanup");
-  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (!who.ok()) return rpc::ToGrpcStatus(who.status());
   if (!who->all_groups) {
-    return ToGrpcStatus(
+    return rpc::ToGrpcStatus(
         absl::PermissionDeniedError("running a sweep needs an identity for every group (\"*\")"));
   }
   auto swept = core_->RunCleanup();
-  if (!swept.ok()) return ToGrpcStatus(swept.status());
+  if (!swept.ok()) return rpc::ToGrpcStatus(swept.status());
   // Only what the caller may see: files above its level are left out, and
   // their bytes with them.
   *response = *std::move(swept);
@@ -61,14 +61,14 @@ grpc::Status RetentionGcServiceImpl::PreviewCleanup(grpc::ServerContext* context
                                                     const v1::PreviewCleanupRequest* request,
                                                     v1::PreviewCleanupResponse* response) {
   auto who = Authorize(context, "PreviewCleanup");
-  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (!who.ok()) return rpc::ToGrpcStatus(who.status());
   if (request->job_id().empty() && !who->all_groups) {
-    return ToGrpcStatus(absl::PermissionDeniedError(
+    return rpc::ToGrpcStatus(absl::PermissionDeniedError(
         "a preview of every job needs an identity for every group (\"*\"); name a job"));
   }
   v1::PreviewCleanupRequest mine = *request;
   mine.set_max_privacy_level(Lower(request->max_privacy_level(), who->privacy_level));
-  return ToGrpcReply(core_->PreviewCleanup(mine, authorizer_->enabled() ? who->name : ""),
+  return rpc::ToGrpcReply(core_->PreviewCleanup(mine, authorizer_->enabled() ? who->name : ""),
                      response);
 }
 
@@ -76,10 +76,10 @@ grpc::Status RetentionGcServiceImpl::GcStatus(grpc::ServerContext* context,
                                               const v1::GcStatusRequest* request,
                                               v1::GcStatusResponse* response) {
   auto who = Authorize(context, "GcStatus");
-  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (!who.ok()) return rpc::ToGrpcStatus(who.status());
   v1::GcStatusRequest mine = *request;
   mine.set_max_privacy_level(Lower(request->max_privacy_level(), who->privacy_level));
-  return ToGrpcReply(core_->GcStatus(mine, authorizer_->enabled() ? who->name : ""), response);
+  return rpc::ToGrpcReply(core_->GcStatus(mine, authorizer_->enabled() ? who->name : ""), response);
 }
 
 }  // namespace arca::retention

@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/sha256.h"
-#include "common/subprocess.h"
+#include "common/hash/sha256.h"
+#include "common/testing/subprocess.h"
 #include "common/time_util.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -26,21 +26,21 @@ namespace cat = ::arca::catalog::v1;
 using ::arca::types::v1::GcStrategy;
 
 // A blob store whose deletions fail on cue.
-class FlakyBlobStore : public BlobStore {
+class FlakyBlobStore : public blob::BlobStore {
  public:
-  explicit FlakyBlobStore(BlobStore* real) : real_(real) {}
+  explicit FlakyBlobStore(blob::BlobStore* real) : real_(real) {}
   std::atomic<int> failures_left{0};
   std::atomic<int> delete_calls{0};
 
-  absl::StatusOr<std::unique_ptr<BlobWriter>> NewWriter() override { return real_->NewWriter(); }
-  absl::Status Publish(const std::vector<BlobWriter*>& sealed) override {
+  absl::StatusOr<std::unique_ptr<blob::BlobWriter>> NewWriter() override { return real_->NewWriter(); }
+  absl::Status Publish(const std::vector<blob::BlobWriter*>& sealed) override {
     return real_->Publish(sealed);
   }
-  absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view sha, int64_t offset,
+  absl::StatusOr<std::unique_ptr<blob::BlobReader>> Open(absl::string_view sha, int64_t offset,
                                                    int64_t length) override {
     return real_->Open(sha, offset, length);
   }
-  absl::StatusOr<BlobInfo> Stat(absl::string_view sha) override { return real_->Stat(sha); }
+  absl::StatusOr<blob::BlobInfo> Stat(absl::string_view sha) override { return real_->Stat(sha); }
   absl::Status Delete(absl::string_view sha) override { return real_->Delete(sha); }
   absl::StatusOr<bool> DeleteIfIdle(absl::string_view sha, absl::Time before) override {
     ++delete_calls;
@@ -51,12 +51,12 @@ class FlakyBlobStore : public BlobStore {
     return real_->DeleteIfIdle(sha, before);
   }
   absl::StatusOr<Space> FreeSpace() override { return real_->FreeSpace(); }
-  absl::Status List(const std::function<void(const BlobInfo&)>& fn) override {
+  absl::Status List(const std::function<void(const blob::BlobInfo&)>& fn) override {
     return real_->List(fn);
   }
 
  private:
-  BlobStore* real_;
+  blob::BlobStore* real_;
 };
 
 class VectorSource : public collector::UploadSource {
@@ -91,7 +91,7 @@ class RetentionTest : public ::testing::Test {
   RetentionTest() : clock_(absl::Now()), test_catalog_(&clock_) {}
 
   void SetUp() override {
-    real_blobs_ = *OpenLocalBlobStore(test_catalog_.dir() + "/blobs");
+    real_blobs_ = *blob::OpenLocalBlobStore(test_catalog_.dir() + "/blobs");
     blobs_ = std::make_unique<FlakyBlobStore>(real_blobs_.get());
     collector_metrics_ = std::make_unique<collector::CollectorMetrics>(*collector_registry_);
     collector_ = std::make_unique<collector::Collector>(collector::CollectorOptions(), blobs_.get(),
@@ -143,7 +143,7 @@ class RetentionTest : public ::testing::Test {
     return f.ok() && f->state() == types::v1::FILE_STATE_AVAILABLE;
   }
   bool BytesExist(const std::string& content) {
-    return real_blobs_->Stat(Sha256::Of(content)).ok();
+    return real_blobs_->Stat(hash::Sha256::Of(content)).ok();
   }
   // Runs the queue until nothing is due.
   void Drain() {
@@ -159,7 +159,7 @@ class RetentionTest : public ::testing::Test {
 
   FakeClock clock_;
   catalog::TestCatalog test_catalog_;
-  std::unique_ptr<BlobStore> real_blobs_;
+  std::unique_ptr<blob::BlobStore> real_blobs_;
   std::unique_ptr<FlakyBlobStore> blobs_;
   std::shared_ptr<prometheus::Registry> collector_registry_ =
       std::make_shared<prometheus::Registry>();
@@ -502,7 +502,7 @@ TEST_F(RetentionTest, SigkillMidSweepThenRestartCompletesTheWork) {
   Finish(kept, types::v1::JOB_STATUS_SUCCESS);
   auto blob_count = [&] {
     int n = 0;
-    real_blobs_->List([&](const BlobInfo&) { ++n; }).IgnoreError();
+    real_blobs_->List([&](const blob::BlobInfo&) { ++n; }).IgnoreError();
     return n;
   };
   const int before = blob_count();
@@ -512,7 +512,7 @@ TEST_F(RetentionTest, SigkillMidSweepThenRestartCompletesTheWork) {
       "--catalog=" + test_catalog_.address(), "--blob_dir=" + test_catalog_.dir() + "/blobs",
       "--sweep_interval=24h", "--poll_interval=10ms", "--grace=0s"};
   {
-    Subprocess gc;
+    testing::Subprocess gc;
     ASSERT_TRUE(gc.Start(args).ok());
     const absl::Time end = absl::Now() + absl::Seconds(60);
     while (blob_count() == before) {
@@ -529,7 +529,7 @@ TEST_F(RetentionTest, SigkillMidSweepThenRestartCompletesTheWork) {
   EXPECT_TRUE(Available(kept, "keep.txt"));
   EXPECT_TRUE(BytesExist("kept bytes"));
 
-  Subprocess again;
+  testing::Subprocess again;
   ASSERT_TRUE(again.Start(args).ok());
   auto deleted = [&] {
     cat::ListFilesRequest r;
@@ -545,7 +545,7 @@ TEST_F(RetentionTest, SigkillMidSweepThenRestartCompletesTheWork) {
   const absl::Time end = absl::Now() + absl::Seconds(60);
   while (deleted() < 1000 || blob_count() > 1) ASSERT_LT(absl::Now(), end) << again.output();
   EXPECT_EQ(blob_count(), 1);  // only the kept file's bytes remain
-  EXPECT_EQ(catalog().GetBlobRef(Sha256::Of("expiring 7")).status().code(),
+  EXPECT_EQ(catalog().GetBlobRef(hash::Sha256::Of("expiring 7")).status().code(),
             absl::StatusCode::kNotFound);  // and the records of the others went too
   EXPECT_TRUE(Available(kept, "keep.txt"));
   EXPECT_TRUE(BytesExist("kept bytes"));

@@ -8,8 +8,8 @@
 #include "absl/flags/flag.h"
 #include "common/init.h"
 #include "common/logging.h"
-#include "common/server.h"
-#include "common/service_main.h"
+#include "common/rpc/server.h"
+#include "common/rpc/service_main.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
 #include "services/scheduler_attribute/scheduler_attribute.h"
@@ -26,12 +26,12 @@ ABSL_FLAG(std::vector<std::string>, caching_clusters, {},
           "only these clusters record artifacts (default: all)");
 
 int main(int argc, char** argv) {
-  arca::BlockTerminationSignals();
+  arca::rpc::BlockTerminationSignals();
   arca::InitProgram(argc, argv, "arca-scheduler-attribute",
                     "Arca's scheduler-attribute service (gRPC arca.scheduling.v1)");
-  arca::ServerOptions server_options;
-  auto security = arca::SetUpSecurity(&server_options);
-  auto channel = security.ok() ? arca::PeerChannel(absl::GetFlag(FLAGS_catalog), security->peers)
+  arca::rpc::ServerOptions server_options;
+  auto security = arca::rpc::SetUpSecurity(&server_options);
+  auto channel = security.ok() ? arca::rpc::PeerChannel(absl::GetFlag(FLAGS_catalog), security->peers)
                                : security.status();
   if (!channel.ok()) {
     ARCA_LOG(ERROR) << channel.status().message();
@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   server_options.name = "scheduler_attribute";
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-  return arca::ServeUntilSignal(
+  return arca::rpc::ServeUntilSignal(
       server_options,
       {{arca::scheduling::v1::SchedulerAttribute::service_full_name(), &service}}, registry);
 }

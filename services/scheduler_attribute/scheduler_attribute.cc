@@ -7,7 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/grpc_status.h"
+#include "common/rpc/status.h"
 #include "common/ids.h"
 #include "common/paths.h"
 #include "common/status_macros.h"
@@ -172,7 +172,7 @@ absl::StatusOr<cat::JobArtifact> SchedulerAttribute::Lookup(const v1::ArtifactRe
       list.set_version(nv.version());
       list.set_page_size(1);
       cat::ListJobArtifactsResponse found;
-      RETURN_IF_ERROR(FromGrpcStatus(catalog_->ListJobArtifacts(&context, list, &found)));
+      RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->ListJobArtifacts(&context, list, &found)));
       if (found.artifacts_size() == 0) return absl::NotFoundError(*described + " not found");
       return found.artifacts(0);
     }
@@ -183,7 +183,7 @@ absl::StatusOr<cat::JobArtifact> SchedulerAttribute::Lookup(const v1::ArtifactRe
   cat::GetJobArtifactRequest get;
   get.set_artifact_id(id);
   cat::JobArtifact artifact;
-  absl::Status s = FromGrpcStatus(catalog_->GetJobArtifact(&context, get, &artifact));
+  absl::Status s = rpc::FromGrpcStatus(catalog_->GetJobArtifact(&context, get, &artifact));
   if (absl::IsNotFound(s)) return absl::NotFoundError(absl::StrCat(*described, " not found"));
   RETURN_IF_ERROR(s);
   return artifact;

@@ -1,7 +1,7 @@
 #include "services/scheduler_attribute/scheduler_attribute_service.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/grpc_status.h"
+#include "common/rpc/status.h"
 
 namespace arca::scheduling {
 
@@ -22,22 +22,22 @@ absl::Status SchedulerAttributeServiceImpl::Authorize(grpc::ServerContext* conte
 grpc::Status SchedulerAttributeServiceImpl::Resolve(grpc::ServerContext* context,
                                                     const v1::JobDefinition* request,
                                                     v1::SchedulingConstraints* response) {
-  if (absl::Status s = Authorize(context, "Resolve"); !s.ok()) return ToGrpcStatus(s);
-  return ToGrpcReply(core_->Resolve(*request), response);
+  if (absl::Status s = Authorize(context, "Resolve"); !s.ok()) return rpc::ToGrpcStatus(s);
+  return rpc::ToGrpcReply(core_->Resolve(*request), response);
 }
 
 grpc::Status SchedulerAttributeServiceImpl::BatchResolve(grpc::ServerContext* context,
                                                          const v1::BatchResolveRequest* request,
                                                          v1::BatchResolveResponse* response) {
-  if (absl::Status s = Authorize(context, "BatchResolve"); !s.ok()) return ToGrpcStatus(s);
-  return ToGrpcReply(core_->BatchResolve(*request), response);
+  if (absl::Status s = Authorize(context, "BatchResolve"); !s.ok()) return rpc::ToGrpcStatus(s);
+  return rpc::ToGrpcReply(core_->BatchResolve(*request), response);
 }
 
 grpc::Status SchedulerAttributeServiceImpl::ListArtifactsToCache(
     grpc::ServerContext* context, const v1::ListArtifactsToCacheRequest* request,
     v1::ListArtifactsToCacheResponse* response) {
-  if (absl::Status s = Authorize(context, "ListArtifactsToCache"); !s.ok()) return ToGrpcStatus(s);
-  return ToGrpcReply(core_->ListArtifactsToCache(*request), response);
+  if (absl::Status s = Authorize(context, "ListArtifactsToCache"); !s.ok()) return rpc::ToGrpcStatus(s);
+  return rpc::ToGrpcReply(core_->ListArtifactsToCache(*request), response);
 }
 
 }  // namespace arca::scheduling

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "common/server.h"
+#include "common/rpc/server.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -250,9 +250,9 @@ TEST_F(SchedulerTest, ArtifactsToCacheAreMostRecentFirstAndBounded) {
 TEST_F(SchedulerTest, OverGrpc) {
   Register("g.zip", "g", "1", "17");
   SchedulerAttributeServiceImpl service(core_.get());
-  ServerOptions so;
+  rpc::ServerOptions so;
   so.name = "scheduler_attribute";
-  auto server = *Server::Start(so, {{v1::SchedulerAttribute::service_full_name(), &service}},
+  auto server = *rpc::Server::Start(so, {{v1::SchedulerAttribute::service_full_name(), &service}},
                                std::make_shared<prometheus::Registry>());
   auto stub = v1::SchedulerAttribute::NewStub(
       grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials()));

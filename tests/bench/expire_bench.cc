@@ -15,8 +15,8 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/blob_store.h"
-#include "common/server.h"
+#include "common/blob/store.h"
+#include "common/rpc/server.h"
 #include "common/time_util.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
@@ -41,13 +41,13 @@ int Main() {
   options.data_dir = dir + "/catalog";
   auto catalog = *catalog::Catalog::Open(options, Clock::Real());
   catalog::CatalogServiceImpl service(catalog.get());
-  ServerOptions server_options;
+  rpc::ServerOptions server_options;
   server_options.name = "bench_catalog";
-  auto server = *Server::Start(server_options, {{cat::Catalog::service_full_name(), &service}},
+  auto server = *rpc::Server::Start(server_options, {{cat::Catalog::service_full_name(), &service}},
                                std::make_shared<prometheus::Registry>());
   auto stub = cat::Catalog::NewStub(
       grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials()));
-  auto blobs = *OpenLocalBlobStore(dir + "/blobs");
+  auto blobs = *blob::OpenLocalBlobStore(dir + "/blobs");
 
   // Collected files whose jobs finished with a retention of a microsecond.
   std::string content(1024, 'x');
@@ -56,8 +56,8 @@ int Main() {
     create.mutable_job()->set_group("bench");
     *create.mutable_job()->mutable_retention() = ToProtoDuration(absl::Microseconds(1));
     const std::string job = catalog->CreateJob(create)->job().id();
-    std::vector<std::unique_ptr<BlobWriter>> writers;
-    std::vector<BlobWriter*> sealed;
+    std::vector<std::unique_ptr<blob::BlobWriter>> writers;
+    std::vector<blob::BlobWriter*> sealed;
     cat::CommitFilesRequest commit;
     commit.set_job_id(job);
     for (int i = 0; i < per_job && j * per_job + i < files; ++i) {
@@ -107,7 +107,7 @@ int Main() {
     return 1;
   }
   int left = 0;
-  if (!blobs->List([&](const BlobInfo&) { ++left; }).ok() || left != 0) {
+  if (!blobs->List([&](const blob::BlobInfo&) { ++left; }).ok() || left != 0) {
     std::fprintf(stderr, "%d blobs left behind\n", left);
     return 1;
   }

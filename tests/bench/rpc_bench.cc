@@ -26,8 +26,8 @@
 #include "common/auth/authorizer.h"
 #include "common/auth/security.h"
 #include "common/auth/tokens.h"
-#include "common/server.h"
-#include "common/sha256.h"
+#include "common/rpc/server.h"
+#include "common/hash/sha256.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
 #include "proto/echo/v1/echo.grpc.pb.h"
@@ -88,7 +88,7 @@ struct Suite {
   std::unique_ptr<catalog::Catalog> catalog;
   std::unique_ptr<catalog::CatalogServiceImpl> service;
   EchoService echo;
-  std::unique_ptr<Server> server;
+  std::unique_ptr<rpc::Server> server;
 };
 
 std::unique_ptr<Suite> StartSuite(bool sync) {
@@ -100,9 +100,9 @@ std::unique_ptr<Suite> StartSuite(bool sync) {
   options.sync_writes = sync;
   s->catalog = *catalog::Catalog::Open(options, Clock::Real());
   s->service = std::make_unique<catalog::CatalogServiceImpl>(s->catalog.get());
-  ServerOptions server_options;
+  rpc::ServerOptions server_options;
   server_options.name = "bench";
-  s->server = *Server::Start(server_options,
+  s->server = *rpc::Server::Start(server_options,
                              {{v1::Catalog::service_full_name(), s->service.get()},
                               {echo::v1::Echo::service_full_name(), &s->echo}},
                              std::make_shared<prometheus::Registry>());
@@ -178,9 +178,9 @@ int Main() {
     scheduling::SchedulerAttribute core(scheduling::SchedulerOptions(), catalog_stub.get(),
                                         &metrics);
     scheduling::SchedulerAttributeServiceImpl service(&core);
-    ServerOptions options;
+    rpc::ServerOptions options;
     options.name = "bench_scheduler";
-    auto server = *Server::Start(
+    auto server = *rpc::Server::Start(
         options, {{scheduling::v1::SchedulerAttribute::service_full_name(), &service}}, registry);
     auto resolve_op = [](const std::shared_ptr<grpc::Channel>& channel, int, int) {
       thread_local std::unique_ptr<scheduling::v1::SchedulerAttribute::Stub> stub;
@@ -210,7 +210,7 @@ int Main() {
         "cd '", dir, "' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 ",
         "-nodes -keyout server.key -out server.pem -subj /CN=localhost -days 1 ",
         "-addext subjectAltName=IP:127.0.0.1 2>/dev/null");
-    std::ofstream(dir + "/tokens") << "sha256:" << Sha256::Of("bench-token")
+    std::ofstream(dir + "/tokens") << "sha256:" << hash::Sha256::Of("bench-token")
                                    << " bench moderately_sensitive bench reader\n";
     if (std::system(script.c_str()) != 0) {
       std::fprintf(stderr, "cannot make a certificate with openssl\n");
@@ -219,11 +219,11 @@ int Main() {
     auto authorizer = std::make_shared<auth::Authorizer>(
         std::shared_ptr<auth::TokenFile>(*auth::TokenFile::Open(dir + "/tokens")));
     catalog::CatalogServiceImpl service(suite->catalog.get(), authorizer);
-    ServerOptions options;
+    rpc::ServerOptions options;
     options.name = "bench_tls";
     options.tls = {dir + "/server.pem", dir + "/server.key", ""};
     options.authorizer = authorizer;
-    auto server = *Server::Start(options, {{v1::Catalog::service_full_name(), &service}},
+    auto server = *rpc::Server::Start(options, {{v1::Catalog::service_full_name(), &service}},
                                  std::make_shared<prometheus::Registry>());
     const auth::ClientSecurity tls{"bench-token", dir + "/server.pem", "", ""};
     Measure(server->address(), readers, absl::Milliseconds(500), get_op, tls);  // warm up

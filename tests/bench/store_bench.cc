@@ -24,7 +24,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
-#include "common/blob_store.h"
+#include "common/blob/store.h"
 
 namespace arca {
 namespace {
@@ -70,12 +70,12 @@ bool SyncFs(const std::string& dir) {
 // Each returns the seconds its writing took (after setting up the store), or
 // a negative number if something failed.
 double Store(const std::string& src, const std::string& dst) {
-  auto blobs = OpenLocalBlobStore(dst);
+  auto blobs = blob::OpenLocalBlobStore(dst);
   if (!blobs.ok()) return -1;
   const absl::Time start = absl::Now();
   std::string buffer(kReadBytes, '\0');
-  std::vector<std::unique_ptr<BlobWriter>> writers;
-  std::vector<BlobWriter*> sealed;
+  std::vector<std::unique_ptr<blob::BlobWriter>> writers;
+  std::vector<blob::BlobWriter*> sealed;
   for (const std::string& path : RegularFiles(src)) {
     auto w = (*blobs)->NewWriter();
     if (!w.ok()) return -1;

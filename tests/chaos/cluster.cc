@@ -14,8 +14,8 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/grpc_status.h"
-#include "common/sha256.h"
+#include "common/rpc/status.h"
+#include "common/hash/sha256.h"
 #include "common/time_util.h"
 #include "grpcpp/grpcpp.h"
 #include "services/gateway/http_test_client.h"
@@ -37,7 +37,7 @@ absl::Status Service::Start() {
                                    "--listen=" + (address_.empty() ? "127.0.0.1:0" : address_),
                                    "--metrics_listen="};
   argv.insert(argv.end(), flags_.begin(), flags_.end());
-  process_ = std::make_unique<Subprocess>();
+  process_ = std::make_unique<testing::Subprocess>();
   if (absl::Status s = process_->Start(argv, log_path_); !s.ok()) return s;
   // "... listening on HOST:PORT[ (TLS)][ metrics on HOST:PORT]"
   auto line = process_->WaitForLine(" listening on ", absl::Seconds(60));
@@ -165,7 +165,7 @@ absl::Status Upload(cv1::Collector::Stub& collector, const std::string& job,
     m.Clear();
     m.mutable_file()->set_path(path);
     m.mutable_file()->set_size(static_cast<int64_t>(bytes.size()));
-    m.mutable_file()->set_sha256(Sha256::Of(bytes));
+    m.mutable_file()->set_sha256(hash::Sha256::Of(bytes));
     open = writer->Write(m);
     for (size_t at = 0; open && at < bytes.size(); at += 1 << 20) {
       m.Clear();
@@ -179,7 +179,7 @@ absl::Status Upload(cv1::Collector::Stub& collector, const std::string& job,
     writer->Write(m);
     writer->WritesDone();
   }
-  return FromGrpcStatus(writer->Finish());
+  return rpc::FromGrpcStatus(writer->Finish());
 }
 
 absl::StatusOr<std::string> Download(cv1::Collector::Stub& collector, const std::string& job,
@@ -192,7 +192,7 @@ absl::StatusOr<std::string> Download(cv1::Collector::Stub& collector, const std:
   std::string bytes;
   cv1::DownloadResponse m;
   while (reader->Read(&m)) bytes += m.chunk();
-  absl::Status s = FromGrpcStatus(reader->Finish());
+  absl::Status s = rpc::FromGrpcStatus(reader->Finish());
   if (!s.ok()) return s;
   return bytes;
 }
@@ -204,7 +204,7 @@ absl::StatusOr<std::string> NewJob(cat::Catalog::Stub& catalog, const std::strin
   *request.mutable_job()->mutable_retention() = ToProtoDuration(retention);
   cat::CreateJobResponse response;
   absl::Status s =
-      FromGrpcStatus(catalog.CreateJob(Deadline(absl::Seconds(10)).get(), request, &response));
+      rpc::FromGrpcStatus(catalog.CreateJob(Deadline(absl::Seconds(10)).get(), request, &response));
   if (!s.ok()) return s;
   return response.job().id();
 }
@@ -219,7 +219,7 @@ absl::StatusOr<std::vector<cat::ArtifactFile>> AllFiles(cat::Catalog::Stub& cata
   for (;;) {
     cat::ListFilesResponse page;
     absl::Status s =
-        FromGrpcStatus(catalog.ListFiles(Deadline(absl::Seconds(10)).get(), request, &page));
+        rpc::FromGrpcStatus(catalog.ListFiles(Deadline(absl::Seconds(10)).get(), request, &page));
     if (!s.ok()) return s;
     out.insert(out.end(), page.files().begin(), page.files().end());
     if (page.next_page_token().empty()) return out;

@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/subprocess.h"
+#include "common/testing/subprocess.h"
 #include "proto/catalog/v1/catalog.grpc.pb.h"
 #include "proto/collector/v1/collector.grpc.pb.h"
 #include "proto/retention/v1/retention.grpc.pb.h"
@@ -47,7 +47,7 @@ class Service {
   std::string name_, binary_, log_path_;
   std::vector<std::string> flags_;
   std::string address_, metrics_address_;
-  std::unique_ptr<Subprocess> process_;
+  std::unique_ptr<testing::Subprocess> process_;
 };
 
 // The binaries' directory (build/bin), from the command line.

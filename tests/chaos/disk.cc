@@ -11,7 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/grpc_status.h"
+#include "common/rpc/status.h"
 #include "grpcpp/grpcpp.h"
 #include "tests/chaos/scenarios.h"
 
@@ -40,7 +40,7 @@ absl::Status Register(cat::Catalog::Stub& catalog, const std::string& version) {
   r.mutable_artifact()->set_name("disk-app");
   r.mutable_artifact()->set_version(version);
   cat::RegisterJobArtifactResponse resp;
-  return FromGrpcStatus(catalog.RegisterJobArtifact(Deadline(absl::Seconds(10)).get(), r, &resp));
+  return rpc::FromGrpcStatus(catalog.RegisterJobArtifact(Deadline(absl::Seconds(10)).get(), r, &resp));
 }
 
 // How many versions the catalog lists; -1 if it cannot. A call that met

@@ -16,7 +16,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/sha256.h"
+#include "common/hash/sha256.h"
 #include "services/gateway/http_test_client.h"
 #include "tests/chaos/scenarios.h"
 
@@ -33,7 +33,7 @@ void Write(const std::string& path, const std::string& bytes) {
 int Run(const std::vector<std::string>& argv) {
   std::vector<std::string> shell = {"/bin/sh", "-c", "exec \"$@\" >/dev/null 2>&1", "sh"};
   shell.insert(shell.end(), argv.begin(), argv.end());
-  Subprocess p;
+  testing::Subprocess p;
   if (!p.Start(shell).ok()) return -1;
   const int status = p.Wait(absl::Seconds(60));
   return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -93,7 +93,7 @@ Outcome SymlinkRace(const Bins& bins, Scale scale) {
   stop = true;
   swapper.join();
   int escapes = 0;
-  const std::string secret_sha = Sha256::Of(secret);
+  const std::string secret_sha = hash::Sha256::Of(secret);
   for (const std::string& job : jobs) {
     auto files = AllFiles(*stub, job);
     if (!files.ok()) continue;

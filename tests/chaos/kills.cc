@@ -15,8 +15,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/grpc_status.h"
-#include "common/sha256.h"
+#include "common/rpc/status.h"
+#include "common/hash/sha256.h"
 #include "grpcpp/grpcpp.h"
 #include "tests/chaos/scenarios.h"
 
@@ -97,7 +97,7 @@ Outcome CatalogKills(const Bins& bins, Scale scale) {
           cat::ArtifactFile* f = r.add_files();
           f->set_path(absl::StrCat("out/f", i, ".txt"));
           f->set_size(i);
-          f->set_sha256(Sha256::Of(absl::StrCat(t, "/", i)));
+          f->set_sha256(hash::Sha256::Of(absl::StrCat(t, "/", i)));
           cat::CommitFilesResponse resp;
           if (stub->CommitFiles(context.get(), r, &resp).ok()) {
             std::lock_guard<std::mutex> lock(mu);
@@ -246,11 +246,11 @@ Outcome CollectorKills(const Bins& bins, Scale scale) {
              dir.path());
   if (absl::Status s = gc.Start(); !s.ok()) return {false, std::string(s.message())};
   retention::v1::RunCleanupResponse swept;
-  absl::Status sweep = FromGrpcStatus(RetentionStub(gc.address())->RunCleanup(
+  absl::Status sweep = rpc::FromGrpcStatus(RetentionStub(gc.address())->RunCleanup(
       Deadline(absl::Minutes(2)).get(), retention::v1::RunCleanupRequest(), &swept));
   std::set<std::string> referenced;
   for (const auto& [job, files] : acked) {
-    for (const auto& [path, bytes] : files) referenced.insert(Sha256::Of(bytes));
+    for (const auto& [path, bytes] : files) referenced.insert(hash::Sha256::Of(bytes));
   }
   for (const auto& [job, files] : unacked) {
     auto listed = AllFiles(*catalog_stub, job);

@@ -16,9 +16,9 @@
 #include "common/auth/authorizer.h"
 #include "common/auth/security.h"
 #include "common/auth/tokens.h"
-#include "common/blob_store.h"
-#include "common/server.h"
-#include "common/sha256.h"
+#include "common/blob/store.h"
+#include "common/rpc/server.h"
+#include "common/hash/sha256.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
@@ -71,10 +71,10 @@ class AuthorizationTest : public ::testing::Test {
     char tmpl[] = "/tmp/arca-authz-XXXXXX";
     dir_ = mkdtemp(tmpl);
     std::ofstream(dir_ + "/tokens") << absl::StrCat(
-        "sha256:", Sha256::Of("alice"), " team-a moderately_sensitive alice writer\n",
-        "sha256:", Sha256::Of("bob"), " team-b highly_sensitive bob reader\n",
-        "sha256:", Sha256::Of("ops"), " * highly_sensitive ops admin\n",
-        "sha256:", Sha256::Of("svc"), " * highly_sensitive svc service\n");
+        "sha256:", hash::Sha256::Of("alice"), " team-a moderately_sensitive alice writer\n",
+        "sha256:", hash::Sha256::Of("bob"), " team-b highly_sensitive bob reader\n",
+        "sha256:", hash::Sha256::Of("ops"), " * highly_sensitive ops admin\n",
+        "sha256:", hash::Sha256::Of("svc"), " * highly_sensitive svc service\n");
     tokens_ = *auth::TokenFile::Open(dir_ + "/tokens");
     authorizer_ = std::make_shared<auth::Authorizer>(tokens_);
 
@@ -85,17 +85,17 @@ class AuthorizationTest : public ::testing::Test {
     catalog_options.reserve_bytes = 0;
     catalog_ = *catalog::Catalog::Open(catalog_options, Clock::Real());
     catalog_service_ = std::make_unique<catalog::CatalogServiceImpl>(catalog_.get(), authorizer_);
-    ServerOptions catalog_server;
+    rpc::ServerOptions catalog_server;
     catalog_server.name = "catalog";
     catalog_server.authorizer = authorizer_;
-    catalog_server_ = *Server::Start(catalog_server,
+    catalog_server_ = *rpc::Server::Start(catalog_server,
                                      {{cat::Catalog::service_full_name(), catalog_service_.get()}},
                                      registry_);
     // The other services call the catalog with the service token.
     peer_ = cat::Catalog::NewStub(*auth::SecureChannel(catalog_server_->address(), {"svc", "", "", ""},
                                                        grpc::ChannelArguments()));
 
-    blobs_ = *OpenLocalBlobStore(dir_ + "/blobs");
+    blobs_ = *blob::OpenLocalBlobStore(dir_ + "/blobs");
     collector_metrics_ = std::make_unique<collector::CollectorMetrics>(*registry_);
     collector_ = std::make_unique<collector::Collector>(collector::CollectorOptions(), blobs_.get(),
                                                         peer_.get(), Clock::Real(),
@@ -113,10 +113,10 @@ class AuthorizationTest : public ::testing::Test {
         scheduling::SchedulerOptions(), peer_.get(), scheduler_metrics_.get());
     scheduler_service_ =
         std::make_unique<scheduling::SchedulerAttributeServiceImpl>(scheduler_.get(), authorizer_);
-    ServerOptions others;
+    rpc::ServerOptions others;
     others.name = "others";
     others.authorizer = authorizer_;
-    others_server_ = *Server::Start(
+    others_server_ = *rpc::Server::Start(
         others,
         {{cv1::Collector::service_full_name(), collector_service_.get()},
          {retention::v1::RetentionGc::service_full_name(), retention_service_.get()},
@@ -135,7 +135,7 @@ class AuthorizationTest : public ::testing::Test {
       cat::ArtifactFile* f = commit.add_files();
       f->set_path(path);
       f->set_size(1);
-      f->set_sha256(Sha256::Of(path));
+      f->set_sha256(hash::Sha256::Of(path));
       f->set_privacy_level(level);
     }
     ASSERT_TRUE(catalog_->CommitFiles(commit).ok());
@@ -167,7 +167,7 @@ class AuthorizationTest : public ::testing::Test {
   void Fill(Message* m) {
     const std::map<std::string, std::string> values = {
         {"job_id", job_}, {"id", job_}, {"path", "public.txt"}, {"group", "team-a"},
-        {"sha256", Sha256::Of("public.txt")}, {"name", "app"}, {"version", "1"},
+        {"sha256", hash::Sha256::Of("public.txt")}, {"name", "app"}, {"version", "1"},
         {"artifact_id", "art-none"}, {"dir", "backup"}, {"task_id", "task-none"}};
     const auto* d = m->GetDescriptor();
     const auto* r = m->GetReflection();
@@ -235,9 +235,9 @@ class AuthorizationTest : public ::testing::Test {
   std::shared_ptr<auth::Authorizer> authorizer_;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<catalog::CatalogServiceImpl> catalog_service_;
-  std::unique_ptr<Server> catalog_server_;
+  std::unique_ptr<rpc::Server> catalog_server_;
   std::unique_ptr<cat::Catalog::Stub> peer_;
-  std::unique_ptr<BlobStore> blobs_;
+  std::unique_ptr<blob::BlobStore> blobs_;
   std::unique_ptr<collector::CollectorMetrics> collector_metrics_;
   std::unique_ptr<collector::Collector> collector_;
   std::unique_ptr<collector::CollectorServiceImpl> collector_service_;
@@ -247,7 +247,7 @@ class AuthorizationTest : public ::testing::Test {
   std::unique_ptr<scheduling::SchedulerMetrics> scheduler_metrics_;
   std::unique_ptr<scheduling::SchedulerAttribute> scheduler_;
   std::unique_ptr<scheduling::SchedulerAttributeServiceImpl> scheduler_service_;
-  std::unique_ptr<Server> others_server_;
+  std::unique_ptr<rpc::Server> others_server_;
 };
 
 TEST_F(AuthorizationTest, EveryRpcWithoutCredentialsIsUnauthenticated) {

@@ -17,8 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/auth/security.h"
-#include "common/sha256.h"
-#include "common/subprocess.h"
+#include "common/hash/sha256.h"
+#include "common/testing/subprocess.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "proto/catalog/v1/catalog.grpc.pb.h"
@@ -30,7 +30,7 @@ namespace cat = ::arca::catalog::v1;
 
 // Runs a shell script in `dir`; true if it succeeded.
 bool Shell(const std::string& dir, const std::string& script) {
-  Subprocess p;
+  testing::Subprocess p;
   if (!p.Start({"/bin/sh", "-ec", absl::StrCat("cd '", dir, "'\n", script)}).ok()) return false;
   const int status = p.Wait(absl::Seconds(60));
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << p.output();
@@ -71,13 +71,13 @@ class TlsTest : public ::testing::Test {
     ASSERT_TRUE(MakeCert(dir_, "ca", "catalog", "server"));
     ASSERT_TRUE(MakeCert(dir_, "ca", "collector-1", "client"));
     std::ofstream(dir_ + "/tokens") << absl::StrCat(
-        "sha256:", Sha256::Of("alice-token"), " team-a moderately_sensitive alice writer\n",
+        "sha256:", hash::Sha256::Of("alice-token"), " team-a moderately_sensitive alice writer\n",
         "cert:collector-1 * highly_sensitive collector service\n");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // Starts the catalog with these flags; its address, or "" if it did not.
-  std::string StartCatalog(Subprocess& p, std::vector<std::string> flags,
+  std::string StartCatalog(testing::Subprocess& p, std::vector<std::string> flags,
                            const std::string& listen = "127.0.0.1:0") {
     std::vector<std::string> argv = {bin_, "--listen=" + listen, "--metrics_listen=",
                                      "--data_dir=" + dir_ + "/db", "--min_free_bytes=0",
@@ -104,7 +104,7 @@ class TlsTest : public ::testing::Test {
 };
 
 TEST_F(TlsTest, TokensTravelOverTlsAndPlaintextIsRefused) {
-  Subprocess catalog;
+  testing::Subprocess catalog;
   const std::string address = StartCatalog(
       catalog, {"--tls_cert=" + dir_ + "/server.pem", "--tls_key=" + dir_ + "/server.key",
                 "--tokens_file=" + dir_ + "/tokens"});
@@ -118,7 +118,7 @@ TEST_F(TlsTest, TokensTravelOverTlsAndPlaintextIsRefused) {
 }
 
 TEST_F(TlsTest, AClientCertificateNamesItsIdentity) {
-  Subprocess catalog;
+  testing::Subprocess catalog;
   const std::string address = StartCatalog(
       catalog, {"--tls_cert=" + dir_ + "/server.pem", "--tls_key=" + dir_ + "/server.key",
                 "--tls_client_ca=" + dir_ + "/ca.pem", "--tokens_file=" + dir_ + "/tokens"});
@@ -130,7 +130,7 @@ TEST_F(TlsTest, AClientCertificateNamesItsIdentity) {
 }
 
 TEST_F(TlsTest, ARenewedCertificateIsUsedWithoutARestart) {
-  Subprocess catalog;
+  testing::Subprocess catalog;
   const std::string address = StartCatalog(
       catalog, {"--tls_cert=" + dir_ + "/server.pem", "--tls_key=" + dir_ + "/server.key",
                 "--tokens_file=" + dir_ + "/tokens"});
@@ -157,7 +157,7 @@ int Curl(const std::vector<std::string>& args) {
   // curl writes the status to stdout; the shell sends it to the captured stderr.
   std::vector<std::string> shell = {"/bin/sh", "-c", "exec \"$@\" 1>&2", "sh"};
   shell.insert(shell.end(), argv.begin(), argv.end());
-  Subprocess p;
+  testing::Subprocess p;
   if (!p.Start(shell).ok()) return -1;
   auto status = p.WaitForLine("status=", absl::Seconds(30));
   p.Wait(absl::Seconds(30));
@@ -167,10 +167,10 @@ int Curl(const std::vector<std::string>& args) {
 TEST_F(TlsTest, TheGatewayServesHttpsWithTokensOrClientCertificates) {
   const char* gateway_bin = std::getenv("ARCA_BIN_ARCA_GATEWAY");
   ASSERT_NE(gateway_bin, nullptr);
-  Subprocess catalog;
+  testing::Subprocess catalog;
   const std::string catalog_address = StartCatalog(catalog, {});
   ASSERT_FALSE(catalog_address.empty()) << catalog.output();
-  auto start = [&](Subprocess& gateway, std::vector<std::string> flags) {
+  auto start = [&](testing::Subprocess& gateway, std::vector<std::string> flags) {
     std::vector<std::string> argv = {gateway_bin, "--listen=127.0.0.1:0", "--metrics_listen=",
                                      "--catalog=" + catalog_address,
                                      "--tls_cert=" + dir_ + "/server.pem",
@@ -181,7 +181,7 @@ TEST_F(TlsTest, TheGatewayServesHttpsWithTokensOrClientCertificates) {
     auto address = gateway.WaitForListening(absl::Seconds(30));
     return address.ok() ? absl::StrCat("https://", *address) : std::string();
   };
-  Subprocess https;
+  testing::Subprocess https;
   const std::string url = start(https, {});
   ASSERT_FALSE(url.empty()) << https.output();
   const std::string ca = dir_ + "/ca.pem";
@@ -204,7 +204,7 @@ TEST_F(TlsTest, TheGatewayServesHttpsWithTokensOrClientCertificates) {
   EXPECT_EQ(status, 200);
 
   // mTLS: a client certificate names its identity; none, no connection.
-  Subprocess mtls;
+  testing::Subprocess mtls;
   const std::string mtls_url = start(mtls, {"--tls_client_ca=" + dir_ + "/ca.pem"});
   ASSERT_FALSE(mtls_url.empty()) << mtls.output();
   const std::string next_ca = dir_ + "/next.pem";
@@ -215,7 +215,7 @@ TEST_F(TlsTest, TheGatewayServesHttpsWithTokensOrClientCertificates) {
 }
 
 TEST_F(TlsTest, AnOpenAddressNeedsTlsOrTokensOrInsecure) {
-  Subprocess open;
+  testing::Subprocess open;
   EXPECT_EQ(StartCatalog(open, {}, "0.0.0.0:0"), "");
   const int status = open.Wait(absl::Seconds(30));
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << open.output();
@@ -223,7 +223,7 @@ TEST_F(TlsTest, AnOpenAddressNeedsTlsOrTokensOrInsecure) {
   EXPECT_TRUE(absl::StrContains(open.output(), "--insecure")) << open.output();
   for (const std::string& flag :
        {"--tokens_file=" + dir_ + "/tokens", std::string("--insecure")}) {
-    Subprocess allowed;
+    testing::Subprocess allowed;
     EXPECT_NE(StartCatalog(allowed, {flag}, "0.0.0.0:0"), "") << flag << allowed.output();
     allowed.Signal(SIGTERM);
     allowed.Wait(absl::Seconds(30));
@@ -234,9 +234,9 @@ TEST_F(TlsTest, AnOpenAddressNeedsTlsOrTokensOrInsecure) {
 // service), what, which object, how it ended.
 TEST_F(TlsTest, WritesAndDenialsAreAudited) {
   std::ofstream(dir_ + "/tokens", std::ios::app) << absl::StrCat(
-      "sha256:", Sha256::Of("gateway-token"), " * highly_sensitive gateway service\n",
-      "sha256:", Sha256::Of("ops-token"), " * highly_sensitive ops admin\n");
-  Subprocess catalog;
+      "sha256:", hash::Sha256::Of("gateway-token"), " * highly_sensitive gateway service\n",
+      "sha256:", hash::Sha256::Of("ops-token"), " * highly_sensitive ops admin\n");
+  testing::Subprocess catalog;
   const std::string address = StartCatalog(catalog, {"--tokens_file=" + dir_ + "/tokens"});
   ASSERT_FALSE(address.empty()) << catalog.output();
   auto call = [&](const std::string& token, const std::string& act_for, auto rpc) {
@@ -275,7 +275,7 @@ TEST_F(TlsTest, WritesAndDenialsAreAudited) {
 }
 
 TEST_F(TlsTest, TheMetricsListenerServesHttpsWithTheSameCertificate) {
-  Subprocess catalog;
+  testing::Subprocess catalog;
   ASSERT_TRUE(catalog
                   .Start({bin_, "--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
                           "--data_dir=" + dir_ + "/db", "--min_free_bytes=0", "--reserve_bytes=0",
@@ -310,7 +310,7 @@ class CliLoginTest : public TlsTest {
                              "echo \"exit=$?\"",
                              "sh", input, arca});
     argv.insert(argv.end(), args.begin(), args.end());
-    Subprocess p;
+    testing::Subprocess p;
     if (!p.Start(argv).ok()) return "cannot start";
     auto code = p.WaitForLine("exit=", absl::Seconds(30));
     p.Wait(absl::Seconds(30));
@@ -320,9 +320,9 @@ class CliLoginTest : public TlsTest {
 
 TEST_F(CliLoginTest, LoginStoresAContextThatLaterCommandsUse) {
   std::ofstream(dir_ + "/tokens", std::ios::app) << absl::StrCat(
-      "sha256:", Sha256::Of("bob-token"), " team-b highly_sensitive bob reader\n",
-      "sha256:", Sha256::Of("root-token"), " * highly_sensitive root admin\n");
-  Subprocess catalog;
+      "sha256:", hash::Sha256::Of("bob-token"), " team-b highly_sensitive bob reader\n",
+      "sha256:", hash::Sha256::Of("root-token"), " * highly_sensitive root admin\n");
+  testing::Subprocess catalog;
   const std::string address = StartCatalog(
       catalog, {"--tls_cert=" + dir_ + "/server.pem", "--tls_key=" + dir_ + "/server.key",
                 "--tokens_file=" + dir_ + "/tokens"});

@@ -1,0 +1,104 @@
+#ifndef ARCA_COMMON_BLOB_STORE_H_
+#define ARCA_COMMON_BLOB_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace arca::blob {
+
+struct BlobInfo {
+  std::string sha256;  // lowercase hex
+  int64_t size = 0;
+  // When the blob was last written or re-put; orphan sweeps spare blobs
+  // touched within their grace period.
+  absl::Time modified;
+};
+
+// Receives one blob's bytes. Destroying it without Commit leaves nothing
+// behind.
+class BlobWriter {
+ public:
+  virtual ~BlobWriter() = default;
+  virtual absl::Status Append(absl::string_view data) = 0;
+  virtual int64_t size() const = 0;
+  // Ends the bytes and checks them: DATA_LOSS (and nothing will be stored)
+  // if expected_sha256 is given and differs. The blob is not yet durable or
+  // visible; BlobStore::Publish makes it so.
+  virtual absl::StatusOr<BlobInfo> Seal(absl::string_view expected_sha256 = "") = 0;
+  // Seal, then Publish this one blob.
+  virtual absl::StatusOr<BlobInfo> Commit(absl::string_view expected_sha256 = "") = 0;
+};
+
+// Hands out one blob's bytes, each checked before it is handed out where the
+// store keeps checksums of the blob's blocks (see BlobStore::Open).
+class BlobReader {
+ public:
+  virtual ~BlobReader() = default;
+  // Replaces *out with the next bytes of the range (at most a few MiB);
+  // empty at its end. DATA_LOSS once the stored bytes are found to differ
+  // from what was written.
+  virtual absl::Status Read(std::string* out) = 0;
+  // The whole blob's, whatever the range.
+  virtual int64_t size() const = 0;
+};
+
+// Content-addressed blob storage. The local implementation keeps
+// <dir>/blobs/ab/cdef… (SHA-256 hex split after two characters); an
+// S3-compatible one would map the same names to object keys. Thread-safe.
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+  virtual absl::StatusOr<std::unique_ptr<BlobWriter>> NewWriter() = 0;
+  // Makes sealed blobs durable and visible under their digests, all with one
+  // flush to disk where that is cheaper than one per blob. A blob that
+  // already exists is not rewritten, only marked as just written.
+  virtual absl::Status Publish(const std::vector<BlobWriter*>& sealed) = 0;
+  // Reads `length` bytes from `offset` (to the end if `length` is negative
+  // or runs past it). Bytes are checked against what was written: block by
+  // block before they are handed out where the store recorded checksums of
+  // the blob's blocks, so a range reads only its own blocks; otherwise the
+  // whole blob is read and its SHA-256 checked before the range's last
+  // bytes are handed out. NOT_FOUND if absent; INVALID_ARGUMENT for a
+  // malformed digest or an offset past the end.
+  virtual absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view sha256,
+                                                           int64_t offset = 0,
+                                                           int64_t length = -1) = 0;
+  // NOT_FOUND if absent.
+  virtual absl::StatusOr<BlobInfo> Stat(absl::string_view sha256) = 0;
+  // Absent counts as success.
+  virtual absl::Status Delete(absl::string_view sha256) = 0;
+  // Deletes the blob unless it was written (or re-put) at or after
+  // `written_before`; returns whether it is gone (absent counts as gone).
+  // Safe against a concurrent Publish of the same bytes: either that Publish
+  // marks the blob as just written before the check, or it finds the blob
+  // gone and stores its own copy.
+  virtual absl::StatusOr<bool> DeleteIfIdle(absl::string_view sha256,
+                                            absl::Time written_before) = 0;
+  // Calls `fn` for every stored blob, in no particular order.
+  virtual absl::Status List(const std::function<void(const BlobInfo&)>& fn) = 0;
+
+  // Room left where blobs are written, for disk-full alerts. UNIMPLEMENTED
+  // for a store with no disk of its own (an object store).
+  struct Space {
+    int64_t free_bytes = 0;      // available to this process
+    int64_t capacity_bytes = 0;  // of the whole file system
+  };
+  virtual absl::StatusOr<Space> FreeSpace() = 0;
+};
+
+// A blob store in a local directory (created if missing): written to a
+// temporary name, fsync'd, renamed into place, directory fsync'd. A blob of
+// more than one block (1 MiB) gets the CRC-32C of each block beside it, in
+// blobs/ab/cdef….blocks, for reads to check.
+absl::StatusOr<std::unique_ptr<BlobStore>> OpenLocalBlobStore(const std::string& dir);
+
+}  // namespace arca::blob
+
+#endif  // ARCA_COMMON_BLOB_STORE_H_

@@ -1,0 +1,37 @@
+#ifndef ARCA_COMMON_RPC_SERVICE_MAIN_H_
+#define ARCA_COMMON_RPC_SERVICE_MAIN_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/auth/authorizer.h"
+#include "common/auth/security.h"
+#include "common/rpc/server.h"
+
+namespace grpc {
+class Channel;
+}
+
+namespace arca::rpc {
+
+// What every service's main sets up the same way, from the security flags
+// (common/auth/flags.h): who may call it, and how it calls its peers.
+struct ServiceSecurity {
+  std::shared_ptr<auth::Authorizer> authorizer;  // for the service's adapter
+  auth::ClientSecurity peers;                    // for channels to other services
+};
+
+// Reads the security flags into `options` (TLS, --insecure, the
+// authorizer). Errors name the flag that is wrong.
+absl::StatusOr<ServiceSecurity> SetUpSecurity(ServerOptions* options);
+
+// A channel to a peer service that finds it again within a second after it
+// restarts, carrying this service's token and TLS settings.
+// INVALID_ARGUMENT for a TLS file that cannot be read.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> PeerChannel(const std::string& address,
+                                                           const auth::ClientSecurity& security);
+
+}  // namespace arca::rpc
+
+#endif  // ARCA_COMMON_RPC_SERVICE_MAIN_H_

@@ -36,7 +36,6 @@
 namespace arca::catalog {
 namespace {
 
-using ::arca::types::v1::GcStrategy;
 using ::arca::types::v1::JobStatus;
 using ::arca::types::v1::StepStatus;
 using ::google::protobuf::util::MessageDifferencer;
@@ -219,18 +218,6 @@ absl::Status CheckRevision(int64_t expected, int64_t stored) {
 }
 
 absl::Status CheckJobId(absl::string_view id) { return CheckName("job id", id); }
-
-GcStrategy EffectiveStrategy(const v1::Job& job, const v1::ArtifactFile& f) {
-  return f.gc_strategy() != types::v1::GC_STRATEGY_UNSPECIFIED ? f.gc_strategy()
-                                                                : job.gc_strategy();
-}
-
-bool StrategyNeedsGc(GcStrategy s) {
-  return s == types::v1::GC_STRATEGY_ON_JOB_COMPLETION ||
-         s == types::v1::GC_STRATEGY_ON_JOB_SUCCESS ||
-         s == types::v1::GC_STRATEGY_ON_JOB_FAILURE ||
-         s == types::v1::GC_STRATEGY_ON_JOB_DELETION;
-}
 
 bool HasFinalizer(const v1::Job& job, absl::string_view name) {
   return std::find(job.finalizers().begin(), job.finalizers().end(), name) !=
@@ -1235,7 +1222,7 @@ absl::StatusOr<v1::CommitFilesResponse> Catalog::CommitFiles(
       blob.clear_unreferenced_since();
     }
     blob.set_refcount(blob.refcount() + 1);
-    needs_gc |= StrategyNeedsGc(EffectiveStrategy(job, f));
+    needs_gc |= gc::NeedsGc(gc::Effective(job, f));
     response.set_committed(response.committed() + 1);
   }
   if (response.committed() == 0) return response;

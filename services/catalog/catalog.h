@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/gc/artifact_gc.h"
+#include "common/gc/policy.h"
 #include "common/clock.h"
 #include "proto/catalog/v1/catalog.pb.h"
 

@@ -24,35 +24,6 @@ namespace {
 
 namespace cat = ::arca::catalog::v1;
 using ::arca::types::v1::GcStrategy;
-using ::arca::types::v1::JobStatus;
-
-GcStrategy Effective(const cat::Job& job, const cat::ArtifactFile& f) {
-  return f.gc_strategy() != types::v1::GC_STRATEGY_UNSPECIFIED ? f.gc_strategy()
-                                                                : job.gc_strategy();
-}
-
-bool Finished(const cat::Job& job) { return job.has_finished_at(); }
-bool Deleting(const cat::Job& job) { return job.has_deletion_requested_at(); }
-
-// Whether some later event could still delete this file by strategy.
-bool StrategyPending(GcStrategy s, const cat::Job& job) {
-  switch (s) {
-    case types::v1::GC_STRATEGY_ON_JOB_COMPLETION:
-    case types::v1::GC_STRATEGY_ON_JOB_SUCCESS:
-    case types::v1::GC_STRATEGY_ON_JOB_FAILURE:
-      return !Finished(job) && !Deleting(job);
-    case types::v1::GC_STRATEGY_ON_JOB_DELETION:
-      return !Deleting(job);
-    default:
-      return false;
-  }
-}
-
-// Whether the job's events so far delete this file by strategy.
-bool DueByStrategy(GcStrategy s, const cat::Job& job) {
-  return (Finished(job) && StrategyFires(s, cat::GC_EVENT_JOB_FINISHED, job.status())) ||
-         (Deleting(job) && StrategyFires(s, cat::GC_EVENT_JOB_DELETED, job.status()));
-}
 
 // Whether a file is shown to a caller cleared up to `max` (unspecified:
 // every file). A file of no level counts as moderately sensitive.
@@ -69,21 +40,6 @@ bool HasCondition(const cat::Job& job, absl::string_view type) {
 }
 
 }  // namespace
-
-bool StrategyFires(GcStrategy strategy, cat::GcEvent event, JobStatus outcome) {
-  switch (strategy) {
-    case types::v1::GC_STRATEGY_ON_JOB_COMPLETION:
-      return event == cat::GC_EVENT_JOB_FINISHED;
-    case types::v1::GC_STRATEGY_ON_JOB_SUCCESS:
-      return event == cat::GC_EVENT_JOB_FINISHED && outcome == types::v1::JOB_STATUS_SUCCESS;
-    case types::v1::GC_STRATEGY_ON_JOB_FAILURE:
-      return event == cat::GC_EVENT_JOB_FINISHED && outcome == types::v1::JOB_STATUS_FAILURE;
-    case types::v1::GC_STRATEGY_ON_JOB_DELETION:
-      return event == cat::GC_EVENT_JOB_DELETED;
-    default:
-      return false;
-  }
-}
 
 RetentionMetrics::RetentionMetrics(prometheus::Registry& registry)
     : files_deleted(prometheus::BuildCounter()
@@ -315,11 +271,11 @@ absl::Status RetentionGc::HandleTask(const cat::GcTask& task, v1::RunCleanupResp
       deleted_blobs.push_back(f.sha256());
       return;
     }
-    const GcStrategy strategy = Effective(job, f);
-    if (DueByStrategy(strategy, job)) {
+    const GcStrategy strategy = gc::Effective(job, f);
+    if (gc::Due(strategy, job)) {
       due.push_back(f);
     } else {
-      pending |= StrategyPending(strategy, job);
+      pending |= gc::Pending(strategy, job);
     }
   }));
   // An earlier attempt (or a worker killed mid-way) may have marked files
@@ -508,14 +464,9 @@ absl::StatusOr<v1::PreviewCleanupResponse> RetentionGc::PreviewCleanup(
       e->set_size(f.size());
       e->set_privacy_level(f.privacy_level());
       if (f.has_expires_at()) *e->mutable_expires_at() = f.expires_at();
-      const GcStrategy strategy = Effective(job, f);
-      std::string why;
-      if (f.has_expires_at() && FromProtoTime(f.expires_at()) <= now) {
-        why = "expired";
-      } else if (DueByStrategy(strategy, job)) {
-        why = "strategy";
-      }
-      if (!why.empty()) {
+      const gc::Verdict verdict = gc::Judge(job, f, now);
+      std::string why(verdict.reason);
+      if (verdict.deletes) {
         e->set_would_delete(true);
         // The record goes; say when the bytes would stay.
         cat::GetBlobRefRequest get;
@@ -527,14 +478,6 @@ absl::StatusOr<v1::PreviewCleanupResponse> RetentionGc::PreviewCleanup(
         } else if (blob.ok() && blob->modified >= now - options_.grace) {
           why += "; bytes kept: inside the grace period";
         }
-      } else if (strategy == types::v1::GC_STRATEGY_NEVER && !f.has_expires_at()) {
-        why = "strategy_never";
-      } else if (StrategyPending(strategy, job) && !Finished(job)) {
-        why = "job_running";
-      } else if (strategy == types::v1::GC_STRATEGY_NEVER) {
-        why = "strategy_never; expires by TTL";
-      } else {
-        why = "not_expired";
       }
       e->set_reason(why);
     }

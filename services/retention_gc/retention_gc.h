@@ -7,7 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/gc/artifact_gc.h"
+#include "common/gc/policy.h"
 #include "common/blob/store.h"
 #include "common/clock.h"
 #include "proto/catalog/v1/catalog.grpc.pb.h"
@@ -130,11 +130,6 @@ class RetentionGc {
   Clock* clock_;
   RetentionMetrics* metrics_;
 };
-
-// Whether a file's strategy (its own, else its job's) deletes it on this
-// event. Unspecified means TTL only, like Never.
-bool StrategyFires(types::v1::GcStrategy strategy, catalog::v1::GcEvent event,
-                   types::v1::JobStatus outcome);
 
 }  // namespace arca::retention
 

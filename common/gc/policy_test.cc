@@ -1,0 +1,102 @@
+#include "common/gc/policy.h"
+
+#include "common/time_util.h"
+#include "gtest/gtest.h"
+
+namespace arca::gc {
+namespace {
+
+namespace cat = ::arca::catalog::v1;
+using types::v1::GcStrategy;
+
+constexpr GcStrategy kCompletion = types::v1::GC_STRATEGY_ON_JOB_COMPLETION;
+constexpr GcStrategy kSuccess = types::v1::GC_STRATEGY_ON_JOB_SUCCESS;
+constexpr GcStrategy kFailure = types::v1::GC_STRATEGY_ON_JOB_FAILURE;
+constexpr GcStrategy kDeletion = types::v1::GC_STRATEGY_ON_JOB_DELETION;
+constexpr GcStrategy kNever = types::v1::GC_STRATEGY_NEVER;
+constexpr GcStrategy kUnspecified = types::v1::GC_STRATEGY_UNSPECIFIED;
+
+const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
+
+cat::Job Job(GcStrategy s, bool finished, types::v1::JobStatus outcome, bool deleting) {
+  cat::Job job;
+  job.set_gc_strategy(s);
+  job.set_status(outcome);
+  if (finished) *job.mutable_finished_at() = ToProtoTime(kNow - absl::Hours(1));
+  if (deleting) *job.mutable_deletion_requested_at() = ToProtoTime(kNow - absl::Minutes(1));
+  return job;
+}
+
+TEST(PolicyTest, AFilesOwnStrategyWinsOverItsJobs) {
+  cat::Job job = Job(kSuccess, false, types::v1::JOB_STATUS_RUNNING, false);
+  cat::ArtifactFile f;
+  EXPECT_EQ(Effective(job, f), kSuccess);
+  f.set_gc_strategy(kNever);
+  EXPECT_EQ(Effective(job, f), kNever);
+}
+
+TEST(PolicyTest, OnlyTheEventStrategiesNeedASweep) {
+  for (GcStrategy s : {kCompletion, kSuccess, kFailure, kDeletion}) EXPECT_TRUE(NeedsGc(s)) << s;
+  for (GcStrategy s : {kNever, kUnspecified}) EXPECT_FALSE(NeedsGc(s)) << s;
+}
+
+// Strategy x event x outcome, the whole table.
+TEST(PolicyTest, WhichEventAndOutcomeFireEachStrategy) {
+  const auto ok = types::v1::JOB_STATUS_SUCCESS;
+  const auto failed = types::v1::JOB_STATUS_FAILURE;
+  const auto finished = cat::GC_EVENT_JOB_FINISHED;
+  const auto deleted = cat::GC_EVENT_JOB_DELETED;
+  EXPECT_TRUE(Fires(kCompletion, finished, ok));
+  EXPECT_TRUE(Fires(kCompletion, finished, failed));
+  EXPECT_FALSE(Fires(kCompletion, deleted, ok));
+  EXPECT_TRUE(Fires(kSuccess, finished, ok));
+  EXPECT_FALSE(Fires(kSuccess, finished, failed));
+  EXPECT_FALSE(Fires(kFailure, finished, ok));
+  EXPECT_TRUE(Fires(kFailure, finished, failed));
+  EXPECT_FALSE(Fires(kDeletion, finished, ok));
+  EXPECT_TRUE(Fires(kDeletion, deleted, failed));
+  for (auto event : {finished, deleted}) {
+    EXPECT_FALSE(Fires(kNever, event, ok));
+    EXPECT_FALSE(Fires(kUnspecified, event, failed));
+  }
+}
+
+TEST(PolicyTest, DueAndPendingFollowTheJobsEventsSoFar) {
+  const cat::Job running = Job(kCompletion, false, types::v1::JOB_STATUS_RUNNING, false);
+  const cat::Job failed = Job(kCompletion, true, types::v1::JOB_STATUS_FAILURE, false);
+  const cat::Job deleting = Job(kCompletion, true, types::v1::JOB_STATUS_SUCCESS, true);
+  EXPECT_FALSE(Due(kSuccess, running));
+  EXPECT_TRUE(Pending(kSuccess, running));
+  EXPECT_FALSE(Due(kSuccess, failed));
+  EXPECT_FALSE(Pending(kSuccess, failed));  // the outcome is known: never
+  EXPECT_TRUE(Due(kFailure, failed));
+  EXPECT_FALSE(Due(kDeletion, failed));
+  EXPECT_TRUE(Pending(kDeletion, failed));
+  EXPECT_TRUE(Due(kDeletion, deleting));
+  EXPECT_FALSE(Pending(kDeletion, deleting));
+  EXPECT_FALSE(Pending(kNever, running));
+}
+
+TEST(PolicyTest, AVerdictSaysWhyAFileGoesOrStays) {
+  cat::ArtifactFile f;
+  const cat::Job running = Job(kSuccess, false, types::v1::JOB_STATUS_RUNNING, false);
+  const cat::Job succeeded = Job(kSuccess, true, types::v1::JOB_STATUS_SUCCESS, false);
+  const cat::Job failed = Job(kSuccess, true, types::v1::JOB_STATUS_FAILURE, false);
+  auto judge = [&](const cat::Job& job) {
+    Verdict v = Judge(job, f, kNow);
+    return std::make_pair(v.deletes, std::string(v.reason));
+  };
+  EXPECT_EQ(judge(running), std::make_pair(false, std::string("job_running")));
+  EXPECT_EQ(judge(succeeded), std::make_pair(true, std::string("strategy")));
+  EXPECT_EQ(judge(failed), std::make_pair(false, std::string("not_expired")));
+  *f.mutable_expires_at() = ToProtoTime(kNow);  // expired at this instant
+  EXPECT_EQ(judge(running), std::make_pair(true, std::string("expired")));
+  *f.mutable_expires_at() = ToProtoTime(kNow + absl::Seconds(1));
+  f.set_gc_strategy(kNever);
+  EXPECT_EQ(judge(succeeded), std::make_pair(false, std::string("strategy_never; expires by TTL")));
+  f.clear_expires_at();
+  EXPECT_EQ(judge(succeeded), std::make_pair(false, std::string("strategy_never")));
+}
+
+}  // namespace
+}  // namespace arca::gc

@@ -1,10 +1,13 @@
+#include <atomic>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/page_token.h"
 #include "common/paths.h"
+#include "common/periodic.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "gtest/gtest.h"
@@ -115,6 +118,25 @@ TEST(FakeClock, MovesOnlyWhenTold) {
   EXPECT_EQ(clock.Now(), absl::FromUnixSeconds(100));
   clock.Advance(absl::Seconds(5));
   EXPECT_EQ(clock.Now(), absl::FromUnixSeconds(105));
+}
+
+TEST(PeriodicTest, RunsAtOnceThenEveryPeriodAndStopsWhenDestroyed) {
+  std::atomic<int> runs{0};
+  {
+    Periodic often(absl::Milliseconds(1), [&] { ++runs; });
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (runs < 3 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+    EXPECT_GE(runs, 3);
+  }
+
+  // A long period does not hold up the destructor: it wakes the thread.
+  std::atomic<int> rare{0};
+  {
+    Periodic daily(absl::Hours(24), [&] { ++rare; });
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (rare < 1 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_EQ(rare, 1);
 }
 
 }  // namespace

@@ -7,12 +7,10 @@
 
 namespace arca::rpc {
 
-IdleCalls::IdleCalls(absl::Duration timeout) : timeout_(timeout), thread_([this] { Loop(); }) {}
+IdleCalls::IdleCalls(absl::Duration timeout)
+    : timeout_(timeout), scan_(std::min(timeout / 4, absl::Seconds(1)), [this] { Scan(); }) {}
 
-IdleCalls::~IdleCalls() {
-  stop_.Notify();
-  thread_.join();
-}
+IdleCalls::~IdleCalls() = default;
 
 IdleCalls::Call::~Call() {
   absl::MutexLock lock(&owner_->mu_);
@@ -26,15 +24,12 @@ std::unique_ptr<IdleCalls::Call> IdleCalls::Watch(grpc::ServerContext* context) 
   return call;
 }
 
-void IdleCalls::Loop() {
-  const absl::Duration period = std::min(timeout_ / 4, absl::Seconds(1));
-  while (!stop_.WaitForNotificationWithTimeout(period)) {
-    const int64_t idle_since = absl::GetCurrentTimeNanos() - absl::ToInt64Nanoseconds(timeout_);
-    absl::MutexLock lock(&mu_);
-    for (Call* call : calls_) {
-      if (call->last_progress_ns_ < idle_since && !call->cancelled_.exchange(true)) {
-        call->context_->TryCancel();
-      }
+void IdleCalls::Scan() {
+  const int64_t idle_since = absl::GetCurrentTimeNanos() - absl::ToInt64Nanoseconds(timeout_);
+  absl::MutexLock lock(&mu_);
+  for (Call* call : calls_) {
+    if (call->last_progress_ns_ < idle_since && !call->cancelled_.exchange(true)) {
+      call->context_->TryCancel();
     }
   }
 }

@@ -5,11 +5,10 @@
 #include <cstdint>
 #include <list>
 #include <memory>
-#include <thread>
 
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/periodic.h"
 
 namespace grpc {
 class ServerContext;
@@ -50,13 +49,12 @@ class IdleCalls {
   std::unique_ptr<Call> Watch(grpc::ServerContext* context);
 
  private:
-  void Loop();
+  void Scan();
 
   const absl::Duration timeout_;
   absl::Mutex mu_;
   std::list<Call*> calls_ ABSL_GUARDED_BY(mu_);
-  absl::Notification stop_;
-  std::thread thread_;
+  Periodic scan_;  // last: stopped before the calls' list goes
 };
 
 }  // namespace arca::rpc

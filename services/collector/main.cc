@@ -3,13 +3,12 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/flags/flag.h"
-#include "absl/synchronization/notification.h"
 #include "common/blob/store.h"
 #include "common/init.h"
 #include "common/logging.h"
+#include "common/periodic.h"
 #include "common/rpc/server.h"
 #include "common/rpc/service_main.h"
 #include "grpcpp/grpcpp.h"
@@ -72,16 +71,11 @@ int main(int argc, char** argv) {
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   server_options.shutdown_deadline = absl::GetFlag(FLAGS_shutdown_deadline);
-  absl::Notification stopping;
-  std::thread stats([&] {
-    do {
-      absl::Status s = collector.RefreshBlobStats();
-      if (!s.ok()) ARCA_LOG(WARNING) << "counting blobs: " << s.message();
-    } while (!stopping.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_blob_stats_interval)));
+  arca::Periodic stats(absl::GetFlag(FLAGS_blob_stats_interval), [&] {
+    absl::Status s = collector.RefreshBlobStats();
+    if (!s.ok()) ARCA_LOG(WARNING) << "counting blobs: " << s.message();
   });
   int code = arca::rpc::ServeUntilSignal(
       server_options, {{arca::collector::v1::Collector::service_full_name(), &service}}, registry);
-  stopping.Notify();
-  stats.join();
   return code;
 }

@@ -2,10 +2,8 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/flags/flag.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/blob/store.h"
 #include "common/ids.h"
@@ -17,10 +15,13 @@
 #include "prometheus/registry.h"
 #include "services/retention_gc/retention_gc.h"
 #include "services/retention_gc/retention_gc_service.h"
+#include "services/retention_gc/worker.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7403", "gRPC address HOST:PORT (port 0: any free port)");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9403",
           "Prometheus /metrics address HOST:PORT (port 0: any; empty: none)");
+ABSL_FLAG(absl::Duration, shutdown_deadline, absl::Seconds(10),
+          "how long in-flight calls may finish after SIGTERM");
 ABSL_FLAG(std::string, catalog, "127.0.0.1:7401", "catalog address HOST:PORT");
 ABSL_FLAG(std::string, blob_dir, "./var/blobs", "directory of the blob store");
 ABSL_FLAG(absl::Duration, sweep_interval, absl::Hours(24),
@@ -73,37 +74,18 @@ int main(int argc, char** argv) {
                                   &metrics);
   arca::retention::RetentionGcServiceImpl service(&gc, security->authorizer);
 
-  // The queue worker and the periodic sweep.
-  absl::Notification stopping;
-  std::thread worker([&] {
-    // First what a worker killed mid-way left undone (expired files, bytes
-    // of blobs no file references), then the queue and the periodic sweep.
-    auto resumed = gc.ResumeDeletions();
-    if (!resumed.ok()) {
-      ARCA_LOG(WARNING) << "resuming deletions: " << resumed.status().message();
-    } else if (resumed->removed_size() > 0 || resumed->blobs_deleted() > 0) {
-      ARCA_LOG(INFO) << "resumed: removed " << resumed->removed_size() << " file(s) and "
-                     << resumed->blobs_deleted() << " blob(s)";
-    }
-    absl::Time next_sweep = absl::Now() + absl::GetFlag(FLAGS_sweep_interval);
-    do {
-      auto handled = gc.ProcessDueTasks();
-      if (!handled.ok()) ARCA_LOG(WARNING) << "GC queue: " << handled.status().message();
-      if (absl::Now() >= next_sweep) {
-        auto swept = gc.RunCleanup();
-        if (!swept.ok()) ARCA_LOG(WARNING) << "sweep: " << swept.status().message();
-        next_sweep = absl::Now() + absl::GetFlag(FLAGS_sweep_interval);
-      }
-    } while (!stopping.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_poll_interval)));
-  });
+  arca::retention::WorkerOptions worker_options;
+  worker_options.poll_interval = absl::GetFlag(FLAGS_poll_interval);
+  worker_options.sweep_interval = absl::GetFlag(FLAGS_sweep_interval);
+  arca::retention::Worker worker(&gc, arca::Clock::Real(), worker_options);
+  worker.Start();
 
   server_options.name = "retention_gc";
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  server_options.shutdown_deadline = absl::GetFlag(FLAGS_shutdown_deadline);
   int code = arca::rpc::ServeUntilSignal(
       server_options, {{arca::retention::v1::RetentionGc::service_full_name(), &service}},
       registry);
-  stopping.Notify();
-  worker.join();
   return code;
 }

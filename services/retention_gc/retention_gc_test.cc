@@ -1,4 +1,5 @@
 #include "services/retention_gc/retention_gc.h"
+#include "services/retention_gc/worker.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -260,6 +261,46 @@ TEST_F(RetentionTest, TtlBoundariesAndNeverStillExpires) {
   EXPECT_FALSE(Available(job, "a.txt"));
   EXPECT_FALSE(BytesExist("ttl bytes"));
   EXPECT_EQ(Count(*registry_, "arca_retention_gc_files_deleted_total", "ttl"), 1);
+}
+
+// The loop of a retention-gc process, turned by hand on a fake clock: the
+// GC queue on every turn, a whole sweep only once its interval has passed.
+TEST_F(RetentionTest, TheWorkerDrainsTheQueueEveryTurnAndSweepsOncePerInterval) {
+  WorkerOptions options;
+  options.sweep_interval = absl::Hours(24);
+  Worker worker(gc_.get(), &clock_, options);
+  const std::string ttl_job = NewJob(types::v1::GC_STRATEGY_NEVER, absl::Hours(1));
+  Collect(ttl_job, {{"old.txt", "expiring bytes"}});
+  Finish(ttl_job, types::v1::JOB_STATUS_SUCCESS);
+  const std::string done_job = NewJob(types::v1::GC_STRATEGY_ON_JOB_COMPLETION);
+  Collect(done_job, {{"out.txt", "strategy bytes"}});
+  worker.Turn();  // the first also finishes what a killed worker left: nothing here
+  EXPECT_TRUE(Available(ttl_job, "old.txt"));
+  Finish(done_job, types::v1::JOB_STATUS_FAILURE);
+
+  clock_.Advance(absl::Hours(2));  // the TTL has passed, the sweep is not due
+  worker.Turn();
+  EXPECT_FALSE(Available(done_job, "out.txt"));  // the queue: at once
+  EXPECT_EQ(QueueDepth(), 0);
+  EXPECT_TRUE(Available(ttl_job, "old.txt"));  // waits for the sweep
+  clock_.Advance(absl::Hours(22) - absl::Seconds(1));
+  worker.Turn();
+  EXPECT_TRUE(Available(ttl_job, "old.txt"));
+  clock_.Advance(absl::Seconds(1));
+  worker.Turn();
+  EXPECT_FALSE(Available(ttl_job, "old.txt"));
+  EXPECT_FALSE(BytesExist("expiring bytes"));
+
+  // The next sweep is an interval after this one.
+  const std::string later = NewJob(types::v1::GC_STRATEGY_NEVER, absl::Hours(1));
+  Collect(later, {{"new.txt", "later bytes"}});
+  Finish(later, types::v1::JOB_STATUS_SUCCESS);
+  clock_.Advance(absl::Hours(23));
+  worker.Turn();
+  EXPECT_TRUE(Available(later, "new.txt"));
+  clock_.Advance(absl::Hours(1));
+  worker.Turn();
+  EXPECT_FALSE(Available(later, "new.txt"));
 }
 
 TEST_F(RetentionTest, RetriesWithBackoffThenSucceeds) {

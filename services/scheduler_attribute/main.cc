@@ -18,6 +18,8 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:7404", "gRPC address HOST:PORT (port 0: any free port)");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9404",
           "Prometheus /metrics address HOST:PORT (port 0: any; empty: none)");
+ABSL_FLAG(absl::Duration, shutdown_deadline, absl::Seconds(10),
+          "how long in-flight calls may finish after SIGTERM");
 ABSL_FLAG(std::string, catalog, "127.0.0.1:7401", "catalog address HOST:PORT");
 ABSL_FLAG(bool, artifact_caching, true,
           "record the artifacts Resolve calls use per cluster (Mantis artifactCaching.enabled)");
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
   server_options.name = "scheduler_attribute";
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  server_options.shutdown_deadline = absl::GetFlag(FLAGS_shutdown_deadline);
   return arca::rpc::ServeUntilSignal(
       server_options,
       {{arca::scheduling::v1::SchedulerAttribute::service_full_name(), &service}}, registry);

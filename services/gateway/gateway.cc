@@ -34,7 +34,7 @@
 #include "common/auth/security.h"
 #include "common/auth/tokens.h"
 #include "services/gateway/download_limits.h"
-#include "services/gateway/graphql.h"
+#include "services/gateway/graphql/graphql.h"
 #include "services/gateway/http_util.h"
 
 namespace arca::gateway {

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "services/gateway/graphql.h"
+#include "services/gateway/graphql/graphql.h"
 #include "services/gateway/http_util.h"
 
 namespace gq = arca::graphql;

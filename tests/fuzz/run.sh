@@ -10,7 +10,7 @@ root=$(pwd)
 name=$1 seconds=${2:-30}
 declare -A sources=(
   [http_fuzz]="tests/fuzz/http_fuzz.cc services/gateway/http_util.cc common/paths.cc"
-  [graphql_fuzz]="tests/fuzz/graphql_fuzz.cc services/gateway/graphql_parser.cc services/gateway/graphql_execute.cc services/gateway/http_util.cc common/paths.cc"
+  [graphql_fuzz]="tests/fuzz/graphql_fuzz.cc services/gateway/graphql/parser.cc services/gateway/graphql/schema.cc services/gateway/graphql/validate.cc services/gateway/graphql/execute.cc services/gateway/http_util.cc common/paths.cc"
 )
 [ -n "${sources[$name]:-}" ] || { echo "unknown fuzz target $name" >&2; exit 2; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/arca-fuzz-XXXXXX")

@@ -1,5 +1,5 @@
-#ifndef ARCA_SERVICES_GATEWAY_GRAPHQL_H_
-#define ARCA_SERVICES_GATEWAY_GRAPHQL_H_
+#ifndef ARCA_SERVICES_GATEWAY_GRAPHQL_GRAPHQL_H_
+#define ARCA_SERVICES_GATEWAY_GRAPHQL_GRAPHQL_H_
 
 // A small, strict GraphQL engine (October 2021 specification) for executable
 // documents: lexer and parser, validation, execution over a schema built in
@@ -241,4 +241,4 @@ class Schema {
 
 }  // namespace arca::graphql
 
-#endif  // ARCA_SERVICES_GATEWAY_GRAPHQL_H_
+#endif  // ARCA_SERVICES_GATEWAY_GRAPHQL_GRAPHQL_H_

@@ -1,4 +1,4 @@
-#include "services/gateway/graphql.h"
+#include "services/gateway/graphql/graphql.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"

@@ -1,0 +1,334 @@
+#ifndef ARCA_SERVICES_GATEWAY_GATEWAY_IMPL_H_
+#define ARCA_SERVICES_GATEWAY_GATEWAY_IMPL_H_
+
+// The gateway's insides, one room per file: gateway.cc (routing, auth,
+// what a caller may see, the cache), rest_artifacts.cc, rest_jobs.cc
+// (jobs, files, downloads), rest_gc.cc (GC and scheduling), web.cc (the
+// web page's files), graphql_schema.cc (the GraphQL schema and resolvers).
+// Internal to the gateway.
+
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <map>
+
+#include "absl/algorithm/container.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/rpc/status.h"
+#include "common/page_token.h"
+#include "common/http/process_metrics.h"
+#include "common/status_macros.h"
+#include "common/time_util.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
+#include "nlohmann/json.hpp"
+#include "prometheus/counter.h"
+#include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
+#include "proto/catalog/v1/catalog.grpc.pb.h"
+#include "proto/collector/v1/collector.grpc.pb.h"
+#include "proto/retention/v1/retention.grpc.pb.h"
+#include "proto/scheduling/v1/scheduling.grpc.pb.h"
+#include "common/auth/security.h"
+#include "common/auth/tokens.h"
+#include "services/gateway/download_limits.h"
+#include "services/gateway/graphql/graphql.h"
+#include "services/gateway/http_util.h"
+#include "services/gateway/gateway.h"
+#include "services/gateway/rest.h"
+
+namespace arca::gateway {
+
+class Gateway::Impl {
+ public:
+  Impl(const GatewayOptions& options, Backends backends, auth::TokenFile* auth,
+       std::shared_ptr<prometheus::Registry> registry, Clock* clock)
+      : options_(options),
+        clock_(clock),
+        auth_(auth),
+        registry_(std::move(registry)),
+        downloads_(options.max_downloads_per_client, options.max_downloads),
+        cache_hits_(prometheus::BuildCounter()
+                        .Name("arca_gateway_artifact_cache_hits_total")
+                        .Help("Job-artifact listings answered from the gateway's cache")
+                        .Register(*registry_)
+                        .Add({})) {
+    if (backends.catalog) catalog_ = cat::Catalog::NewStub(backends.catalog);
+    if (backends.collector) collector_ = collector::v1::Collector::NewStub(backends.collector);
+    if (backends.retention_gc) {
+      retention_ = retention::v1::RetentionGc::NewStub(backends.retention_gc);
+    }
+    if (backends.scheduler_attribute) {
+      scheduler_ = scheduling::v1::SchedulerAttribute::NewStub(backends.scheduler_attribute);
+    }
+    // Each route with the role it needs (reads need reader, changes writer,
+    // changing or deleting what others made admin); open routes need no
+    // token at all.
+    constexpr auth::Role kRead = auth::Role::kReader, kWrite = auth::Role::kWriter, kAdmin = auth::Role::kAdmin;
+    routes_ = {
+        {"GET", "/healthz", &Impl::Health, kRead, true},
+        {"GET", "/metrics", &Impl::Metrics, kRead, true},
+        {"GET", "/api/v1/jobArtifacts", &Impl::SearchArtifacts, kRead},
+        {"POST", "/api/v1/jobArtifacts", &Impl::RegisterArtifact, kWrite},
+        {"GET", "/api/v1/jobArtifacts/names", &Impl::ArtifactNames, kRead},
+        {"GET", "/api/v1/jobArtifacts/{id}", &Impl::GetArtifact, kRead},
+        {"DELETE", "/api/v1/jobArtifacts/{id}", &Impl::DeleteArtifact, kAdmin},
+        {"POST", "/api/v1/job", &Impl::CreateJob, kWrite},
+        {"GET", "/api/v1/job", &Impl::ListJobs, kRead},
+        {"GET", "/api/v1/job/{id}", &Impl::GetJob, kRead},
+        {"DELETE", "/api/v1/job/{id}", &Impl::DeleteJob, kAdmin},
+        {"GET", "/api/v1/job/{id}/steps", &Impl::GetSteps, kRead},
+        {"GET", "/api/v1/job/{id}/logs", &Impl::GetLogs, kRead},
+        {"GET", "/api/v1/job/{id}/files", &Impl::ListFiles, kRead},
+        {"GET", "/api/v1/job/{id}/gc", &Impl::GcStatus, kRead},
+        {"GET", "/api/v1/job/{id}/artifacts/{*path}", &Impl::Download, kRead},
+        {"HEAD", "/api/v1/job/{id}/artifacts/{*path}", &Impl::Download, kRead},
+        {"POST", "/api/v1/gc/run", &Impl::GcRun, kAdmin},
+        {"GET", "/api/v1/gc/preview", &Impl::GcPreview, kRead},
+        {"POST", "/api/v1/scheduling/resolve", &Impl::Resolve, kRead},
+        {"GET", "/graphql", &Impl::GraphQl, kRead},
+        {"POST", "/graphql", &Impl::GraphQl, kRead},
+        {"GET", "/", &Impl::WebFile, kRead, true},
+        {"GET", "/ui/{file}", &Impl::WebFile, kRead, true},
+    };
+    for (const char* name : {"index.html", "app.js", "style.css"}) {
+      if (options_.web_dir.empty()) break;
+      std::ifstream in(options_.web_dir + "/" + name, std::ios::binary);
+      std::stringstream content;
+      content << in.rdbuf();
+      if (in) web_files_[name] = content.str();
+    }
+    BuildSchema();
+  }
+
+  bool FromCache(const http::HttpRequest& http, http::HttpResponse* response);
+
+  void Handle(const http::HttpRequest& http, http::HttpResponder& out);
+
+ private:
+  using RouteFn = absl::Status (Impl::*)(Request&);
+  struct Route {
+    std::string method, pattern;
+    RouteFn fn;
+    auth::Role role;
+    bool open = false;  // served without a token
+  };
+
+  // The caller: its bearer token's identity, else its client certificate's
+  // (mTLS). UNAUTHENTICATED without either.
+  absl::StatusOr<auth::Identity> Authenticate(const http::HttpRequest& http);
+
+  // A backend call's context, acting for the caller when tokens are in use
+  // (the backends then apply the caller's groups, level and roles too);
+  // without a caller, as the gateway itself (shared listings).
+  std::unique_ptr<grpc::ClientContext> Context(const auth::Identity* caller,
+                                               absl::Duration timeout = absl::ZeroDuration());
+  // The backend's error, worded for an HTTP client when it could not be
+  // reached.
+  static absl::Status Check(const grpc::Status& s, absl::string_view backend);
+  template <typename Stub>
+  static absl::Status Need(const std::unique_ptr<Stub>& stub, absl::string_view backend) {
+    if (stub == nullptr) {
+      return absl::UnavailableError(absl::StrCat(backend, " is not configured on this gateway"));
+    }
+    return absl::OkStatus();
+  }
+
+  // The job, if the caller may see it; otherwise NOT_FOUND exactly as for a
+  // job that does not exist.
+  absl::StatusOr<cat::Job> VisibleJob(const Request& req, const std::string& id);
+
+  // A job's available files the caller may see: its outputs, and the logs
+  // arca run recorded under .arca/logs/, apart.
+  struct JobFiles {
+    std::vector<cat::ArtifactFile> outputs, logs;
+  };
+  absl::StatusOr<JobFiles> VisibleFiles(const Request& req, const std::string& job_id);
+
+  // Jobs the caller may see, newest first: `offset` skipped, at most
+  // `limit`, *more if another follows. `list` carries the filters (a group
+  // the caller cannot see gives nothing).
+  absl::Status ListVisibleJobs(const auth::Identity& caller, cat::ListJobsRequest list, int64_t offset,
+                               int limit, std::vector<cat::Job>* jobs, bool* more);
+
+  // ------------------------------------------------------------ misc
+
+  absl::Status Health(Request& req) {
+    req.Reply(200, Json{{"status", "ok"}});
+    return absl::OkStatus();
+  }
+
+  absl::Status Metrics(Request& req);
+
+  // ------------------------------------------------------- artifacts
+
+  // The artifact cache: listings by request target, dropped whole by every
+  // write through this gateway. A listing computed while a write happened
+  // is not stored (the generation moved on).
+  struct CachedListing {
+    std::string body, route;
+    absl::Time expires;
+  };
+  uint64_t CacheGeneration() {
+    absl::MutexLock lock(&cache_mu_);
+    return cache_generation_;
+  }
+  void InvalidateCache();
+  void ReplyAndCache(Request& req, const Json& out, uint64_t generation);
+
+  // Every artifact (or version) a listing names, all pages.
+  absl::StatusOr<std::vector<cat::JobArtifact>> AllArtifacts(cat::ListJobArtifactsRequest list);
+
+  absl::StatusOr<std::vector<std::string>> AllArtifactNames(cat::ListJobArtifactNamesRequest list);
+
+  // Registers, and clears the listing cache even on an error (a write
+  // that timed out may have landed).
+  absl::StatusOr<cat::RegisterJobArtifactResponse> Register(const auth::Identity& caller,
+                                                            const cat::RegisterJobArtifactRequest& reg);
+
+  // The revision of an If-Match header ("3" or 3); 0 without one.
+  static absl::StatusOr<int64_t> IfMatchRevision(const http::HttpRequest& http);
+
+  absl::Status SearchArtifacts(Request& req);
+
+  absl::Status RegisterArtifact(Request& req);
+
+  absl::Status ArtifactNames(Request& req);
+
+  absl::Status GetArtifact(Request& req);
+
+  absl::Status DeleteArtifact(Request& req);
+
+  // ------------------------------------------------------------ jobs
+
+  absl::Status CreateJob(Request& req);
+
+  absl::Status ListJobs(Request& req);
+
+  absl::Status GetJob(Request& req);
+
+  absl::Status GetSteps(Request& req);
+
+  absl::Status DeleteJob(Request& req);
+
+  absl::Status ListFiles(Request& req);
+
+  absl::Status GetLogs(Request& req) {
+    req.params["path"] = absl::StrCat(kLogPrefix, "job.log");
+    return Serve(req, /*inline_text=*/true);
+  }
+
+  absl::Status Download(Request& req) { return Serve(req, /*inline_text=*/false); }
+
+  // GET or HEAD of one file, streamed from the collector.
+  absl::Status Serve(Request& req, bool inline_text);
+
+  // A download's body: the collector's stream, a message at a time, its
+  // first message already read.
+  struct CollectorBody : http::HttpBody {
+    CollectorBody(std::unique_ptr<grpc::ClientContext> c, DownloadLimits::Slot s)
+        : context(std::move(c)), slot(std::move(s)) {}
+    ~CollectorBody() override {
+      if (finished) return;
+      context->TryCancel();
+      stream->Finish().IgnoreError();
+    }
+    absl::Status Next(std::string* out) override {
+      if (have_message) {
+        have_message = false;
+        out->swap(*message.mutable_chunk());
+        return absl::OkStatus();
+      }
+      if (finished) {
+        out->clear();
+        return absl::OkStatus();
+      }
+      if (stream->Read(&message)) {
+        out->swap(*message.mutable_chunk());
+        return absl::OkStatus();
+      }
+      finished = true;
+      out->clear();
+      return Check(stream->Finish(), "collector");
+    }
+
+    std::unique_ptr<grpc::ClientContext> context;
+    DownloadLimits::Slot slot;
+    std::unique_ptr<grpc::ClientReaderInterface<collector::v1::DownloadResponse>> stream;
+    collector::v1::DownloadResponse message;
+    bool have_message = true;  // the first, read to choose the status
+    bool finished = false;
+  };
+
+  // The client's address without its port.
+  static std::string PeerAddress(const http::HttpRequest& http) {
+    const size_t colon = http.peer.rfind(':');
+    return colon == std::string::npos ? http.peer : http.peer.substr(0, colon);
+  }
+
+  // -------------------------------------------------------------- gc
+
+  absl::Status GcRun(Request& req);
+
+  absl::Status GcPreview(Request& req);
+
+  absl::Status GcStatus(Request& req);
+
+  // ------------------------------------------------------ scheduling
+
+  absl::Status Resolve(Request& req);
+
+  // The web page: index.html at /, the rest under /ui/. No token needed to
+  // load the page itself; its data comes from /graphql.
+  absl::Status WebFile(Request& req);
+
+  // ---------------------------------------------------------- GraphQL
+
+  // POST application/json {query, variables, operationName}, or GET with
+  // the same as query parameters (queries only).
+  absl::Status GraphQl(Request& req);
+
+  static Request& Req(void* context) { return *static_cast<Request*>(context); }
+
+  static graphql::Json Entries(const google::protobuf::Map<std::string, std::string>& m);
+
+  static graphql::Json GqlArtifact(const cat::JobArtifact& a);
+
+  static graphql::Json GqlJob(const cat::Job& job);
+
+  static graphql::Json GqlItems(const std::string& job_id,
+                                const std::vector<cat::ArtifactFile>& files);
+
+  void BuildSchema();
+
+  GatewayOptions options_;
+  Clock* clock_;
+  auth::TokenFile* auth_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<cat::Catalog::Stub> catalog_;
+  std::unique_ptr<collector::v1::Collector::Stub> collector_;
+  std::unique_ptr<retention::v1::RetentionGc::Stub> retention_;
+  std::unique_ptr<scheduling::v1::SchedulerAttribute::Stub> scheduler_;
+  DownloadLimits downloads_;
+  std::vector<Route> routes_;
+  std::map<std::string, std::string> web_files_;
+  graphql::Schema schema_;
+  prometheus::Counter& cache_hits_;
+  absl::Mutex cache_mu_;
+  absl::flat_hash_map<std::string, CachedListing> cache_ ABSL_GUARDED_BY(cache_mu_);
+  uint64_t cache_generation_ ABSL_GUARDED_BY(cache_mu_) = 0;
+};
+
+}  // namespace arca::gateway
+
+#endif  // ARCA_SERVICES_GATEWAY_GATEWAY_IMPL_H_

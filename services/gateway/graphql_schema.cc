@@ -1,0 +1,425 @@
+// GraphQL over HTTP (/graphql): the transport, the schema and its resolvers.
+
+#include "services/gateway/gateway_impl.h"
+
+namespace arca::gateway {
+
+absl::Status Gateway::Impl::GraphQl(Request& req) {
+  std::string query, operation;
+  graphql::Json variables;
+  const bool get = req.http.method == "GET" || req.http.method == "HEAD";
+  if (get) {
+    query = req.target.query.GetOr("query", "");
+    operation = req.target.query.GetOr("operationName", "");
+    const std::string vars = req.target.query.GetOr("variables", "");
+    if (!vars.empty()) {
+      ASSIGN_OR_RETURN(variables, ParseJson(vars, "variables"));
+    }
+  } else {
+    absl::string_view type = req.http.Header("content-type");
+    if (!absl::StartsWithIgnoreCase(type, "application/json")) {
+      req.Reply(415, Json{{"error", "POST /graphql takes Content-Type: application/json"}});
+      return absl::OkStatus();
+    }
+    ASSIGN_OR_RETURN(Json body, ParseJsonObject(req.http.body));
+    if (!body.contains("query") || !body["query"].is_string()) {
+      return absl::InvalidArgumentError("\"query\" must be a string");
+    }
+    query = body["query"].get<std::string>();
+    if (body.contains("operationName") && !body["operationName"].is_null()) {
+      if (!body["operationName"].is_string()) {
+        return absl::InvalidArgumentError("\"operationName\" must be a string");
+      }
+      operation = body["operationName"].get<std::string>();
+    }
+    if (body.contains("variables")) variables = body["variables"];
+  }
+  if (query.empty()) return absl::InvalidArgumentError("no GraphQL query given");
+  bool request_error = false;
+  graphql::ExecutionLimits limits;
+  limits.max_cost = options_.graphql_max_cost;
+  limits.deadline = absl::Now() + options_.graphql_timeout;
+  limits.max_response_bytes = options_.graphql_max_response_bytes;
+  graphql::Json result =
+      schema_.Execute(query, variables, operation, &req, get, &request_error, limits);
+  if (get && request_error && result["errors"][0]["message"].get<std::string>().rfind(
+                                  "Can only perform", 0) == 0) {
+    req.Reply(405, result, {{"Allow", "POST"}});
+    return absl::OkStatus();
+  }
+  req.Reply(request_error ? 400 : 200, result);
+  return absl::OkStatus();
+}
+
+graphql::Json Gateway::Impl::Entries(const google::protobuf::Map<std::string, std::string>& m) {
+  std::map<std::string, std::string> sorted(m.begin(), m.end());
+  graphql::Json out = graphql::Json::array();
+  for (const auto& [k, v] : sorted) out.push_back(graphql::Json{{"key", k}, {"value", v}});
+  return out;
+}
+
+graphql::Json Gateway::Impl::GqlArtifact(const cat::JobArtifact& a) {
+  return graphql::Json{{"artifactID", a.artifact_id()},   {"name", a.name()},
+                       {"version", a.version()},          {"createdAt", TimeJson(a.created_at())},
+                       {"runtimeType", a.runtime_type()}, {"dependencies", Entries(a.dependencies())},
+                       {"entrypoint", a.entrypoint()},    {"tags", Entries(a.tags())},
+                       {"revision", static_cast<int>(a.revision())}};
+}
+
+graphql::Json Gateway::Impl::GqlJob(const cat::Job& job) {
+  graphql::Json steps = graphql::Json::array();
+  for (const auto& st : job.steps()) {
+    steps.push_back(graphql::Json{{"name", st.name()},
+                                  {"status", StepStatusName(st.status())},
+                                  {"start", TimeJson(st.start())},
+                                  {"end", TimeJson(st.end())},
+                                  {"text", st.text()}});
+  }
+  graphql::Json conditions = graphql::Json::array();
+  for (const auto& c : job.conditions()) {
+    conditions.push_back(graphql::Json{{"type", c.type()}, {"message", c.message()}});
+  }
+  const bool finished = job.has_finished_at();
+  return graphql::Json{{"id", job.id()},
+                       {"name", job.name()},
+                       {"group", job.group()},
+                       {"status", JobStatusName(job.status())},
+                       {"finished", finished},
+                       {"compendiumId", job.compendium_id()},
+                       {"createdAt", TimeJson(job.created_at())},
+                       {"finishedAt", TimeJson(job.finished_at())},
+                       {"labels", Entries(job.labels())},
+                       {"steps", steps},
+                       {"conditions", conditions}};
+}
+
+graphql::Json Gateway::Impl::GqlItems(const std::string& job_id,
+                              const std::vector<cat::ArtifactFile>& files) {
+  graphql::Json items = graphql::Json::array();
+  for (const auto& f : files) {
+    items.push_back(graphql::Json{{"name", f.path()},
+                                  {"size", static_cast<double>(f.size())},
+                                  {"lastModified", TimeJson(f.last_modified())},
+                                  {"downloadUrl", DownloadUrl(job_id, f.path())},
+                                  {"privacyLevel", PrivacyName(f.privacy_level())},
+                                  {"sha256", f.sha256()}});
+  }
+  return items;
+}
+
+void Gateway::Impl::BuildSchema() {
+  using graphql::FieldDef;
+  using graphql::ListOf;
+  using graphql::Named;
+  using graphql::NonNull;
+  using graphql::TypeDef;
+  using GJson = graphql::Json;
+  auto str = [] { return Named("String"); };
+  auto nn = [](const char* t) { return NonNull(Named(t)); };
+  auto list = [](const char* t) { return NonNull(ListOf(NonNull(Named(t)))); };
+  auto object = [&](const char* name, const char* description, std::vector<FieldDef> fields) {
+    TypeDef t;
+    t.name = name;
+    t.description = description;
+    t.fields = std::move(fields);
+    schema_.Add(std::move(t));
+  };
+  auto input = [&](const char* name, std::vector<graphql::InputValueDef> fields) {
+    TypeDef t;
+    t.kind = TypeDef::Kind::kInputObject;
+    t.name = name;
+    t.input_fields = std::move(fields);
+    schema_.Add(std::move(t));
+  };
+  auto fail = [](const absl::Status& s) -> absl::StatusOr<GJson> { return s; };
+  // What fields cost, for a query's budget (graphql::FieldCost): a call to
+  // a backend; a short list (labels, steps, tags); a job's files, at most
+  // the collector's default 1,000; a page's items, already counted by the
+  // page's limit.
+  const graphql::FieldCost one_call{1, "", 0};
+  const graphql::FieldCost few{0, "", 20};
+  const graphql::FieldCost files_per_job{0, "", 1000};
+  const graphql::FieldCost counted_by_page{0, "", 1};
+
+  object("Entry", "A key and its value (tags, dependencies, labels).",
+         {{"key", nn("String")}, {"value", nn("String")}});
+  object("Step", "One step of a job (o2r).",
+         {{"name", nn("String")},
+          {"status", nn("String"), "queued, running, success, failure, warning or skip"},
+          {"start", str()},
+          {"end", str()},
+          {"text", str()}});
+  object("Condition", "A job condition, e.g. ArtifactGCError.",
+         {{"type", nn("String")}, {"message", str()}});
+  object("ArtifactItem", "One collected file of a job.",
+         {{"name", nn("String"), "Path relative to the job's artifacts folder."},
+          {"size", nn("Float"), "Bytes (a Float: files may pass 2^31 bytes)."},
+          {"lastModified", str()},
+          {"downloadUrl", nn("String")},
+          {"privacyLevel", nn("String")},
+          {"sha256", nn("String")}});
+  object("PhJobArtifact", "A job's artifacts, as PrimeHub's phJob.artifact.",
+         {{"prefix", nn("String"), "groups/<group>/jobArtifacts/<job>"},
+          {"items", list("ArtifactItem"), "", {}, nullptr, files_per_job}});
+  object("PhJob", "One job.",
+         {{"id", nn("ID")},
+          {"name", str()},
+          {"group", nn("String")},
+          {"status", nn("String"), "queued, running, success or failure"},
+          {"finished", nn("Boolean")},
+          {"compendiumId", str()},
+          {"createdAt", str()},
+          {"finishedAt", str()},
+          {"labels", list("Entry"), "", {}, nullptr, few},
+          {"steps", list("Step"), "", {}, nullptr, few},
+          {"conditions", list("Condition"), "", {}, nullptr, few},
+          {"artifact", nn("PhJobArtifact"), "The files the job collected (not its logs).", {},
+           [this](const GJson& job, const GJson&, void* ctx) -> absl::StatusOr<GJson> {
+             const std::string id = job["id"];
+             auto files = VisibleFiles(Req(ctx), id);
+             if (!files.ok()) return files.status();
+             return GJson{{"prefix", absl::StrCat("groups/", job["group"].get<std::string>(),
+                                                  "/jobArtifacts/", id)},
+                          {"items", GqlItems(id, files->outputs)}};
+           },
+           one_call},
+          {"logs", list("ArtifactItem"), "The job's logs (what arca run recorded).", {},
+           [this](const GJson& job, const GJson&, void* ctx) -> absl::StatusOr<GJson> {
+             const std::string id = job["id"];
+             auto files = VisibleFiles(Req(ctx), id);
+             if (!files.ok()) return files.status();
+             return GqlItems(id, files->logs);
+           },
+           graphql::FieldCost{1, "", 20}}});
+  object("PhJobPage", "A page of jobs, newest first.",
+         {{"items", list("PhJob"), "", {}, nullptr, counted_by_page},
+          {"hasNextPage", nn("Boolean")}});
+  object("JobArtifact", "A package jobs run from (Mantis).",
+         {{"artifactID", nn("ID")},
+          {"name", nn("String")},
+          {"version", nn("String")},
+          {"createdAt", str()},
+          {"runtimeType", str()},
+          {"dependencies", list("Entry"), "", {}, nullptr, few},
+          {"entrypoint", str()},
+          {"tags", list("Entry"), "", {}, nullptr, few},
+          {"revision", nn("Int")}});
+  object("SchedulingAttribute", "One merged attribute and where it came from.",
+         {{"key", nn("String")},
+          {"value", nn("String")},
+          {"source", nn("String"), "artifact_tag or job_label"},
+          {"sourceKey", nn("String")},
+          {"overrode", nn("Boolean")},
+          {"overriddenValue", str()}});
+  object("SchedulingConstraints", "What a job needs from the scheduler.",
+         {{"machineDefinition", str()},
+          {"sizeAttribute", str()},
+          {"artifactId", str()},
+          {"attributes", list("SchedulingAttribute")},
+          {"warnings", list("String")}});
+  object("DeleteJobResult", "The job as deletion left it.",
+         {{"id", nn("ID")}, {"purged", nn("Boolean")}, {"pendingFinalizers", list("String")}});
+  input("PhJobWhereUniqueInput", {{"id", nn("ID")}});
+  input("PhJobWhereInput", {{"status", str()}, {"group", str()}, {"compendiumId", str()}});
+  input("EntryInput", {{"key", nn("String")}, {"value", nn("String")}});
+  input("JobArtifactInput", {{"artifactID", Named("ID")},
+                             {"name", nn("String")},
+                             {"version", nn("String")},
+                             {"createdAt", str()},
+                             {"runtimeType", str()},
+                             {"entrypoint", str()},
+                             {"dependencies", ListOf(NonNull(Named("EntryInput")))},
+                             {"tags", ListOf(NonNull(Named("EntryInput")))}});
+
+  object("Query", "Arca's jobs, their artifacts, packages and scheduling.",
+         {{"phJob", Named("PhJob"), "One job; null if there is none the caller may see.",
+           {{"where", NonNull(Named("PhJobWhereUniqueInput"))}},
+           [this, fail](const GJson&, const GJson& args, void* ctx) -> absl::StatusOr<GJson> {
+             auto job = VisibleJob(Req(ctx), args["where"]["id"]);
+             if (absl::IsNotFound(job.status())) return GJson();
+             if (!job.ok()) return fail(job.status());
+             return GqlJob(*job);
+           },
+           one_call},
+          {"phJobs", nn("PhJobPage"), "Jobs newest first, filtered, a page at a time.",
+           {{"where", Named("PhJobWhereInput")},
+            {"limit", Named("Int"), "", GJson(20)},
+            {"page", Named("Int"), "1-indexed", GJson(1)}},
+           [this, fail](const GJson&, const GJson& args, void* ctx) -> absl::StatusOr<GJson> {
+             const GJson where = args.value("where", GJson::object());
+             const int limit = args["limit"], page = args["page"];
+             if (limit < 1 || limit > 1000) return fail(absl::InvalidArgumentError("limit must be 1 to 1000"));
+             if (page < 1) return fail(absl::InvalidArgumentError("page must be at least 1"));
+             cat::ListJobsRequest list;
+             if (where.is_object()) {
+               const std::string status = where.value("status", GJson()).is_string() ? where["status"].get<std::string>() : "";
+               if (!status.empty()) {
+                 auto st = ParseJobStatus(status);
+                 if (!st.ok()) return fail(st.status());
+                 list.add_statuses(*st);
+               }
+               if (where.value("group", GJson()).is_string()) list.set_group(where["group"].get<std::string>());
+               if (where.value("compendiumId", GJson()).is_string()) {
+                 list.add_compendium_ids(where["compendiumId"].get<std::string>());
+               }
+             }
+             std::vector<cat::Job> jobs;
+             bool more = false;
+             absl::Status s = ListVisibleJobs(Req(ctx).caller, list, static_cast<int64_t>(page - 1) * limit, limit, &jobs, &more);
+             if (!s.ok()) return fail(s);
+             GJson items = GJson::array();
+             for (const auto& j : jobs) items.push_back(GqlJob(j));
+             return GJson{{"items", items}, {"hasNextPage", more}};
+           },
+           graphql::FieldCost{1, "limit", 0}},
+          {"jobArtifacts", list("JobArtifact"), "A name's versions, newest first (or one version).",
+           {{"name", nn("String")}, {"version", str()}},
+           [this, fail](const GJson&, const GJson& args, void*) -> absl::StatusOr<GJson> {
+             cat::ListJobArtifactsRequest list;
+             list.set_name(args["name"]);
+             if (args.value("version", GJson()).is_string()) list.set_version(args["version"]);
+             auto artifacts = AllArtifacts(list);
+             if (!artifacts.ok()) return fail(artifacts.status());
+             GJson out = GJson::array();
+             for (const auto& a : *artifacts) out.push_back(GqlArtifact(a));
+             return out;
+           },
+           one_call},
+          {"jobArtifactNames", list("String"), "Package names by prefix and/or substring.",
+           {{"prefix", str()}, {"contains", str()}},
+           [this, fail](const GJson&, const GJson& args, void*) -> absl::StatusOr<GJson> {
+             cat::ListJobArtifactNamesRequest list;
+             if (args.value("prefix", GJson()).is_string()) list.set_prefix(args["prefix"]);
+             if (args.value("contains", GJson()).is_string()) list.set_contains(args["contains"]);
+             auto names = AllArtifactNames(list);
+             if (!names.ok()) return fail(names.status());
+             return GJson(*names);
+           },
+           one_call},
+          {"schedulingConstraints", Named("SchedulingConstraints"),
+           "Mantis' merge of artifact tags and _mantis.schedulingAttribute.* labels, with sources.",
+           {{"jobJarUrl", str()}, {"artifactId", str()}, {"name", str()}, {"version", str()},
+            {"labels", ListOf(NonNull(Named("EntryInput")))},
+            {"machineDefinition", str()}, {"sizeAttribute", str()}},
+           [this, fail](const GJson&, const GJson& args, void* ctx) -> absl::StatusOr<GJson> {
+             RETURN_IF_ERROR(Need(scheduler_, "scheduler-attribute"));
+             scheduling::v1::JobDefinition def;
+             auto text = [&](const char* k) {
+               return args.value(k, GJson()).is_string() ? args[k].get<std::string>() : std::string();
+             };
+             if (!text("jobJarUrl").empty()) {
+               def.mutable_artifact()->set_job_jar_url(text("jobJarUrl"));
+             } else if (!text("artifactId").empty()) {
+               def.mutable_artifact()->set_artifact_id(text("artifactId"));
+             } else if (!text("name").empty()) {
+               def.mutable_artifact()->mutable_name_version()->set_name(text("name"));
+               def.mutable_artifact()->mutable_name_version()->set_version(text("version"));
+             }
+             if (args.value("labels", GJson()).is_array()) {
+               for (const auto& l : args["labels"]) (*def.mutable_labels())[l["key"]] = l["value"];
+             }
+             def.set_machine_definition(text("machineDefinition"));
+             def.set_size_attribute(text("sizeAttribute"));
+             scheduling::v1::SchedulingConstraints c;
+             absl::Status s = Check(scheduler_->Resolve(Context(&Req(ctx).caller).get(), def, &c), "scheduler-attribute");
+             if (!s.ok()) return fail(s);
+             GJson attributes = GJson::array();
+             for (const auto& a : c.attributes()) {
+               attributes.push_back(GJson{{"key", a.key()}, {"value", a.value()}, {"source", a.source()},
+                                          {"sourceKey", a.source_key()}, {"overrode", a.overrode()},
+                                          {"overriddenValue", a.overrode() ? GJson(a.overridden_value()) : GJson()}});
+             }
+             return GJson{{"machineDefinition", c.machine_definition()},
+                          {"sizeAttribute", c.size_attribute()},
+                          {"artifactId", c.artifact_id()},
+                          {"attributes", attributes},
+                          {"warnings", std::vector<std::string>(c.warnings().begin(), c.warnings().end())}};
+           },
+           one_call}});
+  object("Mutation", "Changes.",
+         {{"cleanupPhJobArtifact", nn("Int"),
+           "Runs a retention sweep now (PrimeHub's); returns how many files it removed. Needs a token for every group.",
+           {},
+           [this, fail](const GJson&, const GJson&, void* ctx) -> absl::StatusOr<GJson> {
+             RETURN_IF_ERROR(Need(retention_, "retention-gc"));
+             RETURN_IF_ERROR(Req(ctx).caller.Allows(auth::Role::kAdmin, "cleanupPhJobArtifact"));
+             if (!Req(ctx).caller.all_groups) {
+               return fail(absl::PermissionDeniedError("running a sweep needs a token for every group (\"*\")"));
+             }
+             retention::v1::RunCleanupResponse resp;
+             absl::Status s = Check(retention_->RunCleanup(Context(&Req(ctx).caller, absl::Minutes(10)).get(),
+                                                            retention::v1::RunCleanupRequest(), &resp),
+                                    "retention-gc");
+             if (!s.ok()) return fail(s);
+             // Files above the caller's level are not counted.
+             int removed = 0;
+             for (const auto& r : resp.removed()) removed += Req(ctx).caller.SeesPrivacy(r.privacy_level());
+             return GJson(removed);
+           },
+           one_call},
+          {"registerJobArtifact", nn("JobArtifact"),
+           "Registers a package; an existing name+version with other content is an error unless overwrite.",
+           {{"input", NonNull(Named("JobArtifactInput"))},
+            {"overwrite", Named("Boolean"), "", GJson(false)},
+            {"expectedRevision", Named("Int")}},
+           [this, fail](const GJson&, const GJson& args, void* ctx) -> absl::StatusOr<GJson> {
+             RETURN_IF_ERROR(Req(ctx).caller.Allows(auth::Role::kWriter, "registerJobArtifact"));
+             if (args["overwrite"].get<bool>()) {
+               RETURN_IF_ERROR(Req(ctx).caller.Allows(auth::Role::kAdmin, "registerJobArtifact with overwrite"));
+             }
+             const GJson& in = args["input"];
+             cat::RegisterJobArtifactRequest reg;
+             cat::JobArtifact* a = reg.mutable_artifact();
+             auto text = [&](const char* k) {
+               return in.value(k, GJson()).is_string() ? in[k].get<std::string>() : std::string();
+             };
+             a->set_artifact_id(text("artifactID"));
+             a->set_name(text("name"));
+             a->set_version(text("version"));
+             a->set_runtime_type(text("runtimeType"));
+             a->set_entrypoint(text("entrypoint"));
+             if (!text("createdAt").empty()) {
+               absl::Time t;
+               std::string err;
+               if (!absl::ParseTime(absl::RFC3339_full, text("createdAt"), &t, &err)) {
+                 return fail(absl::InvalidArgumentError("createdAt must be an RFC 3339 time"));
+               }
+               *a->mutable_created_at() = ToProtoTime(t);
+             }
+             for (const char* k : {"dependencies", "tags"}) {
+               if (!in.value(k, GJson()).is_array()) continue;
+               auto* m = std::string(k) == "tags" ? a->mutable_tags() : a->mutable_dependencies();
+               for (const auto& e : in[k]) (*m)[e["key"]] = e["value"];
+             }
+             reg.set_overwrite(args["overwrite"].get<bool>());
+             if (args.value("expectedRevision", GJson()).is_number()) {
+               reg.set_expected_revision(args["expectedRevision"].get<int64_t>());
+             }
+             auto resp = Register(Req(ctx).caller, reg);
+             if (!resp.ok()) return fail(resp.status());
+             return GqlArtifact(resp->artifact());
+           },
+           one_call},
+          {"deleteJob", nn("DeleteJobResult"),
+           "Deletes a job; while GC holds it, purged is false and the finalizers are listed. force drops them.",
+           {{"id", nn("ID")}, {"force", Named("Boolean"), "", GJson(false)}},
+           [this, fail](const GJson&, const GJson& args, void* ctx) -> absl::StatusOr<GJson> {
+             RETURN_IF_ERROR(Req(ctx).caller.Allows(auth::Role::kAdmin, "deleteJob"));
+             auto job = VisibleJob(Req(ctx), args["id"]);
+             if (!job.ok()) return fail(job.status());
+             cat::DeleteJobRequest del;
+             del.set_id(job->id());
+             del.set_force(args["force"].get<bool>());
+             cat::DeleteJobResponse resp;
+             absl::Status s = Check(catalog_->DeleteJob(Context(&Req(ctx).caller).get(), del, &resp), "catalog");
+             if (!s.ok()) return fail(s);
+             return GJson{{"id", job->id()},
+                          {"purged", resp.purged()},
+                          {"pendingFinalizers", std::vector<std::string>(resp.pending_finalizers().begin(),
+                                                                         resp.pending_finalizers().end())}};
+           },
+           graphql::FieldCost{2, "", 0}}});
+  schema_.SetMutationType("Mutation");
+}
+
+}  // namespace arca::gateway

@@ -1,0 +1,275 @@
+// REST: jobs, their steps, logs and files, and downloads (/api/v1/job).
+
+#include "services/gateway/gateway_impl.h"
+
+namespace arca::gateway {
+
+absl::Status Gateway::Impl::CreateJob(Request& req) {
+  RETURN_IF_ERROR(Need(catalog_, "catalog"));
+  // o2r clients send a form (curl -F is multipart); JSON works too.
+  std::map<std::string, std::string> fields;
+  Json labels;
+  absl::string_view type = req.http.Header("content-type");
+  if (absl::StartsWithIgnoreCase(type, "application/json")) {
+    ASSIGN_OR_RETURN(Json body, ParseJsonObject(req.http.body));
+    for (const auto& [k, v] : body.items()) {
+      if (k == "labels") {
+        labels = v;
+      } else if (k == "compendium_id" || k == "group" || k == "name" || k == "gc_strategy" ||
+                 k == "retention") {
+        if (!v.is_string()) {
+          return absl::InvalidArgumentError(absl::StrCat("\"", k, "\" must be a string"));
+        }
+        fields[k] = v.get<std::string>();
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat("unknown field \"", k, "\""));
+      }
+    }
+  } else if (absl::StartsWithIgnoreCase(type, "multipart/form-data")) {
+    ASSIGN_OR_RETURN(auto parts, ParseMultipartForm(type, req.http.body));
+    for (auto& [k, v] : parts) fields[k] = v;
+  } else {
+    ASSIGN_OR_RETURN(QueryParams form, QueryParams::Parse(req.http.body));
+    for (const auto& [k, v] : form.all()) fields[k] = v;
+  }
+  cat::CreateJobRequest create;
+  cat::Job* job = create.mutable_job();
+  job->set_compendium_id(fields["compendium_id"]);
+  if (job->compendium_id().empty()) return absl::InvalidArgumentError("compendium_id is required");
+  job->set_name(fields["name"]);
+  std::string group = fields["group"];
+  if (group.empty()) {
+    group = req.caller.all_groups || req.caller.groups.empty() ? options_.default_group
+                                                                : req.caller.groups.front();
+  }
+  if (!req.caller.SeesGroup(group)) {
+    return absl::PermissionDeniedError(absl::StrCat("this token may not create jobs in group ",
+                                                    group));
+  }
+  job->set_group(group);
+  RETURN_IF_ERROR(StringMap(labels, "labels", job->mutable_labels()));
+  if (!fields["gc_strategy"].empty()) {
+    ASSIGN_OR_RETURN(types::GcStrategy g, ParseStrategy(fields["gc_strategy"]));
+    job->set_gc_strategy(g);
+  }
+  if (!fields["retention"].empty()) {
+    absl::Duration d;
+    if (!absl::ParseDuration(fields["retention"], &d) || d <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "retention must be a positive duration such as \"168h\", got \"", fields["retention"],
+          "\""));
+    }
+    *job->mutable_retention() = ToProtoDuration(d);
+  }
+  cat::CreateJobResponse resp;
+  absl::Status s = Check(catalog_->CreateJob(Context(&req.caller).get(), create, &resp), "catalog");
+  if (absl::IsNotFound(s)) return absl::NotFoundError("no compendium with this ID found");
+  RETURN_IF_ERROR(s);
+  req.Reply(200, Json{{"job_id", resp.job().id()}});
+  return absl::OkStatus();
+}
+
+absl::Status Gateway::Impl::ListJobs(Request& req) {
+  RETURN_IF_ERROR(Need(catalog_, "catalog"));
+  const QueryParams& q = req.target.query;
+  ASSIGN_OR_RETURN(int limit, IntParam(q, "limit", options_.default_limit, 1, 1000));
+  ASSIGN_OR_RETURN(int start, IntParam(q, "start", 1, 1, 1 << 30));
+  const std::string fields = q.GetOr("fields", "");
+  bool with_status = false;
+  for (absl::string_view f : absl::StrSplit(fields, ',', absl::SkipEmpty())) {
+    if (f != "status") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("fields may only name \"status\", got \"", f, "\""));
+    }
+    with_status = true;
+  }
+  cat::ListJobsRequest list;
+  const std::string status = q.GetOr("status", "");
+  if (!status.empty()) {
+    ASSIGN_OR_RETURN(types::JobStatus s, ParseJobStatus(status));
+    list.add_statuses(s);
+  }
+  const std::string compendia = q.GetOr("compendium_id", "");
+  for (absl::string_view c : absl::StrSplit(compendia, ',', absl::SkipEmpty())) {
+    list.add_compendium_ids(std::string(c));
+  }
+  const std::string group = q.GetOr("group", "");
+  list.set_group(group);
+  const int64_t offset = static_cast<int64_t>(start - 1) * limit;
+
+  std::vector<cat::Job> jobs;
+  bool more = false;
+  RETURN_IF_ERROR(ListVisibleJobs(req.caller, list, offset, limit, &jobs, &more));
+
+  Json results = Json::array();
+  for (const auto& j : jobs) {
+    if (with_status) {
+      results.push_back(Json{{"id", j.id()}, {"status", JobStatusName(j.status())}});
+    } else {
+      results.push_back(j.id());
+    }
+  }
+  auto link = [&](int page_start) {
+    std::string url = absl::StrCat("/api/v1/job?limit=", limit, "&start=", page_start);
+    if (!compendia.empty()) absl::StrAppend(&url, "&compendium_id=", PercentEncode(compendia));
+    if (!status.empty()) absl::StrAppend(&url, "&status=", PercentEncode(status));
+    if (!group.empty()) absl::StrAppend(&url, "&group=", PercentEncode(group));
+    if (!fields.empty()) absl::StrAppend(&url, "&fields=", PercentEncode(fields));
+    return url;
+  };
+  Json out{{"results", results}};
+  if (more) out["next"] = link(start + 1);
+  if (start > 1) out["previous"] = link(start - 1);
+  req.Reply(200, out);
+  return absl::OkStatus();
+}
+
+absl::Status Gateway::Impl::GetJob(Request& req) {
+  ASSIGN_OR_RETURN(cat::Job job, VisibleJob(req, req.params["id"]));
+  ASSIGN_OR_RETURN(JobFiles files, VisibleFiles(req, job.id()));
+  Json logs = Json::array();
+  for (const auto& f : files.logs) {
+    logs.push_back(Json{{"path", f.path()},
+                        {"size", f.size()},
+                        {"downloadUrl", DownloadUrl(job.id(), f.path())}});
+  }
+  Json out = JobJson(job);
+  out["steps"] = StepsJson(job);
+  out["files"] = FileTree(job.id(), files.outputs);
+  out["logs"] = logs;
+  req.Reply(200, out);
+  return absl::OkStatus();
+}
+
+absl::Status Gateway::Impl::GetSteps(Request& req) {
+  ASSIGN_OR_RETURN(cat::Job job, VisibleJob(req, req.params["id"]));
+  req.Reply(200, Json{{"id", job.id()},
+                      {"status", JobStatusName(job.status())},
+                      {"steps", StepsJson(job)}});
+  return absl::OkStatus();
+}
+
+absl::Status Gateway::Impl::DeleteJob(Request& req) {
+  ASSIGN_OR_RETURN(cat::Job job, VisibleJob(req, req.params["id"]));
+  cat::DeleteJobRequest del;
+  del.set_id(job.id());
+  ASSIGN_OR_RETURN(bool force, BoolParam(req.target.query, "force"));
+  del.set_force(force);
+  cat::DeleteJobResponse resp;
+  RETURN_IF_ERROR(Check(catalog_->DeleteJob(Context(&req.caller).get(), del, &resp), "catalog"));
+  Json out{{"id", job.id()},
+           {"purged", resp.purged()},
+           {"pending_finalizers", std::vector<std::string>(resp.pending_finalizers().begin(),
+                                                           resp.pending_finalizers().end())}};
+  if (force) {
+    out["note"] = "finalizers dropped; files not yet deleted are left to TTL expiry";
+  }
+  req.Reply(resp.purged() ? 200 : 202, out);
+  return absl::OkStatus();
+}
+
+absl::Status Gateway::Impl::ListFiles(Request& req) {
+  ASSIGN_OR_RETURN(cat::Job job, VisibleJob(req, req.params["id"]));
+  const QueryParams& q = req.target.query;
+  cat::ListFilesRequest list;
+  list.set_job_id(job.id());
+  ASSIGN_OR_RETURN(int size, IntParam(q, "page_size", 100, 1, 1000));
+  list.set_page_size(size);
+  list.set_page_token(q.GetOr("page_token", ""));
+  list.set_path_prefix(q.GetOr("prefix", ""));
+  ASSIGN_OR_RETURN(bool deleted, BoolParam(q, "include_deleted"));
+  list.set_include_deleted(deleted);
+  cat::ListFilesResponse page;
+  RETURN_IF_ERROR(Check(catalog_->ListFiles(Context(&req.caller).get(), list, &page), "catalog"));
+  Json files = Json::array();
+  for (const auto& f : page.files()) {
+    if (req.caller.SeesPrivacy(f.privacy_level())) files.push_back(FileJson(f));
+  }
+  Json out{{"files", files}};
+  if (!page.next_page_token().empty()) out["next_page_token"] = page.next_page_token();
+  req.Reply(200, out);
+  return absl::OkStatus();
+}
+
+// GET or HEAD of one file, streamed from the collector.
+absl::Status Gateway::Impl::Serve(Request& req, bool inline_text) {
+  const std::string path = req.params["path"];
+  RETURN_IF_ERROR(CheckFilePath(path));
+  ASSIGN_OR_RETURN(cat::Job job, VisibleJob(req, req.params["id"]));
+  cat::GetFileRequest get;
+  get.set_job_id(job.id());
+  get.set_path(path);
+  cat::ArtifactFile file;
+  absl::Status s = Check(catalog_->GetFile(Context(&req.caller).get(), get, &file), "catalog");
+  if (absl::IsNotFound(s) || (s.ok() && (file.state() != types::FILE_STATE_AVAILABLE ||
+                                         !req.caller.SeesPrivacy(file.privacy_level())))) {
+    return absl::NotFoundError(absl::StrCat("job ", job.id(), " has no file ", path));
+  }
+  RETURN_IF_ERROR(s);
+
+  http::HttpResponse head;
+  head.route = req.route;
+  const std::string etag = absl::StrCat("\"", file.sha256(), "\"");
+  head.headers = {{"ETag", etag},
+                  {"Accept-Ranges", "bytes"},
+                  {"Cache-Control", "private, no-cache"},
+                  {"Last-Modified", absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
+                                                     FromProtoTime(file.last_modified()),
+                                                     absl::UTCTimeZone())}};
+  if (IfNoneMatchHits(req.http.Header("if-none-match"), etag)) {
+    head.status = 304;
+    req.out.Send(std::move(head));
+    return absl::OkStatus();
+  }
+  auto range = ParseRange(req.http.Header("range"), file.size());
+  if (absl::IsOutOfRange(range.status())) {
+    req.Reply(416, Json{{"error", range.status().message()}},
+              {{"Content-Range", absl::StrCat("bytes */", file.size())}});
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(range.status());
+  int64_t offset = 0, length = file.size();
+  if (range->has_value()) {
+    offset = (*range)->offset;
+    length = (*range)->length;
+    head.status = 206;
+    head.headers.emplace_back("Content-Range", absl::StrCat("bytes ", offset, "-",
+                                                            offset + length - 1, "/", file.size()));
+  }
+  head.headers.emplace_back("Content-Type",
+                            inline_text ? "text/plain; charset=utf-8" : ContentTypeFor(path));
+  head.headers.emplace_back("Content-Length", absl::StrCat(length));
+  head.headers.emplace_back("Content-Disposition",
+                            inline_text ? "inline" : ContentDisposition(path));
+  head.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  if (req.http.method == "HEAD" || length == 0) {
+    req.out.Send(std::move(head));
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(Need(collector_, "collector"));
+  auto slot = downloads_.Acquire(auth_ != nullptr ? req.caller.name : PeerAddress(req.http));
+  if (!slot.ok()) {
+    req.Reply(503, Json{{"error", slot.status().message()}}, {{"Retry-After", "2"}});
+    return absl::OkStatus();
+  }
+  collector::v1::DownloadRequest dl;
+  dl.set_job_id(job.id());
+  dl.set_path(path);
+  dl.set_offset(offset);
+  dl.set_length(length);
+  auto body = std::make_unique<CollectorBody>(Context(&req.caller, absl::Hours(1)), *std::move(slot));
+  body->stream = collector_->Download(body->context.get(), dl);
+  // The first message decides between an error status and a 200/206.
+  if (!body->stream->Read(&body->message)) {
+    absl::Status s = Check(body->stream->Finish(), "collector");
+    body->finished = true;
+    return s;
+  }
+  // The collector sends only bytes it has checked; if the stored ones
+  // fail, the stream ends early and so does the response, short of its
+  // Content-Length.
+  req.out.SendStream(std::move(head), std::move(body));
+  return absl::OkStatus();
+}
+
+}  // namespace arca::gateway

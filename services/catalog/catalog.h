@@ -71,8 +71,9 @@ class Catalog {
                                                        Clock* clock);
   ~Catalog();
 
-  // The on-disk schema this code reads and writes.
-  static constexpr int kSchemaVersion = 1;
+  // The on-disk schema this code reads and writes. 2 added the index of
+  // jobs by condition (built when a version 1 database is opened).
+  static constexpr int kSchemaVersion = 2;
 
   // --- Job artifacts. ---
   // ALREADY_EXISTS if the id or name+version is taken by different content

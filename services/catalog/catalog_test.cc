@@ -880,6 +880,80 @@ TEST_F(CatalogTest, ConditionsReplaceByType) {
   EXPECT_EQ(catalog_->SetCondition(r)->conditions_size(), 0);
 }
 
+// Jobs with a condition are listed from an index, newest first, and leave
+// it when the condition is removed or the job purged.
+TEST_F(CatalogTest, JobsAreListedByConditionFromAnIndex) {
+  v1::Job older = NewJob("team-a");
+  clock_.Advance(absl::Seconds(1));
+  v1::Job plain = NewJob("team-a");
+  clock_.Advance(absl::Seconds(1));
+  v1::Job newer = NewJob("team-b");
+  auto set = [&](const v1::Job& job, bool remove) {
+    v1::SetConditionRequest r;
+    r.set_job_id(job.id());
+    r.mutable_condition()->set_type("ArtifactGCError");
+    r.set_remove(remove);
+    ASSERT_TRUE(catalog_->SetCondition(r).ok());
+  };
+  auto listed = [&](const std::string& group) {
+    v1::ListJobsRequest list;
+    list.set_condition("ArtifactGCError");
+    list.set_group(group);
+    auto page = catalog_->ListJobs(list);
+    EXPECT_TRUE(page.ok()) << page.status();
+    std::vector<std::string> ids;
+    if (page.ok()) {
+      for (const auto& j : page->jobs()) ids.push_back(j.id());
+    }
+    return ids;
+  };
+  set(older, false);
+  set(newer, false);
+  set(newer, false);  // set again: still one entry
+  EXPECT_EQ(listed(""), (std::vector<std::string>{newer.id(), older.id()}));
+  EXPECT_EQ(listed("team-b"), (std::vector<std::string>{newer.id()}));
+  set(older, true);
+  EXPECT_EQ(listed(""), (std::vector<std::string>{newer.id()}));
+  v1::DeleteJobRequest del;
+  del.set_id(newer.id());
+  ASSERT_TRUE(catalog_->DeleteJob(del)->purged());
+  EXPECT_TRUE(listed("").empty());
+  v1::ListJobsRequest bad;
+  bad.set_condition("no/slashes");
+  EXPECT_EQ(catalog_->ListJobs(bad).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A database of schema version 1 has no index of conditions: opening it
+// builds one from the jobs' records.
+TEST_F(CatalogTest, OpeningASchemaOneDatabaseIndexesItsConditions) {
+  v1::Job job = NewJob();
+  v1::SetConditionRequest r;
+  r.set_job_id(job.id());
+  r.mutable_condition()->set_type("ArtifactGCError");
+  ASSERT_TRUE(catalog_->SetCondition(r).ok());
+  catalog_.reset();
+  {
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Options o;
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir_ + "/db", &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    int dropped = 0;
+    for (it->Seek("c/"); it->Valid() && it->key().starts_with("c/"); it->Next(), ++dropped) {
+      ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), it->key()).ok());
+    }
+    ASSERT_EQ(dropped, 1);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "m/schema", "1").ok());
+  }
+  Reopen();
+  v1::ListJobsRequest list;
+  list.set_condition("ArtifactGCError");
+  auto listed = catalog_->ListJobs(list);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->jobs_size(), 1);
+  EXPECT_EQ(listed->jobs(0).id(), job.id());
+}
+
 // -------------------------------------------------------------- GC queue
 
 TEST_F(CatalogTest, GcTasksAreLeasedCompletedAndRetried) {

@@ -130,8 +130,14 @@ absl::StatusOr<v1::ListJobsResponse> Catalog::ListJobs(const v1::ListJobsRequest
   for (int s : request.statuses()) {
     RETURN_IF_ERROR(CheckEnum("statuses", types::v1::JobStatus_IsValid(s), s));
   }
-  const std::string prefix = request.group().empty() ? "t/" : GroupPrefix(request.group());
-  const std::string kind = absl::StrCat("jobs:", request.group());
+  if (!request.condition().empty()) RETURN_IF_ERROR(CheckName("condition", request.condition()));
+  // The narrowest index: a condition's jobs, a group's, or all.
+  const std::string prefix = !request.condition().empty() ? ConditionPrefix(request.condition())
+                             : !request.group().empty()   ? GroupPrefix(request.group())
+                                                          : "t/";
+  const std::string kind = request.condition().empty()
+                               ? absl::StrCat("jobs:", request.group())
+                               : absl::StrCat("jobs:", request.group(), ":", request.condition());
   ASSIGN_OR_RETURN(std::string after, DecodePageToken(kind, request.page_token()));
   if (!after.empty() && !absl::StartsWith(after, prefix)) {
     return absl::InvalidArgumentError("malformed page_token");
@@ -157,6 +163,7 @@ absl::StatusOr<v1::ListJobsResponse> Catalog::ListJobs(const v1::ListJobsRequest
     if (!statuses.empty() && !statuses.contains(job.status())) continue;
     if (!compendia.empty() && !compendia.contains(job.compendium_id())) continue;
     if (!groups.empty() && !groups.contains(job.group())) continue;
+    if (!request.group().empty() && job.group() != request.group()) continue;
     if (to_skip > 0) {
       --to_skip;
       continue;
@@ -295,6 +302,7 @@ void Catalog::PurgeJob(const v1::Job& job, rocksdb::WriteBatch& batch, absl::Tim
   batch.Delete(JobKey(job.id()));
   batch.Delete(JobTimeKey(job));
   batch.Delete(JobGroupKey(job));
+  for (const v1::Condition& c : job.conditions()) batch.Delete(JobConditionKey(c.type(), job));
   // Deleted files' records go with the job; available ones stay until TTL
   // removes them, and get an expiry if the job never finished.
   Reader r(db_.get());
@@ -380,12 +388,16 @@ absl::StatusOr<v1::Job> Catalog::SetCondition(const v1::SetConditionRequest& req
                                      return c.type() == request.condition().type();
                                    }),
                     conditions->end());
-  if (!request.remove()) {
+  rocksdb::WriteBatch batch;
+  const std::string index_key = JobConditionKey(request.condition().type(), job);
+  if (request.remove()) {
+    batch.Delete(index_key);
+  } else {
     v1::Condition* c = job.add_conditions();
     *c = request.condition();
     if (!c->has_last_transition_time()) *c->mutable_last_transition_time() = ToProtoTime(clock_->Now());
+    batch.Put(index_key, "");
   }
-  rocksdb::WriteBatch batch;
   batch.Put(JobKey(job.id()), job.SerializeAsString());
   RETURN_IF_ERROR(Write(batch));
   return job;

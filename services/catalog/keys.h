@@ -23,6 +23,7 @@ namespace arca::catalog {
 //   j/<job id>                        -> Job
 //   t/<be64 ~created_us><job id>      -> ""   (all jobs, newest first)
 //   g/<group>\0<be64 ~created_us><id> -> ""   (a group's jobs, newest first)
+//   c/<type>\0<be64 ~created_us><id>  -> ""   (jobs with a condition, newest first)
 //   f/<job id>\0<path>                -> ArtifactFile
 //   e/<be64 expires_us><job>\0<path>  -> ""   (expiry index)
 //   b/<sha256>                        -> BlobRef
@@ -67,6 +68,12 @@ inline std::string GroupPrefix(absl::string_view group) {
 }
 inline std::string JobGroupKey(const v1::Job& job) {
   return absl::StrCat(GroupPrefix(job.group()), Be64(~Micros(job.created_at())), job.id());
+}
+inline std::string ConditionPrefix(absl::string_view type) {
+  return absl::StrCat("c/", type, absl::string_view("\0", 1));
+}
+inline std::string JobConditionKey(absl::string_view type, const v1::Job& job) {
+  return absl::StrCat(ConditionPrefix(type), Be64(~Micros(job.created_at())), job.id());
 }
 inline std::string FilePrefix(absl::string_view job) {
   return absl::StrCat("f/", job, absl::string_view("\0", 1));

@@ -41,6 +41,29 @@ Catalog::~Catalog() {
   if (db_ != nullptr) db_->Close().PermitUncheckedError();
 }
 
+namespace {
+
+// Schema 1 to 2: the index of jobs by condition, from every job's record,
+// written in one batch with the new version.
+absl::Status IndexConditions(rocksdb::DB* db) {
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("j/"); it->Valid() && it->key().starts_with("j/"); it->Next()) {
+    v1::Job job;
+    if (!job.ParseFromArray(it->value().data(), it->value().size())) {
+      return Corrupt(it->key().ToString());
+    }
+    for (const v1::Condition& c : job.conditions()) batch.Put(JobConditionKey(c.type(), job), "");
+  }
+  RETURN_IF_ERROR(FromRocks(it->status()));
+  batch.Put(kSchemaKey, std::to_string(Catalog::kSchemaVersion));
+  rocksdb::WriteOptions w;
+  w.sync = true;
+  return FromRocks(db->Write(w, &batch));
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const CatalogOptions& options,
                                                        Clock* clock) {
   if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir is empty");
@@ -117,6 +140,12 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const CatalogOptions& opt
           stored, "; this arca-catalog understands up to ", kSchemaVersion,
           ". Run a newer arca-catalog."));
     }
+    if (stored < kSchemaVersion && read_only) {
+      return absl::UnavailableError(absl::StrCat(
+          "catalog database ", options.data_dir, " must be upgraded from schema version ", stored,
+          ", which needs free disk space"));
+    }
+    if (stored < 2) RETURN_IF_ERROR(IndexConditions(db.get()));
   }
   return std::unique_ptr<Catalog>(
       new Catalog(options, clock, std::move(db), std::move(room), read_only));

@@ -113,10 +113,11 @@ absl::StatusOr<std::vector<cat::ArtifactFile>> RetentionGc::AvailableFiles(
   return out;
 }
 
-absl::StatusOr<std::vector<cat::Job>> RetentionGc::AllJobs() {
+absl::StatusOr<std::vector<cat::Job>> RetentionGc::AllJobs(const std::string& condition) {
   std::vector<cat::Job> out;
   cat::ListJobsRequest request;
   request.set_page_size(1000);
+  request.set_condition(condition);
   RETURN_IF_ERROR(ForEachPage<cat::ListJobsResponse>(
       request,
       [&](const cat::ListJobsRequest& r, cat::ListJobsResponse* page) {
@@ -126,6 +127,21 @@ absl::StatusOr<std::vector<cat::Job>> RetentionGc::AllJobs() {
         out.insert(out.end(), page.jobs().begin(), page.jobs().end());
       }));
   return out;
+}
+
+absl::Status RetentionGc::ForEachBlobRef(const std::vector<std::string>& sha256s,
+                                         const std::function<void(const cat::BlobRef&)>& fn) {
+  constexpr size_t kRefsPerCall = 10000;  // GetBlobRefs' limit
+  for (size_t at = 0; at < sha256s.size(); at += kRefsPerCall) {
+    cat::GetBlobRefsRequest request;
+    for (size_t i = at; i < std::min(sha256s.size(), at + kRefsPerCall); ++i) {
+      request.add_sha256s(sha256s[i]);
+    }
+    cat::GetBlobRefsResponse refs;
+    RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->GetBlobRefs(Context().get(), request, &refs)));
+    for (const cat::BlobRef& ref : refs.blobs()) fn(ref);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RetentionGc::DeleteFiles(const std::string& job_id,
@@ -284,18 +300,9 @@ absl::Status RetentionGc::HandleTask(const cat::GcTask& task, v1::RunCleanupResp
   std::sort(deleted_blobs.begin(), deleted_blobs.end());
   deleted_blobs.erase(std::unique(deleted_blobs.begin(), deleted_blobs.end()), deleted_blobs.end());
   std::vector<std::string> unreferenced;
-  constexpr size_t kRefsPerCall = 10000;  // GetBlobRefs' limit
-  for (size_t at = 0; at < deleted_blobs.size(); at += kRefsPerCall) {
-    cat::GetBlobRefsRequest refs_request;
-    for (size_t i = at; i < std::min(deleted_blobs.size(), at + kRefsPerCall); ++i) {
-      refs_request.add_sha256s(deleted_blobs[i]);
-    }
-    cat::GetBlobRefsResponse refs;
-    RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->GetBlobRefs(Context().get(), refs_request, &refs)));
-    for (const cat::BlobRef& ref : refs.blobs()) {
-      if (ref.refcount() == 0 && ref.has_unreferenced_since()) unreferenced.push_back(ref.sha256());
-    }
-  }
+  RETURN_IF_ERROR(ForEachBlobRef(deleted_blobs, [&](const cat::BlobRef& ref) {
+    if (ref.refcount() == 0 && ref.has_unreferenced_since()) unreferenced.push_back(ref.sha256());
+  }));
   v1::RunCleanupResponse local;
   RETURN_IF_ERROR(ReleaseBlobs(unreferenced, removed != nullptr ? removed : &local));
   RETURN_IF_ERROR(DeleteFiles(job.id(), due, "strategy", removed));
@@ -386,10 +393,11 @@ absl::StatusOr<v1::RunCleanupResponse> RetentionGc::RunCleanup() {
   // 1. Expired files, grouped by job.
   RETURN_IF_ERROR(ExpireFiles(&response));
 
-  // 2. Jobs left with an ArtifactGCError get another try.
-  ASSIGN_OR_RETURN(std::vector<cat::Job> jobs, AllJobs());
+  // 2. Jobs left with an ArtifactGCError get another try (found by the
+  //    catalog's index of conditions, not by reading every job).
+  ASSIGN_OR_RETURN(std::vector<cat::Job> jobs,
+                   AllJobs(std::string(gc::kArtifactGcErrorCondition)));
   for (const cat::Job& job : jobs) {
-    if (!HasCondition(job, std::string(gc::kArtifactGcErrorCondition))) continue;
     cat::GcTask task;
     task.set_job_id(job.id());
     task.set_event(cat::GC_EVENT_SWEEP);
@@ -408,24 +416,22 @@ absl::StatusOr<v1::RunCleanupResponse> RetentionGc::RunCleanup() {
   RETURN_IF_ERROR(blobs_->List([&](const blob::BlobInfo& b) {
     if (b.modified < cutoff) idle.push_back(b.sha256);
   }));
-  for (const std::string& sha : idle) {
-    cat::GetBlobRefRequest get;
-    get.set_sha256(sha);
-    cat::BlobRef ref;
-    // Known to the catalog (or the catalog is unreachable): keep.
-    if (!absl::IsNotFound(rpc::FromGrpcStatus(catalog_->GetBlobRef(Context().get(), get, &ref)))) {
-      continue;
-    }
-    auto gone = blobs_->DeleteIfIdle(sha, cutoff);
+  // Those the catalog has no record of are orphans; if it cannot answer,
+  // every one is kept.
+  absl::Status asked = ForEachBlobRef(idle, [&](const cat::BlobRef& ref) {
+    if (ref.refcount() > 0 || ref.has_unreferenced_since()) return;  // known
+    auto gone = blobs_->DeleteIfIdle(ref.sha256(), cutoff);
     if (!gone.ok()) {
       metrics_->errors.Increment();
       response.set_errors(response.errors() + 1);
-      ARCA_LOG(WARNING) << "sweep: deleting orphan blob " << sha << ": " << gone.status().message();
+      ARCA_LOG(WARNING) << "sweep: deleting orphan blob " << ref.sha256() << ": "
+                        << gone.status().message();
     } else if (*gone) {
       metrics_->blobs_deleted.Increment();
       response.set_blobs_deleted(response.blobs_deleted() + 1);
     }
-  }
+  });
+  if (!asked.ok()) ARCA_LOG(WARNING) << "sweep: orphan blobs kept: " << asked.message();
   metrics_->sweep_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - start));
   ARCA_LOG(INFO) << "sweep: removed " << response.removed_size() << " file(s), "
                  << response.bytes_removed() << " bytes, " << response.blobs_deleted()

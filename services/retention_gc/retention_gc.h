@@ -120,7 +120,11 @@ class RetentionGc {
   absl::Status ForEachFile(const std::string& job_id, bool include_deleted,
                            const std::function<void(const catalog::v1::ArtifactFile&)>& fn);
   absl::StatusOr<std::vector<catalog::v1::ArtifactFile>> AvailableFiles(const std::string& job_id);
-  absl::StatusOr<std::vector<catalog::v1::Job>> AllJobs();
+  // Every job, or (given a condition type) every job carrying it.
+  absl::StatusOr<std::vector<catalog::v1::Job>> AllJobs(const std::string& condition = "");
+  // The catalog's references of these blobs, asked in batches.
+  absl::Status ForEachBlobRef(const std::vector<std::string>& sha256s,
+                              const std::function<void(const catalog::v1::BlobRef&)>& fn);
   // A catalog call's context, acting for `act_for` when given.
   std::unique_ptr<grpc::ClientContext> Context(absl::string_view act_for = "");
 

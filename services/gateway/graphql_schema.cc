@@ -35,19 +35,24 @@ absl::Status Gateway::Impl::GraphQl(Request& req) {
     if (body.contains("variables")) variables = body["variables"];
   }
   if (query.empty()) return absl::InvalidArgumentError("no GraphQL query given");
-  bool request_error = false;
   graphql::ExecutionLimits limits;
   limits.max_cost = options_.graphql_max_cost;
   limits.deadline = absl::Now() + options_.graphql_timeout;
   limits.max_response_bytes = options_.graphql_max_response_bytes;
+  graphql::Schema::Outcome outcome;
   graphql::Json result =
-      schema_.Execute(query, variables, operation, &req, get, &request_error, limits);
-  if (get && request_error && result["errors"][0]["message"].get<std::string>().rfind(
-                                  "Can only perform", 0) == 0) {
-    req.Reply(405, result, {{"Allow", "POST"}});
-    return absl::OkStatus();
+      schema_.Execute(query, variables, operation, &req, get, &outcome, limits);
+  switch (outcome) {
+    case graphql::Schema::Outcome::kMutationNotAllowed:
+      req.Reply(405, result, {{"Allow", "POST"}});
+      break;
+    case graphql::Schema::Outcome::kRequestError:
+      req.Reply(400, result);
+      break;
+    case graphql::Schema::Outcome::kExecuted:
+      req.Reply(200, result);
+      break;
   }
-  req.Reply(request_error ? 400 : 200, result);
   return absl::OkStatus();
 }
 

@@ -457,14 +457,16 @@ class Executor {
 
 Json Schema::Execute(absl::string_view document, const Json& variables,
                      const std::string& operation_name, void* context, bool queries_only,
-                     bool* request_error, const ExecutionLimits& limits) const {
-  auto fail = [&](std::vector<Error> errors) {
-    if (request_error != nullptr) *request_error = true;
+                     Outcome* outcome, const ExecutionLimits& limits) const {
+  Outcome ignored;
+  if (outcome == nullptr) outcome = &ignored;
+  auto fail = [&](std::vector<Error> errors, Outcome why = Outcome::kRequestError) {
+    *outcome = why;
     Json list = Json::array();
     for (const auto& e : errors) list.push_back(e.ToJson());
     return Json{{"errors", list}};
   };
-  if (request_error != nullptr) *request_error = false;
+  *outcome = Outcome::kExecuted;
   ParseResult parsed = Parse(document);
   if (parsed.error) return fail({*parsed.error});
   const Document& doc = *parsed.document;
@@ -487,7 +489,8 @@ Json Schema::Execute(absl::string_view document, const Json& variables,
   if (queries_only && op->type != "query") {
     return fail({Error{absl::StrCat("Can only perform a ", op->type, " operation from a POST request."),
                        {op->loc},
-                       nullptr}});
+                       nullptr}},
+                Outcome::kMutationNotAllowed);
   }
   if (!variables.is_null() && !variables.is_object()) {
     return fail({Error{"Variables must be an object.", {}, nullptr}});

@@ -212,14 +212,18 @@ class Schema {
   void SetMutationType(std::string name) { mutation_ = std::move(name); }
   const TypeDef* Find(absl::string_view name) const;
 
+  // How a request went, for the transport's status: it ran (any errors are
+  // field errors beside "data"), it was refused before running (no "data":
+  // it was malformed, invalid, or cost more than limits allow), or it asked
+  // for a mutation where only queries are allowed (GET requests).
+  enum class Outcome { kExecuted, kRequestError, kMutationNotAllowed };
+
   // A whole request, as GraphQL over HTTP sees it: parses, validates and
   // executes, and returns the response ({"data": …} and/or {"errors": […]}).
-  // With queries_only, a mutation is refused (GET requests). *request_error
-  // is set when there is no "data" at all (the request itself was bad, or
-  // cost more than limits allow).
+  // With queries_only, a mutation is refused.
   Json Execute(absl::string_view document, const Json& variables,
                const std::string& operation_name, void* context, bool queries_only = false,
-               bool* request_error = nullptr, const ExecutionLimits& limits = {}) const;
+               Outcome* outcome = nullptr, const ExecutionLimits& limits = {}) const;
 
   // The errors of validating a parsed document; empty if it is valid.
   std::vector<Error> Validate(const Document& document) const;

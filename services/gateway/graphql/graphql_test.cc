@@ -293,6 +293,13 @@ TEST_F(ExecuteTest, OperationsAreChosenByNameAndMutationsNeedPost) {
   EXPECT_EQ(Run(doc, Json(), "M", /*queries_only=*/true)["errors"][0]["message"],
             "Can only perform a mutation operation from a POST request.");
   EXPECT_EQ(ctx_.calls, 0);
+  Schema::Outcome outcome;
+  schema_.Execute(doc, Json(), "M", &ctx_, /*queries_only=*/true, &outcome);
+  EXPECT_EQ(outcome, Schema::Outcome::kMutationNotAllowed);  // the transport's 405
+  schema_.Execute(doc, Json(), "B", &ctx_, /*queries_only=*/true, &outcome);
+  EXPECT_EQ(outcome, Schema::Outcome::kExecuted);
+  schema_.Execute(doc, Json(), "C", &ctx_, /*queries_only=*/true, &outcome);
+  EXPECT_EQ(outcome, Schema::Outcome::kRequestError);
   EXPECT_EQ(Run(doc, Json(), "M")["data"]["bump"], 1);
 }
 
@@ -337,9 +344,9 @@ TEST_F(ExecuteTest, AQueryOverItsCostBudgetIsRefusedBeforeAnythingRuns) {
   ASSERT_FALSE(fits.contains("errors")) << fits.dump();
   EXPECT_EQ(fits["data"]["many"].size(), 100u);
   EXPECT_EQ(ctx_.calls, 1);
-  bool request_error = false;
-  Json over = schema_.Execute(query, Json{{"n", 1000}}, "", &ctx_, false, &request_error, limits);
-  EXPECT_TRUE(request_error);
+  Schema::Outcome outcome;
+  Json over = schema_.Execute(query, Json{{"n", 1000}}, "", &ctx_, false, &outcome, limits);
+  EXPECT_EQ(outcome, Schema::Outcome::kRequestError);
   EXPECT_FALSE(over.contains("data"));
   // item 1 + 100 and its name 1, items 1 + 100, 1,000 items x 3.
   EXPECT_EQ(over["errors"][0]["message"].get<std::string>().substr(0, 45),

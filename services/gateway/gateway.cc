@@ -135,7 +135,8 @@ absl::StatusOr<cat::Job> Gateway::Impl::VisibleJob(const Request& req, const std
   return job;
 }
 
-absl::StatusOr<Gateway::Impl::JobFiles> Gateway::Impl::VisibleFiles(const Request& req, const std::string& job_id) {
+absl::StatusOr<JobFiles> Gateway::Impl::VisibleFiles(Request& req, const std::string& job_id) {
+  if (auto seen = req.files.find(job_id); seen != req.files.end()) return seen->second;
   JobFiles files;
   cat::ListFilesRequest list;  // deleted files are left out
   list.set_job_id(job_id);
@@ -151,6 +152,7 @@ absl::StatusOr<Gateway::Impl::JobFiles> Gateway::Impl::VisibleFiles(const Reques
           (absl::StartsWith(f.path(), kLogPrefix) ? files.logs : files.outputs).push_back(f);
         }
       }));
+  req.files[job_id] = files;
   return files;
 }
 

@@ -148,12 +148,9 @@ class Gateway::Impl {
   // job that does not exist.
   absl::StatusOr<cat::Job> VisibleJob(const Request& req, const std::string& id);
 
-  // A job's available files the caller may see: its outputs, and the logs
-  // arca run recorded under .arca/logs/, apart.
-  struct JobFiles {
-    std::vector<cat::ArtifactFile> outputs, logs;
-  };
-  absl::StatusOr<JobFiles> VisibleFiles(const Request& req, const std::string& job_id);
+  // A job's files the caller may see, from the catalog the first time a
+  // request asks.
+  absl::StatusOr<JobFiles> VisibleFiles(Request& req, const std::string& job_id);
 
   // Jobs the caller may see, newest first: `offset` skipped, at most
   // `limit`, *more if another follows. `list` carries the filters (a group

@@ -670,6 +670,23 @@ TEST_F(RestTest, GraphQlAnswersPrimeHubsArtifactQuery) {
   EXPECT_TRUE(d["none"].is_null());
 }
 
+// A job's artifact and its logs come from one listing of its files.
+TEST_F(RestTest, GraphQlListsAJobsFilesOncePerRequest) {
+  const std::string job = NewJob("team-a");
+  Collect(job, {{"out.txt", "out\n"}, {".arca/logs/job.log", "ran\n"}});
+  auto calls = [&](const std::string& fields) {
+    const double before = test_catalog_.Calls();
+    Response r = PostJson("/graphql", Gql(absl::StrCat(R"({ phJob(where: {id: ")", job, R"("}) { )",
+                                                        fields, " } }")));
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_FALSE(r.json().contains("errors")) << r.body;
+    return test_catalog_.Calls() - before;
+  };
+  const double artifact_only = calls("artifact { items { name } }");
+  EXPECT_EQ(calls("artifact { items { name } } logs { name } again: artifact { prefix }"),
+            artifact_only);
+}
+
 TEST_F(RestTest, GraphQlArtifactsSchedulingAndMutations) {
   Response reg = PostJson("/graphql", Gql(R"(mutation {
       registerJobArtifact(input: {artifactID: "g-1", name: "g-app", version: "1.0",

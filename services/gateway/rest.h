@@ -97,6 +97,12 @@ std::string ProtoJson(const google::protobuf::Message& m);
 inline std::string JsonText(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 // Everything a route needs about one request.
+// A job's available files a caller may see: its outputs, and the logs arca
+// run recorded under .arca/logs/, apart.
+struct JobFiles {
+  std::vector<cat::ArtifactFile> outputs, logs;
+};
+
 struct Request {
   const http::HttpRequest& http;
   Target target;
@@ -104,6 +110,9 @@ struct Request {
   auth::Identity caller;
   http::HttpResponder& out;
   std::string route;
+  // Each job's visible files, listed once per request however many fields
+  // (a GraphQL job's artifact and logs) ask for them.
+  std::map<std::string, JobFiles> files = {};
 
   void Reply(int status, const Json& body,
              std::vector<std::pair<std::string, std::string>> headers = {}) {

@@ -17,6 +17,8 @@ let passed = 0;
 let failed = 0;
 async function check(name, fn) {
   const page = await browser.newPage({ acceptDownloads: true });
+  // A deadline, not a wait: generous, for a shared machine under load.
+  page.setDefaultTimeout(90_000);
   const problems = [];
   page.on('pageerror', (e) => problems.push(e.message));
   try {

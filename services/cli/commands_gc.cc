@@ -1,0 +1,114 @@
+// arca gc run|preview|status and arca sched resolve|cache.
+
+#include "services/cli/runner.h"
+
+namespace arca::cli {
+
+absl::Status Runner::SchedResolve() {
+  scheduling::v1::JobDefinition d;
+  if (!options_.jar_url.empty()) {
+    d.mutable_artifact()->set_job_jar_url(options_.jar_url);
+  } else if (!options_.artifact_id.empty()) {
+    d.mutable_artifact()->set_artifact_id(options_.artifact_id);
+  } else if (!options_.name.empty()) {
+    d.mutable_artifact()->mutable_name_version()->set_name(options_.name);
+    d.mutable_artifact()->mutable_name_version()->set_version(options_.version);
+  }
+  RETURN_IF_ERROR(ParsePairs("labels", options_.labels, d.mutable_labels()));
+  d.set_machine_definition(options_.machine_definition);
+  d.set_size_attribute(options_.size_attribute);
+  d.set_cluster(options_.cluster);
+  scheduling::v1::SchedulingConstraints c;
+  RETURN_IF_ERROR(Check(Scheduler().Resolve(Context().get(), d, &c), options_.scheduler_attribute));
+  if (options_.json) {
+    PrintJson(c, out_);
+    return absl::OkStatus();
+  }
+  if (!c.artifact_id().empty()) {
+    out_ << "artifact: " << c.artifact_id() << " (revision " << c.artifact_revision() << ")\n";
+  }
+  if (!c.machine_definition().empty()) out_ << "machine:  " << c.machine_definition() << "\n";
+  if (!c.size_attribute().empty()) out_ << "size:     " << c.size_attribute() << "\n";
+  Table t({"KEY", "VALUE", "SOURCE", "FROM", "OVERRODE"});
+  for (const auto& a : c.attributes()) {
+    t.Add({a.key(), a.value(), a.source(), a.source_key(),
+           a.overrode() ? absl::StrCat("tag value \"", a.overridden_value(), "\"") : ""});
+  }
+  t.Print(out_);
+  for (const std::string& w : c.warnings()) out_ << "warning: " << w << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status Runner::GcRun() {
+  retention::v1::RunCleanupResponse r;
+  RETURN_IF_ERROR(Check(Gc().RunCleanup(Context().get(), retention::v1::RunCleanupRequest(), &r),
+                        options_.retention_gc));
+  if (options_.json) {
+    PrintJson(r, out_);
+    return absl::OkStatus();
+  }
+  out_ << "removed " << r.removed_size() << " file(s), " << r.bytes_removed() << " bytes; "
+       << r.blobs_deleted() << " blob(s) deleted; " << r.errors() << " error(s)\n";
+  if (r.removed_size() > 0) {
+    Table t({"JOB", "PATH", "SIZE", "REASON"});
+    for (const auto& f : r.removed()) {
+      t.Add({f.job_id(), f.path(), absl::StrCat(f.size()), f.reason()});
+    }
+    t.Print(out_);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Runner::GcPreview(const std::vector<std::string>& rest) {
+  retention::v1::PreviewCleanupRequest request;
+  if (!rest.empty()) request.set_job_id(rest[0]);
+  request.set_limit(std::min(options_.limit, 100000));
+  retention::v1::PreviewCleanupResponse r;
+  RETURN_IF_ERROR(Check(Gc().PreviewCleanup(Context().get(), request, &r), options_.retention_gc));
+  if (options_.json) {
+    PrintJson(r, out_);
+    return absl::OkStatus();
+  }
+  Table t({"JOB", "PATH", "SIZE", "ACTION", "WHY", "EXPIRES"});
+  for (const auto& e : r.entries()) {
+    t.Add({e.job_id(), e.path(), absl::StrCat(e.size()), e.would_delete() ? "delete" : "keep",
+           e.reason(), When(e.expires_at())});
+  }
+  t.Print(out_);
+  return absl::OkStatus();
+}
+
+absl::Status Runner::GcStatus(const std::string& job_id) {
+  retention::v1::GcStatusRequest request;
+  request.set_job_id(job_id);
+  retention::v1::GcStatusResponse r;
+  RETURN_IF_ERROR(Check(Gc().GcStatus(Context().get(), request, &r), options_.retention_gc));
+  if (options_.json) {
+    PrintJson(r, out_);
+    return absl::OkStatus();
+  }
+  out_ << "job:             " << r.job_id() << "\n"
+       << "pending tasks:   " << r.pending_tasks() << "\n"
+       << "finalizers:      " << (r.finalizers().empty() ? "-" : absl::StrJoin(r.finalizers(), ", "))
+       << "\n"
+       << "files available: " << r.files_available() << "\n"
+       << "files deleted:   " << r.files_deleted() << "\n";
+  if (!r.last_error().empty()) out_ << "last error:      " << r.last_error() << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status Runner::SchedCache() {
+  scheduling::v1::ListArtifactsToCacheRequest r;
+  r.set_cluster(options_.cluster);
+  scheduling::v1::ListArtifactsToCacheResponse resp;
+  RETURN_IF_ERROR(Check(Scheduler().ListArtifactsToCache(Context().get(), r, &resp),
+                        options_.scheduler_attribute));
+  if (options_.json) {
+    PrintJson(resp, out_);
+  } else {
+    for (const std::string& id : resp.artifact_ids()) out_ << id << "\n";
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace arca::cli

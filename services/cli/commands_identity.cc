@@ -1,0 +1,101 @@
+// arca login, logout, context, whoami and health.
+
+#include "services/cli/runner.h"
+
+namespace arca::cli {
+
+absl::StatusOr<v1::WhoAmIResponse> Runner::Who() {
+  v1::WhoAmIResponse who;
+  RETURN_IF_ERROR(CheckCatalog(Catalog().WhoAmI(Context().get(), v1::WhoAmIRequest(), &who)));
+  return who;
+}
+
+void Runner::PrintWho(const v1::WhoAmIResponse& who) {
+  if (options_.json) return PrintJson(who, out_);
+  if (!who.authenticated()) {
+    out_ << "the catalog at " << options_.catalog
+         << " checks no tokens: every caller may read and change everything\n";
+    return;
+  }
+  const std::string groups = who.all_groups() ? "* (all)" : absl::StrJoin(who.groups(), ",");
+  out_ << "name:   " << who.name() << "\n"
+       << "groups: " << (groups.empty() ? "-" : groups) << "\n"
+       << "level:  " << Lower(types::v1::PrivacyLevel_Name(who.privacy_level()), "PRIVACY_LEVEL_")
+       << "\n"
+       << "role:   " << who.role() << "\n";
+}
+
+absl::Status Runner::WhoAmI() {
+  ASSIGN_OR_RETURN(v1::WhoAmIResponse who, Who());
+  PrintWho(who);
+  return absl::OkStatus();
+}
+
+absl::Status Runner::Login(const std::string& name) {
+  auto who = Who();
+  if (absl::IsUnauthenticated(who.status())) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        who.status().message(),
+        "; give the token with --with_token (read from standard input), --token_file or "
+        "$ARCA_TOKEN"));
+  }
+  RETURN_IF_ERROR(who.status());
+  ASSIGN_OR_RETURN(Config config, LoadConfig(ConfigFile()));
+  cli::Context context;
+  context.name = name;
+  context.catalog = options_.catalog;
+  context.collector = options_.collector;
+  context.retention_gc = options_.retention_gc;
+  context.scheduler_attribute = options_.scheduler_attribute;
+  context.token = options_.security.token;
+  context.tls_ca = options_.security.ca;
+  context.tls_client_cert = options_.security.cert;
+  context.tls_client_key = options_.security.key;
+  config.Put(std::move(context));
+  config.current = name;
+  RETURN_IF_ERROR(SaveConfig(ConfigFile(), config));
+  if (options_.json) return PrintJson(*who, out_), absl::OkStatus();
+  out_ << "logged in to " << options_.catalog << "; context \"" << name << "\" is current\n";
+  PrintWho(*who);
+  return absl::OkStatus();
+}
+
+absl::Status Runner::Logout(std::string name) {
+  ASSIGN_OR_RETURN(Config config, LoadConfig(ConfigFile()));
+  if (name.empty()) name = config.current;
+  if (name.empty()) return absl::FailedPreconditionError("no current context to log out of");
+  if (!config.Remove(name)) return NoContext(name);
+  RETURN_IF_ERROR(SaveConfig(ConfigFile(), config));
+  out_ << "logged out of context \"" << name << "\"\n";
+  return absl::OkStatus();
+}
+
+absl::Status Runner::ContextList() {
+  ASSIGN_OR_RETURN(Config config, LoadConfig(ConfigFile()));
+  Table t({"CURRENT", "NAME", "CATALOG", "TOKEN", "TLS"});
+  for (const cli::Context& c : config.contexts) {
+    t.Add({c.name == config.current ? "*" : "", c.name, c.catalog, c.token.empty() ? "-" : "yes",
+           c.tls_ca.empty() ? "-" : (c.tls_client_cert.empty() ? "yes" : "mTLS")});
+  }
+  t.Print(out_);
+  return absl::OkStatus();
+}
+
+absl::Status Runner::ContextUse(const std::string& name) {
+  ASSIGN_OR_RETURN(Config config, LoadConfig(ConfigFile()));
+  if (config.Find(name) == nullptr) return NoContext(name);
+  config.current = name;
+  RETURN_IF_ERROR(SaveConfig(ConfigFile(), config));
+  out_ << "context \"" << name << "\" is current\n";
+  return absl::OkStatus();
+}
+
+absl::Status Runner::Health() {
+  const std::string target = options_.target.empty() ? options_.catalog : options_.target;
+  RETURN_IF_ERROR(rpc::CheckHealth(Channel(target), options_.service,
+                              absl::Seconds(options_.timeout_seconds)));
+  out_ << target << " SERVING\n";
+  return absl::OkStatus();
+}
+
+}  // namespace arca::cli

@@ -1,0 +1,206 @@
+#ifndef ARCA_SERVICES_CLI_RUNNER_H_
+#define ARCA_SERVICES_CLI_RUNNER_H_
+
+// The commands of `arca`, one class over the services' stubs, its methods
+// spread by topic: cli.cc (dispatch, channels), commands_transfer.cc
+// (collect, ls, get, run), commands_identity.cc (login, contexts, whoami,
+// health), commands_artifacts.cc, commands_jobs.cc (and checkpoints),
+// commands_gc.cc (GC and scheduling); output.cc prints. Internal to the CLI.
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/rpc/status.h"
+#include "common/rpc/health_client.h"
+#include "common/page_token.h"
+#include "common/status_macros.h"
+#include "common/time_util.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/catalog/v1/catalog.grpc.pb.h"
+#include "proto/collector/v1/collector.grpc.pb.h"
+#include "proto/retention/v1/retention.grpc.pb.h"
+#include "proto/scheduling/v1/scheduling.grpc.pb.h"
+#include "services/cli/config.h"
+#include "services/cli/run_command.h"
+#include "services/cli/transfer.h"
+
+#include "services/cli/cli.h"
+
+namespace arca::cli {
+
+namespace v1 = ::arca::catalog::v1;
+
+// Column-aligned text for people.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+  void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void Print(std::ostream& out) const {
+    std::vector<size_t> width(rows_[0].size(), 0);
+    for (const auto& row : rows_) {
+      for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    }
+    for (const auto& row : rows_) {
+      std::string line;
+      for (size_t i = 0; i < row.size(); ++i) {
+        line += row[i];
+        if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+      }
+      out << line << "\n";
+    }
+  }
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+
+void PrintJson(const google::protobuf::Message& message, std::ostream& out);
+
+std::string When(const google::protobuf::Timestamp& t);
+
+std::string Lower(absl::string_view enum_name, absl::string_view prefix);
+
+std::string StatusName(types::v1::JobStatus s);
+
+absl::StatusOr<types::v1::JobStatus> ParseStatus(const std::string& text);
+
+absl::Status ParsePairs(absl::string_view flag, const std::vector<std::string>& pairs,
+                        google::protobuf::Map<std::string, std::string>* out);
+
+class Runner {
+ public:
+  Runner(const CliOptions& options, std::ostream& out) : options_(options), out_(out) {}
+
+  absl::Status Run(const std::vector<std::string>& args);
+
+ private:
+  // With the token and TLS files; Run checked that they can be read.
+  std::shared_ptr<grpc::Channel> Channel(const std::string& target) {
+    return *auth::SecureChannel(target, options_.security, grpc::ChannelArguments());
+  }
+  v1::Catalog::Stub& Catalog() {
+    if (catalog_ == nullptr) catalog_ = v1::Catalog::NewStub(Channel(options_.catalog));
+    return *catalog_;
+  }
+  // A fresh context with the deadline; wait_for_ready is off so a down
+  // service fails fast with UNAVAILABLE.
+  std::unique_ptr<grpc::ClientContext> Context();
+  // Adds the address to errors that mean the service could not be reached.
+  absl::Status Check(const grpc::Status& s, const std::string& target);
+  absl::Status CheckCatalog(const grpc::Status& s) { return Check(s, options_.catalog); }
+  collector::v1::Collector::Stub& Collector();
+  // Transfers get more time than a single call: an hour per run.
+  absl::Duration TransferTimeout() const {
+    return std::max(absl::Seconds(options_.timeout_seconds), absl::Hours(1));
+  }
+
+  absl::StatusOr<collector::v1::UploadManifest> Manifest(const std::string& job_id);
+
+  void PrintUpload(const collector::v1::UploadResponse& r);
+
+  absl::Status Collect(const std::vector<std::string>& rest);
+
+  absl::Status List(const std::vector<std::string>& rest);
+
+  absl::Status Get(const std::vector<std::string>& rest);
+
+  scheduling::v1::SchedulerAttribute::Stub& Scheduler();
+
+  absl::Status SchedResolve();
+
+  retention::v1::RetentionGc::Stub& Gc() {
+    if (gc_ == nullptr) gc_ = retention::v1::RetentionGc::NewStub(Channel(options_.retention_gc));
+    return *gc_;
+  }
+
+  absl::Status CatalogCheckpoint(const std::string& dir);
+
+  absl::Status GcRun();
+
+  absl::Status GcPreview(const std::vector<std::string>& rest);
+
+  absl::Status GcStatus(const std::string& job_id);
+
+  absl::Status SchedCache();
+
+  absl::Status Step(const std::string& job_id, const std::string& name, types::v1::StepStatus status,
+                    const std::string& text, bool start, bool end);
+
+  // PrimeHub's run-job.sh, durable: create or attach to a job, run the
+  // command with its output shown and kept, collect the artifacts folder,
+  // finish the job, and exit with the command's code.
+  absl::Status RunJob(const std::vector<std::string>& command);
+
+  absl::Status Want(const std::vector<std::string>& rest, size_t n, const char* usage) {
+    if (rest.size() != n) return absl::InvalidArgumentError(absl::StrCat("usage: arca ", usage));
+    return absl::OkStatus();
+  }
+
+  // The identity the services see for this token or certificate.
+  absl::StatusOr<v1::WhoAmIResponse> Who();
+  void PrintWho(const v1::WhoAmIResponse& who);
+  absl::Status WhoAmI();
+
+  // Checks the addresses and credentials with WhoAmI, then stores them as
+  // context `name` and makes it current. Nothing is stored when the check
+  // fails.
+  absl::Status Login(const std::string& name);
+
+  // Forgets context `name` (default: the current one) and its token.
+  absl::Status Logout(std::string name);
+
+  absl::Status ContextList();
+
+  absl::Status ContextUse(const std::string& name);
+
+  std::string ConfigFile() const {
+    return options_.config_path.empty() ? ConfigPath() : options_.config_path;
+  }
+  absl::Status NoContext(const std::string& name) {
+    return absl::NotFoundError(absl::StrCat("no context \"", name, "\" in ", ConfigFile(),
+                                            "; see `arca context list`"));
+  }
+
+  absl::Status Health();
+
+  void PrintArtifacts(const google::protobuf::RepeatedPtrField<v1::JobArtifact>& artifacts);
+
+  absl::Status ArtifactRegister(const std::vector<std::string>& rest);
+
+  absl::Status ArtifactGet(const std::vector<std::string>& rest);
+
+  absl::Status ArtifactSearch(const std::vector<std::string>& rest);
+
+  absl::Status ArtifactNames();
+
+  absl::Status ArtifactDelete(const std::vector<std::string>& rest);
+
+  absl::Status JobsList();
+
+  absl::Status JobsShow(const std::vector<std::string>& rest);
+
+  absl::Status JobsDelete(const std::vector<std::string>& rest);
+
+  const CliOptions& options_;
+  std::ostream& out_;
+  std::unique_ptr<v1::Catalog::Stub> catalog_;
+  std::unique_ptr<collector::v1::Collector::Stub> collector_;
+  std::unique_ptr<scheduling::v1::SchedulerAttribute::Stub> scheduler_;
+  std::unique_ptr<retention::v1::RetentionGc::Stub> gc_;
+
+ public:
+  int exit_code_ = 0;
+};
+
+}  // namespace arca::cli
+
+#endif  // ARCA_SERVICES_CLI_RUNNER_H_

@@ -5,7 +5,7 @@
 
 namespace arca::rpc {
 
-absl::StatusOr<ServiceSecurity> SetUpSecurity(ServerOptions* options) {
+absl::StatusOr<ServiceSecurity> SetUpSecurity(ServerOptions* options, const std::string& catalog) {
   auto server = auth::ServerSecurityFromFlags();
   if (!server.ok()) return server.status();
   auto peers = auth::ClientSecurityFromFlags();
@@ -16,6 +16,11 @@ absl::StatusOr<ServiceSecurity> SetUpSecurity(ServerOptions* options) {
   options->tls = server->tls;
   options->insecure = server->insecure;
   options->authorizer = security.authorizer;
+  if (!catalog.empty()) {
+    auto channel = PeerChannel(catalog, security.peers);
+    if (!channel.ok()) return channel.status();
+    security.catalog = *std::move(channel);
+  }
   return security;
 }
 

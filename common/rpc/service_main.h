@@ -20,11 +20,14 @@ namespace arca::rpc {
 struct ServiceSecurity {
   std::shared_ptr<auth::Authorizer> authorizer;  // for the service's adapter
   auth::ClientSecurity peers;                    // for channels to other services
+  std::shared_ptr<grpc::Channel> catalog;        // when a catalog address was given
 };
 
 // Reads the security flags into `options` (TLS, --insecure, the
-// authorizer). Errors name the flag that is wrong.
-absl::StatusOr<ServiceSecurity> SetUpSecurity(ServerOptions* options);
+// authorizer) and, given the catalog's address, opens a PeerChannel to it.
+// Errors name the flag that is wrong.
+absl::StatusOr<ServiceSecurity> SetUpSecurity(ServerOptions* options,
+                                              const std::string& catalog = "");
 
 // A channel to a peer service that finds it again within a second after it
 // restarts, carrying this service's token and TLS settings.

@@ -41,11 +41,9 @@ int main(int argc, char** argv) {
   arca::InitProgram(argc, argv, "arca-collector",
                     "Arca's collector (gRPC arca.collector.v1): uploads and downloads");
   arca::rpc::ServerOptions server_options;
-  auto security = arca::rpc::SetUpSecurity(&server_options);
-  auto channel = security.ok() ? arca::rpc::PeerChannel(absl::GetFlag(FLAGS_catalog), security->peers)
-                               : security.status();
-  if (!channel.ok()) {
-    ARCA_LOG(ERROR) << channel.status().message();
+  auto security = arca::rpc::SetUpSecurity(&server_options, absl::GetFlag(FLAGS_catalog));
+  if (!security.ok()) {
+    ARCA_LOG(ERROR) << security.status().message();
     return 1;
   }
   auto blobs = arca::blob::OpenLocalBlobStore(absl::GetFlag(FLAGS_blob_dir));
@@ -53,7 +51,7 @@ int main(int argc, char** argv) {
     ARCA_LOG(ERROR) << blobs.status().message();
     return 1;
   }
-  auto catalog = arca::catalog::v1::Catalog::NewStub(*channel);
+  auto catalog = arca::catalog::v1::Catalog::NewStub(security->catalog);
   auto registry = std::make_shared<prometheus::Registry>();
   arca::collector::CollectorMetrics metrics(*registry);
   arca::collector::CollectorOptions options;

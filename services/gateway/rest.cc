@@ -1,42 +1,18 @@
 #include "services/gateway/rest.h"
 
-
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <functional>
-#include <sstream>
 #include <map>
 
-#include "absl/algorithm/container.h"
-#include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "common/rpc/status.h"
-#include "common/page_token.h"
-#include "common/http/process_metrics.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "google/protobuf/util/json_util.h"
-#include "grpcpp/grpcpp.h"
-#include "nlohmann/json.hpp"
-#include "prometheus/counter.h"
-#include "prometheus/registry.h"
-#include "prometheus/text_serializer.h"
-#include "proto/catalog/v1/catalog.grpc.pb.h"
-#include "proto/collector/v1/collector.grpc.pb.h"
-#include "proto/retention/v1/retention.grpc.pb.h"
-#include "proto/scheduling/v1/scheduling.grpc.pb.h"
-#include "common/auth/security.h"
-#include "common/auth/tokens.h"
-#include "services/gateway/download_limits.h"
-#include "services/gateway/graphql/graphql.h"
-#include "services/gateway/http_util.h"
 
 namespace arca::gateway {
 

@@ -44,11 +44,9 @@ int main(int argc, char** argv) {
   arca::InitProgram(argc, argv, "arca-retention-gc",
                     "Arca's retention-gc (gRPC arca.retention.v1): TTL, strategies, blob sweeps");
   arca::rpc::ServerOptions server_options;
-  auto security = arca::rpc::SetUpSecurity(&server_options);
-  auto channel = security.ok() ? arca::rpc::PeerChannel(absl::GetFlag(FLAGS_catalog), security->peers)
-                               : security.status();
-  if (!channel.ok()) {
-    ARCA_LOG(ERROR) << channel.status().message();
+  auto security = arca::rpc::SetUpSecurity(&server_options, absl::GetFlag(FLAGS_catalog));
+  if (!security.ok()) {
+    ARCA_LOG(ERROR) << security.status().message();
     return 1;
   }
   auto blobs = arca::blob::OpenLocalBlobStore(absl::GetFlag(FLAGS_blob_dir));
@@ -56,7 +54,7 @@ int main(int argc, char** argv) {
     ARCA_LOG(ERROR) << blobs.status().message();
     return 1;
   }
-  auto catalog = arca::catalog::v1::Catalog::NewStub(*channel);
+  auto catalog = arca::catalog::v1::Catalog::NewStub(security->catalog);
   auto registry = std::make_shared<prometheus::Registry>();
   arca::retention::RetentionMetrics metrics(*registry);
   arca::retention::RetentionOptions options;

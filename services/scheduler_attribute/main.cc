@@ -32,14 +32,12 @@ int main(int argc, char** argv) {
   arca::InitProgram(argc, argv, "arca-scheduler-attribute",
                     "Arca's scheduler-attribute service (gRPC arca.scheduling.v1)");
   arca::rpc::ServerOptions server_options;
-  auto security = arca::rpc::SetUpSecurity(&server_options);
-  auto channel = security.ok() ? arca::rpc::PeerChannel(absl::GetFlag(FLAGS_catalog), security->peers)
-                               : security.status();
-  if (!channel.ok()) {
-    ARCA_LOG(ERROR) << channel.status().message();
+  auto security = arca::rpc::SetUpSecurity(&server_options, absl::GetFlag(FLAGS_catalog));
+  if (!security.ok()) {
+    ARCA_LOG(ERROR) << security.status().message();
     return 1;
   }
-  auto catalog = arca::catalog::v1::Catalog::NewStub(*channel);
+  auto catalog = arca::catalog::v1::Catalog::NewStub(security->catalog);
   auto registry = std::make_shared<prometheus::Registry>();
   arca::scheduling::SchedulerMetrics metrics(*registry);
   arca::scheduling::SchedulerOptions options;

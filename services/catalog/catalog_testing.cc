@@ -36,8 +36,9 @@ TestCatalog::TestCatalog(Clock* clock) {
   }
   server_ = *std::move(server);
   address_ = server_->address();
-  stub_ = v1::Catalog::NewStub(
-      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+  stub_ = v1::Catalog::NewStub(channel);
+  client_ = clients::NewCatalogClient(channel);
 }
 
 double TestCatalog::Calls() const {
@@ -51,6 +52,7 @@ double TestCatalog::Calls() const {
 
 TestCatalog::~TestCatalog() {
   stub_.reset();
+  client_.reset();
   server_.reset();
   catalog_.reset();
   std::filesystem::remove_all(dir_);

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "common/clients/catalog.h"
 #include "common/clock.h"
 #include "common/rpc/server.h"
 #include "proto/catalog/v1/catalog.grpc.pb.h"
@@ -27,6 +28,8 @@ class TestCatalog {
   Catalog& catalog() { return *catalog_; }
   // A client over the real socket.
   v1::Catalog::Stub& stub() { return *stub_; }
+  // The typed client the other services use, over the same socket.
+  clients::CatalogClient& client() { return *client_; }
   const std::string& address() const { return address_; }
   // A scratch directory that goes away with this object.
   const std::string& dir() const { return dir_; }
@@ -42,6 +45,7 @@ class TestCatalog {
   std::unique_ptr<CatalogServiceImpl> service_;
   std::unique_ptr<rpc::Server> server_;
   std::unique_ptr<v1::Catalog::Stub> stub_;
+  std::unique_ptr<clients::CatalogClient> client_;
 };
 
 }  // namespace arca::catalog

@@ -54,31 +54,25 @@ absl::Status Runner::Run(const std::vector<std::string>& args) {
                                                  "\"; see `arca help`"));
 }
 
-std::unique_ptr<grpc::ClientContext> Runner::Context() {
-  auto c = std::make_unique<grpc::ClientContext>();
-  c->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(options_.timeout_seconds)));
-  return c;
+clients::ClientOptions Runner::Peer(absl::string_view name, const std::string& target) const {
+  clients::ClientOptions peer;
+  peer.name = absl::StrCat(name, " at ", target);
+  peer.timeout = absl::Seconds(options_.timeout_seconds);
+  return peer;
 }
 
-absl::Status Runner::Check(const grpc::Status& s, const std::string& target) {
-  absl::Status status = rpc::FromGrpcStatus(s);
-  if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) {
-    return absl::Status(status.code(),
-                        absl::StrCat("cannot reach ", target, ": ", status.message()));
-  }
-  return status;
-}
-
-collector::v1::Collector::Stub& Runner::Collector() {
+clients::CollectorClient& Runner::Collector() {
   if (collector_ == nullptr) {
-    collector_ = collector::v1::Collector::NewStub(Channel(options_.collector));
+    collector_ = clients::NewCollectorClient(Channel(options_.collector),
+                                             Peer("collector", options_.collector));
   }
   return *collector_;
 }
 
-scheduling::v1::SchedulerAttribute::Stub& Runner::Scheduler() {
+clients::SchedulingClient& Runner::Scheduler() {
   if (scheduler_ == nullptr) {
-    scheduler_ = scheduling::v1::SchedulerAttribute::NewStub(Channel(options_.scheduler_attribute));
+    scheduler_ = clients::NewSchedulingClient(Channel(options_.scheduler_attribute),
+                                              Peer("scheduler-attribute", options_.scheduler_attribute));
   }
   return *scheduler_;
 }

@@ -124,7 +124,7 @@ TEST_F(CliTest, JobsListShowDelete) {
 TEST_F(CliTest, SchedResolvePrintsSourcesAndWarnings) {
   auto registry = std::make_shared<prometheus::Registry>();
   scheduling::SchedulerMetrics metrics(*registry);
-  scheduling::SchedulerAttribute core(scheduling::SchedulerOptions(), &test_catalog_.stub(),
+  scheduling::SchedulerAttribute core(scheduling::SchedulerOptions(), &test_catalog_.client(),
                                       &metrics);
   scheduling::SchedulerAttributeServiceImpl service(&core);
   rpc::ServerOptions so;
@@ -192,7 +192,8 @@ TEST_F(CliTest, BinaryExitCodesAndUnreachableCatalog) {
     ASSERT_TRUE(down.Start({bin, "--catalog=" + gone, "--timeout=2", "jobs", "list"}).ok());
     int status = down.Wait(absl::Seconds(30));
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-    EXPECT_NE(down.output().find("arca: UNAVAILABLE: cannot reach " + gone), std::string::npos)
+    EXPECT_NE(down.output().find("arca: UNAVAILABLE: catalog at " + gone + " is unavailable: "),
+              std::string::npos)
         << down.output();
   }
 }

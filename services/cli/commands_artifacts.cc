@@ -46,8 +46,7 @@ absl::Status Runner::ArtifactRegister(const std::vector<std::string>& rest) {
   RETURN_IF_ERROR(ParsePairs("dependencies", options_.dependencies, a->mutable_dependencies()));
   request.set_overwrite(options_.overwrite);
   request.set_expected_revision(options_.expected_revision);
-  v1::RegisterJobArtifactResponse response;
-  RETURN_IF_ERROR(CheckCatalog(Catalog().RegisterJobArtifact(Context().get(), request, &response)));
+  ASSIGN_OR_RETURN(v1::RegisterJobArtifactResponse response, Catalog().RegisterJobArtifact(request));
   if (options_.json) {
     PrintJson(response, out_);
   } else {
@@ -63,8 +62,7 @@ absl::Status Runner::ArtifactGet(const std::vector<std::string>& rest) {
   RETURN_IF_ERROR(Want(rest, 1, "artifact get ARTIFACT_ID"));
   v1::GetJobArtifactRequest request;
   request.set_artifact_id(rest[0]);
-  v1::JobArtifact a;
-  RETURN_IF_ERROR(CheckCatalog(Catalog().GetJobArtifact(Context().get(), request, &a)));
+  ASSIGN_OR_RETURN(v1::JobArtifact a, Catalog().GetJobArtifact(request));
   if (options_.json) {
     PrintJson(a, out_);
     return absl::OkStatus();
@@ -81,8 +79,7 @@ absl::Status Runner::ArtifactSearch(const std::vector<std::string>& rest) {
   request.set_name(rest[0]);
   request.set_version(options_.version);
   request.set_page_size(std::min(options_.limit, 1000));
-  v1::ListJobArtifactsResponse response;
-  RETURN_IF_ERROR(CheckCatalog(Catalog().ListJobArtifacts(Context().get(), request, &response)));
+  ASSIGN_OR_RETURN(v1::ListJobArtifactsResponse response, Catalog().ListJobArtifacts(request));
   if (options_.json) {
     PrintJson(response, out_);
   } else {
@@ -96,9 +93,7 @@ absl::Status Runner::ArtifactNames() {
   request.set_prefix(options_.prefix);
   request.set_contains(options_.contains);
   request.set_page_size(std::min(options_.limit, 1000));
-  v1::ListJobArtifactNamesResponse response;
-  RETURN_IF_ERROR(
-      CheckCatalog(Catalog().ListJobArtifactNames(Context().get(), request, &response)));
+  ASSIGN_OR_RETURN(v1::ListJobArtifactNamesResponse response, Catalog().ListJobArtifactNames(request));
   if (options_.json) {
     PrintJson(response, out_);
   } else {
@@ -112,8 +107,7 @@ absl::Status Runner::ArtifactDelete(const std::vector<std::string>& rest) {
   v1::DeleteJobArtifactRequest request;
   request.set_artifact_id(rest[0]);
   request.set_expected_revision(options_.expected_revision);
-  v1::DeleteJobArtifactResponse response;
-  RETURN_IF_ERROR(CheckCatalog(Catalog().DeleteJobArtifact(Context().get(), request, &response)));
+  ASSIGN_OR_RETURN(v1::DeleteJobArtifactResponse response, Catalog().DeleteJobArtifact(request));
   out_ << "deleted " << rest[0] << "\n";
   return absl::OkStatus();
 }

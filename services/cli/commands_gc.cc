@@ -18,8 +18,7 @@ absl::Status Runner::SchedResolve() {
   d.set_machine_definition(options_.machine_definition);
   d.set_size_attribute(options_.size_attribute);
   d.set_cluster(options_.cluster);
-  scheduling::v1::SchedulingConstraints c;
-  RETURN_IF_ERROR(Check(Scheduler().Resolve(Context().get(), d, &c), options_.scheduler_attribute));
+  ASSIGN_OR_RETURN(scheduling::v1::SchedulingConstraints c, Scheduler().Resolve(d));
   if (options_.json) {
     PrintJson(c, out_);
     return absl::OkStatus();
@@ -40,9 +39,7 @@ absl::Status Runner::SchedResolve() {
 }
 
 absl::Status Runner::GcRun() {
-  retention::v1::RunCleanupResponse r;
-  RETURN_IF_ERROR(Check(Gc().RunCleanup(Context().get(), retention::v1::RunCleanupRequest(), &r),
-                        options_.retention_gc));
+  ASSIGN_OR_RETURN(retention::v1::RunCleanupResponse r, Gc().RunCleanup(retention::v1::RunCleanupRequest()));
   if (options_.json) {
     PrintJson(r, out_);
     return absl::OkStatus();
@@ -63,8 +60,7 @@ absl::Status Runner::GcPreview(const std::vector<std::string>& rest) {
   retention::v1::PreviewCleanupRequest request;
   if (!rest.empty()) request.set_job_id(rest[0]);
   request.set_limit(std::min(options_.limit, 100000));
-  retention::v1::PreviewCleanupResponse r;
-  RETURN_IF_ERROR(Check(Gc().PreviewCleanup(Context().get(), request, &r), options_.retention_gc));
+  ASSIGN_OR_RETURN(retention::v1::PreviewCleanupResponse r, Gc().PreviewCleanup(request));
   if (options_.json) {
     PrintJson(r, out_);
     return absl::OkStatus();
@@ -81,8 +77,7 @@ absl::Status Runner::GcPreview(const std::vector<std::string>& rest) {
 absl::Status Runner::GcStatus(const std::string& job_id) {
   retention::v1::GcStatusRequest request;
   request.set_job_id(job_id);
-  retention::v1::GcStatusResponse r;
-  RETURN_IF_ERROR(Check(Gc().GcStatus(Context().get(), request, &r), options_.retention_gc));
+  ASSIGN_OR_RETURN(retention::v1::GcStatusResponse r, Gc().GcStatus(request));
   if (options_.json) {
     PrintJson(r, out_);
     return absl::OkStatus();
@@ -100,9 +95,7 @@ absl::Status Runner::GcStatus(const std::string& job_id) {
 absl::Status Runner::SchedCache() {
   scheduling::v1::ListArtifactsToCacheRequest r;
   r.set_cluster(options_.cluster);
-  scheduling::v1::ListArtifactsToCacheResponse resp;
-  RETURN_IF_ERROR(Check(Scheduler().ListArtifactsToCache(Context().get(), r, &resp),
-                        options_.scheduler_attribute));
+  ASSIGN_OR_RETURN(scheduling::v1::ListArtifactsToCacheResponse resp, Scheduler().ListArtifactsToCache(r));
   if (options_.json) {
     PrintJson(resp, out_);
   } else {

@@ -5,8 +5,7 @@
 namespace arca::cli {
 
 absl::StatusOr<v1::WhoAmIResponse> Runner::Who() {
-  v1::WhoAmIResponse who;
-  RETURN_IF_ERROR(CheckCatalog(Catalog().WhoAmI(Context().get(), v1::WhoAmIRequest(), &who)));
+  ASSIGN_OR_RETURN(v1::WhoAmIResponse who, Catalog().WhoAmI(v1::WhoAmIRequest()));
   return who;
 }
 

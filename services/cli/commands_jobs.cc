@@ -7,8 +7,7 @@ namespace arca::cli {
 absl::Status Runner::CatalogCheckpoint(const std::string& dir) {
   v1::CreateCheckpointRequest request;
   request.set_dir(dir);
-  v1::CreateCheckpointResponse r;
-  RETURN_IF_ERROR(CheckCatalog(Catalog().CreateCheckpoint(Context().get(), request, &r)));
+  ASSIGN_OR_RETURN(v1::CreateCheckpointResponse r, Catalog().CreateCheckpoint(request));
   if (options_.json) {
     PrintJson(r, out_);
   } else {
@@ -26,8 +25,7 @@ absl::Status Runner::JobsList() {
     request.add_statuses(s);
   }
   request.set_page_size(std::min(options_.limit, 1000));
-  v1::ListJobsResponse response;
-  RETURN_IF_ERROR(CheckCatalog(Catalog().ListJobs(Context().get(), request, &response)));
+  ASSIGN_OR_RETURN(v1::ListJobsResponse response, Catalog().ListJobs(request));
   if (options_.json) {
     PrintJson(response, out_);
     return absl::OkStatus();
@@ -46,13 +44,11 @@ absl::Status Runner::JobsShow(const std::vector<std::string>& rest) {
   RETURN_IF_ERROR(Want(rest, 1, "jobs show JOB_ID"));
   v1::GetJobRequest request;
   request.set_id(rest[0]);
-  v1::Job job;
-  RETURN_IF_ERROR(CheckCatalog(Catalog().GetJob(Context().get(), request, &job)));
+  ASSIGN_OR_RETURN(v1::Job job, Catalog().GetJob(request));
   v1::ListFilesRequest files_request;
   files_request.set_job_id(job.id());
   files_request.set_page_size(1000);
-  v1::ListFilesResponse files;
-  RETURN_IF_ERROR(CheckCatalog(Catalog().ListFiles(Context().get(), files_request, &files)));
+  ASSIGN_OR_RETURN(v1::ListFilesResponse files, Catalog().ListFiles(files_request));
   if (options_.json) {
     PrintJson(job, out_);
     PrintJson(files, out_);
@@ -92,8 +88,7 @@ absl::Status Runner::JobsDelete(const std::vector<std::string>& rest) {
   v1::DeleteJobRequest request;
   request.set_id(rest[0]);
   request.set_force(options_.force);
-  v1::DeleteJobResponse response;
-  RETURN_IF_ERROR(CheckCatalog(Catalog().DeleteJob(Context().get(), request, &response)));
+  ASSIGN_OR_RETURN(v1::DeleteJobResponse response, Catalog().DeleteJob(request));
   if (options_.json) {
     PrintJson(response, out_);
   } else if (response.purged()) {

@@ -49,9 +49,9 @@ absl::Status Runner::Collect(const std::vector<std::string>& rest) {
   if (options_.job.empty()) return absl::InvalidArgumentError("usage: arca collect DIR --job JOB_ID");
   ASSIGN_OR_RETURN(FolderScan scan, ScanFolder(rest[0], options_.include_hidden));
   ASSIGN_OR_RETURN(collector::v1::UploadManifest manifest, Manifest(options_.job));
-  auto uploaded = UploadFolder(Collector(), manifest, scan, {}, TransferTimeout());
-  if (!uploaded.ok()) return Check(rpc::ToGrpcStatus(uploaded.status()), options_.collector);
-  PrintUpload(*uploaded);
+  ASSIGN_OR_RETURN(collector::v1::UploadResponse uploaded,
+                   UploadFolder(Collector(), manifest, scan, {}, TransferTimeout()));
+  PrintUpload(uploaded);
   return absl::OkStatus();
 }
 
@@ -61,14 +61,10 @@ absl::Status Runner::List(const std::vector<std::string>& rest) {
   request.set_job_id(rest[0]);
   request.set_page_size(1000);
   std::vector<v1::ArtifactFile> files;
-  RETURN_IF_ERROR(ForEachPage<v1::ListFilesResponse>(
-      request,
-      [&](const v1::ListFilesRequest& r, v1::ListFilesResponse* page) {
-        return CheckCatalog(Catalog().ListFiles(Context().get(), r, page));
-      },
-      [&](const v1::ListFilesResponse& page) {
-        files.insert(files.end(), page.files().begin(), page.files().end());
-      }));
+  RETURN_IF_ERROR(Catalog().ForEachFile(request, [&](const v1::ArtifactFile& f) {
+    files.push_back(f);
+    return absl::OkStatus();
+  }));
   if (options_.json) {
     v1::ListFilesResponse all;
     for (auto& f : files) *all.add_files() = f;
@@ -104,8 +100,7 @@ absl::Status Runner::Get(const std::vector<std::string>& rest) {
   RETURN_IF_ERROR(Want(rest, 2, "get JOB_ID PATH [--output FILE]"));
   std::string out = options_.output;
   if (out.empty()) out = rest[1].substr(rest[1].rfind('/') + 1);
-  absl::Status s = DownloadFile(Collector(), rest[0], rest[1], out, TransferTimeout());
-  if (!s.ok()) return Check(rpc::ToGrpcStatus(s), options_.collector);
+  RETURN_IF_ERROR(DownloadFile(Collector(), rest[0], rest[1], out, TransferTimeout()));
   out_ << "wrote " << out << "\n";
   return absl::OkStatus();
 }
@@ -119,8 +114,7 @@ absl::Status Runner::Step(const std::string& job_id, const std::string& name, ty
   request.mutable_step()->set_text(text);
   if (start) *request.mutable_step()->mutable_start() = ToProtoTime(absl::Now());
   if (end) *request.mutable_step()->mutable_end() = ToProtoTime(absl::Now());
-  v1::Job job;
-  return CheckCatalog(Catalog().UpdateStep(Context().get(), request, &job));
+  return Catalog().UpdateStep(request).status();
 }
 
 absl::Status Runner::RunJob(const std::vector<std::string>& command) {
@@ -139,8 +133,7 @@ absl::Status Runner::RunJob(const std::vector<std::string>& command) {
     }
     create.mutable_job()->set_gc_strategy(g);
   }
-  v1::CreateJobResponse created;
-  RETURN_IF_ERROR(CheckCatalog(Catalog().CreateJob(Context().get(), create, &created)));
+  ASSIGN_OR_RETURN(v1::CreateJobResponse created, Catalog().CreateJob(create));
   const std::string job_id = created.job().id();
   std::cerr << "arca: job " << job_id << (created.created() ? " created" : " attached") << "\n";
   RETURN_IF_ERROR(Step(job_id, "prepare", types::v1::STEP_STATUS_SUCCESS, "", true, true));
@@ -160,7 +153,7 @@ absl::Status Runner::RunJob(const std::vector<std::string>& command) {
     ASSIGN_OR_RETURN(collector::v1::UploadManifest manifest, Manifest(job_id));
     auto uploaded = UploadFolder(Collector(), manifest, scan,
                                  {{".arca/logs/job.log", result.log_path}}, TransferTimeout());
-    if (!uploaded.ok()) return Check(rpc::ToGrpcStatus(uploaded.status()), options_.collector);
+    RETURN_IF_ERROR(uploaded.status());
     const int user_files = uploaded->files_size() - 1;  // the log is not the user's
     std::cerr << "arca: collected " << user_files << " file(s) from " << options_.artifacts
               << (uploaded->skipped_size() > 0
@@ -179,8 +172,7 @@ absl::Status Runner::RunJob(const std::vector<std::string>& command) {
   }
   v1::FinishJobRequest finish;
   finish.set_job_id(job_id);
-  v1::Job job;
-  RETURN_IF_ERROR(CheckCatalog(Catalog().FinishJob(Context().get(), finish, &job)));
+  RETURN_IF_ERROR(Catalog().FinishJob(finish).status());
   RETURN_IF_ERROR(collected);
   exit_code_ = result.exit_code;
   return absl::OkStatus();

@@ -24,10 +24,10 @@
 #include "common/time_util.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
-#include "proto/catalog/v1/catalog.grpc.pb.h"
-#include "proto/collector/v1/collector.grpc.pb.h"
-#include "proto/retention/v1/retention.grpc.pb.h"
-#include "proto/scheduling/v1/scheduling.grpc.pb.h"
+#include "common/clients/catalog.h"
+#include "common/clients/collector.h"
+#include "common/clients/retention.h"
+#include "common/clients/scheduling.h"
 #include "services/cli/config.h"
 #include "services/cli/run_command.h"
 #include "services/cli/transfer.h"
@@ -87,17 +87,18 @@ class Runner {
   std::shared_ptr<grpc::Channel> Channel(const std::string& target) {
     return *auth::SecureChannel(target, options_.security, grpc::ChannelArguments());
   }
-  v1::Catalog::Stub& Catalog() {
-    if (catalog_ == nullptr) catalog_ = v1::Catalog::NewStub(Channel(options_.catalog));
+  // Each service's client, made on first use. Calls wait --timeout; a
+  // service that cannot be reached fails fast, named with its address
+  // ("catalog at HOST:PORT is unavailable: …").
+  clients::ClientOptions Peer(absl::string_view name, const std::string& target) const;
+  clients::CatalogClient& Catalog() {
+    if (catalog_ == nullptr) {
+      catalog_ = clients::NewCatalogClient(Channel(options_.catalog),
+                                           Peer("catalog", options_.catalog));
+    }
     return *catalog_;
   }
-  // A fresh context with the deadline; wait_for_ready is off so a down
-  // service fails fast with UNAVAILABLE.
-  std::unique_ptr<grpc::ClientContext> Context();
-  // Adds the address to errors that mean the service could not be reached.
-  absl::Status Check(const grpc::Status& s, const std::string& target);
-  absl::Status CheckCatalog(const grpc::Status& s) { return Check(s, options_.catalog); }
-  collector::v1::Collector::Stub& Collector();
+  clients::CollectorClient& Collector();
   // Transfers get more time than a single call: an hour per run.
   absl::Duration TransferTimeout() const {
     return std::max(absl::Seconds(options_.timeout_seconds), absl::Hours(1));
@@ -113,12 +114,15 @@ class Runner {
 
   absl::Status Get(const std::vector<std::string>& rest);
 
-  scheduling::v1::SchedulerAttribute::Stub& Scheduler();
+  clients::SchedulingClient& Scheduler();
 
   absl::Status SchedResolve();
 
-  retention::v1::RetentionGc::Stub& Gc() {
-    if (gc_ == nullptr) gc_ = retention::v1::RetentionGc::NewStub(Channel(options_.retention_gc));
+  clients::RetentionClient& Gc() {
+    if (gc_ == nullptr) {
+      gc_ = clients::NewRetentionClient(Channel(options_.retention_gc),
+                                        Peer("retention-gc", options_.retention_gc));
+    }
     return *gc_;
   }
 
@@ -192,10 +196,10 @@ class Runner {
 
   const CliOptions& options_;
   std::ostream& out_;
-  std::unique_ptr<v1::Catalog::Stub> catalog_;
-  std::unique_ptr<collector::v1::Collector::Stub> collector_;
-  std::unique_ptr<scheduling::v1::SchedulerAttribute::Stub> scheduler_;
-  std::unique_ptr<retention::v1::RetentionGc::Stub> gc_;
+  std::unique_ptr<clients::CatalogClient> catalog_;
+  std::unique_ptr<clients::CollectorClient> collector_;
+  std::unique_ptr<clients::SchedulingClient> scheduler_;
+  std::unique_ptr<clients::RetentionClient> gc_;
 
  public:
   int exit_code_ = 0;

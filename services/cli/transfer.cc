@@ -16,11 +16,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/rpc/status.h"
 #include "common/paths.h"
 #include "common/hash/sha256.h"
 #include "common/status_macros.h"
-#include "grpcpp/grpcpp.h"
 
 namespace arca::cli {
 namespace {
@@ -189,7 +187,7 @@ absl::StatusOr<UniqueFd> OpenToSend(const std::string& path, const UniqueFd* roo
 }
 
 // Sends one file; returns the digest of what was read.
-absl::StatusOr<std::string> SendFile(grpc::ClientWriterInterface<cv1::UploadRequest>& writer,
+absl::StatusOr<std::string> SendFile(clients::UploadStream& writer,
                                      const std::string& path, const UniqueFd& file) {
   const int fd = file.get();
   struct stat before;
@@ -227,15 +225,13 @@ absl::StatusOr<std::string> SendFile(grpc::ClientWriterInterface<cv1::UploadRequ
   };
   absl::Status status;
   if (small && before.st_size > 0) status = read_piece(kSmallFileBytes, header->mutable_content());
-  const grpc::WriteOptions chunk_options =
-      small ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions();
-  if (status.ok() && !writer.Write(message, grpc::WriteOptions().set_buffer_hint())) {
+  if (status.ok() && !writer.Write(message, /*buffer=*/true)) {
     status = absl::UnavailableError("the collector closed the upload");
   }
   std::string* chunk = message.mutable_chunk();
   while (status.ok() && sent < before.st_size) {
     status = read_piece(kReadBytes, chunk);
-    if (status.ok() && !writer.Write(message, chunk_options)) {
+    if (status.ok() && !writer.Write(message, /*buffer=*/small)) {
       status = absl::UnavailableError("the collector closed the upload");
     }
   }
@@ -252,19 +248,18 @@ absl::StatusOr<std::string> SendFile(grpc::ClientWriterInterface<cv1::UploadRequ
 
 }  // namespace
 
-absl::StatusOr<cv1::UploadResponse> UploadFolder(cv1::Collector::StubInterface& collector,
+absl::StatusOr<cv1::UploadResponse> UploadFolder(clients::CollectorClient& collector,
                                                  const cv1::UploadManifest& manifest,
                                                  const FolderScan& scan,
                                                  const std::vector<ExtraFile>& extras,
                                                  absl::Duration timeout) {
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  cv1::UploadResponse response;
-  auto writer = collector.Upload(&context, &response);
+  clients::CallOptions call;
+  call.timeout = timeout;
+  auto writer = collector.Upload(call);
   absl::flat_hash_map<std::string, std::string> digests;
   auto abort = [&](absl::Status why) {
-    context.TryCancel();
-    writer->Finish().ok();
+    writer->Cancel();
+    writer->Finish().status().IgnoreError();
     return why;
   };
   cv1::UploadRequest message;
@@ -301,9 +296,8 @@ absl::StatusOr<cv1::UploadResponse> UploadFolder(cv1::Collector::StubInterface& 
     message.Clear();
     message.mutable_end();
     writer->Write(message);
-    writer->WritesDone();
   }
-  RETURN_IF_ERROR(rpc::FromGrpcStatus(writer->Finish()));
+  ASSIGN_OR_RETURN(cv1::UploadResponse response, writer->Finish());
   for (const cv1::CollectedFile& f : response.files()) {
     auto it = digests.find(f.path());
     if (it != digests.end() && it->second != f.sha256()) {
@@ -314,7 +308,7 @@ absl::StatusOr<cv1::UploadResponse> UploadFolder(cv1::Collector::StubInterface& 
   return response;
 }
 
-absl::Status DownloadFile(cv1::Collector::StubInterface& collector, const std::string& job_id,
+absl::Status DownloadFile(clients::CollectorClient& collector, const std::string& job_id,
                           const std::string& path, const std::string& out_path,
                           absl::Duration timeout) {
   // A device or pipe (/dev/null, /dev/stdout, a FIFO) is written as it
@@ -334,13 +328,13 @@ absl::Status DownloadFile(cv1::Collector::StubInterface& collector, const std::s
     hash.Update(absl::string_view(buffer.data(), n));
     have += n;
   }
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  clients::CallOptions call;
+  call.timeout = timeout;
   cv1::DownloadRequest request;
   request.set_job_id(job_id);
   request.set_path(path);
   request.set_offset(have);
-  auto reader = collector.Download(&context, request);
+  auto reader = collector.Download(request, call);
   cv1::DownloadResponse message;
   std::string expected;
   while (reader->Read(&message)) {
@@ -349,12 +343,12 @@ absl::Status DownloadFile(cv1::Collector::StubInterface& collector, const std::s
     if (write(fd, message.chunk().data(), message.chunk().size()) !=
         static_cast<ssize_t>(message.chunk().size())) {
       close(fd);
-      context.TryCancel();
-      reader->Finish().ok();
+      reader->Cancel();
+      reader->Finish().IgnoreError();
       return absl::ResourceExhaustedError(absl::StrCat("cannot write ", part, ": ", strerror(errno)));
     }
   }
-  absl::Status status = rpc::FromGrpcStatus(reader->Finish());
+  absl::Status status = reader->Finish();
   if (absl::IsOutOfRange(status)) {
     // The partial file is longer than the file: it was not ours. Start over.
     close(fd);

@@ -9,7 +9,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/fd.h"
-#include "proto/collector/v1/collector.grpc.pb.h"
+#include "common/clients/collector.h"
+#include "proto/collector/v1/collector.pb.h"
 
 namespace arca::cli {
 
@@ -52,7 +53,7 @@ struct ExtraFile {
 // the upload (FAILED_PRECONDITION), so nothing is committed. The reply's
 // digests are checked against what was read.
 absl::StatusOr<collector::v1::UploadResponse> UploadFolder(
-    collector::v1::Collector::StubInterface& collector,
+    clients::CollectorClient& collector,
     const collector::v1::UploadManifest& manifest, const FolderScan& scan,
     const std::vector<ExtraFile>& extras, absl::Duration timeout);
 
@@ -60,7 +61,7 @@ absl::StatusOr<collector::v1::UploadResponse> UploadFolder(
 // download left by an earlier attempt is resumed with a ranged request. The
 // digest of the whole file is checked before it is renamed into place;
 // DATA_LOSS if it does not match.
-absl::Status DownloadFile(collector::v1::Collector::StubInterface& collector,
+absl::Status DownloadFile(clients::CollectorClient& collector,
                           const std::string& job_id, const std::string& path,
                           const std::string& out_path, absl::Duration timeout);
 

@@ -48,15 +48,15 @@ class TransferTest : public ::testing::Test {
     blobs_ = *blob::OpenLocalBlobStore(dir_ + "/blobs");
     metrics_ = std::make_unique<collector::CollectorMetrics>(*registry_);
     collector_ = std::make_unique<collector::Collector>(collector::CollectorOptions(), blobs_.get(),
-                                                        &test_catalog_.stub(), Clock::Real(),
+                                                        &test_catalog_.client(), Clock::Real(),
                                                         metrics_.get());
     collector_service_ = std::make_unique<collector::CollectorServiceImpl>(collector_.get());
     rpc::ServerOptions so;
     so.name = "collector";
     collector_server_ = *rpc::Server::Start(
         so, {{cv1::Collector::service_full_name(), collector_service_.get()}}, registry_);
-    stub_ = cv1::Collector::NewStub(grpc::CreateChannel(collector_server_->address(),
-                                                        grpc::InsecureChannelCredentials()));
+    collector_client_ = clients::NewCollectorClient(grpc::CreateChannel(
+        collector_server_->address(), grpc::InsecureChannelCredentials()));
     root_ = dir_ + "/work/artifacts";
     fs::create_directories(root_);
   }
@@ -87,7 +87,7 @@ class TransferTest : public ::testing::Test {
   std::unique_ptr<collector::Collector> collector_;
   std::unique_ptr<collector::CollectorServiceImpl> collector_service_;
   std::unique_ptr<rpc::Server> collector_server_;
-  std::unique_ptr<cv1::Collector::Stub> stub_;
+  std::unique_ptr<clients::CollectorClient> collector_client_;
 };
 
 TEST_F(TransferTest, ScanNeverLeavesTheFolder) {
@@ -147,7 +147,7 @@ TEST_F(TransferTest, ADirectorySwappedForALinkMidCollectNeverUploadsWhatItPoints
     if (!scan.ok()) continue;
     cv1::UploadManifest manifest;
     manifest.set_job_id(NewJob());
-    auto r = UploadFolder(*stub_, manifest, *scan, {}, absl::Seconds(30));
+    auto r = UploadFolder(*collector_client_, manifest, *scan, {}, absl::Seconds(30));
     if (!r.ok()) {
       EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
       continue;
@@ -203,28 +203,28 @@ TEST_F(TransferTest, UploadThenDownloadAndResume) {
   auto scan = ScanFolder(root_, false);
   cv1::UploadManifest manifest;
   manifest.set_job_id(job);
-  auto r = UploadFolder(*stub_, manifest, *scan, {}, absl::Seconds(30));
+  auto r = UploadFolder(*collector_client_, manifest, *scan, {}, absl::Seconds(30));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->files_size(), 2);
 
   const std::string out = dir_ + "/got.bin";
-  ASSERT_TRUE(DownloadFile(*stub_, job, "big.bin", out, absl::Seconds(30)).ok());
+  ASSERT_TRUE(DownloadFile(*collector_client_, job, "big.bin", out, absl::Seconds(30)).ok());
   EXPECT_EQ(ReadFile(out), big);
   EXPECT_FALSE(fs::exists(out + ".part"));
 
   // An interrupted earlier attempt left the first megabyte: it is resumed.
   WriteFile(out + ".part", big.substr(0, 1 << 20));
   fs::remove(out);
-  ASSERT_TRUE(DownloadFile(*stub_, job, "big.bin", out, absl::Seconds(30)).ok());
+  ASSERT_TRUE(DownloadFile(*collector_client_, job, "big.bin", out, absl::Seconds(30)).ok());
   EXPECT_EQ(ReadFile(out), big);
 
   // A partial file that is not a prefix of the real one is caught.
   WriteFile(out + ".part", "garbage");
-  absl::Status bad = DownloadFile(*stub_, job, "big.bin", out, absl::Seconds(30));
+  absl::Status bad = DownloadFile(*collector_client_, job, "big.bin", out, absl::Seconds(30));
   EXPECT_EQ(bad.code(), absl::StatusCode::kDataLoss) << bad;
   EXPECT_FALSE(fs::exists(out + ".part"));
 
-  EXPECT_EQ(DownloadFile(*stub_, job, "nope.bin", out, absl::Seconds(30)).code(),
+  EXPECT_EQ(DownloadFile(*collector_client_, job, "nope.bin", out, absl::Seconds(30)).code(),
             absl::StatusCode::kNotFound);
 }
 
@@ -233,13 +233,13 @@ TEST_F(TransferTest, DownloadIntoAPipeWritesThroughAndNeverReplacesIt) {
   WriteFile(root_ + "/small.txt", "hello\n");
   cv1::UploadManifest manifest;
   manifest.set_job_id(job);
-  ASSERT_TRUE(UploadFolder(*stub_, manifest, *ScanFolder(root_, false), {}, absl::Seconds(30)).ok());
+  ASSERT_TRUE(UploadFolder(*collector_client_, manifest, *ScanFolder(root_, false), {}, absl::Seconds(30)).ok());
   // As `arca get JOB small.txt -o /dev/null` (or a FIFO) would.
   const std::string fifo = dir_ + "/pipe";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   std::string got;
   std::thread reader([&] { got = ReadFile(fifo); });
-  absl::Status s = DownloadFile(*stub_, job, "small.txt", fifo, absl::Seconds(30));
+  absl::Status s = DownloadFile(*collector_client_, job, "small.txt", fifo, absl::Seconds(30));
   reader.join();
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_EQ(got, "hello\n");
@@ -260,7 +260,7 @@ TEST_F(TransferTest, AFileThatChangesWhileReadAbortsTheUpload) {
   });
   cv1::UploadManifest manifest;
   manifest.set_job_id(job);
-  auto r = UploadFolder(*stub_, manifest, *scan, {}, absl::Seconds(30));
+  auto r = UploadFolder(*collector_client_, manifest, *scan, {}, absl::Seconds(30));
   stop = true;
   writer.join();
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();

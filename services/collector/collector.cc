@@ -12,15 +12,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/auth/security.h"
-#include "common/rpc/status.h"
 #include "common/ids.h"
 #include "common/logging.h"
 #include "common/paths.h"
 #include "common/hash/sha256.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
-#include "grpcpp/client_context.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
@@ -171,7 +168,7 @@ bool IsHiddenPath(absl::string_view path) {
 }
 
 Collector::Collector(const CollectorOptions& options, blob::BlobStore* blobs,
-                     catalog::v1::Catalog::StubInterface* catalog, Clock* clock,
+                     clients::CatalogClient* catalog, Clock* clock,
                      CollectorMetrics* metrics)
     : options_(options), blobs_(blobs), catalog_(catalog), clock_(clock), metrics_(metrics) {}
 
@@ -400,15 +397,9 @@ absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source,
   if (manifest.has_retention() && FromProtoDuration(manifest.retention()) <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("retention must be positive");
   }
-  cat::Job job;
-  {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.catalog_timeout));
-    if (!act_for.empty()) auth::ActFor(context, act_for);
-    cat::GetJobRequest get;
-    get.set_id(manifest.job_id());
-    RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->GetJob(&context, get, &job)));
-  }
+  cat::GetJobRequest get;
+  get.set_id(manifest.job_id());
+  ASSIGN_OR_RETURN(const cat::Job job, catalog_->GetJob(get, clients::ActingFor(act_for)));
   if (!manifest.group().empty() && manifest.group() != job.group()) {
     return absl::FailedPreconditionError(
         absl::StrCat("job ", job.id(), " belongs to group ", job.group(), ", not ",
@@ -456,12 +447,7 @@ absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source,
   cat::CommitFilesRequest commit;
   commit.set_job_id(job.id());
   for (cat::ArtifactFile& f : state.files()) *commit.add_files() = std::move(f);
-  if (commit.files_size() > 0) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.catalog_timeout));
-    cat::CommitFilesResponse committed;
-    RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->CommitFiles(&context, commit, &committed)));
-  }
+  if (commit.files_size() > 0) RETURN_IF_ERROR(catalog_->CommitFiles(commit).status());
   v1::UploadResponse response = std::move(state.response());
   response.set_job_id(job.id());
   response.set_total_bytes(state.total());
@@ -502,16 +488,10 @@ absl::Status Collector::Download(const v1::DownloadRequest& request, DownloadSin
   if (request.offset() < 0 || request.length() < 0) {
     return absl::InvalidArgumentError("offset and length must not be negative");
   }
-  cat::ArtifactFile file;
-  {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.catalog_timeout));
-    if (!act_for.empty()) auth::ActFor(context, act_for);
-    cat::GetFileRequest get;
-    get.set_job_id(request.job_id());
-    get.set_path(request.path());
-    RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->GetFile(&context, get, &file)));
-  }
+  cat::GetFileRequest get;
+  get.set_job_id(request.job_id());
+  get.set_path(request.path());
+  ASSIGN_OR_RETURN(const cat::ArtifactFile file, catalog_->GetFile(get, clients::ActingFor(act_for)));
   if (file.state() != types::v1::FILE_STATE_AVAILABLE) {
     return absl::NotFoundError(
         absl::StrCat("job ", request.job_id(), " file ", request.path(), " was deleted"));

@@ -9,7 +9,8 @@
 #include "absl/time/time.h"
 #include "common/blob/store.h"
 #include "common/clock.h"
-#include "proto/catalog/v1/catalog.grpc.pb.h"
+#include "common/clients/catalog.h"
+#include "proto/catalog/v1/catalog.pb.h"
 #include "proto/collector/v1/collector.pb.h"
 
 namespace prometheus {
@@ -33,8 +34,6 @@ struct CollectorOptions {
   // The most retention a manifest may ask for. Without one, the catalog
   // applies the job's retention (default 7 days). Default: 365 days.
   absl::Duration max_retention = absl::Hours(24 * 365);
-  // Deadline of each catalog call. Default: 10 s.
-  absl::Duration catalog_timeout = absl::Seconds(10);
   // Uploads and downloads running at once; more are refused with
   // RESOURCE_EXHAUSTED ("busy"). With a write buffer or two per upload,
   // these bound the collector's memory whatever its clients do.
@@ -87,7 +86,7 @@ class DownloadSink {
 class Collector {
  public:
   Collector(const CollectorOptions& options, blob::BlobStore* blobs,
-            catalog::v1::Catalog::StubInterface* catalog, Clock* clock,
+            clients::CatalogClient* catalog, Clock* clock,
             CollectorMetrics* metrics);
 
   // All or nothing: the files are committed to the catalog in one call
@@ -126,7 +125,7 @@ class Collector {
 
   CollectorOptions options_;
   blob::BlobStore* blobs_;
-  catalog::v1::Catalog::StubInterface* catalog_;
+  clients::CatalogClient* catalog_;
   Clock* clock_;
   CollectorMetrics* metrics_;
   std::atomic<int> uploads_{0}, downloads_{0};

@@ -110,7 +110,7 @@ class CollectorTest : public ::testing::Test {
     metrics_ = std::make_unique<CollectorMetrics>(*registry_);
     options_.max_total_bytes = 1000;
     options_.max_files = 5;
-    collector_ = std::make_unique<Collector>(options_, blobs_.get(), &test_catalog_.stub(),
+    collector_ = std::make_unique<Collector>(options_, blobs_.get(), &test_catalog_.client(),
                                              &clock_, metrics_.get());
   }
 
@@ -502,7 +502,7 @@ TEST_F(CollectorTest, RetentionFromTheManifestIsCapped) {
 // leaves nothing.
 TEST_F(CollectorTest, OverGrpcConcurrentSameBytesAndCancelledClient) {
   options_.max_total_bytes = 64 << 20;  // room for a file large enough to be on disk mid-upload
-  collector_ = std::make_unique<Collector>(options_, blobs_.get(), &test_catalog_.stub(), &clock_,
+  collector_ = std::make_unique<Collector>(options_, blobs_.get(), &test_catalog_.client(), &clock_,
                                            metrics_.get());
   CollectorServiceImpl service(collector_.get());
   rpc::ServerOptions so;
@@ -605,7 +605,7 @@ class FullDiskStore : public blob::BlobStore {
 
 TEST_F(CollectorTest, AFullDiskIsResourceExhaustedCountedAndNamesNoServerPath) {
   FullDiskStore full(blobs_.get());
-  Collector collector(options_, &full, &test_catalog_.stub(), &clock_, metrics_.get());
+  Collector collector(options_, &full, &test_catalog_.client(), &clock_, metrics_.get());
   std::string job = NewJob();
   Upload u(job);
   u.File("a.txt", "abc").End();
@@ -624,7 +624,7 @@ TEST_F(CollectorTest, AFullDiskIsResourceExhaustedCountedAndNamesNoServerPath) {
 TEST_F(CollectorTest, StalledStreamsAreCancelledAndUploadsAreBounded) {
   options_.max_total_bytes = 64 << 20;
   options_.max_concurrent_uploads = 2;
-  collector_ = std::make_unique<Collector>(options_, blobs_.get(), &test_catalog_.stub(), &clock_,
+  collector_ = std::make_unique<Collector>(options_, blobs_.get(), &test_catalog_.client(), &clock_,
                                            metrics_.get());
   CollectorServiceImpl service(collector_.get(), absl::Milliseconds(400));
   rpc::ServerOptions so;

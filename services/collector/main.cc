@@ -6,6 +6,7 @@
 
 #include "absl/flags/flag.h"
 #include "common/blob/store.h"
+#include "common/clients/catalog.h"
 #include "common/init.h"
 #include "common/logging.h"
 #include "common/periodic.h"
@@ -51,7 +52,7 @@ int main(int argc, char** argv) {
     ARCA_LOG(ERROR) << blobs.status().message();
     return 1;
   }
-  auto catalog = arca::catalog::v1::Catalog::NewStub(security->catalog);
+  auto catalog = arca::clients::NewCatalogClient(security->catalog);
   auto registry = std::make_shared<prometheus::Registry>();
   arca::collector::CollectorMetrics metrics(*registry);
   arca::collector::CollectorOptions options;

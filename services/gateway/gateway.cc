@@ -101,37 +101,22 @@ absl::StatusOr<auth::Identity> Gateway::Impl::Authenticate(const http::HttpReque
   return auth_->Authenticate(bearer);
 }
 
-std::unique_ptr<grpc::ClientContext> Gateway::Impl::Context(const auth::Identity* caller,
-                                             absl::Duration timeout) {
-  auto c = std::make_unique<grpc::ClientContext>();
-  c->set_deadline(absl::ToChronoTime(
-      absl::Now() + (timeout == absl::ZeroDuration() ? options_.backend_timeout : timeout)));
-  if (auth_ != nullptr && caller != nullptr) auth::ActFor(*c, caller->name);
-  return c;
-}
-
-absl::Status Gateway::Impl::Check(const grpc::Status& s, absl::string_view backend) {
-  if (s.ok()) return absl::OkStatus();
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    return absl::UnavailableError(absl::StrCat(backend, " is unavailable: ", s.error_message()));
-  }
-  if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    return absl::DeadlineExceededError(absl::StrCat(backend, " did not answer in time"));
-  }
-  return rpc::FromGrpcStatus(s);
+clients::CallOptions Gateway::Impl::Call(const auth::Identity* caller, absl::Duration timeout) {
+  clients::CallOptions call;
+  if (auth_ != nullptr && caller != nullptr) call.act_for = caller->name;
+  call.timeout = timeout;
+  return call;
 }
 
 absl::StatusOr<cat::Job> Gateway::Impl::VisibleJob(const Request& req, const std::string& id) {
   RETURN_IF_ERROR(Need(catalog_, "catalog"));
   cat::GetJobRequest get;
   get.set_id(id);
-  cat::Job job;
-  absl::Status s = Check(catalog_->GetJob(Context(&req.caller).get(), get, &job), "catalog");
-  if (absl::IsNotFound(s) || absl::IsInvalidArgument(s) ||
-      (s.ok() && !req.caller.SeesGroup(job.group()))) {
+  auto job = catalog_->GetJob(get, Call(&req.caller));
+  if (absl::IsNotFound(job.status()) || absl::IsInvalidArgument(job.status()) ||
+      (job.ok() && !req.caller.SeesGroup(job->group()))) {
     return absl::NotFoundError(absl::StrCat("no job with id ", id));
   }
-  RETURN_IF_ERROR(s);
   return job;
 }
 
@@ -141,17 +126,15 @@ absl::StatusOr<JobFiles> Gateway::Impl::VisibleFiles(Request& req, const std::st
   cat::ListFilesRequest list;  // deleted files are left out
   list.set_job_id(job_id);
   list.set_page_size(1000);
-  RETURN_IF_ERROR(ForEachPage<cat::ListFilesResponse>(
+  RETURN_IF_ERROR(catalog_->ForEachFile(
       list,
-      [&](const cat::ListFilesRequest& r, cat::ListFilesResponse* page) {
-        return Check(catalog_->ListFiles(Context(&req.caller).get(), r, page), "catalog");
-      },
-      [&](const cat::ListFilesResponse& page) {
-        for (const auto& f : page.files()) {
-          if (!req.caller.SeesPrivacy(f.privacy_level())) continue;
+      [&](const cat::ArtifactFile& f) {
+        if (req.caller.SeesPrivacy(f.privacy_level())) {
           (absl::StartsWith(f.path(), kLogPrefix) ? files.logs : files.outputs).push_back(f);
         }
-      }));
+        return absl::OkStatus();
+      },
+      Call(&req.caller)));
   req.files[job_id] = files;
   return files;
 }
@@ -166,16 +149,14 @@ absl::Status Gateway::Impl::ListVisibleJobs(const auth::Identity& caller, cat::L
     if (list.group().empty() && !caller.all_groups) list.set_group(caller.groups.front());
     list.set_offset(static_cast<int>(offset));
     list.set_page_size(limit);
-    cat::ListJobsResponse page;
-    RETURN_IF_ERROR(Check(catalog_->ListJobs(Context(&caller).get(), list, &page), "catalog"));
+    ASSIGN_OR_RETURN(cat::ListJobsResponse page, catalog_->ListJobs(list, Call(&caller)));
     jobs->assign(page.jobs().begin(), page.jobs().end());
     if (!page.next_page_token().empty()) {
       cat::ListJobsRequest probe = list;
       probe.set_offset(0);
       probe.set_page_size(1);
       probe.set_page_token(page.next_page_token());
-      cat::ListJobsResponse next;
-      RETURN_IF_ERROR(Check(catalog_->ListJobs(Context(&caller).get(), probe, &next), "catalog"));
+      ASSIGN_OR_RETURN(cat::ListJobsResponse next, catalog_->ListJobs(probe, Call(&caller)));
       *more = next.jobs_size() > 0;
     }
     return absl::OkStatus();
@@ -183,24 +164,22 @@ absl::Status Gateway::Impl::ListVisibleJobs(const auth::Identity& caller, cat::L
   // Several groups: walk every job newest first, keeping the caller's.
   int64_t skipped = 0;
   list.set_page_size(1000);
-  return ForEachPage<cat::ListJobsResponse>(
+  absl::Status walked = catalog_->ForEachJob(
       list,
-      [&](const cat::ListJobsRequest& r, cat::ListJobsResponse* page) {
-        if (*more) return absl::OkStatus();  // enough: stop paging
-        return Check(catalog_->ListJobs(Context(&caller).get(), r, page), "catalog");
-      },
-      [&](const cat::ListJobsResponse& page) {
-        for (const auto& j : page.jobs()) {
-          if (!caller.SeesGroup(j.group())) continue;
-          if (skipped < offset) {
-            ++skipped;
-          } else if (static_cast<int>(jobs->size()) < limit) {
-            jobs->push_back(j);
-          } else {
-            *more = true;
-          }
+      [&](const cat::Job& j) {
+        if (!caller.SeesGroup(j.group())) return absl::OkStatus();
+        if (skipped < offset) {
+          ++skipped;
+        } else if (static_cast<int>(jobs->size()) < limit) {
+          jobs->push_back(j);
+        } else {
+          *more = true;
+          return absl::CancelledError("enough");  // stops the walk
         }
-      });
+        return absl::OkStatus();
+      },
+      Call(&caller));
+  return *more ? absl::OkStatus() : walked;
 }
 
 absl::Status Gateway::Impl::Metrics(Request& req) {

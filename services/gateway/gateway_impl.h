@@ -24,22 +24,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "common/rpc/status.h"
-#include "common/page_token.h"
 #include "common/http/process_metrics.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "google/protobuf/util/json_util.h"
-#include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
 #include "prometheus/counter.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
-#include "proto/catalog/v1/catalog.grpc.pb.h"
-#include "proto/collector/v1/collector.grpc.pb.h"
-#include "proto/retention/v1/retention.grpc.pb.h"
-#include "proto/scheduling/v1/scheduling.grpc.pb.h"
-#include "common/auth/security.h"
+#include "common/clients/catalog.h"
+#include "common/clients/collector.h"
+#include "common/clients/retention.h"
+#include "common/clients/scheduling.h"
 #include "common/auth/tokens.h"
 #include "services/gateway/download_limits.h"
 #include "services/gateway/graphql/graphql.h"
@@ -63,13 +59,15 @@ class Gateway::Impl {
                         .Help("Job-artifact listings answered from the gateway's cache")
                         .Register(*registry_)
                         .Add({})) {
-    if (backends.catalog) catalog_ = cat::Catalog::NewStub(backends.catalog);
-    if (backends.collector) collector_ = collector::v1::Collector::NewStub(backends.collector);
+    clients::ClientOptions backend;
+    backend.timeout = options.backend_timeout;
+    if (backends.catalog) catalog_ = clients::NewCatalogClient(backends.catalog, backend);
+    if (backends.collector) collector_ = clients::NewCollectorClient(backends.collector, backend);
     if (backends.retention_gc) {
-      retention_ = retention::v1::RetentionGc::NewStub(backends.retention_gc);
+      retention_ = clients::NewRetentionClient(backends.retention_gc, backend);
     }
     if (backends.scheduler_attribute) {
-      scheduler_ = scheduling::v1::SchedulerAttribute::NewStub(backends.scheduler_attribute);
+      scheduler_ = clients::NewSchedulingClient(backends.scheduler_attribute, backend);
     }
     // Each route with the role it needs (reads need reader, changes writer,
     // changing or deleting what others made admin); open routes need no
@@ -128,17 +126,15 @@ class Gateway::Impl {
   // (mTLS). UNAUTHENTICATED without either.
   absl::StatusOr<auth::Identity> Authenticate(const http::HttpRequest& http);
 
-  // A backend call's context, acting for the caller when tokens are in use
-  // (the backends then apply the caller's groups, level and roles too);
-  // without a caller, as the gateway itself (shared listings).
-  std::unique_ptr<grpc::ClientContext> Context(const auth::Identity* caller,
-                                               absl::Duration timeout = absl::ZeroDuration());
-  // The backend's error, worded for an HTTP client when it could not be
-  // reached.
-  static absl::Status Check(const grpc::Status& s, absl::string_view backend);
-  template <typename Stub>
-  static absl::Status Need(const std::unique_ptr<Stub>& stub, absl::string_view backend) {
-    if (stub == nullptr) {
+  // A backend call acting for the caller when tokens are in use (the
+  // backends then apply the caller's groups, level and roles too); without
+  // a caller, as the gateway itself (shared listings). Zero timeout: the
+  // gateway's --backend_timeout.
+  clients::CallOptions Call(const auth::Identity* caller,
+                            absl::Duration timeout = absl::ZeroDuration());
+  template <typename Client>
+  static absl::Status Need(const std::unique_ptr<Client>& client, absl::string_view backend) {
+    if (client == nullptr) {
       return absl::UnavailableError(absl::StrCat(backend, " is not configured on this gateway"));
     }
     return absl::OkStatus();
@@ -233,13 +229,8 @@ class Gateway::Impl {
   // A download's body: the collector's stream, a message at a time, its
   // first message already read.
   struct CollectorBody : http::HttpBody {
-    CollectorBody(std::unique_ptr<grpc::ClientContext> c, DownloadLimits::Slot s)
-        : context(std::move(c)), slot(std::move(s)) {}
-    ~CollectorBody() override {
-      if (finished) return;
-      context->TryCancel();
-      stream->Finish().IgnoreError();
-    }
+    CollectorBody(std::unique_ptr<clients::DownloadStream> s, DownloadLimits::Slot l)
+        : stream(std::move(s)), slot(std::move(l)) {}
     absl::Status Next(std::string* out) override {
       if (have_message) {
         have_message = false;
@@ -256,12 +247,11 @@ class Gateway::Impl {
       }
       finished = true;
       out->clear();
-      return Check(stream->Finish(), "collector");
+      return stream->Finish();
     }
 
-    std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<clients::DownloadStream> stream;  // cancelled if dropped unfinished
     DownloadLimits::Slot slot;
-    std::unique_ptr<grpc::ClientReaderInterface<collector::v1::DownloadResponse>> stream;
     collector::v1::DownloadResponse message;
     bool have_message = true;  // the first, read to choose the status
     bool finished = false;
@@ -312,10 +302,10 @@ class Gateway::Impl {
   Clock* clock_;
   auth::TokenFile* auth_;
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<cat::Catalog::Stub> catalog_;
-  std::unique_ptr<collector::v1::Collector::Stub> collector_;
-  std::unique_ptr<retention::v1::RetentionGc::Stub> retention_;
-  std::unique_ptr<scheduling::v1::SchedulerAttribute::Stub> scheduler_;
+  std::unique_ptr<clients::CatalogClient> catalog_;
+  std::unique_ptr<clients::CollectorClient> collector_;
+  std::unique_ptr<clients::RetentionClient> retention_;
+  std::unique_ptr<clients::SchedulingClient> scheduler_;
   DownloadLimits downloads_;
   std::vector<Route> routes_;
   std::map<std::string, std::string> web_files_;

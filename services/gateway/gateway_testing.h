@@ -62,17 +62,17 @@ class GatewayTest : public ::testing::Test {
     blobs_ = *blob::OpenLocalBlobStore(dir_ + "/blobs");
     collector_metrics_ = std::make_unique<collector::CollectorMetrics>(*registry_);
     collector_ = std::make_unique<collector::Collector>(collector::CollectorOptions(), blobs_.get(),
-                                                        &test_catalog_.stub(), Clock::Real(),
+                                                        &test_catalog_.client(), Clock::Real(),
                                                         collector_metrics_.get());
     collector_service_ = std::make_unique<collector::CollectorServiceImpl>(collector_.get());
     retention_metrics_ = std::make_unique<retention::RetentionMetrics>(*registry_);
     retention_ = std::make_unique<retention::RetentionGc>(retention::RetentionOptions(),
-                                                          &test_catalog_.stub(), blobs_.get(),
+                                                          &test_catalog_.client(), blobs_.get(),
                                                           Clock::Real(), retention_metrics_.get());
     retention_service_ = std::make_unique<retention::RetentionGcServiceImpl>(retention_.get());
     scheduler_metrics_ = std::make_unique<scheduling::SchedulerMetrics>(*registry_);
     scheduler_ = std::make_unique<scheduling::SchedulerAttribute>(
-        scheduling::SchedulerOptions(), &test_catalog_.stub(), scheduler_metrics_.get());
+        scheduling::SchedulerOptions(), &test_catalog_.client(), scheduler_metrics_.get());
     scheduler_service_ =
         std::make_unique<scheduling::SchedulerAttributeServiceImpl>(scheduler_.get());
     rpc::ServerOptions so;

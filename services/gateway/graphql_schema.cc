@@ -325,9 +325,9 @@ void Gateway::Impl::BuildSchema() {
              }
              def.set_machine_definition(text("machineDefinition"));
              def.set_size_attribute(text("sizeAttribute"));
-             scheduling::v1::SchedulingConstraints c;
-             absl::Status s = Check(scheduler_->Resolve(Context(&Req(ctx).caller).get(), def, &c), "scheduler-attribute");
-             if (!s.ok()) return fail(s);
+             auto resolved = scheduler_->Resolve(def, Call(&Req(ctx).caller));
+             if (!resolved.ok()) return fail(resolved.status());
+             const scheduling::v1::SchedulingConstraints& c = *resolved;
              GJson attributes = GJson::array();
              for (const auto& a : c.attributes()) {
                attributes.push_back(GJson{{"key", a.key()}, {"value", a.value()}, {"source", a.source()},
@@ -351,11 +351,10 @@ void Gateway::Impl::BuildSchema() {
              if (!Req(ctx).caller.all_groups) {
                return fail(absl::PermissionDeniedError("running a sweep needs a token for every group (\"*\")"));
              }
-             retention::v1::RunCleanupResponse resp;
-             absl::Status s = Check(retention_->RunCleanup(Context(&Req(ctx).caller, absl::Minutes(10)).get(),
-                                                            retention::v1::RunCleanupRequest(), &resp),
-                                    "retention-gc");
-             if (!s.ok()) return fail(s);
+             auto ran = retention_->RunCleanup(retention::v1::RunCleanupRequest(),
+                                               Call(&Req(ctx).caller, absl::Minutes(10)));
+             if (!ran.ok()) return fail(ran.status());
+             const retention::v1::RunCleanupResponse& resp = *ran;
              // Files above the caller's level are not counted.
              int removed = 0;
              for (const auto& r : resp.removed()) removed += Req(ctx).caller.SeesPrivacy(r.privacy_level());
@@ -415,9 +414,9 @@ void Gateway::Impl::BuildSchema() {
              cat::DeleteJobRequest del;
              del.set_id(job->id());
              del.set_force(args["force"].get<bool>());
-             cat::DeleteJobResponse resp;
-             absl::Status s = Check(catalog_->DeleteJob(Context(&Req(ctx).caller).get(), del, &resp), "catalog");
-             if (!s.ok()) return fail(s);
+             auto deleted = catalog_->DeleteJob(del, Call(&Req(ctx).caller));
+             if (!deleted.ok()) return fail(deleted.status());
+             const cat::DeleteJobResponse& resp = *deleted;
              return GJson{{"id", job->id()},
                           {"purged", resp.purged()},
                           {"pendingFinalizers", std::vector<std::string>(resp.pending_finalizers().begin(),

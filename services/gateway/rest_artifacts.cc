@@ -27,14 +27,10 @@ absl::StatusOr<std::vector<cat::JobArtifact>> Gateway::Impl::AllArtifacts(cat::L
   RETURN_IF_ERROR(Need(catalog_, "catalog"));
   list.set_page_size(1000);
   std::vector<cat::JobArtifact> out;
-  RETURN_IF_ERROR(ForEachPage<cat::ListJobArtifactsResponse>(
-      list,
-      [&](const cat::ListJobArtifactsRequest& r, cat::ListJobArtifactsResponse* page) {
-        return Check(catalog_->ListJobArtifacts(Context(nullptr).get(), r, page), "catalog");
-      },
-      [&](const cat::ListJobArtifactsResponse& page) {
-        out.insert(out.end(), page.artifacts().begin(), page.artifacts().end());
-      }));
+  RETURN_IF_ERROR(catalog_->ForEachArtifact(list, [&](const cat::JobArtifact& a) {
+    out.push_back(a);
+    return absl::OkStatus();
+  }));
   return out;
 }
 
@@ -42,25 +38,19 @@ absl::StatusOr<std::vector<std::string>> Gateway::Impl::AllArtifactNames(cat::Li
   RETURN_IF_ERROR(Need(catalog_, "catalog"));
   list.set_page_size(1000);
   std::vector<std::string> out;
-  RETURN_IF_ERROR(ForEachPage<cat::ListJobArtifactNamesResponse>(
-      list,
-      [&](const cat::ListJobArtifactNamesRequest& r, cat::ListJobArtifactNamesResponse* page) {
-        return Check(catalog_->ListJobArtifactNames(Context(nullptr).get(), r, page), "catalog");
-      },
-      [&](const cat::ListJobArtifactNamesResponse& page) {
-        out.insert(out.end(), page.names().begin(), page.names().end());
-      }));
+  RETURN_IF_ERROR(catalog_->ForEachArtifactName(list, [&](const std::string& name) {
+    out.push_back(name);
+    return absl::OkStatus();
+  }));
   return out;
 }
 
 absl::StatusOr<cat::RegisterJobArtifactResponse> Gateway::Impl::Register(const auth::Identity& caller,
                                                           const cat::RegisterJobArtifactRequest& reg) {
   RETURN_IF_ERROR(Need(catalog_, "catalog"));
-  cat::RegisterJobArtifactResponse resp;
-  absl::Status s = Check(catalog_->RegisterJobArtifact(Context(&caller).get(), reg, &resp), "catalog");
+  auto registered = catalog_->RegisterJobArtifact(reg, Call(&caller));
   InvalidateCache();
-  RETURN_IF_ERROR(s);
-  return resp;
+  return registered;
 }
 
 absl::StatusOr<int64_t> Gateway::Impl::IfMatchRevision(const http::HttpRequest& http) {
@@ -130,8 +120,7 @@ absl::Status Gateway::Impl::GetArtifact(Request& req) {
   RETURN_IF_ERROR(Need(catalog_, "catalog"));
   cat::GetJobArtifactRequest get;
   get.set_artifact_id(req.params["id"]);
-  cat::JobArtifact a;
-  RETURN_IF_ERROR(Check(catalog_->GetJobArtifact(Context(&req.caller).get(), get, &a), "catalog"));
+  ASSIGN_OR_RETURN(cat::JobArtifact a, catalog_->GetJobArtifact(get, Call(&req.caller)));
   req.Reply(200, ArtifactJson(a), {{"ETag", absl::StrCat("\"", a.revision(), "\"")}});
   return absl::OkStatus();
 }
@@ -142,9 +131,7 @@ absl::Status Gateway::Impl::DeleteArtifact(Request& req) {
   del.set_artifact_id(req.params["id"]);
   ASSIGN_OR_RETURN(int64_t revision, IfMatchRevision(req.http));
   del.set_expected_revision(revision);
-  cat::DeleteJobArtifactResponse resp;
-  absl::Status deleted =
-      Check(catalog_->DeleteJobArtifact(Context(&req.caller).get(), del, &resp), "catalog");
+  absl::Status deleted = catalog_->DeleteJobArtifact(del, Call(&req.caller)).status();
   InvalidateCache();
   RETURN_IF_ERROR(deleted);
   req.Reply(200, Json{{"deleted", del.artifact_id()}});

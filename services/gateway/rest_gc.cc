@@ -10,9 +10,8 @@ absl::Status Gateway::Impl::GcRun(Request& req) {
     return absl::PermissionDeniedError("running a sweep needs a token for every group (\"*\")");
   }
   retention::v1::RunCleanupRequest run;
-  retention::v1::RunCleanupResponse resp;
-  RETURN_IF_ERROR(Check(retention_->RunCleanup(Context(&req.caller, absl::Minutes(10)).get(), run, &resp),
-                        "retention-gc"));
+  ASSIGN_OR_RETURN(retention::v1::RunCleanupResponse resp,
+                   retention_->RunCleanup(run, Call(&req.caller, absl::Minutes(10))));
   // Only what the caller may see: files above its level are left out,
   // and their bytes with them.
   retention::v1::RunCleanupResponse shown = resp;
@@ -42,9 +41,8 @@ absl::Status Gateway::Impl::GcPreview(Request& req) {
   } else {
     RETURN_IF_ERROR(VisibleJob(req, preview.job_id()).status());
   }
-  retention::v1::PreviewCleanupResponse resp;
-  RETURN_IF_ERROR(Check(retention_->PreviewCleanup(Context(&req.caller, absl::Minutes(1)).get(), preview, &resp),
-                        "retention-gc"));
+  ASSIGN_OR_RETURN(retention::v1::PreviewCleanupResponse resp,
+                   retention_->PreviewCleanup(preview, Call(&req.caller, absl::Minutes(1))));
   req.ReplyRaw(200, ProtoJson(resp));
   return absl::OkStatus();
 }
@@ -55,8 +53,8 @@ absl::Status Gateway::Impl::GcStatus(Request& req) {
   retention::v1::GcStatusRequest status;
   status.set_job_id(job.id());
   status.set_max_privacy_level(static_cast<types::PrivacyLevel>(req.caller.privacy_level));
-  retention::v1::GcStatusResponse resp;
-  RETURN_IF_ERROR(Check(retention_->GcStatus(Context(&req.caller).get(), status, &resp), "retention-gc"));
+  ASSIGN_OR_RETURN(retention::v1::GcStatusResponse resp,
+                   retention_->GcStatus(status, Call(&req.caller)));
   req.ReplyRaw(200, ProtoJson(resp));
   return absl::OkStatus();
 }
@@ -69,9 +67,8 @@ absl::Status Gateway::Impl::Resolve(Request& req) {
     return absl::InvalidArgumentError(
         absl::StrCat("request body is not a JobDefinition: ", parsed.message().as_string()));
   }
-  scheduling::v1::SchedulingConstraints resp;
-  RETURN_IF_ERROR(Check(scheduler_->Resolve(Context(&req.caller).get(), definition, &resp),
-                        "scheduler-attribute"));
+  ASSIGN_OR_RETURN(scheduling::v1::SchedulingConstraints resp,
+                   scheduler_->Resolve(definition, Call(&req.caller)));
   req.ReplyRaw(200, ProtoJson(resp));
   return absl::OkStatus();
 }

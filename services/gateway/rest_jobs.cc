@@ -61,11 +61,12 @@ absl::Status Gateway::Impl::CreateJob(Request& req) {
     }
     *job->mutable_retention() = ToProtoDuration(d);
   }
-  cat::CreateJobResponse resp;
-  absl::Status s = Check(catalog_->CreateJob(Context(&req.caller).get(), create, &resp), "catalog");
-  if (absl::IsNotFound(s)) return absl::NotFoundError("no compendium with this ID found");
-  RETURN_IF_ERROR(s);
-  req.Reply(200, Json{{"job_id", resp.job().id()}});
+  auto created = catalog_->CreateJob(create, Call(&req.caller));
+  if (absl::IsNotFound(created.status())) {
+    return absl::NotFoundError("no compendium with this ID found");
+  }
+  RETURN_IF_ERROR(created.status());
+  req.Reply(200, Json{{"job_id", created->job().id()}});
   return absl::OkStatus();
 }
 
@@ -155,8 +156,7 @@ absl::Status Gateway::Impl::DeleteJob(Request& req) {
   del.set_id(job.id());
   ASSIGN_OR_RETURN(bool force, BoolParam(req.target.query, "force"));
   del.set_force(force);
-  cat::DeleteJobResponse resp;
-  RETURN_IF_ERROR(Check(catalog_->DeleteJob(Context(&req.caller).get(), del, &resp), "catalog"));
+  ASSIGN_OR_RETURN(cat::DeleteJobResponse resp, catalog_->DeleteJob(del, Call(&req.caller)));
   Json out{{"id", job.id()},
            {"purged", resp.purged()},
            {"pending_finalizers", std::vector<std::string>(resp.pending_finalizers().begin(),
@@ -179,8 +179,7 @@ absl::Status Gateway::Impl::ListFiles(Request& req) {
   list.set_path_prefix(q.GetOr("prefix", ""));
   ASSIGN_OR_RETURN(bool deleted, BoolParam(q, "include_deleted"));
   list.set_include_deleted(deleted);
-  cat::ListFilesResponse page;
-  RETURN_IF_ERROR(Check(catalog_->ListFiles(Context(&req.caller).get(), list, &page), "catalog"));
+  ASSIGN_OR_RETURN(cat::ListFilesResponse page, catalog_->ListFiles(list, Call(&req.caller)));
   Json files = Json::array();
   for (const auto& f : page.files()) {
     if (req.caller.SeesPrivacy(f.privacy_level())) files.push_back(FileJson(f));
@@ -199,8 +198,9 @@ absl::Status Gateway::Impl::Serve(Request& req, bool inline_text) {
   cat::GetFileRequest get;
   get.set_job_id(job.id());
   get.set_path(path);
-  cat::ArtifactFile file;
-  absl::Status s = Check(catalog_->GetFile(Context(&req.caller).get(), get, &file), "catalog");
+  auto got = catalog_->GetFile(get, Call(&req.caller));
+  absl::Status s = got.status();
+  const cat::ArtifactFile file = got.value_or(cat::ArtifactFile());
   if (absl::IsNotFound(s) || (s.ok() && (file.state() != types::FILE_STATE_AVAILABLE ||
                                          !req.caller.SeesPrivacy(file.privacy_level())))) {
     return absl::NotFoundError(absl::StrCat("job ", job.id(), " has no file ", path));
@@ -257,13 +257,12 @@ absl::Status Gateway::Impl::Serve(Request& req, bool inline_text) {
   dl.set_path(path);
   dl.set_offset(offset);
   dl.set_length(length);
-  auto body = std::make_unique<CollectorBody>(Context(&req.caller, absl::Hours(1)), *std::move(slot));
-  body->stream = collector_->Download(body->context.get(), dl);
+  auto body = std::make_unique<CollectorBody>(
+      collector_->Download(dl, Call(&req.caller, absl::Hours(1))), *std::move(slot));
   // The first message decides between an error status and a 200/206.
   if (!body->stream->Read(&body->message)) {
-    absl::Status s = Check(body->stream->Finish(), "collector");
     body->finished = true;
-    return s;
+    return body->stream->Finish();
   }
   // The collector sends only bytes it has checked; if the stored ones
   // fail, the stream ends early and so does the response, short of its

@@ -5,6 +5,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/time/clock.h"
+#include "common/clients/catalog.h"
 #include "common/blob/store.h"
 #include "common/ids.h"
 #include "common/init.h"
@@ -54,7 +55,7 @@ int main(int argc, char** argv) {
     ARCA_LOG(ERROR) << blobs.status().message();
     return 1;
   }
-  auto catalog = arca::catalog::v1::Catalog::NewStub(security->catalog);
+  auto catalog = arca::clients::NewCatalogClient(security->catalog);
   auto registry = std::make_shared<prometheus::Registry>();
   arca::retention::RetentionMetrics metrics(*registry);
   arca::retention::RetentionOptions options;

@@ -7,14 +7,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/auth/security.h"
-#include "common/rpc/status.h"
-#include "common/page_token.h"
 #include "common/ids.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
-#include "grpcpp/client_context.h"
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
@@ -30,6 +26,15 @@ using ::arca::types::v1::GcStrategy;
 bool Shown(const cat::ArtifactFile& f, types::v1::PrivacyLevel max) {
   if (max == types::v1::PRIVACY_LEVEL_UNSPECIFIED) return true;
   return std::max<int>(f.privacy_level(), types::v1::PRIVACY_LEVEL_MODERATELY_SENSITIVE) <= max;
+}
+
+// Every file of a job, deleted ones too, a page of 1,000 at a time.
+cat::ListFilesRequest AllFiles(const std::string& job_id) {
+  cat::ListFilesRequest request;
+  request.set_job_id(job_id);
+  request.set_page_size(1000);
+  request.set_include_deleted(true);
+  return request;
 }
 
 bool HasCondition(const cat::Job& job, absl::string_view type) {
@@ -79,69 +84,21 @@ RetentionMetrics::RetentionMetrics(prometheus::Registry& registry)
   for (const char* outcome : {"done", "retried", "failed"}) tasks.Add({{"outcome", outcome}});
 }
 
-RetentionGc::RetentionGc(const RetentionOptions& options, cat::Catalog::StubInterface* catalog,
+RetentionGc::RetentionGc(const RetentionOptions& options, clients::CatalogClient* catalog,
                          blob::BlobStore* blobs, Clock* clock, RetentionMetrics* metrics)
     : options_(options), catalog_(catalog), blobs_(blobs), clock_(clock), metrics_(metrics) {}
-
-std::unique_ptr<grpc::ClientContext> RetentionGc::Context(absl::string_view act_for) {
-  auto c = std::make_unique<grpc::ClientContext>();
-  c->set_deadline(absl::ToChronoTime(absl::Now() + options_.catalog_timeout));
-  if (!act_for.empty()) auth::ActFor(*c, act_for);
-  return c;
-}
-
-absl::Status RetentionGc::ForEachFile(const std::string& job_id, bool include_deleted,
-                                      const std::function<void(const cat::ArtifactFile&)>& fn) {
-  cat::ListFilesRequest request;
-  request.set_job_id(job_id);
-  request.set_page_size(1000);
-  request.set_include_deleted(include_deleted);
-  return ForEachPage<cat::ListFilesResponse>(
-      request,
-      [&](const cat::ListFilesRequest& r, cat::ListFilesResponse* page) {
-        return rpc::FromGrpcStatus(catalog_->ListFiles(Context().get(), r, page));
-      },
-      [&](const cat::ListFilesResponse& page) {
-        for (const cat::ArtifactFile& f : page.files()) fn(f);
-      });
-}
 
 absl::StatusOr<std::vector<cat::ArtifactFile>> RetentionGc::AvailableFiles(
     const std::string& job_id) {
   std::vector<cat::ArtifactFile> out;
-  RETURN_IF_ERROR(ForEachFile(job_id, false, [&](const cat::ArtifactFile& f) { out.push_back(f); }));
-  return out;
-}
-
-absl::StatusOr<std::vector<cat::Job>> RetentionGc::AllJobs(const std::string& condition) {
-  std::vector<cat::Job> out;
-  cat::ListJobsRequest request;
+  cat::ListFilesRequest request;
+  request.set_job_id(job_id);
   request.set_page_size(1000);
-  request.set_condition(condition);
-  RETURN_IF_ERROR(ForEachPage<cat::ListJobsResponse>(
-      request,
-      [&](const cat::ListJobsRequest& r, cat::ListJobsResponse* page) {
-        return rpc::FromGrpcStatus(catalog_->ListJobs(Context().get(), r, page));
-      },
-      [&](const cat::ListJobsResponse& page) {
-        out.insert(out.end(), page.jobs().begin(), page.jobs().end());
-      }));
+  RETURN_IF_ERROR(catalog_->ForEachFile(request, [&](const cat::ArtifactFile& f) {
+    out.push_back(f);
+    return absl::OkStatus();
+  }));
   return out;
-}
-
-absl::Status RetentionGc::ForEachBlobRef(const std::vector<std::string>& sha256s,
-                                         const std::function<void(const cat::BlobRef&)>& fn) {
-  constexpr size_t kRefsPerCall = 10000;  // GetBlobRefs' limit
-  for (size_t at = 0; at < sha256s.size(); at += kRefsPerCall) {
-    cat::GetBlobRefsRequest request;
-    for (size_t i = at; i < std::min(sha256s.size(), at + kRefsPerCall); ++i) {
-      request.add_sha256s(sha256s[i]);
-    }
-    cat::GetBlobRefsResponse refs;
-    RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->GetBlobRefs(Context().get(), request, &refs)));
-    for (const cat::BlobRef& ref : refs.blobs()) fn(ref);
-  }
-  return absl::OkStatus();
 }
 
 absl::Status RetentionGc::DeleteFiles(const std::string& job_id,
@@ -156,8 +113,7 @@ absl::Status RetentionGc::DeleteFiles(const std::string& job_id,
   cat::MarkFilesDeletedRequest mark;
   mark.set_job_id(job_id);
   for (const cat::ArtifactFile& f : files) mark.add_paths(f.path());
-  cat::MarkFilesDeletedResponse marked;
-  RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->MarkFilesDeleted(Context().get(), mark, &marked)));
+  ASSIGN_OR_RETURN(cat::MarkFilesDeletedResponse marked, catalog_->MarkFilesDeleted(mark));
   int64_t bytes = 0;
   v1::RunCleanupResponse local;
   v1::RunCleanupResponse* out = removed != nullptr ? removed : &local;
@@ -194,8 +150,7 @@ absl::Status RetentionGc::ReleaseBlobs(const std::vector<std::string>& sha256s,
       cat::ForgetBlobRequest forget;
       forget.set_sha256(sha);
       *forget.mutable_unreferenced_before() = ToProtoTime(now + absl::Microseconds(1));
-      cat::ForgetBlobResponse forgotten;
-      s = rpc::FromGrpcStatus(catalog_->ForgetBlob(Context().get(), forget, &forgotten));
+      s = catalog_->ForgetBlob(forget).status();
       // Referenced again meanwhile (a collect of the same bytes stored its
       // own copy), or already forgotten: nothing to do.
       if (absl::IsFailedPrecondition(s) || absl::IsNotFound(s)) s = absl::OkStatus();
@@ -216,14 +171,10 @@ absl::StatusOr<std::vector<std::string>> RetentionGc::UnreferencedBlobs() {
   cat::ListUnreferencedBlobsRequest list;
   *list.mutable_before() = ToProtoTime(clock_->Now() + absl::Microseconds(1));
   list.set_page_size(1000);
-  RETURN_IF_ERROR(ForEachPage<cat::ListUnreferencedBlobsResponse>(
-      list,
-      [&](const cat::ListUnreferencedBlobsRequest& r, cat::ListUnreferencedBlobsResponse* page) {
-        return rpc::FromGrpcStatus(catalog_->ListUnreferencedBlobs(Context().get(), r, page));
-      },
-      [&](const cat::ListUnreferencedBlobsResponse& page) {
-        for (const cat::BlobRef& b : page.blobs()) out.push_back(b.sha256());
-      }));
+  RETURN_IF_ERROR(catalog_->ForEachUnreferencedBlob(list, [&](const cat::BlobRef& b) {
+    out.push_back(b.sha256());
+    return absl::OkStatus();
+  }));
   return out;
 }
 
@@ -232,18 +183,10 @@ absl::Status RetentionGc::ExpireFiles(v1::RunCleanupResponse* response) {
   cat::ListExpiredFilesRequest list;
   *list.mutable_before() = ToProtoTime(clock_->Now() + absl::Microseconds(1));
   list.set_page_size(1000);
-  RETURN_IF_ERROR(ForEachPage<cat::ListExpiredFilesResponse>(
-      list,
-      [&](const cat::ListExpiredFilesRequest& r, cat::ListExpiredFilesResponse* page) {
-        return rpc::FromGrpcStatus(catalog_->ListExpiredFiles(Context().get(), r, page));
-      },
-      [&](const cat::ListExpiredFilesResponse& page) {
-        for (const auto& e : page.entries()) {
-          if (e.file().state() == types::v1::FILE_STATE_AVAILABLE) {
-            expired[e.job_id()].push_back(e.file());
-          }
-        }
-      }));
+  RETURN_IF_ERROR(catalog_->ForEachExpiredFile(list, [&](const cat::ExpiryEntry& e) {
+    if (e.file().state() == types::v1::FILE_STATE_AVAILABLE) expired[e.job_id()].push_back(e.file());
+    return absl::OkStatus();
+  }));
   for (const auto& [job_id, files] : expired) {
     if (absl::Status s = DeleteFiles(job_id, files, "ttl", response); !s.ok()) {
       metrics_->errors.Increment();
@@ -275,24 +218,22 @@ absl::StatusOr<v1::RunCleanupResponse> RetentionGc::ResumeDeletions() {
 absl::Status RetentionGc::HandleTask(const cat::GcTask& task, v1::RunCleanupResponse* removed) {
   cat::GetJobRequest get;
   get.set_id(task.job_id());
-  cat::Job job;
-  absl::Status s = rpc::FromGrpcStatus(catalog_->GetJob(Context().get(), get, &job));
-  if (absl::IsNotFound(s)) return absl::OkStatus();  // purged: nothing left to do
-  RETURN_IF_ERROR(s);
+  auto got = catalog_->GetJob(get);
+  if (absl::IsNotFound(got.status())) return absl::OkStatus();  // purged: nothing left to do
+  RETURN_IF_ERROR(got.status());
+  const cat::Job& job = *got;
   std::vector<cat::ArtifactFile> due;
   std::vector<std::string> deleted_blobs;  // of files an earlier attempt marked
   bool pending = false;
-  RETURN_IF_ERROR(ForEachFile(job.id(), /*include_deleted=*/true, [&](const cat::ArtifactFile& f) {
+  RETURN_IF_ERROR(catalog_->ForEachFile(AllFiles(job.id()), [&](const cat::ArtifactFile& f) {
     if (f.state() != types::v1::FILE_STATE_AVAILABLE) {
       deleted_blobs.push_back(f.sha256());
-      return;
-    }
-    const GcStrategy strategy = gc::Effective(job, f);
-    if (gc::Due(strategy, job)) {
+    } else if (const GcStrategy strategy = gc::Effective(job, f); gc::Due(strategy, job)) {
       due.push_back(f);
     } else {
       pending |= gc::Pending(strategy, job);
     }
+    return absl::OkStatus();
   }));
   // An earlier attempt (or a worker killed mid-way) may have marked files
   // whose bytes are still there: those whose records say no file refers to
@@ -300,8 +241,9 @@ absl::Status RetentionGc::HandleTask(const cat::GcTask& task, v1::RunCleanupResp
   std::sort(deleted_blobs.begin(), deleted_blobs.end());
   deleted_blobs.erase(std::unique(deleted_blobs.begin(), deleted_blobs.end()), deleted_blobs.end());
   std::vector<std::string> unreferenced;
-  RETURN_IF_ERROR(ForEachBlobRef(deleted_blobs, [&](const cat::BlobRef& ref) {
+  RETURN_IF_ERROR(catalog_->ForEachBlobRef(deleted_blobs, [&](const cat::BlobRef& ref) {
     if (ref.refcount() == 0 && ref.has_unreferenced_since()) unreferenced.push_back(ref.sha256());
+    return absl::OkStatus();
   }));
   v1::RunCleanupResponse local;
   RETURN_IF_ERROR(ReleaseBlobs(unreferenced, removed != nullptr ? removed : &local));
@@ -311,16 +253,14 @@ absl::Status RetentionGc::HandleTask(const cat::GcTask& task, v1::RunCleanupResp
     clear.set_job_id(job.id());
     clear.mutable_condition()->set_type(std::string(gc::kArtifactGcErrorCondition));
     clear.set_remove(true);
-    cat::Job updated;
-    RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->SetCondition(Context().get(), clear, &updated)));
+    RETURN_IF_ERROR(catalog_->SetCondition(clear).status());
   }
   if (!pending && std::find(job.finalizers().begin(), job.finalizers().end(),
                             std::string(gc::kArtifactGcFinalizer)) != job.finalizers().end()) {
     cat::RemoveFinalizerRequest remove;
     remove.set_job_id(job.id());
     remove.set_finalizer(std::string(gc::kArtifactGcFinalizer));
-    cat::RemoveFinalizerResponse removed;
-    RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->RemoveFinalizer(Context().get(), remove, &removed)));
+    RETURN_IF_ERROR(catalog_->RemoveFinalizer(remove).status());
   }
   return absl::OkStatus();
 }
@@ -331,16 +271,14 @@ absl::StatusOr<int> RetentionGc::ProcessDueTasks(int max_tasks) {
   lease.set_owner(options_.worker_id);
   lease.set_max_tasks(max_tasks);
   *lease.mutable_lease() = ToProtoDuration(options_.lease);
-  cat::LeaseGcTasksResponse leased;
-  RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->LeaseGcTasks(Context().get(), lease, &leased)));
+  ASSIGN_OR_RETURN(cat::LeaseGcTasksResponse leased, catalog_->LeaseGcTasks(lease));
   for (const cat::GcTask& task : leased.tasks()) {
     absl::Status handled = HandleTask(task, nullptr);
     if (handled.ok()) {
       cat::CompleteGcTaskRequest complete;
       complete.set_task_id(task.id());
       complete.set_lease_token(task.lease_token());
-      cat::Empty empty;
-      catalog_->CompleteGcTask(Context().get(), complete, &empty).ok();  // lost lease: redone
+      catalog_->CompleteGcTask(complete).status().IgnoreError();  // lost lease: redone
       metrics_->tasks.Add({{"outcome", "done"}}).Increment();
       continue;
     }
@@ -364,8 +302,7 @@ absl::StatusOr<int> RetentionGc::ProcessDueTasks(int max_tasks) {
       condition.set_job_id(task.job_id());
       condition.mutable_condition()->set_type(std::string(gc::kArtifactGcErrorCondition));
       condition.mutable_condition()->set_message(error);
-      cat::Job updated;
-      absl::Status set = rpc::FromGrpcStatus(catalog_->SetCondition(Context().get(), condition, &updated));
+      absl::Status set = catalog_->SetCondition(condition).status();
       if (!set.ok()) ARCA_LOG(WARNING) << "setting the condition: " << set.message();
       metrics_->tasks.Add({{"outcome", "failed"}}).Increment();
     } else {
@@ -378,8 +315,7 @@ absl::StatusOr<int> RetentionGc::ProcessDueTasks(int max_tasks) {
     retry.set_lease_token(task.lease_token());
     retry.set_error(error);
     *retry.mutable_next_due() = ToProtoTime(clock_->Now() + backoff);
-    cat::GcTask updated;
-    catalog_->RetryGcTask(Context().get(), retry, &updated).ok();  // lost lease: redone
+    catalog_->RetryGcTask(retry).status().IgnoreError();  // lost lease: redone
   }
   return leased.tasks_size();
 }
@@ -395,16 +331,22 @@ absl::StatusOr<v1::RunCleanupResponse> RetentionGc::RunCleanup() {
 
   // 2. Jobs left with an ArtifactGCError get another try (found by the
   //    catalog's index of conditions, not by reading every job).
-  ASSIGN_OR_RETURN(std::vector<cat::Job> jobs,
-                   AllJobs(std::string(gc::kArtifactGcErrorCondition)));
-  for (const cat::Job& job : jobs) {
+  std::vector<std::string> failed_jobs;
+  cat::ListJobsRequest failed;
+  failed.set_page_size(1000);
+  failed.set_condition(std::string(gc::kArtifactGcErrorCondition));
+  RETURN_IF_ERROR(catalog_->ForEachJob(failed, [&](const cat::Job& job) {
+    failed_jobs.push_back(job.id());
+    return absl::OkStatus();
+  }));
+  for (const std::string& id : failed_jobs) {
     cat::GcTask task;
-    task.set_job_id(job.id());
+    task.set_job_id(id);
     task.set_event(cat::GC_EVENT_SWEEP);
     if (absl::Status s = HandleTask(task, &response); !s.ok()) {
       metrics_->errors.Increment();
       response.set_errors(response.errors() + 1);
-      ARCA_LOG(WARNING) << "sweep: GC of job " << job.id() << " failed again: " << s.message();
+      ARCA_LOG(WARNING) << "sweep: GC of job " << id << " failed again: " << s.message();
     }
   }
 
@@ -418,8 +360,8 @@ absl::StatusOr<v1::RunCleanupResponse> RetentionGc::RunCleanup() {
   }));
   // Those the catalog has no record of are orphans; if it cannot answer,
   // every one is kept.
-  absl::Status asked = ForEachBlobRef(idle, [&](const cat::BlobRef& ref) {
-    if (ref.refcount() > 0 || ref.has_unreferenced_since()) return;  // known
+  absl::Status asked = catalog_->ForEachBlobRef(idle, [&](const cat::BlobRef& ref) {
+    if (ref.refcount() > 0 || ref.has_unreferenced_since()) return absl::OkStatus();  // known
     auto gone = blobs_->DeleteIfIdle(ref.sha256(), cutoff);
     if (!gone.ok()) {
       metrics_->errors.Increment();
@@ -430,6 +372,7 @@ absl::StatusOr<v1::RunCleanupResponse> RetentionGc::RunCleanup() {
       metrics_->blobs_deleted.Increment();
       response.set_blobs_deleted(response.blobs_deleted() + 1);
     }
+    return absl::OkStatus();
   });
   if (!asked.ok()) ARCA_LOG(WARNING) << "sweep: orphan blobs kept: " << asked.message();
   metrics_->sweep_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - start));
@@ -452,11 +395,15 @@ absl::StatusOr<v1::PreviewCleanupResponse> RetentionGc::PreviewCleanup(
     RETURN_IF_ERROR(CheckName("job_id", request.job_id()));
     cat::GetJobRequest get;
     get.set_id(request.job_id());
-    cat::Job job;
-    RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->GetJob(Context(act_for).get(), get, &job)));
+    ASSIGN_OR_RETURN(cat::Job job, catalog_->GetJob(get, clients::ActingFor(act_for)));
     jobs.push_back(std::move(job));
   } else {
-    ASSIGN_OR_RETURN(jobs, AllJobs());
+    cat::ListJobsRequest all;
+    all.set_page_size(1000);
+    RETURN_IF_ERROR(catalog_->ForEachJob(all, [&](const cat::Job& job) {
+      jobs.push_back(job);
+      return absl::OkStatus();
+    }));
   }
   v1::PreviewCleanupResponse response;
   for (const cat::Job& job : jobs) {
@@ -477,9 +424,9 @@ absl::StatusOr<v1::PreviewCleanupResponse> RetentionGc::PreviewCleanup(
         // The record goes; say when the bytes would stay.
         cat::GetBlobRefRequest get;
         get.set_sha256(f.sha256());
-        cat::BlobRef ref;
+        auto ref = catalog_->GetBlobRef(get);
         auto blob = blobs_->Stat(f.sha256());
-        if (catalog_->GetBlobRef(Context().get(), get, &ref).ok() && ref.refcount() > 1) {
+        if (ref.ok() && ref->refcount() > 1) {
           why += "; bytes kept: pinned by another reference";
         } else if (blob.ok() && blob->modified >= now - options_.grace) {
           why += "; bytes kept: inside the grace period";
@@ -499,8 +446,7 @@ absl::StatusOr<v1::GcStatusResponse> RetentionGc::GcStatus(const v1::GcStatusReq
   }
   cat::GetJobRequest get;
   get.set_id(request.job_id());
-  cat::Job job;
-  RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->GetJob(Context(act_for).get(), get, &job)));
+  ASSIGN_OR_RETURN(cat::Job job, catalog_->GetJob(get, clients::ActingFor(act_for)));
   v1::GcStatusResponse response;
   response.set_job_id(job.id());
   *response.mutable_finalizers() = job.finalizers();
@@ -510,21 +456,21 @@ absl::StatusOr<v1::GcStatusResponse> RetentionGc::GcStatus(const v1::GcStatusReq
   cat::ListGcTasksRequest tasks;
   tasks.set_job_id(job.id());
   tasks.set_page_size(1000);
-  cat::ListGcTasksResponse listed;
-  RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->ListGcTasks(Context().get(), tasks, &listed)));
+  ASSIGN_OR_RETURN(cat::ListGcTasksResponse listed, catalog_->ListGcTasks(tasks));
   response.set_pending_tasks(listed.tasks_size());
   for (const cat::GcTask& t : listed.tasks()) {
     if (response.last_error().empty() && !t.last_error().empty()) {
       response.set_last_error(t.last_error());
     }
   }
-  RETURN_IF_ERROR(ForEachFile(job.id(), true, [&](const cat::ArtifactFile& f) {
-    if (!Shown(f, request.max_privacy_level())) return;
-    if (f.state() == types::v1::FILE_STATE_DELETED) {
+  RETURN_IF_ERROR(catalog_->ForEachFile(AllFiles(job.id()), [&](const cat::ArtifactFile& f) {
+    if (!Shown(f, request.max_privacy_level())) {
+    } else if (f.state() == types::v1::FILE_STATE_DELETED) {
       response.set_files_deleted(response.files_deleted() + 1);
     } else {
       response.set_files_available(response.files_available() + 1);
     }
+    return absl::OkStatus();
   }));
   return response;
 }

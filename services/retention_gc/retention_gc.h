@@ -10,7 +10,8 @@
 #include "common/gc/policy.h"
 #include "common/blob/store.h"
 #include "common/clock.h"
-#include "proto/catalog/v1/catalog.grpc.pb.h"
+#include "common/clients/catalog.h"
+#include "proto/catalog/v1/catalog.pb.h"
 #include "proto/retention/v1/retention.pb.h"
 
 namespace prometheus {
@@ -45,8 +46,6 @@ struct RetentionOptions {
   absl::Duration grace = absl::Hours(1);
   // The kill switch: false deletes nothing and leaves the queue as it is.
   bool deletion_enabled = true;
-  // Deadline of each catalog call. Default: 10 s.
-  absl::Duration catalog_timeout = absl::Seconds(10);
 };
 
 struct RetentionMetrics {
@@ -72,7 +71,7 @@ struct RetentionMetrics {
 // several workers and processes may share one catalog.
 class RetentionGc {
  public:
-  RetentionGc(const RetentionOptions& options, catalog::v1::Catalog::StubInterface* catalog,
+  RetentionGc(const RetentionOptions& options, clients::CatalogClient* catalog,
               blob::BlobStore* blobs, Clock* clock, RetentionMetrics* metrics);
 
   // Leases due tasks and handles them; returns how many were handled.
@@ -117,19 +116,10 @@ class RetentionGc {
   // Expired files, by job; failures counted in *response and logged.
   absl::Status ExpireFiles(v1::RunCleanupResponse* response);
   absl::Status HandleTask(const catalog::v1::GcTask& task, v1::RunCleanupResponse* removed);
-  absl::Status ForEachFile(const std::string& job_id, bool include_deleted,
-                           const std::function<void(const catalog::v1::ArtifactFile&)>& fn);
   absl::StatusOr<std::vector<catalog::v1::ArtifactFile>> AvailableFiles(const std::string& job_id);
-  // Every job, or (given a condition type) every job carrying it.
-  absl::StatusOr<std::vector<catalog::v1::Job>> AllJobs(const std::string& condition = "");
-  // The catalog's references of these blobs, asked in batches.
-  absl::Status ForEachBlobRef(const std::vector<std::string>& sha256s,
-                              const std::function<void(const catalog::v1::BlobRef&)>& fn);
-  // A catalog call's context, acting for `act_for` when given.
-  std::unique_ptr<grpc::ClientContext> Context(absl::string_view act_for = "");
 
   RetentionOptions options_;
-  catalog::v1::Catalog::StubInterface* catalog_;
+  clients::CatalogClient* catalog_;
   blob::BlobStore* blobs_;
   Clock* clock_;
   RetentionMetrics* metrics_;

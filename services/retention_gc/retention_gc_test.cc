@@ -96,14 +96,14 @@ class RetentionTest : public ::testing::Test {
     blobs_ = std::make_unique<FlakyBlobStore>(real_blobs_.get());
     collector_metrics_ = std::make_unique<collector::CollectorMetrics>(*collector_registry_);
     collector_ = std::make_unique<collector::Collector>(collector::CollectorOptions(), blobs_.get(),
-                                                        &test_catalog_.stub(), &clock_,
+                                                        &test_catalog_.client(), &clock_,
                                                         collector_metrics_.get());
     metrics_ = std::make_unique<RetentionMetrics>(*registry_);
     options_.max_attempts = 4;
     Rebuild();
   }
   void Rebuild() {
-    gc_ = std::make_unique<RetentionGc>(options_, &test_catalog_.stub(), blobs_.get(), &clock_,
+    gc_ = std::make_unique<RetentionGc>(options_, &test_catalog_.client(), blobs_.get(), &clock_,
                                         metrics_.get());
   }
 
@@ -448,7 +448,7 @@ TEST_F(RetentionTest, TwoWorkersDoEveryTaskExactlyOnce) {
   RetentionMetrics metrics2(*registry2);
   RetentionOptions options2 = options_;
   options2.worker_id = "second";
-  RetentionGc second(options2, &test_catalog_.stub(), blobs_.get(), &clock_, &metrics2);
+  RetentionGc second(options2, &test_catalog_.client(), blobs_.get(), &clock_, &metrics2);
   std::atomic<int> handled{0};
   auto work = [&](RetentionGc* gc) {
     for (;;) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "common/clients/catalog.h"
 #include "common/init.h"
 #include "common/logging.h"
 #include "common/rpc/server.h"
@@ -37,7 +38,9 @@ int main(int argc, char** argv) {
     ARCA_LOG(ERROR) << security.status().message();
     return 1;
   }
-  auto catalog = arca::catalog::v1::Catalog::NewStub(security->catalog);
+  arca::clients::ClientOptions catalog_options;
+  catalog_options.timeout = absl::Seconds(5);  // a resolve waits for the catalog no longer
+  auto catalog = arca::clients::NewCatalogClient(security->catalog, catalog_options);
   auto registry = std::make_shared<prometheus::Registry>();
   arca::scheduling::SchedulerMetrics metrics(*registry);
   arca::scheduling::SchedulerOptions options;

@@ -7,11 +7,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/rpc/status.h"
 #include "common/ids.h"
 #include "common/paths.h"
 #include "common/status_macros.h"
-#include "grpcpp/client_context.h"
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
@@ -138,7 +136,7 @@ SchedulerMetrics::SchedulerMetrics(prometheus::Registry& registry)
                                        0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5})) {}
 
 SchedulerAttribute::SchedulerAttribute(const SchedulerOptions& options,
-                                       catalog::v1::Catalog::StubInterface* catalog,
+                                       clients::CatalogClient* catalog,
                                        SchedulerMetrics* metrics)
     : options_(options),
       catalog_(catalog),
@@ -147,8 +145,6 @@ SchedulerAttribute::SchedulerAttribute(const SchedulerOptions& options,
 
 absl::StatusOr<cat::JobArtifact> SchedulerAttribute::Lookup(const v1::ArtifactRef& ref,
                                                             std::string* described) {
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.catalog_timeout));
   std::string id;
   switch (ref.ref_case()) {
     case v1::ArtifactRef::kJobJarUrl:
@@ -171,8 +167,7 @@ absl::StatusOr<cat::JobArtifact> SchedulerAttribute::Lookup(const v1::ArtifactRe
       list.set_name(nv.name());
       list.set_version(nv.version());
       list.set_page_size(1);
-      cat::ListJobArtifactsResponse found;
-      RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog_->ListJobArtifacts(&context, list, &found)));
+      ASSIGN_OR_RETURN(cat::ListJobArtifactsResponse found, catalog_->ListJobArtifacts(list));
       if (found.artifacts_size() == 0) return absl::NotFoundError(*described + " not found");
       return found.artifacts(0);
     }
@@ -182,10 +177,10 @@ absl::StatusOr<cat::JobArtifact> SchedulerAttribute::Lookup(const v1::ArtifactRe
   if (!IsSafeName(id)) return absl::NotFoundError(absl::StrCat(*described, " is not an artifact id"));
   cat::GetJobArtifactRequest get;
   get.set_artifact_id(id);
-  cat::JobArtifact artifact;
-  absl::Status s = rpc::FromGrpcStatus(catalog_->GetJobArtifact(&context, get, &artifact));
-  if (absl::IsNotFound(s)) return absl::NotFoundError(absl::StrCat(*described, " not found"));
-  RETURN_IF_ERROR(s);
+  auto artifact = catalog_->GetJobArtifact(get);
+  if (absl::IsNotFound(artifact.status())) {
+    return absl::NotFoundError(absl::StrCat(*described, " not found"));
+  }
   return artifact;
 }
 

@@ -10,7 +10,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "proto/catalog/v1/catalog.grpc.pb.h"
+#include "common/clients/catalog.h"
+#include "proto/catalog/v1/catalog.pb.h"
 #include "proto/scheduling/v1/scheduling.pb.h"
 
 namespace prometheus {
@@ -32,8 +33,6 @@ struct SchedulerOptions {
   int max_artifacts_to_cache = 5;
   // Mantis' mantis.artifactCaching.jobClusters; empty means every cluster.
   std::vector<std::string> caching_clusters;
-  // Deadline of each catalog call. Default: 5 s.
-  absl::Duration catalog_timeout = absl::Seconds(5);
 };
 
 struct SchedulerMetrics {
@@ -66,7 +65,7 @@ v1::SchedulingConstraints MergeAttributes(
 class SchedulerAttribute {
  public:
   SchedulerAttribute(const SchedulerOptions& options,
-                     catalog::v1::Catalog::StubInterface* catalog, SchedulerMetrics* metrics);
+                     clients::CatalogClient* catalog, SchedulerMetrics* metrics);
 
   // INVALID_ARGUMENT for malformed input; UNAVAILABLE if the catalog cannot
   // be reached. A missing artifact is a warning in the answer, not an error.
@@ -85,7 +84,7 @@ class SchedulerAttribute {
   void RecordUse(const std::string& cluster, const std::string& artifact_id);
 
   SchedulerOptions options_;
-  catalog::v1::Catalog::StubInterface* catalog_;
+  clients::CatalogClient* catalog_;
   SchedulerMetrics* metrics_;
   absl::flat_hash_set<std::string> caching_clusters_;
   absl::Mutex mu_;

@@ -107,7 +107,7 @@ class SchedulerTest : public ::testing::Test {
   void SetUp() override {
     metrics_ = std::make_unique<SchedulerMetrics>(*registry_);
     options_.max_artifacts_to_cache = 3;
-    core_ = std::make_unique<SchedulerAttribute>(options_, stub_, metrics_.get());
+    core_ = std::make_unique<SchedulerAttribute>(options_, client_, metrics_.get());
   }
   void Register(const std::string& id, const std::string& name, const std::string& version,
                 const std::string& jdk, bool overwrite = false) {
@@ -132,7 +132,7 @@ class SchedulerTest : public ::testing::Test {
   FakeClock clock_;
   catalog::TestCatalog test_catalog_{&clock_};
   catalog::Catalog* catalog_ = &test_catalog_.catalog();
-  cat::Catalog::Stub* stub_ = &test_catalog_.stub();
+  clients::CatalogClient* client_ = &test_catalog_.client();
   std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
   std::unique_ptr<SchedulerMetrics> metrics_;
   SchedulerOptions options_;
@@ -236,12 +236,12 @@ TEST_F(SchedulerTest, ArtifactsToCacheAreMostRecentFirstAndBounded) {
   // An allow-list keeps other clusters out; caching off records nothing.
   SchedulerOptions only_prod = options_;
   only_prod.caching_clusters = {"prod"};
-  SchedulerAttribute limited(only_prod, stub_, metrics_.get());
+  SchedulerAttribute limited(only_prod, client_, metrics_.get());
   ASSERT_TRUE(limited.Resolve(ByUrl("http://r/p1.zip", "staging")).ok());
   EXPECT_EQ(limited.ListArtifactsToCache(list)->artifact_ids_size(), 0);
   SchedulerOptions off = options_;
   off.caching_enabled = false;
-  SchedulerAttribute disabled(off, stub_, metrics_.get());
+  SchedulerAttribute disabled(off, client_, metrics_.get());
   ASSERT_TRUE(disabled.Resolve(ByUrl("http://r/p1.zip", "prod")).ok());
   list.set_cluster("prod");
   EXPECT_EQ(disabled.ListArtifactsToCache(list)->artifact_ids_size(), 0);

@@ -45,7 +45,7 @@ int Main() {
   server_options.name = "bench_catalog";
   auto server = *rpc::Server::Start(server_options, {{cat::Catalog::service_full_name(), &service}},
                                std::make_shared<prometheus::Registry>());
-  auto stub = cat::Catalog::NewStub(
+  auto client = clients::NewCatalogClient(
       grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials()));
   auto blobs = *blob::OpenLocalBlobStore(dir + "/blobs");
 
@@ -96,7 +96,7 @@ int Main() {
   retention::RetentionMetrics metrics(*registry);
   retention::RetentionOptions gc_options;
   gc_options.grace = absl::ZeroDuration();  // the bytes go too
-  retention::RetentionGc gc(gc_options, stub.get(), blobs.get(), Clock::Real(), &metrics);
+  retention::RetentionGc gc(gc_options, client.get(), blobs.get(), Clock::Real(), &metrics);
   const absl::Time gc_start = absl::Now();
   auto swept = gc.RunCleanup();
   const absl::Duration gc_time = absl::Now() - gc_start;

@@ -171,11 +171,11 @@ int Main() {
 
   // scheduler-attribute in front of the same catalog, on its own server.
   {
-    auto catalog_stub = v1::Catalog::NewStub(
+    auto catalog_client = clients::NewCatalogClient(
         grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
     auto registry = std::make_shared<prometheus::Registry>();
     scheduling::SchedulerMetrics metrics(*registry);
-    scheduling::SchedulerAttribute core(scheduling::SchedulerOptions(), catalog_stub.get(),
+    scheduling::SchedulerAttribute core(scheduling::SchedulerOptions(), catalog_client.get(),
                                         &metrics);
     scheduling::SchedulerAttributeServiceImpl service(&core);
     rpc::ServerOptions options;

@@ -92,8 +92,8 @@ class AuthorizationTest : public ::testing::Test {
                                      {{cat::Catalog::service_full_name(), catalog_service_.get()}},
                                      registry_);
     // The other services call the catalog with the service token.
-    peer_ = cat::Catalog::NewStub(*auth::SecureChannel(catalog_server_->address(), {"svc", "", "", ""},
-                                                       grpc::ChannelArguments()));
+    peer_ = clients::NewCatalogClient(*auth::SecureChannel(
+        catalog_server_->address(), {"svc", "", "", ""}, grpc::ChannelArguments()));
 
     blobs_ = *blob::OpenLocalBlobStore(dir_ + "/blobs");
     collector_metrics_ = std::make_unique<collector::CollectorMetrics>(*registry_);
@@ -236,7 +236,7 @@ class AuthorizationTest : public ::testing::Test {
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<catalog::CatalogServiceImpl> catalog_service_;
   std::unique_ptr<rpc::Server> catalog_server_;
-  std::unique_ptr<cat::Catalog::Stub> peer_;
+  std::unique_ptr<clients::CatalogClient> peer_;
   std::unique_ptr<blob::BlobStore> blobs_;
   std::unique_ptr<collector::CollectorMetrics> collector_metrics_;
   std::unique_ptr<collector::Collector> collector_;

@@ -11,31 +11,6 @@ absl::string_view HttpRequest::Header(absl::string_view name) const {
   return {};
 }
 
-HttpMetrics::HttpMetrics(prometheus::Registry& registry)
-    : requests(prometheus::BuildCounter()
-                   .Name("arca_gateway_http_requests_total")
-                   .Help("HTTP requests answered, by route template and status code")
-                   .Register(registry)),
-      seconds(prometheus::BuildHistogram()
-                  .Name("arca_gateway_http_request_seconds")
-                  .Help("Time from a complete request to its last byte written, by route")
-                  .Register(registry)),
-      bytes_sent(prometheus::BuildCounter()
-                     .Name("arca_gateway_http_sent_bytes_total")
-                     .Help("Bytes written to HTTP clients, headers included")
-                     .Register(registry)
-                     .Add({})),
-      connections(prometheus::BuildGauge()
-                      .Name("arca_gateway_http_connections")
-                      .Help("Open HTTP connections")
-                      .Register(registry)
-                      .Add({})),
-      in_flight(prometheus::BuildGauge()
-                    .Name("arca_gateway_http_in_flight_requests")
-                    .Help("Requests being handled")
-                    .Register(registry)
-                    .Add({})) {}
-
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
   static const auto* b = new prometheus::Histogram::BucketBoundaries{
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};

@@ -10,15 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-
-namespace prometheus {
-class Counter;
-class Gauge;
-class Histogram;
-class Registry;
-template <typename T>
-class Family;
-}  // namespace prometheus
+#include "common/metrics/table.h"
 
 namespace arca::http {
 
@@ -108,14 +100,25 @@ struct HttpServerOptions {
   std::string tls_cert, tls_key, tls_client_ca;
 };
 
-// HTTP metrics, declared once (names arca_gateway_http_*).
+// HTTP metrics, declared once; requests by {route, code}, seconds by
+// {route}.
+#define ARCA_HTTP_METRICS(M)                                                                  \
+  M(Counters, requests,                                                                       \
+    {"arca_gateway_http_requests_total",                                                      \
+     "HTTP requests answered, by route template and status code"})                            \
+  M(Histograms, seconds,                                                                      \
+    {"arca_gateway_http_request_seconds",                                                     \
+     "Time from a complete request to its last byte written, by route"})                      \
+  M(Counter, bytes_sent,                                                                      \
+    {"arca_gateway_http_sent_bytes_total", "Bytes written to HTTP clients, headers included"}) \
+  M(Gauge, connections, {"arca_gateway_http_connections", "Open HTTP connections"})           \
+  M(Gauge, in_flight, {"arca_gateway_http_in_flight_requests", "Requests being handled"})
+
 struct HttpMetrics {
-  explicit HttpMetrics(prometheus::Registry& registry);
-  prometheus::Family<prometheus::Counter>& requests;      // {route, code}
-  prometheus::Family<prometheus::Histogram>& seconds;     // {route}
-  prometheus::Counter& bytes_sent;
-  prometheus::Gauge& connections;
-  prometheus::Gauge& in_flight;
+  explicit HttpMetrics(prometheus::Registry& registry)
+      : registry(registry) ARCA_HTTP_METRICS(ARCA_METRIC_INIT) {}
+  prometheus::Registry& registry;
+  ARCA_HTTP_METRICS(ARCA_METRIC_MEMBER)
 };
 
 // An asynchronous HTTP/1.1 server (Boost.Beast): sockets are served by a few

@@ -7,11 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/metrics/table.h"
 #include "common/rpc/status.h"
-#include "prometheus/counter.h"
-#include "prometheus/family.h"
-#include "prometheus/histogram.h"
-#include "prometheus/registry.h"
 
 namespace arca::rpc {
 
@@ -27,14 +24,13 @@ struct GrpcMetrics::State {
 
 GrpcMetrics::GrpcMetrics(prometheus::Registry& registry, absl::string_view svc)
     : state_(std::make_unique<State>()) {
-  state_->calls = &prometheus::BuildCounter()
-                       .Name(absl::StrCat("arca_", svc, "_grpc_calls_total"))
-                       .Help("gRPC calls handled, by method and status code")
-                       .Register(registry);
-  state_->seconds = &prometheus::BuildHistogram()
-                         .Name(absl::StrCat("arca_", svc, "_grpc_call_seconds"))
-                         .Help("gRPC call latency, by method and status code")
-                         .Register(registry);
+  // Named after the service, so one table row each would not do.
+  const std::string calls = absl::StrCat("arca_", svc, "_grpc_calls_total");
+  const std::string seconds = absl::StrCat("arca_", svc, "_grpc_call_seconds");
+  state_->calls = &metrics::Register<metrics::Counters>(
+      registry, {calls.c_str(), "gRPC calls handled, by method and status code"});
+  state_->seconds = &metrics::Register<metrics::Histograms>(
+      registry, {seconds.c_str(), "gRPC call latency, by method and status code"});
 }
 
 GrpcMetrics::~GrpcMetrics() = default;

@@ -10,17 +10,9 @@
 #include "common/blob/store.h"
 #include "common/clock.h"
 #include "common/clients/catalog.h"
+#include "common/metrics/table.h"
 #include "proto/catalog/v1/catalog.pb.h"
 #include "proto/collector/v1/collector.pb.h"
-
-namespace prometheus {
-class Counter;
-class Gauge;
-class Histogram;
-class Registry;
-template <typename T>
-class Family;
-}  // namespace prometheus
 
 namespace arca::collector {
 
@@ -42,28 +34,55 @@ struct CollectorOptions {
   int max_concurrent_downloads = 128;
 };
 
-// Metrics, declared once (names arca_collector_*).
+// The collector's metrics, declared once. Where a successful upload's time
+// went: receive (the stream, each file written to a temporary name), store
+// (the blobs made durable), commit (the catalog call), one series each of
+// arca_collector_upload_phase_seconds.
+#define ARCA_COLLECTOR_UPLOAD_BUCKETS {0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300}
+#define ARCA_COLLECTOR_PHASES                                                          \
+  "arca_collector_upload_phase_seconds",                                               \
+      "Time successful uploads spent receiving (temporary files written), storing "    \
+      "(blobs made durable) and committing (the catalog call)",                        \
+      "phase"
+#define ARCA_COLLECTOR_METRICS(M)                                                               \
+  M(Counter, bytes_accepted,                                                                    \
+    {"arca_collector_bytes_accepted_total", "Bytes of files committed by uploads"})             \
+  M(Counter, files_accepted,                                                                    \
+    {"arca_collector_files_accepted_total", "Files committed by uploads"})                      \
+  M(Counters, files_skipped,                                                                    \
+    {"arca_collector_files_skipped_total", "Files left out of uploads, by reason", "reason",    \
+     {"symlink_escape", "hidden", "not_regular", "over_size", "over_count", "no_pattern"}})     \
+  M(Counters, uploads_rejected,                                                                 \
+    {"arca_collector_uploads_rejected_total", "Uploads rejected whole, by reason", "reason",    \
+     {"over_size", "over_count", "digest_mismatch", "incomplete", "busy", "disk_full",          \
+     "storage_error"}})                                                                         \
+  M(Histogram, upload_seconds,                                                                  \
+    {"arca_collector_upload_seconds", "Duration of successful uploads", nullptr, {},            \
+     ARCA_COLLECTOR_UPLOAD_BUCKETS})                                                            \
+  M(Histogram, upload_receive_seconds,                                                          \
+    {ARCA_COLLECTOR_PHASES, {"receive"}, ARCA_COLLECTOR_UPLOAD_BUCKETS})                        \
+  M(Histogram, upload_store_seconds,                                                            \
+    {ARCA_COLLECTOR_PHASES, {"store"}, ARCA_COLLECTOR_UPLOAD_BUCKETS})                          \
+  M(Histogram, upload_commit_seconds,                                                           \
+    {ARCA_COLLECTOR_PHASES, {"commit"}, ARCA_COLLECTOR_UPLOAD_BUCKETS})                         \
+  M(Counter, bytes_served, {"arca_collector_bytes_served_total", "Bytes sent by downloads"})    \
+  M(Gauge, uploads_in_progress, {"arca_collector_uploads_in_progress", "Uploads running"})      \
+  M(Gauge, downloads_in_progress, {"arca_collector_downloads_in_progress", "Downloads running"})\
+  M(Gauge, blob_store_bytes,                                                                    \
+    {"arca_collector_blob_store_bytes", "Bytes held by the blob store, as last counted"})       \
+  M(Gauge, blob_store_objects,                                                                  \
+    {"arca_collector_blob_store_objects", "Blobs held by the blob store, as last counted"})     \
+  M(Gauge, blob_store_free_bytes,                                                               \
+    {"arca_collector_blob_store_free_bytes", "Bytes free on the blob store's file system"})     \
+  M(Gauge, blob_store_capacity_bytes,                                                           \
+    {"arca_collector_blob_store_capacity_bytes", "Size of the blob store's file system in       \
+     bytes"})
+
 struct CollectorMetrics {
-  explicit CollectorMetrics(prometheus::Registry& registry);
-  prometheus::Counter& bytes_accepted;
-  prometheus::Counter& files_accepted;
-  prometheus::Family<prometheus::Counter>& files_skipped;      // {reason}
-  prometheus::Family<prometheus::Counter>& uploads_rejected;   // {reason}
-  prometheus::Histogram& upload_seconds;
-  // Where a successful upload's time went: receive (the stream, each file
-  // written to a temporary name), store (the blobs made durable), commit
-  // (the catalog call).
-  prometheus::Family<prometheus::Histogram>& upload_phase_seconds;  // {phase}
-  prometheus::Histogram& upload_receive_seconds;
-  prometheus::Histogram& upload_store_seconds;
-  prometheus::Histogram& upload_commit_seconds;
-  prometheus::Counter& bytes_served;
-  prometheus::Gauge& uploads_in_progress;
-  prometheus::Gauge& downloads_in_progress;
-  prometheus::Gauge& blob_store_bytes;
-  prometheus::Gauge& blob_store_objects;
-  prometheus::Gauge& blob_store_free_bytes;
-  prometheus::Gauge& blob_store_capacity_bytes;
+  explicit CollectorMetrics(prometheus::Registry& registry)
+      : registry(registry) ARCA_COLLECTOR_METRICS(ARCA_METRIC_INIT) {}
+  prometheus::Registry& registry;
+  ARCA_COLLECTOR_METRICS(ARCA_METRIC_MEMBER)
 };
 
 // Where an upload's messages come from; Next returns false at the end of

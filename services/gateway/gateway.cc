@@ -41,7 +41,7 @@ bool Gateway::Impl::FromCache(const http::HttpRequest& http, http::HttpResponse*
 void Gateway::Impl::Handle(const http::HttpRequest& http, http::HttpResponder& out) {
   auto target = ParseTarget(http.target);
   if (!target.ok()) {
-    Request req{http, Target(), {}, auth::Identity(), out, "malformed"};
+    Request req{{}, http, Target(), {}, auth::Identity(), out, "malformed"};
     req.Reply(400, Json{{"error", target.status().message()}});
     return;
   }
@@ -60,7 +60,8 @@ void Gateway::Impl::Handle(const http::HttpRequest& http, http::HttpResponder& o
       if (exact) break;
     }
   }
-  Request req{http, *std::move(target), std::move(params), auth::Identity::Everyone(), out, "unmatched"};
+  Request req{{}, http, *std::move(target), std::move(params), auth::Identity::Everyone(), out,
+              "unmatched"};
   if (route == nullptr) {
     if (!allowed.empty()) {
       if (absl::c_linear_search(allowed, "GET")) allowed.push_back("HEAD");

@@ -54,11 +54,9 @@ class Gateway::Impl {
         auth_(auth),
         registry_(std::move(registry)),
         downloads_(options.max_downloads_per_client, options.max_downloads),
-        cache_hits_(prometheus::BuildCounter()
-                        .Name("arca_gateway_artifact_cache_hits_total")
-                        .Help("Job-artifact listings answered from the gateway's cache")
-                        .Register(*registry_)
-                        .Add({})) {
+        cache_hits_(metrics::Register<metrics::Counter>(
+            *registry_, {"arca_gateway_artifact_cache_hits_total",
+                         "Job-artifact listings answered from the gateway's cache"})) {
     clients::ClientOptions backend;
     backend.timeout = options.backend_timeout;
     if (backends.catalog) catalog_ = clients::NewCatalogClient(backends.catalog, backend);
@@ -284,8 +282,6 @@ class Gateway::Impl {
   // POST application/json {query, variables, operationName}, or GET with
   // the same as query parameters (queries only).
   absl::Status GraphQl(Request& req);
-
-  static Request& Req(void* context) { return *static_cast<Request*>(context); }
 
   static graphql::Json Entries(const google::protobuf::Map<std::string, std::string>& m);
 

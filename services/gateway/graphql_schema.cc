@@ -41,7 +41,7 @@ absl::Status Gateway::Impl::GraphQl(Request& req) {
   limits.max_response_bytes = options_.graphql_max_response_bytes;
   graphql::Schema::Outcome outcome;
   graphql::Json result =
-      schema_.Execute(query, variables, operation, &req, get, &outcome, limits);
+      schema_.Execute(query, variables, operation, req, get, &outcome, limits);
   switch (outcome) {
     case graphql::Schema::Outcome::kMutationNotAllowed:
       req.Reply(405, result, {{"Allow", "POST"}});
@@ -179,9 +179,9 @@ void Gateway::Impl::BuildSchema() {
           {"steps", list("Step"), "", {}, nullptr, few},
           {"conditions", list("Condition"), "", {}, nullptr, few},
           {"artifact", nn("PhJobArtifact"), "The files the job collected (not its logs).", {},
-           [this](const GJson& job, const GJson&, void* ctx) -> absl::StatusOr<GJson> {
+           [this](const GJson& job, const GJson&, graphql::RequestContext& ctx) -> absl::StatusOr<GJson> {
              const std::string id = job["id"];
-             auto files = VisibleFiles(Req(ctx), id);
+             auto files = VisibleFiles(ctx.As<Request>(), id);
              if (!files.ok()) return files.status();
              return GJson{{"prefix", absl::StrCat("groups/", job["group"].get<std::string>(),
                                                   "/jobArtifacts/", id)},
@@ -189,9 +189,9 @@ void Gateway::Impl::BuildSchema() {
            },
            one_call},
           {"logs", list("ArtifactItem"), "The job's logs (what arca run recorded).", {},
-           [this](const GJson& job, const GJson&, void* ctx) -> absl::StatusOr<GJson> {
+           [this](const GJson& job, const GJson&, graphql::RequestContext& ctx) -> absl::StatusOr<GJson> {
              const std::string id = job["id"];
-             auto files = VisibleFiles(Req(ctx), id);
+             auto files = VisibleFiles(ctx.As<Request>(), id);
              if (!files.ok()) return files.status();
              return GqlItems(id, files->logs);
            },
@@ -239,8 +239,8 @@ void Gateway::Impl::BuildSchema() {
   object("Query", "Arca's jobs, their artifacts, packages and scheduling.",
          {{"phJob", Named("PhJob"), "One job; null if there is none the caller may see.",
            {{"where", NonNull(Named("PhJobWhereUniqueInput"))}},
-           [this, fail](const GJson&, const GJson& args, void* ctx) -> absl::StatusOr<GJson> {
-             auto job = VisibleJob(Req(ctx), args["where"]["id"]);
+           [this, fail](const GJson&, const GJson& args, graphql::RequestContext& ctx) -> absl::StatusOr<GJson> {
+             auto job = VisibleJob(ctx.As<Request>(), args["where"]["id"]);
              if (absl::IsNotFound(job.status())) return GJson();
              if (!job.ok()) return fail(job.status());
              return GqlJob(*job);
@@ -250,7 +250,7 @@ void Gateway::Impl::BuildSchema() {
            {{"where", Named("PhJobWhereInput")},
             {"limit", Named("Int"), "", GJson(20)},
             {"page", Named("Int"), "1-indexed", GJson(1)}},
-           [this, fail](const GJson&, const GJson& args, void* ctx) -> absl::StatusOr<GJson> {
+           [this, fail](const GJson&, const GJson& args, graphql::RequestContext& ctx) -> absl::StatusOr<GJson> {
              const GJson where = args.value("where", GJson::object());
              const int limit = args["limit"], page = args["page"];
              if (limit < 1 || limit > 1000) return fail(absl::InvalidArgumentError("limit must be 1 to 1000"));
@@ -270,7 +270,7 @@ void Gateway::Impl::BuildSchema() {
              }
              std::vector<cat::Job> jobs;
              bool more = false;
-             absl::Status s = ListVisibleJobs(Req(ctx).caller, list, static_cast<int64_t>(page - 1) * limit, limit, &jobs, &more);
+             absl::Status s = ListVisibleJobs(ctx.As<Request>().caller, list, static_cast<int64_t>(page - 1) * limit, limit, &jobs, &more);
              if (!s.ok()) return fail(s);
              GJson items = GJson::array();
              for (const auto& j : jobs) items.push_back(GqlJob(j));
@@ -279,7 +279,7 @@ void Gateway::Impl::BuildSchema() {
            graphql::FieldCost{1, "limit", 0}},
           {"jobArtifacts", list("JobArtifact"), "A name's versions, newest first (or one version).",
            {{"name", nn("String")}, {"version", str()}},
-           [this, fail](const GJson&, const GJson& args, void*) -> absl::StatusOr<GJson> {
+           [this, fail](const GJson&, const GJson& args, graphql::RequestContext&) -> absl::StatusOr<GJson> {
              cat::ListJobArtifactsRequest list;
              list.set_name(args["name"]);
              if (args.value("version", GJson()).is_string()) list.set_version(args["version"]);
@@ -292,7 +292,7 @@ void Gateway::Impl::BuildSchema() {
            one_call},
           {"jobArtifactNames", list("String"), "Package names by prefix and/or substring.",
            {{"prefix", str()}, {"contains", str()}},
-           [this, fail](const GJson&, const GJson& args, void*) -> absl::StatusOr<GJson> {
+           [this, fail](const GJson&, const GJson& args, graphql::RequestContext&) -> absl::StatusOr<GJson> {
              cat::ListJobArtifactNamesRequest list;
              if (args.value("prefix", GJson()).is_string()) list.set_prefix(args["prefix"]);
              if (args.value("contains", GJson()).is_string()) list.set_contains(args["contains"]);
@@ -306,7 +306,7 @@ void Gateway::Impl::BuildSchema() {
            {{"jobJarUrl", str()}, {"artifactId", str()}, {"name", str()}, {"version", str()},
             {"labels", ListOf(NonNull(Named("EntryInput")))},
             {"machineDefinition", str()}, {"sizeAttribute", str()}},
-           [this, fail](const GJson&, const GJson& args, void* ctx) -> absl::StatusOr<GJson> {
+           [this, fail](const GJson&, const GJson& args, graphql::RequestContext& ctx) -> absl::StatusOr<GJson> {
              RETURN_IF_ERROR(Need(scheduler_, "scheduler-attribute"));
              scheduling::v1::JobDefinition def;
              auto text = [&](const char* k) {
@@ -325,7 +325,7 @@ void Gateway::Impl::BuildSchema() {
              }
              def.set_machine_definition(text("machineDefinition"));
              def.set_size_attribute(text("sizeAttribute"));
-             auto resolved = scheduler_->Resolve(def, Call(&Req(ctx).caller));
+             auto resolved = scheduler_->Resolve(def, Call(&ctx.As<Request>().caller));
              if (!resolved.ok()) return fail(resolved.status());
              const scheduling::v1::SchedulingConstraints& c = *resolved;
              GJson attributes = GJson::array();
@@ -345,19 +345,19 @@ void Gateway::Impl::BuildSchema() {
          {{"cleanupPhJobArtifact", nn("Int"),
            "Runs a retention sweep now (PrimeHub's); returns how many files it removed. Needs a token for every group.",
            {},
-           [this, fail](const GJson&, const GJson&, void* ctx) -> absl::StatusOr<GJson> {
+           [this, fail](const GJson&, const GJson&, graphql::RequestContext& ctx) -> absl::StatusOr<GJson> {
              RETURN_IF_ERROR(Need(retention_, "retention-gc"));
-             RETURN_IF_ERROR(Req(ctx).caller.Allows(auth::Role::kAdmin, "cleanupPhJobArtifact"));
-             if (!Req(ctx).caller.all_groups) {
+             RETURN_IF_ERROR(ctx.As<Request>().caller.Allows(auth::Role::kAdmin, "cleanupPhJobArtifact"));
+             if (!ctx.As<Request>().caller.all_groups) {
                return fail(absl::PermissionDeniedError("running a sweep needs a token for every group (\"*\")"));
              }
              auto ran = retention_->RunCleanup(retention::v1::RunCleanupRequest(),
-                                               Call(&Req(ctx).caller, absl::Minutes(10)));
+                                               Call(&ctx.As<Request>().caller, absl::Minutes(10)));
              if (!ran.ok()) return fail(ran.status());
              const retention::v1::RunCleanupResponse& resp = *ran;
              // Files above the caller's level are not counted.
              int removed = 0;
-             for (const auto& r : resp.removed()) removed += Req(ctx).caller.SeesPrivacy(r.privacy_level());
+             for (const auto& r : resp.removed()) removed += ctx.As<Request>().caller.SeesPrivacy(r.privacy_level());
              return GJson(removed);
            },
            one_call},
@@ -366,10 +366,10 @@ void Gateway::Impl::BuildSchema() {
            {{"input", NonNull(Named("JobArtifactInput"))},
             {"overwrite", Named("Boolean"), "", GJson(false)},
             {"expectedRevision", Named("Int")}},
-           [this, fail](const GJson&, const GJson& args, void* ctx) -> absl::StatusOr<GJson> {
-             RETURN_IF_ERROR(Req(ctx).caller.Allows(auth::Role::kWriter, "registerJobArtifact"));
+           [this, fail](const GJson&, const GJson& args, graphql::RequestContext& ctx) -> absl::StatusOr<GJson> {
+             RETURN_IF_ERROR(ctx.As<Request>().caller.Allows(auth::Role::kWriter, "registerJobArtifact"));
              if (args["overwrite"].get<bool>()) {
-               RETURN_IF_ERROR(Req(ctx).caller.Allows(auth::Role::kAdmin, "registerJobArtifact with overwrite"));
+               RETURN_IF_ERROR(ctx.As<Request>().caller.Allows(auth::Role::kAdmin, "registerJobArtifact with overwrite"));
              }
              const GJson& in = args["input"];
              cat::RegisterJobArtifactRequest reg;
@@ -399,7 +399,7 @@ void Gateway::Impl::BuildSchema() {
              if (args.value("expectedRevision", GJson()).is_number()) {
                reg.set_expected_revision(args["expectedRevision"].get<int64_t>());
              }
-             auto resp = Register(Req(ctx).caller, reg);
+             auto resp = Register(ctx.As<Request>().caller, reg);
              if (!resp.ok()) return fail(resp.status());
              return GqlArtifact(resp->artifact());
            },
@@ -407,14 +407,14 @@ void Gateway::Impl::BuildSchema() {
           {"deleteJob", nn("DeleteJobResult"),
            "Deletes a job; while GC holds it, purged is false and the finalizers are listed. force drops them.",
            {{"id", nn("ID")}, {"force", Named("Boolean"), "", GJson(false)}},
-           [this, fail](const GJson&, const GJson& args, void* ctx) -> absl::StatusOr<GJson> {
-             RETURN_IF_ERROR(Req(ctx).caller.Allows(auth::Role::kAdmin, "deleteJob"));
-             auto job = VisibleJob(Req(ctx), args["id"]);
+           [this, fail](const GJson&, const GJson& args, graphql::RequestContext& ctx) -> absl::StatusOr<GJson> {
+             RETURN_IF_ERROR(ctx.As<Request>().caller.Allows(auth::Role::kAdmin, "deleteJob"));
+             auto job = VisibleJob(ctx.As<Request>(), args["id"]);
              if (!job.ok()) return fail(job.status());
              cat::DeleteJobRequest del;
              del.set_id(job->id());
              del.set_force(args["force"].get<bool>());
-             auto deleted = catalog_->DeleteJob(del, Call(&Req(ctx).caller));
+             auto deleted = catalog_->DeleteJob(del, Call(&ctx.As<Request>().caller));
              if (!deleted.ok()) return fail(deleted.status());
              const cat::DeleteJobResponse& resp = *deleted;
              return GJson{{"id", job->id()},

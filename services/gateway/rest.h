@@ -17,6 +17,7 @@
 #include "google/protobuf/message.h"
 #include "nlohmann/json.hpp"
 #include "proto/catalog/v1/catalog.pb.h"
+#include "services/gateway/graphql/graphql.h"
 #include "services/gateway/http_util.h"
 
 namespace arca::gateway {
@@ -103,7 +104,7 @@ struct JobFiles {
   std::vector<cat::ArtifactFile> outputs, logs;
 };
 
-struct Request {
+struct Request : graphql::RequestContext {
   const http::HttpRequest& http;
   Target target;
   std::map<std::string, std::string> params;  // from the route pattern

@@ -46,44 +46,6 @@ bool HasCondition(const cat::Job& job, absl::string_view type) {
 
 }  // namespace
 
-RetentionMetrics::RetentionMetrics(prometheus::Registry& registry)
-    : files_deleted(prometheus::BuildCounter()
-                        .Name("arca_retention_gc_files_deleted_total")
-                        .Help("Files deleted, by reason (ttl, strategy)")
-                        .Register(registry)),
-      bytes_deleted(prometheus::BuildCounter()
-                        .Name("arca_retention_gc_bytes_deleted_total")
-                        .Help("Bytes of files deleted, by reason")
-                        .Register(registry)),
-      tasks(prometheus::BuildCounter()
-                .Name("arca_retention_gc_tasks_total")
-                .Help("GC tasks handled, by outcome (done, retried, failed)")
-                .Register(registry)),
-      blobs_deleted(prometheus::BuildCounter()
-                        .Name("arca_retention_gc_blobs_deleted_total")
-                        .Help("Blobs whose bytes were deleted")
-                        .Register(registry)
-                        .Add({})),
-      errors(prometheus::BuildCounter()
-                 .Name("arca_retention_gc_errors_total")
-                 .Help("Failed deletions and catalog calls")
-                 .Register(registry)
-                 .Add({})),
-      sweep_seconds(prometheus::BuildHistogram()
-                        .Name("arca_retention_gc_sweep_seconds")
-                        .Help("Duration of cleanup sweeps")
-                        .Register(registry)
-                        .Add({}, prometheus::Histogram::BucketBoundaries{
-                                     0.01, 0.1, 1, 10, 60, 300, 1800})) {
-  // Every label from zero, so rates and alerts see the series before the
-  // first event.
-  for (const char* reason : {"ttl", "strategy"}) {
-    files_deleted.Add({{"reason", reason}});
-    bytes_deleted.Add({{"reason", reason}});
-  }
-  for (const char* outcome : {"done", "retried", "failed"}) tasks.Add({{"outcome", outcome}});
-}
-
 RetentionGc::RetentionGc(const RetentionOptions& options, clients::CatalogClient* catalog,
                          blob::BlobStore* blobs, Clock* clock, RetentionMetrics* metrics)
     : options_(options), catalog_(catalog), blobs_(blobs), clock_(clock), metrics_(metrics) {}

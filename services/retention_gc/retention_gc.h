@@ -11,16 +11,9 @@
 #include "common/blob/store.h"
 #include "common/clock.h"
 #include "common/clients/catalog.h"
+#include "common/metrics/table.h"
 #include "proto/catalog/v1/catalog.pb.h"
 #include "proto/retention/v1/retention.pb.h"
-
-namespace prometheus {
-class Counter;
-class Histogram;
-class Registry;
-template <typename T>
-class Family;
-}  // namespace prometheus
 
 namespace arca::retention {
 
@@ -48,14 +41,28 @@ struct RetentionOptions {
   bool deletion_enabled = true;
 };
 
+#define ARCA_RETENTION_METRICS(M)                                                            \
+  M(Counters, files_deleted,                                                                 \
+    {"arca_retention_gc_files_deleted_total", "Files deleted, by reason (ttl, strategy)",    \
+     "reason", {"ttl", "strategy"}})                                                         \
+  M(Counters, bytes_deleted,                                                                 \
+    {"arca_retention_gc_bytes_deleted_total", "Bytes of files deleted, by reason", "reason",  \
+     {"ttl", "strategy"}})                                                                   \
+  M(Counters, tasks,                                                                         \
+    {"arca_retention_gc_tasks_total", "GC tasks handled, by outcome (done, retried, failed)", \
+     "outcome", {"done", "retried", "failed"}})                                              \
+  M(Counter, blobs_deleted,                                                                  \
+    {"arca_retention_gc_blobs_deleted_total", "Blobs whose bytes were deleted"})             \
+  M(Counter, errors, {"arca_retention_gc_errors_total", "Failed deletions and catalog calls"}) \
+  M(Histogram, sweep_seconds,                                                                \
+    {"arca_retention_gc_sweep_seconds", "Duration of cleanup sweeps", nullptr, {},           \
+     {0.01, 0.1, 1, 10, 60, 300, 1800}})
+
 struct RetentionMetrics {
-  explicit RetentionMetrics(prometheus::Registry& registry);
-  prometheus::Family<prometheus::Counter>& files_deleted;  // {reason}
-  prometheus::Family<prometheus::Counter>& bytes_deleted;  // {reason}
-  prometheus::Family<prometheus::Counter>& tasks;          // {outcome}
-  prometheus::Counter& blobs_deleted;
-  prometheus::Counter& errors;
-  prometheus::Histogram& sweep_seconds;
+  explicit RetentionMetrics(prometheus::Registry& registry)
+      : registry(registry) ARCA_RETENTION_METRICS(ARCA_METRIC_INIT) {}
+  prometheus::Registry& registry;
+  ARCA_RETENTION_METRICS(ARCA_METRIC_MEMBER)
 };
 
 // Deletes what policy says, when it says (see docs/retention.md):

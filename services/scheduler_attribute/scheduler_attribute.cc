@@ -123,18 +123,6 @@ v1::SchedulingConstraints MergeAttributes(
   return out;
 }
 
-SchedulerMetrics::SchedulerMetrics(prometheus::Registry& registry)
-    : resolves(prometheus::BuildCounter()
-                   .Name("arca_scheduler_attribute_resolves_total")
-                   .Help("Job definitions resolved, by what became of their artifact")
-                   .Register(registry)),
-      resolve_seconds(prometheus::BuildHistogram()
-                          .Name("arca_scheduler_attribute_resolve_seconds")
-                          .Help("Time to resolve one job definition")
-                          .Register(registry)
-                          .Add({}, prometheus::Histogram::BucketBoundaries{
-                                       0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5})) {}
-
 SchedulerAttribute::SchedulerAttribute(const SchedulerOptions& options,
                                        clients::CatalogClient* catalog,
                                        SchedulerMetrics* metrics)

@@ -11,16 +11,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clients/catalog.h"
+#include "common/metrics/table.h"
 #include "proto/catalog/v1/catalog.pb.h"
 #include "proto/scheduling/v1/scheduling.pb.h"
-
-namespace prometheus {
-class Counter;
-class Histogram;
-class Registry;
-template <typename T>
-class Family;
-}  // namespace prometheus
 
 namespace arca::scheduling {
 
@@ -35,10 +28,20 @@ struct SchedulerOptions {
   std::vector<std::string> caching_clusters;
 };
 
+#define ARCA_SCHEDULER_METRICS(M)                                                             \
+  M(Counters, resolves,                                                                       \
+    {"arca_scheduler_attribute_resolves_total",                                               \
+     "Job definitions resolved, by what became of their artifact", "artifact",                \
+     {"found", "missing", "none"}})                                                           \
+  M(Histogram, resolve_seconds,                                                               \
+    {"arca_scheduler_attribute_resolve_seconds", "Time to resolve one job definition", nullptr, \
+     {}, {0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5}})
+
 struct SchedulerMetrics {
-  explicit SchedulerMetrics(prometheus::Registry& registry);
-  prometheus::Family<prometheus::Counter>& resolves;          // {artifact=found|missing|none}
-  prometheus::Histogram& resolve_seconds;
+  explicit SchedulerMetrics(prometheus::Registry& registry)
+      : registry(registry) ARCA_SCHEDULER_METRICS(ARCA_METRIC_INIT) {}
+  prometheus::Registry& registry;
+  ARCA_SCHEDULER_METRICS(ARCA_METRIC_MEMBER)
 };
 
 // Where an attribute came from.

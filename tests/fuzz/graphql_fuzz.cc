@@ -29,20 +29,20 @@ static gq::Schema* MakeSchema() {
   item.fields = {{"name", gq::NonNull(gq::Named("String"))},
                  {"color", gq::Named("Color")},
                  {"fails", gq::NonNull(gq::Named("Int")), "", {},
-                  [](const gq::Json&, const gq::Json&, void*) -> absl::StatusOr<gq::Json> {
+                  [](const gq::Json&, const gq::Json&, gq::RequestContext&) -> absl::StatusOr<gq::Json> {
                     return absl::InternalError("no");
                   }},
                  {"self", gq::Named("Item"), "", {},
-                  [](const gq::Json& src, const gq::Json&, void*) -> absl::StatusOr<gq::Json> { return src; }}};
+                  [](const gq::Json& src, const gq::Json&, gq::RequestContext&) -> absl::StatusOr<gq::Json> { return src; }}};
   s->Add(item);
   gq::TypeDef query;
   query.name = "Query";
   query.fields = {{"item", gq::Named("Item"), "", {{"where", gq::NonNull(gq::Named("Where"))}},
-                   [](const gq::Json&, const gq::Json& a, void*) -> absl::StatusOr<gq::Json> {
+                   [](const gq::Json&, const gq::Json& a, gq::RequestContext&) -> absl::StatusOr<gq::Json> {
                      return gq::Json{{"name", a["where"]["id"]}, {"color", "RED"}};
                    }},
                   {"items", gq::ListOf(gq::Named("Item")), "", {{"first", gq::Named("Int"), "", gq::Json(2)}},
-                   [](const gq::Json&, const gq::Json& a, void*) -> absl::StatusOr<gq::Json> {
+                   [](const gq::Json&, const gq::Json& a, gq::RequestContext&) -> absl::StatusOr<gq::Json> {
                      gq::Json out = gq::Json::array();
                      int n = a["first"].is_number() ? a["first"].get<int>() : 0;
                      for (int i = 0; i < n && i < 50; ++i) out.push_back(gq::Json{{"name", "x"}});
@@ -63,7 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     vars = *std::move(parsed);
     doc.resize(nul);
   }
-  gq::Json result = schema->Execute(doc, vars, "", nullptr);
+  struct : gq::RequestContext {} context;
+  gq::Json result = schema->Execute(doc, vars, "", context);
   (void)result.dump();  // throws (and so fails) on anything that is not UTF-8
   return 0;
 }

@@ -17,7 +17,7 @@ namespace arca::graphql {
 class Executor {
  public:
   Executor(const Schema& schema, const Document& doc, const Operation& op, Json variables,
-           void* context, const ExecutionLimits& limits)
+           RequestContext& context, const ExecutionLimits& limits)
       : schema_(schema),
         op_(op),
         variables_(std::move(variables)),
@@ -447,7 +447,7 @@ class Executor {
   const Schema& schema_;
   const Operation& op_;
   Json variables_;
-  void* context_;
+  RequestContext& context_;
   const ExecutionLimits& limits_;
   size_t bytes_ = 0;      // about what the response holds so far
   bool stopped_ = false;  // a limit was reached
@@ -456,7 +456,7 @@ class Executor {
 };
 
 Json Schema::Execute(absl::string_view document, const Json& variables,
-                     const std::string& operation_name, void* context, bool queries_only,
+                     const std::string& operation_name, RequestContext& context, bool queries_only,
                      Outcome* outcome, const ExecutionLimits& limits) const {
   Outcome ignored;
   if (outcome == nullptr) outcome = &ignored;

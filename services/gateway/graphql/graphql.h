@@ -125,11 +125,23 @@ ParseResult Parse(absl::string_view source);
 
 // --------------------------------------------------------------- schema
 
+// What the transport knows of one request (its caller, what it already
+// fetched), passed through Execute to every resolver. The engine never
+// looks inside: a schema derives its own and its resolvers take that back
+// with RequestContext::As.
+class RequestContext {
+ public:
+  template <typename T>
+  T& As() {
+    return static_cast<T&>(*this);
+  }
+};
+
 // Resolves a field: `source` is the parent object's value, `args` the
-// coerced arguments, `context` the caller's (passed through Execute). An
-// error becomes a field error at the field's path, the value null.
-using Resolver =
-    std::function<absl::StatusOr<Json>(const Json& source, const Json& args, void* context)>;
+// coerced arguments, `context` the request's. An error becomes a field
+// error at the field's path, the value null.
+using Resolver = std::function<absl::StatusOr<Json>(const Json& source, const Json& args,
+                                                    RequestContext& context)>;
 
 struct InputValueDef {
   InputValueDef(std::string name, TypeRef type, std::string description = "",
@@ -222,7 +234,8 @@ class Schema {
   // executes, and returns the response ({"data": …} and/or {"errors": […]}).
   // With queries_only, a mutation is refused.
   Json Execute(absl::string_view document, const Json& variables,
-               const std::string& operation_name, void* context, bool queries_only = false,
+               const std::string& operation_name, RequestContext& context,
+               bool queries_only = false,
                Outcome* outcome = nullptr, const ExecutionLimits& limits = {}) const;
 
   // The errors of validating a parsed document; empty if it is valid.

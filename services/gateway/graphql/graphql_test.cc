@@ -91,7 +91,7 @@ TEST(ParseTest, RefusesHugeAndAbsurdlyNestedDocuments) {
 
 // ------------------------------------------------------------ a schema
 
-struct Context {
+struct Context : RequestContext {
   int calls = 0;
 };
 
@@ -113,7 +113,7 @@ Schema TestSchema() {
                  {"size", Named("Int")},
                  {"color", Named("Color")},
                  {"broken", NonNull(Named("String")), "", {},
-                  [](const Json&, const Json&, void*) -> absl::StatusOr<Json> {
+                  [](const Json&, const Json&, graphql::RequestContext&) -> absl::StatusOr<Json> {
                     return absl::UnavailableError("backend down");
                   }},
                  {"child", Named("Item")}};
@@ -122,8 +122,8 @@ Schema TestSchema() {
   query.name = "Query";
   query.fields = {
       {"item", Named("Item"), "One item.", {{"where", NonNull(Named("Where"))}},
-       [](const Json&, const Json& args, void* ctx) -> absl::StatusOr<Json> {
-         static_cast<Context*>(ctx)->calls++;
+       [](const Json&, const Json& args, graphql::RequestContext& ctx) -> absl::StatusOr<Json> {
+         ctx.As<Context>().calls++;
          if (args["where"]["id"] == "none") return Json();
          return Json{{"name", args["where"]["id"]},
                      {"size", args["where"]["limit"]},
@@ -132,16 +132,16 @@ Schema TestSchema() {
        },
        FieldCost{1, "", 0}},
       {"items", NonNull(ListOf(NonNull(Named("Item")))), "", {{"first", Named("Int"), "", Json(10)}},
-       [](const Json&, const Json& args, void*) -> absl::StatusOr<Json> {
+       [](const Json&, const Json& args, graphql::RequestContext&) -> absl::StatusOr<Json> {
          Json out = Json::array();
          for (int i = 0; i < args["first"].get<int>(); ++i) out.push_back(Json{{"name", absl::StrCat("i", i)}});
          return out;
        },
        FieldCost{1, "first", 0}},
       {"echo", Named("String"), "", {{"s", Named("String")}, {"c", Named("Color")}, {"f", Named("Float")}},
-       [](const Json&, const Json& args, void*) -> absl::StatusOr<Json> { return Json(args.dump()); }},
+       [](const Json&, const Json& args, graphql::RequestContext&) -> absl::StatusOr<Json> { return Json(args.dump()); }},
       {"badItems", ListOf(NonNull(Named("Item"))), "", {},
-       [](const Json&, const Json&, void*) -> absl::StatusOr<Json> {
+       [](const Json&, const Json&, graphql::RequestContext&) -> absl::StatusOr<Json> {
          return Json::array({Json{{"name", "ok"}}, Json{{"size", 1}}});
        }},
   };
@@ -149,8 +149,8 @@ Schema TestSchema() {
   TypeDef mutation;
   mutation.name = "Mutation";
   mutation.fields = {{"bump", NonNull(Named("Int")), "", {},
-                      [](const Json&, const Json&, void* ctx) -> absl::StatusOr<Json> {
-                        return ++static_cast<Context*>(ctx)->calls;
+                      [](const Json&, const Json&, graphql::RequestContext& ctx) -> absl::StatusOr<Json> {
+                        return ++ctx.As<Context>().calls;
                       }}};
   s.Add(mutation);
   s.SetMutationType("Mutation");
@@ -161,7 +161,7 @@ class ExecuteTest : public ::testing::Test {
  protected:
   Json Run(const std::string& doc, const Json& variables = Json(), const std::string& op = "",
            bool queries_only = false, const ExecutionLimits& limits = {}) {
-    return schema_.Execute(doc, variables, op, &ctx_, queries_only, nullptr, limits);
+    return schema_.Execute(doc, variables, op, ctx_, queries_only, nullptr, limits);
   }
   std::vector<std::string> Messages(const std::string& doc) {
     std::vector<std::string> out;
@@ -294,11 +294,11 @@ TEST_F(ExecuteTest, OperationsAreChosenByNameAndMutationsNeedPost) {
             "Can only perform a mutation operation from a POST request.");
   EXPECT_EQ(ctx_.calls, 0);
   Schema::Outcome outcome;
-  schema_.Execute(doc, Json(), "M", &ctx_, /*queries_only=*/true, &outcome);
+  schema_.Execute(doc, Json(), "M", ctx_, /*queries_only=*/true, &outcome);
   EXPECT_EQ(outcome, Schema::Outcome::kMutationNotAllowed);  // the transport's 405
-  schema_.Execute(doc, Json(), "B", &ctx_, /*queries_only=*/true, &outcome);
+  schema_.Execute(doc, Json(), "B", ctx_, /*queries_only=*/true, &outcome);
   EXPECT_EQ(outcome, Schema::Outcome::kExecuted);
-  schema_.Execute(doc, Json(), "C", &ctx_, /*queries_only=*/true, &outcome);
+  schema_.Execute(doc, Json(), "C", ctx_, /*queries_only=*/true, &outcome);
   EXPECT_EQ(outcome, Schema::Outcome::kRequestError);
   EXPECT_EQ(Run(doc, Json(), "M")["data"]["bump"], 1);
 }
@@ -345,7 +345,7 @@ TEST_F(ExecuteTest, AQueryOverItsCostBudgetIsRefusedBeforeAnythingRuns) {
   EXPECT_EQ(fits["data"]["many"].size(), 100u);
   EXPECT_EQ(ctx_.calls, 1);
   Schema::Outcome outcome;
-  Json over = schema_.Execute(query, Json{{"n", 1000}}, "", &ctx_, false, &outcome, limits);
+  Json over = schema_.Execute(query, Json{{"n", 1000}}, "", ctx_, false, &outcome, limits);
   EXPECT_EQ(outcome, Schema::Outcome::kRequestError);
   EXPECT_FALSE(over.contains("data"));
   // item 1 + 100 and its name 1, items 1 + 100, 1,000 items x 3.

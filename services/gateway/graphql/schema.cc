@@ -128,13 +128,13 @@ Schema::Schema() {
       {{"kind", NonNull(Named("__TypeKind"))},
        {"name", Named("String")},
        {"description", Named("String"), "", {},
-        [type_of](const Json& s, const Json&, void*) -> absl::StatusOr<Json> {
+        [type_of](const Json& s, const Json&, RequestContext&) -> absl::StatusOr<Json> {
           const TypeDef* t = type_of(s);
           return t == nullptr || t->description.empty() ? Json() : Json(t->description);
         }},
        {"specifiedByURL", Named("String")},
        {"fields", ListOf(NonNull(Named("__Field"))), "", {include_deprecated},
-        [this, type_of](const Json& s, const Json&, void*) -> absl::StatusOr<Json> {
+        [this, type_of](const Json& s, const Json&, RequestContext&) -> absl::StatusOr<Json> {
           const TypeDef* t = type_of(s);
           if (t == nullptr || t->kind != Kind::kObject) return Json();
           Json out = Json::array();
@@ -142,13 +142,13 @@ Schema::Schema() {
           return out;
         }},
        {"interfaces", ListOf(NonNull(Named("__Type"))), "", {},
-        [type_of](const Json& s, const Json&, void*) -> absl::StatusOr<Json> {
+        [type_of](const Json& s, const Json&, RequestContext&) -> absl::StatusOr<Json> {
           const TypeDef* t = type_of(s);
           return t != nullptr && t->kind == Kind::kObject ? Json::array() : Json();
         }},
        {"possibleTypes", ListOf(NonNull(Named("__Type")))},
        {"enumValues", ListOf(NonNull(Named("__EnumValue"))), "", {include_deprecated},
-        [type_of](const Json& s, const Json&, void*) -> absl::StatusOr<Json> {
+        [type_of](const Json& s, const Json&, RequestContext&) -> absl::StatusOr<Json> {
           const TypeDef* t = type_of(s);
           if (t == nullptr || t->kind != Kind::kEnum) return Json();
           Json out = Json::array();
@@ -159,7 +159,7 @@ Schema::Schema() {
           return out;
         }},
        {"inputFields", ListOf(NonNull(Named("__InputValue"))), "", {include_deprecated},
-        [this, type_of](const Json& s, const Json&, void*) -> absl::StatusOr<Json> {
+        [this, type_of](const Json& s, const Json&, RequestContext&) -> absl::StatusOr<Json> {
           const TypeDef* t = type_of(s);
           if (t == nullptr || t->kind != Kind::kInputObject) return Json();
           Json out = Json::array();

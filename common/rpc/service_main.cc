@@ -5,7 +5,8 @@
 
 namespace arca::rpc {
 
-absl::StatusOr<ServiceSecurity> SetUpSecurity(ServerOptions* options, const std::string& catalog) {
+absl::StatusOr<ServiceSecurity> SetUpSecurity(ServerOptions* options, const std::string& catalog,
+                                              clients::ClientOptions catalog_client) {
   auto server = auth::ServerSecurityFromFlags();
   if (!server.ok()) return server.status();
   auto peers = auth::ClientSecurityFromFlags();
@@ -19,7 +20,7 @@ absl::StatusOr<ServiceSecurity> SetUpSecurity(ServerOptions* options, const std:
   if (!catalog.empty()) {
     auto channel = PeerChannel(catalog, security.peers);
     if (!channel.ok()) return channel.status();
-    security.catalog = *std::move(channel);
+    security.catalog = clients::NewCatalogClient(*std::move(channel), std::move(catalog_client));
   }
   return security;
 }

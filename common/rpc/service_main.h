@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "common/auth/authorizer.h"
 #include "common/auth/security.h"
+#include "common/clients/catalog.h"
 #include "common/rpc/server.h"
 
 namespace grpc {
@@ -20,14 +21,17 @@ namespace arca::rpc {
 struct ServiceSecurity {
   std::shared_ptr<auth::Authorizer> authorizer;  // for the service's adapter
   auth::ClientSecurity peers;                    // for channels to other services
-  std::shared_ptr<grpc::Channel> catalog;        // when a catalog address was given
+  // The catalog's client, when its address was given.
+  std::unique_ptr<clients::CatalogClient> catalog;
 };
 
 // Reads the security flags into `options` (TLS, --insecure, the
-// authorizer) and, given the catalog's address, opens a PeerChannel to it.
-// Errors name the flag that is wrong.
+// authorizer) and, given the catalog's address, makes its client over a
+// PeerChannel (with `catalog_client`'s timeout and retries). Errors name
+// the flag that is wrong.
 absl::StatusOr<ServiceSecurity> SetUpSecurity(ServerOptions* options,
-                                              const std::string& catalog = "");
+                                              const std::string& catalog = "",
+                                              clients::ClientOptions catalog_client = {});
 
 // A channel to a peer service that finds it again within a second after it
 // restarts, carrying this service's token and TLS settings.

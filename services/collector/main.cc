@@ -6,7 +6,6 @@
 
 #include "absl/flags/flag.h"
 #include "common/blob/store.h"
-#include "common/clients/catalog.h"
 #include "common/init.h"
 #include "common/logging.h"
 #include "common/periodic.h"
@@ -52,7 +51,6 @@ int main(int argc, char** argv) {
     ARCA_LOG(ERROR) << blobs.status().message();
     return 1;
   }
-  auto catalog = arca::clients::NewCatalogClient(security->catalog);
   auto registry = std::make_shared<prometheus::Registry>();
   arca::collector::CollectorMetrics metrics(*registry);
   arca::collector::CollectorOptions options;
@@ -61,7 +59,7 @@ int main(int argc, char** argv) {
   options.max_retention = absl::GetFlag(FLAGS_max_retention);
   options.max_concurrent_uploads = absl::GetFlag(FLAGS_max_concurrent_uploads);
   options.max_concurrent_downloads = absl::GetFlag(FLAGS_max_concurrent_downloads);
-  arca::collector::Collector collector(options, blobs->get(), catalog.get(),
+  arca::collector::Collector collector(options, blobs->get(), security->catalog.get(),
                                       arca::Clock::Real(), &metrics);
   arca::collector::CollectorServiceImpl service(
       &collector, absl::GetFlag(FLAGS_stream_idle_timeout), security->authorizer);

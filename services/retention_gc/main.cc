@@ -5,7 +5,6 @@
 
 #include "absl/flags/flag.h"
 #include "absl/time/clock.h"
-#include "common/clients/catalog.h"
 #include "common/blob/store.h"
 #include "common/ids.h"
 #include "common/init.h"
@@ -55,7 +54,6 @@ int main(int argc, char** argv) {
     ARCA_LOG(ERROR) << blobs.status().message();
     return 1;
   }
-  auto catalog = arca::clients::NewCatalogClient(security->catalog);
   auto registry = std::make_shared<prometheus::Registry>();
   arca::retention::RetentionMetrics metrics(*registry);
   arca::retention::RetentionOptions options;
@@ -69,7 +67,7 @@ int main(int argc, char** argv) {
   options.grace = absl::GetFlag(FLAGS_grace);
   options.deletion_enabled = absl::GetFlag(FLAGS_deletion_enabled);
   if (!options.deletion_enabled) ARCA_LOG(WARNING) << "deletion is disabled (kill switch)";
-  arca::retention::RetentionGc gc(options, catalog.get(), blobs->get(), arca::Clock::Real(),
+  arca::retention::RetentionGc gc(options, security->catalog.get(), blobs->get(), arca::Clock::Real(),
                                   &metrics);
   arca::retention::RetentionGcServiceImpl service(&gc, security->authorizer);
 

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "common/clients/catalog.h"
 #include "common/init.h"
 #include "common/logging.h"
 #include "common/rpc/server.h"
@@ -33,21 +32,21 @@ int main(int argc, char** argv) {
   arca::InitProgram(argc, argv, "arca-scheduler-attribute",
                     "Arca's scheduler-attribute service (gRPC arca.scheduling.v1)");
   arca::rpc::ServerOptions server_options;
-  auto security = arca::rpc::SetUpSecurity(&server_options, absl::GetFlag(FLAGS_catalog));
+  arca::clients::ClientOptions catalog_client;
+  catalog_client.timeout = absl::Seconds(5);  // a resolve waits for the catalog no longer
+  auto security =
+      arca::rpc::SetUpSecurity(&server_options, absl::GetFlag(FLAGS_catalog), catalog_client);
   if (!security.ok()) {
     ARCA_LOG(ERROR) << security.status().message();
     return 1;
   }
-  arca::clients::ClientOptions catalog_options;
-  catalog_options.timeout = absl::Seconds(5);  // a resolve waits for the catalog no longer
-  auto catalog = arca::clients::NewCatalogClient(security->catalog, catalog_options);
   auto registry = std::make_shared<prometheus::Registry>();
   arca::scheduling::SchedulerMetrics metrics(*registry);
   arca::scheduling::SchedulerOptions options;
   options.caching_enabled = absl::GetFlag(FLAGS_artifact_caching);
   options.max_artifacts_to_cache = absl::GetFlag(FLAGS_max_artifacts_to_cache);
   options.caching_clusters = absl::GetFlag(FLAGS_caching_clusters);
-  arca::scheduling::SchedulerAttribute core(options, catalog.get(), &metrics);
+  arca::scheduling::SchedulerAttribute core(options, security->catalog.get(), &metrics);
   arca::scheduling::SchedulerAttributeServiceImpl service(&core, security->authorizer);
 
   server_options.name = "scheduler_attribute";

@@ -3,7 +3,7 @@
 // job: first 10,000 records (100 jobs), then --jobs x --files_per_job
 // (default 10,000,000 in 100,000 jobs). In each, 1,000 files (10 in each of
 // 100 jobs spread over the catalog) expire an hour from now; the rest in a
-// month. Then, with the catalog reopened as a service runs it (synced
+// month. Once its compactions have settled, with the catalog reopened as a service runs it (synced
 // writes) behind a real gRPC server and retention-gc as its client:
 //  - a sweep with nothing due: target under 1 s at full size;
 //  - point lookups (GetJob, GetFile of random records) as clients make
@@ -82,7 +82,8 @@ class Scale {
 
   int64_t records() const { return int64_t{jobs_} * files_per_job_; }
 
-  // Writes every record with unsynced writes, as a bulk load would.
+  // Writes every record with unsynced writes, as a bulk load would, then
+  // lets RocksDB finish compacting, as a catalog that has run a while has.
   absl::Status Fill(absl::Time now) {
     catalog::CatalogOptions options = Options();
     options.sync_writes = false;
@@ -119,7 +120,14 @@ class Scale {
       RETURN_IF_ERROR(blobs->Publish(sealed));
       RETURN_IF_ERROR(catalog->CommitFiles(commit).status());
     }
-    return catalog->Flush();
+    RETURN_IF_ERROR(catalog->Flush());
+    const absl::Time deadline = absl::Now() + absl::Minutes(20);
+    while (catalog->GetIntProperty("rocksdb.compaction-pending") != 0 ||
+           catalog->GetIntProperty("rocksdb.num-running-compactions") != 0) {
+      if (absl::Now() > deadline) return absl::DeadlineExceededError("compactions never settled");
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return absl::OkStatus();
   }
 
   // Reopens the catalog as a service runs it and measures.
@@ -208,7 +216,7 @@ absl::StatusOr<Figures> Run(const char* label, int jobs, int files_per_job, int 
   const absl::Time now = absl::Now();
   const absl::Time start = absl::Now();
   RETURN_IF_ERROR(scale.Fill(now));
-  std::printf("%s: %lld records in %d jobs written in %.1f s; %s\n", label,
+  std::printf("%s: %lld records in %d jobs written and compacted in %.1f s; %s\n", label,
               static_cast<long long>(scale.records()), jobs,
               absl::ToDoubleSeconds(absl::Now() - start), Memory().c_str());
   ASSIGN_OR_RETURN(Figures f, scale.Measure(now, lookups));

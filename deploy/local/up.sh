@@ -30,7 +30,7 @@ services=(
   "collector|arca-collector|127.0.0.1:7402|127.0.0.1:9402|--catalog=127.0.0.1:7401 --blob_dir=$var/blobs"
   "retention-gc|arca-retention-gc|127.0.0.1:7403|127.0.0.1:9403|--catalog=127.0.0.1:7401 --blob_dir=$var/blobs"
   "scheduler-attribute|arca-scheduler-attribute|127.0.0.1:7404|127.0.0.1:9404|--catalog=127.0.0.1:7401"
-  "gateway|arca-gateway|127.0.0.1:7480|127.0.0.1:9405|--catalog=127.0.0.1:7401 --collector=127.0.0.1:7402 --retention_gc=127.0.0.1:7403 --scheduler_attribute=127.0.0.1:7404"
+  "gateway|arca-gateway|127.0.0.1:7480|127.0.0.1:9405|--catalog=127.0.0.1:7401 --collector=127.0.0.1:7402 --retention_gc=127.0.0.1:7403 --scheduler_attribute=127.0.0.1:7404 --blob_dir=$var/blobs"
 )
 
 # Healthy: gRPC health checking, or for the gateway GET /healthz.

@@ -18,6 +18,9 @@ class Registry;
 namespace arca::auth {
 class TokenFile;
 }
+namespace arca::blob {
+class BlobStore;
+}
 
 namespace arca::gateway {
 
@@ -64,6 +67,10 @@ std::string DefaultWebDir();
 // null: its routes then answer 503.
 struct Backends {
   std::shared_ptr<grpc::Channel> catalog, collector, retention_gc, scheduler_attribute;
+  // The blob store, where the gateway shares it with the collector:
+  // downloads then read it directly, block checks included, instead of
+  // through the collector. Not owned; null: through the collector.
+  blob::BlobStore* blobs = nullptr;
 };
 
 

@@ -327,6 +327,36 @@ TEST_F(RestTest, DownloadsHonourRangesAndValidators) {
   EXPECT_EQ(Fetch("PUT", url).status, 405);
 }
 
+TEST_F(RestTest, DownloadsReadTheBlobStoreOrGoThroughTheCollectorAlike) {
+  const std::string job = NewJob();
+  std::string content(3 << 20, '\0');
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('a' + i % 23);
+  Collect(job, {{"big.bin", content}, {"gone.txt", "gone"}});
+  const std::string gone = hash::Sha256::Of("gone");
+  ASSERT_TRUE(std::filesystem::remove(
+      absl::StrCat(dir_, "/blobs/blobs/", gone.substr(0, 2), "/", gone.substr(2))));
+  const std::string url = "/api/v1/job/" + job + "/artifacts/big.bin";
+  for (bool through_collector : {false, true}) {
+    SCOPED_TRACE(through_collector ? "through the collector" : "from the blob store");
+    downloads_through_collector_ = through_collector;
+    StartGateway();
+    const double served = collector_metrics_->bytes_served.Value();
+    Response whole = Get(url);
+    EXPECT_EQ(whole.status, 200);
+    EXPECT_TRUE(whole.body == content);
+    // A range across the first block's end.
+    Response part = Get(url, {{"Range", "bytes=1048570-1048585"}});
+    EXPECT_EQ(part.status, 206);
+    EXPECT_EQ(part.body, content.substr(1048570, 16));
+    Response missing = Get("/api/v1/job/" + job + "/artifacts/gone.txt");
+    EXPECT_EQ(missing.status, 500);
+    EXPECT_NE(missing.body.find("are missing from the blob store"), std::string::npos)
+        << missing.body;
+    // Only the collector's path costs the collector anything.
+    EXPECT_EQ(collector_metrics_->bytes_served.Value() > served, through_collector);
+  }
+}
+
 TEST_F(RestTest, ACorruptedBlobIsNeverServedWhole) {
   const std::string job = NewJob();
   const std::string content(3 << 20, 'x');  // several collector messages

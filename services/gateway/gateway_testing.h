@@ -97,6 +97,7 @@ class GatewayTest : public ::testing::Test {
     b.catalog = *rpc::PeerChannel(test_catalog_.address(), {});
     b.collector = b.retention_gc = b.scheduler_attribute =
         *rpc::PeerChannel(backends_server_->address(), {});
+    if (!downloads_through_collector_) b.blobs = blobs_.get();
     gateway_ =
         std::make_unique<Gateway>(options, b, auth_.get(), gateway_registry_, &clock_);
     server_ = *http::HttpServer::Start(
@@ -173,6 +174,8 @@ class GatewayTest : public ::testing::Test {
   catalog::TestCatalog test_catalog_;
   catalog::Catalog* catalog_ = &test_catalog_.catalog();
   std::string dir_;
+  // The gateway reads the blob store itself unless this is set.
+  bool downloads_through_collector_ = false;
   std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
   std::shared_ptr<prometheus::Registry> gateway_registry_ = std::make_shared<prometheus::Registry>();
   http::HttpMetrics http_metrics_{*gateway_registry_};

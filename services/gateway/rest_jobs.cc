@@ -1,5 +1,6 @@
 // REST: jobs, their steps, logs and files, and downloads (/api/v1/job).
 
+#include "common/logging.h"
 #include "services/gateway/gateway_impl.h"
 
 namespace arca::gateway {
@@ -190,7 +191,7 @@ absl::Status Gateway::Impl::ListFiles(Request& req) {
   return absl::OkStatus();
 }
 
-// GET or HEAD of one file, streamed from the collector.
+// GET or HEAD of one file, streamed from the blob store or the collector.
 absl::Status Gateway::Impl::Serve(Request& req, bool inline_text) {
   const std::string path = req.params["path"];
   RETURN_IF_ERROR(CheckFilePath(path));
@@ -246,29 +247,62 @@ absl::Status Gateway::Impl::Serve(Request& req, bool inline_text) {
     req.out.Send(std::move(head));
     return absl::OkStatus();
   }
-  RETURN_IF_ERROR(Need(collector_, "collector"));
+  if (blobs_ == nullptr) RETURN_IF_ERROR(Need(collector_, "collector"));
   auto slot = downloads_.Acquire(auth_ != nullptr ? req.caller.name : PeerAddress(req.http));
   if (!slot.ok()) {
     req.Reply(503, Json{{"error", slot.status().message()}}, {{"Retry-After", "2"}});
     return absl::OkStatus();
   }
-  collector::v1::DownloadRequest dl;
-  dl.set_job_id(job.id());
-  dl.set_path(path);
-  dl.set_offset(offset);
-  dl.set_length(length);
-  auto body = std::make_unique<CollectorBody>(
-      collector_->Download(dl, Call(&req.caller, absl::Hours(1))), *std::move(slot));
-  // The first message decides between an error status and a 200/206.
-  if (!body->stream->Read(&body->message)) {
-    body->finished = true;
-    return body->stream->Finish();
-  }
-  // The collector sends only bytes it has checked; if the stored ones
-  // fail, the stream ends early and so does the response, short of its
-  // Content-Length.
+  ASSIGN_OR_RETURN(std::unique_ptr<http::HttpBody> body,
+                   DownloadBody(req, file, offset, length, *std::move(slot)));
+  // Only checked bytes go out; if the stored ones fail later, the body ends
+  // early and so does the response, short of its Content-Length.
   req.out.SendStream(std::move(head), std::move(body));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<http::HttpBody>> Gateway::Impl::DownloadBody(
+    const Request& req, const cat::ArtifactFile& file, int64_t offset, int64_t length,
+    DownloadLimits::Slot slot) {
+  if (blobs_ == nullptr) {
+    collector::v1::DownloadRequest dl;
+    dl.set_job_id(file.job_id());
+    dl.set_path(file.path());
+    dl.set_offset(offset);
+    dl.set_length(length);
+    auto body = std::make_unique<CollectorBody>(
+        collector_->Download(dl, Call(&req.caller, absl::Hours(1))), std::move(slot));
+    if (!body->stream->Read(&body->message)) {
+      body->finished = true;
+      RETURN_IF_ERROR(body->stream->Finish());
+    }
+    return body;
+  }
+  // As the collector's Download answers, so that both paths look alike.
+  auto reader = blobs_->Open(file.sha256(), offset, length);
+  if (absl::IsNotFound(reader.status())) {
+    return absl::DataLossError(absl::StrCat("the bytes of ", file.path(), " (sha256 ",
+                                            file.sha256(), ") are missing from the blob store"));
+  }
+  if (!reader.ok()) {
+    ARCA_LOG(ERROR) << "download of job " << file.job_id() << " " << file.path() << ": "
+                    << reader.status().message();
+    return absl::InternalError(
+        absl::StrCat("the gateway could not read ", file.path(), " (its log says why)"));
+  }
+  if ((*reader)->size() != file.size()) {
+    return absl::DataLossError(absl::StrCat("the stored bytes of ", file.path(), " are ",
+                                            (*reader)->size(), " bytes, not the ", file.size(),
+                                            " recorded"));
+  }
+  auto body = std::make_unique<BlobBody>(*std::move(reader), std::move(slot));
+  absl::Status first = body->reader->Read(&body->first);
+  if (absl::IsDataLoss(first)) {
+    return absl::DataLossError(
+        absl::StrCat("stored bytes of ", file.path(), " are damaged: ", first.message()));
+  }
+  RETURN_IF_ERROR(first);
+  return body;
 }
 
 }  // namespace arca::gateway

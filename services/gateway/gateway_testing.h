@@ -26,8 +26,8 @@
 #include "services/gateway/gateway.h"
 #include "common/http/server.h"
 #include "services/gateway/http_test_client.h"
-#include "services/retention_gc/retention_gc_service.h"
-#include "services/scheduler_attribute/scheduler_attribute_service.h"
+#include "services/retention/retention_gc_service.h"
+#include "services/scheduling/scheduler_attribute_service.h"
 
 namespace arca::gateway {
 

@@ -21,7 +21,7 @@
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
 #include "services/catalog/catalog_service.h"
-#include "services/retention_gc/retention_gc.h"
+#include "services/retention/retention_gc.h"
 
 ABSL_FLAG(int, files, 100000, "how many files to expire");
 

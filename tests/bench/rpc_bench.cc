@@ -32,7 +32,7 @@
 #include "prometheus/registry.h"
 #include "proto/echo/v1/echo.grpc.pb.h"
 #include "services/catalog/catalog_service.h"
-#include "services/scheduler_attribute/scheduler_attribute_service.h"
+#include "services/scheduling/scheduler_attribute_service.h"
 
 ABSL_FLAG(double, seconds, 3, "duration of each measurement");
 ABSL_FLAG(int, read_clients, 8, "concurrent clients for the read comparison");

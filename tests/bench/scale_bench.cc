@@ -38,7 +38,7 @@
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
 #include "services/catalog/catalog_service.h"
-#include "services/retention_gc/retention_gc.h"
+#include "services/retention/retention_gc.h"
 
 ABSL_FLAG(int, jobs, 100000, "jobs in the full-size catalog");
 ABSL_FLAG(int, files_per_job, 100, "file records per job");

@@ -27,8 +27,8 @@
 #include "prometheus/registry.h"
 #include "services/catalog/catalog_service.h"
 #include "services/collector/collector_service.h"
-#include "services/retention_gc/retention_gc_service.h"
-#include "services/scheduler_attribute/scheduler_attribute_service.h"
+#include "services/retention/retention_gc_service.h"
+#include "services/scheduling/scheduler_attribute_service.h"
 
 namespace arca {
 namespace {

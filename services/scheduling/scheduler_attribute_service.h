@@ -1,11 +1,11 @@
-#ifndef ARCA_SERVICES_SCHEDULER_ATTRIBUTE_SCHEDULER_ATTRIBUTE_SERVICE_H_
-#define ARCA_SERVICES_SCHEDULER_ATTRIBUTE_SCHEDULER_ATTRIBUTE_SERVICE_H_
+#ifndef ARCA_SERVICES_SCHEDULING_SCHEDULER_ATTRIBUTE_SERVICE_H_
+#define ARCA_SERVICES_SCHEDULING_SCHEDULER_ATTRIBUTE_SERVICE_H_
 
 #include <memory>
 
 #include "common/auth/authorizer.h"
 #include "proto/scheduling/v1/scheduling.grpc.pb.h"
-#include "services/scheduler_attribute/scheduler_attribute.h"
+#include "services/scheduling/scheduler_attribute.h"
 
 namespace arca::scheduling {
 
@@ -32,4 +32,4 @@ class SchedulerAttributeServiceImpl final : public v1::SchedulerAttribute::Servi
 
 }  // namespace arca::scheduling
 
-#endif  // ARCA_SERVICES_SCHEDULER_ATTRIBUTE_SCHEDULER_ATTRIBUTE_SERVICE_H_
+#endif  // ARCA_SERVICES_SCHEDULING_SCHEDULER_ATTRIBUTE_SERVICE_H_

@@ -13,9 +13,9 @@
 #include "common/rpc/service_main.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
-#include "services/retention_gc/retention_gc.h"
-#include "services/retention_gc/retention_gc_service.h"
-#include "services/retention_gc/worker.h"
+#include "services/retention/retention_gc.h"
+#include "services/retention/retention_gc_service.h"
+#include "services/retention/worker.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7403", "gRPC address HOST:PORT (port 0: any free port)");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9403",

@@ -1,4 +1,4 @@
-#include "services/retention_gc/worker.h"
+#include "services/retention/worker.h"
 
 #include "common/logging.h"
 

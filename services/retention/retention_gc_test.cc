@@ -1,5 +1,5 @@
-#include "services/retention_gc/retention_gc.h"
-#include "services/retention_gc/worker.h"
+#include "services/retention/retention_gc.h"
+#include "services/retention/worker.h"
 
 #include <signal.h>
 #include <sys/wait.h>

@@ -1,5 +1,5 @@
-#ifndef ARCA_SERVICES_RETENTION_GC_RETENTION_GC_H_
-#define ARCA_SERVICES_RETENTION_GC_RETENTION_GC_H_
+#ifndef ARCA_SERVICES_RETENTION_RETENTION_GC_H_
+#define ARCA_SERVICES_RETENTION_RETENTION_GC_H_
 
 #include <functional>
 #include <string>
@@ -134,4 +134,4 @@ class RetentionGc {
 
 }  // namespace arca::retention
 
-#endif  // ARCA_SERVICES_RETENTION_GC_RETENTION_GC_H_
+#endif  // ARCA_SERVICES_RETENTION_RETENTION_GC_H_

@@ -1,4 +1,4 @@
-#include "services/retention_gc/retention_gc.h"
+#include "services/retention/retention_gc.h"
 
 #include <algorithm>
 #include <cmath>

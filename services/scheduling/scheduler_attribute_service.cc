@@ -1,4 +1,4 @@
-#include "services/scheduler_attribute/scheduler_attribute_service.h"
+#include "services/scheduling/scheduler_attribute_service.h"
 
 #include "absl/strings/str_cat.h"
 #include "common/rpc/status.h"

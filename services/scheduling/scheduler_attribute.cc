@@ -1,4 +1,4 @@
-#include "services/scheduler_attribute/scheduler_attribute.h"
+#include "services/scheduling/scheduler_attribute.h"
 
 #include <algorithm>
 #include <map>

@@ -1,4 +1,4 @@
-#include "services/scheduler_attribute/scheduler_attribute.h"
+#include "services/scheduling/scheduler_attribute.h"
 
 #include <string>
 
@@ -7,7 +7,7 @@
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "services/catalog/catalog_testing.h"
-#include "services/scheduler_attribute/scheduler_attribute_service.h"
+#include "services/scheduling/scheduler_attribute_service.h"
 
 namespace arca::scheduling {
 namespace {

@@ -12,8 +12,8 @@
 #include "common/rpc/service_main.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
-#include "services/scheduler_attribute/scheduler_attribute.h"
-#include "services/scheduler_attribute/scheduler_attribute_service.h"
+#include "services/scheduling/scheduler_attribute.h"
+#include "services/scheduling/scheduler_attribute_service.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7404", "gRPC address HOST:PORT (port 0: any free port)");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9404",

@@ -1,4 +1,4 @@
-#include "services/retention_gc/retention_gc_service.h"
+#include "services/retention/retention_gc_service.h"
 
 #include <algorithm>
 

@@ -1,12 +1,12 @@
-#ifndef ARCA_SERVICES_RETENTION_GC_WORKER_H_
-#define ARCA_SERVICES_RETENTION_GC_WORKER_H_
+#ifndef ARCA_SERVICES_RETENTION_WORKER_H_
+#define ARCA_SERVICES_RETENTION_WORKER_H_
 
 #include <memory>
 
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/periodic.h"
-#include "services/retention_gc/retention_gc.h"
+#include "services/retention/retention_gc.h"
 
 namespace arca::retention {
 
@@ -39,4 +39,4 @@ class Worker {
 
 }  // namespace arca::retention
 
-#endif  // ARCA_SERVICES_RETENTION_GC_WORKER_H_
+#endif  // ARCA_SERVICES_RETENTION_WORKER_H_

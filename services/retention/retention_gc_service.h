@@ -1,12 +1,12 @@
-#ifndef ARCA_SERVICES_RETENTION_GC_RETENTION_GC_SERVICE_H_
-#define ARCA_SERVICES_RETENTION_GC_RETENTION_GC_SERVICE_H_
+#ifndef ARCA_SERVICES_RETENTION_RETENTION_GC_SERVICE_H_
+#define ARCA_SERVICES_RETENTION_RETENTION_GC_SERVICE_H_
 
 #include <memory>
 #include <string>
 
 #include "common/auth/authorizer.h"
 #include "proto/retention/v1/retention.grpc.pb.h"
-#include "services/retention_gc/retention_gc.h"
+#include "services/retention/retention_gc.h"
 
 namespace arca::retention {
 
@@ -35,4 +35,4 @@ class RetentionGcServiceImpl final : public v1::RetentionGc::Service {
 
 }  // namespace arca::retention
 
-#endif  // ARCA_SERVICES_RETENTION_GC_RETENTION_GC_SERVICE_H_
+#endif  // ARCA_SERVICES_RETENTION_RETENTION_GC_SERVICE_H_

@@ -14,8 +14,11 @@
   generates works: the real catalog serves with its certificate and tokens
   and the CLI sees the admin and the services' identity through them;
 - the NetworkPolicy admits only Arca's pods to the gRPC ports;
-- the Dockerfile copies every binary the manifests run, and every Debian
-  package it installs exists.
+- pods run as the image's non-root user with its fsGroup (so a fresh
+  volume is writable) and no privilege escalation;
+- the Dockerfile copies every binary the manifests run, every Debian
+  package it installs exists, and .dockerignore keeps local build trees and
+  state out of the image's context.
 
 Usage: check_deploy.py BIN_DIR
 """
@@ -105,6 +108,10 @@ def port_of(address):
 
 
 claims = {d["metadata"]["name"] for _, d in docs if d["kind"] == "PersistentVolumeClaim"}
+# The user the image runs as (its USER uid:gid).
+IMAGE_UID = int(re.search(r"^USER (\d+):\d+$",
+                          open(os.path.join(ROOT, "deploy", "docker", "Dockerfile")).read(),
+                          re.M).group(1))
 workloads = {}
 commands = set()
 for f, d in docs:
@@ -123,9 +130,17 @@ for f, d in docs:
         if "persistentVolumeClaim" in v:
             check(v["persistentVolumeClaim"]["claimName"] in claims,
                   f"{name}: claim {v['persistentVolumeClaim']['claimName']} is not defined")
+    pod_security = spec["spec"].get("securityContext", {})
+    check(pod_security.get("runAsNonRoot") is True, f"{name}: pods may run as root")
+    # A fresh volume is root's: without fsGroup the image's user cannot
+    # write the catalog or the blobs there.
+    check(pod_security.get("runAsUser") == IMAGE_UID and pod_security.get("fsGroup") == IMAGE_UID,
+          f"{name}: runAsUser and fsGroup are not the image's user {IMAGE_UID}")
     for c in spec["spec"]["containers"]:
         where = f"{f}: {name}/{c['name']}"
         check(c["image"].split(":")[0] == "arca", f"{where}: image {c['image']} is not the arca image")
+        check(c.get("securityContext", {}).get("allowPrivilegeEscalation") is False,
+              f"{where}: allows privilege escalation")
         binary = c["command"][0]
         commands.add(binary)
         flags = flags_of(binary)
@@ -273,6 +288,12 @@ copied = set(re.findall(r"/src/build/bin/([a-z-]+)", dockerfile))
 for binary in commands | {"arca"}:
     check(binary in copied, f"the Dockerfile does not copy {binary}")
     check(os.path.exists(os.path.join(BIN, binary)), f"the build makes no {binary}")
+# What `COPY . .` leaves out: a local build tree (its CMake cache names
+# this machine's paths and breaks the image's build), state, tool caches.
+ignored = open(os.path.join(ROOT, ".dockerignore")).read().split() \
+    if os.path.exists(os.path.join(ROOT, ".dockerignore")) else []
+for pattern in ("build*", "var", ".git", "**/node_modules"):
+    check(pattern in ignored, f".dockerignore does not leave out {pattern}")
 packages = set()
 for block in re.findall(r"apt-get install -y --no-install-recommends(.*?)&&", dockerfile, re.S):
     packages |= set(block.replace("\\", " ").split())

@@ -5,7 +5,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "common/status_macros.h"
 
 namespace arca {
 
@@ -20,19 +19,6 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view kind,
 // 0 means default_size; INVALID_ARGUMENT outside [0, max_size].
 absl::StatusOr<int> CheckPageSize(int page_size, int default_size = 100,
                                   int max_size = 1000);
-
-// For clients of a paged listing: calls `rpc(request, &page)` and then
-// `fn(page)` for every page, following next_page_token to the end.
-template <typename Response, typename Request, typename Rpc, typename Fn>
-absl::Status ForEachPage(Request request, Rpc rpc, Fn fn) {
-  for (;;) {
-    Response page;
-    RETURN_IF_ERROR(rpc(request, &page));
-    fn(page);
-    if (page.next_page_token().empty()) return absl::OkStatus();
-    request.set_page_token(page.next_page_token());
-  }
-}
 
 }  // namespace arca
 

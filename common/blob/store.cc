@@ -1,8 +1,34 @@
 #include "common/blob/store.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/blob/local.h"
 
 namespace arca::blob {
+
+absl::StatusOr<std::unique_ptr<BlobReader>> OpenRecorded(BlobStore& store, absl::string_view name,
+                                                         absl::string_view sha256, int64_t size,
+                                                         int64_t offset, int64_t length) {
+  auto reader = store.Open(sha256, offset, length);
+  if (absl::IsNotFound(reader.status())) {
+    return absl::DataLossError(absl::StrCat("the bytes of ", name, " (sha256 ", sha256,
+                                            ") are missing from the blob store"));
+  }
+  if (reader.ok() && (*reader)->size() != size) {
+    return absl::DataLossError(absl::StrCat("the stored bytes of ", name, " are ",
+                                            (*reader)->size(), " bytes, not the ", size,
+                                            " recorded"));
+  }
+  return reader;
+}
+
+absl::Status ReadRecorded(BlobReader& reader, absl::string_view name, std::string* out) {
+  absl::Status read = reader.Read(out);
+  if (absl::IsDataLoss(read)) {
+    return absl::DataLossError(
+        absl::StrCat("stored bytes of ", name, " are damaged: ", read.message()));
+  }
+  return read;
+}
 
 absl::StatusOr<BlobStore::Space> LocalBlobStore::FreeSpace() {
   struct statvfs fs;

@@ -93,6 +93,16 @@ class BlobStore {
   virtual absl::StatusOr<Space> FreeSpace() = 0;
 };
 
+// For whoever serves a catalogued file (the collector, the gateway): opens
+// the stored bytes of the file `name`, recorded as `size` bytes with digest
+// `sha256`, from `offset` for `length`. DATA_LOSS, naming the file, when
+// they are missing or of another size; Open's other errors as they are.
+absl::StatusOr<std::unique_ptr<BlobReader>> OpenRecorded(BlobStore& store, absl::string_view name,
+                                                         absl::string_view sha256, int64_t size,
+                                                         int64_t offset, int64_t length);
+// BlobReader::Read, whose DATA_LOSS names the file that is damaged.
+absl::Status ReadRecorded(BlobReader& reader, absl::string_view name, std::string* out);
+
 // A blob store in a local directory (created if missing): written to a
 // temporary name, fsync'd, renamed into place, directory fsync'd. A blob of
 // more than one block (1 MiB) gets the CRC-32C of each block beside it, in

@@ -19,7 +19,6 @@
 #include "absl/time/clock.h"
 #include "common/rpc/status.h"
 #include "common/rpc/health_client.h"
-#include "common/page_token.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "google/protobuf/util/json_util.h"

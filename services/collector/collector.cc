@@ -32,8 +32,8 @@ using ::arca::types::v1::PrivacyLevel;
 constexpr absl::string_view kLogPrefix = ".arca/logs/";
 
 const absl::flat_hash_set<std::string>& SkipReasons() {
-  static const auto* reasons = new absl::flat_hash_set<std::string>{
-      "symlink_escape", "hidden", "not_regular", "over_size", "over_count", "no_pattern"};
+  static const auto* reasons =
+      new absl::flat_hash_set<std::string>{ARCA_COLLECTOR_SKIP_REASONS};
   return *reasons;
 }
 
@@ -405,7 +405,8 @@ absl::Status Collector::Download(const v1::DownloadRequest& request, DownloadSin
   cat::GetFileRequest get;
   get.set_job_id(request.job_id());
   get.set_path(request.path());
-  ASSIGN_OR_RETURN(const cat::ArtifactFile file, catalog_->GetFile(get, clients::ActingFor(act_for)));
+  ASSIGN_OR_RETURN(const cat::ArtifactFile file,
+                   catalog_->GetFile(get, clients::ActingFor(act_for)));
   if (file.state() != types::v1::FILE_STATE_AVAILABLE) {
     return absl::NotFoundError(
         absl::StrCat("job ", request.job_id(), " file ", request.path(), " was deleted"));
@@ -415,21 +416,14 @@ absl::Status Collector::Download(const v1::DownloadRequest& request, DownloadSin
                                               file.size(), " bytes)"));
   }
   const int64_t length = request.length() == 0 ? -1 : request.length();
-  auto reader = blobs_->Open(file.sha256(), request.offset(), length);
-  if (absl::IsNotFound(reader.status())) {
-    return absl::DataLossError(absl::StrCat("the bytes of ", request.path(), " (sha256 ",
-                                            file.sha256(), ") are missing from the blob store"));
-  }
+  auto reader = blob::OpenRecorded(*blobs_, request.path(), file.sha256(), file.size(),
+                                   request.offset(), length);
+  if (absl::IsDataLoss(reader.status())) return reader.status();
   if (!reader.ok()) {
     ARCA_LOG(ERROR) << "download of job " << request.job_id() << " " << request.path() << ": "
                     << reader.status().message();
     return absl::InternalError(absl::StrCat("the collector could not read ", request.path(),
                                             " (its log says why)"));
-  }
-  if ((*reader)->size() != file.size()) {
-    return absl::DataLossError(absl::StrCat("the stored bytes of ", request.path(), " are ",
-                                            (*reader)->size(), " bytes, not the ", file.size(),
-                                            " recorded"));
   }
   // The first message carries the size and digest (and goes even for an
   // empty range), every one a piece of the range, read straight into the
@@ -438,12 +432,7 @@ absl::Status Collector::Download(const v1::DownloadRequest& request, DownloadSin
   msg.set_size(file.size());
   msg.set_sha256(file.sha256());
   for (bool first = true;; first = false) {
-    absl::Status read = (*reader)->Read(msg.mutable_chunk());
-    if (absl::IsDataLoss(read)) {
-      return absl::DataLossError(
-          absl::StrCat("stored bytes of ", request.path(), " are damaged: ", read.message()));
-    }
-    RETURN_IF_ERROR(read);
+    RETURN_IF_ERROR(blob::ReadRecorded(**reader, request.path(), msg.mutable_chunk()));
     if (msg.chunk().empty() && !first) break;
     if (!sink.Write(msg)) return absl::CancelledError("the client went away");
     metrics_->bytes_served.Increment(static_cast<double>(msg.chunk().size()));

@@ -38,6 +38,10 @@ struct CollectorOptions {
 // went: receive (the stream, each file written to a temporary name), store
 // (the blobs made durable), commit (the catalog call), one series each of
 // arca_collector_upload_phase_seconds.
+// Why a file is left out of an upload: the only reasons a client may report
+// (arca_collector_files_skipped_total{reason}).
+#define ARCA_COLLECTOR_SKIP_REASONS \
+  "symlink_escape", "hidden", "not_regular", "over_size", "over_count", "no_pattern"
 #define ARCA_COLLECTOR_UPLOAD_BUCKETS {0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300}
 #define ARCA_COLLECTOR_PHASES                                                          \
   "arca_collector_upload_phase_seconds",                                               \
@@ -51,7 +55,7 @@ struct CollectorOptions {
     {"arca_collector_files_accepted_total", "Files committed by uploads"})                      \
   M(Counters, files_skipped,                                                                    \
     {"arca_collector_files_skipped_total", "Files left out of uploads, by reason", "reason",    \
-     {"symlink_escape", "hidden", "not_regular", "over_size", "over_count", "no_pattern"}})     \
+     {ARCA_COLLECTOR_SKIP_REASONS}})                                                           \
   M(Counters, uploads_rejected,                                                                 \
     {"arca_collector_uploads_rejected_total", "Uploads rejected whole, by reason", "reason",    \
      {"over_size", "over_count", "digest_mismatch", "incomplete", "busy", "disk_full",          \

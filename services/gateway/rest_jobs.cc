@@ -279,29 +279,17 @@ absl::StatusOr<std::unique_ptr<http::HttpBody>> Gateway::Impl::DownloadBody(
     return body;
   }
   // As the collector's Download answers, so that both paths look alike.
-  auto reader = blobs_->Open(file.sha256(), offset, length);
-  if (absl::IsNotFound(reader.status())) {
-    return absl::DataLossError(absl::StrCat("the bytes of ", file.path(), " (sha256 ",
-                                            file.sha256(), ") are missing from the blob store"));
-  }
+  auto reader =
+      blob::OpenRecorded(*blobs_, file.path(), file.sha256(), file.size(), offset, length);
+  if (absl::IsDataLoss(reader.status())) return reader.status();
   if (!reader.ok()) {
     ARCA_LOG(ERROR) << "download of job " << file.job_id() << " " << file.path() << ": "
                     << reader.status().message();
     return absl::InternalError(
         absl::StrCat("the gateway could not read ", file.path(), " (its log says why)"));
   }
-  if ((*reader)->size() != file.size()) {
-    return absl::DataLossError(absl::StrCat("the stored bytes of ", file.path(), " are ",
-                                            (*reader)->size(), " bytes, not the ", file.size(),
-                                            " recorded"));
-  }
   auto body = std::make_unique<BlobBody>(*std::move(reader), std::move(slot));
-  absl::Status first = body->reader->Read(&body->first);
-  if (absl::IsDataLoss(first)) {
-    return absl::DataLossError(
-        absl::StrCat("stored bytes of ", file.path(), " are damaged: ", first.message()));
-  }
-  RETURN_IF_ERROR(first);
+  RETURN_IF_ERROR(blob::ReadRecorded(*body->reader, file.path(), &body->first));
   return body;
 }
 

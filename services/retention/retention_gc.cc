@@ -426,8 +426,8 @@ absl::StatusOr<v1::GcStatusResponse> RetentionGc::GcStatus(const v1::GcStatusReq
     }
   }
   RETURN_IF_ERROR(catalog_->ForEachFile(AllFiles(job.id()), [&](const cat::ArtifactFile& f) {
-    if (!Shown(f, request.max_privacy_level())) {
-    } else if (f.state() == types::v1::FILE_STATE_DELETED) {
+    if (!Shown(f, request.max_privacy_level())) return absl::OkStatus();
+    if (f.state() == types::v1::FILE_STATE_DELETED) {
       response.set_files_deleted(response.files_deleted() + 1);
     } else {
       response.set_files_available(response.files_available() + 1);

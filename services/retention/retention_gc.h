@@ -1,7 +1,6 @@
 #ifndef ARCA_SERVICES_RETENTION_RETENTION_GC_H_
 #define ARCA_SERVICES_RETENTION_RETENTION_GC_H_
 
-#include <functional>
 #include <string>
 #include <vector>
 

@@ -331,10 +331,25 @@ TEST_F(RestTest, DownloadsReadTheBlobStoreOrGoThroughTheCollectorAlike) {
   const std::string job = NewJob();
   std::string content(3 << 20, '\0');
   for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('a' + i % 23);
-  Collect(job, {{"big.bin", content}, {"gone.txt", "gone"}});
-  const std::string gone = hash::Sha256::Of("gone");
-  ASSERT_TRUE(std::filesystem::remove(
-      absl::StrCat(dir_, "/blobs/blobs/", gone.substr(0, 2), "/", gone.substr(2))));
+  const std::string damaged(2 << 20, 'd');
+  Collect(job, {{"big.bin", content}, {"gone.txt", "gone"}, {"bad.bin", damaged}});
+  auto blob_path = [&](const std::string& digest) {
+    return absl::StrCat(dir_, "/blobs/blobs/", digest.substr(0, 2), "/", digest.substr(2));
+  };
+  ASSERT_TRUE(std::filesystem::remove(blob_path(hash::Sha256::Of("gone"))));
+  {  // the first block of bad.bin goes bad
+    std::fstream f(blob_path(hash::Sha256::Of(damaged)),
+                   std::ios::in | std::ios::out | std::ios::binary);
+    f.put('x');
+  }
+  // A record whose size is not its bytes'.
+  cat::CommitFilesRequest commit;
+  commit.set_job_id(job);
+  cat::ArtifactFile* wrong = commit.add_files();
+  wrong->set_path("wrong-size.bin");
+  wrong->set_size(10);
+  wrong->set_sha256(hash::Sha256::Of(content));
+  ASSERT_TRUE(catalog_->CommitFiles(commit).ok());
   const std::string url = "/api/v1/job/" + job + "/artifacts/big.bin";
   for (bool through_collector : {false, true}) {
     SCOPED_TRACE(through_collector ? "through the collector" : "from the blob store");
@@ -352,6 +367,14 @@ TEST_F(RestTest, DownloadsReadTheBlobStoreOrGoThroughTheCollectorAlike) {
     EXPECT_EQ(missing.status, 500);
     EXPECT_NE(missing.body.find("are missing from the blob store"), std::string::npos)
         << missing.body;
+    Response bad = Get("/api/v1/job/" + job + "/artifacts/bad.bin");
+    EXPECT_EQ(bad.status, 500);  // found before anything was sent
+    EXPECT_NE(bad.body.find("stored bytes of bad.bin are damaged"), std::string::npos)
+        << bad.body;
+    Response sized = Get("/api/v1/job/" + job + "/artifacts/wrong-size.bin");
+    EXPECT_EQ(sized.status, 500);
+    EXPECT_NE(sized.body.find("are 3145728 bytes, not the 10 recorded"), std::string::npos)
+        << sized.body;
     // Only the collector's path costs the collector anything.
     EXPECT_EQ(collector_metrics_->bytes_served.Value() > served, through_collector);
   }

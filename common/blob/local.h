@@ -19,6 +19,7 @@
 #include <cstring>
 #include <functional>
 #include <future>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -267,10 +268,97 @@ class LocalReader : public BlobReader {
   hash::Sha256 hash_;
 };
 
+// Packs (docs/blob-format.md): "arcapck1"; records, each a header of
+// kRecordHeaderBytes ("arec", the SHA-256 (32 bytes), the size (8), the
+// CRC-32C of the bytes (4), the CRC-32C of those 48 bytes (4)) and the
+// bytes; then the index, one kIndexEntryBytes entry per record (SHA-256,
+// offset, size, CRC-32C of the bytes); then the footer ("arcaidx1", the
+// index's offset (8), the record count (8), the CRC-32C of the index and
+// those 24 bytes (4)). Little-endian.
+inline constexpr absl::string_view kPackMagic = "arcapck1";
+inline constexpr absl::string_view kRecordMagic = "arec";
+inline constexpr absl::string_view kIndexMagic = "arcaidx1";
+inline constexpr size_t kRecordHeaderBytes = 4 + 32 + 8 + 4 + 4;
+inline constexpr size_t kIndexEntryBytes = 32 + 8 + 8 + 4;
+inline constexpr size_t kFooterBytes = 8 + 8 + 8 + 4;
+inline constexpr absl::string_view kPackSuffix = ".pack";
+
+std::string EncodeRecordHeader(absl::string_view sha256_hex, int64_t size, uint32_t crc);
+struct RecordHeader {
+  std::string sha256;  // hex
+  int64_t size = 0;
+  uint32_t crc = 0;
+};
+// The header if it is intact; nullopt otherwise.
+std::optional<RecordHeader> DecodeRecordHeader(absl::string_view bytes);
+
+// Reads the record at `offset` of the open pack and checks it is intact and
+// holds `sha256`: its bytes, or DATA_LOSS saying what is wrong.
+absl::StatusOr<std::string> ReadRecord(int fd, int64_t offset, absl::string_view sha256);
+
+// The index of the open pack of `size` bytes (and where it starts), or
+// DATA_LOSS.
+absl::StatusOr<std::vector<PackEntry>> ReadIndex(int fd, int64_t size,
+                                                 int64_t* index_offset = nullptr);
+
+// Hands out [begin, end) of bytes already checked.
+class CheckedBytesReader : public BlobReader {
+ public:
+  CheckedBytesReader(std::string bytes, int64_t begin, int64_t end)
+      : bytes_(std::move(bytes)), begin_(begin), end_(end) {}
+  absl::Status Read(std::string* out) override {
+    out->assign(bytes_, static_cast<size_t>(begin_), static_cast<size_t>(end_ - begin_));
+    begin_ = end_;
+    return absl::OkStatus();
+  }
+  int64_t size() const override { return static_cast<int64_t>(bytes_.size()); }
+
+ private:
+  const std::string bytes_;
+  int64_t begin_;
+  const int64_t end_;
+};
+
+class LocalBlobStore;
+
+class LocalPackWriter : public PackWriter {
+ public:
+  LocalPackWriter(LocalBlobStore* store, std::string name, std::string tmp_path,
+                  std::string final_path)
+      : store_(store),
+        name_(std::move(name)),
+        tmp_path_(std::move(tmp_path)),
+        final_path_(std::move(final_path)) {}
+  ~LocalPackWriter() override;
+  absl::Status Create();
+  const std::string& name() const override { return name_; }
+  absl::StatusOr<Location> Add(absl::string_view sha256, absl::string_view bytes) override;
+  const std::vector<PackEntry>& entries() const override { return entries_; }
+  int64_t size() const override {
+    return written_ + static_cast<int64_t>(pending_.size() + kIndexEntryBytes * entries_.size() +
+                                           kFooterBytes);
+  }
+  absl::Status Publish() override;
+
+ private:
+  absl::Status Flush();
+
+  LocalBlobStore* store_;
+  const std::string name_, tmp_path_, final_path_;
+  int fd_ = -1;
+  std::string pending_;  // bytes not yet written
+  int64_t written_ = 0;
+  std::vector<PackEntry> entries_;
+  std::vector<uint32_t> crcs_;
+  bool published_ = false;
+};
+
 class LocalBlobStore : public BlobStore {
  public:
   explicit LocalBlobStore(std::string dir)
-      : blobs_(absl::StrCat(dir, "/blobs")), tmp_(absl::StrCat(dir, "/tmp")) {}
+      : blobs_(absl::StrCat(dir, "/blobs")),
+        tmp_(absl::StrCat(dir, "/tmp")),
+        packs_(absl::StrCat(dir, "/packs")) {}
 
   absl::StatusOr<Space> FreeSpace() override;
 
@@ -330,7 +418,20 @@ class LocalBlobStore : public BlobStore {
 
   absl::Status List(const std::function<void(const BlobInfo&)>& fn) override;
 
+  absl::StatusOr<std::unique_ptr<BlobReader>> OpenAt(const Location& where,
+                                                     absl::string_view sha256, int64_t offset,
+                                                     int64_t length) override;
+  absl::StatusOr<std::unique_ptr<PackWriter>> NewPackWriter() override;
+  absl::Status ListPacks(const std::function<void(const PackInfo&)>& fn) override;
+  absl::StatusOr<std::vector<PackEntry>> ReadPackIndex(absl::string_view pack) override;
+  absl::Status DeletePack(absl::string_view pack) override;
+
+  const std::string& packs_dir() const { return packs_; }
+
  private:
+  // packs/<name>.pack, or INVALID_ARGUMENT for a name that is not a pack's.
+  absl::StatusOr<std::string> PackPath(absl::string_view pack) const;
+
   static absl::Status UnlinkBlockSums(const std::string& blob_path) {
     const std::string path = absl::StrCat(blob_path, kBlocksSuffix);
     if (unlink(path.c_str()) != 0 && errno != ENOENT) return Errno("unlink", path);
@@ -345,7 +446,7 @@ class LocalBlobStore : public BlobStore {
   static constexpr size_t kMaxIdleBuffers = 8;
   // A blob being deleted is first moved to tmp/<session>.deleting-<sha>-….
   static constexpr absl::string_view kDeletingPrefix = "deleting-";
-  std::string blobs_, tmp_;
+  std::string blobs_, tmp_, packs_;
   std::string session_;
   UniqueFd session_lock_;
   absl::Mutex buffers_mu_;

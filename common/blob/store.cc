@@ -5,10 +5,32 @@
 
 namespace arca::blob {
 
+absl::StatusOr<std::unique_ptr<BlobReader>> BlobStore::OpenAt(const Location& where,
+                                                              absl::string_view sha256,
+                                                              int64_t offset, int64_t length) {
+  if (!where.packed()) return Open(sha256, offset, length);
+  return absl::UnimplementedError("this blob store keeps no packs");
+}
+
+absl::StatusOr<std::unique_ptr<PackWriter>> BlobStore::NewPackWriter() {
+  return absl::UnimplementedError("this blob store keeps no packs");
+}
+
+absl::Status BlobStore::ListPacks(const std::function<void(const PackInfo&)>&) {
+  return absl::OkStatus();  // none
+}
+
+absl::StatusOr<std::vector<PackEntry>> BlobStore::ReadPackIndex(absl::string_view pack) {
+  return absl::NotFoundError(absl::StrCat("no pack ", pack));
+}
+
+absl::Status BlobStore::DeletePack(absl::string_view) { return absl::OkStatus(); }
+
 absl::StatusOr<std::unique_ptr<BlobReader>> OpenRecorded(BlobStore& store, absl::string_view name,
                                                          absl::string_view sha256, int64_t size,
-                                                         int64_t offset, int64_t length) {
-  auto reader = store.Open(sha256, offset, length);
+                                                         const Location& where, int64_t offset,
+                                                         int64_t length) {
+  auto reader = store.OpenAt(where, sha256, offset, length);
   if (absl::IsNotFound(reader.status())) {
     return absl::DataLossError(absl::StrCat("the bytes of ", name, " (sha256 ", sha256,
                                             ") are missing from the blob store"));
@@ -40,7 +62,7 @@ absl::StatusOr<BlobStore::Space> LocalBlobStore::FreeSpace() {
 }
 
 absl::Status LocalBlobStore::Init() {
-  for (const std::string& d : {blobs_.substr(0, blobs_.rfind('/')), blobs_, tmp_}) {
+  for (const std::string& d : {blobs_.substr(0, blobs_.rfind('/')), blobs_, tmp_, packs_}) {
     if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", d);
   }
   // The 256 prefix directories, once, so publishing a blob is one rename,
@@ -54,6 +76,7 @@ absl::Status LocalBlobStore::Init() {
     }
   }
   RETURN_IF_ERROR(Fsync(blobs_, O_DIRECTORY));
+  RETURN_IF_ERROR(Fsync(blobs_.substr(0, blobs_.rfind('/')), O_DIRECTORY));
   RETURN_IF_ERROR(StartSession());
   RemoveAbandoned();
   return absl::OkStatus();
@@ -343,6 +366,88 @@ absl::Status LocalBlobStore::List(const std::function<void(const BlobInfo&)>& fn
     closedir(dir);
   }
   closedir(top);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> LocalBlobStore::PackPath(absl::string_view pack) const {
+  if (!absl::StartsWith(pack, "pack-") || !IsSafeName(pack, 64)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", pack.substr(0, 80), "\" is not the name of a pack"));
+  }
+  return absl::StrCat(packs_, "/", pack, kPackSuffix);
+}
+
+absl::StatusOr<std::unique_ptr<BlobReader>> LocalBlobStore::OpenAt(const Location& where,
+                                                                   absl::string_view sha256,
+                                                                   int64_t offset, int64_t length) {
+  if (!where.packed()) return Open(sha256, offset, length);
+  RETURN_IF_ERROR(CheckDigest(sha256));
+  ASSIGN_OR_RETURN(const std::string path, PackPath(where.pack));
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) {
+      return absl::NotFoundError(absl::StrCat("no pack ", where.pack, " (for blob ", sha256, ")"));
+    }
+    return Errno("open", path);
+  }
+  auto bytes = ReadRecord(fd.get(), where.offset, sha256);
+  if (!bytes.ok()) {
+    if (!absl::IsDataLoss(bytes.status())) return bytes.status();
+    return absl::DataLossError(
+        absl::StrCat("pack ", where.pack, ": ", bytes.status().message()));
+  }
+  const auto size = static_cast<int64_t>(bytes->size());
+  if (offset < 0 || offset > size) {
+    return absl::InvalidArgumentError(absl::StrCat("offset ", offset, " is outside blob ", sha256,
+                                                   " of ", size, " bytes"));
+  }
+  const int64_t end = length < 0 || length > size - offset ? size : offset + length;
+  return std::unique_ptr<BlobReader>(new CheckedBytesReader(*std::move(bytes), offset, end));
+}
+
+absl::StatusOr<std::unique_ptr<PackWriter>> LocalBlobStore::NewPackWriter() {
+  const std::string name =
+      absl::StrCat("pack-", absl::FormatTime("%Y%m%d%H%M%S", absl::Now(), absl::UTCTimeZone()),
+                   "-", RandomToken(12));
+  auto writer = std::make_unique<LocalPackWriter>(this, name, TmpPath(""),
+                                                  absl::StrCat(packs_, "/", name, kPackSuffix));
+  RETURN_IF_ERROR(writer->Create());
+  return std::unique_ptr<PackWriter>(std::move(writer));
+}
+
+absl::Status LocalBlobStore::ListPacks(const std::function<void(const PackInfo&)>& fn) {
+  DIR* d = opendir(packs_.c_str());
+  if (d == nullptr) return Errno("opendir", packs_);
+  while (dirent* e = readdir(d)) {
+    absl::string_view name = e->d_name;
+    if (!absl::ConsumeSuffix(&name, kPackSuffix) || !PackPath(name).ok()) continue;
+    struct stat st;
+    if (stat(absl::StrCat(packs_, "/", e->d_name).c_str(), &st) != 0) continue;
+    fn(PackInfo{std::string(name), st.st_size, ModifiedOf(st)});
+  }
+  closedir(d);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<PackEntry>> LocalBlobStore::ReadPackIndex(absl::string_view pack) {
+  ASSIGN_OR_RETURN(const std::string path, PackPath(pack));
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat("no pack ", pack));
+    return Errno("open", path);
+  }
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return Errno("stat", path);
+  auto entries = ReadIndex(fd.get(), st.st_size);
+  if (!entries.ok() && absl::IsDataLoss(entries.status())) {
+    return absl::DataLossError(absl::StrCat("pack ", pack, ": ", entries.status().message()));
+  }
+  return entries;
+}
+
+absl::Status LocalBlobStore::DeletePack(absl::string_view pack) {
+  ASSIGN_OR_RETURN(const std::string path, PackPath(pack));
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) return Errno("unlink", path);
   return absl::OkStatus();
 }
 

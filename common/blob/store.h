@@ -49,6 +49,46 @@ class BlobReader {
   virtual int64_t size() const = 0;
 };
 
+// Where a blob's bytes are: a file of their own ("loose"), or a record in a
+// pack, the small blobs of one upload written as one file (the format is in
+// docs/blob-format.md).
+struct Location {
+  std::string pack;    // the pack's name; empty: loose
+  int64_t offset = 0;  // of the blob's record in the pack
+  bool packed() const { return !pack.empty(); }
+};
+
+// One record of a pack, as its index lists it.
+struct PackEntry {
+  std::string sha256;  // lowercase hex
+  int64_t offset = 0;  // of the record
+  int64_t size = 0;    // of the blob's bytes
+};
+
+struct PackInfo {
+  std::string name;
+  int64_t size = 0;
+  absl::Time modified;
+};
+
+// Appends small blobs to one new pack. The pack is written in order, made
+// durable with one flush and visible under its name with one rename by
+// Publish, and never changed afterwards. Destroying it unpublished leaves
+// nothing behind.
+class PackWriter {
+ public:
+  virtual ~PackWriter() = default;
+  // Fixed when the writer is made.
+  virtual const std::string& name() const = 0;
+  // Appends one blob whose SHA-256 the caller has computed from `bytes` (the
+  // pack keeps a CRC-32C of them, not a digest of its own).
+  virtual absl::StatusOr<Location> Add(absl::string_view sha256, absl::string_view bytes) = 0;
+  virtual const std::vector<PackEntry>& entries() const = 0;
+  // The pack's length once published, with its index.
+  virtual int64_t size() const = 0;
+  virtual absl::Status Publish() = 0;
+};
+
 // Content-addressed blob storage. The local implementation keeps
 // <dir>/blobs/ab/cdef… (SHA-256 hex split after two characters); an
 // S3-compatible one would map the same names to object keys. Thread-safe.
@@ -70,6 +110,22 @@ class BlobStore {
   virtual absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view sha256,
                                                            int64_t offset = 0,
                                                            int64_t length = -1) = 0;
+  // Open where the blob is: as Open for a loose one; a packed one's record
+  // is read whole and its checksum checked before any of it is handed out.
+  // DATA_LOSS if the record is not the blob's or is damaged.
+  virtual absl::StatusOr<std::unique_ptr<BlobReader>> OpenAt(const Location& where,
+                                                             absl::string_view sha256,
+                                                             int64_t offset = 0,
+                                                             int64_t length = -1);
+
+  // Packs, for stores that keep them (UNIMPLEMENTED otherwise).
+  virtual absl::StatusOr<std::unique_ptr<PackWriter>> NewPackWriter();
+  // Calls `fn` for every published pack.
+  virtual absl::Status ListPacks(const std::function<void(const PackInfo&)>& fn);
+  // The records a pack's index lists; DATA_LOSS if the index is damaged.
+  virtual absl::StatusOr<std::vector<PackEntry>> ReadPackIndex(absl::string_view pack);
+  // Absent counts as success.
+  virtual absl::Status DeletePack(absl::string_view pack);
   // NOT_FOUND if absent.
   virtual absl::StatusOr<BlobInfo> Stat(absl::string_view sha256) = 0;
   // Absent counts as success.
@@ -99,15 +155,33 @@ class BlobStore {
 // they are missing or of another size; Open's other errors as they are.
 absl::StatusOr<std::unique_ptr<BlobReader>> OpenRecorded(BlobStore& store, absl::string_view name,
                                                          absl::string_view sha256, int64_t size,
-                                                         int64_t offset, int64_t length);
+                                                         const Location& where, int64_t offset,
+                                                         int64_t length);
 // BlobReader::Read, whose DATA_LOSS names the file that is damaged.
 absl::Status ReadRecorded(BlobReader& reader, absl::string_view name, std::string* out);
 
 // A blob store in a local directory (created if missing): written to a
 // temporary name, fsync'd, renamed into place, directory fsync'd. A blob of
 // more than one block (1 MiB) gets the CRC-32C of each block beside it, in
-// blobs/ab/cdef….blocks, for reads to check.
+// blobs/ab/cdef….blocks, for reads to check. Packs are packs/<name>.
 absl::StatusOr<std::unique_ptr<BlobStore>> OpenLocalBlobStore(const std::string& dir);
+
+// Checks a pack file from its first byte: every record's header and bytes
+// against their checksums and digests, and the index against the records.
+// What it found is in the report; OK only if the pack is intact.
+struct PackCheck {
+  int64_t records = 0;     // intact records, in order from the start
+  int64_t intact_end = 0;  // where the intact records end
+  bool index_ok = false;   // the index is intact and lists exactly them
+  std::string problem;     // the first thing found wrong; empty if none
+};
+absl::StatusOr<PackCheck> VerifyPackFile(const std::string& path);
+
+// Writes the pack's index anew from its records alone: the intact records
+// from the start are kept (at the same offsets) and a fresh index follows
+// them; whatever came after the last intact record is dropped. The file is
+// replaced with one rename. Returns the records kept.
+absl::StatusOr<int64_t> RebuildPackIndex(const std::string& path);
 
 }  // namespace arca::blob
 

@@ -1,0 +1,262 @@
+// Packs: small blobs of one upload in one file (docs/blob-format.md).
+
+#include "common/blob/local.h"
+
+namespace arca::blob {
+namespace {
+
+std::string RawDigest(absl::string_view sha256_hex) { return absl::HexStringToBytes(sha256_hex); }
+std::string HexDigest(absl::string_view raw) { return absl::BytesToHexString(raw); }
+
+std::string EncodeIndex(const std::vector<PackEntry>& entries, const std::vector<uint32_t>& crcs,
+                        int64_t index_offset) {
+  std::string out;
+  out.reserve(entries.size() * kIndexEntryBytes + kFooterBytes);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    out += RawDigest(entries[i].sha256);
+    PutFixed(&out, static_cast<uint64_t>(entries[i].offset), 8);
+    PutFixed(&out, static_cast<uint64_t>(entries[i].size), 8);
+    PutFixed(&out, crcs[i], 4);
+  }
+  out.append(kIndexMagic.data(), kIndexMagic.size());
+  PutFixed(&out, static_cast<uint64_t>(index_offset), 8);
+  PutFixed(&out, entries.size(), 8);
+  PutFixed(&out, hash::Crc32c(out), 4);
+  return out;
+}
+
+absl::Status ReadExactly(int fd, std::string* out, size_t n, int64_t offset,
+                         absl::string_view what) {
+  out->resize(n);
+  size_t got = 0;
+  RETURN_IF_ERROR(ReadAt(fd, out->data(), n, offset, &got));
+  if (got < n) {
+    return absl::DataLossError(absl::StrCat(what, " at byte ", offset, " is cut short"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string EncodeRecordHeader(absl::string_view sha256_hex, int64_t size, uint32_t crc) {
+  std::string out(kRecordMagic);
+  out += RawDigest(sha256_hex);
+  PutFixed(&out, static_cast<uint64_t>(size), 8);
+  PutFixed(&out, crc, 4);
+  PutFixed(&out, hash::Crc32c(out), 4);
+  return out;
+}
+
+std::optional<RecordHeader> DecodeRecordHeader(absl::string_view bytes) {
+  if (bytes.size() < kRecordHeaderBytes || !absl::StartsWith(bytes, kRecordMagic) ||
+      GetFixed(bytes.data() + kRecordHeaderBytes - 4, 4) !=
+          hash::Crc32c(bytes.substr(0, kRecordHeaderBytes - 4))) {
+    return std::nullopt;
+  }
+  RecordHeader h;
+  h.sha256 = HexDigest(bytes.substr(4, 32));
+  h.size = static_cast<int64_t>(GetFixed(bytes.data() + 36, 8));
+  h.crc = static_cast<uint32_t>(GetFixed(bytes.data() + 44, 4));
+  if (h.size < 0) return std::nullopt;
+  return h;
+}
+
+absl::StatusOr<std::string> ReadRecord(int fd, int64_t offset, absl::string_view sha256) {
+  std::string header;
+  RETURN_IF_ERROR(ReadExactly(fd, &header, kRecordHeaderBytes, offset, "the record"));
+  const std::optional<RecordHeader> h = DecodeRecordHeader(header);
+  if (!h.has_value()) {
+    return absl::DataLossError(
+        absl::StrCat("the record header at byte ", offset, " is damaged"));
+  }
+  if (h->sha256 != sha256) {
+    return absl::DataLossError(absl::StrCat("the record at byte ", offset, " holds blob ",
+                                            h->sha256, ", not ", sha256));
+  }
+  std::string bytes;
+  RETURN_IF_ERROR(ReadExactly(fd, &bytes, static_cast<size_t>(h->size),
+                              offset + static_cast<int64_t>(kRecordHeaderBytes),
+                              "the record's bytes"));
+  if (hash::Crc32c(bytes) != h->crc) {
+    return absl::DataLossError(absl::StrCat("blob ", sha256, " at byte ", offset,
+                                            " no longer matches its checksum"));
+  }
+  return bytes;
+}
+
+absl::StatusOr<std::vector<PackEntry>> ReadIndex(int fd, int64_t size, int64_t* index_offset_out) {
+  if (size < static_cast<int64_t>(kPackMagic.size() + kFooterBytes)) {
+    return absl::DataLossError("the pack is too short to hold an index");
+  }
+  std::string footer;
+  RETURN_IF_ERROR(ReadExactly(fd, &footer, kFooterBytes, size - kFooterBytes, "the footer"));
+  const auto index_offset = static_cast<int64_t>(GetFixed(footer.data() + 8, 8));
+  const uint64_t count = GetFixed(footer.data() + 16, 8);
+  const int64_t index_end = size - static_cast<int64_t>(kFooterBytes);
+  if (!absl::StartsWith(footer, kIndexMagic) || index_offset < 8 || index_offset > index_end ||
+      (index_end - index_offset) % static_cast<int64_t>(kIndexEntryBytes) != 0 ||
+      count != static_cast<uint64_t>((index_end - index_offset) / kIndexEntryBytes)) {
+    return absl::DataLossError("the pack's footer is damaged");
+  }
+  std::string index;
+  RETURN_IF_ERROR(ReadExactly(fd, &index, static_cast<size_t>(index_end - index_offset),
+                              index_offset, "the index"));
+  if (hash::Crc32c(absl::StrCat(index, absl::string_view(footer).substr(0, 24))) !=
+      GetFixed(footer.data() + 24, 4)) {
+    return absl::DataLossError("the pack's index no longer matches its checksum");
+  }
+  if (index_offset_out != nullptr) *index_offset_out = index_offset;
+  std::vector<PackEntry> entries(count);
+  for (size_t i = 0; i < count; ++i) {
+    const char* p = index.data() + i * kIndexEntryBytes;
+    entries[i].sha256 = HexDigest(absl::string_view(p, 32));
+    entries[i].offset = static_cast<int64_t>(GetFixed(p + 32, 8));
+    entries[i].size = static_cast<int64_t>(GetFixed(p + 40, 8));
+  }
+  return entries;
+}
+
+// ------------------------------------------------------------- the writer
+
+LocalPackWriter::~LocalPackWriter() {
+  if (fd_ >= 0) close(fd_);
+  if (!published_) unlink(tmp_path_.c_str());
+}
+
+absl::Status LocalPackWriter::Create() {
+  fd_ = open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd_ < 0) return Errno("create", tmp_path_);
+  pending_ = std::string(kPackMagic);
+  return absl::OkStatus();
+}
+
+absl::Status LocalPackWriter::Flush() {
+  RETURN_IF_ERROR(WriteAt(fd_, pending_.data(), pending_.size(), written_, tmp_path_));
+  written_ += static_cast<int64_t>(pending_.size());
+  pending_.clear();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Location> LocalPackWriter::Add(absl::string_view sha256, absl::string_view bytes) {
+  if (published_) return absl::FailedPreconditionError("pack already published");
+  RETURN_IF_ERROR(CheckDigest(sha256));
+  const int64_t offset = written_ + static_cast<int64_t>(pending_.size());
+  const uint32_t crc = hash::Crc32c(bytes);
+  pending_ += EncodeRecordHeader(sha256, static_cast<int64_t>(bytes.size()), crc);
+  pending_.append(bytes.data(), bytes.size());
+  entries_.push_back(PackEntry{std::string(sha256), offset, static_cast<int64_t>(bytes.size())});
+  crcs_.push_back(crc);
+  if (pending_.size() >= kBufferBytes) RETURN_IF_ERROR(Flush());
+  return Location{name_, offset};
+}
+
+absl::Status LocalPackWriter::Publish() {
+  if (published_) return absl::OkStatus();
+  pending_ += EncodeIndex(entries_, crcs_, written_ + static_cast<int64_t>(pending_.size()));
+  RETURN_IF_ERROR(Flush());
+  if (fdatasync(fd_) != 0) return Errno("fdatasync", tmp_path_);
+  close(fd_);
+  fd_ = -1;
+  if (rename(tmp_path_.c_str(), final_path_.c_str()) != 0) return Errno("rename", final_path_);
+  published_ = true;
+  return Fsync(store_->packs_dir(), O_DIRECTORY);
+}
+
+// ------------------------------------------------------ checks and repair
+
+absl::StatusOr<PackCheck> VerifyPackFile(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat("no pack ", path));
+    return Errno("open", path);
+  }
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return Errno("stat", path);
+  PackCheck check;
+  std::string magic;
+  if (!ReadExactly(fd.get(), &magic, kPackMagic.size(), 0, "the magic").ok() ||
+      magic != kPackMagic) {
+    check.problem = "the file does not start as a pack";
+    return check;
+  }
+  // The records, in order, as far as they are intact; the index's offset
+  // (if the footer can be believed) says where they end.
+  int64_t records_end = st.st_size;
+  auto index = ReadIndex(fd.get(), st.st_size, &records_end);
+  std::vector<PackEntry> found;
+  int64_t at = static_cast<int64_t>(kPackMagic.size());
+  while (at < records_end) {
+    std::string header;
+    if (!ReadExactly(fd.get(), &header, kRecordHeaderBytes, at, "header").ok()) break;
+    const std::optional<RecordHeader> h = DecodeRecordHeader(header);
+    if (!h.has_value()) {
+      if (index.ok()) check.problem = absl::StrCat("the record header at byte ", at, " is damaged");
+      break;
+    }
+    auto bytes = ReadRecord(fd.get(), at, h->sha256);
+    if (bytes.ok() && hash::Sha256::Of(*bytes) != h->sha256) {
+      bytes = absl::DataLossError(
+          absl::StrCat("the record at byte ", at, " no longer matches its digest"));
+    }
+    if (!bytes.ok()) {
+      check.problem = std::string(bytes.status().message());
+      break;
+    }
+    found.push_back(PackEntry{h->sha256, at, h->size});
+    at += static_cast<int64_t>(kRecordHeaderBytes) + h->size;
+  }
+  check.records = static_cast<int64_t>(found.size());
+  check.intact_end = found.empty() ? static_cast<int64_t>(kPackMagic.size())
+                                   : found.back().offset +
+                                         static_cast<int64_t>(kRecordHeaderBytes) +
+                                         found.back().size;
+  if (!index.ok()) {
+    if (check.problem.empty()) check.problem = std::string(index.status().message());
+    return check;
+  }
+  check.index_ok = index->size() == found.size() &&
+                   std::equal(found.begin(), found.end(), index->begin(),
+                              [](const PackEntry& a, const PackEntry& b) {
+                                return a.sha256 == b.sha256 && a.offset == b.offset &&
+                                       a.size == b.size;
+                              });
+  if (!check.index_ok && check.problem.empty()) {
+    check.problem = "the index does not list the pack's records";
+  }
+  return check;
+}
+
+absl::StatusOr<int64_t> RebuildPackIndex(const std::string& path) {
+  ASSIGN_OR_RETURN(const PackCheck check, VerifyPackFile(path));
+  if (check.intact_end < static_cast<int64_t>(kPackMagic.size())) {
+    return absl::DataLossError(absl::StrCat(path, " does not start as a pack"));
+  }
+  UniqueFd in(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return Errno("open", path);
+  // The intact records again, for their checksums, then the new index.
+  std::vector<PackEntry> entries;
+  std::vector<uint32_t> crcs;
+  std::string bytes;
+  RETURN_IF_ERROR(ReadExactly(in.get(), &bytes, static_cast<size_t>(check.intact_end), 0, "pack"));
+  for (int64_t at = static_cast<int64_t>(kPackMagic.size()); at < check.intact_end;) {
+    const std::optional<RecordHeader> h =
+        DecodeRecordHeader(absl::string_view(bytes).substr(static_cast<size_t>(at)));
+    if (!h.has_value()) return absl::InternalError("a record changed while it was read");
+    entries.push_back(PackEntry{h->sha256, at, h->size});
+    crcs.push_back(h->crc);
+    at += static_cast<int64_t>(kRecordHeaderBytes) + h->size;
+  }
+  bytes += EncodeIndex(entries, crcs, check.intact_end);
+  const std::string tmp = absl::StrCat(path, ".rebuilding-", RandomToken(8));
+  RETURN_IF_ERROR(WriteFile(tmp, bytes));
+  absl::Status s = Fsync(tmp);
+  if (s.ok() && rename(tmp.c_str(), path.c_str()) != 0) s = Errno("rename", path);
+  if (!s.ok()) {
+    unlink(tmp.c_str());
+    return s;
+  }
+  RETURN_IF_ERROR(Fsync(path.substr(0, path.rfind('/')), O_DIRECTORY));
+  return static_cast<int64_t>(entries.size());
+}
+
+}  // namespace arca::blob

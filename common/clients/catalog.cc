@@ -65,6 +65,14 @@ absl::Status CatalogClient::ForEachUnreferencedBlob(
       [](const cat::ListUnreferencedBlobsResponse& p) -> auto& { return p.blobs(); }, fn);
 }
 
+absl::Status CatalogClient::ForEachPack(cat::ListPacksRequest request,
+                                        absl::FunctionRef<absl::Status(const cat::Pack&)> fn,
+                                        const CallOptions& call) {
+  return Pages<cat::ListPacksRequest, cat::ListPacksResponse>(
+      std::move(request), [&](const cat::ListPacksRequest& r) { return ListPacks(r, call); },
+      [](const cat::ListPacksResponse& p) -> auto& { return p.packs(); }, fn);
+}
+
 absl::Status CatalogClient::ForEachArtifact(
     cat::ListJobArtifactsRequest request,
     absl::FunctionRef<absl::Status(const cat::JobArtifact&)> fn, const CallOptions& call) {

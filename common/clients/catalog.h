@@ -44,6 +44,9 @@ namespace arca::clients {
   X(ListUnreferencedBlobs, ListUnreferencedBlobsRequest, ListUnreferencedBlobsResponse, \
     kIdempotent)                                                                        \
   X(ForgetBlob, ForgetBlobRequest, ForgetBlobResponse, kIdempotent)                     \
+  X(ListPacks, ListPacksRequest, ListPacksResponse, kIdempotent)                        \
+  X(MovePackedBlobs, MovePackedBlobsRequest, MovePackedBlobsResponse, kNever)           \
+  X(ForgetPack, ForgetPackRequest, Empty, kIdempotent)                                  \
   X(EnqueueGcTask, EnqueueGcTaskRequest, GcTask, kNever)                                \
   X(LeaseGcTasks, LeaseGcTasksRequest, LeaseGcTasksResponse, kNever)                    \
   X(CompleteGcTask, CompleteGcTaskRequest, Empty, kNever)                               \
@@ -82,6 +85,9 @@ class CatalogClient {
       catalog::v1::ListUnreferencedBlobsRequest request,
       absl::FunctionRef<absl::Status(const catalog::v1::BlobRef&)> fn,
       const CallOptions& call = {});
+  absl::Status ForEachPack(catalog::v1::ListPacksRequest request,
+                           absl::FunctionRef<absl::Status(const catalog::v1::Pack&)> fn,
+                           const CallOptions& call = {});
   absl::Status ForEachArtifact(catalog::v1::ListJobArtifactsRequest request,
                                absl::FunctionRef<absl::Status(const catalog::v1::JobArtifact&)> fn,
                                const CallOptions& call = {});

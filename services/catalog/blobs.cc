@@ -106,7 +106,8 @@ absl::StatusOr<v1::MarkFilesDeletedResponse> Catalog::MarkFilesDeleted(
     for (auto& [sha, blob] : blobs) {
       if (blob.refcount() == 0) {
         response.add_unreferenced_blobs(sha);
-        if (request.forget_unreferenced_blobs()) {
+        // A packed blob's pack is accounted for by ForgetBlob.
+        if (request.forget_unreferenced_blobs() && !blob.has_location()) {
           batch.Delete(BlobKey(sha));
           continue;
         }
@@ -182,23 +183,151 @@ absl::Status Catalog::ForgetBlob(const v1::ForgetBlobRequest& request) {
   if (!IsSha256Hex(request.sha256())) {
     return absl::InvalidArgumentError("sha256 must be 64 lowercase hex digits");
   }
-  KeyLocks::Held held(locks_.get(), {BlobKey(request.sha256())});
-  Reader r(db_.get());
-  v1::BlobRef b;
-  ASSIGN_OR_RETURN(bool found, r.Get(BlobKey(request.sha256()), &b));
-  if (!found) return absl::NotFoundError(absl::StrCat("no blob record for ", request.sha256()));
-  if (b.refcount() > 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("blob ", b.sha256(), " is referenced by ", b.refcount(), " file(s)"));
+  // The blob's pack (if any) is locked with it; it is learnt by a first
+  // read and checked under the locks.
+  std::string pack;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    std::vector<std::string> lock_keys = {BlobKey(request.sha256())};
+    if (!pack.empty()) lock_keys.push_back(PackKey(pack));
+    KeyLocks::Held held(locks_.get(), lock_keys);
+    Reader r(db_.get());
+    v1::BlobRef b;
+    ASSIGN_OR_RETURN(bool found, r.Get(BlobKey(request.sha256()), &b));
+    if (!found) return absl::NotFoundError(absl::StrCat("no blob record for ", request.sha256()));
+    if (b.refcount() > 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("blob ", b.sha256(), " is referenced by ", b.refcount(), " file(s)"));
+    }
+    if (Micros(b.unreferenced_since()) >= Micros(request.unreferenced_before())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("blob ", b.sha256(), " has been unreferenced only since ",
+                       FormatRfc3339(FromProtoTime(b.unreferenced_since()))));
+    }
+    if (b.location().pack() != pack) {
+      pack = b.location().pack();
+      continue;
+    }
+    rocksdb::WriteBatch batch;
+    batch.Delete(BlobKey(b.sha256()));
+    batch.Delete(UnrefKey(b));
+    v1::Pack p;
+    ASSIGN_OR_RETURN(bool has_pack, pack.empty() ? false : r.Get(PackKey(pack), &p));
+    if (has_pack) {
+      p.set_live_bytes(std::max<int64_t>(0, p.live_bytes() - b.size()));
+      p.set_live_blobs(std::max<int64_t>(0, p.live_blobs() - 1));
+      batch.Put(PackKey(pack), p.SerializeAsString());
+    }
+    return Write(batch);
   }
-  if (Micros(b.unreferenced_since()) >= Micros(request.unreferenced_before())) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("blob ", b.sha256(), " has been unreferenced only since ",
-                     FormatRfc3339(FromProtoTime(b.unreferenced_since()))));
+  return absl::AbortedError("the blob moved concurrently; retry");
+}
+
+absl::StatusOr<v1::ListPacksResponse> Catalog::ListPacks(const v1::ListPacksRequest& request) {
+  ASSIGN_OR_RETURN(int page_size, CheckPageSize(request.page_size()));
+  ASSIGN_OR_RETURN(std::string after, DecodePageToken("packs", request.page_token()));
+  Reader r(db_.get());
+  v1::ListPacksResponse response;
+  auto it = r.Iterate();
+  for (it->Seek(PackKey(after)); it->Valid() && it->key().starts_with("p/"); it->Next()) {
+    if (!after.empty() && it->key() == PackKey(after)) continue;
+    if (response.packs_size() == page_size) {
+      response.set_next_page_token(EncodePageToken("packs", response.packs().rbegin()->name()));
+      break;
+    }
+    if (!response.add_packs()->ParseFromArray(it->value().data(), it->value().size())) {
+      return Corrupt(it->key().ToString());
+    }
+  }
+  RETURN_IF_ERROR(FromRocks(it->status()));
+  return response;
+}
+
+absl::StatusOr<v1::MovePackedBlobsResponse> Catalog::MovePackedBlobs(
+    const v1::MovePackedBlobsRequest& request) {
+  const bool to_new = request.has_to();
+  if (!IsPackName(request.from()) || (to_new && (!IsPackName(request.to().name()) ||
+                                                 request.to().name() == request.from() ||
+                                                 request.to().size() <= 0))) {
+    return absl::InvalidArgumentError("from and to must be two packs' names (and to a size)");
+  }
+  if (!to_new && request.moves_size() > 0) {
+    return absl::InvalidArgumentError("moves need the pack they go to");
+  }
+  if (request.moves_size() > kMaxFilesPerCommit) {
+    return absl::InvalidArgumentError("too many moves in one call");
+  }
+  std::vector<std::string> lock_keys = {PackKey(request.from())};
+  if (to_new) lock_keys.push_back(PackKey(request.to().name()));
+  for (const auto& m : request.moves()) {
+    if (!IsSha256Hex(m.sha256()) || m.from_offset() < 0 || m.to_offset() < 0) {
+      return absl::InvalidArgumentError("a move needs a digest and two offsets");
+    }
+    lock_keys.push_back(BlobKey(m.sha256()));
+  }
+  KeyLocks::Held held(locks_.get(), lock_keys);
+  Reader r(db_.get());
+  v1::Pack from;
+  ASSIGN_OR_RETURN(bool found, r.Get(PackKey(request.from()), &from));
+  if (!found) return absl::NotFoundError(absl::StrCat("no pack ", request.from()));
+  if (from.has_retired_at()) {
+    return absl::FailedPreconditionError(absl::StrCat("pack ", from.name(), " is retired"));
+  }
+  v1::Pack to;
+  if (to_new) {
+    ASSIGN_OR_RETURN(bool exists, r.Get(PackKey(request.to().name()), &to));
+    if (exists) return absl::AlreadyExistsError(absl::StrCat("pack ", to.name(), " exists"));
+    to = request.to();
+    to.set_live_blobs(0);
+    to.set_live_bytes(0);
+    to.clear_retired_at();
   }
   rocksdb::WriteBatch batch;
-  batch.Delete(BlobKey(b.sha256()));
-  batch.Delete(UnrefKey(b));
+  v1::MovePackedBlobsResponse response;
+  for (const auto& m : request.moves()) {
+    v1::BlobRef b;
+    ASSIGN_OR_RETURN(bool known, r.Get(BlobKey(m.sha256()), &b));
+    if (!known || b.location().pack() != from.name() || b.location().offset() != m.from_offset()) {
+      continue;  // released, or elsewhere, meanwhile
+    }
+    b.mutable_location()->set_pack(to.name());
+    b.mutable_location()->set_offset(m.to_offset());
+    batch.Put(BlobKey(m.sha256()), b.SerializeAsString());
+    from.set_live_blobs(from.live_blobs() - 1);
+    from.set_live_bytes(from.live_bytes() - b.size());
+    to.set_live_blobs(to.live_blobs() + 1);
+    to.set_live_bytes(to.live_bytes() + b.size());
+    response.set_moved(response.moved() + 1);
+  }
+  if (from.live_blobs() > 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        from.live_blobs(), " blob record(s) not moved still point into pack ", from.name()));
+  }
+  const absl::Time now = clock_->Now();
+  from.set_live_blobs(0);
+  from.set_live_bytes(0);
+  *from.mutable_retired_at() = ToProtoTime(now);
+  batch.Put(PackKey(from.name()), from.SerializeAsString());
+  if (to_new) {
+    *to.mutable_created_at() = ToProtoTime(now);
+    batch.Put(PackKey(to.name()), to.SerializeAsString());
+  }
+  RETURN_IF_ERROR(Write(batch));
+  return response;
+}
+
+absl::Status Catalog::ForgetPack(const v1::ForgetPackRequest& request) {
+  if (!IsPackName(request.name())) return absl::InvalidArgumentError("not a pack's name");
+  KeyLocks::Held held(locks_.get(), {PackKey(request.name())});
+  Reader r(db_.get());
+  v1::Pack p;
+  ASSIGN_OR_RETURN(bool found, r.Get(PackKey(request.name()), &p));
+  if (!found) return absl::NotFoundError(absl::StrCat("no pack ", request.name()));
+  if (!p.has_retired_at() || Micros(p.retired_at()) >= Micros(request.retired_before())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("pack ", p.name(), " is not retired, or only recently"));
+  }
+  rocksdb::WriteBatch batch;
+  batch.Delete(PackKey(p.name()));
   return Write(batch);
 }
 

@@ -130,6 +130,10 @@ class Catalog {
   // FAILED_PRECONDITION unless still unreferenced since before the given
   // time; NOT_FOUND if there is no record.
   absl::Status ForgetBlob(const v1::ForgetBlobRequest& request);
+  absl::StatusOr<v1::ListPacksResponse> ListPacks(const v1::ListPacksRequest& request);
+  absl::StatusOr<v1::MovePackedBlobsResponse> MovePackedBlobs(
+      const v1::MovePackedBlobsRequest& request);
+  absl::Status ForgetPack(const v1::ForgetPackRequest& request);
   absl::StatusOr<v1::GcTask> EnqueueGcTask(const v1::EnqueueGcTaskRequest& request);
   // Hands out due tasks, each leased until now + lease; a task whose lease
   // expires is due again.

@@ -222,6 +222,11 @@ ARCA_INTERNAL(ListUnreferencedBlobs, ListUnreferencedBlobsRequest, ListUnreferen
               rpc::ToGrpcReply(catalog_->ListUnreferencedBlobs(*req), resp))
 ARCA_INTERNAL(ForgetBlob, ForgetBlobRequest, ForgetBlobResponse,
               rpc::ToGrpcStatus(catalog_->ForgetBlob(*req)))
+ARCA_INTERNAL(ListPacks, ListPacksRequest, ListPacksResponse,
+              rpc::ToGrpcReply(catalog_->ListPacks(*req), resp))
+ARCA_INTERNAL(MovePackedBlobs, MovePackedBlobsRequest, MovePackedBlobsResponse,
+              rpc::ToGrpcReply(catalog_->MovePackedBlobs(*req), resp))
+ARCA_INTERNAL(ForgetPack, ForgetPackRequest, Empty, rpc::ToGrpcStatus(catalog_->ForgetPack(*req)))
 ARCA_INTERNAL(EnqueueGcTask, EnqueueGcTaskRequest, GcTask,
               rpc::ToGrpcReply(catalog_->EnqueueGcTask(*req), resp))
 ARCA_INTERNAL(LeaseGcTasks, LeaseGcTasksRequest, LeaseGcTasksResponse,

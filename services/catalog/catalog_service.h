@@ -61,6 +61,12 @@ class CatalogServiceImpl final : public v1::Catalog::Service {
                                      v1::ListUnreferencedBlobsResponse*) override;
   grpc::Status ForgetBlob(grpc::ServerContext*, const v1::ForgetBlobRequest*,
                           v1::ForgetBlobResponse*) override;
+  grpc::Status ListPacks(grpc::ServerContext*, const v1::ListPacksRequest*,
+                         v1::ListPacksResponse*) override;
+  grpc::Status MovePackedBlobs(grpc::ServerContext*, const v1::MovePackedBlobsRequest*,
+                               v1::MovePackedBlobsResponse*) override;
+  grpc::Status ForgetPack(grpc::ServerContext*, const v1::ForgetPackRequest*,
+                          v1::Empty*) override;
   grpc::Status EnqueueGcTask(grpc::ServerContext*, const v1::EnqueueGcTaskRequest*,
                              v1::GcTask*) override;
   grpc::Status LeaseGcTasks(grpc::ServerContext*, const v1::LeaseGcTasksRequest*,

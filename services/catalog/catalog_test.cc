@@ -791,6 +791,141 @@ TEST_F(CatalogTest, MarkDeletedReleasesBlobsAndForgetNeedsGrace) {
             absl::StatusCode::kNotFound);
 }
 
+// ------------------------------------------------------------------ packs
+
+TEST_F(CatalogTest, PackedBlobsKeepTheirLocationAndTheirPacksCountWhatIsLive) {
+  const std::string pack = "pack-20261128000000-aaaaaaaaaaaa";
+  auto in_pack = [&](v1::ArtifactFile f, int64_t offset, const std::string& p) {
+    f.mutable_location()->set_pack(p);
+    f.mutable_location()->set_offset(offset);
+    return f;
+  };
+  v1::Job a = NewJob();
+  v1::CommitFilesRequest commit;
+  commit.set_job_id(a.id());
+  *commit.add_files() = in_pack(File("x", 'a', 100), 8, pack);
+  *commit.add_files() = in_pack(File("y", 'b', 300), 160, pack);
+  *commit.add_files() = File("loose.bin", 'c', 1 << 20);
+  v1::Pack* p = commit.add_new_packs();
+  p->set_name(pack);
+  p->set_size(1000);
+  p->set_blobs(2);
+  p->set_blob_bytes(400);
+  ASSERT_TRUE(catalog_->CommitFiles(commit).ok());
+  auto x = catalog_->GetFile(a.id(), "x");
+  ASSERT_TRUE(x.ok());
+  EXPECT_EQ(x->location().pack(), pack);
+  EXPECT_EQ(x->location().offset(), 8);
+  EXPECT_FALSE(catalog_->GetFile(a.id(), "loose.bin")->has_location());
+  auto packs = catalog_->ListPacks({});
+  ASSERT_EQ(packs->packs_size(), 1);
+  EXPECT_EQ(packs->packs(0).live_blobs(), 2);
+  EXPECT_EQ(packs->packs(0).live_bytes(), 400);
+
+  // Another upload of the same bytes points at the same place: one record.
+  v1::Job b = NewJob();
+  ASSERT_TRUE(Commit(b.id(), {in_pack(File("x2", 'a', 100), 8, pack)}).ok());
+  EXPECT_EQ(catalog_->GetBlobRef(std::string(64, 'a'))->refcount(), 2);
+  // Bytes in an older pack whose record is gone cannot start one.
+  auto gone = Commit(b.id(), {in_pack(File("z", 'd', 10), 8, pack)});
+  EXPECT_EQ(gone.status().code(), absl::StatusCode::kAborted) << gone.status();
+  EXPECT_EQ(catalog_->GetFile(b.id(), "z").status().code(), absl::StatusCode::kNotFound);
+  // Malformed places and packs.
+  EXPECT_EQ(Commit(b.id(), {in_pack(File("w", 'e'), 0, "../x")}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Commit(b.id(), {in_pack(File("w", 'e'), -1, pack)}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  commit.set_job_id(b.id());
+  commit.mutable_new_packs(0)->set_size(0);
+  EXPECT_EQ(catalog_->CommitFiles(commit).status().code(), absl::StatusCode::kInvalidArgument);
+
+  // y released and forgotten: the pack counts it dead.
+  v1::MarkFilesDeletedRequest del;
+  del.set_job_id(a.id());
+  del.add_paths("y");
+  ASSERT_TRUE(catalog_->MarkFilesDeleted(del).ok());
+  clock_.Advance(absl::Seconds(1));
+  v1::ForgetBlobRequest forget;
+  forget.set_sha256(std::string(64, 'b'));
+  *forget.mutable_unreferenced_before() = ToProtoTime(clock_.Now());
+  ASSERT_TRUE(catalog_->ForgetBlob(forget).ok());
+  packs = catalog_->ListPacks({});
+  EXPECT_EQ(packs->packs(0).live_blobs(), 1);
+  EXPECT_EQ(packs->packs(0).live_bytes(), 100);
+  EXPECT_EQ(packs->packs(0).blob_bytes(), 400);
+}
+
+TEST_F(CatalogTest, CompactionMovesLiveRecordsAtOnceAndRetiresThePack) {
+  const std::string from = "pack-20261128000000-from", to = "pack-20261128000001-to";
+  v1::Job a = NewJob();
+  v1::CommitFilesRequest commit;
+  commit.set_job_id(a.id());
+  for (char c : {'a', 'b'}) {
+    v1::ArtifactFile f = File(std::string(1, c), c, 50);
+    f.mutable_location()->set_pack(from);
+    f.mutable_location()->set_offset(c == 'a' ? 8 : 110);
+    *commit.add_files() = f;
+  }
+  commit.add_new_packs()->set_name(from);
+  commit.mutable_new_packs(0)->set_size(500);
+  commit.mutable_new_packs(0)->set_blobs(2);
+  commit.mutable_new_packs(0)->set_blob_bytes(100);
+  ASSERT_TRUE(catalog_->CommitFiles(commit).ok());
+
+  v1::MovePackedBlobsRequest move;
+  move.set_from(from);
+  move.mutable_to()->set_name(to);
+  move.mutable_to()->set_size(200);
+  move.mutable_to()->set_blobs(1);
+  move.mutable_to()->set_blob_bytes(50);
+  auto* m = move.add_moves();
+  m->set_sha256(std::string(64, 'a'));
+  m->set_from_offset(8);
+  m->set_to_offset(8);
+  // b still points into `from`: nothing changes.
+  EXPECT_EQ(catalog_->MovePackedBlobs(move).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(catalog_->GetFile(a.id(), "a")->location().pack(), from);
+  // b released: the move goes through.
+  v1::MarkFilesDeletedRequest del;
+  del.set_job_id(a.id());
+  del.add_paths("b");
+  ASSERT_TRUE(catalog_->MarkFilesDeleted(del).ok());
+  clock_.Advance(absl::Seconds(1));
+  v1::ForgetBlobRequest forget;
+  forget.set_sha256(std::string(64, 'b'));
+  *forget.mutable_unreferenced_before() = ToProtoTime(clock_.Now());
+  ASSERT_TRUE(catalog_->ForgetBlob(forget).ok());
+  auto moved = catalog_->MovePackedBlobs(move);
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->moved(), 1);
+  EXPECT_EQ(catalog_->GetFile(a.id(), "a")->location().pack(), to);
+  auto packs = catalog_->ListPacks({});
+  ASSERT_EQ(packs->packs_size(), 2);
+  EXPECT_TRUE(packs->packs(0).has_retired_at());  // from
+  EXPECT_EQ(packs->packs(1).live_blobs(), 1);     // to
+  EXPECT_EQ(packs->packs(1).live_bytes(), 50);
+  EXPECT_EQ(catalog_->MovePackedBlobs(move).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // retired
+
+  // A retired pack's record goes only after the time asked.
+  v1::ForgetPackRequest forget_pack;
+  forget_pack.set_name(from);
+  *forget_pack.mutable_retired_before() = ToProtoTime(clock_.Now() - absl::Seconds(1));
+  EXPECT_EQ(catalog_->ForgetPack(forget_pack).code(), absl::StatusCode::kFailedPrecondition);
+  forget_pack.set_name(to);
+  *forget_pack.mutable_retired_before() = ToProtoTime(clock_.Now() + absl::Seconds(1));
+  EXPECT_EQ(catalog_->ForgetPack(forget_pack).code(), absl::StatusCode::kFailedPrecondition);
+  forget_pack.set_name(from);
+  EXPECT_TRUE(catalog_->ForgetPack(forget_pack).ok());
+  EXPECT_EQ(catalog_->ListPacks({})->packs_size(), 1);
+  forget_pack.set_name("not a pack");
+  EXPECT_EQ(catalog_->ForgetPack(forget_pack).code(), absl::StatusCode::kInvalidArgument);
+  move.set_from("pack-nothere");
+  move.mutable_to()->set_name("pack-20261128000002-x");
+  EXPECT_EQ(catalog_->MovePackedBlobs(move).status().code(), absl::StatusCode::kNotFound);
+}
+
 // -------------------------------------------------------------- deletion
 
 TEST_F(CatalogTest, DeleteWaitsForFinalizersUnlessForced) {

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/page_token.h"
@@ -52,7 +53,28 @@ absl::StatusOr<v1::CommitFilesResponse> Catalog::CommitFiles(
                               f.gc_strategy()));
     if (f.has_last_modified()) RETURN_IF_ERROR(CheckTime("last_modified", f.last_modified()));
     if (f.has_expires_at()) RETURN_IF_ERROR(CheckTime("expires_at", f.expires_at()));
+    if (f.location().offset() < 0 ||
+        (!f.location().pack().empty() && !IsPackName(f.location().pack()))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("file ", f.path(), ": location is not a place in a pack"));
+    }
     lock_keys.push_back(BlobKey(f.sha256()));
+  }
+  if (request.new_packs_size() > kMaxFilesPerCommit) {
+    return absl::InvalidArgumentError("too many packs in one commit");
+  }
+  absl::flat_hash_map<std::string, v1::Pack> new_packs;
+  for (const v1::Pack& p : request.new_packs()) {
+    if (!IsPackName(p.name()) || p.size() <= 0 || p.blobs() < 0 || p.blob_bytes() < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("new pack \"", p.name().substr(0, 80), "\" has no valid name or size"));
+    }
+    v1::Pack& pack = new_packs[p.name()];
+    pack.set_name(p.name());
+    pack.set_size(p.size());
+    pack.set_blobs(p.blobs());
+    pack.set_blob_bytes(p.blob_bytes());
+    lock_keys.push_back(PackKey(p.name()));
   }
   KeyLocks::Held held(locks_.get(), lock_keys);
   Reader r(db_.get());
@@ -104,6 +126,8 @@ absl::StatusOr<v1::CommitFilesResponse> Catalog::CommitFiles(
     f.set_state(types::v1::FILE_STATE_AVAILABLE);
     f.clear_deleted_at();
     *f.mutable_committed_at() = ToProtoTime(now);
+    const v1::BlobLocation location = f.location();
+    f.clear_location();  // the blob's record says where its bytes are
     if (!f.has_expires_at() && job.has_finished_at() && retention >= absl::ZeroDuration()) {
       *f.mutable_expires_at() = ToProtoTime(FromProtoTime(job.finished_at()) + retention);
     }
@@ -114,6 +138,18 @@ absl::StatusOr<v1::CommitFilesResponse> Catalog::CommitFiles(
     if (first) {
       ASSIGN_OR_RETURN(bool known, r.Get(BlobKey(f.sha256()), &blob));
       if (known && blob.refcount() == 0) batch.Delete(UnrefKey(blob));
+      if (!known && !location.pack().empty()) {
+        // Only bytes this upload packed may start a record; bytes found in
+        // an older pack belonged to a record released since.
+        auto pack = new_packs.find(location.pack());
+        if (pack == new_packs.end()) {
+          return absl::AbortedError(absl::StrCat("the stored bytes of ", f.path(),
+                                                 " were released while the upload ran; retry it"));
+        }
+        *blob.mutable_location() = location;
+        pack->second.set_live_bytes(pack->second.live_bytes() + f.size());
+        pack->second.set_live_blobs(pack->second.live_blobs() + 1);
+      }
       blob.set_sha256(f.sha256());
       blob.set_size(f.size());
       blob.clear_unreferenced_since();
@@ -125,6 +161,10 @@ absl::StatusOr<v1::CommitFilesResponse> Catalog::CommitFiles(
   if (response.committed() == 0) return response;
   for (const std::string& key : expiry_keys) batch.Put(key, "");
   for (const auto& [sha, blob] : blobs) batch.Put(BlobKey(sha), blob.SerializeAsString());
+  for (auto& [name, pack] : new_packs) {
+    *pack.mutable_created_at() = ToProtoTime(now);
+    batch.Put(PackKey(name), pack.SerializeAsString());
+  }
   if (needs_gc && !HasFinalizer(job, gc::kArtifactGcFinalizer)) {
     job.add_finalizers(std::string(gc::kArtifactGcFinalizer));
     batch.Put(JobKey(job.id()), job.SerializeAsString());
@@ -179,6 +219,9 @@ absl::StatusOr<v1::ArtifactFile> Catalog::GetFile(absl::string_view job_id,
   v1::ArtifactFile f;
   ASSIGN_OR_RETURN(bool found, r.Get(FileKey(job_id, path), &f));
   if (!found) return absl::NotFoundError(absl::StrCat("job ", job_id, " has no file ", path));
+  v1::BlobRef blob;
+  ASSIGN_OR_RETURN(bool known, r.Get(BlobKey(f.sha256()), &blob));
+  if (known && blob.has_location()) *f.mutable_location() = blob.location();
   return f;
 }
 

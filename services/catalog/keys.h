@@ -28,6 +28,7 @@ namespace arca::catalog {
 //   e/<be64 expires_us><job>\0<path>  -> ""   (expiry index)
 //   b/<sha256>                        -> BlobRef
 //   u/<be64 since_us><sha256>         -> ""   (unreferenced blobs)
+//   p/<pack name>                     -> Pack (packs of small blobs)
 //   q/<be64 due_us><task id>          -> GcTask
 //   k/<task id>                       -> be64 due_us
 inline constexpr char kSchemaKey[] = "m/schema";
@@ -89,6 +90,7 @@ inline std::string BlobKey(absl::string_view sha) { return absl::StrCat("b/", sh
 inline std::string UnrefKey(const v1::BlobRef& b) {
   return absl::StrCat("u/", Be64(Micros(b.unreferenced_since())), b.sha256());
 }
+inline std::string PackKey(absl::string_view name) { return absl::StrCat("p/", name); }
 inline std::string QueueKey(uint64_t due_us, absl::string_view task_id) {
   return absl::StrCat("q/", Be64(due_us), task_id);
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/ids.h"
@@ -108,6 +109,11 @@ inline absl::Status CheckRevision(int64_t expected, int64_t stored) {
 }
 
 inline absl::Status CheckJobId(absl::string_view id) { return CheckName("job id", id); }
+
+// The blob store's pack names: "pack-" and up to 64 safe characters in all.
+inline bool IsPackName(absl::string_view name) {
+  return absl::StartsWith(name, "pack-") && IsSafeName(name, 64);
+}
 
 inline absl::Status JobNotFound(absl::string_view id) {
   return absl::NotFoundError(absl::StrCat("no job with id ", id));

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -132,6 +133,7 @@ class Collector::UploadState {
     current_ = header;
     received_ = 0;
     writer_.reset();
+    small_ = false;
     level_ = types::v1::PRIVACY_LEVEL_MODERATELY_SENSITIVE;
     const bool is_log = absl::StartsWith(header.path(), kLogPrefix);
     if (!manifest_.include_hidden() && IsHiddenPath(header.path())) return Skip("hidden", "");
@@ -165,6 +167,12 @@ class Collector::UploadState {
       }
       return Skip("over_size", absl::StrCat("limit is ", max_bytes_, " bytes"));
     }
+    if (header.size() < c_->options_.pack_threshold) {
+      small_ = true;  // gathered here, for a pack
+      small_bytes_.clear();
+      small_bytes_.reserve(static_cast<size_t>(header.size()));
+      return absl::OkStatus();
+    }
     auto writer = c_->blobs_->NewWriter();
     if (!writer.ok()) return c_->StoreFailure(writer.status(), job_.id());
     writer_ = *std::move(writer);
@@ -179,6 +187,10 @@ class Collector::UploadState {
     if (received_ > current_->size()) {
       return absl::InvalidArgumentError(absl::StrCat("file ", current_->path(), " declared ",
                                                      current_->size(), " bytes but sent more"));
+    }
+    if (small_) {
+      small_bytes_ += data;
+      return absl::OkStatus();
     }
     if (writer_ == nullptr) return absl::OkStatus();  // skipped: drain
     absl::Status appended = writer_->Append(data);
@@ -207,14 +219,29 @@ class Collector::UploadState {
                                                      header.size(), " bytes but sent ",
                                                      received_));
     }
-    if (writer_ == nullptr) return absl::OkStatus();
-    auto info = writer_->Seal(header.sha256());
+    if (writer_ == nullptr && !small_) return absl::OkStatus();
+    absl::StatusOr<blob::BlobInfo> info;
+    if (small_) {
+      info = blob::BlobInfo{hash::Sha256::Of(small_bytes_), received_, {}};
+      if (!header.sha256().empty() && header.sha256() != info->sha256) {
+        info = absl::DataLossError(absl::StrCat("content has sha256 ", info->sha256,
+                                                ", not the declared ", header.sha256()));
+      }
+    } else {
+      info = writer_->Seal(header.sha256());
+    }
     if (absl::IsDataLoss(info.status())) {
       return Reject("digest_mismatch",
                     absl::StrCat("file ", header.path(), ": ", info.status().message()));
     }
     if (!info.ok()) return c_->StoreFailure(info.status(), job_.id());
-    sealed_.push_back(std::move(writer_));
+    if (small_) {
+      pending_.push_back(Small{files_.size(), info->sha256, std::move(small_bytes_)});
+      pending_bytes_ += info->size;
+      small_ = false;
+    } else {
+      sealed_.push_back(std::move(writer_));
+    }
     total_ += info->size;
     cat::ArtifactFile f;
     f.set_path(header.path());
@@ -233,24 +260,109 @@ class Collector::UploadState {
     out->set_size(info->size);
     out->set_sha256(info->sha256);
     out->set_privacy_level(level_);
+    if (pending_bytes_ >= kPlaceBatchBytes || pending_.size() >= kPlaceBatchFiles) {
+      return PlaceSmall();
+    }
     return absl::OkStatus();
   }
 
-  // Makes every accepted blob durable, with one flush for the batch.
+  // Finds a place for each gathered small file: where this upload already
+  // put the same bytes; the pack where the catalog says they are (if a file
+  // still references them); a blob file of their own if they are stored as
+  // one (the store then marks it as just written, as for any blob); else
+  // this upload's pack. The catalog is asked once per batch.
+  absl::Status PlaceSmall() {
+    std::vector<std::string> ask;
+    for (const Small& s : pending_) {
+      if (placed_.emplace(s.sha256, std::nullopt).second) ask.push_back(s.sha256);
+    }
+    absl::flat_hash_map<std::string, cat::BlobRef> known;
+    RETURN_IF_ERROR(c_->catalog_->ForEachBlobRef(ask, [&](const cat::BlobRef& ref) {
+      if (ref.refcount() > 0 || ref.has_unreferenced_since()) known[ref.sha256()] = ref;
+      return absl::OkStatus();
+    }));
+    for (Small& s : pending_) {
+      std::optional<cat::BlobLocation>& place = placed_[s.sha256];
+      if (!place.has_value()) {
+        auto ref = known.find(s.sha256);
+        if (ref != known.end() && ref->second.has_location() && ref->second.refcount() > 0) {
+          place = ref->second.location();
+        } else if (ref != known.end() && !ref->second.has_location()) {
+          RETURN_IF_ERROR(StoreLoose(s));
+          place = cat::BlobLocation();
+        } else {
+          if (pack_ == nullptr) {
+            auto pack = c_->blobs_->NewPackWriter();
+            if (!pack.ok()) return c_->StoreFailure(pack.status(), job_.id());
+            pack_ = *std::move(pack);
+          }
+          auto where = pack_->Add(s.sha256, s.bytes);
+          if (!where.ok()) return c_->StoreFailure(where.status(), job_.id());
+          place.emplace();
+          place->set_pack(where->pack);
+          place->set_offset(where->offset);
+        }
+      }
+      *files_[s.file].mutable_location() = *place;
+    }
+    pending_.clear();
+    pending_bytes_ = 0;
+    return absl::OkStatus();
+  }
+
+  // Makes every accepted blob durable: the loose ones with one flush for the
+  // batch, the pack with one of its own.
   absl::Status PublishBlobs() {
+    RETURN_IF_ERROR(PlaceSmall());
     std::vector<blob::BlobWriter*> sealed;
     for (auto& w : sealed_) sealed.push_back(w.get());
     absl::Status published = c_->blobs_->Publish(sealed);
+    if (published.ok() && pack_ != nullptr && !pack_->entries().empty()) {
+      published = pack_->Publish();
+    }
     // ABORTED: bytes swept meanwhile; the client retries.
     if (published.ok() || absl::IsAborted(published)) return published;
     return c_->StoreFailure(published, job_.id());
   }
 
+  // The pack this upload wrote, if any, for the commit.
+  std::optional<cat::Pack> new_pack() const {
+    if (pack_ == nullptr || pack_->entries().empty()) return std::nullopt;
+    cat::Pack pack;
+    pack.set_name(pack_->name());
+    pack.set_size(pack_->size());
+    pack.set_blobs(static_cast<int64_t>(pack_->entries().size()));
+    for (const blob::PackEntry& e : pack_->entries()) pack.set_blob_bytes(pack.blob_bytes() + e.size);
+    return pack;
+  }
+
   std::vector<cat::ArtifactFile>& files() { return files_; }
+
   v1::UploadResponse& response() { return response_; }
   int64_t total() const { return total_; }
 
  private:
+  // Small files are placed in batches of this many bytes or files.
+  static constexpr int64_t kPlaceBatchBytes = 8 << 20;
+  static constexpr size_t kPlaceBatchFiles = 1000;
+
+  // A small file, gathered, waiting for its place.
+  struct Small {
+    size_t file;  // in files_
+    std::string sha256;
+    std::string bytes;
+  };
+
+  absl::Status StoreLoose(const Small& s) {
+    auto writer = c_->blobs_->NewWriter();
+    absl::Status stored = writer.status();
+    if (stored.ok()) stored = (*writer)->Append(s.bytes);
+    if (stored.ok()) stored = (*writer)->Seal(s.sha256).status();
+    if (!stored.ok()) return c_->StoreFailure(stored, job_.id());
+    sealed_.push_back(*std::move(writer));
+    return absl::OkStatus();
+  }
+
   absl::Status Skip(const std::string& reason, const std::string& detail) {
     v1::SkippedFile* s = response_.add_skipped();
     s->set_path(current_->path());
@@ -273,6 +385,13 @@ class Collector::UploadState {
   std::optional<v1::FileHeader> current_;
   std::unique_ptr<blob::BlobWriter> writer_;
   std::vector<std::unique_ptr<blob::BlobWriter>> sealed_;  // accepted, not yet published
+  bool small_ = false;                                      // the current file is gathered
+  std::string small_bytes_;
+  std::vector<Small> pending_;  // gathered, not yet placed
+  int64_t pending_bytes_ = 0;
+  // Where each small file's bytes went; empty while being placed.
+  absl::flat_hash_map<std::string, std::optional<cat::BlobLocation>> placed_;
+  std::unique_ptr<blob::PackWriter> pack_;
   int64_t received_ = 0;
   PrivacyLevel level_ = types::v1::PRIVACY_LEVEL_MODERATELY_SENSITIVE;
   int64_t total_ = 0;
@@ -361,6 +480,7 @@ absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source,
   cat::CommitFilesRequest commit;
   commit.set_job_id(job.id());
   for (cat::ArtifactFile& f : state.files()) *commit.add_files() = std::move(f);
+  if (auto pack = state.new_pack()) *commit.add_new_packs() = *std::move(pack);
   if (commit.files_size() > 0) RETURN_IF_ERROR(catalog_->CommitFiles(commit).status());
   v1::UploadResponse response = std::move(state.response());
   response.set_job_id(job.id());
@@ -379,6 +499,10 @@ absl::Status Collector::RefreshBlobStats() {
   int64_t bytes = 0, objects = 0;
   RETURN_IF_ERROR(blobs_->List([&](const blob::BlobInfo& b) {
     bytes += b.size;
+    ++objects;
+  }));
+  RETURN_IF_ERROR(blobs_->ListPacks([&](const blob::PackInfo& p) {
+    bytes += p.size;
     ++objects;
   }));
   metrics_->blob_store_bytes.Set(static_cast<double>(bytes));
@@ -417,6 +541,7 @@ absl::Status Collector::Download(const v1::DownloadRequest& request, DownloadSin
   }
   const int64_t length = request.length() == 0 ? -1 : request.length();
   auto reader = blob::OpenRecorded(*blobs_, request.path(), file.sha256(), file.size(),
+                                   {file.location().pack(), file.location().offset()},
                                    request.offset(), length);
   if (absl::IsDataLoss(reader.status())) return reader.status();
   if (!reader.ok()) {

@@ -32,6 +32,9 @@ struct CollectorOptions {
   // Defaults: 32 and 128.
   int max_concurrent_uploads = 32;
   int max_concurrent_downloads = 128;
+  // Files smaller than this go into one pack per upload instead of a blob
+  // file each (0: none do).
+  int64_t pack_threshold = 256 << 10;
 };
 
 // The collector's metrics, declared once. Where a successful upload's time
@@ -75,7 +78,8 @@ struct CollectorOptions {
   M(Gauge, blob_store_bytes,                                                                    \
     {"arca_collector_blob_store_bytes", "Bytes held by the blob store, as last counted"})       \
   M(Gauge, blob_store_objects,                                                                  \
-    {"arca_collector_blob_store_objects", "Blobs held by the blob store, as last counted"})     \
+    {"arca_collector_blob_store_objects",                                                      \
+     "Files held by the blob store (blob files and packs), as last counted"})     \
   M(Gauge, blob_store_free_bytes,                                                               \
     {"arca_collector_blob_store_free_bytes", "Bytes free on the blob store's file system"})     \
   M(Gauge, blob_store_capacity_bytes,                                                           \

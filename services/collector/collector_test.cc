@@ -197,8 +197,13 @@ TEST_F(CollectorTest, PrimeHubJourneyUploadAndDownload) {
     if (family.name == "arca_collector_blob_store_objects") objects = family.metric[0].gauge.value;
     if (family.name == "arca_collector_blob_store_bytes") bytes = family.metric[0].gauge.value;
   }
-  EXPECT_EQ(objects, 1);  // both paths share one blob
-  EXPECT_EQ(bytes, 6);
+  // Both paths share one blob, in the upload's pack.
+  std::vector<blob::PackInfo> packs;
+  ASSERT_TRUE(blobs_->ListPacks([&](const blob::PackInfo& p) { packs.push_back(p); }).ok());
+  ASSERT_EQ(packs.size(), 1u);
+  ASSERT_EQ(blobs_->ReadPackIndex(packs[0].name)->size(), 1u);
+  EXPECT_EQ(objects, 1);
+  EXPECT_EQ(bytes, packs[0].size);
 }
 
 TEST_F(CollectorTest, AnUploadsTimeIsSplitIntoReceiveStoreAndCommit) {
@@ -296,23 +301,41 @@ TEST_F(CollectorTest, RangedDownloads) {
 }
 
 TEST_F(CollectorTest, CorruptedBlobIsDataLossNotServedAsFine) {
-  std::string job = NewJob();
-  Upload u(job);
-  u.File("model.bin", "trained weights").End();
-  ASSERT_TRUE(Run(u).ok());
-  const std::string sha = hash::Sha256::Of("trained weights");
-  std::string path = dir_ + "/blobs/blobs/" + sha.substr(0, 2) + "/" + sha.substr(2);
-  {
-    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(3);
-    f.put('X');  // same size, different bytes
+  // Packed (the default for a small file), then loose.
+  for (const bool packed : {true, false}) {
+    if (!packed) {
+      options_.pack_threshold = 0;
+      collector_ = std::make_unique<Collector>(options_, blobs_.get(), &test_catalog_.client(),
+                                               &clock_, metrics_.get());
+    }
+    std::string job = NewJob();
+    Upload u(job);
+    const std::string content = packed ? "trained weights" : "loose weights";
+    u.File("model.bin", content).End();
+    ASSERT_TRUE(Run(u).ok());
+    const std::string sha = hash::Sha256::Of(content);
+    std::string path = dir_ + "/blobs/blobs/" + sha.substr(0, 2) + "/" + sha.substr(2);
+    int64_t at = 3;
+    if (packed) {
+      ASSERT_FALSE(std::filesystem::exists(path));
+      ASSERT_TRUE(blobs_->ListPacks([&](const blob::PackInfo& p) {
+        path = dir_ + "/blobs/packs/" + p.name + ".pack";
+      }).ok());
+      at = 8 + 52 + 3;  // in the record's bytes, after the pack's and the record's headers
+    }
+    {
+      std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(at);
+      f.put('X');  // same size, different bytes
+    }
+    StringSink sink;
+    absl::Status s = Download(job, "model.bin", sink);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+    EXPECT_EQ(sink.data, "");
+    std::filesystem::remove(path);
+    StringSink gone;
+    EXPECT_EQ(Download(job, "model.bin", gone).code(), absl::StatusCode::kDataLoss);
   }
-  StringSink sink;
-  absl::Status s = Download(job, "model.bin", sink);
-  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
-  std::filesystem::remove(path);
-  StringSink gone;
-  EXPECT_EQ(Download(job, "model.bin", gone).code(), absl::StatusCode::kDataLoss);
 }
 
 TEST_F(CollectorTest, DigestMismatchRejectsTheWholeUpload) {
@@ -584,6 +607,14 @@ class FullDiskStore : public blob::BlobStore {
   absl::StatusOr<std::unique_ptr<blob::BlobWriter>> NewWriter() override {
     return std::unique_ptr<blob::BlobWriter>(new Writer());
   }
+  absl::StatusOr<std::unique_ptr<blob::BlobReader>> OpenAt(const blob::Location& where,
+                                                           absl::string_view sha, int64_t offset,
+                                                           int64_t length) override {
+    return real_->OpenAt(where, sha, offset, length);
+  }
+  absl::StatusOr<std::unique_ptr<blob::PackWriter>> NewPackWriter() override {
+    return absl::ResourceExhaustedError("create /srv/arca/blobs/tmp/ab/x: No space left on device");
+  }
   absl::Status Publish(const std::vector<blob::BlobWriter*>&) override { return absl::OkStatus(); }
   absl::StatusOr<std::unique_ptr<blob::BlobReader>> Open(absl::string_view sha, int64_t offset,
                                                    int64_t length) override {
@@ -605,17 +636,22 @@ class FullDiskStore : public blob::BlobStore {
 
 TEST_F(CollectorTest, AFullDiskIsResourceExhaustedCountedAndNamesNoServerPath) {
   FullDiskStore full(blobs_.get());
+  // A small file (for a pack) and a larger one (a blob file of its own).
+  options_.pack_threshold = 64;
   Collector collector(options_, &full, &test_catalog_.client(), &clock_, metrics_.get());
-  std::string job = NewJob();
-  Upload u(job);
-  u.File("a.txt", "abc").End();
-  VectorSource source(u.messages);
-  auto r = collector.Upload(source);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_NE(r.status().message().find("disk is full"), std::string::npos) << r.status();
-  EXPECT_EQ(r.status().message().find("/srv"), std::string::npos) << r.status();
-  EXPECT_EQ(Counter("arca_collector_uploads_rejected_total", "disk_full"), 1);
-  EXPECT_TRUE(CatalogPaths(job).empty());
+  int refused = 0;
+  for (const std::string& content : {std::string("abc"), std::string(100, 'x')}) {
+    std::string job = NewJob();
+    Upload u(job);
+    u.File("a.txt", content).End();
+    VectorSource source(u.messages);
+    auto r = collector.Upload(source);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_NE(r.status().message().find("disk is full"), std::string::npos) << r.status();
+    EXPECT_EQ(r.status().message().find("/srv"), std::string::npos) << r.status();
+    EXPECT_EQ(Counter("arca_collector_uploads_rejected_total", "disk_full"), ++refused);
+    EXPECT_TRUE(CatalogPaths(job).empty());
+  }
 }
 
 // Over gRPC: a client that stalls, sending or reading, is cancelled after

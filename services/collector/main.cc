@@ -23,6 +23,9 @@ ABSL_FLAG(std::string, catalog, "127.0.0.1:7401", "catalog address HOST:PORT");
 ABSL_FLAG(std::string, blob_dir, "./var/blobs", "directory of the blob store");
 ABSL_FLAG(int64_t, max_total_bytes, 100 << 20, "largest upload a job may make, in bytes");
 ABSL_FLAG(int, max_files, 1000, "most files a job may upload");
+ABSL_FLAG(int64_t, pack_threshold, 256 << 10,
+          "files smaller than this many bytes are stored together, one pack per upload "
+          "(0: every file in a blob file of its own)");
 ABSL_FLAG(absl::Duration, max_retention, absl::Hours(24 * 365),
           "the most retention an upload may ask for");
 ABSL_FLAG(int, max_concurrent_uploads, 32,
@@ -56,6 +59,7 @@ int main(int argc, char** argv) {
   arca::collector::CollectorOptions options;
   options.max_total_bytes = absl::GetFlag(FLAGS_max_total_bytes);
   options.max_files = absl::GetFlag(FLAGS_max_files);
+  options.pack_threshold = absl::GetFlag(FLAGS_pack_threshold);
   options.max_retention = absl::GetFlag(FLAGS_max_retention);
   options.max_concurrent_uploads = absl::GetFlag(FLAGS_max_concurrent_uploads);
   options.max_concurrent_downloads = absl::GetFlag(FLAGS_max_concurrent_downloads);

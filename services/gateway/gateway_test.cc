@@ -336,7 +336,14 @@ TEST_F(RestTest, DownloadsReadTheBlobStoreOrGoThroughTheCollectorAlike) {
   auto blob_path = [&](const std::string& digest) {
     return absl::StrCat(dir_, "/blobs/blobs/", digest.substr(0, 2), "/", digest.substr(2));
   };
-  ASSERT_TRUE(std::filesystem::remove(blob_path(hash::Sha256::Of("gone"))));
+  // gone.txt was small: its bytes are in the upload's pack, which goes.
+  const std::string packs = dir_ + "/blobs/packs";
+  ASSERT_EQ(std::distance(std::filesystem::directory_iterator(packs),
+                          std::filesystem::directory_iterator()),
+            1);
+  ASSERT_TRUE(std::filesystem::remove(std::filesystem::directory_iterator(packs)->path()));
+  // A small file in a pack that stays.
+  Collect(job, {{"small.txt", "small and packed"}});
   {  // the first block of bad.bin goes bad
     std::fstream f(blob_path(hash::Sha256::Of(damaged)),
                    std::ios::in | std::ios::out | std::ios::binary);
@@ -363,6 +370,11 @@ TEST_F(RestTest, DownloadsReadTheBlobStoreOrGoThroughTheCollectorAlike) {
     Response part = Get(url, {{"Range", "bytes=1048570-1048585"}});
     EXPECT_EQ(part.status, 206);
     EXPECT_EQ(part.body, content.substr(1048570, 16));
+    Response small = Get("/api/v1/job/" + job + "/artifacts/small.txt");
+    EXPECT_EQ(small.status, 200);
+    EXPECT_EQ(small.body, "small and packed");
+    EXPECT_EQ(Get("/api/v1/job/" + job + "/artifacts/small.txt", {{"Range", "bytes=6-8"}}).body,
+              "and");
     Response missing = Get("/api/v1/job/" + job + "/artifacts/gone.txt");
     EXPECT_EQ(missing.status, 500);
     EXPECT_NE(missing.body.find("are missing from the blob store"), std::string::npos)

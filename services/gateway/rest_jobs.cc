@@ -280,7 +280,8 @@ absl::StatusOr<std::unique_ptr<http::HttpBody>> Gateway::Impl::DownloadBody(
   }
   // As the collector's Download answers, so that both paths look alike.
   auto reader =
-      blob::OpenRecorded(*blobs_, file.path(), file.sha256(), file.size(), offset, length);
+      blob::OpenRecorded(*blobs_, file.path(), file.sha256(), file.size(),
+                         {file.location().pack(), file.location().offset()}, offset, length);
   if (absl::IsDataLoss(reader.status())) return reader.status();
   if (!reader.ok()) {
     ARCA_LOG(ERROR) << "download of job " << file.job_id() << " " << file.path() << ": "

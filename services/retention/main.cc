@@ -36,6 +36,8 @@ ABSL_FLAG(absl::Duration, error_retry_cap, absl::Hours(1),
           "after that, the longest delay between further attempts");
 ABSL_FLAG(absl::Duration, grace, absl::Hours(1),
           "blob bytes are deleted only if nothing wrote them for this long");
+ABSL_FLAG(double, compact_below, 0.5,
+          "a pack whose live blobs or bytes fall below this share is rewritten with only them");
 ABSL_FLAG(bool, deletion_enabled, true,
           "the kill switch: false deletes nothing and leaves the queue as it is");
 
@@ -66,6 +68,7 @@ int main(int argc, char** argv) {
   options.error_retry_cap = absl::GetFlag(FLAGS_error_retry_cap);
   options.grace = absl::GetFlag(FLAGS_grace);
   options.deletion_enabled = absl::GetFlag(FLAGS_deletion_enabled);
+  options.compact_below = absl::GetFlag(FLAGS_compact_below);
   if (!options.deletion_enabled) ARCA_LOG(WARNING) << "deletion is disabled (kill switch)";
   arca::retention::RetentionGc gc(options, security->catalog.get(), blobs->get(), arca::Clock::Real(),
                                   &metrics);

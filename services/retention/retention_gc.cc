@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,7 @@
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "prometheus/counter.h"
+#include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
@@ -337,11 +339,120 @@ absl::StatusOr<v1::RunCleanupResponse> RetentionGc::RunCleanup() {
     return absl::OkStatus();
   });
   if (!asked.ok()) ARCA_LOG(WARNING) << "sweep: orphan blobs kept: " << asked.message();
+  if (absl::Status s = SweepPacks(now, &response); !s.ok()) {
+    metrics_->errors.Increment();
+    response.set_errors(response.errors() + 1);
+    ARCA_LOG(WARNING) << "sweep: packs: " << s.message();
+  }
   metrics_->sweep_seconds.Observe(absl::ToDoubleSeconds(absl::Now() - start));
   ARCA_LOG(INFO) << "sweep: removed " << response.removed_size() << " file(s), "
                  << response.bytes_removed() << " bytes, " << response.blobs_deleted()
                  << " blob(s); " << response.errors() << " error(s)";
   return response;
+}
+
+bool RetentionGc::ShouldCompact(const cat::Pack& pack) const {
+  return !pack.has_retired_at() &&
+         (pack.live_blobs() < options_.compact_below * static_cast<double>(pack.blobs()) ||
+          pack.live_bytes() < options_.compact_below * static_cast<double>(pack.blob_bytes()));
+}
+
+absl::Status RetentionGc::SweepPacks(absl::Time now, v1::RunCleanupResponse* response) {
+  const absl::Time cutoff = now - options_.grace;
+  // The files first, then the records: a pack committed in between is
+  // recorded by then.
+  std::vector<blob::PackInfo> files;
+  RETURN_IF_ERROR(blobs_->ListPacks([&](const blob::PackInfo& p) { files.push_back(p); }));
+  std::map<std::string, cat::Pack> recorded;
+  RETURN_IF_ERROR(catalog_->ForEachPack(cat::ListPacksRequest(), [&](const cat::Pack& p) {
+    recorded[p.name()] = p;
+    return absl::OkStatus();
+  }));
+  absl::Status first_error;
+  auto failed = [&](const absl::Status& s, absl::string_view pack) {
+    ARCA_LOG(WARNING) << "sweep: pack " << pack << ": " << s.message();
+    if (first_error.ok()) first_error = s;
+  };
+  auto deleted = [&] { response->set_packs_deleted(response->packs_deleted() + 1); };
+  int64_t dead = 0;
+  for (const auto& [name, pack] : recorded) {
+    if (pack.has_retired_at()) {
+      // Readers that learnt a location in it before it was retired have had
+      // the grace period to finish.
+      if (FromProtoTime(pack.retired_at()) >= cutoff) continue;
+      absl::Status s = blobs_->DeletePack(name);
+      if (s.ok()) {
+        cat::ForgetPackRequest forget;
+        forget.set_name(name);
+        *forget.mutable_retired_before() = ToProtoTime(cutoff);
+        s = catalog_->ForgetPack(forget).status();
+      }
+      s.ok() ? deleted() : failed(s, name);
+      continue;
+    }
+    if (!ShouldCompact(pack)) {
+      dead += pack.blob_bytes() - pack.live_bytes();
+      continue;
+    }
+    if (absl::Status s = Compact(pack); !s.ok()) {
+      dead += pack.blob_bytes() - pack.live_bytes();
+      failed(s, name);
+      continue;
+    }
+    response->set_packs_compacted(response->packs_compacted() + 1);
+    metrics_->packs_compacted.Increment();
+  }
+  for (const blob::PackInfo& p : files) {
+    if (recorded.count(p.name) > 0 || p.modified >= cutoff) continue;
+    absl::Status s = blobs_->DeletePack(p.name);
+    s.ok() ? deleted() : failed(s, p.name);
+  }
+  metrics_->pack_dead_bytes.Set(static_cast<double>(dead));
+  return first_error;
+}
+
+absl::Status RetentionGc::Compact(const cat::Pack& pack) {
+  ASSIGN_OR_RETURN(const std::vector<blob::PackEntry> entries, blobs_->ReadPackIndex(pack.name()));
+  std::vector<std::string> digests;
+  for (const blob::PackEntry& e : entries) digests.push_back(e.sha256);
+  std::set<std::pair<std::string, int64_t>> live;
+  RETURN_IF_ERROR(catalog_->ForEachBlobRef(digests, [&](const cat::BlobRef& ref) {
+    if (ref.location().pack() == pack.name()) live.emplace(ref.sha256(), ref.location().offset());
+    return absl::OkStatus();
+  }));
+  cat::MovePackedBlobsRequest move;
+  move.set_from(pack.name());
+  std::unique_ptr<blob::PackWriter> to;
+  for (const blob::PackEntry& e : entries) {
+    if (live.erase({e.sha256, e.offset}) == 0) continue;
+    if (to == nullptr) {
+      ASSIGN_OR_RETURN(to, blobs_->NewPackWriter());
+    }
+    ASSIGN_OR_RETURN(auto reader, blobs_->OpenAt({pack.name(), e.offset}, e.sha256));
+    std::string bytes, piece;
+    do {
+      RETURN_IF_ERROR(reader->Read(&piece));
+      bytes += piece;
+    } while (!piece.empty());
+    ASSIGN_OR_RETURN(const blob::Location where, to->Add(e.sha256, bytes));
+    cat::MovePackedBlobsRequest::Move* m = move.add_moves();
+    m->set_sha256(e.sha256);
+    m->set_from_offset(e.offset);
+    m->set_to_offset(where.offset);
+  }
+  if (to != nullptr) {
+    RETURN_IF_ERROR(to->Publish());
+    cat::Pack* p = move.mutable_to();
+    p->set_name(to->name());
+    p->set_size(to->size());
+    p->set_blobs(static_cast<int64_t>(to->entries().size()));
+    for (const blob::PackEntry& e : to->entries()) p->set_blob_bytes(p->blob_bytes() + e.size);
+  }
+  absl::Status moved = catalog_->MovePackedBlobs(move).status();
+  // A new pack nothing points at goes now (or, if this fails too, as an
+  // orphan).
+  if (!moved.ok() && to != nullptr) blobs_->DeletePack(to->name()).IgnoreError();
+  return moved;
 }
 
 absl::StatusOr<v1::PreviewCleanupResponse> RetentionGc::PreviewCleanup(
@@ -352,6 +463,20 @@ absl::StatusOr<v1::PreviewCleanupResponse> RetentionGc::PreviewCleanup(
   }
   const int limit = request.limit() == 0 ? 1000 : request.limit();
   const absl::Time now = clock_->Now();
+  v1::PreviewCleanupResponse response;
+  if (request.job_id().empty()) {
+    RETURN_IF_ERROR(catalog_->ForEachPack(cat::ListPacksRequest(), [&](const cat::Pack& p) {
+      if (!ShouldCompact(p) || response.packs_size() >= limit) return absl::OkStatus();
+      v1::PackPreview* out = response.add_packs();
+      out->set_name(p.name());
+      out->set_size(p.size());
+      out->set_live_bytes(p.live_bytes());
+      out->set_dead_bytes(p.blob_bytes() - p.live_bytes());
+      out->set_live_blobs(p.live_blobs());
+      out->set_blobs(p.blobs());
+      return absl::OkStatus();
+    }));
+  }
   std::vector<cat::Job> jobs;
   if (!request.job_id().empty()) {
     RETURN_IF_ERROR(CheckName("job_id", request.job_id()));
@@ -367,7 +492,6 @@ absl::StatusOr<v1::PreviewCleanupResponse> RetentionGc::PreviewCleanup(
       return absl::OkStatus();
     }));
   }
-  v1::PreviewCleanupResponse response;
   for (const cat::Job& job : jobs) {
     ASSIGN_OR_RETURN(std::vector<cat::ArtifactFile> files, AvailableFiles(job.id()));
     for (const cat::ArtifactFile& f : files) {

@@ -38,6 +38,9 @@ struct RetentionOptions {
   absl::Duration grace = absl::Hours(1);
   // The kill switch: false deletes nothing and leaves the queue as it is.
   bool deletion_enabled = true;
+  // A pack whose live blobs or bytes fall below this share of what it was
+  // written with is rewritten with only its live blobs. Default: 0.5.
+  double compact_below = 0.5;
 };
 
 #define ARCA_RETENTION_METRICS(M)                                                            \
@@ -53,6 +56,11 @@ struct RetentionOptions {
   M(Counter, blobs_deleted,                                                                  \
     {"arca_retention_gc_blobs_deleted_total", "Blobs whose bytes were deleted"})             \
   M(Counter, errors, {"arca_retention_gc_errors_total", "Failed deletions and catalog calls"}) \
+  M(Counter, packs_compacted,                                                                \
+    {"arca_retention_gc_packs_compacted_total", "Packs rewritten with their live blobs"})     \
+  M(Gauge, pack_dead_bytes,                                                                  \
+    {"arca_retention_gc_pack_dead_bytes",                                                    \
+     "Bytes of packed blobs no record points at any more, as of the last sweep"})            \
   M(Histogram, sweep_seconds,                                                                \
     {"arca_retention_gc_sweep_seconds", "Duration of cleanup sweeps", nullptr, {},           \
      {0.01, 0.1, 1, 10, 60, 300, 1800}})
@@ -121,6 +129,14 @@ class RetentionGc {
   absl::StatusOr<std::vector<std::string>> UnreferencedBlobs();
   // Expired files, by job; failures counted in *response and logged.
   absl::Status ExpireFiles(v1::RunCleanupResponse* response);
+  // Packs: retired ones go once the grace period has passed, orphans (no
+  // record: an upload killed before its commit) once untouched for as long,
+  // and those mostly dead are compacted.
+  absl::Status SweepPacks(absl::Time now, v1::RunCleanupResponse* response);
+  bool ShouldCompact(const catalog::v1::Pack& pack) const;
+  // Copies the pack's live blobs to a new pack, switches their records to
+  // it and retires the old one (without a new pack if none is live).
+  absl::Status Compact(const catalog::v1::Pack& pack);
   absl::Status HandleTask(const catalog::v1::GcTask& task, v1::RunCleanupResponse* removed);
   absl::StatusOr<std::vector<catalog::v1::ArtifactFile>> AvailableFiles(const std::string& job_id);
 

@@ -41,6 +41,21 @@ class FlakyBlobStore : public blob::BlobStore {
                                                    int64_t length) override {
     return real_->Open(sha, offset, length);
   }
+  absl::StatusOr<std::unique_ptr<blob::BlobReader>> OpenAt(const blob::Location& where,
+                                                           absl::string_view sha, int64_t offset,
+                                                           int64_t length) override {
+    return real_->OpenAt(where, sha, offset, length);
+  }
+  absl::StatusOr<std::unique_ptr<blob::PackWriter>> NewPackWriter() override {
+    return real_->NewPackWriter();
+  }
+  absl::Status ListPacks(const std::function<void(const blob::PackInfo&)>& fn) override {
+    return real_->ListPacks(fn);
+  }
+  absl::StatusOr<std::vector<blob::PackEntry>> ReadPackIndex(absl::string_view pack) override {
+    return real_->ReadPackIndex(pack);
+  }
+  absl::Status DeletePack(absl::string_view pack) override { return real_->DeletePack(pack); }
   absl::StatusOr<blob::BlobInfo> Stat(absl::string_view sha) override { return real_->Stat(sha); }
   absl::Status Delete(absl::string_view sha) override { return real_->Delete(sha); }
   absl::StatusOr<bool> DeleteIfIdle(absl::string_view sha, absl::Time before) override {
@@ -95,7 +110,10 @@ class RetentionTest : public ::testing::Test {
     real_blobs_ = *blob::OpenLocalBlobStore(test_catalog_.dir() + "/blobs");
     blobs_ = std::make_unique<FlakyBlobStore>(real_blobs_.get());
     collector_metrics_ = std::make_unique<collector::CollectorMetrics>(*collector_registry_);
-    collector_ = std::make_unique<collector::Collector>(collector::CollectorOptions(), blobs_.get(),
+    // Every file in a blob file of its own, whose deletion these tests see.
+    collector::CollectorOptions collector_options;
+    collector_options.pack_threshold = 0;
+    collector_ = std::make_unique<collector::Collector>(collector_options, blobs_.get(),
                                                         &test_catalog_.client(), &clock_,
                                                         collector_metrics_.get());
     metrics_ = std::make_unique<RetentionMetrics>(*registry_);
@@ -593,6 +611,112 @@ TEST_F(RetentionTest, SigkillMidSweepThenRestartCompletesTheWork) {
   again.Signal(SIGTERM);
   const int status = again.Wait(absl::Seconds(30));
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << again.output();
+}
+
+TEST_F(RetentionTest, MostlyDeadPacksAreCompactedWhileEveryLiveFileStaysReadable) {
+  collector::CollectorOptions packing;  // small files in packs, the default
+  collector_ = std::make_unique<collector::Collector>(packing, blobs_.get(), &test_catalog_.client(),
+                                                      &clock_, collector_metrics_.get());
+  auto packs = [&] {
+    std::vector<std::string> names;
+    EXPECT_TRUE(real_blobs_->ListPacks([&](const blob::PackInfo& p) { names.push_back(p.name); }).ok());
+    return names;
+  };
+  auto read = [&](const std::string& job, const std::string& path) -> std::string {
+    auto f = catalog().GetFile(job, path);
+    if (!f.ok()) return "no record";
+    auto r = blob::OpenRecorded(*real_blobs_, path, f->sha256(), f->size(),
+                                {f->location().pack(), f->location().offset()}, 0, -1);
+    if (!r.ok()) return std::string(r.status().message());
+    std::string all, piece;
+    do {
+      if (!(*r)->Read(&piece).ok()) return "damaged";
+      all += piece;
+    } while (!piece.empty());
+    return all;
+  };
+  const std::string job = NewJob(types::v1::GC_STRATEGY_NEVER);
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 10; ++i) files[absl::StrCat("f", i)] = absl::StrCat("packed content ", i);
+  Collect(job, files);
+  ASSERT_EQ(packs().size(), 1u);
+  const std::string first = packs()[0];
+  // An orphan: a pack no commit recorded (as from a collector killed
+  // between writing its pack and committing).
+  {
+    auto orphan = *real_blobs_->NewPackWriter();
+    ASSERT_TRUE(orphan->Add(hash::Sha256::Of("orphan"), "orphan").ok());
+    ASSERT_TRUE(orphan->Publish().ok());
+  }
+  ASSERT_EQ(packs().size(), 2u);
+
+  // Six of ten deleted: below half live, so the next sweep compacts.
+  cat::MarkFilesDeletedRequest del;
+  del.set_job_id(job);
+  for (int i = 0; i < 6; ++i) del.add_paths(absl::StrCat("f", i));
+  auto marked = catalog().MarkFilesDeleted(del);
+  ASSERT_TRUE(marked.ok());
+  clock_.Advance(absl::Seconds(1));
+  auto preview = gc_->PreviewCleanup(retention::v1::PreviewCleanupRequest(), "");
+  ASSERT_TRUE(preview.ok());
+  EXPECT_EQ(preview->packs_size(), 0);  // the records are not yet released
+  // Released (as a sweep's first step does): the pack is now mostly dead.
+  for (const std::string& sha : marked->unreferenced_blobs()) {
+    cat::ForgetBlobRequest forget;
+    forget.set_sha256(sha);
+    *forget.mutable_unreferenced_before() = ToProtoTime(clock_.Now());
+    ASSERT_TRUE(catalog().ForgetBlob(forget).ok());
+  }
+  preview = gc_->PreviewCleanup(retention::v1::PreviewCleanupRequest(), "");
+  ASSERT_EQ(preview->packs_size(), 1);
+  EXPECT_EQ(preview->packs(0).name(), first);
+  EXPECT_EQ(preview->packs(0).live_blobs(), 4);
+  EXPECT_EQ(preview->packs(0).blobs(), 10);
+  EXPECT_GT(preview->packs(0).dead_bytes(), 0);
+
+  auto swept = gc_->RunCleanup();
+  ASSERT_TRUE(swept.ok()) << swept.status();
+  EXPECT_EQ(swept->errors(), 0);
+  EXPECT_EQ(swept->packs_compacted(), 1);
+  EXPECT_EQ(Count(*registry_, "arca_retention_gc_packs_compacted_total", ""), 1);
+  // The live files now read from the new pack; the old one stays for the
+  // grace period, for readers that learnt its place before.
+  for (int i = 6; i < 10; ++i) {
+    const std::string path = absl::StrCat("f", i);
+    EXPECT_EQ(read(job, path), files[path]);
+    EXPECT_NE(catalog().GetFile(job, path)->location().pack(), first);
+  }
+  std::vector<std::string> now = packs();
+  EXPECT_EQ(now.size(), 3u);  // old, new, the orphan (not idle yet)
+  EXPECT_NE(std::find(now.begin(), now.end(), first), now.end());
+  EXPECT_EQ(real_blobs_->ReadPackIndex(first)->size(), 10u);
+  // ... and once the grace period has passed, it goes, as does the orphan.
+  clock_.Advance(options_.grace + absl::Minutes(1));
+  swept = gc_->RunCleanup();
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(swept->packs_deleted(), 2);
+  now = packs();
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_NE(now[0], first);
+  EXPECT_EQ(catalog().ListPacks({})->packs_size(), 1);
+  for (int i = 6; i < 10; ++i) {
+    const std::string path = absl::StrCat("f", i);
+    EXPECT_EQ(read(job, path), files[path]);
+  }
+  // One more file goes: three of four live, not compacted, its bytes
+  // counted dead.
+  del.clear_paths();
+  del.add_paths("f6");
+  ASSERT_TRUE(catalog().MarkFilesDeleted(del).ok());
+  clock_.Advance(absl::Seconds(1));
+  swept = gc_->RunCleanup();
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(swept->packs_compacted(), 0);
+  double dead = -1;
+  for (const auto& family : registry_->Collect()) {
+    if (family.name == "arca_retention_gc_pack_dead_bytes") dead = family.metric[0].gauge.value;
+  }
+  EXPECT_EQ(dead, static_cast<double>(files["f6"].size()));
 }
 
 }  // namespace

@@ -49,6 +49,47 @@ bool BlobExists(const std::string& blob_dir, const std::string& sha) {
   return stat(BlobPath(blob_dir, sha).c_str(), &st) == 0;
 }
 
+std::string PackPath(const std::string& blob_dir, const std::string& pack) {
+  return absl::StrCat(blob_dir, "/packs/", pack, ".pack");
+}
+
+// Whether the file the catalog lists has its bytes where the catalog says
+// they are: a blob file of their own, or a pack.
+bool BytesExist(cat::Catalog::Stub& catalog, const std::string& blob_dir,
+                const cat::ArtifactFile& listed) {
+  cat::GetFileRequest get;
+  get.set_job_id(listed.job_id());
+  get.set_path(listed.path());
+  cat::ArtifactFile f;
+  if (!catalog.GetFile(Deadline(absl::Seconds(10)).get(), get, &f).ok()) return false;
+  struct stat st;
+  if (f.location().pack().empty()) return BlobExists(blob_dir, f.sha256());
+  return stat(PackPath(blob_dir, f.location().pack()).c_str(), &st) == 0;
+}
+
+// Pack files the catalog has no record of, or whose blobs are all dead.
+int DeadPacks(cat::Catalog::Stub& catalog, const std::string& blob_dir) {
+  std::set<std::string> live;
+  cat::ListPacksRequest list;
+  list.set_page_size(1000);
+  for (;;) {
+    cat::ListPacksResponse page;
+    if (!catalog.ListPacks(Deadline(absl::Seconds(10)).get(), list, &page).ok()) return -1;
+    for (const cat::Pack& p : page.packs()) {
+      if (p.live_blobs() > 0) live.insert(PackPath(blob_dir, p.name()));
+    }
+    if (page.next_page_token().empty()) break;
+    list.set_page_token(page.next_page_token());
+  }
+  int dead = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(blob_dir + "/packs", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    dead += live.count(it->path().string()) == 0;
+  }
+  return dead;
+}
+
 }  // namespace
 
 Outcome CatalogKills(const Bins& bins, Scale scale) {
@@ -257,18 +298,21 @@ Outcome CollectorKills(const Bins& bins, Scale scale) {
     if (!listed.ok()) continue;
     for (const auto& f : *listed) referenced.insert(f.sha256());
   }
-  int blobs = 0;
+  // Blob files no file references, and packs no record points into.
+  int leaked = DeadPacks(*catalog_stub, blob_dir);
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(blob_dir + "/blobs", ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    blobs += it->is_regular_file() && it->path().extension() != ".blocks";
+    if (!it->is_regular_file() || it->path().extension() == ".blocks") continue;
+    const std::string sha = absl::StrCat(it->path().parent_path().filename().string(),
+                                         it->path().filename().string());
+    leaked += referenced.count(sha) == 0;
   }
-  const int leaked = blobs - static_cast<int>(referenced.size());
   out.line = absl::StrCat("collector kill x", rounds, ": ", lost, " of ", acked.size(),
                           " acknowledged uploads lost, ", partial, " of ", unacked.size(),
                           " cut-off uploads partly visible; ", temporary,
                           " temporary files after restart, ", leaked,
-                          " leaked blobs after the orphan sweep");
+                          " leaked blob files or packs after the orphan sweep");
   if (!sweep.ok()) out.Fail(absl::StrCat("orphan sweep failed: ", sweep.message()));
   if (lost > 0 || partial > 0 || temporary > 0 || leaked != 0 || acked.size() < 4) out.ok = false;
   gc.Stop();
@@ -330,7 +374,7 @@ Outcome RetentionKills(const Bins& bins, Scale scale) {
       auto files = AllFiles(*catalog_stub, job);
       if (!files.ok()) return -1;
       for (const auto& f : *files) {
-        n += f.state() == types::v1::FILE_STATE_AVAILABLE && !BlobExists(blob_dir, f.sha256());
+        n += f.state() == types::v1::FILE_STATE_AVAILABLE && !BytesExist(*catalog_stub, blob_dir, f);
       }
     }
     return n;
@@ -349,36 +393,54 @@ Outcome RetentionKills(const Bins& bins, Scale scale) {
     const int found = available_without_bytes();
     if (found != 0) violations += found < 0 ? 1 : found;
   }
-  // Once it runs undisturbed, everything due goes.
+  // Once it runs undisturbed, everything due goes: the files, their blob
+  // records, and their packs (retired by one sweep, deleted by the next).
   if (absl::Status s = gc.Start(); !s.ok()) return {false, std::string(s.message())};
-  int deleted = 0;
+  auto gc_stub = RetentionStub(gc.address());
+  int deleted = 0, records_left = 0, dead_packs = 0;
   const absl::Time deadline = absl::Now() + absl::Seconds(120);
   for (;;) {
     deleted = 0;
-    bool bytes_left = false;
+    records_left = 0;
     for (const std::string& job : expiring) {
       auto files = AllFiles(*catalog_stub, job);
       if (!files.ok()) continue;
       for (const auto& f : *files) {
         deleted += f.state() == types::v1::FILE_STATE_DELETED;
-        bytes_left |= BlobExists(blob_dir, f.sha256());
+        cat::GetBlobRefRequest get;
+        get.set_sha256(f.sha256());
+        cat::BlobRef ref;
+        records_left += catalog_stub->GetBlobRef(Deadline(absl::Seconds(10)).get(), get, &ref).ok() ||
+                        BlobExists(blob_dir, f.sha256());
       }
     }
-    if ((deleted == expiring_files && !bytes_left) || absl::Now() > deadline) break;
-    absl::SleepFor(absl::Milliseconds(50));
+    dead_packs = DeadPacks(*catalog_stub, blob_dir);
+    if ((deleted == expiring_files && records_left == 0 && dead_packs == 0) ||
+        absl::Now() > deadline) {
+      break;
+    }
+    retention::v1::RunCleanupResponse swept;
+    gc_stub->RunCleanup(Deadline(absl::Minutes(1)).get(), retention::v1::RunCleanupRequest(),
+                        &swept);
   }
   int kept_intact = 0;
   auto kept = AllFiles(*catalog_stub, kept_job);
   if (kept.ok()) {
     for (const auto& f : *kept) {
-      kept_intact += f.state() == types::v1::FILE_STATE_AVAILABLE && BlobExists(blob_dir, f.sha256());
+      auto got = Download(*collector_stub, kept_job, f.path());
+      kept_intact += f.state() == types::v1::FILE_STATE_AVAILABLE && got.ok() &&
+                     hash::Sha256::Of(*got) == f.sha256();
     }
   }
-  out.line = absl::StrCat("retention-gc kill x", rounds, " mid-sweep: ", violations,
-                          " files listed without their bytes; after restart ", Thousands(deleted),
-                          " of ", Thousands(expiring_files), " expired files deleted, ",
-                          kept_intact, " of 100 kept files intact");
-  if (violations > 0 || deleted != expiring_files || kept_intact != 100) out.ok = false;
+  out.line = absl::StrCat("retention-gc kill x", rounds, " mid-sweep (packs compacted): ",
+                          violations, " files listed without their bytes; after restart ",
+                          Thousands(deleted), " of ", Thousands(expiring_files),
+                          " expired files deleted, ", records_left, " of their blobs and ",
+                          dead_packs, " dead packs left, ", kept_intact, " of 100 kept files intact");
+  if (violations > 0 || deleted != expiring_files || records_left > 0 || dead_packs != 0 ||
+      kept_intact != 100) {
+    out.ok = false;
+  }
   gc.Stop();
   collector.Stop();
   catalog.Stop();

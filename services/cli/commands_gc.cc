@@ -45,7 +45,9 @@ absl::Status Runner::GcRun() {
     return absl::OkStatus();
   }
   out_ << "removed " << r.removed_size() << " file(s), " << r.bytes_removed() << " bytes; "
-       << r.blobs_deleted() << " blob(s) deleted; " << r.errors() << " error(s)\n";
+       << r.blobs_deleted() << " blob(s) deleted; " << r.packs_compacted()
+       << " pack(s) compacted, " << r.packs_deleted() << " deleted; " << r.errors()
+       << " error(s)\n";
   if (r.removed_size() > 0) {
     Table t({"JOB", "PATH", "SIZE", "REASON"});
     for (const auto& f : r.removed()) {
@@ -71,6 +73,15 @@ absl::Status Runner::GcPreview(const std::vector<std::string>& rest) {
            e.reason(), When(e.expires_at())});
   }
   t.Print(out_);
+  if (r.packs_size() > 0) {
+    out_ << "\npacks the next sweep compacts (their live blobs rewritten to a new pack):\n";
+    Table packs({"PACK", "SIZE", "LIVE BLOBS", "LIVE BYTES", "DEAD BYTES"});
+    for (const auto& p : r.packs()) {
+      packs.Add({p.name(), absl::StrCat(p.size()), absl::StrCat(p.live_blobs(), "/", p.blobs()),
+                 absl::StrCat(p.live_bytes()), absl::StrCat(p.dead_bytes())});
+    }
+    packs.Print(out_);
+  }
   return absl::OkStatus();
 }
 

@@ -1,5 +1,6 @@
 // arca-retention-gc: deletes blobs and file records when policy says so.
 
+#include <iostream>
 #include <memory>
 #include <string>
 
@@ -38,6 +39,11 @@ ABSL_FLAG(absl::Duration, grace, absl::Hours(1),
           "blob bytes are deleted only if nothing wrote them for this long");
 ABSL_FLAG(double, compact_below, 0.5,
           "a pack whose live blobs or bytes fall below this share is rewritten with only them");
+ABSL_FLAG(std::string, verify_pack, "",
+          "check the pack file at this path (records, digests, index), print what was found "
+          "and exit: 0 if it is intact");
+ABSL_FLAG(std::string, rebuild_pack_index, "",
+          "write the index of the pack file at this path anew from its intact records and exit");
 ABSL_FLAG(bool, deletion_enabled, true,
           "the kill switch: false deletes nothing and leaves the queue as it is");
 
@@ -45,6 +51,27 @@ int main(int argc, char** argv) {
   arca::rpc::BlockTerminationSignals();
   arca::InitProgram(argc, argv, "arca-retention-gc",
                     "Arca's retention-gc (gRPC arca.retention.v1): TTL, strategies, blob sweeps");
+  // Maintenance of one pack, without the service.
+  if (const std::string path = absl::GetFlag(FLAGS_verify_pack); !path.empty()) {
+    auto check = arca::blob::VerifyPackFile(path);
+    if (!check.ok()) {
+      std::cerr << path << ": " << check.status().message() << "\n";
+      return 1;
+    }
+    std::cout << path << ": " << check->records << " intact record(s) ending at byte "
+              << check->intact_end << "; index " << (check->index_ok ? "intact" : "damaged")
+              << (check->problem.empty() ? "" : "; ") << check->problem << "\n";
+    return check->index_ok && check->problem.empty() ? 0 : 1;
+  }
+  if (const std::string path = absl::GetFlag(FLAGS_rebuild_pack_index); !path.empty()) {
+    auto kept = arca::blob::RebuildPackIndex(path);
+    if (!kept.ok()) {
+      std::cerr << path << ": " << kept.status().message() << "\n";
+      return 1;
+    }
+    std::cout << path << ": index rebuilt over " << *kept << " record(s)\n";
+    return 0;
+  }
   arca::rpc::ServerOptions server_options;
   auto security = arca::rpc::SetUpSecurity(&server_options, absl::GetFlag(FLAGS_catalog));
   if (!security.ok()) {

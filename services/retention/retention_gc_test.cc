@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -717,6 +718,39 @@ TEST_F(RetentionTest, MostlyDeadPacksAreCompactedWhileEveryLiveFileStaysReadable
     if (family.name == "arca_retention_gc_pack_dead_bytes") dead = family.metric[0].gauge.value;
   }
   EXPECT_EQ(dead, static_cast<double>(files["f6"].size()));
+}
+
+TEST_F(RetentionTest, APackIsVerifiedAndItsIndexRebuiltFromTheCommandLine) {
+  const char* bin = std::getenv("ARCA_BIN_ARCA_RETENTION_GC");
+  ASSERT_NE(bin, nullptr);
+  std::string name;
+  {
+    auto pack = *real_blobs_->NewPackWriter();
+    for (int i = 0; i < 5; ++i) {
+      const std::string bytes = absl::StrCat("record ", i);
+      ASSERT_TRUE(pack->Add(hash::Sha256::Of(bytes), bytes).ok());
+    }
+    ASSERT_TRUE(pack->Publish().ok());
+    name = pack->name();
+  }
+  const std::string path = test_catalog_.dir() + "/blobs/packs/" + name + ".pack";
+  auto run = [&](const std::string& flag) {
+    testing::Subprocess tool;
+    EXPECT_TRUE(tool.Start({bin, flag + "=" + path}).ok());
+    const int status = tool.Wait(absl::Seconds(30));
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  EXPECT_EQ(run("--verify_pack"), 0);
+  // The index lost (as by a crash before the footer): verification fails,
+  // and a rebuild from the records alone makes the pack whole again.
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 30);
+  EXPECT_EQ(run("--verify_pack"), 1);
+  EXPECT_FALSE(real_blobs_->ReadPackIndex(name).ok());
+  EXPECT_EQ(run("--rebuild_pack_index"), 0);
+  EXPECT_EQ(run("--verify_pack"), 0);
+  EXPECT_EQ(real_blobs_->ReadPackIndex(name)->size(), 5u);
+  std::filesystem::remove(path);
+  EXPECT_EQ(run("--verify_pack"), 1);
 }
 
 }  // namespace

@@ -7,6 +7,10 @@
 #       file: curl to /dev/null, best of three. Target >= 0.7x for the gateway
 #       reading the blob store itself (--blob_dir); the same through the
 #       collector is printed beside it.
+#   (c) a 4 KiB file's GET latency through the gateway (reading the blob
+#       store itself), the file in a pack against the same size of file in a
+#       blob file of its own: wrk with one connection. Target: packed
+#       <= 1.5x loose.
 # Usage: tests/bench/gateway_bench.sh [--small]   (--small: 5 s runs, 256 MiB)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,6 +33,9 @@ start collector arca-collector --catalog="$catalog_addr" --blob_dir="$work/blobs
 start gateway arca-gateway --catalog="$catalog_addr" --collector="$collector_addr" \
   --blob_dir="$work/blobs"
 start via_collector arca-gateway --catalog="$catalog_addr" --collector="$collector_addr"
+# A collector that keeps every file loose, for (c).
+start loose_collector arca-collector --catalog="$catalog_addr" --blob_dir="$work/blobs" \
+  --pack_threshold=0
 gateway=$gateway_addr
 # The same bytes for nginx to serve statically.
 mkdir -p "$work/www/api/v1" "$work/dl/artifacts"
@@ -83,5 +90,19 @@ gw_dl=$(best_mbps "http://$gateway/api/v1/job/$job/artifacts/big.bin")
 via_dl=$(best_mbps "http://$via_collector_addr/api/v1/job/$job/artifacts/big.bin")
 ng_dl=$(best_mbps "http://127.0.0.1:$nginx_port/dl/big.bin")
 echo "$gw_dl $ng_dl $download_mib $via_dl" | awk '{ r = $1 / $2; printf "gateway %4d MiB download arca %7.1f MB/s | nginx %7.1f MB/s | %.2fx nginx (target >= 0.70x) %s | through the collector %7.1f MB/s, %.2fx\n", $3, $1, $2, r, (r >= 0.7 ? "PASS" : "FAIL"), $4, $4 / $2 }' |
+  tee -a "$work/result"
+
+mkdir -p "$work/small-packed" "$work/small-loose"
+head -c 4096 /dev/urandom >"$work/small-packed/small.bin"
+head -c 4096 /dev/urandom >"$work/small-loose/small.bin"
+arca run --job bench-packed --artifacts "$work/small-packed" -- true 2>/dev/null
+arca run --collector="$loose_collector_addr" --job bench-loose --artifacts "$work/small-loose" -- true 2>/dev/null
+[ -n "$(find "$work/blobs/packs" -type f)" ] || fail "the packed file made no pack"
+mean_ms() {  # mean latency of GET URL over one connection, ms
+  wrk -t1 -c1 -d"${seconds}s" "$1" | awk '/Requests\/sec/ { printf "%.4f", 1000 / $2 }'
+}
+packed_ms=$(mean_ms "http://$gateway/api/v1/job/bench-packed/artifacts/small.bin")
+loose_ms=$(mean_ms "http://$gateway/api/v1/job/bench-loose/artifacts/small.bin")
+echo "$packed_ms $loose_ms" | awk '{ r = $1 / $2; printf "gateway 4 KiB GET       packed %.3f ms | loose %.3f ms | %.2fx loose (target <= 1.50x) %s\n", $1, $2, r, (r <= 1.5 ? "PASS" : "FAIL") }' |
   tee -a "$work/result"
 ! grep -q FAIL "$work/result"

@@ -147,13 +147,9 @@ class LocalWriter : public BlobWriter {
  private:
   // Makes the temporary file, beside others of `sha256`'s prefix if known.
   absl::Status Create(absl::string_view sha256 = "");
-  // Waits for the buffer being written in the background, if any.
-  absl::Status FinishWriting() {
-    if (!writing_.valid()) return absl::OkStatus();
-    absl::Status s = writing_.get();
-    spare_ = std::move(in_flight_);
-    return s;
-  }
+  // Waits for the buffer being written in the background, if any, and
+  // keeps it to fill again.
+  absl::Status FinishWriting();
   bool Direct() const {
     const int flags = fcntl(fd_, F_GETFL);
     return flags >= 0 && (flags & O_DIRECT) != 0;

@@ -21,6 +21,16 @@ absl::Status LocalWriter::Create(absl::string_view sha256) {
   return absl::OkStatus();
 }
 
+absl::Status LocalWriter::FinishWriting() {
+  if (!writing_.valid()) return absl::OkStatus();
+  absl::Status s = writing_.get();
+  // A spare not taken meanwhile goes back to the store rather than to the
+  // system: a buffer given back is fresh pages, every one a fault to fill.
+  if (spare_ != nullptr) store_->ReturnBuffer(std::move(spare_));
+  spare_ = std::move(in_flight_);
+  return s;
+}
+
 void LocalWriter::ReturnBuffers() {
   for (Buffer* b : {&buffer_, &spare_}) {
     if (*b != nullptr) store_->ReturnBuffer(std::move(*b));

@@ -4,6 +4,7 @@
 #include <functional>
 #include <fstream>
 #include <string>
+#include <tuple>
 #include <thread>
 #include <vector>
 
@@ -204,6 +205,57 @@ TEST_F(CollectorTest, PrimeHubJourneyUploadAndDownload) {
   ASSERT_EQ(blobs_->ReadPackIndex(packs[0].name)->size(), 1u);
   EXPECT_EQ(objects, 1);
   EXPECT_EQ(bytes, packs[0].size);
+}
+
+TEST_F(CollectorTest, SmallFilesAlreadyStoredAreNotWrittenAgainPackedOrLoose) {
+  auto packs = [&] {
+    int n = 0;
+    EXPECT_TRUE(blobs_->ListPacks([&](const blob::PackInfo&) { ++n; }).ok());
+    return n;
+  };
+  auto loose = [&] {
+    int n = 0;
+    EXPECT_TRUE(blobs_->List([&](const blob::BlobInfo&) { ++n; }).ok());
+    return n;
+  };
+  // A blob directory as written before packs: small files loose.
+  options_.pack_threshold = 0;
+  collector_ = std::make_unique<Collector>(options_, blobs_.get(), &test_catalog_.client(), &clock_,
+                                           metrics_.get());
+  const std::string old_job = NewJob();
+  Upload before(old_job);
+  before.File("old.txt", "written before packs").End();
+  ASSERT_TRUE(Run(before).ok());
+  ASSERT_EQ(loose(), 1);
+  // Today's collector packs new bytes; bytes stored loose or packed already
+  // are only referenced, and every file reads back.
+  options_.pack_threshold = 256 << 10;
+  collector_ = std::make_unique<Collector>(options_, blobs_.get(), &test_catalog_.client(), &clock_,
+                                           metrics_.get());
+  const std::string job = NewJob();
+  Upload first(job);
+  first.File("again.txt", "written before packs").File("new.txt", "new small bytes").End();
+  ASSERT_TRUE(Run(first).ok());
+  EXPECT_EQ(loose(), 1);
+  EXPECT_EQ(packs(), 1);
+  Upload second(NewJob());
+  second.File("new-again.txt", "new small bytes").File("old-again.txt", "written before packs").End();
+  ASSERT_TRUE(Run(second).ok());
+  EXPECT_EQ(loose(), 1);
+  EXPECT_EQ(packs(), 1);  // nothing new to pack: no pack at all
+  EXPECT_EQ(catalog_->GetBlobRef(hash::Sha256::Of("written before packs"))->refcount(), 3);
+  EXPECT_FALSE(catalog_->GetBlobRef(hash::Sha256::Of("written before packs"))->has_location());
+  EXPECT_EQ(catalog_->GetBlobRef(hash::Sha256::Of("new small bytes"))->refcount(), 2);
+  for (const auto& [j, path, content] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {old_job, "old.txt", "written before packs"},
+           {job, "again.txt", "written before packs"},
+           {job, "new.txt", "new small bytes"}}) {
+    StringSink sink;
+    ASSERT_TRUE(Download(j, path, sink).ok()) << path;
+    EXPECT_EQ(sink.data, content);
+  }
+  EXPECT_EQ(TmpFiles(), 0u);
 }
 
 TEST_F(CollectorTest, AnUploadsTimeIsSplitIntoReceiveStoreAndCommit) {

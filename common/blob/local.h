@@ -420,6 +420,9 @@ class LocalBlobStore : public BlobStore {
   absl::StatusOr<std::unique_ptr<PackWriter>> NewPackWriter() override;
   absl::Status ListPacks(const std::function<void(const PackInfo&)>& fn) override;
   absl::StatusOr<std::vector<PackEntry>> ReadPackIndex(absl::string_view pack) override;
+  absl::Status ReadPack(
+      absl::string_view pack,
+      const std::function<absl::Status(const PackEntry&, absl::string_view)>& fn) override;
   absl::Status DeletePack(absl::string_view pack) override;
 
   const std::string& packs_dir() const { return packs_; }
@@ -427,6 +430,10 @@ class LocalBlobStore : public BlobStore {
  private:
   // packs/<name>.pack, or INVALID_ARGUMENT for a name that is not a pack's.
   absl::StatusOr<std::string> PackPath(absl::string_view pack) const;
+  // Reads the pack's index into *entries, then, with fn, each record.
+  absl::Status ReadPackWith(
+      absl::string_view pack, std::vector<PackEntry>* entries,
+      const std::function<absl::Status(const PackEntry&, absl::string_view)>* fn);
 
   static absl::Status UnlinkBlockSums(const std::string& blob_path) {
     const std::string path = absl::StrCat(blob_path, kBlocksSuffix);

@@ -24,6 +24,12 @@ absl::StatusOr<std::vector<PackEntry>> BlobStore::ReadPackIndex(absl::string_vie
   return absl::NotFoundError(absl::StrCat("no pack ", pack));
 }
 
+absl::Status BlobStore::ReadPack(
+    absl::string_view pack,
+    const std::function<absl::Status(const PackEntry&, absl::string_view)>&) {
+  return absl::NotFoundError(absl::StrCat("no pack ", pack));
+}
+
 absl::Status BlobStore::DeletePack(absl::string_view) { return absl::OkStatus(); }
 
 absl::StatusOr<std::unique_ptr<BlobReader>> OpenRecorded(BlobStore& store, absl::string_view name,
@@ -430,6 +436,21 @@ absl::Status LocalBlobStore::ListPacks(const std::function<void(const PackInfo&)
 }
 
 absl::StatusOr<std::vector<PackEntry>> LocalBlobStore::ReadPackIndex(absl::string_view pack) {
+  std::vector<PackEntry> entries;
+  RETURN_IF_ERROR(ReadPackWith(pack, &entries, nullptr));
+  return entries;
+}
+
+absl::Status LocalBlobStore::ReadPack(
+    absl::string_view pack,
+    const std::function<absl::Status(const PackEntry&, absl::string_view)>& fn) {
+  std::vector<PackEntry> entries;
+  return ReadPackWith(pack, &entries, &fn);
+}
+
+absl::Status LocalBlobStore::ReadPackWith(
+    absl::string_view pack, std::vector<PackEntry>* entries,
+    const std::function<absl::Status(const PackEntry&, absl::string_view)>* fn) {
   ASSIGN_OR_RETURN(const std::string path, PackPath(pack));
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
@@ -438,11 +459,21 @@ absl::StatusOr<std::vector<PackEntry>> LocalBlobStore::ReadPackIndex(absl::strin
   }
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return Errno("stat", path);
-  auto entries = ReadIndex(fd.get(), st.st_size);
-  if (!entries.ok() && absl::IsDataLoss(entries.status())) {
-    return absl::DataLossError(absl::StrCat("pack ", pack, ": ", entries.status().message()));
+  auto damaged = [&](const absl::Status& s) {
+    if (!absl::IsDataLoss(s)) return s;
+    return absl::DataLossError(absl::StrCat("pack ", pack, ": ", s.message()));
+  };
+  auto index = ReadIndex(fd.get(), st.st_size);
+  if (!index.ok()) return damaged(index.status());
+  *entries = *std::move(index);
+  if (fn == nullptr) return absl::OkStatus();
+  posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  for (const PackEntry& e : *entries) {
+    auto bytes = ReadRecord(fd.get(), e.offset, e.sha256);
+    if (!bytes.ok()) return damaged(bytes.status());
+    RETURN_IF_ERROR((*fn)(e, *bytes));
   }
-  return entries;
+  return absl::OkStatus();
 }
 
 absl::Status LocalBlobStore::DeletePack(absl::string_view pack) {

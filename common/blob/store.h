@@ -124,6 +124,12 @@ class BlobStore {
   virtual absl::Status ListPacks(const std::function<void(const PackInfo&)>& fn);
   // The records a pack's index lists; DATA_LOSS if the index is damaged.
   virtual absl::StatusOr<std::vector<PackEntry>> ReadPackIndex(absl::string_view pack);
+  // Calls `fn` with each record the index lists, in order, and its bytes,
+  // checked as OpenAt checks them (DATA_LOSS at the first damaged one);
+  // stops at fn's first error.
+  virtual absl::Status ReadPack(
+      absl::string_view pack,
+      const std::function<absl::Status(const PackEntry&, absl::string_view bytes)>& fn);
   // Absent counts as success.
   virtual absl::Status DeletePack(absl::string_view pack);
   // NOT_FOUND if absent.

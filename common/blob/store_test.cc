@@ -525,6 +525,15 @@ TEST_F(PackTest, WrongPlacesAndDamagedRecordsAreRefused) {
   EXPECT_TRUE(absl::IsNotFound(ReadAt(missing).status));
   missing.where.pack = "../blobs";
   EXPECT_TRUE(absl::IsInvalidArgument(ReadAt(missing).status));
+  // Every record, in order, read whole.
+  std::vector<std::string> read;
+  ASSERT_TRUE(store_->ReadPack(name, [&](const PackEntry& e, absl::string_view bytes) {
+    EXPECT_EQ(e.offset, packed[read.size()].where.offset);
+    read.emplace_back(bytes);
+    return absl::OkStatus();
+  }).ok());
+  ASSERT_EQ(read.size(), packed.size());
+  for (size_t i = 0; i < read.size(); ++i) EXPECT_EQ(read[i], packed[i].bytes);
   // A flipped byte in one record's bytes fails that record only, before
   // any of it is handed out; OpenRecorded names the file.
   Damage(PackPath(name), packed[2].where.offset + 52 + 10);
@@ -532,6 +541,13 @@ TEST_F(PackTest, WrongPlacesAndDamagedRecordsAreRefused) {
   EXPECT_TRUE(absl::IsDataLoss(damaged.status)) << damaged.status;
   EXPECT_EQ(damaged.bytes, "");
   EXPECT_EQ(ReadAt(packed[3]).bytes, packed[3].bytes);
+  int before_damage = 0;
+  absl::Status whole = store_->ReadPack(name, [&](const PackEntry&, absl::string_view) {
+    ++before_damage;
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(absl::IsDataLoss(whole)) << whole;
+  EXPECT_EQ(before_damage, 2);
   auto recorded = OpenRecorded(*store_, "out/x.txt", packed[2].sha256,
                                static_cast<int64_t>(packed[2].bytes.size()), packed[2].where, 0, -1);
   EXPECT_TRUE(absl::IsDataLoss(recorded.status()));

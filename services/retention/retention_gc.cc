@@ -423,22 +423,18 @@ absl::Status RetentionGc::Compact(const cat::Pack& pack) {
   cat::MovePackedBlobsRequest move;
   move.set_from(pack.name());
   std::unique_ptr<blob::PackWriter> to;
-  for (const blob::PackEntry& e : entries) {
-    if (live.erase({e.sha256, e.offset}) == 0) continue;
-    if (to == nullptr) {
-      ASSIGN_OR_RETURN(to, blobs_->NewPackWriter());
-    }
-    ASSIGN_OR_RETURN(auto reader, blobs_->OpenAt({pack.name(), e.offset}, e.sha256));
-    std::string bytes, piece;
-    do {
-      RETURN_IF_ERROR(reader->Read(&piece));
-      bytes += piece;
-    } while (!piece.empty());
-    ASSIGN_OR_RETURN(const blob::Location where, to->Add(e.sha256, bytes));
-    cat::MovePackedBlobsRequest::Move* m = move.add_moves();
-    m->set_sha256(e.sha256);
-    m->set_from_offset(e.offset);
-    m->set_to_offset(where.offset);
+  if (!live.empty()) {
+    ASSIGN_OR_RETURN(to, blobs_->NewPackWriter());
+    RETURN_IF_ERROR(blobs_->ReadPack(
+        pack.name(), [&](const blob::PackEntry& e, absl::string_view bytes) -> absl::Status {
+          if (live.erase({e.sha256, e.offset}) == 0) return absl::OkStatus();
+          ASSIGN_OR_RETURN(const blob::Location where, to->Add(e.sha256, bytes));
+          cat::MovePackedBlobsRequest::Move* m = move.add_moves();
+          m->set_sha256(e.sha256);
+          m->set_from_offset(e.offset);
+          m->set_to_offset(where.offset);
+          return absl::OkStatus();
+        }));
   }
   if (to != nullptr) {
     RETURN_IF_ERROR(to->Publish());

@@ -56,6 +56,11 @@ class FlakyBlobStore : public blob::BlobStore {
   absl::StatusOr<std::vector<blob::PackEntry>> ReadPackIndex(absl::string_view pack) override {
     return real_->ReadPackIndex(pack);
   }
+  absl::Status ReadPack(absl::string_view pack,
+                        const std::function<absl::Status(const blob::PackEntry&,
+                                                         absl::string_view)>& fn) override {
+    return real_->ReadPack(pack, fn);
+  }
   absl::Status DeletePack(absl::string_view pack) override { return real_->DeletePack(pack); }
   absl::StatusOr<blob::BlobInfo> Stat(absl::string_view sha) override { return real_->Stat(sha); }
   absl::Status Delete(absl::string_view sha) override { return real_->Delete(sha); }

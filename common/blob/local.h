@@ -357,6 +357,7 @@ class LocalBlobStore : public BlobStore {
         packs_(absl::StrCat(dir, "/packs")) {}
 
   absl::StatusOr<Space> FreeSpace() override;
+  absl::Status CheckWritable() override;
 
   absl::Status Init();
 

@@ -67,6 +67,13 @@ absl::StatusOr<BlobStore::Space> LocalBlobStore::FreeSpace() {
   return space;
 }
 
+absl::Status LocalBlobStore::CheckWritable() {
+  const std::string path = TmpPath("");
+  absl::Status written = WriteFile(path, "probe");
+  unlink(path.c_str());
+  return written;
+}
+
 absl::Status LocalBlobStore::Init() {
   for (const std::string& d : {blobs_.substr(0, blobs_.rfind('/')), blobs_, tmp_, packs_}) {
     if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", d);

@@ -146,6 +146,10 @@ class BlobStore {
   // Calls `fn` for every stored blob, in no particular order.
   virtual absl::Status List(const std::function<void(const BlobInfo&)>& fn) = 0;
 
+  // OK if a file can be written where blobs are written now (for
+  // readiness); the store's error otherwise.
+  virtual absl::Status CheckWritable() { return absl::OkStatus(); }
+
   // Room left where blobs are written, for disk-full alerts. UNIMPLEMENTED
   // for a store with no disk of its own (an object store).
   struct Space {

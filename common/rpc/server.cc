@@ -81,7 +81,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
   grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService();
   health->SetServingStatus(true);
-  for (const ServiceEntry& entry : services) health->SetServingStatus(entry.name, true);
+  for (const ServiceEntry& entry : services) {
+    health->SetServingStatus(entry.name, true);
+    s->services_.push_back(entry.name);
+  }
+  if (options.readiness) {
+    s->readiness_ = std::make_unique<Periodic>(options.readiness_interval,
+                                               [srv = s.get()] { srv->CheckReadiness(); });
+  }
   ARCA_LOG(INFO) << "arca-" << options.name << " listening on " << s->address_
                  << (options.tls.enabled() ? " (TLS)" : "")
                  << (s->metrics_server_ ? absl::StrCat(" metrics on ",
@@ -93,6 +100,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 
 Server::~Server() { Shutdown(); }
 
+void Server::CheckReadiness() {
+  const absl::Status ready = options_.readiness();
+  if (ready.ok() != ready_) {
+    ready_ = ready.ok();
+    if (ready_) {
+      ARCA_LOG(INFO) << "arca-" << options_.name << " is ready again";
+    } else {
+      ARCA_LOG(WARNING) << "arca-" << options_.name << " is not ready (health NOT_SERVING): "
+                        << ready.message();
+    }
+  }
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  for (const std::string& name : services_) health->SetServingStatus(name, ready_);
+}
+
 std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
   return server_->InProcessChannel(grpc::ChannelArguments());
 }
@@ -100,6 +122,7 @@ std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
 void Server::Shutdown() {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
+  readiness_.reset();  // its last check is done before health shuts down
   server_->GetHealthCheckService()->Shutdown();
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoSeconds(options_.shutdown_deadline));

@@ -1,6 +1,7 @@
 #ifndef ARCA_COMMON_RPC_SERVER_H_
 #define ARCA_COMMON_RPC_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/auth/security.h"
+#include "common/periodic.h"
 
 namespace grpc {
 class Channel;
@@ -60,6 +62,13 @@ struct ServerOptions {
   // Who each call acts as, for the refusal above and the audit log of
   // writes; null: nobody is checked.
   std::shared_ptr<const auth::Authorizer> authorizer;
+  // Whether the services can do their job now (their peers reachable, their
+  // disk writable): checked at start and every readiness_interval. While it
+  // fails, each service's health is NOT_SERVING (readiness) and why is
+  // logged at each change; the server as a whole ("") stays SERVING until
+  // Shutdown (liveness). Null: always ready.
+  std::function<absl::Status()> readiness;
+  absl::Duration readiness_interval = absl::Seconds(5);
 };
 
 // A service to serve and the full name health checks know it by, e.g.
@@ -95,7 +104,12 @@ class Server {
 
  private:
   Server() = default;
+  void CheckReadiness();
+
   ServerOptions options_;
+  std::vector<std::string> services_;
+  bool ready_ = true;  // as last checked; only the readiness thread uses it
+  std::unique_ptr<Periodic> readiness_;
   std::shared_ptr<prometheus::Registry> registry_;  // owns the metric families
   std::unique_ptr<GrpcMetrics> metrics_;
   std::unique_ptr<grpc::Server> server_;

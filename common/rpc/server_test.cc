@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <map>
 #include <string>
 #include <thread>
@@ -130,6 +131,39 @@ TEST(ServerTest, ServesHealthMetricsAndShutsDownGracefully) {
   blocked.join();
   stopper.join();
   EXPECT_TRUE(blocked_status.ok()) << blocked_status.error_message();
+}
+
+TEST(ServerTest, ServicesAreNotServingWhileTheyCannotDoTheirJobAndTheServerStaysAlive) {
+  EchoService service;
+  std::atomic<bool> peer_up{true};
+  ServerOptions options;
+  options.name = "test";
+  options.readiness_interval = absl::Milliseconds(20);
+  options.readiness = [&]() -> absl::Status {
+    if (peer_up) return absl::OkStatus();
+    return absl::UnavailableError("catalog is unavailable: connection refused");
+  };
+  auto server = Server::Start(options, {{echo::v1::Echo::service_full_name(), &service}},
+                              std::make_shared<prometheus::Registry>());
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto channel = grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
+  EXPECT_TRUE(WaitHealthy(channel, "arca.echo.v1.Echo", absl::Seconds(10)).ok());
+  // Until the check fails again, polled with a deadline.
+  auto wait_for = [&](bool serving) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (CheckHealth(channel, "arca.echo.v1.Echo", absl::Seconds(1)).ok() != serving) {
+      if (absl::Now() > deadline) return false;
+    }
+    return true;
+  };
+  peer_up = false;
+  EXPECT_TRUE(wait_for(false));
+  EXPECT_EQ(CheckHealth(channel, "arca.echo.v1.Echo", absl::Seconds(1)).code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(CheckHealth(channel, "", absl::Seconds(1)).ok());  // alive
+  peer_up = true;
+  EXPECT_TRUE(wait_for(true));
+  (*server)->Shutdown();
 }
 
 TEST(ProcessCollectorTest, ReadsPlausibleFiguresFromProc) {

@@ -35,4 +35,10 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> PeerChannel(const std::string& ad
   return auth::SecureChannel(address, security, args);
 }
 
+absl::Status CatalogReachable(clients::CatalogClient& catalog) {
+  clients::CallOptions call;
+  call.timeout = absl::Seconds(2);
+  return catalog.WhoAmI(catalog::v1::WhoAmIRequest(), call).status();
+}
+
 }  // namespace arca::rpc

@@ -33,6 +33,10 @@ absl::StatusOr<ServiceSecurity> SetUpSecurity(ServerOptions* options,
                                               const std::string& catalog = "",
                                               clients::ClientOptions catalog_client = {});
 
+// For ServerOptions::readiness: OK if the catalog answers a call within
+// two seconds; else why not, in the clients' words.
+absl::Status CatalogReachable(clients::CatalogClient& catalog);
+
 // A channel to a peer service that finds it again within a second after it
 // restarts, carrying this service's token and TLS settings.
 // INVALID_ARGUMENT for a TLS file that cannot be read.

@@ -3,6 +3,8 @@
 #include "services/gateway/gateway.h"
 #include "services/gateway/gateway_impl.h"
 
+#include "common/rpc/health_client.h"
+
 namespace arca::gateway {
 
 namespace types = ::arca::types::v1;
@@ -191,6 +193,35 @@ absl::Status Gateway::Impl::Metrics(Request& req) {
   for (auto& f : http::ProcessCollector().Collect()) families.push_back(std::move(f));
   r.body = prometheus::TextSerializer().Serialize(families);
   req.out.Send(std::move(r));
+  return absl::OkStatus();
+}
+
+absl::Status Gateway::Impl::Ready(Request& req) {
+  // Each backend's own health: the gateway needs the catalog, and for
+  // downloads either the blob store or the collector; the others are
+  // reported. States only: no addresses or errors to an unauthenticated
+  // caller (each service logs its own).
+  Json backends = Json::object();
+  bool ready = true;
+  auto check = [&](const char* name, const std::shared_ptr<grpc::Channel>& channel,
+                   const char* service, bool needed) {
+    if (channel == nullptr) return;
+    const absl::Status s = rpc::CheckHealth(channel, service, absl::Seconds(2));
+    backends[name] = s.ok() ? "serving" : "not serving";
+    ready &= s.ok() || !needed;
+  };
+  check("catalog", backends_.catalog, "arca.catalog.v1.Catalog", true);
+  check("collector", backends_.collector, "arca.collector.v1.Collector", blobs_ == nullptr);
+  check("retention_gc", backends_.retention_gc, "arca.retention.v1.RetentionGc", false);
+  check("scheduler_attribute", backends_.scheduler_attribute,
+        "arca.scheduling.v1.SchedulerAttribute", false);
+  if (blobs_ != nullptr) {
+    const bool readable = blobs_->FreeSpace().ok();
+    backends["blob_store"] = readable ? "readable" : "not readable";
+    ready &= readable;
+  }
+  req.Reply(ready ? 200 : 503,
+            Json{{"status", ready ? "ready" : "not ready"}, {"backends", std::move(backends)}});
   return absl::OkStatus();
 }
 

@@ -59,6 +59,7 @@ class Gateway::Impl {
             *registry_, {"arca_gateway_artifact_cache_hits_total",
                          "Job-artifact listings answered from the gateway's cache"})) {
     blobs_ = backends.blobs;
+    backends_ = backends;
     clients::ClientOptions backend;
     backend.timeout = options.backend_timeout;
     if (backends.catalog) catalog_ = clients::NewCatalogClient(backends.catalog, backend);
@@ -75,6 +76,7 @@ class Gateway::Impl {
     constexpr auth::Role kRead = auth::Role::kReader, kWrite = auth::Role::kWriter, kAdmin = auth::Role::kAdmin;
     routes_ = {
         {"GET", "/healthz", &Impl::Health, kRead, true},
+        {"GET", "/readyz", &Impl::Ready, kRead, true},
         {"GET", "/metrics", &Impl::Metrics, kRead, true},
         {"GET", "/api/v1/jobArtifacts", &Impl::SearchArtifacts, kRead},
         {"POST", "/api/v1/jobArtifacts", &Impl::RegisterArtifact, kWrite},
@@ -156,10 +158,14 @@ class Gateway::Impl {
 
   // ------------------------------------------------------------ misc
 
+  // Alive: the gateway answers.
   absl::Status Health(Request& req) {
     req.Reply(200, Json{{"status", "ok"}});
     return absl::OkStatus();
   }
+  // Ready: what it needs to serve jobs and downloads is SERVING (each
+  // service is NOT_SERVING itself while its own peers or disk fail).
+  absl::Status Ready(Request& req);
 
   absl::Status Metrics(Request& req);
 
@@ -330,6 +336,7 @@ class Gateway::Impl {
   std::unique_ptr<clients::CollectorClient> collector_;
   std::unique_ptr<clients::RetentionClient> retention_;
   std::unique_ptr<clients::SchedulingClient> scheduler_;
+  Backends backends_;  // the channels, for /readyz
   blob::BlobStore* blobs_ = nullptr;
   DownloadLimits downloads_;
   std::vector<Route> routes_;

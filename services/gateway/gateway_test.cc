@@ -645,12 +645,24 @@ TEST_F(RestTest, DeleteGcAndResolve) {
 
 TEST_F(GatewayTest, ABackendThatIsDownIs503AndTheGatewayRecovers) {
   StartGateway();
+  Response ready = Get("/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_EQ(ready.json()["backends"]["catalog"], "serving");
+  EXPECT_EQ(ready.json()["backends"]["blob_store"], "readable");
   const std::string address = test_catalog_.address();
   test_catalog_.StopServer();
   Response down = Get("/api/v1/job");
   EXPECT_EQ(down.status, 503);
   EXPECT_TRUE(absl::StartsWith(down.json()["error"].get<std::string>(), "catalog is unavailable"))
       << down.body;
+  // Alive, not ready; the probe's answer names no address.
+  EXPECT_EQ(Get("/healthz").status, 200);
+  Response not_ready = Get("/readyz");
+  EXPECT_EQ(not_ready.status, 503) << not_ready.body;
+  EXPECT_EQ(not_ready.json()["status"], "not ready");
+  EXPECT_EQ(not_ready.json()["backends"]["catalog"], "not serving");
+  EXPECT_EQ(not_ready.json()["backends"]["collector"], "serving");
+  EXPECT_FALSE(absl::StrContains(not_ready.body, address)) << not_ready.body;
 
   // The catalog comes back on the same address.
   catalog::CatalogServiceImpl service(catalog_);
@@ -663,6 +675,9 @@ TEST_F(GatewayTest, ABackendThatIsDownIs503AndTheGatewayRecovers) {
   absl::Time deadline = absl::Now() + absl::Seconds(20);
   int status = 0;
   while (absl::Now() < deadline && (status = Get("/api/v1/job").status) != 200) {
+  }
+  EXPECT_EQ(status, 200);
+  while (absl::Now() < deadline && (status = Get("/readyz").status) != 200) {
   }
   EXPECT_EQ(status, 200);
 }

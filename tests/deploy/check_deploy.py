@@ -103,6 +103,15 @@ def flags_of(binary):
     return helps[binary]
 
 
+# Each gRPC binary's service, as its health reports it.
+GRPC_SERVICES = {
+    "arca-catalog": "arca.catalog.v1.Catalog",
+    "arca-collector": "arca.collector.v1.Collector",
+    "arca-retention-gc": "arca.retention.v1.RetentionGc",
+    "arca-scheduler-attribute": "arca.scheduling.v1.SchedulerAttribute",
+}
+
+
 def port_of(address):
     return int(address.rsplit(":", 1)[1])
 
@@ -182,13 +191,23 @@ for f, d in docs:
                 check(command[:2] == ["arca", "health"] and
                       port_of(probe_args.get("target", ":0")) == ports["grpc"],
                       f"{where}: {probe} is not `arca health` on the gRPC port")
+                # Readiness asks about the service (NOT_SERVING while it cannot
+                # do its job); liveness about the server as a whole.
+                if probe == "readinessProbe":
+                    check(probe_args.get("service") == GRPC_SERVICES.get(binary),
+                          f"{where}: readinessProbe does not ask about "
+                          f"{GRPC_SERVICES.get(binary)}")
+                else:
+                    check("service" not in probe_args,
+                          f"{where}: livenessProbe asks about a service, not the server")
                 check(probe_args.get("tls_ca") == args.get("tls_ca", "/etc/arca/tls/ca.crt") and
                       os.path.dirname(probe_args.get("tls_ca", "")) in mounts,
                       f"{where}: {probe} does not trust the mounted CA")
             elif "httpGet" in p:
                 port = p["httpGet"]["port"]
                 check(port in ports or port in ports.values(), f"{where}: {probe} port {port} unknown")
-                check(p["httpGet"]["path"] == "/healthz", f"{where}: {probe} path is not /healthz")
+                want = "/readyz" if probe == "readinessProbe" else "/healthz"
+                check(p["httpGet"]["path"] == want, f"{where}: {probe} path is not {want}")
                 check(p["httpGet"].get("scheme") == "HTTPS", f"{where}: {probe} is not over HTTPS")
             else:
                 check(False, f"{where}: {probe} is neither gRPC nor HTTP")

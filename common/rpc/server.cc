@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/authorizer.h"
+#include "common/metrics/table.h"
 #include "common/rpc/metrics.h"
 #include "common/logging.h"
 #include "common/http/metrics_server.h"
@@ -15,6 +16,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 
 namespace arca::rpc {
@@ -35,6 +37,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   s->options_ = options;
   s->registry_ = registry;
   s->metrics_ = std::make_unique<GrpcMetrics>(*registry, options.name);
+  const std::string ready_name = absl::StrCat("arca_", options.name, "_ready");
+  s->ready_gauge_ = &metrics::Register<metrics::Gauge>(
+      *registry, {ready_name.c_str(),
+                  "1 while the services can do their job (health SERVING), 0 while they "
+                  "report NOT_SERVING"});
+  s->ready_gauge_->Set(1);
 
   auto credentials = auth::ServerCredentials(
       options.listen, options.tls, options.authorizer != nullptr && options.authorizer->enabled(),
@@ -111,6 +119,7 @@ void Server::CheckReadiness() {
                         << ready.message();
     }
   }
+  ready_gauge_->Set(ready_ ? 1 : 0);
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   for (const std::string& name : services_) health->SetServingStatus(name, ready_);
 }

@@ -19,6 +19,7 @@ class Service;
 namespace prometheus {
 class Collectable;
 class Registry;
+class Gauge;
 }  // namespace prometheus
 
 namespace arca::auth {
@@ -109,6 +110,7 @@ class Server {
   ServerOptions options_;
   std::vector<std::string> services_;
   bool ready_ = true;  // as last checked; only the readiness thread uses it
+  prometheus::Gauge* ready_gauge_ = nullptr;  // arca_<name>_ready
   std::unique_ptr<Periodic> readiness_;
   std::shared_ptr<prometheus::Registry> registry_;  // owns the metric families
   std::unique_ptr<GrpcMetrics> metrics_;

@@ -136,6 +136,13 @@ TEST(ServerTest, ServesHealthMetricsAndShutsDownGracefully) {
 TEST(ServerTest, ServicesAreNotServingWhileTheyCannotDoTheirJobAndTheServerStaysAlive) {
   EchoService service;
   std::atomic<bool> peer_up{true};
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto ready_gauge = [&] {
+    for (const auto& family : registry->Collect()) {
+      if (family.name == "arca_test_ready") return family.metric[0].gauge.value;
+    }
+    return -1.0;
+  };
   ServerOptions options;
   options.name = "test";
   options.readiness_interval = absl::Milliseconds(20);
@@ -144,10 +151,11 @@ TEST(ServerTest, ServicesAreNotServingWhileTheyCannotDoTheirJobAndTheServerStays
     return absl::UnavailableError("catalog is unavailable: connection refused");
   };
   auto server = Server::Start(options, {{echo::v1::Echo::service_full_name(), &service}},
-                              std::make_shared<prometheus::Registry>());
+                              registry);
   ASSERT_TRUE(server.ok()) << server.status();
   auto channel = grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials());
   EXPECT_TRUE(WaitHealthy(channel, "arca.echo.v1.Echo", absl::Seconds(10)).ok());
+  EXPECT_EQ(ready_gauge(), 1);
   // Until the check fails again, polled with a deadline.
   auto wait_for = [&](bool serving) {
     const absl::Time deadline = absl::Now() + absl::Seconds(10);
@@ -161,8 +169,10 @@ TEST(ServerTest, ServicesAreNotServingWhileTheyCannotDoTheirJobAndTheServerStays
   EXPECT_EQ(CheckHealth(channel, "arca.echo.v1.Echo", absl::Seconds(1)).code(),
             absl::StatusCode::kUnavailable);
   EXPECT_TRUE(CheckHealth(channel, "", absl::Seconds(1)).ok());  // alive
+  EXPECT_EQ(ready_gauge(), 0);  // set before the health it reports
   peer_up = true;
   EXPECT_TRUE(wait_for(true));
+  EXPECT_EQ(ready_gauge(), 1);
   (*server)->Shutdown();
 }
 

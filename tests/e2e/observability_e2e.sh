@@ -120,6 +120,8 @@ for svc in "$collector_addr arca.collector.v1.Collector" "$retention_addr arca.r
   poll 30 eval "! ready $svc" || fail "still SERVING without the catalog: $svc"
   arca health --target="${svc%% *}" >/dev/null || fail "not alive without the catalog: $svc"
 done
+grep -q '^arca_collector_ready 0' <<<"$(curl -sf "http://$collector_metrics/metrics")" ||
+  fail "arca_collector_ready is not 0 without the catalog"
 grep -q "is not ready (health NOT_SERVING): catalog" "$work/collector.log" ||
   fail "the collector did not log why it is not ready: $(tail -3 "$work/collector.log")"
 gateway_ready 503 || fail "gateway /readyz is not 503 without the catalog"
@@ -127,6 +129,8 @@ gateway_ready 503 || fail "gateway /readyz is not 503 without the catalog"
   fail "gateway /healthz is not 200 without the catalog"
 start catalog_again arca-catalog --data_dir="$work/catalog" --listen="$catalog_addr"
 poll 30 ready "$collector_addr" arca.collector.v1.Collector || fail "the collector is not ready again"
+grep -q '^arca_collector_ready 1' <<<"$(curl -sf "http://$collector_metrics/metrics")" ||
+  fail "arca_collector_ready is not 1 again"
 poll 30 gateway_ready 200 || fail "gateway /readyz is not 200 again"
 echo "readiness: NOT_SERVING and /readyz 503 without the catalog, alive throughout, ready again after"
 echo "observability e2e: 4 passed, 0 failed"

@@ -345,7 +345,6 @@ class LocalPackWriter : public PackWriter {
   std::string pending_;  // bytes not yet written
   int64_t written_ = 0;
   std::vector<PackEntry> entries_;
-  std::vector<uint32_t> crcs_;
   bool published_ = false;
 };
 
@@ -431,10 +430,12 @@ class LocalBlobStore : public BlobStore {
  private:
   // packs/<name>.pack, or INVALID_ARGUMENT for a name that is not a pack's.
   absl::StatusOr<std::string> PackPath(absl::string_view pack) const;
-  // Reads the pack's index into *entries, then, with fn, each record.
-  absl::Status ReadPackWith(
-      absl::string_view pack, std::vector<PackEntry>* entries,
-      const std::function<absl::Status(const PackEntry&, absl::string_view)>* fn);
+  // The pack opened for reading; NOT_FOUND if it is not there.
+  absl::StatusOr<UniqueFd> OpenPack(absl::string_view pack) const;
+  // The open pack's index.
+  static absl::StatusOr<std::vector<PackEntry>> IndexOf(absl::string_view pack, int fd);
+  // DATA_LOSS naming the pack; other errors as they are.
+  static absl::Status InPack(absl::string_view pack, const absl::Status& s);
 
   static absl::Status UnlinkBlockSums(const std::string& blob_path) {
     const std::string path = absl::StrCat(blob_path, kBlocksSuffix);

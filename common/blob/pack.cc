@@ -8,15 +8,14 @@ namespace {
 std::string RawDigest(absl::string_view sha256_hex) { return absl::HexStringToBytes(sha256_hex); }
 std::string HexDigest(absl::string_view raw) { return absl::BytesToHexString(raw); }
 
-std::string EncodeIndex(const std::vector<PackEntry>& entries, const std::vector<uint32_t>& crcs,
-                        int64_t index_offset) {
+std::string EncodeIndex(const std::vector<PackEntry>& entries, int64_t index_offset) {
   std::string out;
   out.reserve(entries.size() * kIndexEntryBytes + kFooterBytes);
   for (size_t i = 0; i < entries.size(); ++i) {
     out += RawDigest(entries[i].sha256);
     PutFixed(&out, static_cast<uint64_t>(entries[i].offset), 8);
     PutFixed(&out, static_cast<uint64_t>(entries[i].size), 8);
-    PutFixed(&out, crcs[i], 4);
+    PutFixed(&out, entries[i].crc32c, 4);
   }
   out.append(kIndexMagic.data(), kIndexMagic.size());
   PutFixed(&out, static_cast<uint64_t>(index_offset), 8);
@@ -112,6 +111,7 @@ absl::StatusOr<std::vector<PackEntry>> ReadIndex(int fd, int64_t size, int64_t* 
     entries[i].sha256 = HexDigest(absl::string_view(p, 32));
     entries[i].offset = static_cast<int64_t>(GetFixed(p + 32, 8));
     entries[i].size = static_cast<int64_t>(GetFixed(p + 40, 8));
+    entries[i].crc32c = static_cast<uint32_t>(GetFixed(p + 48, 4));
   }
   return entries;
 }
@@ -144,15 +144,15 @@ absl::StatusOr<Location> LocalPackWriter::Add(absl::string_view sha256, absl::st
   const uint32_t crc = hash::Crc32c(bytes);
   pending_ += EncodeRecordHeader(sha256, static_cast<int64_t>(bytes.size()), crc);
   pending_.append(bytes.data(), bytes.size());
-  entries_.push_back(PackEntry{std::string(sha256), offset, static_cast<int64_t>(bytes.size())});
-  crcs_.push_back(crc);
+  entries_.push_back(
+      PackEntry{std::string(sha256), offset, static_cast<int64_t>(bytes.size()), crc});
   if (pending_.size() >= kBufferBytes) RETURN_IF_ERROR(Flush());
   return Location{name_, offset};
 }
 
 absl::Status LocalPackWriter::Publish() {
   if (published_) return absl::OkStatus();
-  pending_ += EncodeIndex(entries_, crcs_, written_ + static_cast<int64_t>(pending_.size()));
+  pending_ += EncodeIndex(entries_, written_ + static_cast<int64_t>(pending_.size()));
   RETURN_IF_ERROR(Flush());
   if (fdatasync(fd_) != 0) return Errno("fdatasync", tmp_path_);
   close(fd_);
@@ -179,46 +179,40 @@ absl::StatusOr<PackCheck> VerifyPackFile(const std::string& path) {
     check.problem = "the file does not start as a pack";
     return check;
   }
+  check.is_pack = true;
   // The records, in order, as far as they are intact; the index's offset
   // (if the footer can be believed) says where they end.
   int64_t records_end = st.st_size;
   auto index = ReadIndex(fd.get(), st.st_size, &records_end);
-  std::vector<PackEntry> found;
-  int64_t at = static_cast<int64_t>(kPackMagic.size());
-  while (at < records_end) {
-    std::string header;
+  for (int64_t at = check.IntactEnd(); at < records_end; at = check.IntactEnd()) {
+    std::string header, bytes;
     if (!ReadExactly(fd.get(), &header, kRecordHeaderBytes, at, "header").ok()) break;
     const std::optional<RecordHeader> h = DecodeRecordHeader(header);
     if (!h.has_value()) {
       if (index.ok()) check.problem = absl::StrCat("the record header at byte ", at, " is damaged");
       break;
     }
-    auto bytes = ReadRecord(fd.get(), at, h->sha256);
-    if (bytes.ok() && hash::Sha256::Of(*bytes) != h->sha256) {
-      bytes = absl::DataLossError(
-          absl::StrCat("the record at byte ", at, " no longer matches its digest"));
+    absl::Status read = ReadExactly(fd.get(), &bytes, static_cast<size_t>(h->size),
+                                    at + static_cast<int64_t>(kRecordHeaderBytes),
+                                    "the record's bytes");
+    if (read.ok() && (hash::Crc32c(bytes) != h->crc || hash::Sha256::Of(bytes) != h->sha256)) {
+      read = absl::DataLossError(absl::StrCat("the record at byte ", at,
+                                              " no longer matches its checksum or digest"));
     }
-    if (!bytes.ok()) {
-      check.problem = std::string(bytes.status().message());
+    if (!read.ok()) {
+      check.problem = std::string(read.message());
       break;
     }
-    found.push_back(PackEntry{h->sha256, at, h->size});
-    at += static_cast<int64_t>(kRecordHeaderBytes) + h->size;
+    check.records.push_back(PackEntry{h->sha256, at, h->size, h->crc});
   }
-  check.records = static_cast<int64_t>(found.size());
-  check.intact_end = found.empty() ? static_cast<int64_t>(kPackMagic.size())
-                                   : found.back().offset +
-                                         static_cast<int64_t>(kRecordHeaderBytes) +
-                                         found.back().size;
   if (!index.ok()) {
     if (check.problem.empty()) check.problem = std::string(index.status().message());
     return check;
   }
-  check.index_ok = index->size() == found.size() &&
-                   std::equal(found.begin(), found.end(), index->begin(),
-                              [](const PackEntry& a, const PackEntry& b) {
+  check.index_ok = std::equal(check.records.begin(), check.records.end(), index->begin(),
+                              index->end(), [](const PackEntry& a, const PackEntry& b) {
                                 return a.sha256 == b.sha256 && a.offset == b.offset &&
-                                       a.size == b.size;
+                                       a.size == b.size && a.crc32c == b.crc32c;
                               });
   if (!check.index_ok && check.problem.empty()) {
     check.problem = "the index does not list the pack's records";
@@ -226,27 +220,23 @@ absl::StatusOr<PackCheck> VerifyPackFile(const std::string& path) {
   return check;
 }
 
+int64_t PackCheck::IntactEnd() const {
+  if (records.empty()) return static_cast<int64_t>(kPackMagic.size());
+  return records.back().offset + static_cast<int64_t>(kRecordHeaderBytes) + records.back().size;
+}
+
 absl::StatusOr<int64_t> RebuildPackIndex(const std::string& path) {
   ASSIGN_OR_RETURN(const PackCheck check, VerifyPackFile(path));
-  if (check.intact_end < static_cast<int64_t>(kPackMagic.size())) {
+  if (!check.is_pack) {
     return absl::DataLossError(absl::StrCat(path, " does not start as a pack"));
   }
   UniqueFd in(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (in.get() < 0) return Errno("open", path);
-  // The intact records again, for their checksums, then the new index.
-  std::vector<PackEntry> entries;
-  std::vector<uint32_t> crcs;
+  // The intact records as they are, then their new index.
   std::string bytes;
-  RETURN_IF_ERROR(ReadExactly(in.get(), &bytes, static_cast<size_t>(check.intact_end), 0, "pack"));
-  for (int64_t at = static_cast<int64_t>(kPackMagic.size()); at < check.intact_end;) {
-    const std::optional<RecordHeader> h =
-        DecodeRecordHeader(absl::string_view(bytes).substr(static_cast<size_t>(at)));
-    if (!h.has_value()) return absl::InternalError("a record changed while it was read");
-    entries.push_back(PackEntry{h->sha256, at, h->size});
-    crcs.push_back(h->crc);
-    at += static_cast<int64_t>(kRecordHeaderBytes) + h->size;
-  }
-  bytes += EncodeIndex(entries, crcs, check.intact_end);
+  RETURN_IF_ERROR(
+      ReadExactly(in.get(), &bytes, static_cast<size_t>(check.IntactEnd()), 0, "pack"));
+  bytes += EncodeIndex(check.records, check.IntactEnd());
   const std::string tmp = absl::StrCat(path, ".rebuilding-", RandomToken(8));
   RETURN_IF_ERROR(WriteFile(tmp, bytes));
   absl::Status s = Fsync(tmp);
@@ -256,7 +246,7 @@ absl::StatusOr<int64_t> RebuildPackIndex(const std::string& path) {
     return s;
   }
   RETURN_IF_ERROR(Fsync(path.substr(0, path.rfind('/')), O_DIRECTORY));
-  return static_cast<int64_t>(entries.size());
+  return static_cast<int64_t>(check.records.size());
 }
 
 }  // namespace arca::blob

@@ -395,20 +395,9 @@ absl::StatusOr<std::unique_ptr<BlobReader>> LocalBlobStore::OpenAt(const Locatio
                                                                    int64_t offset, int64_t length) {
   if (!where.packed()) return Open(sha256, offset, length);
   RETURN_IF_ERROR(CheckDigest(sha256));
-  ASSIGN_OR_RETURN(const std::string path, PackPath(where.pack));
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    if (errno == ENOENT) {
-      return absl::NotFoundError(absl::StrCat("no pack ", where.pack, " (for blob ", sha256, ")"));
-    }
-    return Errno("open", path);
-  }
+  ASSIGN_OR_RETURN(const UniqueFd fd, OpenPack(where.pack));
   auto bytes = ReadRecord(fd.get(), where.offset, sha256);
-  if (!bytes.ok()) {
-    if (!absl::IsDataLoss(bytes.status())) return bytes.status();
-    return absl::DataLossError(
-        absl::StrCat("pack ", where.pack, ": ", bytes.status().message()));
-  }
+  if (!bytes.ok()) return InPack(where.pack, bytes.status());
   const auto size = static_cast<int64_t>(bytes->size());
   if (offset < 0 || offset > size) {
     return absl::InvalidArgumentError(absl::StrCat("offset ", offset, " is outside blob ", sha256,
@@ -442,43 +431,44 @@ absl::Status LocalBlobStore::ListPacks(const std::function<void(const PackInfo&)
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<PackEntry>> LocalBlobStore::ReadPackIndex(absl::string_view pack) {
-  std::vector<PackEntry> entries;
-  RETURN_IF_ERROR(ReadPackWith(pack, &entries, nullptr));
-  return entries;
-}
-
-absl::Status LocalBlobStore::ReadPack(
-    absl::string_view pack,
-    const std::function<absl::Status(const PackEntry&, absl::string_view)>& fn) {
-  std::vector<PackEntry> entries;
-  return ReadPackWith(pack, &entries, &fn);
-}
-
-absl::Status LocalBlobStore::ReadPackWith(
-    absl::string_view pack, std::vector<PackEntry>* entries,
-    const std::function<absl::Status(const PackEntry&, absl::string_view)>* fn) {
+absl::StatusOr<UniqueFd> LocalBlobStore::OpenPack(absl::string_view pack) const {
   ASSIGN_OR_RETURN(const std::string path, PackPath(pack));
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT) return absl::NotFoundError(absl::StrCat("no pack ", pack));
     return Errno("open", path);
   }
+  return fd;
+}
+
+absl::Status LocalBlobStore::InPack(absl::string_view pack, const absl::Status& s) {
+  if (!absl::IsDataLoss(s)) return s;
+  return absl::DataLossError(absl::StrCat("pack ", pack, ": ", s.message()));
+}
+
+absl::StatusOr<std::vector<PackEntry>> LocalBlobStore::IndexOf(absl::string_view pack, int fd) {
   struct stat st;
-  if (fstat(fd.get(), &st) != 0) return Errno("stat", path);
-  auto damaged = [&](const absl::Status& s) {
-    if (!absl::IsDataLoss(s)) return s;
-    return absl::DataLossError(absl::StrCat("pack ", pack, ": ", s.message()));
-  };
-  auto index = ReadIndex(fd.get(), st.st_size);
-  if (!index.ok()) return damaged(index.status());
-  *entries = *std::move(index);
-  if (fn == nullptr) return absl::OkStatus();
+  if (fstat(fd, &st) != 0) return absl::InternalError(absl::StrCat("stat pack ", pack));
+  auto entries = ReadIndex(fd, st.st_size);
+  if (!entries.ok()) return InPack(pack, entries.status());
+  return entries;
+}
+
+absl::StatusOr<std::vector<PackEntry>> LocalBlobStore::ReadPackIndex(absl::string_view pack) {
+  ASSIGN_OR_RETURN(const UniqueFd fd, OpenPack(pack));
+  return IndexOf(pack, fd.get());
+}
+
+absl::Status LocalBlobStore::ReadPack(
+    absl::string_view pack,
+    const std::function<absl::Status(const PackEntry&, absl::string_view)>& fn) {
+  ASSIGN_OR_RETURN(const UniqueFd fd, OpenPack(pack));
+  ASSIGN_OR_RETURN(const std::vector<PackEntry> entries, IndexOf(pack, fd.get()));
   posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  for (const PackEntry& e : *entries) {
+  for (const PackEntry& e : entries) {
     auto bytes = ReadRecord(fd.get(), e.offset, e.sha256);
-    if (!bytes.ok()) return damaged(bytes.status());
-    RETURN_IF_ERROR((*fn)(e, *bytes));
+    if (!bytes.ok()) return InPack(pack, bytes.status());
+    RETURN_IF_ERROR(fn(e, *bytes));
   }
   return absl::OkStatus();
 }

@@ -63,6 +63,7 @@ struct PackEntry {
   std::string sha256;  // lowercase hex
   int64_t offset = 0;  // of the record
   int64_t size = 0;    // of the blob's bytes
+  uint32_t crc32c = 0;  // of the blob's bytes
 };
 
 struct PackInfo {
@@ -180,10 +181,12 @@ absl::StatusOr<std::unique_ptr<BlobStore>> OpenLocalBlobStore(const std::string&
 // against their checksums and digests, and the index against the records.
 // What it found is in the report; OK only if the pack is intact.
 struct PackCheck {
-  int64_t records = 0;     // intact records, in order from the start
-  int64_t intact_end = 0;  // where the intact records end
-  bool index_ok = false;   // the index is intact and lists exactly them
-  std::string problem;     // the first thing found wrong; empty if none
+  bool is_pack = false;            // it starts as a pack
+  std::vector<PackEntry> records;  // the intact ones, in order from the start
+  bool index_ok = false;           // the index is intact and lists exactly them
+  std::string problem;             // the first thing found wrong; empty if none
+  // Where the intact records end.
+  int64_t IntactEnd() const;
 };
 absl::StatusOr<PackCheck> VerifyPackFile(const std::string& path);
 

@@ -559,7 +559,7 @@ TEST_F(PackTest, APackIsVerifiedAndItsIndexRebuiltFromThePackAlone) {
   const std::vector<Packed> packed = WritePack(30, &name);
   auto check = VerifyPackFile(PackPath(name));
   ASSERT_TRUE(check.ok()) << check.status();
-  EXPECT_EQ(check->records, 30);
+  EXPECT_EQ(check->records.size(), 30u);
   EXPECT_TRUE(check->index_ok);
   EXPECT_EQ(check->problem, "");
 
@@ -571,7 +571,7 @@ TEST_F(PackTest, APackIsVerifiedAndItsIndexRebuiltFromThePackAlone) {
   check = VerifyPackFile(PackPath(name));
   ASSERT_TRUE(check.ok());
   EXPECT_FALSE(check->index_ok);
-  EXPECT_EQ(check->records, 30);
+  EXPECT_EQ(check->records.size(), 30u);
   EXPECT_NE(check->problem, "");
   EXPECT_FALSE(store_->ReadPackIndex(name).ok());
   auto kept = RebuildPackIndex(PackPath(name));
@@ -587,7 +587,7 @@ TEST_F(PackTest, APackIsVerifiedAndItsIndexRebuiltFromThePackAlone) {
   Damage(PackPath(name), packed[12].where.offset + 60);
   check = VerifyPackFile(PackPath(name));
   EXPECT_FALSE(check->index_ok);
-  EXPECT_EQ(check->records, 12);
+  EXPECT_EQ(check->records.size(), 12u);
   EXPECT_NE(check->problem.find(absl::StrCat("byte ", packed[12].where.offset)),
             std::string::npos)
       << check->problem;

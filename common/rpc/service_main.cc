@@ -1,6 +1,7 @@
 #include "common/rpc/service_main.h"
 
 #include "common/auth/flags.h"
+#include "common/blob/store.h"
 #include "grpcpp/grpcpp.h"
 
 namespace arca::rpc {
@@ -35,10 +36,15 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> PeerChannel(const std::string& ad
   return auth::SecureChannel(address, security, args);
 }
 
-absl::Status CatalogReachable(clients::CatalogClient& catalog) {
-  clients::CallOptions call;
-  call.timeout = absl::Seconds(2);
-  return catalog.WhoAmI(catalog::v1::WhoAmIRequest(), call).status();
+std::function<absl::Status()> CatalogReadiness(clients::CatalogClient* catalog,
+                                               blob::BlobStore* blobs) {
+  return [catalog, blobs] {
+    clients::CallOptions call;
+    call.timeout = absl::Seconds(2);
+    absl::Status s = catalog->WhoAmI(catalog::v1::WhoAmIRequest(), call).status();
+    if (s.ok() && blobs != nullptr) s = blobs->CheckWritable();
+    return s;
+  };
 }
 
 }  // namespace arca::rpc

@@ -1,6 +1,7 @@
 #ifndef ARCA_COMMON_RPC_SERVICE_MAIN_H_
 #define ARCA_COMMON_RPC_SERVICE_MAIN_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -12,6 +13,9 @@
 
 namespace grpc {
 class Channel;
+}
+namespace arca::blob {
+class BlobStore;
 }
 
 namespace arca::rpc {
@@ -33,9 +37,11 @@ absl::StatusOr<ServiceSecurity> SetUpSecurity(ServerOptions* options,
                                               const std::string& catalog = "",
                                               clients::ClientOptions catalog_client = {});
 
-// For ServerOptions::readiness: OK if the catalog answers a call within
-// two seconds; else why not, in the clients' words.
-absl::Status CatalogReachable(clients::CatalogClient& catalog);
+// A ServerOptions::readiness for a service that needs its catalog to answer
+// (a call within two seconds) and, if given, a blob store it can write to;
+// the first failure in the clients' or the store's words.
+std::function<absl::Status()> CatalogReadiness(clients::CatalogClient* catalog,
+                                               blob::BlobStore* blobs = nullptr);
 
 // A channel to a peer service that finds it again within a second after it
 // restarts, carrying this service's token and TLS settings.

@@ -124,6 +124,7 @@ their standard ports. --json prints JSON instead of tables.
   arca catalog checkpoint NAME     online backup of the catalog into NAME beneath its --backup_dir
   arca gc run                      sweep now: expired files, idle blobs (cleanupPhJobArtifact)
   arca gc preview [JOB_ID]         what a sweep would delete now, and why the rest stays
+                                   (without JOB_ID also the packs it would compact)
   arca gc status JOB_ID            pending GC work, finalizers, last error
 
 The collector is found with --collector=HOST:PORT (or $ARCA_COLLECTOR;

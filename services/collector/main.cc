@@ -69,11 +69,7 @@ int main(int argc, char** argv) {
       &collector, absl::GetFlag(FLAGS_stream_idle_timeout), security->authorizer);
 
   server_options.name = "collector";
-  // Ready while the catalog answers and blobs can be written.
-  server_options.readiness = [catalog = security->catalog.get(), store = blobs->get()] {
-    if (absl::Status s = arca::rpc::CatalogReachable(*catalog); !s.ok()) return s;
-    return store->CheckWritable();
-  };
+  server_options.readiness = arca::rpc::CatalogReadiness(security->catalog.get(), blobs->get());
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   server_options.shutdown_deadline = absl::GetFlag(FLAGS_shutdown_deadline);

@@ -58,8 +58,8 @@ int main(int argc, char** argv) {
       std::cerr << path << ": " << check.status().message() << "\n";
       return 1;
     }
-    std::cout << path << ": " << check->records << " intact record(s) ending at byte "
-              << check->intact_end << "; index " << (check->index_ok ? "intact" : "damaged")
+    std::cout << path << ": " << check->records.size() << " intact record(s) ending at byte "
+              << check->IntactEnd() << "; index " << (check->index_ok ? "intact" : "damaged")
               << (check->problem.empty() ? "" : "; ") << check->problem << "\n";
     return check->index_ok && check->problem.empty() ? 0 : 1;
   }
@@ -108,11 +108,7 @@ int main(int argc, char** argv) {
   worker.Start();
 
   server_options.name = "retention_gc";
-  // Ready while the catalog answers and blobs can be written.
-  server_options.readiness = [catalog = security->catalog.get(), store = blobs->get()] {
-    if (absl::Status s = arca::rpc::CatalogReachable(*catalog); !s.ok()) return s;
-    return store->CheckWritable();
-  };
+  server_options.readiness = arca::rpc::CatalogReadiness(security->catalog.get(), blobs->get());
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   server_options.shutdown_deadline = absl::GetFlag(FLAGS_shutdown_deadline);

@@ -50,10 +50,7 @@ int main(int argc, char** argv) {
   arca::scheduling::SchedulerAttributeServiceImpl service(&core, security->authorizer);
 
   server_options.name = "scheduler_attribute";
-  // Ready while the catalog answers.
-  server_options.readiness = [catalog = security->catalog.get()] {
-    return arca::rpc::CatalogReachable(*catalog);
-  };
+  server_options.readiness = arca::rpc::CatalogReadiness(security->catalog.get());
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   server_options.shutdown_deadline = absl::GetFlag(FLAGS_shutdown_deadline);

@@ -26,6 +26,8 @@ extra=(clang-14 libclang-rt-14-dev prometheus python3-yaml curl)
 # and playwright-core from npm), Debian's Chromium for the browser test.
 command -v npm >/dev/null || extra+=(nodejs npm)
 extra+=(chromium)
+# A single-node Ceph with radosgw: the S3 server of the tests labelled s3.
+extra+=(ceph-mon ceph-osd radosgw)
 [ "$bazel" = 1 ] && extra+=(bazel-bootstrap)
 ./deploy/local/install-deps.sh "${extra[@]}"
 

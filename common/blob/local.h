@@ -288,14 +288,39 @@ struct RecordHeader {
 // The header if it is intact; nullopt otherwise.
 std::optional<RecordHeader> DecodeRecordHeader(absl::string_view bytes);
 
+// The header of the record at `offset`, if it is intact and holds
+// `sha256`; DATA_LOSS saying what is wrong otherwise.
+absl::StatusOr<RecordHeader> CheckRecordHeader(absl::string_view header, int64_t offset,
+                                              absl::string_view sha256);
+// DATA_LOSS unless `bytes` (which follow the header) are the record's.
+absl::Status CheckRecordBytes(absl::string_view bytes, const RecordHeader& h, int64_t offset);
+
 // Reads the record at `offset` of the open pack and checks it is intact and
 // holds `sha256`: its bytes, or DATA_LOSS saying what is wrong.
 absl::StatusOr<std::string> ReadRecord(int fd, int64_t offset, absl::string_view sha256);
+
+// The index and footer that end a pack whose records end at index_offset.
+std::string EncodeIndex(const std::vector<PackEntry>& entries, int64_t index_offset);
+
+// The footer of a pack of `size` bytes, checked against that size.
+struct Footer {
+  int64_t index_offset = 0;
+  uint64_t count = 0;
+};
+absl::StatusOr<Footer> DecodeFooter(absl::string_view footer, int64_t size);
+// The index (the footer's count of entries, read from its offset), checked.
+absl::StatusOr<std::vector<PackEntry>> DecodeIndex(absl::string_view index,
+                                                   absl::string_view footer);
 
 // The index of the open pack of `size` bytes (and where it starts), or
 // DATA_LOSS.
 absl::StatusOr<std::vector<PackEntry>> ReadIndex(int fd, int64_t size,
                                                  int64_t* index_offset = nullptr);
+
+// "pack-<UTC time>-<random>", unique among writers.
+std::string NewPackName();
+// INVALID_ARGUMENT for a name that is not a pack's.
+absl::Status CheckPackName(absl::string_view pack);
 
 // Hands out [begin, end) of bytes already checked.
 class CheckedBytesReader : public BlobReader {

@@ -8,6 +8,19 @@ namespace {
 std::string RawDigest(absl::string_view sha256_hex) { return absl::HexStringToBytes(sha256_hex); }
 std::string HexDigest(absl::string_view raw) { return absl::BytesToHexString(raw); }
 
+absl::Status ReadExactly(int fd, std::string* out, size_t n, int64_t offset,
+                         absl::string_view what) {
+  out->resize(n);
+  size_t got = 0;
+  RETURN_IF_ERROR(ReadAt(fd, out->data(), n, offset, &got));
+  if (got < n) {
+    return absl::DataLossError(absl::StrCat(what, " at byte ", offset, " is cut short"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 std::string EncodeIndex(const std::vector<PackEntry>& entries, int64_t index_offset) {
   std::string out;
   out.reserve(entries.size() * kIndexEntryBytes + kFooterBytes);
@@ -24,18 +37,18 @@ std::string EncodeIndex(const std::vector<PackEntry>& entries, int64_t index_off
   return out;
 }
 
-absl::Status ReadExactly(int fd, std::string* out, size_t n, int64_t offset,
-                         absl::string_view what) {
-  out->resize(n);
-  size_t got = 0;
-  RETURN_IF_ERROR(ReadAt(fd, out->data(), n, offset, &got));
-  if (got < n) {
-    return absl::DataLossError(absl::StrCat(what, " at byte ", offset, " is cut short"));
+std::string NewPackName() {
+  return absl::StrCat("pack-", absl::FormatTime("%Y%m%d%H%M%S", absl::Now(), absl::UTCTimeZone()),
+                      "-", RandomToken(12));
+}
+
+absl::Status CheckPackName(absl::string_view pack) {
+  if (!absl::StartsWith(pack, "pack-") || !IsSafeName(pack, 64)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", pack.substr(0, 80), "\" is not the name of a pack"));
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 std::string EncodeRecordHeader(absl::string_view sha256_hex, int64_t size, uint32_t crc) {
   std::string out(kRecordMagic);
@@ -60,10 +73,9 @@ std::optional<RecordHeader> DecodeRecordHeader(absl::string_view bytes) {
   return h;
 }
 
-absl::StatusOr<std::string> ReadRecord(int fd, int64_t offset, absl::string_view sha256) {
-  std::string header;
-  RETURN_IF_ERROR(ReadExactly(fd, &header, kRecordHeaderBytes, offset, "the record"));
-  const std::optional<RecordHeader> h = DecodeRecordHeader(header);
+absl::StatusOr<RecordHeader> CheckRecordHeader(absl::string_view header, int64_t offset,
+                                              absl::string_view sha256) {
+  std::optional<RecordHeader> h = DecodeRecordHeader(header);
   if (!h.has_value()) {
     return absl::DataLossError(
         absl::StrCat("the record header at byte ", offset, " is damaged"));
@@ -72,39 +84,56 @@ absl::StatusOr<std::string> ReadRecord(int fd, int64_t offset, absl::string_view
     return absl::DataLossError(absl::StrCat("the record at byte ", offset, " holds blob ",
                                             h->sha256, ", not ", sha256));
   }
-  std::string bytes;
-  RETURN_IF_ERROR(ReadExactly(fd, &bytes, static_cast<size_t>(h->size),
-                              offset + static_cast<int64_t>(kRecordHeaderBytes),
-                              "the record's bytes"));
-  if (hash::Crc32c(bytes) != h->crc) {
-    return absl::DataLossError(absl::StrCat("blob ", sha256, " at byte ", offset,
+  return *std::move(h);
+}
+
+absl::Status CheckRecordBytes(absl::string_view bytes, const RecordHeader& h, int64_t offset) {
+  if (static_cast<int64_t>(bytes.size()) < h.size) {
+    return absl::DataLossError(absl::StrCat("the record's bytes at byte ", offset, " are cut short"));
+  }
+  if (hash::Crc32c(bytes) != h.crc) {
+    return absl::DataLossError(absl::StrCat("blob ", h.sha256, " at byte ", offset,
                                             " no longer matches its checksum"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadRecord(int fd, int64_t offset, absl::string_view sha256) {
+  std::string header;
+  RETURN_IF_ERROR(ReadExactly(fd, &header, kRecordHeaderBytes, offset, "the record"));
+  ASSIGN_OR_RETURN(const RecordHeader h, CheckRecordHeader(header, offset, sha256));
+  std::string bytes;
+  RETURN_IF_ERROR(ReadExactly(fd, &bytes, static_cast<size_t>(h.size),
+                              offset + static_cast<int64_t>(kRecordHeaderBytes),
+                              "the record's bytes"));
+  RETURN_IF_ERROR(CheckRecordBytes(bytes, h, offset));
   return bytes;
 }
 
-absl::StatusOr<std::vector<PackEntry>> ReadIndex(int fd, int64_t size, int64_t* index_offset_out) {
-  if (size < static_cast<int64_t>(kPackMagic.size() + kFooterBytes)) {
+absl::StatusOr<Footer> DecodeFooter(absl::string_view footer, int64_t size) {
+  if (size < static_cast<int64_t>(kPackMagic.size() + kFooterBytes) ||
+      footer.size() != kFooterBytes) {
     return absl::DataLossError("the pack is too short to hold an index");
   }
-  std::string footer;
-  RETURN_IF_ERROR(ReadExactly(fd, &footer, kFooterBytes, size - kFooterBytes, "the footer"));
-  const auto index_offset = static_cast<int64_t>(GetFixed(footer.data() + 8, 8));
-  const uint64_t count = GetFixed(footer.data() + 16, 8);
+  Footer f;
+  f.index_offset = static_cast<int64_t>(GetFixed(footer.data() + 8, 8));
+  f.count = GetFixed(footer.data() + 16, 8);
   const int64_t index_end = size - static_cast<int64_t>(kFooterBytes);
-  if (!absl::StartsWith(footer, kIndexMagic) || index_offset < 8 || index_offset > index_end ||
-      (index_end - index_offset) % static_cast<int64_t>(kIndexEntryBytes) != 0 ||
-      count != static_cast<uint64_t>((index_end - index_offset) / kIndexEntryBytes)) {
+  if (!absl::StartsWith(footer, kIndexMagic) || f.index_offset < 8 || f.index_offset > index_end ||
+      (index_end - f.index_offset) % static_cast<int64_t>(kIndexEntryBytes) != 0 ||
+      f.count != static_cast<uint64_t>((index_end - f.index_offset) / kIndexEntryBytes)) {
     return absl::DataLossError("the pack's footer is damaged");
   }
-  std::string index;
-  RETURN_IF_ERROR(ReadExactly(fd, &index, static_cast<size_t>(index_end - index_offset),
-                              index_offset, "the index"));
-  if (hash::Crc32c(absl::StrCat(index, absl::string_view(footer).substr(0, 24))) !=
-      GetFixed(footer.data() + 24, 4)) {
+  return f;
+}
+
+absl::StatusOr<std::vector<PackEntry>> DecodeIndex(absl::string_view index,
+                                                   absl::string_view footer) {
+  const uint64_t count = GetFixed(footer.data() + 16, 8);
+  if (index.size() != count * kIndexEntryBytes ||
+      hash::Crc32c(absl::StrCat(index, footer.substr(0, 24))) != GetFixed(footer.data() + 24, 4)) {
     return absl::DataLossError("the pack's index no longer matches its checksum");
   }
-  if (index_offset_out != nullptr) *index_offset_out = index_offset;
   std::vector<PackEntry> entries(count);
   for (size_t i = 0; i < count; ++i) {
     const char* p = index.data() + i * kIndexEntryBytes;
@@ -113,6 +142,19 @@ absl::StatusOr<std::vector<PackEntry>> ReadIndex(int fd, int64_t size, int64_t* 
     entries[i].size = static_cast<int64_t>(GetFixed(p + 40, 8));
     entries[i].crc32c = static_cast<uint32_t>(GetFixed(p + 48, 4));
   }
+  return entries;
+}
+
+absl::StatusOr<std::vector<PackEntry>> ReadIndex(int fd, int64_t size, int64_t* index_offset_out) {
+  std::string footer;
+  if (size >= static_cast<int64_t>(kFooterBytes)) {
+    RETURN_IF_ERROR(ReadExactly(fd, &footer, kFooterBytes, size - kFooterBytes, "the footer"));
+  }
+  ASSIGN_OR_RETURN(const Footer f, DecodeFooter(footer, size));
+  std::string index;
+  RETURN_IF_ERROR(ReadExactly(fd, &index, f.count * kIndexEntryBytes, f.index_offset, "the index"));
+  ASSIGN_OR_RETURN(std::vector<PackEntry> entries, DecodeIndex(index, footer));
+  if (index_offset_out != nullptr) *index_offset_out = f.index_offset;
   return entries;
 }
 

@@ -383,10 +383,7 @@ absl::Status LocalBlobStore::List(const std::function<void(const BlobInfo&)>& fn
 }
 
 absl::StatusOr<std::string> LocalBlobStore::PackPath(absl::string_view pack) const {
-  if (!absl::StartsWith(pack, "pack-") || !IsSafeName(pack, 64)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("\"", pack.substr(0, 80), "\" is not the name of a pack"));
-  }
+  RETURN_IF_ERROR(CheckPackName(pack));
   return absl::StrCat(packs_, "/", pack, kPackSuffix);
 }
 
@@ -408,9 +405,7 @@ absl::StatusOr<std::unique_ptr<BlobReader>> LocalBlobStore::OpenAt(const Locatio
 }
 
 absl::StatusOr<std::unique_ptr<PackWriter>> LocalBlobStore::NewPackWriter() {
-  const std::string name =
-      absl::StrCat("pack-", absl::FormatTime("%Y%m%d%H%M%S", absl::Now(), absl::UTCTimeZone()),
-                   "-", RandomToken(12));
+  const std::string name = NewPackName();
   auto writer = std::make_unique<LocalPackWriter>(this, name, TmpPath(""),
                                                   absl::StrCat(packs_, "/", name, kPackSuffix));
   RETURN_IF_ERROR(writer->Create());

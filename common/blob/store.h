@@ -91,8 +91,8 @@ class PackWriter {
 };
 
 // Content-addressed blob storage. The local implementation keeps
-// <dir>/blobs/ab/cdef… (SHA-256 hex split after two characters); an
-// S3-compatible one would map the same names to object keys. Thread-safe.
+// <dir>/blobs/ab/cdef… (SHA-256 hex split after two characters); the
+// S3-compatible one maps the same names to object keys. Thread-safe.
 class BlobStore {
  public:
   virtual ~BlobStore() = default;
@@ -176,6 +176,15 @@ absl::Status ReadRecorded(BlobReader& reader, absl::string_view name, std::strin
 // more than one block (1 MiB) gets the CRC-32C of each block beside it, in
 // blobs/ab/cdef….blocks, for reads to check. Packs are packs/<name>.
 absl::StatusOr<std::unique_ptr<BlobStore>> OpenLocalBlobStore(const std::string& dir);
+
+// A blob store in a bucket of an S3-compatible object store: `url` is
+// s3://BUCKET[/PREFIX]; `endpoint` the store's scheme://host[:port] (empty:
+// AWS S3). Credentials and region come from the environment (AWS_REGION,
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN). The bucket
+// must exist. Large blobs go up as multipart uploads of 8 MiB parts, sent a
+// few at a time; reads are ranged GETs checked as the local store checks.
+absl::StatusOr<std::unique_ptr<BlobStore>> OpenS3BlobStore(const std::string& url,
+                                                           const std::string& endpoint);
 
 // Checks a pack file from its first byte: every record's header and bytes
 // against their checksums and digests, and the index against the records.

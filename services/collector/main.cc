@@ -5,7 +5,7 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "common/blob/store.h"
+#include "common/blob/flags.h"
 #include "common/init.h"
 #include "common/logging.h"
 #include "common/periodic.h"
@@ -20,7 +20,7 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:7402", "gRPC address HOST:PORT (port 0
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9402",
           "Prometheus /metrics address HOST:PORT (port 0: any; empty: none)");
 ABSL_FLAG(std::string, catalog, "127.0.0.1:7401", "catalog address HOST:PORT");
-ABSL_FLAG(std::string, blob_dir, "./var/blobs", "directory of the blob store");
+ABSL_FLAG(std::string, blob_dir, "./var/blobs", "directory of the blob store (or see --blob_store)");
 ABSL_FLAG(int64_t, max_total_bytes, 100 << 20, "largest upload a job may make, in bytes");
 ABSL_FLAG(int, max_files, 1000, "most files a job may upload");
 ABSL_FLAG(int64_t, pack_threshold, 256 << 10,
@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
     ARCA_LOG(ERROR) << security.status().message();
     return 1;
   }
-  auto blobs = arca::blob::OpenLocalBlobStore(absl::GetFlag(FLAGS_blob_dir));
+  auto blobs = arca::blob::OpenBlobStoreFromFlags(absl::GetFlag(FLAGS_blob_dir));
   if (!blobs.ok()) {
     ARCA_LOG(ERROR) << blobs.status().message();
     return 1;

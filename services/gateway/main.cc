@@ -9,7 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/flags.h"
-#include "common/blob/store.h"
+#include "common/blob/flags.h"
 #include "common/http/server.h"
 #include "common/init.h"
 #include "common/logging.h"
@@ -31,7 +31,7 @@ ABSL_FLAG(std::string, scheduler_attribute, "127.0.0.1:7404",
           "scheduler-attribute address HOST:PORT");
 ABSL_FLAG(std::string, blob_dir, "",
           "the collector's blob store, where this gateway shares its disk: downloads read it "
-          "directly; empty: downloads go through the collector");
+          "directly; empty: downloads go through the collector (or see --blob_store)");
 ABSL_FLAG(int, io_threads, 2, "threads reading requests from sockets");
 ABSL_FLAG(int, worker_threads, 32, "threads handling requests (they wait on backends)");
 ABSL_FLAG(absl::Duration, read_timeout, absl::Seconds(30),
@@ -89,22 +89,19 @@ int main(int argc, char** argv) {
     }
     *channel = *std::move(made);
   }
-  std::unique_ptr<arca::blob::BlobStore> blobs;
-  if (const std::string dir = absl::GetFlag(FLAGS_blob_dir); !dir.empty()) {
-    // The collector makes the store; a gateway that makes an empty one
-    // would answer every download with "bytes missing".
-    if (!std::filesystem::is_directory(dir)) {
-      ARCA_LOG(ERROR) << "--blob_dir " << dir << " is not a directory (the collector's --blob_dir?)";
-      return 1;
-    }
-    auto opened = arca::blob::OpenLocalBlobStore(dir);
-    if (!opened.ok()) {
-      ARCA_LOG(ERROR) << opened.status().message();
-      return 1;
-    }
-    blobs = *std::move(opened);
-    backends.blobs = blobs.get();
+  const std::string blob_dir = absl::GetFlag(FLAGS_blob_dir);
+  // The collector makes a local store; a gateway that makes an empty one
+  // would answer every download with "bytes missing".
+  if (!blob_dir.empty() && !arca::blob::BlobStoreFlagSet() && !std::filesystem::is_directory(blob_dir)) {
+    ARCA_LOG(ERROR) << "--blob_dir " << blob_dir << " is not a directory (the collector's --blob_dir?)";
+    return 1;
   }
+  auto blobs = arca::blob::OpenBlobStoreFromFlags(blob_dir);
+  if (!blobs.ok()) {
+    ARCA_LOG(ERROR) << blobs.status().message();
+    return 1;
+  }
+  backends.blobs = blobs->get();
   auto registry = std::make_shared<prometheus::Registry>();
   arca::http::HttpMetrics http_metrics(*registry);
   arca::gateway::GatewayOptions options;

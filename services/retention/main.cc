@@ -6,7 +6,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/time/clock.h"
-#include "common/blob/store.h"
+#include "common/blob/flags.h"
 #include "common/ids.h"
 #include "common/init.h"
 #include "common/logging.h"
@@ -24,7 +24,7 @@ ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9403",
 ABSL_FLAG(absl::Duration, shutdown_deadline, absl::Seconds(10),
           "how long in-flight calls may finish after SIGTERM");
 ABSL_FLAG(std::string, catalog, "127.0.0.1:7401", "catalog address HOST:PORT");
-ABSL_FLAG(std::string, blob_dir, "./var/blobs", "directory of the blob store");
+ABSL_FLAG(std::string, blob_dir, "./var/blobs", "directory of the blob store (or see --blob_store)");
 ABSL_FLAG(absl::Duration, sweep_interval, absl::Hours(24),
           "how often expired files and idle blobs are swept (PrimeHub: daily)");
 ABSL_FLAG(absl::Duration, poll_interval, absl::Seconds(1), "how often the GC queue is polled");
@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
     ARCA_LOG(ERROR) << security.status().message();
     return 1;
   }
-  auto blobs = arca::blob::OpenLocalBlobStore(absl::GetFlag(FLAGS_blob_dir));
+  auto blobs = arca::blob::OpenBlobStoreFromFlags(absl::GetFlag(FLAGS_blob_dir));
   if (!blobs.ok()) {
     ARCA_LOG(ERROR) << blobs.status().message();
     return 1;

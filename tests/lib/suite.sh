@@ -6,6 +6,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/arca-e2e-XXXXXX")
 export ARCA_CONFIG="$work/arca-config"  # the CLI reads none of the user's contexts
 pids=()
 cleanup() {
+  [ -n "${KEEP_WORK:-}" ] && { echo "kept $work" >&2; return; }
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"

@@ -1,0 +1,358 @@
+// The S3 blob store and client against a real S3 server: the single-node
+// Ceph that tests/s3/ceph.sh starts (ctest starts it as a fixture and
+// passes its endpoint and credentials in the environment).
+
+#include <curl/curl.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/blob/store.h"
+#include "common/hash/sha256.h"
+#include "common/ids.h"
+#include "common/s3/client.h"
+
+namespace arca::blob {
+namespace {
+
+std::string Endpoint() {
+  const char* e = std::getenv("ARCA_S3_ENDPOINT");
+  return e == nullptr ? "" : e;
+}
+
+constexpr absl::string_view kBucket = "arca-test";
+
+class S3Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(Endpoint().empty()) << "ARCA_S3_ENDPOINT is not set (run under tests/s3/with_ceph.sh)";
+    s3::Config config;
+    config.endpoint = Endpoint();
+    config.bucket = std::string(kBucket);
+    ASSERT_TRUE(s3::ConfigFromEnvironment(&config).ok());
+    client_ = std::make_unique<s3::Client>(config);
+    ASSERT_TRUE(client_->CreateBucket().ok());
+    prefix_ = absl::StrCat("t-", RandomToken(10));
+    auto store = OpenS3BlobStore(absl::StrCat("s3://", kBucket, "/", prefix_), Endpoint());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+
+  std::string Key(absl::string_view rest) const { return absl::StrCat(prefix_, "/", rest); }
+
+  // Stores `bytes` as one blob; returns its digest.
+  std::string Put(absl::string_view bytes) {
+    auto w = store_->NewWriter();
+    EXPECT_TRUE(w.ok());
+    EXPECT_TRUE((*w)->Append(bytes).ok());
+    auto info = (*w)->Commit();
+    EXPECT_TRUE(info.ok()) << info.status();
+    return info.ok() ? info->sha256 : "";
+  }
+
+  absl::StatusOr<std::string> ReadAll(absl::StatusOr<std::unique_ptr<BlobReader>> reader) {
+    if (!reader.ok()) return reader.status();
+    std::string all, piece;
+    for (;;) {
+      absl::Status s = (*reader)->Read(&piece);
+      if (!s.ok()) return s;
+      if (piece.empty()) return all;
+      all += piece;
+    }
+  }
+
+  std::vector<std::string> Keys(absl::string_view prefix) {
+    std::vector<std::string> keys;
+    EXPECT_TRUE(client_->List(Key(prefix), [&](const s3::ObjectInfo& o) { keys.push_back(o.key); }).ok());
+    return keys;
+  }
+  int Uploads() {
+    int n = 0;
+    EXPECT_TRUE(client_->ListMultipart(Key(""), [&](const s3::MultipartUpload&) { ++n; }).ok());
+    return n;
+  }
+
+  std::unique_ptr<s3::Client> client_;
+  std::string prefix_;
+  std::unique_ptr<BlobStore> store_;
+};
+
+std::string Pattern(size_t n, int seed) {
+  std::string s(n, '\0');
+  uint32_t x = static_cast<uint32_t>(seed) * 2654435761u + 1;
+  for (size_t i = 0; i < n; ++i) {
+    x = x * 1664525u + 1013904223u;
+    s[i] = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+TEST_F(S3Test, ClientPutGetRangesListAndDelete) {
+  ASSERT_TRUE(client_->Put(Key("a"), "hello, world").ok());
+  EXPECT_EQ(*client_->GetBytes(Key("a")), "hello, world");
+  EXPECT_EQ(*client_->GetBytes(Key("a"), 7, 5), "world");
+  EXPECT_EQ(*client_->GetBytes(Key("a"), 7), "world");
+  EXPECT_EQ(client_->Head(Key("a"))->size, 12);
+  EXPECT_TRUE(absl::IsNotFound(client_->GetBytes(Key("missing")).status()));
+  EXPECT_TRUE(absl::IsNotFound(client_->Head(Key("missing")).status()));
+  EXPECT_TRUE(absl::IsOutOfRange(client_->GetBytes(Key("a"), 40, 2).status()));
+  ASSERT_TRUE(client_->Put(Key("empty"), "").ok());
+  EXPECT_EQ(*client_->GetBytes(Key("empty")), "");
+  EXPECT_EQ(Keys(""), (std::vector<std::string>{Key("a"), Key("empty")}));
+  ASSERT_TRUE(client_->Delete(Key("a")).ok());
+  EXPECT_TRUE(client_->Delete(Key("a")).ok()) << "deleting what is gone succeeds";
+  EXPECT_EQ(Keys(""), (std::vector<std::string>{Key("empty")}));
+}
+
+TEST_F(S3Test, ClientNeverReplacesAnObjectWhenAskedNotTo) {
+  ASSERT_TRUE(client_->Put(Key("once"), "first", /*if_absent=*/true).ok());
+  EXPECT_TRUE(absl::IsAlreadyExists(client_->Put(Key("once"), "second", /*if_absent=*/true)));
+  EXPECT_EQ(*client_->GetBytes(Key("once")), "first");
+}
+
+TEST_F(S3Test, ClientListsPastOnePage) {
+  for (int i = 0; i < 1005; ++i) {
+    ASSERT_TRUE(client_->Put(Key(absl::StrCat("many/", i)), "x").ok());
+  }
+  EXPECT_EQ(Keys("many/").size(), 1005u);
+}
+
+TEST_F(S3Test, ClientMultipartIsInvisibleUntilCompleteAndAbortLeavesNothing) {
+  auto id = client_->StartMultipart(Key("mp"));
+  ASSERT_TRUE(id.ok()) << id.status();
+  const std::string p1 = Pattern(5 << 20, 1), p2 = Pattern(1000, 2);
+  auto e1 = client_->PutPart(Key("mp"), *id, 1, p1);
+  auto e2 = client_->PutPart(Key("mp"), *id, 2, p2);
+  ASSERT_TRUE(e1.ok() && e2.ok());
+  EXPECT_TRUE(absl::IsNotFound(client_->Head(Key("mp")).status()));
+  EXPECT_EQ(Uploads(), 1);
+  ASSERT_TRUE(client_->CompleteMultipart(Key("mp"), *id, {*e1, *e2}).ok());
+  EXPECT_EQ(*client_->GetBytes(Key("mp")), p1 + p2);
+
+  auto dead = client_->StartMultipart(Key("dead"));
+  ASSERT_TRUE(client_->PutPart(Key("dead"), *dead, 1, p2).ok());
+  ASSERT_TRUE(client_->AbortMultipart(Key("dead"), *dead).ok());
+  EXPECT_EQ(Uploads(), 0);
+  EXPECT_TRUE(absl::IsNotFound(client_->Head(Key("dead")).status()));
+}
+
+TEST_F(S3Test, ClientRefusesWrongCredentials) {
+  s3::Config config = client_->config();
+  config.credentials.secret_access_key = "not-the-secret";
+  s3::Client wrong(config);
+  absl::Status s = wrong.Put(Key("x"), "y");
+  EXPECT_TRUE(absl::IsPermissionDenied(s)) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "SignatureDoesNotMatch")) << s;
+}
+
+size_t Collect(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+long FetchUrl(const std::string& url, std::string* body) {
+  CURL* c = curl_easy_init();
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+  curl_easy_perform(c);
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(c);
+  return status;
+}
+
+TEST_F(S3Test, PresignedUrlServesTheObjectAndNothingElse) {
+  ASSERT_TRUE(client_->Put(Key("signed"), "presigned bytes").ok());
+  const std::string url = client_->PresignGet(Key("signed"), absl::Minutes(5));
+  std::string body;
+  EXPECT_EQ(FetchUrl(url, &body), 200);
+  EXPECT_EQ(body, "presigned bytes");
+  // The signature covers the key.
+  std::string other = url;
+  other.replace(other.find("signed?"), 6, "signeX");
+  body.clear();
+  EXPECT_EQ(FetchUrl(other, &body), 403);
+}
+
+TEST_F(S3Test, SmallAndLargeBlobsReadWholeAndInRanges) {
+  const std::string small = "a small blob";
+  const std::string large = Pattern((20 << 20) + 12345, 3);  // three parts, 21 blocks
+  const std::string s = Put(small), l = Put(large);
+  EXPECT_EQ(s, hash::Sha256::Of(small));
+  EXPECT_EQ(l, hash::Sha256::Of(large));
+  EXPECT_EQ(*ReadAll(store_->Open(s)), small);
+  EXPECT_EQ(*ReadAll(store_->Open(s, 2, 5)), "small");
+  EXPECT_EQ(*ReadAll(store_->Open(l)), large);
+  for (auto [offset, length] : std::vector<std::pair<int64_t, int64_t>>{
+           {0, 1}, {(1 << 20) - 3, 10}, {(8 << 20) - 1, (1 << 20) + 2}, {(20 << 20) + 12000, -1}}) {
+    EXPECT_EQ(*ReadAll(store_->Open(l, offset, length)),
+              large.substr(offset, length < 0 ? std::string::npos : length))
+        << offset << "+" << length;
+  }
+  EXPECT_EQ(store_->Stat(l)->size, static_cast<int64_t>(large.size()));
+  EXPECT_TRUE(absl::IsInvalidArgument(store_->Open(s, 100).status()));
+  EXPECT_TRUE(absl::IsNotFound(store_->Open(std::string(64, 'a')).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(store_->Open("not-a-digest").status()));
+  std::vector<std::string> listed;
+  ASSERT_TRUE(store_->List([&](const BlobInfo& b) { listed.push_back(b.sha256); }).ok());
+  std::sort(listed.begin(), listed.end());
+  std::vector<std::string> want = {s, l};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(listed, want) << "the .blocks object is not a blob";
+  // Nothing left on the way in.
+  EXPECT_TRUE(Keys("incoming/").empty());
+  EXPECT_EQ(Uploads(), 0);
+}
+
+TEST_F(S3Test, StoringTheSameBytesAgainKeepsOneBlobAndMarksItWritten) {
+  const std::string large = Pattern(9 << 20, 4);
+  const std::string l = Put(large);
+  const std::string s = Put("again");
+  const absl::Time before = std::min(store_->Stat(l)->modified, store_->Stat(s)->modified);
+  absl::SleepFor(absl::Seconds(1.1));  // object times have one-second resolution
+  EXPECT_EQ(Put(large), l);
+  EXPECT_EQ(Put("again"), s);
+  EXPECT_GT(store_->Stat(l)->modified, before);
+  EXPECT_GT(store_->Stat(s)->modified, before);
+  EXPECT_EQ(*ReadAll(store_->Open(l)), large);
+  EXPECT_TRUE(Keys("incoming/").empty());
+}
+
+TEST_F(S3Test, AWrongDigestOrAnAbandonedWriterLeavesNothing) {
+  {
+    auto w = *store_->NewWriter();
+    ASSERT_TRUE(w->Append(Pattern(10 << 20, 5)).ok());  // a part went up
+    EXPECT_TRUE(absl::IsDataLoss(w->Seal(std::string(64, '0')).status()));
+  }
+  {
+    auto w = *store_->NewWriter();
+    ASSERT_TRUE(w->Append(Pattern(17 << 20, 6)).ok());
+    EXPECT_EQ(Uploads(), 1);
+  }  // dropped unsealed
+  {
+    auto w = *store_->NewWriter();
+    ASSERT_TRUE(w->Append(Pattern(9 << 20, 7)).ok());
+    ASSERT_TRUE(w->Seal().ok());
+  }  // dropped sealed, unpublished
+  EXPECT_EQ(Uploads(), 0);
+  EXPECT_TRUE(Keys("").empty());
+}
+
+TEST_F(S3Test, DamagedBytesAreDataLossBeforeTheyAreHandedOut) {
+  const std::string large = Pattern(3 << 20, 8);
+  const std::string l = Put(large);
+  const std::string s = Put("small and checked by digest");
+  // Same length, other bytes, straight into the bucket.
+  std::string bad = large;
+  bad[(2 << 20) + 5] ^= 1;
+  ASSERT_TRUE(client_->Put(Key(absl::StrCat("blobs/", l.substr(0, 2), "/", l.substr(2))), bad).ok());
+  EXPECT_EQ(*ReadAll(store_->Open(l, 0, 1 << 20)), large.substr(0, 1 << 20)) << "an intact block still reads";
+  absl::StatusOr<std::string> damaged = ReadAll(store_->Open(l, 2 << 20, 10));
+  EXPECT_TRUE(absl::IsDataLoss(damaged.status())) << damaged.status();
+  ASSERT_TRUE(client_->Put(Key(absl::StrCat("blobs/", s.substr(0, 2), "/", s.substr(2))),
+                           "small and checked by digesT").ok());
+  EXPECT_TRUE(absl::IsDataLoss(ReadAll(store_->Open(s, 0, 5)).status()));
+}
+
+TEST_F(S3Test, DeleteIfIdleSparesWhatWasJustWritten) {
+  const std::string s = Put("idle");
+  EXPECT_FALSE(*store_->DeleteIfIdle(s, absl::Now() - absl::Hours(1)));
+  EXPECT_TRUE(store_->Stat(s).ok());
+  EXPECT_TRUE(*store_->DeleteIfIdle(s, absl::Now() + absl::Minutes(1)));
+  EXPECT_TRUE(absl::IsNotFound(store_->Stat(s).status()));
+  EXPECT_TRUE(*store_->DeleteIfIdle(s, absl::Now())) << "absent counts as gone";
+  const std::string l = Put(Pattern(2 << 20, 9));
+  ASSERT_TRUE(store_->Delete(l).ok());
+  EXPECT_TRUE(Keys("blobs/").empty()) << "the checksums went with the blob";
+}
+
+TEST_F(S3Test, PacksWriteReadCheckAndDelete) {
+  auto pack = *store_->NewPackWriter();
+  std::vector<std::pair<std::string, Location>> put;
+  std::vector<std::string> contents;
+  for (int i = 0; i < 3000; ++i) {  // about 12 MiB: two parts
+    contents.push_back(Pattern(4096 + i % 7, 100 + i));
+    const std::string sha = hash::Sha256::Of(contents.back());
+    put.emplace_back(sha, *pack->Add(sha, contents.back()));
+  }
+  EXPECT_TRUE(absl::IsNotFound(store_->ReadPackIndex(pack->name()).status())) << "not yet published";
+  ASSERT_TRUE(pack->Publish().ok());
+  std::vector<PackInfo> packs;
+  ASSERT_TRUE(store_->ListPacks([&](const PackInfo& p) { packs.push_back(p); }).ok());
+  ASSERT_EQ(packs.size(), 1u);
+  EXPECT_EQ(packs[0].name, pack->name());
+  EXPECT_EQ(packs[0].size, pack->size());
+  for (int i : {0, 1, 1999, 2999}) {
+    EXPECT_EQ(*ReadAll(store_->OpenAt(put[i].second, put[i].first)), contents[i]);
+    EXPECT_EQ(*ReadAll(store_->OpenAt(put[i].second, put[i].first, 10, 20)), contents[i].substr(10, 20));
+  }
+  EXPECT_TRUE(absl::IsDataLoss(store_->OpenAt(put[1].second, put[0].first).status()))
+      << "a record that holds another blob";
+  EXPECT_EQ(store_->ReadPackIndex(pack->name())->size(), 3000u);
+  size_t n = 0;
+  ASSERT_TRUE(store_->ReadPack(pack->name(), [&](const PackEntry& e, absl::string_view bytes) {
+    EXPECT_EQ(bytes, contents[n]);
+    EXPECT_EQ(e.sha256, put[n].first);
+    ++n;
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(n, 3000u);
+
+  // A small pack goes up with one PUT; damage in it is DATA_LOSS.
+  auto one = *store_->NewPackWriter();
+  const std::string bytes = "packed once";
+  const Location at = *one->Add(hash::Sha256::Of(bytes), bytes);
+  ASSERT_TRUE(one->Publish().ok());
+  std::string raw = *client_->GetBytes(Key(absl::StrCat("packs/", one->name())));
+  raw[at.offset + 60] ^= 1;
+  ASSERT_TRUE(client_->Put(Key(absl::StrCat("packs/", one->name())), raw).ok());
+  absl::Status damaged = store_->OpenAt(at, hash::Sha256::Of(bytes)).status();
+  EXPECT_TRUE(absl::IsDataLoss(damaged)) << damaged;
+  EXPECT_TRUE(absl::StrContains(damaged.message(), one->name())) << damaged;
+
+  ASSERT_TRUE(store_->DeletePack(pack->name()).ok());
+  ASSERT_TRUE(store_->DeletePack(one->name()).ok());
+  EXPECT_TRUE(absl::IsNotFound(store_->OpenAt(put[0].second, put[0].first).status()));
+  EXPECT_TRUE(Keys("packs/").empty());
+  EXPECT_TRUE(absl::IsInvalidArgument(store_->DeletePack("../blobs")));
+}
+
+TEST_F(S3Test, AnUnpublishedPackLeavesNothing) {
+  {
+    auto pack = *store_->NewPackWriter();
+    for (int i = 0; i < 2500; ++i) {
+      const std::string b = Pattern(4096, 5000 + i);
+      ASSERT_TRUE(pack->Add(hash::Sha256::Of(b), b).ok());
+    }
+  }
+  EXPECT_EQ(Uploads(), 0);
+  EXPECT_TRUE(Keys("").empty());
+}
+
+TEST_F(S3Test, ReadinessAndSpace) {
+  EXPECT_TRUE(store_->CheckWritable().ok());
+  EXPECT_TRUE(absl::IsUnimplemented(store_->FreeSpace().status()));
+}
+
+TEST(S3StoreOpen, BadUrlsAndMissingCredentialsAreClearErrors) {
+  EXPECT_TRUE(absl::IsInvalidArgument(OpenS3BlobStore("bucket/x", "http://127.0.0.1:1").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(OpenS3BlobStore("s3://", "http://127.0.0.1:1").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(OpenS3BlobStore("s3://bad bucket", "http://127.0.0.1:1").status()));
+  if (!Endpoint().empty()) {
+    auto missing = OpenS3BlobStore("s3://arca-no-such-bucket", Endpoint());
+    EXPECT_TRUE(absl::IsFailedPrecondition(missing.status())) << missing.status();
+    EXPECT_TRUE(absl::StrContains(missing.status().message(), "arca-no-such-bucket"));
+  }
+  const std::string saved = std::getenv("AWS_SECRET_ACCESS_KEY") ? std::getenv("AWS_SECRET_ACCESS_KEY") : "";
+  unsetenv("AWS_SECRET_ACCESS_KEY");
+  auto no_creds = OpenS3BlobStore("s3://arca-test", "http://127.0.0.1:1");
+  EXPECT_TRUE(absl::IsInvalidArgument(no_creds.status()));
+  EXPECT_TRUE(absl::StrContains(no_creds.status().message(), "AWS_SECRET_ACCESS_KEY"));
+  if (!saved.empty()) setenv("AWS_SECRET_ACCESS_KEY", saved.c_str(), 1);
+}
+
+}  // namespace
+}  // namespace arca::blob

@@ -5,17 +5,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/s3/client.h"
+#include "common/s3/flags.h"
 #include "common/status_macros.h"
 
 ABSL_FLAG(std::string, blob_store, "",
           "blobs in an S3-compatible object store, s3://BUCKET[/PREFIX], instead of --blob_dir; "
           "credentials and region from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
           "AWS_SESSION_TOKEN and AWS_REGION");
-ABSL_FLAG(std::string, s3_endpoint, "",
-          "scheme://host[:port] of a non-AWS S3 endpoint (MinIO, Ceph RGW), addressed "
-          "path-style; empty: AWS S3");
-ABSL_FLAG(bool, s3_create_bucket, false,
-          "create --blob_store's bucket if it does not exist (for local and test setups)");
 
 namespace arca::blob {
 
@@ -34,17 +30,17 @@ absl::StatusOr<std::unique_ptr<BlobStore>> OpenBlobStoreFromFlags(const std::str
     return absl::InvalidArgumentError(
         "--blob_store and --blob_dir name two places for the same blobs; give one");
   }
-  if (absl::GetFlag(FLAGS_s3_create_bucket)) {
+  if (s3::CreateBucketFlag()) {
     absl::string_view rest = store;
     if (absl::ConsumePrefix(&rest, "s3://")) {
       s3::Config config;
-      config.endpoint = absl::GetFlag(FLAGS_s3_endpoint);
+      config.endpoint = s3::EndpointFlag();
       config.bucket = std::string(rest.substr(0, rest.find('/')));
       RETURN_IF_ERROR(s3::ConfigFromEnvironment(&config));
       RETURN_IF_ERROR(s3::Client(config).CreateBucket());
     }
   }
-  return OpenS3BlobStore(store, absl::GetFlag(FLAGS_s3_endpoint));
+  return OpenS3BlobStore(store, s3::EndpointFlag());
 }
 
 }  // namespace arca::blob

@@ -1,8 +1,8 @@
 #ifndef ARCA_COMMON_BLOB_FLAGS_H_
 #define ARCA_COMMON_BLOB_FLAGS_H_
 
-// --blob_store, --s3_endpoint and --s3_create_bucket, for every service that
-// takes --blob_dir.
+// --blob_store (with --s3_endpoint and --s3_create_bucket, common/s3/flags.h),
+// for every service that takes --blob_dir.
 
 #include <memory>
 #include <string>

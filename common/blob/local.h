@@ -382,6 +382,7 @@ class LocalBlobStore : public BlobStore {
 
   absl::StatusOr<Space> FreeSpace() override;
   absl::Status CheckWritable() override;
+  absl::Status CheckReadable() override { return FreeSpace().status(); }
 
   absl::Status Init();
 

@@ -506,6 +506,13 @@ class S3BlobStore : public BlobStore {
   absl::Status CheckWritable() override {
     return client_.Put(absl::StrCat(prefix_, "readiness-probe"), "");
   }
+  absl::Status CheckReadable() override { return client_.CheckBucket(); }
+
+  absl::StatusOr<std::string> PresignedUrl(absl::string_view sha256,
+                                           absl::Duration lifetime) override {
+    RETURN_IF_ERROR(CheckDigest(sha256));
+    return client_.PresignGet(KeyOf(sha256), lifetime);
+  }
 
   absl::StatusOr<Space> FreeSpace() override {
     return absl::UnimplementedError("an object store has no disk of its own to measure");

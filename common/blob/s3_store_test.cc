@@ -3,6 +3,7 @@
 // passes its endpoint and credentials in the environment).
 
 #include <curl/curl.h>
+#include <sys/stat.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -136,6 +137,30 @@ TEST_F(S3Test, ClientMultipartIsInvisibleUntilCompleteAndAbortLeavesNothing) {
   ASSERT_TRUE(client_->AbortMultipart(Key("dead"), *dead).ok());
   EXPECT_EQ(Uploads(), 0);
   EXPECT_TRUE(absl::IsNotFound(client_->Head(Key("dead")).status()));
+}
+
+TEST_F(S3Test, ClientPutsAndGetsFilesOfAnySize) {
+  const std::string dir = ::testing::TempDir() + "/" + prefix_;
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  for (size_t size : {size_t{0}, size_t{100}, size_t{8} << 20, (size_t{17} << 20) + 3}) {
+    const std::string bytes = Pattern(size, static_cast<int>(size % 1000));
+    const std::string in = absl::StrCat(dir, "/in-", size), out = absl::StrCat(dir, "/out-", size);
+    FILE* f = fopen(in.c_str(), "wb");
+    ASSERT_EQ(fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+    fclose(f);
+    ASSERT_TRUE(client_->PutFile(Key(absl::StrCat("file-", size)), in).ok()) << size;
+    ASSERT_TRUE(client_->GetFile(Key(absl::StrCat("file-", size)), out).ok()) << size;
+    std::string back(size, '\0');
+    f = fopen(out.c_str(), "rb");
+    EXPECT_EQ(fread(back.data(), 1, size + 1, f), size);
+    fclose(f);
+    EXPECT_TRUE(back == bytes) << size;
+    EXPECT_FALSE(client_->GetFile(Key(absl::StrCat("file-", size)), out).ok()) << "never overwrites a file";
+  }
+  EXPECT_TRUE(absl::IsNotFound(client_->GetFile(Key("missing"), dir + "/missing")));
+  struct stat st;
+  EXPECT_NE(stat((dir + "/missing").c_str(), &st), 0) << "a failed get leaves no file";
+  EXPECT_EQ(Uploads(), 0);
 }
 
 TEST_F(S3Test, ClientRefusesWrongCredentials) {

@@ -150,6 +150,16 @@ class BlobStore {
   // OK if a file can be written where blobs are written now (for
   // readiness); the store's error otherwise.
   virtual absl::Status CheckWritable() { return absl::OkStatus(); }
+  // OK if blobs can be read (for the readiness of those that only read).
+  virtual absl::Status CheckReadable() { return absl::OkStatus(); }
+
+  // A URL that lets whoever holds it GET the loose blob's bytes directly
+  // from where they are stored, for `lifetime`; UNIMPLEMENTED for a store
+  // that has none (a local directory).
+  virtual absl::StatusOr<std::string> PresignedUrl(absl::string_view sha256,
+                                                   absl::Duration lifetime) {
+    return absl::UnimplementedError("this blob store has no URLs of its own");
+  }
 
   // Room left where blobs are written, for disk-full alerts. UNIMPLEMENTED
   // for a store with no disk of its own (an object store).

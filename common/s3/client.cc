@@ -1,6 +1,8 @@
 #include "common/s3/client.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <mutex>
@@ -517,6 +519,77 @@ absl::Status Client::ListMultipart(absl::string_view prefix,
     id_marker = Element(r.body, "NextUploadIdMarker");
     if (Element(r.body, "IsTruncated") != "true" || key_marker.empty()) return absl::OkStatus();
   }
+}
+
+absl::Status Client::PutFile(absl::string_view key, const std::string& path) {
+  constexpr size_t kPart = 8 << 20;
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::InternalError(absl::StrCat("open ", path, ": ", strerror(errno)));
+  std::string part;
+  std::string upload_id;
+  std::vector<std::string> etags;
+  absl::Status s;
+  for (;;) {
+    part.resize(kPart);
+    size_t got = 0;
+    while (got < kPart) {
+      const ssize_t n = read(fd, part.data() + got, kPart - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) s = absl::InternalError(absl::StrCat("read ", path, ": ", strerror(errno)));
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    part.resize(got);
+    if (!s.ok()) break;
+    if (upload_id.empty() && got < kPart) {  // the whole file in one PUT
+      s = Put(key, part);
+      break;
+    }
+    if (upload_id.empty()) {
+      auto id = StartMultipart(key);
+      if (!id.ok()) {
+        s = id.status();
+        break;
+      }
+      upload_id = *id;
+    }
+    if (got > 0 || etags.empty()) {
+      auto etag = PutPart(key, upload_id, static_cast<int>(etags.size()) + 1, part);
+      if (!etag.ok()) {
+        s = etag.status();
+        break;
+      }
+      etags.push_back(*etag);
+    }
+    if (got < kPart) {
+      s = CompleteMultipart(key, upload_id, etags);
+      upload_id.clear();
+      break;
+    }
+  }
+  close(fd);
+  if (!upload_id.empty()) (void)AbortMultipart(key, upload_id);
+  return s;
+}
+
+absl::Status Client::GetFile(absl::string_view key, const std::string& path) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::InternalError(absl::StrCat("create ", path, ": ", strerror(errno)));
+  absl::Status s = Get(key, 0, -1, [&](absl::string_view bytes) {
+                     while (!bytes.empty()) {
+                       const ssize_t n = write(fd, bytes.data(), bytes.size());
+                       if (n < 0 && errno == EINTR) continue;
+                       if (n < 0) {
+                         return absl::InternalError(absl::StrCat("write ", path, ": ", strerror(errno)));
+                       }
+                       bytes.remove_prefix(static_cast<size_t>(n));
+                     }
+                     return absl::OkStatus();
+                   }).status();
+  if (s.ok() && fsync(fd) != 0) s = absl::InternalError(absl::StrCat("fsync ", path, ": ", strerror(errno)));
+  close(fd);
+  if (!s.ok()) unlink(path.c_str());
+  return s;
 }
 
 std::string Client::PresignGet(absl::string_view key, absl::Duration expires) const {

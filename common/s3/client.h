@@ -98,6 +98,12 @@ class Client {
   absl::Status ListMultipart(absl::string_view prefix,
                              const std::function<void(const MultipartUpload&)>& fn);
 
+  // The file at `path` under `key`: one PUT up to 8 MiB, else a multipart
+  // upload of 8 MiB parts read from the file one at a time.
+  absl::Status PutFile(absl::string_view key, const std::string& path);
+  // `key` into a new file at `path` (made with mode 0600).
+  absl::Status GetFile(absl::string_view key, const std::string& path);
+
   // A URL that lets whoever holds it GET `key` until `expires` from now.
   std::string PresignGet(absl::string_view key, absl::Duration expires) const;
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Writes a kustomize overlay of deploy/k8s/base into DIR with fresh secrets:
 # a CA and one certificate naming every Arca Service (arca-tls), the
-# services' own token (arca-service-token), and a tokens file admitting them
-# and one admin (arca-tokens). Prints the admin token, once. DIR holds the
+# services' own token (arca-service-token), a tokens file admitting them
+# and one admin (arca-tokens), and the keys to the blob bucket
+# (arca-s3-credentials, from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in
+# this script's environment; edit s3-credentials.env if they were not set).
+# Prints the admin token, once. DIR holds the
 # CA key and the tokens: keep it out of version control, or encrypt it.
 # Usage: deploy/k8s/make-secrets.sh DIR [NAMESPACE]   (default: default)
 # Then: kubectl apply -n NAMESPACE -k DIR; docs/security.md says how to add
@@ -50,6 +53,10 @@ cat > tokens.txt <<EOT
 sha256:$(hash "$service") * highly_sensitive arca-services service
 sha256:$(hash "$admin") * highly_sensitive admin admin
 EOT
+cat > s3-credentials.env <<EOT
+AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-set-me}
+AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-set-me}
+EOT
 cat > kustomization.yaml <<EOT
 # Arca with its secrets, made by deploy/k8s/make-secrets.sh.
 apiVersion: kustomize.config.k8s.io/v1beta1
@@ -68,5 +75,9 @@ secretGenerator:
   - name: arca-tls
     type: kubernetes.io/tls
     files: [tls.crt, tls.key, ca.crt]
+  - name: arca-s3-credentials
+    envs: [s3-credentials.env]
 EOT
+[ -n "${AWS_ACCESS_KEY_ID:-}" ] ||
+  echo "AWS_ACCESS_KEY_ID was not set: put the bucket's keys in $dir/s3-credentials.env"
 echo "wrote $dir; admin token (shown once): $admin"

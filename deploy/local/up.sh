@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and starts the Arca suite on loopback
 # with its embedded defaults (data under ./var/). Ctrl-C stops everything;
-# if one service dies, the rest are stopped too.
-# Usage: deploy/local/up.sh [--no-build]
+# if one service dies, the rest are stopped too. With --s3, the blobs go to
+# a bucket of a single-node Ceph (tests/s3/ceph.sh) started under var/ceph
+# instead of var/blobs.
+# Usage: deploy/local/up.sh [--no-build] [--s3]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 
 build=1
+s3=0
 for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
-    *) echo "usage: deploy/local/up.sh [--no-build]" >&2; exit 2 ;;
+    --s3) s3=1 ;;
+    *) echo "usage: deploy/local/up.sh [--no-build] [--s3]" >&2; exit 2 ;;
   esac
 done
 
 if [ "$build" = 1 ]; then
-  ./deploy/local/install-deps.sh
+  extra=()
+  [ "$s3" = 1 ] && extra+=(ceph-mon ceph-osd radosgw)
+  ./deploy/local/install-deps.sh "${extra[@]}"
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   ninja -C build
 fi
@@ -24,13 +30,21 @@ bin="$root/build/bin"
 var="$root/var"
 mkdir -p "$var/log"
 
+blobs="--blob_dir=$var/blobs"
+if [ "$s3" = 1 ]; then
+  ./tests/s3/ceph.sh start "$var/ceph"
+  # shellcheck source=/dev/null
+  source "$var/ceph/env"
+  blobs="--blob_store=s3://arca/blobs --s3_endpoint=$ARCA_S3_ENDPOINT --s3_create_bucket"
+fi
+
 # name | binary | gRPC address | metrics address | extra flags
 services=(
   "catalog|arca-catalog|127.0.0.1:7401|127.0.0.1:9401|--data_dir=$var/catalog --backup_dir=$var/backups"
-  "collector|arca-collector|127.0.0.1:7402|127.0.0.1:9402|--catalog=127.0.0.1:7401 --blob_dir=$var/blobs"
-  "retention-gc|arca-retention-gc|127.0.0.1:7403|127.0.0.1:9403|--catalog=127.0.0.1:7401 --blob_dir=$var/blobs"
+  "collector|arca-collector|127.0.0.1:7402|127.0.0.1:9402|--catalog=127.0.0.1:7401 $blobs"
+  "retention-gc|arca-retention-gc|127.0.0.1:7403|127.0.0.1:9403|--catalog=127.0.0.1:7401 $blobs"
   "scheduler-attribute|arca-scheduler-attribute|127.0.0.1:7404|127.0.0.1:9404|--catalog=127.0.0.1:7401"
-  "gateway|arca-gateway|127.0.0.1:7480|127.0.0.1:9405|--catalog=127.0.0.1:7401 --collector=127.0.0.1:7402 --retention_gc=127.0.0.1:7403 --scheduler_attribute=127.0.0.1:7404 --blob_dir=$var/blobs"
+  "gateway|arca-gateway|127.0.0.1:7480|127.0.0.1:9405|--catalog=127.0.0.1:7401 --collector=127.0.0.1:7402 --retention_gc=127.0.0.1:7403 --scheduler_attribute=127.0.0.1:7404 $blobs"
 )
 
 # Healthy: gRPC health checking, or for the gateway GET /healthz.
@@ -49,6 +63,7 @@ stop_all() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ "$s3" = 1 ]; then ./tests/s3/ceph.sh stop "$var/ceph"; fi
 }
 trap 'echo; echo "stopping..."; stop_all; exit 0' INT TERM
 trap stop_all EXIT
@@ -82,7 +97,7 @@ for entry in "${services[@]}"; do
   fi
 done
 echo
-echo "Arca is up. Data in $var, logs in $var/log. Try:"
+echo "Arca is up. Data in $var, logs in $var/log$([ "$s3" = 1 ] && echo "; blobs in s3://arca/blobs at $ARCA_S3_ENDPOINT"). Try:"
 echo "  build/bin/arca artifact register --name my-app --version 1.0.0 --tags jdkVersion=17"
 echo "  build/bin/arca jobs list"
 echo "  open http://127.0.0.1:7480/                               # the web page"

@@ -49,6 +49,10 @@ struct CatalogOptions {
   int64_t reserve_bytes = 64 << 20;
   // How free space is measured; unset: statvfs of data_dir (tests set it).
   std::function<absl::StatusOr<int64_t>()> free_bytes;
+  // Uploads the checkpoint in `dir` as `name` and says where it went, for
+  // checkpoints asked to go to the store. Unset: there is no store.
+  std::function<absl::StatusOr<std::string>(const std::string& dir, const std::string& name)>
+      ship_checkpoint;
 };
 
 // The catalog's core: every operation is validated, then applied as one
@@ -159,8 +163,11 @@ class Catalog {
   // backup directory ("2026-11-27", "daily/2026-11-27") or an absolute path
   // that lies beneath it; missing parents beneath it are made.
   // INVALID_ARGUMENT for any other path (".." included); ALREADY_EXISTS if
-  // it exists; FAILED_PRECONDITION without a backup directory.
-  absl::StatusOr<v1::CreateCheckpointResponse> CreateCheckpoint(const std::string& dir);
+  // it exists; FAILED_PRECONDITION without a backup directory. With
+  // to_store, the copy is also shipped (options' ship_checkpoint; without
+  // one, FAILED_PRECONDITION before anything is written).
+  absl::StatusOr<v1::CreateCheckpointResponse> CreateCheckpoint(const std::string& dir,
+                                                                bool to_store = false);
 
  private:
   class KeyLocks;

@@ -238,7 +238,7 @@ ARCA_INTERNAL(RetryGcTask, RetryGcTaskRequest, GcTask,
 ARCA_INTERNAL(GcQueueStats, GcQueueStatsRequest, GcQueueStatsResponse,
               rpc::ToGrpcReply(catalog_->GcQueueStats(), resp))
 ARCA_INTERNAL(CreateCheckpoint, CreateCheckpointRequest, CreateCheckpointResponse,
-              rpc::ToGrpcReply(catalog_->CreateCheckpoint(req->dir()), resp))
+              rpc::ToGrpcReply(catalog_->CreateCheckpoint(req->dir(), req->to_store()), resp))
 
 #undef ARCA_INTERNAL
 

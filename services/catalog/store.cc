@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
@@ -193,10 +194,15 @@ double Catalog::WriteStallSeconds() {
 
 absl::Status Catalog::Flush() { return FromRocks(db_->Flush(rocksdb::FlushOptions())); }
 
-absl::StatusOr<v1::CreateCheckpointResponse> Catalog::CreateCheckpoint(const std::string& dir) {
+absl::StatusOr<v1::CreateCheckpointResponse> Catalog::CreateCheckpoint(const std::string& dir,
+                                                                       bool to_store) {
   if (options_.backup_dir.empty()) {
     return absl::FailedPreconditionError(
         "this catalog takes no checkpoints: it was started without --backup_dir");
+  }
+  if (to_store && !options_.ship_checkpoint) {
+    return absl::FailedPreconditionError(
+        "this catalog has no checkpoint store: it was started without --checkpoint_store");
   }
   std::error_code ec;
   const std::filesystem::path root = std::filesystem::absolute(options_.backup_dir, ec);
@@ -232,6 +238,11 @@ absl::StatusOr<v1::CreateCheckpointResponse> Catalog::CreateCheckpoint(const std
   v1::CreateCheckpointResponse response;
   response.set_dir(target.string());
   response.set_sequence(sequence);
+  if (to_store) {
+    ASSIGN_OR_RETURN(*response.mutable_stored_at(),
+                     options_.ship_checkpoint(target.string(),
+                                              absl::StrReplaceAll(std::string(name), {{"/", "-"}})));
+  }
   return response;
 }
 

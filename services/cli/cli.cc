@@ -121,7 +121,9 @@ their standard ports. --json prints JSON instead of tables.
                      [--cluster C]
       Scheduling attributes with their sources (artifact tag or job label).
   arca sched cache --cluster C    artifacts to cache for a cluster, newest first
-  arca catalog checkpoint NAME     online backup of the catalog into NAME beneath its --backup_dir
+  arca catalog checkpoint NAME [--to_store]
+      online backup of the catalog into NAME beneath its --backup_dir; with
+      --to_store also shipped to its --checkpoint_store (an S3 bucket)
   arca gc run                      sweep now: expired files, idle blobs (cleanupPhJobArtifact)
   arca gc preview [JOB_ID]         what a sweep would delete now, and why the rest stays
                                    (without JOB_ID also the packs it would compact)

@@ -45,6 +45,7 @@ struct CliOptions {
   std::string group, status;
   int limit = 100;
   bool force = false;
+  bool to_store = false;  // catalog checkpoint
 
   // run / collect / get
   std::string job;                    // job id (run: attach or create with it)

@@ -7,12 +7,14 @@ namespace arca::cli {
 absl::Status Runner::CatalogCheckpoint(const std::string& dir) {
   v1::CreateCheckpointRequest request;
   request.set_dir(dir);
+  request.set_to_store(options_.to_store);
   ASSIGN_OR_RETURN(v1::CreateCheckpointResponse r, Catalog().CreateCheckpoint(request));
   if (options_.json) {
     PrintJson(r, out_);
   } else {
     out_ << "checkpoint of the catalog in " << r.dir() << " (up to write " << r.sequence()
          << ")\n";
+    if (!r.stored_at().empty()) out_ << "shipped to " << r.stored_at() << "\n";
   }
   return absl::OkStatus();
 }

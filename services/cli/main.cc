@@ -53,6 +53,8 @@ ABSL_FLAG(std::string, group, "", "jobs list: only this group");
 ABSL_FLAG(std::string, status, "", "jobs list: only this status");
 ABSL_FLAG(int, limit, 100, "how many results to list (at most 1000)");
 ABSL_FLAG(bool, force, false, "jobs delete: drop finalizers and purge now");
+ABSL_FLAG(bool, to_store, false,
+          "catalog checkpoint: also ship it to the catalog's --checkpoint_store");
 ABSL_FLAG(std::string, job, "", "run: job id to create or attach to; collect: the job");
 ABSL_FLAG(std::string, artifacts, "artifacts", "run: the folder collected when CMD ends");
 ABSL_FLAG(std::vector<std::string>, pattern, {},
@@ -158,6 +160,7 @@ int main(int argc, char** argv) {
   options.status = absl::GetFlag(FLAGS_status);
   options.limit = absl::GetFlag(FLAGS_limit);
   options.force = absl::GetFlag(FLAGS_force);
+  options.to_store = absl::GetFlag(FLAGS_to_store);
   options.job = absl::GetFlag(FLAGS_job);
   options.artifacts = absl::GetFlag(FLAGS_artifacts);
   options.patterns = absl::GetFlag(FLAGS_pattern);

@@ -216,7 +216,7 @@ absl::Status Gateway::Impl::Ready(Request& req) {
   check("scheduler_attribute", backends_.scheduler_attribute,
         "arca.scheduling.v1.SchedulerAttribute", false);
   if (blobs_ != nullptr) {
-    const bool readable = blobs_->FreeSpace().ok();
+    const bool readable = blobs_->CheckReadable().ok();
     backends["blob_store"] = readable ? "readable" : "not readable";
     ready &= readable;
   }

@@ -52,6 +52,10 @@ struct GatewayOptions {
   // Defaults: 8 and 64.
   int max_downloads_per_client = 8;
   int max_downloads = 64;
+  // Non-zero, with a blob store that has URLs of its own (S3): a GET of a
+  // loose file the caller may see answers 307 with a presigned URL valid
+  // this long instead of streaming the bytes; packed files are streamed.
+  absl::Duration presign_downloads = absl::ZeroDuration();
   // The web page's files (index.html, app.js, style.css), read once at
   // start. Empty: no web page.
   std::string web_dir;

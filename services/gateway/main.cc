@@ -32,6 +32,10 @@ ABSL_FLAG(std::string, scheduler_attribute, "127.0.0.1:7404",
 ABSL_FLAG(std::string, blob_dir, "",
           "the collector's blob store, where this gateway shares its disk: downloads read it "
           "directly; empty: downloads go through the collector (or see --blob_store)");
+ABSL_FLAG(absl::Duration, presign_downloads, absl::ZeroDuration(),
+          "with --blob_store: answer downloads of files stored on their own with a redirect "
+          "(307) to a presigned URL of the object store, valid this long (e.g. 5m); 0: stream "
+          "every download through the gateway");
 ABSL_FLAG(int, io_threads, 2, "threads reading requests from sockets");
 ABSL_FLAG(int, worker_threads, 32, "threads handling requests (they wait on backends)");
 ABSL_FLAG(absl::Duration, read_timeout, absl::Seconds(30),
@@ -113,6 +117,7 @@ int main(int argc, char** argv) {
       static_cast<size_t>(absl::GetFlag(FLAGS_graphql_max_response_bytes));
   options.max_downloads_per_client = absl::GetFlag(FLAGS_max_downloads_per_client);
   options.max_downloads = absl::GetFlag(FLAGS_max_downloads);
+  options.presign_downloads = absl::GetFlag(FLAGS_presign_downloads);
   options.web_dir = absl::GetFlag(FLAGS_web_dir);
   if (options.web_dir.empty()) options.web_dir = arca::gateway::DefaultWebDir();
   if (options.web_dir.empty()) ARCA_LOG(WARNING) << "no web page files found; / answers 404";

@@ -222,6 +222,22 @@ absl::Status Gateway::Impl::Serve(Request& req, bool inline_text) {
     req.out.Send(std::move(head));
     return absl::OkStatus();
   }
+  // The object store serves the bytes (and the Range, which the client
+  // sends again) itself: the caller has been checked above.
+  if (options_.presign_downloads > absl::ZeroDuration() && blobs_ != nullptr &&
+      req.http.method == "GET" && file.location().pack().empty()) {
+    auto url = blobs_->PresignedUrl(file.sha256(), options_.presign_downloads);
+    if (url.ok()) {
+      http::HttpResponse redirect;
+      redirect.route = req.route;
+      redirect.status = 307;
+      redirect.headers = {{"Location", *url}, {"Cache-Control", "private, no-store"}};
+      req.out.Send(std::move(redirect));
+      return absl::OkStatus();
+    }
+    ARCA_LOG(WARNING) << "no presigned URL for job " << job.id() << " " << path << ": "
+                      << url.status().message() << "; streaming it instead";
+  }
   auto range = ParseRange(req.http.Header("range"), file.size());
   if (absl::IsOutOfRange(range.status())) {
     req.Reply(416, Json{{"error", range.status().message()}},

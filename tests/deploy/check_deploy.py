@@ -8,7 +8,10 @@
   that binary accepts, container ports that match its --listen and
   --metrics_listen, probes on those ports, scrape annotations on the
   metrics port; Services select a workload and target its named ports;
-  volumes and claims resolve;
+  volumes and claims resolve; $(VARS) in arguments come from the pod's env
+  (a ConfigMap of the base, a Secret make-secrets.sh fills); the collector,
+  retention-gc and gateway take their blobs from the bucket, not a shared
+  volume;
 - every listener has TLS and every gRPC service tokens; the flags' files
   come from Secrets that deploy/k8s/make-secrets.sh generates, and what it
   generates works: the real catalog serves with its certificate and tokens
@@ -76,9 +79,14 @@ if code == 0:
     check(os.path.normpath(os.path.join(overlay, generated["resources"][0])) == base,
           f"the overlay does not build on the base: {generated['resources']}")
     for gen in generated["secretGenerator"]:
-        secret_files[gen["name"]] = set(gen["files"])
-        for f in gen["files"]:
+        secret_files[gen["name"]] = set(gen.get("files", []))
+        for f in gen.get("files", []) + gen.get("envs", []):
             check(os.path.exists(os.path.join(overlay, f)), f"make-secrets.sh did not write {f}")
+        # An env file's keys are the Secret's keys.
+        for f in gen.get("envs", []):
+            for line in open(os.path.join(overlay, f)):
+                if "=" in line and not line.startswith("#"):
+                    secret_files[gen["name"]].add(line.split("=", 1)[0].strip())
 
 docs = []
 for f in sorted(glob.glob(os.path.join(base, "*.yaml"))):
@@ -117,6 +125,7 @@ def port_of(address):
 
 
 claims = {d["metadata"]["name"] for _, d in docs if d["kind"] == "PersistentVolumeClaim"}
+config_maps = {d["metadata"]["name"]: set(d.get("data", {})) for _, d in docs if d["kind"] == "ConfigMap"}
 # The user the image runs as (its USER uid:gid).
 IMAGE_UID = int(re.search(r"^USER (\d+):\d+$",
                           open(os.path.join(ROOT, "deploy", "docker", "Dockerfile")).read(),
@@ -172,6 +181,25 @@ for f, d in docs:
         grpc_service = main == "grpc"
         check("tls_cert" in args and "tls_key" in args, f"{where}: its listeners have no TLS")
         check(not grpc_service or "tokens_file" in args, f"{where}: no --tokens_file")
+        # $(VAR) in an argument: from the container's env, or a ConfigMap of
+        # the base or a Secret make-secrets.sh fills that envFrom names.
+        provided = {e["name"] for e in c.get("env", [])}
+        for source in c.get("envFrom", []):
+            if "configMapRef" in source:
+                ref = source["configMapRef"]["name"]
+                check(ref in config_maps, f"{where}: envFrom names ConfigMap {ref}, which the base lacks")
+                provided |= config_maps.get(ref, set())
+            if "secretRef" in source:
+                ref = source["secretRef"]["name"]
+                check(ref in secret_files, f"{where}: envFrom names Secret {ref}, which make-secrets.sh does not make")
+                provided |= secret_files.get(ref, set())
+        for value in args.values():
+            for var in re.findall(r"\$\(([A-Z_0-9]+)\)", value):
+                check(var in provided, f"{where}: $({var}) is set by nothing the pod gets")
+        # Blobs live in the bucket: no workload shares a volume for them.
+        check(binary not in ("arca-collector", "arca-retention-gc", "arca-gateway") or
+              ("blob_store" in args and "blob_dir" not in args),
+              f"{where}: blobs must come from --blob_store (the bucket), not a shared disk")
         mounts = {m["mountPath"]: m["name"] for m in c.get("volumeMounts", [])}
         for flag, value in args.items():
             folder, _, file = value.rpartition("/")

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # The suite on an S3 bucket (the local Ceph of tests/s3/ceph.sh, whose
 # endpoint and credentials are in the environment), scaled out: one catalog,
-# two collectors and two gateways sharing one bucket, one retention-gc.
+# two collectors, three gateways and two retention-gc replicas sharing one
+# bucket.
 #   1. PrimeHub's journey through collector A: small files (a pack) and a
 #      20 MiB one (a multipart upload) read back whole and by Range through
 #      gateway B, and through collector B by `arca get`;
 #   2. an upload through collector B serves through gateway A;
-#   3. a collector SIGKILLed in the middle of a multipart upload leaves no
+#   3. the catalog's checkpoint shipped to the bucket restores into a new
+#      catalog that knows the same jobs; a restore of a checkpoint that is
+#      not there is refused and leaves no database behind;
+#   4. a collector SIGKILLed in the middle of a multipart upload leaves no
 #      blob in the bucket, and the next upload of the same bytes succeeds;
-#   4. deleting the jobs and sweeping empties the bucket's blobs and packs.
+#   5. a gateway with --presign_downloads redirects a download of a loose
+#      file to a presigned URL the object store serves (whole and by Range),
+#      and streams packed ones; every gateway is ready on the bucket;
+#   6. a pack whose files mostly went is compacted, and the file that still
+#      shares it serves from the new pack;
+#   7. deleting the jobs empties the bucket's blobs and packs, the two
+#      retention-gc replicas sharing the work and doing no task twice.
 # Usage: tests/s3/s3_e2e.sh BIN_DIR   (CTest runs it under with_ceph.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,15 +30,22 @@ source "$root/tests/lib/suite.sh"
 
 store="s3://arca-e2e/run-$(basename "$work")"
 s3=(--blob_store="$store" --s3_endpoint="$ARCA_S3_ENDPOINT" --s3_create_bucket)
-start catalog arca-catalog --data_dir="$work/catalog"
+checkpoints=(--checkpoint_store="s3://arca-e2e/checkpoints-$(basename "$work")"
+             --s3_endpoint="$ARCA_S3_ENDPOINT" --s3_create_bucket)
+start catalog arca-catalog --data_dir="$work/catalog" --backup_dir="$work/backups" "${checkpoints[@]}"
 start collector arca-collector --catalog="$catalog_addr" "${s3[@]}" --blob_stats_interval=1s \
   --max_total_bytes=$((1 << 30))
 start collector_b arca-collector --catalog="$catalog_addr" "${s3[@]}"
-start retention arca-retention-gc --catalog="$catalog_addr" "${s3[@]}" --grace=0s
+# Sweeps every 2 s; bytes unwritten for 5 s may go.
+gc_flags=(--grace=5s --sweep_interval=2s --poll_interval=200ms)
+start retention arca-retention-gc --catalog="$catalog_addr" "${s3[@]}" "${gc_flags[@]}"
+start retention_b arca-retention-gc --catalog="$catalog_addr" "${s3[@]}" "${gc_flags[@]}"
 start gateway arca-gateway --catalog="$catalog_addr" --collector="$collector_addr" \
   --retention_gc="$retention_addr" "${s3[@]}"
 start gateway_b arca-gateway --catalog="$catalog_addr" --collector="$collector_b_addr" \
   --retention_gc="$retention_addr" "${s3[@]}"
+start gateway_c arca-gateway --catalog="$catalog_addr" --collector="$collector_addr" \
+  --retention_gc="$retention_addr" "${s3[@]}" --presign_downloads=5m
 
 # Objects and bytes in the bucket, as collector A counts them (blobs and
 # packs).
@@ -78,7 +95,23 @@ curl -sf "http://$gateway_addr/api/v1/job/$job2/artifacts/b.txt" | grep -qx "fro
   fail "collector B's upload through gateway A"
 echo "collector B's upload served by gateway A"
 
-# --------------------------------------- 3. a collector killed mid-multipart
+# ------------------------------------------ 3. catalog checkpoints, restored
+jobs_of() { "$bin/arca" --catalog="$1" --json jobs list | python3 -c 'import json,sys; print(sorted(j["id"] for j in json.load(sys.stdin)["jobs"]))'; }
+arca catalog checkpoint snap-1 --to_store >"$work/checkpoint.log" || fail "checkpoint to the store: $(cat "$work/checkpoint.log")"
+grep -q "shipped to s3://arca-e2e/checkpoints-" "$work/checkpoint.log" || fail "no shipping: $(cat "$work/checkpoint.log")"
+start restored arca-catalog --data_dir="$work/restored" --backup_dir="$work/backups-2" \
+  "${checkpoints[@]}" --restore_checkpoint=latest
+[ "$(jobs_of "$restored_addr")" = "$(jobs_of "$catalog_addr")" ] ||
+  fail "the restored catalog knows $(jobs_of "$restored_addr"), not $(jobs_of "$catalog_addr")"
+grep -q "restored checkpoint snap-1 into" "$work/restored.log" || fail "the restore was not logged"
+"$bin/arca-catalog" --listen=127.0.0.1:0 --metrics_listen= --data_dir="$work/never" \
+  "${checkpoints[@]}" --restore_checkpoint=no-such >"$work/bad-restore.log" 2>&1 &&
+  fail "restoring a checkpoint that is not there succeeded"
+grep -q "no complete checkpoint .*no-such" "$work/bad-restore.log" || fail "unclear: $(cat "$work/bad-restore.log")"
+[ ! -e "$work/never" ] || fail "a failed restore left $work/never"
+echo "the catalog's checkpoint went to the bucket and came back as a catalog with the same jobs"
+
+# --------------------------------------- 4. a collector killed mid-multipart
 bytes_before=$(stored_bytes) objects_before=$(objects)
 mkdir -p "$work/job3/artifacts"
 head -c $((200 << 20)) /dev/urandom > "$work/job3/artifacts/huge.bin"
@@ -108,11 +141,62 @@ curl -sf "http://$gateway_b_addr/api/v1/job/$job3/artifacts/huge.bin" | cmp -s -
   fail "the 200 MiB file after the kill"
 echo "a collector killed mid-upload left no object; the retry stored and served the bytes"
 
-# ------------------------------------------------------- 4. delete, sweep
+# --------------------------------------------------- 5. presigned redirects
+big="http://$gateway_c_addr/api/v1/job/$job/artifacts/big.bin"
+read -r code location < <(curl -s -o /dev/null -w '%{http_code} %{redirect_url}\n' "$big")
+[ "$code" = 307 ] || fail "gateway C answered $code, not a redirect"
+case "$location" in
+  "$ARCA_S3_ENDPOINT"/*X-Amz-Signature=*) ;;
+  *) fail "gateway C redirected to $location" ;;
+esac
+curl -sfL "$big" | cmp -s - "$work/job/artifacts/big.bin" || fail "the presigned download's bytes"
+curl -sfL -H 'Range: bytes=10485750-10485769' "$big" | cmp -s - "$work/range.down" ||
+  fail "a Range through the presigned URL"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$gateway_c_addr/api/v1/job/$job/artifacts/test.txt")" = 200 ] ||
+  fail "a packed file was not streamed by gateway C"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$gateway_c_addr/api/v1/job/$job/artifacts/nope.bin")" = 404 ] ||
+  fail "a missing file was not 404 on gateway C"
+for g in "$gateway_addr" "$gateway_b_addr" "$gateway_c_addr"; do
+  curl -sf "http://$g/readyz" | grep -q '"blob_store":"readable"' || fail "gateway $g is not ready on the bucket"
+done
+echo "gateway C redirected a loose file to a presigned URL (whole and by Range) and streamed a packed one"
+
+# ------------------------------------------------------------ 6. compaction
+# A job whose only file has the bytes of one of the first job's packed files
+# refers to that record; once the first job goes, its pack is mostly dead.
+mkdir -p "$work/job4/artifacts"
+echo hello > "$work/job4/artifacts/shared.txt"
+(cd "$work/job4" && arca run --gc_strategy=on_job_deletion --name=s3-share -- true) >/dev/null 2>&1 ||
+  fail "arca run of the sharing job"
+job4=$(arca --json jobs list | python3 -c 'import json,sys; print([j["id"] for j in json.load(sys.stdin)["jobs"] if j["name"]=="s3-share"][0])')
+metric_sum() {  # NAME{LABELS} summed over both retention-gc replicas
+  for m in "$retention_metrics" "$retention_b_metrics"; do curl -sf "http://$m/metrics"; done |
+    awk -v name="$1" '$1 == name {sum += $2} END {print sum + 0}'
+}
+at_least() { [ "$(metric_sum "$1")" -ge "$2" ]; }
+# A job with files gets one GC task when it is deleted.
+with_files=0
 for j in $(arca --json jobs list | python3 -c 'import json,sys; print(" ".join(j["id"] for j in json.load(sys.stdin)["jobs"]))'); do
+  n=$(arca --json ls "$j" | python3 -c 'import json,sys; print(len(json.load(sys.stdin).get("files", [])))')
+  [ "$n" = 0 ] || with_files=$((with_files + 1))
+done
+tasks_before=$(metric_sum 'arca_retention_gc_tasks_total{outcome="done"}')
+arca jobs delete "$job" >/dev/null || fail "deleting the first job"
+poll 120 at_least arca_retention_gc_packs_compacted_total 1 || fail "no pack was compacted"
+curl -sf "http://$gateway_b_addr/api/v1/job/$job4/artifacts/shared.txt" | grep -qx hello ||
+  fail "the shared file after compaction"
+echo "a mostly dead pack was compacted; the file that shared it serves from the new one"
+
+# ---------------------------------------------------- 7. delete, two replicas
+jobs=$(arca --json jobs list | python3 -c 'import json,sys; print(" ".join(j["id"] for j in json.load(sys.stdin)["jobs"] if j["id"] != sys.argv[1]))' "$job")
+for j in $jobs; do
   arca jobs delete "$j" >/dev/null || fail "deleting job $j"
 done
-swept_empty() { arca gc run >/dev/null && [ "$(objects)" = 0 ]; }
-poll 120 swept_empty ||
-  fail "the bucket still holds $(objects) objects after every job was deleted and swept"
-echo "every job deleted and swept: the bucket holds no blob and no pack"
+empty() { [ "$(objects)" = 0 ]; }
+poll 120 empty || fail "the bucket still holds $(objects) objects after every job was deleted"
+tasks=$(( $(metric_sum 'arca_retention_gc_tasks_total{outcome="done"}') - tasks_before ))
+[ "$tasks" = "$with_files" ] || fail "$with_files jobs with files were deleted, and the replicas did $tasks GC tasks"
+for m in "$retention_metrics" "$retention_b_metrics"; do
+  curl -sf "http://$m/metrics" | grep -q '^arca_retention_gc_tasks_total' || fail "replica $m has no task metrics"
+done
+echo "every job deleted: the bucket holds no blob and no pack; two replicas did $tasks tasks for the $with_files jobs with files"

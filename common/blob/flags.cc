@@ -3,7 +3,6 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "common/s3/client.h"
 #include "common/s3/flags.h"
 #include "common/status_macros.h"
@@ -31,14 +30,12 @@ absl::StatusOr<std::unique_ptr<BlobStore>> OpenBlobStoreFromFlags(const std::str
         "--blob_store and --blob_dir name two places for the same blobs; give one");
   }
   if (s3::CreateBucketFlag()) {
-    absl::string_view rest = store;
-    if (absl::ConsumePrefix(&rest, "s3://")) {
-      s3::Config config;
-      config.endpoint = s3::EndpointFlag();
-      config.bucket = std::string(rest.substr(0, rest.find('/')));
-      RETURN_IF_ERROR(s3::ConfigFromEnvironment(&config));
-      RETURN_IF_ERROR(s3::Client(config).CreateBucket());
-    }
+    ASSIGN_OR_RETURN(s3::Location where, s3::ParseUrl(store));
+    s3::Config config;
+    config.endpoint = s3::EndpointFlag();
+    config.bucket = where.bucket;
+    RETURN_IF_ERROR(s3::ConfigFromEnvironment(&config));
+    RETURN_IF_ERROR(s3::Client(config).CreateBucket());
   }
   return OpenS3BlobStore(store, s3::EndpointFlag());
 }

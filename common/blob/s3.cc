@@ -82,55 +82,45 @@ class PartSender {
   std::deque<std::future<absl::StatusOr<std::string>>> in_flight_;
 };
 
+// A blob on its way up: its first 8 MiB are held; beyond that, it goes up
+// in parts to incoming/ as it comes. Seal hands the rest to a background
+// task (the blob's one PUT, or completing its parts and copying them into
+// place), so the next file is received while this one goes up; Publish
+// waits for it.
 class S3Writer : public BlobWriter {
  public:
   S3Writer(S3BlobStore* store, std::string incoming_key);
+  ~S3Writer() override;
 
   absl::Status Append(absl::string_view data) override {
     if (ended_) return absl::FailedPreconditionError("blob writer already sealed");
     hash_.Update(data);
     size_ += static_cast<int64_t>(data.size());
     while (!data.empty()) {
+      // A full buffer goes up only once more follows: a blob of exactly one
+      // part's size is still one PUT.
+      if (buffer_.size() == kPartBytes) RETURN_IF_ERROR(SendBuffer());
       const size_t n = std::min(data.size(), kPartBytes - buffer_.size());
       buffer_.append(data.data(), n);
       data.remove_prefix(n);
-      if (buffer_.size() == kPartBytes) RETURN_IF_ERROR(SendBuffer());
     }
     return absl::OkStatus();
   }
   int64_t size() const override { return size_; }
 
-  absl::StatusOr<BlobInfo> Seal(absl::string_view expected_sha256) override {
-    if (ended_) return absl::FailedPreconditionError("blob writer already sealed");
-    ended_ = true;
-    info_ = BlobInfo{hash_.HexDigest(), size_, absl::Now()};
-    if (!expected_sha256.empty() && expected_sha256 != info_.sha256) {
-      (void)parts_.Abort();
-      return absl::DataLossError(absl::StrCat("content has sha256 ", info_.sha256,
-                                              ", not the declared ", expected_sha256));
-    }
-    if (parts_.started()) {
-      if (!buffer_.empty()) RETURN_IF_ERROR(SendBuffer());
-      RETURN_IF_ERROR(parts_.Complete());
-      completed_ = true;
-    } else {
-      SumBlocks(buffer_);
-    }
-    sealed_ = true;
-    return info_;
-  }
+  absl::StatusOr<BlobInfo> Seal(absl::string_view expected_sha256) override;
   absl::StatusOr<BlobInfo> Commit(absl::string_view expected_sha256) override;
 
-  // For the store's Publish.
+  // For the store's Publish: the background task's outcome.
+  absl::Status Wait() {
+    if (!waited_) {
+      finished_ = finishing_.get();
+      waited_ = true;
+    }
+    return finished_;
+  }
   bool sealed() const { return sealed_; }
-  const BlobInfo& info() const { return info_; }
-  // The bytes, unless they went up in parts to incoming_key().
-  const std::string& buffer() const { return buffer_; }
-  bool in_incoming() const { return completed_; }
-  const std::string& incoming_key() const { return incoming_key_; }
-  const std::vector<uint32_t>& block_sums() const { return block_sums_; }
   void set_published() { published_ = true; }
-  ~S3Writer() override;
 
  private:
   void SumBlocks(absl::string_view bytes) {
@@ -144,6 +134,8 @@ class S3Writer : public BlobWriter {
     part.swap(buffer_);
     return parts_.Send(std::move(part));
   }
+  // In the background: the blob into its place under its digest.
+  absl::Status Finish();
 
   S3BlobStore* store_;
   const std::string incoming_key_;
@@ -153,7 +145,12 @@ class S3Writer : public BlobWriter {
   hash::Sha256 hash_;
   int64_t size_ = 0;
   BlobInfo info_;
-  bool ended_ = false, sealed_ = false, completed_ = false, published_ = false;
+  bool ended_ = false, sealed_ = false, published_ = false;
+  bool in_incoming_ = false;  // parts completed into incoming_key_, not yet deleted
+  bool waited_ = false;
+  absl::Status finished_;
+  // Last: destroyed first, waiting for the task that uses the rest.
+  std::future<absl::Status> finishing_;
 };
 
 class S3PackWriter : public PackWriter {
@@ -353,13 +350,62 @@ class S3BlobStore : public BlobStore {
   }
 
   absl::Status Publish(const std::vector<BlobWriter*>& sealed) override {
+    absl::Status first;
     for (BlobWriter* bw : sealed) {
       auto* w = static_cast<S3Writer*>(bw);
       if (!w->sealed()) return absl::FailedPreconditionError("publishing an unsealed blob");
-      RETURN_IF_ERROR(PublishOne(*w));
-      w->set_published();
+      absl::Status s = w->Wait();
+      if (s.ok()) w->set_published();
+      if (first.ok()) first = s;
     }
-    return absl::OkStatus();
+    return first;
+  }
+
+  // Sealed blobs going up at once (each holds up to a part in memory);
+  // Seal waits for a place among them.
+  void TakeFinishSlot() {
+    absl::MutexLock lock(&finishing_mu_);
+    finishing_mu_.Await(absl::Condition(
+        +[](int* n) { return *n < kFinishingAtOnce; }, &finishing_));
+    ++finishing_;
+  }
+  void GiveFinishSlot() {
+    absl::MutexLock lock(&finishing_mu_);
+    --finishing_;
+  }
+
+  // The sealed blob under its digest, beside its block checksums (the two
+  // go up at once: a reader that finds the blob before its checksums reads
+  // it whole and checks its digest, as it does a blob whose checksums were
+  // lost), its bytes from `bytes` with one PUT or copied on the server from
+  // `incoming`. A blob already there is not written again, only marked as
+  // just written.
+  absl::Status Place(const BlobInfo& info, const std::vector<uint32_t>& block_sums,
+                     absl::string_view bytes, const std::string& incoming) {
+    const std::string key = KeyOf(info.sha256);
+    std::future<absl::Status> sums;
+    if (info.size > kBlockBytes) {
+      sums = std::async(std::launch::async, [&] {
+        return client_.Put(absl::StrCat(key, kBlocksSuffix), EncodeBlockSums(info.size, block_sums));
+      });
+    }
+    absl::Status s;
+    if (incoming.empty()) {
+      s = client_.Put(key, bytes, /*if_absent=*/true);
+      if (absl::IsAlreadyExists(s)) s = client_.Copy(key, key);
+    } else {
+      s = client_.Head(key).status();
+      if (s.ok()) {
+        s = client_.Copy(key, key);
+      } else if (absl::IsNotFound(s)) {
+        s = client_.Copy(incoming, key);
+      }
+    }
+    if (sums.valid()) {
+      absl::Status summed = sums.get();
+      if (s.ok()) s = summed;
+    }
+    return s;
   }
 
   absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view sha256, int64_t offset,
@@ -553,39 +599,53 @@ class S3BlobStore : public BlobStore {
     return entries;
   }
 
-  absl::Status PublishOne(S3Writer& w) {
-    const std::string key = KeyOf(w.info().sha256);
-    if (w.info().size > kBlockBytes) {
-      // Checksums first: a blob is never visible without them.
-      RETURN_IF_ERROR(client_.Put(absl::StrCat(key, kBlocksSuffix),
-                                  EncodeBlockSums(w.info().size, w.block_sums())));
-    }
-    if (!w.in_incoming()) {
-      absl::Status put = client_.Put(key, w.buffer(), /*if_absent=*/true);
-      if (absl::IsAlreadyExists(put)) return client_.Copy(key, key);  // marks it as just written
-      return put;
-    }
-    // Went up in parts to incoming/: copied into place on the server unless
-    // the blob is there already, which is then marked as just written.
-    absl::Status s = client_.Head(key).status();
-    if (s.ok()) {
-      s = client_.Copy(key, key);
-    } else if (absl::IsNotFound(s)) {
-      s = client_.Copy(w.incoming_key(), key);
-    }
-    if (s.ok()) s = client_.Delete(w.incoming_key());
-    return s;
-  }
-
+  static constexpr int kFinishingAtOnce = 8;
   s3::Client client_;
   const std::string prefix_;  // "" or ending in '/'
+  absl::Mutex finishing_mu_;
+  int finishing_ ABSL_GUARDED_BY(finishing_mu_) = 0;
 };
 
 S3Writer::S3Writer(S3BlobStore* store, std::string incoming_key)
     : store_(store), incoming_key_(incoming_key), parts_(&store->client(), std::move(incoming_key)) {}
 
 S3Writer::~S3Writer() {
-  if (completed_ && !published_) (void)store_->client().Delete(incoming_key_);
+  if (finishing_.valid()) finishing_.wait();
+  if (in_incoming_) (void)store_->client().Delete(incoming_key_);
+}
+
+absl::StatusOr<BlobInfo> S3Writer::Seal(absl::string_view expected_sha256) {
+  if (ended_) return absl::FailedPreconditionError("blob writer already sealed");
+  ended_ = true;
+  info_ = BlobInfo{hash_.HexDigest(), size_, absl::Now()};
+  if (!expected_sha256.empty() && expected_sha256 != info_.sha256) {
+    (void)parts_.Abort();
+    return absl::DataLossError(absl::StrCat("content has sha256 ", info_.sha256,
+                                            ", not the declared ", expected_sha256));
+  }
+  if (!parts_.started()) {
+    SumBlocks(buffer_);
+  } else if (!buffer_.empty()) {
+    RETURN_IF_ERROR(SendBuffer());
+  }
+  store_->TakeFinishSlot();
+  finishing_ = std::async(std::launch::async, [this] {
+    absl::Status s = Finish();
+    store_->GiveFinishSlot();
+    return s;
+  });
+  sealed_ = true;
+  return info_;
+}
+
+absl::Status S3Writer::Finish() {
+  if (!parts_.started()) return store_->Place(info_, block_sums_, buffer_, "");
+  RETURN_IF_ERROR(parts_.Complete());
+  in_incoming_ = true;
+  RETURN_IF_ERROR(store_->Place(info_, block_sums_, "", incoming_key_));
+  RETURN_IF_ERROR(store_->client().Delete(incoming_key_));
+  in_incoming_ = false;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<BlobInfo> S3Writer::Commit(absl::string_view expected_sha256) {
@@ -598,21 +658,11 @@ absl::StatusOr<BlobInfo> S3Writer::Commit(absl::string_view expected_sha256) {
 
 absl::StatusOr<std::unique_ptr<BlobStore>> OpenS3BlobStore(const std::string& url,
                                                            const std::string& endpoint) {
-  absl::string_view rest = url;
-  if (!absl::ConsumePrefix(&rest, "s3://") || rest.empty() || rest.front() == '/') {
-    return absl::InvalidArgumentError(
-        absl::StrCat("blob store \"", url, "\" is not of the form s3://BUCKET[/PREFIX]"));
-  }
-  const size_t slash = rest.find('/');
+  ASSIGN_OR_RETURN(s3::Location where, s3::ParseUrl(url));
   s3::Config config;
   config.endpoint = endpoint;
-  config.bucket = std::string(rest.substr(0, slash));
-  std::string prefix =
-      slash == absl::string_view::npos ? "" : std::string(absl::StripSuffix(rest.substr(slash + 1), "/"));
-  if (!prefix.empty()) prefix += '/';
-  if (!IsSafeName(config.bucket, 63)) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", config.bucket, "\" is not a bucket name"));
-  }
+  config.bucket = std::move(where.bucket);
+  std::string prefix = std::move(where.prefix);
   RETURN_IF_ERROR(s3::ConfigFromEnvironment(&config));
   auto store = std::make_unique<S3BlobStore>(std::move(config), std::move(prefix));
   RETURN_IF_ERROR(store->Init());

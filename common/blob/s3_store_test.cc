@@ -246,7 +246,7 @@ TEST_F(S3Test, StoringTheSameBytesAgainKeepsOneBlobAndMarksItWritten) {
   EXPECT_TRUE(Keys("incoming/").empty());
 }
 
-TEST_F(S3Test, AWrongDigestOrAnAbandonedWriterLeavesNothing) {
+TEST_F(S3Test, AWrongDigestOrAnAbandonedWriterLeavesNothingButAnOrphan) {
   {
     auto w = *store_->NewWriter();
     ASSERT_TRUE(w->Append(Pattern(10 << 20, 5)).ok());  // a part went up
@@ -257,12 +257,19 @@ TEST_F(S3Test, AWrongDigestOrAnAbandonedWriterLeavesNothing) {
     ASSERT_TRUE(w->Append(Pattern(17 << 20, 6)).ok());
     EXPECT_EQ(Uploads(), 1);
   }  // dropped unsealed
+  EXPECT_EQ(Uploads(), 0);
+  EXPECT_TRUE(Keys("").empty());
+  // Sealed blobs go up at once; one never published is an unreferenced
+  // blob (and its checksums), which the orphan sweep removes.
+  std::string sha;
   {
     auto w = *store_->NewWriter();
     ASSERT_TRUE(w->Append(Pattern(9 << 20, 7)).ok());
-    ASSERT_TRUE(w->Seal().ok());
-  }  // dropped sealed, unpublished
+    sha = w->Seal()->sha256;
+  }
   EXPECT_EQ(Uploads(), 0);
+  EXPECT_TRUE(Keys("incoming/").empty());
+  EXPECT_TRUE(*store_->DeleteIfIdle(sha, absl::Now() + absl::Minutes(1)));
   EXPECT_TRUE(Keys("").empty());
 }
 

@@ -22,15 +22,17 @@ struct BlobInfo {
 };
 
 // Receives one blob's bytes. Destroying it without Commit leaves nothing
-// behind.
+// behind, except in a store that sends sealed blobs on their way at once (S3):
+// there a sealed, unpublished blob stays as an unreferenced one, for the
+// orphan sweep.
 class BlobWriter {
  public:
   virtual ~BlobWriter() = default;
   virtual absl::Status Append(absl::string_view data) = 0;
   virtual int64_t size() const = 0;
   // Ends the bytes and checks them: DATA_LOSS (and nothing will be stored)
-  // if expected_sha256 is given and differs. The blob is not yet durable or
-  // visible; BlobStore::Publish makes it so.
+  // if expected_sha256 is given and differs. The blob is not yet known to be
+  // durable; BlobStore::Publish makes it so (and visible, in the local store).
   virtual absl::StatusOr<BlobInfo> Seal(absl::string_view expected_sha256 = "") = 0;
   // Seal, then Publish this one blob.
   virtual absl::StatusOr<BlobInfo> Commit(absl::string_view expected_sha256 = "") = 0;

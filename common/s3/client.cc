@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -193,6 +194,28 @@ absl::Status ConfigFromEnvironment(Config* config) {
         "(and AWS_SESSION_TOKEN for temporary credentials)");
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<Location> ParseUrl(absl::string_view url) {
+  absl::string_view rest = url;
+  if (!absl::ConsumePrefix(&rest, "s3://") || rest.empty() || rest.front() == '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", url, "\" is not of the form s3://BUCKET[/PREFIX]"));
+  }
+  rest = absl::StripSuffix(rest, "/");
+  const size_t slash = rest.find('/');
+  Location where;
+  where.bucket = std::string(rest.substr(0, slash));
+  if (slash != absl::string_view::npos) where.prefix = absl::StrCat(rest.substr(slash + 1), "/");
+  // S3's bucket names: 3 to 63 lower-case letters, digits, '.' and '-'.
+  const bool named = where.bucket.size() >= 3 && where.bucket.size() <= 63 &&
+                     std::all_of(where.bucket.begin(), where.bucket.end(), [](char c) {
+                       return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '.' || c == '-';
+                     });
+  if (!named) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", where.bucket, "\" is not a bucket name"));
+  }
+  return where;
 }
 
 Client::Client(Config config) : config_(std::move(config)), pool_(std::make_unique<Pool>()) {

@@ -36,6 +36,13 @@ struct Config {
 // `config`. INVALID_ARGUMENT naming what is missing.
 absl::Status ConfigFromEnvironment(Config* config);
 
+// s3://BUCKET[/PREFIX]: the bucket, and the prefix ("" or ending in '/').
+struct Location {
+  std::string bucket;
+  std::string prefix;
+};
+absl::StatusOr<Location> ParseUrl(absl::string_view url);
+
 struct ObjectInfo {
   std::string key;
   int64_t size = 0;

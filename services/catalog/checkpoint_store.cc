@@ -20,20 +20,16 @@ constexpr absl::string_view kComplete = "COMPLETE";
 
 absl::StatusOr<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(
     const std::string& url, const std::string& endpoint, bool create_bucket) {
-  absl::string_view rest = url;
-  if (!absl::ConsumePrefix(&rest, "s3://") || rest.empty() || rest.front() == '/') {
-    return absl::InvalidArgumentError(
-        absl::StrCat("checkpoint store \"", url, "\" is not of the form s3://BUCKET[/PREFIX]"));
-  }
-  rest = absl::StripSuffix(rest, "/");
-  const size_t slash = rest.find('/');
+  ASSIGN_OR_RETURN(s3::Location where, s3::ParseUrl(url));
   s3::Config config;
   config.endpoint = endpoint;
-  config.bucket = std::string(rest.substr(0, slash));
-  std::string prefix = slash == absl::string_view::npos ? "" : absl::StrCat(rest.substr(slash + 1), "/");
+  config.bucket = where.bucket;
+  std::string prefix = where.prefix;
+  std::string base = absl::StrCat("s3://", where.bucket, "/", where.prefix);
+  base.pop_back();  // the '/' after the bucket, or ending the prefix
   RETURN_IF_ERROR(s3::ConfigFromEnvironment(&config));
   std::unique_ptr<CheckpointStore> store(
-      new CheckpointStore(std::move(config), absl::StrCat("s3://", rest), std::move(prefix)));
+      new CheckpointStore(std::move(config), std::move(base), std::move(prefix)));
   if (create_bucket) RETURN_IF_ERROR(store->client_.CreateBucket());
   RETURN_IF_ERROR(store->client_.CheckBucket());
   return store;

@@ -44,22 +44,8 @@ start catalog arca-catalog --data_dir="$work/catalog"
 start collector arca-collector --catalog="$catalog_addr" \
   --blob_dir="$work/blobs" --max_total_bytes=$((4 << 30)) --max_files=100000
 
-# make_trees ROUND: big-ROUND and small-ROUND (100 folders), random bytes.
-make_trees() {
-  python3 - "$work" "$1" "$big_files" "$small_files" <<'PY'
-import os, sys
-work, r, big, small = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-os.makedirs(f"{work}/big-{r}")
-for i in range(big):
-    with open(f"{work}/big-{r}/f{i}.bin", "wb") as f:
-        f.write(os.urandom(8 << 20))
-for d in range(100):
-    os.makedirs(f"{work}/small-{r}/d{d}")
-    for i in range(small // 100):
-        with open(f"{work}/small-{r}/d{d}/f{i}.dat", "wb") as f:
-            f.write(os.urandom(4096))
-PY
-}
+# shellcheck source=trees.sh
+source "$root/tests/bench/trees.sh"
 
 now() { date +%s.%N; }
 # timed NAME COMMAND...: appends NAME's seconds for COMMAND to $work/times.

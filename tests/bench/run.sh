@@ -20,4 +20,6 @@ scale_jobs=100000
 [ "${1:-}" = --small ] && scale_jobs=10000
 build/bin/scale_bench --jobs="$scale_jobs" 2>/dev/null || status=1
 tests/bench/gateway_bench.sh "$@" || status=1
+# On S3: a single-node Ceph, against aws s3 cp and rclone.
+tests/bench/s3_bench.sh "$@" || status=1
 exit $status

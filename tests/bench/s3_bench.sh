@@ -42,21 +42,8 @@ export RCLONE_CONFIG_CEPH_TYPE=s3 RCLONE_CONFIG_CEPH_PROVIDER=Ceph \
   RCLONE_CONFIG_CEPH_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY"
 aws_s3() { /usr/bin/aws --endpoint-url "$ARCA_S3_ENDPOINT" s3 "$@"; }
 
-make_trees() {
-  python3 - "$work" "$1" "$big_files" "$small_files" <<'PY'
-import os, sys
-work, r, big, small = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-os.makedirs(f"{work}/big-{r}")
-for i in range(big):
-    with open(f"{work}/big-{r}/f{i}.bin", "wb") as f:
-        f.write(os.urandom(8 << 20))
-for d in range(100):
-    os.makedirs(f"{work}/small-{r}/d{d}")
-    for i in range(small // 100):
-        with open(f"{work}/small-{r}/d{d}/f{i}.dat", "wb") as f:
-            f.write(os.urandom(4096))
-PY
-}
+# shellcheck source=trees.sh
+source "$root/tests/bench/trees.sh"
 
 now() { date +%s.%N; }
 timed() {  # timed NAME BYTES COMMAND...: appends NAME BYTES SECONDS to $work/times
@@ -70,7 +57,7 @@ timed() {  # timed NAME BYTES COMMAND...: appends NAME BYTES SECONDS to $work/ti
 }
 arca_collect() { arca collect "$1" --job "bench-$(basename "$1")" >/dev/null; }
 aws_copy() { aws_s3 cp --recursive --quiet "$1" "s3://bench/aws-$(basename "$1")/"; }
-rclone_copy() { rclone copy --transfers 4 "$1" "ceph:bench/rclone-$(basename "$1")" 2>/dev/null; }
+rclone_copy() { env -u AWS_CA_BUNDLE rclone copy --transfers 4 "$1" "ceph:bench/rclone-$(basename "$1")"; }
 
 mkdir -p "$work/empty"
 : >"$work/times"

@@ -1,6 +1,7 @@
 # Sourced by the end-to-end scripts: a scratch directory removed on exit,
 # every process started here stopped on exit, and helpers to start Arca's
 # real binaries on free loopback ports. Needs $bin, the binaries' directory.
+# KEEP_WORK=1 leaves the directory and the processes for a look afterwards.
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/arca-e2e-XXXXXX")
 export ARCA_CONFIG="$work/arca-config"  # the CLI reads none of the user's contexts

@@ -394,9 +394,10 @@ absl::StatusOr<int64_t> Client::Get(absl::string_view key, int64_t offset, int64
     call.headers = {{"range", length < 0 ? absl::StrCat("bytes=", from, "-")
                                          : absl::StrCat("bytes=", from, "-", offset + length - 1)}};
     if (length >= 0 && call.delivered >= length) break;
-    absl::StatusOr<Reply> r = Perform(call);
-    const bool broke = absl::IsUnavailable(r.status());
-    if (broke && attempt < config_.max_attempts) {
+    // Attempt, not Perform: this loop retries, resuming after what arrived.
+    absl::StatusOr<Reply> r = Attempt(call);
+    const bool again = absl::IsUnavailable(r.status()) || (r.ok() && Retryable(r->status));
+    if (again && attempt < config_.max_attempts) {
       absl::SleepFor(backoff * absl::Uniform(random, 0.5, 1.5));
       backoff = std::min(backoff * 2, absl::Seconds(5));
       continue;

@@ -154,6 +154,24 @@ TEST(S3Client, AReadThatBreaksResumesWhereItBroke) {
   EXPECT_TRUE(absl::StrContains(requests[1], "range: bytes=4-9")) << requests[1];
 }
 
+TEST(S3Client, AReadRetriesWithinTheSameAttempts) {
+  // Connections that end without an answer, then server errors.
+  std::deque<std::string> answers(30, "");
+  ScriptedServer busy(std::move(answers));
+  Client client(ConfigFor(busy));
+  EXPECT_TRUE(absl::IsUnavailable(client.GetBytes("k", 0, 4).status()));
+  EXPECT_EQ(busy.requests().size(), 5u) << "max_attempts, not max_attempts squared";
+
+  ScriptedServer erring(std::deque<std::string>(12, Answer(503, "")));
+  Client slow(ConfigFor(erring));
+  EXPECT_TRUE(absl::IsUnavailable(slow.GetBytes("k", 0, 4).status()));
+  EXPECT_EQ(erring.requests().size(), 5u);
+
+  ScriptedServer once({Answer(503, ""), Answer(206, "abcd", "Content-Range: bytes 0-3/4\r\n")});
+  Client again(ConfigFor(once));
+  EXPECT_EQ(*again.GetBytes("k", 0, 4), "abcd");
+}
+
 TEST(S3Client, AnUnreachableStoreIsUnavailable) {
   Config config;
   config.endpoint = "http://127.0.0.1:1";

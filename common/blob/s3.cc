@@ -5,6 +5,7 @@
 
 #include <deque>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_replace.h"
 #include "common/blob/local.h"
 #include "common/logging.h"
@@ -21,8 +22,11 @@ static_assert(kPartBytes % kBlockBytes == 0, "a part holds whole blocks");
 constexpr size_t kPartsInFlight = 4;
 // Reads go out in ranges of this many bytes.
 constexpr int64_t kReadBytes = 8 << 20;
-// What a killed writer left in incoming/ goes after this long.
-constexpr absl::Duration kAbandonedAfter = absl::Hours(24);
+// A blob of up to this size has its block checksums in its metadata (the
+// .blocks encoding in base64: 1.4 KiB of S3's 2 KiB at most); a larger one
+// has them in a .blocks object beside it.
+constexpr int64_t kMaxSummedInMetadata = 256 * kBlockBytes;
+constexpr char kSumsMetadata[] = "arca-blocks";
 
 class S3BlobStore;
 
@@ -315,15 +319,15 @@ class S3BlobStore : public BlobStore {
 
   s3::Client& client() { return client_; }
 
-  absl::Status Init() {
+  absl::Status Init(absl::Duration abandoned_after) {
     RETURN_IF_ERROR(client_.CheckBucket());
-    RemoveAbandoned();
+    RemoveAbandoned(abandoned_after);
     return absl::OkStatus();
   }
 
   // Uploads and objects that killed writers left in incoming/.
-  void RemoveAbandoned() {
-    const absl::Time stale = absl::Now() - kAbandonedAfter;
+  void RemoveAbandoned(absl::Duration abandoned_after) {
+    const absl::Time stale = absl::Now() - abandoned_after;
     const std::string incoming = absl::StrCat(prefix_, "incoming/");
     std::vector<s3::MultipartUpload> uploads;
     absl::Status s = client_.ListMultipart(prefix_, [&](const s3::MultipartUpload& u) {
@@ -374,31 +378,35 @@ class S3BlobStore : public BlobStore {
     --finishing_;
   }
 
-  // The sealed blob under its digest, beside its block checksums (the two
-  // go up at once: a reader that finds the blob before its checksums reads
-  // it whole and checks its digest, as it does a blob whose checksums were
-  // lost), its bytes from `bytes` with one PUT or copied on the server from
-  // `incoming`. A blob already there is not written again, only marked as
+  // The sealed blob under its digest, its bytes from `bytes` with one PUT
+  // or copied on the server from `incoming`. Its block checksums go in its
+  // metadata, or, for a blob too large for that, beside it as .blocks (the
+  // two go up at once: a reader that finds the blob before its checksums
+  // reads it whole and checks its digest, as it does a blob whose checksums
+  // were lost). A blob already there is not written again, only marked as
   // just written.
   absl::Status Place(const BlobInfo& info, const std::vector<uint32_t>& block_sums,
                      absl::string_view bytes, const std::string& incoming) {
     const std::string key = KeyOf(info.sha256);
+    s3::Metadata metadata;
     std::future<absl::Status> sums;
-    if (info.size > kBlockBytes) {
+    if (info.size > kMaxSummedInMetadata) {
       sums = std::async(std::launch::async, [&] {
         return client_.Put(absl::StrCat(key, kBlocksSuffix), EncodeBlockSums(info.size, block_sums));
       });
+    } else if (info.size > kBlockBytes) {
+      metadata.emplace_back(kSumsMetadata, absl::Base64Escape(EncodeBlockSums(info.size, block_sums)));
     }
     absl::Status s;
     if (incoming.empty()) {
-      s = client_.Put(key, bytes, /*if_absent=*/true);
-      if (absl::IsAlreadyExists(s)) s = client_.Copy(key, key);
+      s = client_.Put(key, bytes, /*if_absent=*/true, metadata);
+      if (absl::IsAlreadyExists(s)) s = client_.Copy(key, key, metadata, info.size);
     } else {
       s = client_.Head(key).status();
       if (s.ok()) {
-        s = client_.Copy(key, key);
+        s = client_.Copy(key, key, metadata, info.size);
       } else if (absl::IsNotFound(s)) {
-        s = client_.Copy(incoming, key);
+        s = client_.Copy(incoming, key, metadata, info.size);
       }
     }
     if (sums.valid()) {
@@ -410,14 +418,21 @@ class S3BlobStore : public BlobStore {
 
   absl::StatusOr<std::unique_ptr<BlobReader>> Open(absl::string_view sha256, int64_t offset,
                                                    int64_t length) override {
-    ASSIGN_OR_RETURN(const BlobInfo info, Stat(sha256));
+    RETURN_IF_ERROR(CheckDigest(sha256));
+    ASSIGN_OR_RETURN(const s3::ObjectInfo info, HeadBlob(sha256));
     if (offset < 0 || offset > info.size) {
       return absl::InvalidArgumentError(absl::StrCat("offset ", offset, " is outside blob ",
                                                      sha256, " of ", info.size, " bytes"));
     }
     const int64_t end = length < 0 || length > info.size - offset ? info.size : offset + length;
     std::vector<uint32_t> sums;
-    if (info.size > kBlockBytes) {
+    std::string encoded;
+    for (const auto& [name, value] : info.metadata) {
+      if (name == kSumsMetadata && absl::Base64Unescape(value, &encoded)) {
+        sums = DecodeBlockSums(encoded, info.size);
+      }
+    }
+    if (sums.empty() && info.size > kBlockBytes) {  // or written before checksums were metadata
       auto bytes = client_.GetBytes(absl::StrCat(KeyOf(sha256), kBlocksSuffix));
       if (bytes.ok()) sums = DecodeBlockSums(*bytes, info.size);
       else if (!absl::IsNotFound(bytes.status())) return bytes.status();
@@ -513,10 +528,8 @@ class S3BlobStore : public BlobStore {
 
   absl::StatusOr<BlobInfo> Stat(absl::string_view sha256) override {
     RETURN_IF_ERROR(CheckDigest(sha256));
-    auto info = client_.Head(KeyOf(sha256));
-    if (absl::IsNotFound(info.status())) return absl::NotFoundError(absl::StrCat("no blob ", sha256));
-    if (!info.ok()) return info.status();
-    return BlobInfo{std::string(sha256), info->size, info->modified};
+    ASSIGN_OR_RETURN(const s3::ObjectInfo info, HeadBlob(sha256));
+    return BlobInfo{std::string(sha256), info.size, info.modified};
   }
 
   absl::Status Delete(absl::string_view sha256) override {
@@ -572,6 +585,12 @@ class S3BlobStore : public BlobStore {
   absl::StatusOr<std::string> PackKey(absl::string_view pack) const {
     RETURN_IF_ERROR(CheckPackName(pack));
     return absl::StrCat(prefix_, "packs/", pack);
+  }
+
+  absl::StatusOr<s3::ObjectInfo> HeadBlob(absl::string_view sha256) {
+    auto info = client_.Head(KeyOf(sha256));
+    if (absl::IsNotFound(info.status())) return absl::NotFoundError(absl::StrCat("no blob ", sha256));
+    return info;
   }
 
   static absl::Status InPack(absl::string_view pack, const absl::Status& s) {
@@ -657,7 +676,8 @@ absl::StatusOr<BlobInfo> S3Writer::Commit(absl::string_view expected_sha256) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BlobStore>> OpenS3BlobStore(const std::string& url,
-                                                           const std::string& endpoint) {
+                                                           const std::string& endpoint,
+                                                           absl::Duration abandoned_after) {
   ASSIGN_OR_RETURN(s3::Location where, s3::ParseUrl(url));
   s3::Config config;
   config.endpoint = endpoint;
@@ -665,7 +685,7 @@ absl::StatusOr<std::unique_ptr<BlobStore>> OpenS3BlobStore(const std::string& ur
   std::string prefix = std::move(where.prefix);
   RETURN_IF_ERROR(s3::ConfigFromEnvironment(&config));
   auto store = std::make_unique<S3BlobStore>(std::move(config), std::move(prefix));
-  RETURN_IF_ERROR(store->Init());
+  RETURN_IF_ERROR(store->Init(abandoned_after));
   return std::unique_ptr<BlobStore>(std::move(store));
 }
 

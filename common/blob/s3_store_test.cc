@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/strings/match.h"
@@ -163,6 +164,35 @@ TEST_F(S3Test, ClientPutsAndGetsFilesOfAnySize) {
   EXPECT_EQ(Uploads(), 0);
 }
 
+TEST_F(S3Test, ClientKeepsMetadataAndCopiesLargeObjectsInParts) {
+  ASSERT_TRUE(client_->Put(Key("m"), "with metadata", false, {{"colour", "blue"}}).ok());
+  EXPECT_EQ(client_->Head(Key("m"))->metadata, (s3::Metadata{{"colour", "blue"}}));
+  ASSERT_TRUE(client_->Copy(Key("m"), Key("m"), {{"colour", "green"}}).ok());
+  EXPECT_EQ(client_->Head(Key("m"))->metadata, (s3::Metadata{{"colour", "green"}}));
+  ASSERT_TRUE(client_->Copy(Key("m"), Key("m2")).ok());
+  EXPECT_EQ(client_->Head(Key("m2"))->metadata, (s3::Metadata{{"colour", "green"}}))
+      << "a copy without metadata keeps the source's";
+
+  // Objects above max_copy_bytes are copied part by part (S3 copies at
+  // most 5 GiB at once; here the limits are small).
+  s3::Config config = client_->config();
+  config.max_copy_bytes = 6 << 20;
+  config.copy_part_bytes = 5 << 20;
+  s3::Client parts(config);
+  const std::string big = Pattern((12 << 20) + 7, 11);
+  ASSERT_TRUE(parts.Put(Key("big"), big).ok());
+  ASSERT_TRUE(parts.Copy(Key("big"), Key("big-copy"), {{"colour", "red"}}).ok());
+  EXPECT_TRUE(*parts.GetBytes(Key("big-copy")) == big);
+  EXPECT_EQ(parts.Head(Key("big-copy"))->metadata, (s3::Metadata{{"colour", "red"}}));
+  const absl::Time before = parts.Head(Key("big"))->modified;
+  absl::SleepFor(absl::Seconds(1.1));  // object times have one-second resolution
+  ASSERT_TRUE(parts.Copy(Key("big"), Key("big"), {}, static_cast<int64_t>(big.size())).ok());
+  EXPECT_GT(parts.Head(Key("big"))->modified, before) << "copied onto itself: marked as written";
+  EXPECT_TRUE(*parts.GetBytes(Key("big")) == big);
+  EXPECT_TRUE(absl::IsNotFound(parts.Copy(Key("missing"), Key("nowhere"), {}, 7 << 20)));
+  EXPECT_EQ(Uploads(), 0) << "the failed copy's upload was aborted";
+}
+
 TEST_F(S3Test, ClientRefusesWrongCredentials) {
   s3::Config config = client_->config();
   config.credentials.secret_access_key = "not-the-secret";
@@ -232,6 +262,50 @@ TEST_F(S3Test, SmallAndLargeBlobsReadWholeAndInRanges) {
   EXPECT_EQ(Uploads(), 0);
 }
 
+TEST_F(S3Test, BlockChecksumsGoInMetadataUpTo256MiBAndBesideBeyond) {
+  const std::string mid = Pattern((3 << 20) + 1, 12);
+  const std::string m = Put(mid);
+  EXPECT_EQ(Keys("blobs/").size(), 1u) << "no .blocks object";
+  // A blob stored before checksums went into metadata: .blocks beside it.
+  const std::string key = Key(absl::StrCat("blobs/", m.substr(0, 2), "/", m.substr(2)));
+  const std::string rot = mid.substr(0, 5) + "X" + mid.substr(6);
+  ASSERT_TRUE(client_->Put(key, rot).ok());  // no metadata now
+  EXPECT_TRUE(absl::IsDataLoss(ReadAll(store_->Open(m, 2 << 20, 10)).status()))
+      << "without checksums, the digest is checked";
+
+  const std::string huge = Pattern((256 << 20) + 1, 14);
+  const std::string h = Put(huge);
+  std::vector<std::string> keys = Keys("blobs/");
+  EXPECT_EQ(std::count_if(keys.begin(), keys.end(),
+                          [](const std::string& k) { return absl::EndsWith(k, ".blocks"); }),
+            1);
+  EXPECT_TRUE(*ReadAll(store_->Open(h, (255 << 20) + 3, 1 << 20)) == huge.substr((255 << 20) + 3, 1 << 20));
+  // The .blocks object checks ranges block by block: damage in another
+  // block does not stop this one.
+  const std::string hkey = Key(absl::StrCat("blobs/", h.substr(0, 2), "/", h.substr(2)));
+  std::string bad = huge;
+  bad[5] ^= 1;
+  ASSERT_TRUE(client_->Put(hkey, bad).ok());
+  EXPECT_TRUE(*ReadAll(store_->Open(h, 200 << 20, 100)) == huge.substr(200 << 20, 100));
+  EXPECT_TRUE(absl::IsDataLoss(ReadAll(store_->Open(h, 0, 100)).status()));
+  ASSERT_TRUE(store_->Delete(h).ok());
+  ASSERT_TRUE(store_->Delete(m).ok());
+}
+
+TEST_F(S3Test, OpeningSweepsWhatKilledWritersLeft) {
+  auto id = client_->StartMultipart(Key("incoming/killed"));
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(client_->PutPart(Key("incoming/killed"), *id, 1, "part").ok());
+  ASSERT_TRUE(client_->Put(Key("incoming/completed-not-placed"), "bytes").ok());
+  const std::string url = absl::StrCat("s3://", kBucket, "/", prefix_);
+  ASSERT_TRUE(OpenS3BlobStore(url, Endpoint()).ok());
+  EXPECT_EQ(Uploads(), 1) << "younger than a day: perhaps still going";
+  EXPECT_EQ(Keys("incoming/").size(), 1u);
+  ASSERT_TRUE(OpenS3BlobStore(url, Endpoint(), absl::ZeroDuration()).ok());
+  EXPECT_EQ(Uploads(), 0);
+  EXPECT_TRUE(Keys("incoming/").empty());
+}
+
 TEST_F(S3Test, StoringTheSameBytesAgainKeepsOneBlobAndMarksItWritten) {
   const std::string large = Pattern(9 << 20, 4);
   const std::string l = Put(large);
@@ -242,6 +316,8 @@ TEST_F(S3Test, StoringTheSameBytesAgainKeepsOneBlobAndMarksItWritten) {
   EXPECT_EQ(Put("again"), s);
   EXPECT_GT(store_->Stat(l)->modified, before);
   EXPECT_GT(store_->Stat(s)->modified, before);
+  EXPECT_EQ(client_->Head(Key(absl::StrCat("blobs/", l.substr(0, 2), "/", l.substr(2))))->metadata.size(), 1u)
+      << "marking a blob as written keeps its block checksums";
   EXPECT_EQ(*ReadAll(store_->Open(l)), large);
   EXPECT_TRUE(Keys("incoming/").empty());
 }
@@ -277,10 +353,14 @@ TEST_F(S3Test, DamagedBytesAreDataLossBeforeTheyAreHandedOut) {
   const std::string large = Pattern(3 << 20, 8);
   const std::string l = Put(large);
   const std::string s = Put("small and checked by digest");
-  // Same length, other bytes, straight into the bucket.
+  // Same length, other bytes, straight into the bucket, its metadata (the
+  // block checksums) kept.
   std::string bad = large;
   bad[(2 << 20) + 5] ^= 1;
-  ASSERT_TRUE(client_->Put(Key(absl::StrCat("blobs/", l.substr(0, 2), "/", l.substr(2))), bad).ok());
+  const std::string key = Key(absl::StrCat("blobs/", l.substr(0, 2), "/", l.substr(2)));
+  const s3::Metadata metadata = client_->Head(key)->metadata;
+  ASSERT_EQ(metadata.size(), 1u) << "the block checksums";
+  ASSERT_TRUE(client_->Put(key, bad, /*if_absent=*/false, metadata).ok());
   EXPECT_EQ(*ReadAll(store_->Open(l, 0, 1 << 20)), large.substr(0, 1 << 20)) << "an intact block still reads";
   absl::StatusOr<std::string> damaged = ReadAll(store_->Open(l, 2 << 20, 10));
   EXPECT_TRUE(absl::IsDataLoss(damaged.status())) << damaged.status();
@@ -367,6 +447,53 @@ TEST_F(S3Test, AnUnpublishedPackLeavesNothing) {
 TEST_F(S3Test, ReadinessAndSpace) {
   EXPECT_TRUE(store_->CheckWritable().ok());
   EXPECT_TRUE(absl::IsUnimplemented(store_->FreeSpace().status()));
+}
+
+// Sets an environment variable for one scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    const char* old = std::getenv(name);
+    had_ = old != nullptr;
+    if (had_) old_ = old;
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (had_) setenv(name_, old_.c_str(), 1);
+    else unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  bool had_;
+  std::string old_;
+};
+
+TEST(S3StoreOpen, HttpsEndpointsTrustTheAuthoritiesInAwsCaBundle) {
+  const char* endpoint = std::getenv("ARCA_S3_TLS_ENDPOINT");
+  const char* ca = std::getenv("ARCA_S3_TLS_CA");
+  ASSERT_TRUE(endpoint != nullptr && ca != nullptr) << "run under tests/s3/with_ceph.sh";
+  const std::string url = absl::StrCat("s3://", kBucket, "/tls-", RandomToken(8));
+  {
+    ScopedEnv trust("AWS_CA_BUNDLE", ca);
+    auto store = OpenS3BlobStore(url, endpoint);
+    ASSERT_TRUE(store.ok()) << store.status();
+    const std::string bytes = Pattern((2 << 20) + 9, 15);
+    auto w = *(*store)->NewWriter();
+    ASSERT_TRUE(w->Append(bytes).ok());
+    const std::string sha = w->Commit()->sha256;
+    auto r = *(*store)->Open(sha, 1 << 20, 100);
+    std::string piece;
+    ASSERT_TRUE(r->Read(&piece).ok());
+    EXPECT_EQ(piece, bytes.substr(1 << 20, 100));
+    EXPECT_TRUE((*store)->Delete(sha).ok());
+  }
+  // The store's certificate is self-signed: not among the system's.
+  ScopedEnv system("AWS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt");
+  auto refused = OpenS3BlobStore(url, endpoint);
+  // FAILED_PRECONDITION, not UNAVAILABLE: asking again would not help.
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused.status())) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "AWS_CA_BUNDLE")) << refused.status();
 }
 
 TEST(S3StoreOpen, BadUrlsAndMissingCredentialsAreClearErrors) {

@@ -195,8 +195,12 @@ absl::StatusOr<std::unique_ptr<BlobStore>> OpenLocalBlobStore(const std::string&
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN). The bucket
 // must exist. Large blobs go up as multipart uploads of 8 MiB parts, sent a
 // few at a time; reads are ranged GETs checked as the local store checks.
-absl::StatusOr<std::unique_ptr<BlobStore>> OpenS3BlobStore(const std::string& url,
-                                                           const std::string& endpoint);
+// Opening aborts the uploads that writers left unfinished (killed on the
+// way) more than `abandoned_after` ago, and deletes what they left in
+// incoming/.
+absl::StatusOr<std::unique_ptr<BlobStore>> OpenS3BlobStore(
+    const std::string& url, const std::string& endpoint,
+    absl::Duration abandoned_after = absl::Hours(24));
 
 // Checks a pack file from its first byte: every record's header and bytes
 // against their checksums and digests, and the index against the records.

@@ -43,6 +43,7 @@ struct Client::Reply {
   std::string content_range;
   int64_t content_length = -1;
   std::string last_modified;
+  Metadata metadata;
 };
 
 namespace {
@@ -107,6 +108,9 @@ size_t OnHeader(char* data, size_t size, size_t n, void* arg) {
     if (name == "etag") t->reply->etag = std::string(value);
     if (name == "content-range") t->reply->content_range = std::string(value);
     if (name == "last-modified") t->reply->last_modified = std::string(value);
+    if (absl::StartsWith(name, "x-amz-meta-")) {
+      t->reply->metadata.emplace_back(name.substr(11), std::string(value));
+    }
     if (name == "content-length") {
       int64_t v = 0;
       if (absl::SimpleAtoi(value, &v)) t->reply->content_length = v;
@@ -182,6 +186,7 @@ absl::Status ConfigFromEnvironment(Config* config) {
   config->credentials.access_key_id = env("AWS_ACCESS_KEY_ID");
   config->credentials.secret_access_key = env("AWS_SECRET_ACCESS_KEY");
   config->credentials.session_token = env("AWS_SESSION_TOKEN");
+  config->ca_file = env("AWS_CA_BUNDLE");
   for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
     if (!env(name).empty()) {
       config->region = env(name);
@@ -282,6 +287,7 @@ absl::StatusOr<Client::Reply> Client::Attempt(Call& call) {
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+  if (!config_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, config_.ca_file.c_str());
   // A transfer that moves nothing for a minute has stalled.
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
@@ -311,6 +317,13 @@ absl::StatusOr<Client::Reply> Client::Attempt(Call& call) {
   if (rc != CURLE_OK) {
     curl_easy_cleanup(curl);  // its connection may be half-used
     if (!t.sink_status.ok()) return t.sink_status;
+    // A certificate that cannot be trusted will not become trusted by
+    // asking again.
+    if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "S3 ", call.method, " ", url, ": ", curl_easy_strerror(rc),
+          " (AWS_CA_BUNDLE names the certificate authorities to trust)"));
+    }
     return absl::UnavailableError(absl::StrCat("S3 ", call.method, " ", url, ": ",
                                                curl_easy_strerror(rc)));
   }
@@ -348,6 +361,23 @@ absl::Status Failure(absl::string_view what, const Client::Reply& r) {
 
 bool Ok(const Client::Reply& r) { return r.status >= 200 && r.status < 300; }
 
+// A copy can fail after its 200 has gone out: the error is in the body.
+absl::Status CopyFailure(absl::string_view what, Client::Reply& r) {
+  if (Ok(r) && Element(r.body, "Code").empty()) return absl::OkStatus();
+  if (Ok(r)) r.status = 500;
+  return Failure(what, r);
+}
+
+std::string CopySource(absl::string_view bucket, absl::string_view key) {
+  return UriEncode(absl::StrCat(bucket, "/", key), false);
+}
+
+void AddMetadata(const Metadata& metadata, Client::Call* call) {
+  for (const auto& [name, value] : metadata) {
+    call->headers.emplace_back(absl::StrCat("x-amz-meta-", name), value);
+  }
+}
+
 }  // namespace
 
 absl::Status Client::CreateBucket() {
@@ -367,9 +397,11 @@ absl::Status Client::CheckBucket() {
   return Failure(absl::StrCat("bucket ", config_.bucket), r);
 }
 
-absl::Status Client::Put(absl::string_view key, absl::string_view body, bool if_absent) {
+absl::Status Client::Put(absl::string_view key, absl::string_view body, bool if_absent,
+                         const Metadata& metadata) {
   Call call("PUT", std::string(key), {}, body);
   if (if_absent) call.headers.emplace_back("if-none-match", "*");
+  AddMetadata(metadata, &call);
   ASSIGN_OR_RETURN(Reply r, Perform(call));
   if (Ok(r)) return absl::OkStatus();
   if (if_absent && r.status == 412) {
@@ -440,7 +472,7 @@ absl::StatusOr<ObjectInfo> Client::Head(absl::string_view key) {
   ASSIGN_OR_RETURN(Reply r, Perform(call));
   if (!Ok(r)) return Failure(absl::StrCat("HEAD ", key), r);
   return ObjectInfo{std::string(key), std::max<int64_t>(r.content_length, 0),
-                    ParseHttpTime(r.last_modified), r.etag};
+                    ParseHttpTime(r.last_modified), r.etag, std::move(r.metadata)};
 }
 
 absl::Status Client::Delete(absl::string_view key) {
@@ -471,21 +503,50 @@ absl::Status Client::List(absl::string_view prefix,
   }
 }
 
-absl::Status Client::Copy(absl::string_view from, absl::string_view to) {
+absl::Status Client::Copy(absl::string_view from, absl::string_view to, const Metadata& metadata,
+                          int64_t size) {
+  if (size < 0) {
+    ASSIGN_OR_RETURN(const ObjectInfo info, Head(from));
+    size = info.size;
+  }
+  if (size > config_.max_copy_bytes) return CopyInParts(from, to, metadata, size);
   Call call("PUT", std::string(to));
-  call.headers.emplace_back("x-amz-copy-source",
-                            UriEncode(absl::StrCat(config_.bucket, "/", from), false));
+  call.headers.emplace_back("x-amz-copy-source", CopySource(config_.bucket, from));
   // A copy onto itself must change something: the metadata, replaced.
-  if (from == to) call.headers.emplace_back("x-amz-metadata-directive", "REPLACE");
+  if (from == to || !metadata.empty()) {
+    call.headers.emplace_back("x-amz-metadata-directive", "REPLACE");
+  }
+  AddMetadata(metadata, &call);
   ASSIGN_OR_RETURN(Reply r, Perform(call));
-  // A copy can fail after its 200 has gone out: the error is in the body.
-  if (Ok(r) && Element(r.body, "Code").empty()) return absl::OkStatus();
-  if (Ok(r)) r.status = 500;
-  return Failure(absl::StrCat("copying ", from, " to ", to), r);
+  return CopyFailure(absl::StrCat("copying ", from, " to ", to), r);
 }
 
-absl::StatusOr<std::string> Client::StartMultipart(absl::string_view key) {
+absl::Status Client::CopyInParts(absl::string_view from, absl::string_view to,
+                                 const Metadata& metadata, int64_t size) {
+  ASSIGN_OR_RETURN(const std::string upload_id, StartMultipart(to, metadata));
+  std::vector<std::string> etags;
+  absl::Status s;
+  for (int64_t at = 0; s.ok() && at < size; at += config_.copy_part_bytes) {
+    const int part = static_cast<int>(etags.size()) + 1;
+    Call call("PUT", std::string(to),
+              {{"partNumber", absl::StrCat(part)}, {"uploadId", upload_id}});
+    call.headers.emplace_back("x-amz-copy-source", CopySource(config_.bucket, from));
+    call.headers.emplace_back(
+        "x-amz-copy-source-range",
+        absl::StrCat("bytes=", at, "-", std::min(size, at + config_.copy_part_bytes) - 1));
+    absl::StatusOr<Reply> r = Perform(call);
+    s = r.ok() ? CopyFailure(absl::StrCat("part ", part, " of copying ", from, " to ", to), *r)
+               : r.status();
+    if (s.ok()) etags.push_back(Element(r->body, "ETag"));
+  }
+  if (s.ok()) s = CompleteMultipart(to, upload_id, etags);
+  if (!s.ok()) (void)AbortMultipart(to, upload_id);
+  return s;
+}
+
+absl::StatusOr<std::string> Client::StartMultipart(absl::string_view key, const Metadata& metadata) {
   Call call("POST", std::string(key), {{"uploads", ""}});
+  AddMetadata(metadata, &call);
   ASSIGN_OR_RETURN(Reply r, Perform(call));
   if (!Ok(r)) return Failure(absl::StrCat("starting an upload of ", key), r);
   std::string id = Element(r.body, "UploadId");

@@ -27,13 +27,20 @@ struct Config {
   std::string bucket;
   std::string region = "us-east-1";
   Credentials credentials;
+  // A PEM file of the certificate authorities to trust for an https
+  // endpoint; empty: the system's.
+  std::string ca_file;
   int max_attempts = 5;
   absl::Duration first_backoff = absl::Milliseconds(100);
+  // The largest object one CopyObject copies (S3's limit); a larger one is
+  // copied in parts of copy_part_bytes (UploadPartCopy).
+  int64_t max_copy_bytes = int64_t{5} << 30;
+  int64_t copy_part_bytes = int64_t{512} << 20;
 };
 
-// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, and the
-// region from AWS_REGION (or AWS_DEFAULT_REGION, else us-east-1), into
-// `config`. INVALID_ARGUMENT naming what is missing.
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, the
+// region from AWS_REGION (or AWS_DEFAULT_REGION, else us-east-1) and the
+// certificate authorities from AWS_CA_BUNDLE, into `config`. INVALID_ARGUMENT naming what is missing.
 absl::Status ConfigFromEnvironment(Config* config);
 
 // s3://BUCKET[/PREFIX]: the bucket, and the prefix ("" or ending in '/').
@@ -43,11 +50,16 @@ struct Location {
 };
 absl::StatusOr<Location> ParseUrl(absl::string_view url);
 
+// User metadata: (name, value) pairs, sent as x-amz-meta-NAME headers;
+// names in lower case. S3 allows 2 KiB of it per object.
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+
 struct ObjectInfo {
   std::string key;
   int64_t size = 0;
   absl::Time modified;
   std::string etag;
+  Metadata metadata;  // from Head only
 };
 
 struct MultipartUpload {
@@ -73,7 +85,8 @@ class Client {
   // Stores `body` under `key`. With if_absent, the store is asked not to
   // replace an existing object (If-None-Match: *): ALREADY_EXISTS if there
   // is one, where the store honours the condition.
-  absl::Status Put(absl::string_view key, absl::string_view body, bool if_absent = false);
+  absl::Status Put(absl::string_view key, absl::string_view body, bool if_absent = false,
+                   const Metadata& metadata = {});
   // Reads [offset, offset + length) (to the end if length < 0), handing the
   // bytes to `sink` in order as they arrive; returns the object's size.
   // NOT_FOUND if absent; OUT_OF_RANGE if offset is past the end. A
@@ -89,12 +102,15 @@ class Client {
   absl::Status Delete(absl::string_view key);
   // Every object whose key starts with `prefix`, in key order.
   absl::Status List(absl::string_view prefix, const std::function<void(const ObjectInfo&)>& fn);
-  // Copies `from` to `to` inside the bucket, on the server (objects up to
-  // 5 GiB). Onto itself, it marks the object as just written.
-  absl::Status Copy(absl::string_view from, absl::string_view to);
+  // Copies `from` (of `size` bytes; < 0: unknown, asked for when needed)
+  // to `to` inside the bucket, on the server, with `metadata` in place of
+  // the source's if any is given. Onto itself, it marks the object as just
+  // written (with `metadata`: keep the object's by passing it again).
+  absl::Status Copy(absl::string_view from, absl::string_view to, const Metadata& metadata = {},
+                    int64_t size = -1);
 
   // Multipart uploads: nothing is visible under the key until Complete.
-  absl::StatusOr<std::string> StartMultipart(absl::string_view key);
+  absl::StatusOr<std::string> StartMultipart(absl::string_view key, const Metadata& metadata = {});
   // Part numbers from 1; returns the part's ETag for Complete.
   absl::StatusOr<std::string> PutPart(absl::string_view key, absl::string_view upload_id,
                                       int part, absl::string_view body);
@@ -121,6 +137,8 @@ class Client {
  private:
   absl::StatusOr<Reply> Perform(Call& call);
   absl::StatusOr<Reply> Attempt(Call& call);
+  absl::Status CopyInParts(absl::string_view from, absl::string_view to, const Metadata& metadata,
+                           int64_t size);
   std::string Url(absl::string_view key) const;
   std::string PathOf(absl::string_view key) const;
 

@@ -6,7 +6,10 @@
 #   tests/s3/ceph.sh start DIR   starts it (or restarts it on DIR's data) and
 #                                writes DIR/env: ARCA_S3_ENDPOINT,
 #                                AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-#                                AWS_REGION, for `source`
+#                                AWS_REGION, for `source`; and for TLS,
+#                                ARCA_S3_TLS_ENDPOINT (the same store over
+#                                https, its certificate self-signed) and
+#                                ARCA_S3_TLS_CA (that certificate)
 #   tests/s3/ceph.sh stop DIR    stops its daemons (the data stays)
 #
 # Ports are picked free at first start and kept in DIR/ports.
@@ -56,11 +59,20 @@ wait_for() {
 fresh=0
 if [ ! -e "$dir/ports" ]; then
   fresh=1
-  echo "mon=$(free_port) rgw=$(free_port)" > "$dir/ports"
+  echo "mon=$(free_port) rgw=$(free_port) tls=$(free_port)" > "$dir/ports"
 fi
-read -r mon_kv rgw_kv < "$dir/ports"
+read -r mon_kv rgw_kv tls_kv < "$dir/ports"
 mon_port=${mon_kv#mon=}
 rgw_port=${rgw_kv#rgw=}
+tls_port=${tls_kv#tls=}
+if [ -z "$tls_port" ]; then  # data from before the store had TLS
+  tls_port=$(free_port)
+  echo "mon=$mon_port rgw=$rgw_port tls=$tls_port" > "$dir/ports"
+fi
+if [ ! -e "$dir/tls.pem" ]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$dir/tls.key" -out "$dir/tls.pem" 2>/dev/null
+fi
 
 mkdir -p "$dir/run" "$dir/log" "$dir/mon" "$dir/osd0"
 cat > "$conf" <<CONF
@@ -95,7 +107,7 @@ osd memory target = 939524096
 bluestore cache autotune = false
 bluestore cache size = 134217728
 [client.rgw]
-rgw frontends = beast endpoint=127.0.0.1:$rgw_port
+rgw frontends = beast endpoint=127.0.0.1:$rgw_port ssl_endpoint=127.0.0.1:$tls_port ssl_certificate=$dir/tls.pem ssl_private_key=$dir/tls.key
 rgw data = $dir/rgw
 rgw dns name = 127.0.0.1
 rgw thread pool size = 64
@@ -140,6 +152,12 @@ export ARCA_S3_ENDPOINT=http://127.0.0.1:$rgw_port
 export AWS_ACCESS_KEY_ID=$key
 export AWS_SECRET_ACCESS_KEY=$secret
 export AWS_REGION=us-east-1
+ENV
+fi
+if ! grep -q ARCA_S3_TLS_ENDPOINT "$dir/env"; then
+  cat >> "$dir/env" <<ENV
+export ARCA_S3_TLS_ENDPOINT=https://127.0.0.1:$tls_port
+export ARCA_S3_TLS_CA=$dir/tls.pem
 ENV
 fi
 echo "S3 endpoint http://127.0.0.1:$rgw_port (credentials in $dir/env)"

@@ -14,10 +14,12 @@
 #      blob in the bucket, and the next upload of the same bytes succeeds;
 #   5. a gateway with --presign_downloads redirects a download of a loose
 #      file to a presigned URL the object store serves (whole and by Range),
-#      and streams packed ones; every gateway is ready on the bucket;
-#   6. a pack whose files mostly went is compacted, and the file that still
+#      and streams packed ones; every gateway is ready on the bucket; with
+#      tokens, only a caller who may see the file gets a URL;
+#   6. files whose TTL runs out are deleted from the bucket;
+#   7. a pack whose files mostly went is compacted, and the file that still
 #      shares it serves from the new pack;
-#   7. deleting the jobs empties the bucket's blobs and packs, the two
+#   8. deleting the jobs empties the bucket's blobs and packs, the two
 #      retention-gc replicas sharing the work and doing no task twice.
 # Usage: tests/s3/s3_e2e.sh BIN_DIR   (CTest runs it under with_ceph.sh)
 set -euo pipefail
@@ -161,7 +163,56 @@ for g in "$gateway_addr" "$gateway_b_addr" "$gateway_c_addr"; do
 done
 echo "gateway C redirected a loose file to a presigned URL (whole and by Range) and streamed a packed one"
 
-# ------------------------------------------------------------ 6. compaction
+# Gateway D knows callers by token: bob sees every group up to
+# moderately_sensitive, carol only group other-team.
+bob=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n') carol=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+cat > "$work/tokens" <<TOKENS
+sha256:$(printf %s "$bob" | sha256sum | cut -d' ' -f1) * moderately_sensitive bob reader
+sha256:$(printf %s "$carol" | sha256sum | cut -d' ' -f1) other-team highly_sensitive carol reader
+TOKENS
+start gateway_d arca-gateway --catalog="$catalog_addr" --collector="$collector_addr" \
+  --retention_gc="$retention_addr" "${s3[@]}" --presign_downloads=5m --tokens_file="$work/tokens"
+mkdir -p "$work/job5/artifacts"
+head -c $((2 << 20)) /dev/urandom > "$work/job5/artifacts/public.bin"
+head -c $((2 << 20)) /dev/urandom > "$work/job5/artifacts/secret.bin"
+(cd "$work/job5" && arca run --gc_strategy=on_job_deletion --name=s3-private --group=team-a \
+  --pattern='secret.bin:highly_sensitive,*' -- true) >"$work/private.log" 2>&1 ||
+  fail "arca run of the private job: $(cat "$work/private.log")"
+job5=$(arca --json jobs list | python3 -c 'import json,sys; print([j["id"] for j in json.load(sys.stdin)["jobs"] if j["name"]=="s3-private"][0])')
+status_as() {  # TOKEN PATH: the status gateway D answers, without following redirects
+  curl -s -o /dev/null -w '%{http_code}' ${1:+-H "Authorization: Bearer $1"} \
+    "http://$gateway_d_addr/api/v1/job/$job5/artifacts/$2"
+}
+[ "$(status_as "$bob" public.bin)" = 307 ] || fail "bob got $(status_as "$bob" public.bin) for public.bin, not a redirect"
+[ "$(status_as "$bob" secret.bin)" = 404 ] || fail "bob got $(status_as "$bob" secret.bin) for a highly sensitive file"
+[ "$(status_as "$carol" public.bin)" = 404 ] || fail "carol got $(status_as "$carol" public.bin) for another group's file"
+[ "$(status_as "" public.bin)" = 401 ] || fail "no token got $(status_as "" public.bin)"
+echo "gateway D redirected only the caller allowed to see the file (others: 404, no token: 401)"
+
+# ------------------------------------------------------------------ 6. TTL
+# A job whose files expire 3.6 s after it ends; its bytes are unique.
+mkdir -p "$work/job6/artifacts"
+head -c $((12 << 20)) /dev/urandom > "$work/job6/artifacts/expiring.bin"
+echo "short-lived $RANDOM$RANDOM" > "$work/job6/artifacts/small.txt"
+(cd "$work/job6" && arca run --name=s3-ttl --retention_hours=0.001 -- true) >/dev/null 2>&1 ||
+  fail "arca run of the expiring job"
+job6=$(arca --json jobs list | python3 -c 'import json,sys; print([j["id"] for j in json.load(sys.stdin)["jobs"] if j["name"]=="s3-ttl"][0])')
+sha=$(sha256sum "$work/job6/artifacts/expiring.bin" | cut -d' ' -f1)
+blob_url="$ARCA_S3_ENDPOINT/${store#s3://}/blobs/${sha:0:2}/${sha:2}"
+in_bucket() {  # the object's HTTP status, asked of the store itself (curl signs
+  # the request; RGW wants the empty payload's digest named)
+  curl -s -o /dev/null -w '%{http_code}' -I --aws-sigv4 "aws:amz:${AWS_REGION:-us-east-1}:s3" \
+    -H "x-amz-content-sha256: $(printf '' | sha256sum | cut -d' ' -f1)" \
+    --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$blob_url"
+}
+[ "$(in_bucket)" = 200 ] || fail "the expiring blob is not in the bucket ($(in_bucket))"
+gone_from_bucket() { [ "$(in_bucket)" = 404 ]; }
+poll 120 gone_from_bucket || fail "the expired blob is still in the bucket"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$gateway_addr/api/v1/job/$job6/artifacts/expiring.bin")" = 404 ] ||
+  fail "an expired file still downloads"
+echo "files whose TTL ran out went from the catalog and the bucket"
+
+# ------------------------------------------------------------ 7. compaction
 # A job whose only file has the bytes of one of the first job's packed files
 # refers to that record; once the first job goes, its pack is mostly dead.
 mkdir -p "$work/job4/artifacts"
@@ -187,7 +238,7 @@ curl -sf "http://$gateway_b_addr/api/v1/job/$job4/artifacts/shared.txt" | grep -
   fail "the shared file after compaction"
 echo "a mostly dead pack was compacted; the file that shared it serves from the new one"
 
-# ---------------------------------------------------- 7. delete, two replicas
+# ---------------------------------------------------- 8. delete, two replicas
 jobs=$(arca --json jobs list | python3 -c 'import json,sys; print(" ".join(j["id"] for j in json.load(sys.stdin)["jobs"] if j["id"] != sys.argv[1]))' "$job")
 for j in $jobs; do
   arca jobs delete "$j" >/dev/null || fail "deleting job $j"

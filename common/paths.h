@@ -2,6 +2,7 @@
 #define ARCA_COMMON_PATHS_H_
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 
 namespace arca {
@@ -17,6 +18,12 @@ absl::Status ValidateArtifactPath(absl::string_view path);
 // True if s is well-formed UTF-8 (no overlongs, surrogates or values past
 // U+10FFFF).
 bool IsValidUtf8(absl::string_view s);
+
+// Where a job's logs live among its files (`arca run` keeps the command's
+// output as .arca/logs/job.log). Logs are outside the upload limits and
+// kept under a retention of their own.
+inline constexpr absl::string_view kJobLogPrefix = ".arca/logs/";
+inline bool IsJobLog(absl::string_view path) { return absl::StartsWith(path, kJobLogPrefix); }
 
 // True if s is 64 lowercase hex digits.
 bool IsSha256Hex(absl::string_view s);

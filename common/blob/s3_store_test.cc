@@ -42,6 +42,16 @@ class S3Test : public ::testing::Test {
     store_ = *std::move(store);
   }
 
+  // What the test left under its prefix goes, so runs do not fill the
+  // cluster.
+  void TearDown() override {
+    if (client_ == nullptr) return;
+    std::vector<s3::MultipartUpload> uploads;
+    (void)client_->ListMultipart(Key(""), [&](const s3::MultipartUpload& u) { uploads.push_back(u); });
+    for (const auto& u : uploads) (void)client_->AbortMultipart(u.key, u.upload_id);
+    for (const std::string& key : Keys("")) (void)client_->Delete(key);
+  }
+
   std::string Key(absl::string_view rest) const { return absl::StrCat(prefix_, "/", rest); }
 
   // Stores `bytes` as one blob; returns its digest.

@@ -1,5 +1,8 @@
 #include "common/gc/policy.h"
 
+#include <fnmatch.h>
+
+#include "common/paths.h"
 #include "common/time_util.h"
 
 namespace arca::gc {
@@ -13,8 +16,20 @@ bool Deleting(const cat::Job& job) { return job.has_deletion_requested_at(); }
 }  // namespace
 
 GcStrategy Effective(const cat::Job& job, const cat::ArtifactFile& f) {
-  return f.gc_strategy() != types::v1::GC_STRATEGY_UNSPECIFIED ? f.gc_strategy()
-                                                                : job.gc_strategy();
+  if (f.gc_strategy() != types::v1::GC_STRATEGY_UNSPECIFIED) return f.gc_strategy();
+  for (const cat::GcRule& rule : job.gc_rules()) {
+    if (fnmatch(rule.glob().c_str(), f.path().c_str(), 0) == 0) return rule.strategy();
+  }
+  const GcStrategy s = job.gc_strategy();
+  // A job's logs outlive its outputs: a strategy that deletes the outputs
+  // when the job ends leaves the logs to their retention, until the job
+  // itself is deleted.
+  if (IsJobLog(f.path()) && (s == types::v1::GC_STRATEGY_ON_JOB_COMPLETION ||
+                             s == types::v1::GC_STRATEGY_ON_JOB_SUCCESS ||
+                             s == types::v1::GC_STRATEGY_ON_JOB_FAILURE)) {
+    return types::v1::GC_STRATEGY_ON_JOB_DELETION;
+  }
+  return s;
 }
 
 bool NeedsGc(GcStrategy s) {

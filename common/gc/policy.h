@@ -18,8 +18,10 @@ inline constexpr absl::string_view kArtifactGcFinalizer = "arca.io/artifact-gc";
 // The job condition retention-gc sets when it gave up after its last retry.
 inline constexpr absl::string_view kArtifactGcErrorCondition = "ArtifactGCError";
 
-// A file's own strategy, else its job's. Unspecified means TTL only, like
-// Never.
+// A file's own strategy, else that of the job's first GC rule matching its
+// path, else its job's; for a job log (.arca/logs/), OnJobDeletion where the
+// job's strategy would delete it when the job ends. Unspecified means TTL
+// only, like Never.
 types::v1::GcStrategy Effective(const catalog::v1::Job& job, const catalog::v1::ArtifactFile& f);
 
 // Whether some job event deletes files of this strategy (so a job holding

@@ -35,6 +35,41 @@ TEST(PolicyTest, AFilesOwnStrategyWinsOverItsJobs) {
   EXPECT_EQ(Effective(job, f), kNever);
 }
 
+TEST(PolicyTest, AJobsGcRulesSetTheStrategyOfFilesWithoutTheirOwn) {
+  cat::Job job = Job(kNever, true, types::v1::JOB_STATUS_SUCCESS, false);
+  auto* tmp = job.add_gc_rules();
+  tmp->set_glob("*.tmp");
+  tmp->set_strategy(kCompletion);
+  auto* all = job.add_gc_rules();
+  all->set_glob("out/*");
+  all->set_strategy(kSuccess);
+  cat::ArtifactFile f;
+  f.set_path("out/deep/x.tmp");  // '*' crosses '/'; the first rule wins
+  EXPECT_EQ(Effective(job, f), kCompletion);
+  f.set_path("out/y.csv");
+  EXPECT_EQ(Effective(job, f), kSuccess);
+  f.set_path("z.csv");
+  EXPECT_EQ(Effective(job, f), kNever) << "no rule: the job's";
+  f.set_path("a.tmp");
+  f.set_gc_strategy(kDeletion);
+  EXPECT_EQ(Effective(job, f), kDeletion) << "its own wins";
+}
+
+TEST(PolicyTest, AJobsLogsOutliveItsOutputsUntilTheJobIsDeleted) {
+  cat::ArtifactFile log;
+  log.set_path(".arca/logs/job.log");
+  for (GcStrategy s : {kCompletion, kSuccess, kFailure}) {
+    EXPECT_EQ(Effective(Job(s, true, types::v1::JOB_STATUS_SUCCESS, false), log), kDeletion) << s;
+  }
+  for (GcStrategy s : {kDeletion, kNever, kUnspecified}) {
+    EXPECT_EQ(Effective(Job(s, true, types::v1::JOB_STATUS_SUCCESS, false), log), s) << s;
+  }
+  EXPECT_FALSE(Judge(Job(kSuccess, true, types::v1::JOB_STATUS_SUCCESS, false), log, kNow).deletes);
+  EXPECT_TRUE(Judge(Job(kSuccess, true, types::v1::JOB_STATUS_SUCCESS, true), log, kNow).deletes);
+  log.set_gc_strategy(kSuccess);  // its own strategy still wins
+  EXPECT_EQ(Effective(Job(kNever, true, types::v1::JOB_STATUS_SUCCESS, false), log), kSuccess);
+}
+
 TEST(PolicyTest, OnlyTheEventStrategiesNeedASweep) {
   for (GcStrategy s : {kCompletion, kSuccess, kFailure, kDeletion}) EXPECT_TRUE(NeedsGc(s)) << s;
   for (GcStrategy s : {kNever, kUnspecified}) EXPECT_FALSE(NeedsGc(s)) << s;

@@ -31,6 +31,10 @@ struct CatalogOptions {
   // Retention of a job that sets none: files expire this long after the job
   // finishes. Default: 7 days (PrimeHub's).
   absl::Duration default_retention = absl::Hours(24 * 7);
+  // A job's logs (.arca/logs/) are kept at least this long after it
+  // finishes, whatever its retention (unless that keeps files forever).
+  // Default: 30 days.
+  absl::Duration log_retention = absl::Hours(24 * 30);
   // Sync the WAL before acknowledging a write. Default: true. Only benchmarks
   // that measure the cost of durability turn it off.
   bool sync_writes = true;
@@ -179,7 +183,9 @@ class Catalog {
   v1::GcTask AddGcTask(const std::string& job_id, v1::GcEvent event,
                        arca::types::v1::JobStatus outcome, absl::Time due,
                        rocksdb::WriteBatch& batch);
-  absl::Duration RetentionOf(const v1::Job& job) const;
+  // How long the job's file at `path` is kept after the job finishes
+  // (negative: no expiry).
+  absl::Duration RetentionOf(const v1::Job& job, absl::string_view path) const;
   // The task, if `lease_token` is its current lease; FAILED_PRECONDITION if
   // the lease lapsed or went to another worker; NOT_FOUND if there is none.
   absl::StatusOr<v1::GcTask> LeasedTask(Reader& r, const std::string& task_id,
@@ -195,9 +201,11 @@ class Catalog {
   std::atomic<bool> resume_{false};  // a write failed for want of room: Resume first
 };
 
-// o2r's rule: any failure -> failure; else any running -> running; all of
-// success/warning/skip (and at least one step) -> success; else queued.
-arca::types::v1::JobStatus DeriveStatus(const google::protobuf::RepeatedPtrField<v1::Step>& steps);
+// o2r's rule: any failure -> failure; else a finished job -> success; an
+// unfinished one is running once any step has left the queue (a job whose
+// steps so far all succeeded is still running), else queued.
+arca::types::v1::JobStatus DeriveStatus(const google::protobuf::RepeatedPtrField<v1::Step>& steps,
+                                        bool finished);
 
 }  // namespace arca::catalog
 

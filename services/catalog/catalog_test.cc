@@ -438,16 +438,23 @@ TEST(DeriveStatusTest, FollowsO2rRules) {
                  W = types::v1::STEP_STATUS_WARNING, K = types::v1::STEP_STATUS_SKIP;
   struct Row {
     std::vector<StepStatus> in;
+    bool finished;
     JobStatus want;
   } table[] = {
-      {{}, JOB_STATUS_QUEUED},          {{Q}, JOB_STATUS_QUEUED},
-      {{S, Q}, JOB_STATUS_QUEUED},      {{S, R}, JOB_STATUS_RUNNING},
-      {{R, F}, JOB_STATUS_FAILURE},     {{S, S, F}, JOB_STATUS_FAILURE},
-      {{S}, JOB_STATUS_SUCCESS},        {{S, W, K}, JOB_STATUS_SUCCESS},
-      {{K}, JOB_STATUS_SUCCESS},        {{W, R, Q}, JOB_STATUS_RUNNING},
+      {{}, false, JOB_STATUS_QUEUED},        {{Q}, false, JOB_STATUS_QUEUED},
+      {{S, Q}, false, JOB_STATUS_RUNNING},   {{S, R}, false, JOB_STATUS_RUNNING},
+      {{R, F}, false, JOB_STATUS_FAILURE},   {{S, S, F}, false, JOB_STATUS_FAILURE},
+      // Until it finishes, a job whose steps all succeeded is still running
+      // (o2r's clients poll while a job is running).
+      {{S}, false, JOB_STATUS_RUNNING},      {{S, W, K}, false, JOB_STATUS_RUNNING},
+      {{K}, false, JOB_STATUS_RUNNING},      {{W, R, Q}, false, JOB_STATUS_RUNNING},
+      {{S}, true, JOB_STATUS_SUCCESS},       {{S, W, K}, true, JOB_STATUS_SUCCESS},
+      {{S, Q}, true, JOB_STATUS_SUCCESS},    {{Q}, true, JOB_STATUS_SUCCESS},
+      {{S, F, Q}, true, JOB_STATUS_FAILURE},
   };
   for (const Row& row : table) {
-    EXPECT_EQ(DeriveStatus(steps(row.in)), row.want) << ::testing::PrintToString(row.in);
+    EXPECT_EQ(DeriveStatus(steps(row.in), row.finished), row.want)
+        << ::testing::PrintToString(row.in) << (row.finished ? " finished" : "");
   }
 }
 
@@ -549,7 +556,7 @@ TEST_F(CatalogTest, StepsDeriveStatusAndFinishClosesThem) {
     return catalog_->UpdateStep(r);
   };
   ASSERT_EQ(update("prepare", types::v1::STEP_STATUS_SUCCESS)->status(),
-            types::v1::JOB_STATUS_SUCCESS);
+            types::v1::JOB_STATUS_RUNNING);
   ASSERT_EQ(update("execute", types::v1::STEP_STATUS_RUNNING)->status(),
             types::v1::JOB_STATUS_RUNNING);
   ASSERT_EQ(update("collect", types::v1::STEP_STATUS_QUEUED)->status(),
@@ -560,7 +567,7 @@ TEST_F(CatalogTest, StepsDeriveStatusAndFinishClosesThem) {
   ASSERT_TRUE(finished.ok());
   EXPECT_EQ(finished->status(), types::v1::JOB_STATUS_FAILURE);  // execute was cut off
   EXPECT_EQ(finished->steps(1).status(), types::v1::STEP_STATUS_FAILURE);
-  EXPECT_EQ(finished->steps(2).status(), types::v1::STEP_STATUS_SKIP);
+  EXPECT_EQ(finished->steps(2).status(), types::v1::STEP_STATUS_QUEUED) << "it never ran";
   EXPECT_TRUE(finished->has_finished_at());
   EXPECT_EQ(update("late", types::v1::STEP_STATUS_SUCCESS).status().code(),
             absl::StatusCode::kFailedPrecondition);
@@ -675,6 +682,32 @@ TEST_F(CatalogTest, ListFilesSortedAndPaged) {
   v1::ListFilesRequest none;
   none.set_job_id("job-unknown");
   EXPECT_EQ(catalog_->ListFiles(none).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(CatalogTest, LogsAreKeptUnderTheirOwnLongerRetention) {
+  v1::CreateJobRequest create;
+  create.mutable_job()->set_group("g");
+  *create.mutable_job()->mutable_retention() = ToProtoDuration(absl::Hours(2));
+  v1::Job job = catalog_->CreateJob(create)->job();
+  ASSERT_TRUE(Commit(job.id(), {File("out.txt", 'a'), File(".arca/logs/job.log", 'b')}).ok());
+  v1::FinishJobRequest finish;
+  finish.set_job_id(job.id());
+  ASSERT_TRUE(catalog_->FinishJob(finish).ok());
+  const absl::Time finished = clock_.Now();
+  EXPECT_EQ(FromProtoTime(catalog_->GetFile(job.id(), "out.txt")->expires_at()), finished + absl::Hours(2));
+  EXPECT_EQ(FromProtoTime(catalog_->GetFile(job.id(), ".arca/logs/job.log")->expires_at()),
+            finished + absl::Hours(24 * 30));
+  // A log committed after the end, and a job kept longer than logs are.
+  ASSERT_TRUE(Commit(job.id(), {File(".arca/logs/late.log", 'c')}).ok());
+  EXPECT_EQ(FromProtoTime(catalog_->GetFile(job.id(), ".arca/logs/late.log")->expires_at()),
+            finished + absl::Hours(24 * 30));
+  *create.mutable_job()->mutable_retention() = ToProtoDuration(absl::Hours(24 * 90));
+  v1::Job kept = catalog_->CreateJob(create)->job();
+  ASSERT_TRUE(Commit(kept.id(), {File(".arca/logs/job.log", 'b')}).ok());
+  finish.set_job_id(kept.id());
+  ASSERT_TRUE(catalog_->FinishJob(finish).ok());
+  EXPECT_EQ(FromProtoTime(catalog_->GetFile(kept.id(), ".arca/logs/job.log")->expires_at()),
+            clock_.Now() + absl::Hours(24 * 90));
 }
 
 TEST_F(CatalogTest, ExpiryStartsWhenTheJobFinishes) {

@@ -85,7 +85,6 @@ absl::StatusOr<v1::CommitFilesResponse> Catalog::CommitFiles(
     return absl::FailedPreconditionError(absl::StrCat("job ", job.id(), " is being deleted"));
   }
   const absl::Time now = clock_->Now();
-  const absl::Duration retention = RetentionOf(job);
   // Each kind of key goes into the batch in ascending order, so the
   // memtable inserts each next to the one before it.
   std::vector<const v1::ArtifactFile*> in_order;
@@ -128,6 +127,7 @@ absl::StatusOr<v1::CommitFilesResponse> Catalog::CommitFiles(
     *f.mutable_committed_at() = ToProtoTime(now);
     const v1::BlobLocation location = f.location();
     f.clear_location();  // the blob's record says where its bytes are
+    const absl::Duration retention = RetentionOf(job, f.path());
     if (!f.has_expires_at() && job.has_finished_at() && retention >= absl::ZeroDuration()) {
       *f.mutable_expires_at() = ToProtoTime(FromProtoTime(job.finished_at()) + retention);
     }

@@ -25,27 +25,14 @@ namespace arca::catalog {
 using ::arca::types::v1::JobStatus;
 using ::google::protobuf::util::MessageDifferencer;
 
-JobStatus DeriveStatus(const google::protobuf::RepeatedPtrField<v1::Step>& steps) {
-  bool any_running = false, all_done = !steps.empty();
+JobStatus DeriveStatus(const google::protobuf::RepeatedPtrField<v1::Step>& steps, bool finished) {
+  bool started = false;
   for (const v1::Step& s : steps) {
-    switch (s.status()) {
-      case types::v1::STEP_STATUS_FAILURE:
-        return types::v1::JOB_STATUS_FAILURE;
-      case types::v1::STEP_STATUS_RUNNING:
-        any_running = true;
-        all_done = false;
-        break;
-      case types::v1::STEP_STATUS_SUCCESS:
-      case types::v1::STEP_STATUS_WARNING:
-      case types::v1::STEP_STATUS_SKIP:
-        break;
-      default:
-        all_done = false;
-    }
+    if (s.status() == types::v1::STEP_STATUS_FAILURE) return types::v1::JOB_STATUS_FAILURE;
+    if (s.status() != types::v1::STEP_STATUS_QUEUED) started = true;
   }
-  if (any_running) return types::v1::JOB_STATUS_RUNNING;
-  if (all_done) return types::v1::JOB_STATUS_SUCCESS;
-  return types::v1::JOB_STATUS_QUEUED;
+  if (finished) return types::v1::JOB_STATUS_SUCCESS;
+  return started ? types::v1::JOB_STATUS_RUNNING : types::v1::JOB_STATUS_QUEUED;
 }
 
 // ------------------------------------------------------------------ jobs
@@ -61,6 +48,20 @@ absl::Status ValidateJobSpec(const v1::Job& job) {
   RETURN_IF_ERROR(CheckEnum("gc_strategy", types::v1::GcStrategy_IsValid(job.gc_strategy()),
                             job.gc_strategy()));
   if (job.has_retention()) RETURN_IF_ERROR(CheckRetention("retention", job.retention()));
+  RETURN_IF_ERROR(CheckText("command", job.command(), 64 << 10));
+  if (job.gc_rules_size() > 100) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("at most 100 gc_rules, got ", job.gc_rules_size()));
+  }
+  for (const v1::GcRule& rule : job.gc_rules()) {
+    if (rule.glob().empty()) return absl::InvalidArgumentError("a gc_rule needs a glob");
+    RETURN_IF_ERROR(CheckText("gc_rule glob", rule.glob(), 1024));
+    if (!types::v1::GcStrategy_IsValid(rule.strategy()) ||
+        rule.strategy() == types::v1::GC_STRATEGY_UNSPECIFIED) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("gc_rule \"", rule.glob(), "\" needs a strategy"));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -74,6 +75,9 @@ v1::Job SpecOf(const v1::Job& job) {
   *spec.mutable_labels() = job.labels();
   spec.set_gc_strategy(job.gc_strategy());
   if (job.has_retention()) *spec.mutable_retention() = job.retention();
+  spec.set_command(job.command());
+  *spec.mutable_gc_rules() = job.gc_rules();
+  spec.set_force_finalizer_removal(job.force_finalizer_removal());
   return spec;
 }
 
@@ -221,7 +225,7 @@ absl::StatusOr<v1::Job> Catalog::UpdateStep(const v1::UpdateStepRequest& request
   if (in.has_start()) *step->mutable_start() = in.start();
   if (in.has_end()) *step->mutable_end() = in.end();
   if (!in.text().empty()) step->set_text(in.text());
-  job.set_status(DeriveStatus(job.steps()));
+  job.set_status(DeriveStatus(job.steps(), job.has_finished_at()));
   rocksdb::WriteBatch batch;
   batch.Put(JobKey(job.id()), job.SerializeAsString());
   RETURN_IF_ERROR(Write(batch));
@@ -261,12 +265,10 @@ absl::StatusOr<v1::Job> Catalog::FinishJob(const v1::FinishJobRequest& request) 
       s.set_status(types::v1::STEP_STATUS_FAILURE);
       if (s.text().empty()) s.set_text("the job finished while this step was running");
       if (!s.has_end()) *s.mutable_end() = ToProtoTime(now);
-    } else if (s.status() == types::v1::STEP_STATUS_QUEUED) {
-      s.set_status(types::v1::STEP_STATUS_SKIP);
-    }
+    }  // queued ones never ran: they stay queued, as o2r shows them
   }
   if (job.steps_size() > 0) {
-    job.set_status(DeriveStatus(job.steps()));
+    job.set_status(DeriveStatus(job.steps(), /*finished=*/true));
   } else {
     job.set_status(request.outcome() == types::v1::JOB_STATUS_FAILURE
                        ? types::v1::JOB_STATUS_FAILURE
@@ -275,7 +277,6 @@ absl::StatusOr<v1::Job> Catalog::FinishJob(const v1::FinishJobRequest& request) 
   *job.mutable_finished_at() = ToProtoTime(now);
   rocksdb::WriteBatch batch;
   // Files committed while the job ran expire from now on.
-  const absl::Duration retention = RetentionOf(job);
   const std::string prefix = FilePrefix(job.id());
   auto it = r.Iterate();
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
@@ -283,6 +284,7 @@ absl::StatusOr<v1::Job> Catalog::FinishJob(const v1::FinishJobRequest& request) 
     if (!f.ParseFromArray(it->value().data(), it->value().size())) {
       return Corrupt(it->key().ToString());
     }
+    const absl::Duration retention = RetentionOf(job, f.path());
     if (f.state() != types::v1::FILE_STATE_AVAILABLE || f.has_expires_at() ||
         retention < absl::ZeroDuration()) {
       continue;
@@ -307,11 +309,11 @@ void Catalog::PurgeJob(const v1::Job& job, rocksdb::WriteBatch& batch, absl::Tim
   // removes them, and get an expiry if the job never finished.
   Reader r(db_.get());
   const std::string prefix = FilePrefix(job.id());
-  const absl::Duration retention = RetentionOf(job);
   auto it = r.Iterate();
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     v1::ArtifactFile f;
     if (!f.ParseFromArray(it->value().data(), it->value().size())) continue;
+    const absl::Duration retention = RetentionOf(job, f.path());
     if (f.state() == types::v1::FILE_STATE_DELETED) {
       batch.Delete(it->key());
     } else if (!f.has_expires_at() && retention >= absl::ZeroDuration()) {

@@ -25,6 +25,9 @@ ABSL_FLAG(std::string, backup_dir, "./var/backups",
           "where checkpoints are written (arca catalog checkpoint NAME); nowhere else");
 ABSL_FLAG(absl::Duration, default_retention, absl::Hours(24 * 7),
           "how long files of a job that sets no retention are kept after it finishes");
+ABSL_FLAG(absl::Duration, log_retention, absl::Hours(24 * 30),
+          "a job's logs (.arca/logs/) are kept at least this long after it finishes, whatever "
+          "its retention (unless that keeps files forever)");
 ABSL_FLAG(int64_t, min_free_bytes, 256 << 20,
           "writes are refused while the database's disk has less free, and resume by themselves");
 ABSL_FLAG(int64_t, reserve_bytes, 64 << 20,
@@ -93,6 +96,7 @@ int main(int argc, char** argv) {
   options.min_free_bytes = absl::GetFlag(FLAGS_min_free_bytes);
   options.reserve_bytes = absl::GetFlag(FLAGS_reserve_bytes);
   options.default_retention = absl::GetFlag(FLAGS_default_retention);
+  options.log_retention = absl::GetFlag(FLAGS_log_retention);
   auto catalog = arca::catalog::Catalog::Open(options, arca::Clock::Real());
   if (!catalog.ok()) {
     ARCA_LOG(ERROR) << catalog.status().message();

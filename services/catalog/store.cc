@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/logging.h"
+#include "common/paths.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "rocksdb/db.h"
@@ -246,9 +247,13 @@ absl::StatusOr<v1::CreateCheckpointResponse> Catalog::CreateCheckpoint(const std
   return response;
 }
 
-absl::Duration Catalog::RetentionOf(const v1::Job& job) const {
-  if (job.has_retention()) return FromProtoDuration(job.retention());
-  return options_.default_retention;
+absl::Duration Catalog::RetentionOf(const v1::Job& job, absl::string_view path) const {
+  const absl::Duration retention =
+      job.has_retention() ? FromProtoDuration(job.retention()) : options_.default_retention;
+  if (IsJobLog(path) && retention >= absl::ZeroDuration()) {
+    return std::max(retention, options_.log_retention);
+  }
+  return retention;
 }
 
 }  // namespace arca::catalog

@@ -108,11 +108,12 @@ their standard ports. --json prints JSON instead of tables.
   arca health [--target HOST:PORT] [--service NAME]
 
   arca run [--job ID] [--group G] [--name N] [--artifacts DIR] [--gc_strategy S]
-           [--pattern GLOB[:LEVEL]]... [--retention_hours H] -- CMD...
+           [--pattern GLOB[:LEVEL[:STRATEGY]],...] [--retention_hours H]
+           [--force_finalizer_removal] -- CMD...
       Create (or attach to) a job, run CMD with its output shown and kept as
       the job's log, collect DIR (default ./artifacts, may be a symlink),
       finish the job, and exit with CMD's exit code.
-  arca collect DIR --job ID [--pattern GLOB[:LEVEL]]... [--include_hidden]
+  arca collect DIR --job ID [--pattern GLOB[:LEVEL[:STRATEGY]],...] [--include_hidden]
                [--truncate] [--retention_hours H]
   arca ls JOB_ID
   arca get JOB_ID PATH [--output FILE]     (resumes FILE.part, checks the digest)
@@ -133,7 +134,8 @@ The collector is found with --collector=HOST:PORT (or $ARCA_COLLECTOR;
 default 127.0.0.1:7402), scheduler-attribute with --scheduler_attribute
 (or $ARCA_SCHEDULER_ATTRIBUTE; default 127.0.0.1:7404), retention-gc with
 --retention_gc (or $ARCA_RETENTION_GC; default 127.0.0.1:7403). LEVEL is moderately_sensitive (default) or
-highly_sensitive.
+highly_sensitive. STRATEGY (S) is on_job_completion, on_job_success, on_job_failure, on_job_deletion or
+never (Argo's OnJobCompletion, … too); a pattern's applies to the files it matches ("*.tmp::on_job_completion").
 
 Credentials, strongest first: --token_file and the --tls_* flags, then
 $ARCA_TOKEN, then the context's. $ARCA_CONFIG names another contexts file.

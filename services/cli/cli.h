@@ -56,6 +56,7 @@ struct CliOptions {
   double retention_hours = 0;  // 0: the job's retention
   std::string output;          // get: where to write (default: the file's name)
   std::string gc_strategy;     // run: the job's GC strategy
+  bool force_finalizer_removal = false;  // run: Argo's forceFinalizerRemoval
 
   // sched resolve: the artifact (one of jar_url, artifact_id, name[+version]),
   // job labels k=v, machine definition, size attribute, cluster.

@@ -1,8 +1,33 @@
 // arca collect, ls, get and run: files to and from the collector.
 
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_replace.h"
+#include "common/paths.h"
 #include "services/cli/runner.h"
 
 namespace arca::cli {
+
+namespace {
+
+// on_job_deletion, or Argo's OnJobDeletion.
+absl::StatusOr<types::v1::GcStrategy> ParseGcStrategy(absl::string_view flag,
+                                                      absl::string_view text) {
+  const std::string wanted = absl::AsciiStrToUpper(absl::StrReplaceAll(text, {{"_", ""}}));
+  for (int i = types::v1::GcStrategy_MIN; i <= types::v1::GcStrategy_MAX; ++i) {
+    if (!types::v1::GcStrategy_IsValid(i) || i == types::v1::GC_STRATEGY_UNSPECIFIED) continue;
+    const auto s = static_cast<types::v1::GcStrategy>(i);
+    std::string name = types::v1::GcStrategy_Name(s).substr(sizeof("GC_STRATEGY_") - 1);
+    if (!wanted.empty() && absl::StrReplaceAll(name, {{"_", ""}}) == wanted) return s;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      flag, " strategy must be on_job_completion, on_job_success, on_job_failure, "
+      "on_job_deletion or never (or Argo's OnJobCompletion, …), got \"", text, "\""));
+}
+
+}  // namespace
 
 absl::StatusOr<collector::v1::UploadManifest> Runner::Manifest(const std::string& job_id) {
   collector::v1::UploadManifest m;
@@ -12,11 +37,17 @@ absl::StatusOr<collector::v1::UploadManifest> Runner::Manifest(const std::string
   if (options_.retention_hours > 0) {
     *m.mutable_retention() = ToProtoDuration(absl::Hours(options_.retention_hours));
   }
+  // GLOB[:LEVEL[:STRATEGY]], e.g. "*.tmp::on_job_completion".
   for (const std::string& spec : options_.patterns) {
     collector::v1::OutputPattern* p = m.add_patterns();
-    std::vector<std::string> parts = absl::StrSplit(spec, absl::MaxSplits(':', 1));
+    std::vector<std::string> parts = absl::StrSplit(spec, absl::MaxSplits(':', 2));
     p->set_glob(parts[0]);
-    const std::string level = parts.size() > 1 ? parts[1] : "moderately_sensitive";
+    if (parts.size() > 2) {
+      ASSIGN_OR_RETURN(types::v1::GcStrategy g, ParseGcStrategy("--pattern", parts[2]));
+      p->set_gc_strategy(g);
+    }
+    const std::string level =
+        parts.size() > 1 && !parts[1].empty() ? parts[1] : "moderately_sensitive";
     types::v1::PrivacyLevel l;
     if (!types::v1::PrivacyLevel_Parse(
             absl::StrCat("PRIVACY_LEVEL_", absl::AsciiStrToUpper(level)), &l) ||
@@ -75,7 +106,7 @@ absl::Status Runner::List(const std::vector<std::string>& rest) {
   Table logs({"LOG", "SIZE"});
   bool any_log = false;
   for (const v1::ArtifactFile& f : files) {
-    if (absl::StartsWith(f.path(), ".arca/logs/")) {
+    if (IsJobLog(f.path())) {
       logs.Add({f.path(), absl::StrCat(f.size())});
       any_log = true;
       continue;
@@ -117,24 +148,48 @@ absl::Status Runner::Step(const std::string& job_id, const std::string& name, ty
   return Catalog().UpdateStep(request).status();
 }
 
+namespace {
+
+// argv as a shell would take it back: words of safe characters as they
+// are, the rest in single quotes.
+std::string ShellQuoted(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const std::string& arg : argv) {
+    if (!out.empty()) out += ' ';
+    const bool plain = !arg.empty() && std::all_of(arg.begin(), arg.end(), [](char c) {
+      return absl::ascii_isalnum(c) || absl::StrContains("_@%+=:,./-", c);
+    });
+    out += plain ? arg : absl::StrCat("'", absl::StrReplaceAll(arg, {{"'", "'\\''"}}), "'");
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::Status Runner::RunJob(const std::vector<std::string>& command) {
   if (command.empty()) return absl::InvalidArgumentError("usage: arca run [flags] -- CMD...");
   v1::CreateJobRequest create;
+  create.mutable_job()->set_command(ShellQuoted(command));
   create.mutable_job()->set_id(options_.job);
   create.mutable_job()->set_group(options_.group.empty() ? "default" : options_.group);
   create.mutable_job()->set_name(options_.name.empty() ? command[0] : options_.name);
   if (!options_.gc_strategy.empty()) {
-    types::v1::GcStrategy g;
-    if (!types::v1::GcStrategy_Parse(
-            absl::StrCat("GC_STRATEGY_", absl::AsciiStrToUpper(options_.gc_strategy)), &g)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--gc_strategy must be on_job_completion, on_job_success, on_job_failure, "
-          "on_job_deletion or never, got \"", options_.gc_strategy, "\""));
-    }
+    ASSIGN_OR_RETURN(types::v1::GcStrategy g, ParseGcStrategy("--gc_strategy", options_.gc_strategy));
     create.mutable_job()->set_gc_strategy(g);
   }
+  create.mutable_job()->set_force_finalizer_removal(options_.force_finalizer_removal);
   ASSIGN_OR_RETURN(v1::CreateJobResponse created, Catalog().CreateJob(create));
   const std::string job_id = created.job().id();
+  // As OpenSAFELY's job-runner skips a job that exists: the same id and
+  // command again, once finished, is done already (another command under
+  // the same id was refused above as ALREADY_EXISTS).
+  if (!created.created() && created.job().has_finished_at()) {
+    std::cerr << "arca: job " << job_id << " already done ("
+              << Lower(types::v1::JobStatus_Name(created.job().status()), "JOB_STATUS_")
+              << "); not run again\n";
+    exit_code_ = 0;
+    return absl::OkStatus();
+  }
   std::cerr << "arca: job " << job_id << (created.created() ? " created" : " attached") << "\n";
   RETURN_IF_ERROR(Step(job_id, "prepare", types::v1::STEP_STATUS_SUCCESS, "", true, true));
   absl::Status started;
@@ -148,32 +203,57 @@ absl::Status Runner::RunJob(const std::vector<std::string>& command) {
                                              : types::v1::STEP_STATUS_FAILURE,
                        result.description, false, true));
   RETURN_IF_ERROR(Step(job_id, "collect", types::v1::STEP_STATUS_RUNNING, "", true, false));
-  absl::Status collected = [&]() -> absl::Status {
+  // As PrimeHub does: what is over a limit is skipped with a message, the
+  // job's log is kept whatever happens to the outputs, and the job keeps
+  // the command's outcome (a collect that fails is a warning).
+  const std::vector<ExtraFile> log = {{absl::StrCat(kJobLogPrefix, "job.log"), result.log_path}};
+  absl::StatusOr<collector::v1::UploadResponse> uploaded =
+      [&]() -> absl::StatusOr<collector::v1::UploadResponse> {
     ASSIGN_OR_RETURN(FolderScan scan, ScanFolder(options_.artifacts, options_.include_hidden));
     ASSIGN_OR_RETURN(collector::v1::UploadManifest manifest, Manifest(job_id));
-    auto uploaded = UploadFolder(Collector(), manifest, scan,
-                                 {{".arca/logs/job.log", result.log_path}}, TransferTimeout());
-    RETURN_IF_ERROR(uploaded.status());
-    const int user_files = uploaded->files_size() - 1;  // the log is not the user's
-    std::cerr << "arca: collected " << user_files << " file(s) from " << options_.artifacts
-              << (uploaded->skipped_size() > 0
-                      ? absl::StrCat(", skipped ", uploaded->skipped_size())
-                      : std::string())
-              << "\n";
-    return Step(job_id, "collect", types::v1::STEP_STATUS_SUCCESS,
-                absl::StrCat(user_files, " files, ", uploaded->skipped_size(), " skipped"),
-                false, true);
+    manifest.set_truncate(true);
+    return UploadFolder(Collector(), manifest, scan, log, TransferTimeout());
   }();
-  unlink(result.log_path.c_str());
-  if (!collected.ok()) {
-    Step(job_id, "collect", types::v1::STEP_STATUS_FAILURE, std::string(collected.message()),
-         false, true)
-        .IgnoreError();
+  types::v1::StepStatus collect_status = types::v1::STEP_STATUS_SUCCESS;
+  std::string collect_text;
+  if (uploaded.ok()) {
+    const int user_files = uploaded->files_size() - 1;  // the log is not the user's
+    std::cerr << "arca: collected " << user_files << " file(s) from " << options_.artifacts;
+    if (uploaded->skipped_size() > 0) std::cerr << ", skipped " << uploaded->skipped_size();
+    std::cerr << "\n";
+    constexpr int kShown = 20;
+    for (int i = 0; i < std::min(kShown, uploaded->skipped_size()); ++i) {
+      const collector::v1::SkippedFile& skipped = uploaded->skipped(i);
+      std::cerr << "arca: skipped " << skipped.path() << ": " << skipped.reason()
+                << (skipped.detail().empty() ? "" : " (" + skipped.detail() + ")") << "\n";
+    }
+    if (uploaded->skipped_size() > kShown) {
+      std::cerr << "arca: and " << uploaded->skipped_size() - kShown << " more skipped\n";
+    }
+    collect_text = absl::StrCat(user_files, " files, ", uploaded->skipped_size(), " skipped");
+    for (const collector::v1::SkippedFile& skipped : uploaded->skipped()) {
+      if (absl::StartsWith(skipped.reason(), "over_")) {  // refused by a limit
+        collect_status = types::v1::STEP_STATUS_WARNING;
+      }
+    }
+  } else {
+    std::cerr << "arca: warning: the artifacts were not collected: " << uploaded.status().message()
+              << "\n";
+    collect_status = types::v1::STEP_STATUS_WARNING;
+    collect_text = absl::StrCat("artifacts not collected: ", uploaded.status().message());
+    collector::v1::UploadManifest log_only;
+    log_only.set_job_id(job_id);
+    absl::Status kept = UploadFolder(Collector(), log_only, FolderScan{}, log, TransferTimeout()).status();
+    if (!kept.ok()) {
+      std::cerr << "arca: warning: the job's log was not kept either: " << kept.message() << "\n";
+      absl::StrAppend(&collect_text, "; log not kept: ", kept.message());
+    }
   }
+  unlink(result.log_path.c_str());
+  Step(job_id, "collect", collect_status, collect_text, false, true).IgnoreError();
   v1::FinishJobRequest finish;
   finish.set_job_id(job_id);
   RETURN_IF_ERROR(Catalog().FinishJob(finish).status());
-  RETURN_IF_ERROR(collected);
   exit_code_ = result.exit_code;
   return absl::OkStatus();
 }

@@ -58,12 +58,15 @@ ABSL_FLAG(bool, to_store, false,
 ABSL_FLAG(std::string, job, "", "run: job id to create or attach to; collect: the job");
 ABSL_FLAG(std::string, artifacts, "artifacts", "run: the folder collected when CMD ends");
 ABSL_FLAG(std::vector<std::string>, pattern, {},
-          "run/collect: output patterns GLOB[:LEVEL], comma-separated");
+          "run/collect: output patterns GLOB[:LEVEL[:STRATEGY]], comma-separated");
 ABSL_FLAG(bool, include_hidden, false, "run/collect: also collect names starting with '.'");
 ABSL_FLAG(bool, truncate, false, "run/collect: over a limit, keep what fits");
 ABSL_FLAG(double, retention_hours, 0, "run/collect: keep files this long after the job ends");
 ABSL_FLAG(std::string, output, "", "get: file to write (default: the file's own name)");
 ABSL_FLAG(std::string, gc_strategy, "", "run: the job's GC strategy, e.g. on_job_deletion");
+ABSL_FLAG(bool, force_finalizer_removal, false,
+          "run: once GC of the job's files has failed past its retries, drop the finalizer "
+          "anyway (Argo's forceFinalizerRemoval)");
 ABSL_FLAG(std::string, jar_url, "", "sched resolve: the job jar URL");
 ABSL_FLAG(std::string, artifact_id, "", "sched resolve: the artifact id");
 ABSL_FLAG(std::vector<std::string>, labels, {}, "sched resolve: job labels as k=v,k=v");
@@ -169,6 +172,7 @@ int main(int argc, char** argv) {
   options.retention_hours = absl::GetFlag(FLAGS_retention_hours);
   options.output = absl::GetFlag(FLAGS_output);
   options.gc_strategy = absl::GetFlag(FLAGS_gc_strategy);
+  options.force_finalizer_removal = absl::GetFlag(FLAGS_force_finalizer_removal);
   options.jar_url = absl::GetFlag(FLAGS_jar_url);
   options.artifact_id = absl::GetFlag(FLAGS_artifact_id);
   options.labels = absl::GetFlag(FLAGS_labels);

@@ -301,6 +301,116 @@ TEST_F(TransferTest, ArcaRunCollectsAndPassesTheExitCodeThrough) {
   EXPECT_EQ(catalog_->GetFile(job->id(), ".arca/logs/job.log")->size(), 5);  // "done\n"
 }
 
+// PrimeHub's limits count the user's files: exactly 1,000 and the job's log
+// all go up; one more is skipped with a message, and the job keeps the
+// command's outcome.
+TEST_F(TransferTest, ArcaRunAtTheFileLimitKeepsTheLogAndSkipsWhatIsOver) {
+  const char* bin = std::getenv("ARCA_BIN_ARCA");
+  ASSERT_NE(bin, nullptr);
+  ASSERT_EQ(collector::CollectorOptions().max_files, 1000);
+  for (int i = 0; i < 1000; ++i) WriteFile(absl::StrCat(root_, "/f", 1000 + i, ".txt"), "x");
+  auto run = [&](const std::string& job) {
+    testing::Subprocess arca;
+    EXPECT_TRUE(arca.Start({bin, "--catalog=" + test_catalog_.address(),
+                            "--collector=" + collector_server_->address(), "--job=" + job,
+                            "--artifacts=" + root_, "run", "--", "sh", "-c", "echo ran; exit 4"})
+                    .ok());
+    const int status = arca.Wait(absl::Seconds(120));
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 4) << arca.output();
+    return arca.output();
+  };
+  auto count = [&](const std::string& job) {
+    cat::ListFilesRequest list;
+    list.set_job_id(job);
+    list.set_page_size(1000);
+    size_t n = 0;
+    for (;;) {
+      auto page = catalog_->ListFiles(list);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) return n;
+      n += page->files_size();
+      if (page->next_page_token().empty()) return n;
+      list.set_page_token(page->next_page_token());
+    }
+  };
+  run("job-at-limit");
+  EXPECT_EQ(count("job-at-limit"), 1001u);
+  EXPECT_EQ(catalog_->GetFile("job-at-limit", ".arca/logs/job.log")->size(), 4);  // "ran\n"
+  EXPECT_EQ(catalog_->GetJob("job-at-limit")->steps(2).status(), types::v1::STEP_STATUS_SUCCESS);
+
+  WriteFile(root_ + "/f2000.txt", "one too many");
+  const std::string output = run("job-over-limit");
+  EXPECT_NE(output.find("arca: skipped f2000.txt: over_count (limit is 1000 files)"), std::string::npos)
+      << output;
+  EXPECT_EQ(count("job-over-limit"), 1001u);
+  EXPECT_TRUE(catalog_->GetFile("job-over-limit", ".arca/logs/job.log").ok());
+  auto job = catalog_->GetJob("job-over-limit");
+  EXPECT_EQ(job->status(), types::v1::JOB_STATUS_FAILURE) << "the command's outcome (exit 4)";
+  EXPECT_EQ(job->steps(2).status(), types::v1::STEP_STATUS_WARNING);
+  EXPECT_EQ(job->steps(2).text(), "1000 files, 1 skipped");
+}
+
+TEST_F(TransferTest, ArcaRunKeepsTheLogAndTheOutcomeWhenTheArtifactsCannotGoUp) {
+  const char* bin = std::getenv("ARCA_BIN_ARCA");
+  ASSERT_NE(bin, nullptr);
+  // A file that grows while it is read aborts the artifacts' upload.
+  WriteFile(root_ + "/growing.log", std::string(8 << 20, 'g'));
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    std::ofstream out(root_ + "/growing.log", std::ios::app);
+    while (!stop) out << 'x' << std::flush;
+  });
+  testing::Subprocess arca;
+  ASSERT_TRUE(arca.Start({bin, "--catalog=" + test_catalog_.address(),
+                          "--collector=" + collector_server_->address(), "--job=job-no-artifacts",
+                          "--artifacts=" + root_, "run", "--", "sh", "-c", "echo ran"})
+                  .ok());
+  const int status = arca.Wait(absl::Seconds(120));
+  stop = true;
+  writer.join();
+  ASSERT_TRUE(WIFEXITED(status)) << arca.output();
+  EXPECT_EQ(WEXITSTATUS(status), 0) << arca.output();
+  EXPECT_NE(arca.output().find("the artifacts were not collected"), std::string::npos) << arca.output();
+  auto job = catalog_->GetJob("job-no-artifacts");
+  EXPECT_EQ(job->status(), types::v1::JOB_STATUS_SUCCESS);
+  EXPECT_EQ(job->steps(2).status(), types::v1::STEP_STATUS_WARNING);
+  EXPECT_NE(job->steps(2).text().find("changed while it was read"), std::string::npos) << job->steps(2).text();
+  EXPECT_EQ(catalog_->GetFile("job-no-artifacts", ".arca/logs/job.log")->size(), 4);
+  EXPECT_FALSE(catalog_->GetFile("job-no-artifacts", "growing.log").ok());
+}
+
+// As OpenSAFELY's job-runner: a finished job run again with the same
+// command is done already; another command under its id is refused.
+TEST_F(TransferTest, ArcaRunOfAFinishedJobIsSkippedNotRepeated) {
+  const char* bin = std::getenv("ARCA_BIN_ARCA");
+  ASSERT_NE(bin, nullptr);
+  const std::string marker = dir_ + "/ran";
+  auto run = [&](const std::string& script, int* code) {
+    testing::Subprocess arca;
+    EXPECT_TRUE(arca.Start({bin, "--catalog=" + test_catalog_.address(),
+                            "--collector=" + collector_server_->address(), "--job=job-once",
+                            "--artifacts=" + root_, "run", "--", "sh", "-c", script})
+                    .ok());
+    const int status = arca.Wait(absl::Seconds(60));
+    *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return arca.output();
+  };
+  int code = 0;
+  const std::string script = "echo x >> " + marker + "; exit 2";
+  run(script, &code);
+  EXPECT_EQ(code, 2);
+  EXPECT_EQ(catalog_->GetJob("job-once")->command(), "sh -c 'echo x >> " + marker + "; exit 2'");
+  std::string output = run(script, &code);
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_NE(output.find("arca: job job-once already done (failure); not run again"), std::string::npos)
+      << output;
+  EXPECT_EQ(ReadFile(marker), "x\n") << "the command did not run again";
+  EXPECT_EQ(catalog_->GetJob("job-once")->steps_size(), 3);
+  output = run("echo another", &code);
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_NE(output.find("already exists with a different spec"), std::string::npos) << output;
+}
+
 TEST_F(TransferTest, ArcaRunOnSigtermStillCollectsAndFinishes) {
   const char* bin = std::getenv("ARCA_BIN_ARCA");
   ASSERT_NE(bin, nullptr);

@@ -30,7 +30,6 @@ namespace {
 namespace cat = ::arca::catalog::v1;
 using ::arca::types::v1::PrivacyLevel;
 
-constexpr absl::string_view kLogPrefix = ".arca/logs/";
 
 const absl::flat_hash_set<std::string>& SkipReasons() {
   static const auto* reasons =
@@ -75,7 +74,7 @@ class Slot {
 }  // namespace
 
 bool IsHiddenPath(absl::string_view path) {
-  if (absl::StartsWith(path, kLogPrefix)) return false;
+  if (IsJobLog(path)) return false;
   for (absl::string_view segment : absl::StrSplit(path, '/')) {
     if (absl::StartsWith(segment, ".")) return true;
   }
@@ -135,7 +134,8 @@ class Collector::UploadState {
     writer_.reset();
     small_ = false;
     level_ = types::v1::PRIVACY_LEVEL_MODERATELY_SENSITIVE;
-    const bool is_log = absl::StartsWith(header.path(), kLogPrefix);
+    strategy_ = header.gc_strategy();
+    const bool is_log = IsJobLog(header.path());
     if (!manifest_.include_hidden() && IsHiddenPath(header.path())) return Skip("hidden", "");
     if (!is_log && manifest_.patterns_size() > 0) {
       const v1::OutputPattern* match = nullptr;
@@ -149,20 +149,27 @@ class Collector::UploadState {
       if (match->privacy_level() != types::v1::PRIVACY_LEVEL_UNSPECIFIED) {
         level_ = match->privacy_level();
       }
+      if (strategy_ == types::v1::GC_STRATEGY_UNSPECIFIED) strategy_ = match->gc_strategy();
     }
-    if (static_cast<int>(files_.size()) + 1 > max_files_) {
+    // The limits count the user's files. The job's logs have a budget of
+    // their own, of the same size, so they are kept whatever the outputs
+    // are and never crowd them out.
+    log_ = is_log;
+    const Budget& used = is_log ? logs_ : outputs_;
+    const char* what = is_log ? "log files" : "files";
+    if (used.files + 1 > max_files_) {
       if (!manifest_.truncate()) {
-        return Reject("over_count", absl::StrCat("upload has more than ", max_files_,
-                                                 " files (the limit); ", header.path(),
-                                                 " is file ", files_.size() + 1));
+        return Reject("over_count", absl::StrCat("upload has more than ", max_files_, " ", what,
+                                                 " (the limit); ", header.path(), " is number ",
+                                                 used.files + 1));
       }
-      return Skip("over_count", absl::StrCat("limit is ", max_files_, " files"));
+      return Skip("over_count", absl::StrCat("limit is ", max_files_, " ", what));
     }
-    if (total_ + header.size() > max_bytes_) {
+    if (used.bytes + header.size() > max_bytes_) {
       if (!manifest_.truncate()) {
         return Reject("over_size",
                       absl::StrCat("upload exceeds the ", max_bytes_, "-byte limit by ",
-                                   total_ + header.size() - max_bytes_, " bytes at ",
+                                   used.bytes + header.size() - max_bytes_, " bytes at ",
                                    header.path()));
       }
       return Skip("over_size", absl::StrCat("limit is ", max_bytes_, " bytes"));
@@ -243,12 +250,15 @@ class Collector::UploadState {
       sealed_.push_back(std::move(writer_));
     }
     total_ += info->size;
+    Budget& used = log_ ? logs_ : outputs_;
+    ++used.files;
+    used.bytes += info->size;
     cat::ArtifactFile f;
     f.set_path(header.path());
     f.set_size(info->size);
     f.set_sha256(info->sha256);
     f.set_privacy_level(level_);
-    f.set_gc_strategy(header.gc_strategy());
+    f.set_gc_strategy(strategy_);
     if (header.mtime_unix_nanos() > 0) {
       *f.mutable_last_modified() = ToProtoTime(absl::FromUnixNanos(header.mtime_unix_nanos()));
     } else {
@@ -394,7 +404,14 @@ class Collector::UploadState {
   std::unique_ptr<blob::PackWriter> pack_;
   int64_t received_ = 0;
   PrivacyLevel level_ = types::v1::PRIVACY_LEVEL_MODERATELY_SENSITIVE;
+  types::v1::GcStrategy strategy_ = types::v1::GC_STRATEGY_UNSPECIFIED;  // the file's own
   int64_t total_ = 0;
+  struct Budget {
+    int files = 0;
+    int64_t bytes = 0;
+  };
+  Budget outputs_, logs_;  // what the limits allow of each, taken so far
+  bool log_ = false;       // the current file is a log
   absl::flat_hash_set<std::string> seen_;
   std::vector<cat::ArtifactFile> files_;
   v1::UploadResponse response_;
@@ -425,6 +442,10 @@ absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source,
     if (!types::v1::PrivacyLevel_IsValid(p.privacy_level())) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown privacy level ", p.privacy_level(), " for ", p.glob()));
+    }
+    if (!types::v1::GcStrategy_IsValid(p.gc_strategy())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown GC strategy ", p.gc_strategy(), " for ", p.glob()));
     }
   }
   if (manifest.has_retention() && FromProtoDuration(manifest.retention()) <= absl::ZeroDuration()) {
@@ -466,12 +487,15 @@ absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source,
   }
 
   // Expiry: the job's finish time (or now) plus the manifest's retention,
-  // capped; without one the catalog applies the job's retention.
+  // capped; without one (and for logs, which have a retention of their
+  // own) the catalog applies the job's retention.
   if (manifest.has_retention()) {
     const absl::Duration retention =
         std::min(FromProtoDuration(manifest.retention()), options_.max_retention);
     const absl::Time base = job.has_finished_at() ? FromProtoTime(job.finished_at()) : clock_->Now();
-    for (cat::ArtifactFile& f : state.files()) *f.mutable_expires_at() = ToProtoTime(base + retention);
+    for (cat::ArtifactFile& f : state.files()) {
+      if (!IsJobLog(f.path())) *f.mutable_expires_at() = ToProtoTime(base + retention);
+    }
   }
   const absl::Time received = clock_->Now();
   // Blobs are durable before the catalog points at them.

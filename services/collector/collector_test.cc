@@ -444,6 +444,29 @@ TEST_F(CollectorTest, TruncateKeepsWhatFitsAndReportsTheRest) {
   EXPECT_EQ(r->skipped(0).reason(), "over_size");
 }
 
+TEST_F(CollectorTest, LimitsCountTheUsersFilesNotTheJobsLogs) {
+  // PrimeHub's limits: exactly the limit of outputs (5 files here) and a
+  // log beside them is accepted whole.
+  std::string job = NewJob();
+  Upload u(job);
+  for (int i = 0; i < 5; ++i) u.File("f" + std::to_string(i), std::string(200, 'a' + i));
+  u.File(".arca/logs/job.log", std::string(900, 'l')).End();
+  auto r = Run(u);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->files_size(), 6);
+  // Logs have a budget of their own, as large: one over it is refused too.
+  Upload logs(NewJob());
+  logs.File(".arca/logs/a.log", std::string(600, 'a')).File(".arca/logs/b.log", std::string(600, 'b')).End();
+  auto refused = Run(logs);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted) << refused.status();
+  Upload six(NewJob());
+  for (int i = 0; i < 6; ++i) six.File(".arca/logs/" + std::to_string(i) + ".log", "x");
+  six.End();
+  auto too_many = Run(six);
+  EXPECT_EQ(too_many.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(too_many.status().message().find("more than 5 log files"), std::string::npos) << too_many.status();
+}
+
 TEST_F(CollectorTest, ManifestMaySetLowerLimitsNotHigher) {
   std::string job = NewJob();
   Upload u(job);
@@ -474,6 +497,32 @@ TEST_F(CollectorTest, HiddenFilesSkippedUnlessAskedAndLogsAlwaysKept) {
   all.File(".env", "SECRET=1").End();
   ASSERT_TRUE(Run(all).ok());
   EXPECT_EQ(CatalogPaths(job2), std::vector<std::string>{".env"});
+}
+
+// Argo's per-artifact GC strategy, from the pattern a file matches unless
+// its header sets one.
+TEST_F(CollectorTest, OutputPatternsSetGcStrategiesUnlessTheFileHasOne) {
+  std::string job = NewJob();
+  Upload u(job);
+  auto* tmp = u.manifest().add_patterns();
+  tmp->set_glob("*.tmp");
+  tmp->set_gc_strategy(types::v1::GC_STRATEGY_ON_JOB_COMPLETION);
+  u.manifest().add_patterns()->set_glob("*");
+  u.File("scratch.tmp", "x").File("result.csv", "1").File("own.tmp", "y");
+  for (auto& m : u.messages) {
+    if (m.has_file() && m.file().path() == "own.tmp") m.mutable_file()->set_gc_strategy(types::v1::GC_STRATEGY_NEVER);
+  }
+  u.End();
+  ASSERT_TRUE(Run(u).ok());
+  EXPECT_EQ(catalog_->GetFile(job, "scratch.tmp")->gc_strategy(), types::v1::GC_STRATEGY_ON_JOB_COMPLETION);
+  EXPECT_EQ(catalog_->GetFile(job, "result.csv")->gc_strategy(), types::v1::GC_STRATEGY_UNSPECIFIED);
+  EXPECT_EQ(catalog_->GetFile(job, "own.tmp")->gc_strategy(), types::v1::GC_STRATEGY_NEVER);
+  Upload bad(job);
+  auto* p = bad.manifest().add_patterns();
+  p->set_glob("*");
+  p->set_gc_strategy(static_cast<types::v1::GcStrategy>(99));
+  bad.End();
+  EXPECT_EQ(Run(bad).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(CollectorTest, OutputPatternsSetPrivacyAndSkipTheRest) {

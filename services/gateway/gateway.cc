@@ -133,7 +133,7 @@ absl::StatusOr<JobFiles> Gateway::Impl::VisibleFiles(Request& req, const std::st
       list,
       [&](const cat::ArtifactFile& f) {
         if (req.caller.SeesPrivacy(f.privacy_level())) {
-          (absl::StartsWith(f.path(), kLogPrefix) ? files.logs : files.outputs).push_back(f);
+          (IsJobLog(f.path()) ? files.logs : files.outputs).push_back(f);
         }
         return absl::OkStatus();
       },

@@ -223,7 +223,7 @@ class Gateway::Impl {
   absl::Status ListFiles(Request& req);
 
   absl::Status GetLogs(Request& req) {
-    req.params["path"] = absl::StrCat(kLogPrefix, "job.log");
+    req.params["path"] = absl::StrCat(kJobLogPrefix, "job.log");
     return Serve(req, /*inline_text=*/true);
   }
 

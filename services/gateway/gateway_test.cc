@@ -175,6 +175,30 @@ TEST_F(RestTest, NewJobFromAFormAsCurlSendsIt) {
   EXPECT_EQ(stored->group(), "team-b");
   EXPECT_EQ(stored->gc_strategy(), types::v1::GC_STRATEGY_ON_JOB_SUCCESS);
 
+  // Argo's per-artifact GC strategies and forceFinalizerRemoval.
+  Response argo = PostJson("/api/v1/job", Json::parse(absl::StrCat(
+      R"({"compendium_id": ")", compendium, R"(", "forceFinalizerRemoval": true, "gc_rules": [
+           {"glob": "*.tmp", "strategy": "OnWorkflowCompletion"},
+           {"glob": "keep/*", "strategy": "Never"}]})")));
+  ASSERT_EQ(argo.status, 200) << argo.body;
+  const std::string argo_id = argo.json()["job_id"];
+  EXPECT_TRUE(catalog_->GetJob(argo_id)->force_finalizer_removal());
+  Json shown = Get("/api/v1/job/" + argo_id).json();
+  EXPECT_EQ(shown["gc_rules"], Json::parse(R"([{"glob":"*.tmp","strategy":"OnJobCompletion"},
+                                                {"glob":"keep/*","strategy":"Never"}])"));
+  EXPECT_EQ(shown["force_finalizer_removal"], true);
+  EXPECT_EQ(Fetch("POST", "/api/v1/job", "compendium_id=" + compendium + "&force_finalizer_removal=true",
+                  {{"Content-Type", "application/x-www-form-urlencoded"}}).status,
+            200);
+  for (const char* bad : {R"("gc_rules": {})", R"("gc_rules": [{"glob": "*"}])",
+                          R"("gc_rules": [{"glob": "*", "strategy": "Sometimes"}])",
+                          R"("gc_rules": [{"glob": "", "strategy": "Never"}])",
+                          R"("forceFinalizerRemoval": "yes")"}) {
+    Response r = PostJson("/api/v1/job", Json::parse(absl::StrCat(R"({"compendium_id": ")", compendium,
+                                                                  R"(", )", bad, "}")));
+    EXPECT_EQ(r.status, 400) << bad << " " << r.body;
+  }
+
   // o2r's error, byte for byte.
   Response missing = Fetch("POST", "/api/v1/job", "compendium_id=nope",
                            {{"Content-Type", "application/x-www-form-urlencoded"}});
@@ -203,25 +227,43 @@ TEST_F(RestTest, ListJobsPagesNewestFirstWithLinks) {
   EXPECT_FALSE(all.json().contains("next"));
   EXPECT_FALSE(all.json().contains("previous"));
 
-  Response page2 = Get("/api/v1/job?limit=2&start=2");
+  // o2r's start is the position of the first job (it skips start - 1).
+  Response page2 = Get("/api/v1/job?limit=2&start=3");
   EXPECT_EQ(page2.json()["results"], Json({ids[2], ids[1]}));
-  EXPECT_EQ(page2.json()["next"], "/api/v1/job?limit=2&start=3");
+  EXPECT_EQ(page2.json()["next"], "/api/v1/job?limit=2&start=5");
   EXPECT_EQ(page2.json()["previous"], "/api/v1/job?limit=2&start=1");
-  Response page3 = Get("/api/v1/job?limit=2&start=3");
+  Response page3 = Get("/api/v1/job?limit=2&start=5");
   EXPECT_EQ(page3.json()["results"], Json({ids[0]}));
   EXPECT_FALSE(page3.json().contains("next"));
+  EXPECT_EQ(Get("/api/v1/job?limit=2&start=2").json()["results"], Json({ids[3], ids[2]}));
 
   Response with_status = Get("/api/v1/job?limit=1&start=5&fields=status");
   EXPECT_EQ(with_status.body,
             absl::StrCat("{\"results\":[{\"id\":\"", ids[0],
                          "\",\"status\":\"success\"}],\"previous\":\"/api/v1/job?limit=1&start=4&"
                          "fields=status\"}\n"));
+  // o2r's fields: spaces trimmed; given at all, results are objects.
+  EXPECT_EQ(Get("/api/v1/job?limit=1&start=5&fields=%20status%20,%20").json()["results"],
+            Json::parse(absl::StrCat(R"([{"id":")", ids[0], R"(","status":"success"}])")));
+  EXPECT_EQ(Get("/api/v1/job?limit=1&fields=").json()["results"],
+            Json::parse(absl::StrCat(R"([{"id":")", ids[4], R"("}])")));
+  // An unfinished job is running to o2r's clients, queued or not.
+  EXPECT_EQ(Get("/api/v1/job?limit=1&fields=status").json()["results"][0]["status"], "running");
+  EXPECT_EQ(Get("/api/v1/job?status=running").json()["results"].size(), 4u);
   EXPECT_EQ(Get("/api/v1/job?status=success").json()["results"], Json({ids[0]}));
+  // An unknown status matches nothing (o2r: 200, empty).
+  Response foo = Get("/api/v1/job?status=foo");
+  EXPECT_EQ(foo.status, 200);
+  EXPECT_EQ(foo.json(), Json::parse(R"({"results":[]})"));
   EXPECT_EQ(Get("/api/v1/job?compendium_id=" + b).json()["results"], Json({ids[3], ids[1]}));
   EXPECT_EQ(Get("/api/v1/job?compendium_id=" + a + "," + b + "&limit=1").json()["next"],
             absl::StrCat("/api/v1/job?limit=1&start=2&compendium_id=", a, "%2C", b));
-  for (const char* bad : {"limit=0", "limit=abc", "limit=1001", "start=0", "status=done",
-                          "fields=name", "limit=%zz"}) {
+  // An unknown compendium is 404 (o2r).
+  Response unknown = Get("/api/v1/job?compendium_id=no-such-compendium");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.json()["error"], "no compendium with id no-such-compendium");
+  for (const char* bad : {"limit=0", "limit=abc", "limit=1001", "start=0", "fields=name",
+                          "fields=user", "limit=%zz"}) {
     Response r = Get(absl::StrCat("/api/v1/job?", bad));
     EXPECT_EQ(r.status, 400) << bad;
     EXPECT_TRUE(r.json().contains("error")) << bad;
@@ -815,6 +857,19 @@ TEST_F(RestTest, GraphQlOverHttpRules) {
   EXPECT_EQ(PostJson("/graphql", Gql("{ nope }")).status, 400);
   EXPECT_EQ(PostJson("/graphql", Json{{"query", 5}}).status, 400);
   EXPECT_EQ(Fetch("POST", "/graphql", "{ jobArtifactNames }", {{"Content-Type", "text/plain"}}).status, 415);
+  // PrimeHub's SDK posts a form (Python requests' data=dict(variables=
+  // json.dumps(variables), query=query)): spaces as '+', JSON variables.
+  Response form = Fetch("POST", "/graphql",
+                        "variables=%7B%22n%22%3A+%22none%22%7D&query=query+%28%24n%3A+String%29+%7B+"
+                        "jobArtifactNames%28prefix%3A+%24n%29+%7D",
+                        {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(form.status, 200) << form.body;
+  EXPECT_EQ(form.json()["data"]["jobArtifactNames"], Json::array()) << form.body;
+  Response form_mutation = Fetch("POST", "/graphql", "query=mutation+%7B+cleanupPhJobArtifact+%7D",
+                                 {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(form_mutation.status, 200) << "a form is a POST: mutations run";
+  EXPECT_EQ(Fetch("POST", "/graphql", "query=%7B+jobArtifactNames+%7D&variables=%7Bbad",
+                  {{"Content-Type", "application/x-www-form-urlencoded"}}).status, 400);
   EXPECT_EQ(PostJson("/graphql", Gql("query($id: ID!) { phJob(where: {id: $id}) { id } }")).status, 400);
 }
 

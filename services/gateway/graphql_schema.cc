@@ -8,17 +8,25 @@ absl::Status Gateway::Impl::GraphQl(Request& req) {
   std::string query, operation;
   graphql::Json variables;
   const bool get = req.http.method == "GET" || req.http.method == "HEAD";
-  if (get) {
-    query = req.target.query.GetOr("query", "");
-    operation = req.target.query.GetOr("operationName", "");
-    const std::string vars = req.target.query.GetOr("variables", "");
+  const absl::string_view type = req.http.Header("content-type");
+  // PrimeHub's SDK posts a form: query=…&variables=<JSON>.
+  const bool form = !get && absl::StartsWithIgnoreCase(type, "application/x-www-form-urlencoded");
+  if (get || form) {
+    QueryParams params = req.target.query;
+    if (form) {
+      ASSIGN_OR_RETURN(params, QueryParams::Parse(req.http.body));
+    }
+    query = params.GetOr("query", "");
+    operation = params.GetOr("operationName", "");
+    const std::string vars = params.GetOr("variables", "");
     if (!vars.empty()) {
       ASSIGN_OR_RETURN(variables, ParseJson(vars, "variables"));
     }
   } else {
-    absl::string_view type = req.http.Header("content-type");
     if (!absl::StartsWithIgnoreCase(type, "application/json")) {
-      req.Reply(415, Json{{"error", "POST /graphql takes Content-Type: application/json"}});
+      req.Reply(415, Json{{"error",
+                           "POST /graphql takes Content-Type: application/json or "
+                           "application/x-www-form-urlencoded"}});
       return absl::OkStatus();
     }
     ASSIGN_OR_RETURN(Json body, ParseJsonObject(req.http.body));

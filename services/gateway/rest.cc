@@ -42,11 +42,19 @@ std::string Lower(absl::string_view enum_name, absl::string_view prefix) {
 }
 
 std::string StepStatusName(types::StepStatus s) {
+  if (s == types::STEP_STATUS_SKIP) return "skipped";  // o2r's word
   return Lower(types::StepStatus_Name(s), "STEP_STATUS_");
 }
 
 std::string JobStatusName(types::JobStatus s) {
   return Lower(types::JobStatus_Name(s), "JOB_STATUS_");
+}
+
+std::string JobStatusName(const cat::Job& job) {
+  // o2r's clients poll a job until it is no longer running: until it has
+  // finished or a step has failed, it is running, queued or not.
+  if (!job.has_finished_at() && job.status() != types::JOB_STATUS_FAILURE) return "running";
+  return JobStatusName(job.status());
 }
 
 std::string PrivacyName(types::PrivacyLevel p) {
@@ -69,6 +77,14 @@ Json StrategyJson(types::GcStrategy s) {
     if (n.value == s) return n.name;
   }
   return nullptr;
+}
+
+Json GcRulesJson(const cat::Job& job) {
+  Json rules = Json::array();
+  for (const cat::GcRule& r : job.gc_rules()) {
+    rules.push_back(Json{{"glob", r.glob()}, {"strategy", StrategyJson(r.strategy())}});
+  }
+  return rules;
 }
 
 absl::StatusOr<types::GcStrategy> ParseStrategy(absl::string_view text) {
@@ -256,12 +272,15 @@ Json JobJson(const cat::Job& job) {
   return Json{{"id", job.id()},
               {"compendium_id", job.compendium_id()},
               {"creation_date", TimeJson(job.created_at())},
-              {"status", JobStatusName(job.status())},
+              {"status", JobStatusName(job)},
               {"group", job.group()},
               {"name", job.name()},
+              {"command", job.command()},
               {"labels", MapJson(job.labels())},
               {"finished_at", TimeJson(job.finished_at())},
               {"gc_strategy", StrategyJson(job.gc_strategy())},
+              {"gc_rules", GcRulesJson(job)},
+              {"force_finalizer_removal", job.force_finalizer_removal()},
               {"finalizers", std::vector<std::string>(job.finalizers().begin(), job.finalizers().end())},
               {"conditions", conditions},
               {"deletion_requested_at", TimeJson(job.deletion_requested_at())}};

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/auth/identity.h"
+#include "common/paths.h"
 #include "common/http/server.h"
 #include "google/protobuf/message.h"
 #include "nlohmann/json.hpp"
@@ -26,13 +27,14 @@ using Json = nlohmann::ordered_json;
 namespace cat = ::arca::catalog::v1;
 namespace types = ::arca::types::v1;
 
-inline constexpr absl::string_view kLogPrefix = ".arca/logs/";
-
 int HttpStatusFor(absl::StatusCode code);
 
 std::string Lower(absl::string_view enum_name, absl::string_view prefix);
 std::string StepStatusName(types::StepStatus s);
 std::string JobStatusName(types::JobStatus s);
+// As the REST API (o2r's) shows a job: "running" until it has finished
+// (or failed).
+std::string JobStatusName(const cat::Job& job);
 std::string PrivacyName(types::PrivacyLevel p);
 
 absl::StatusOr<types::JobStatus> ParseJobStatus(const std::string& text);
@@ -53,6 +55,8 @@ inline constexpr StrategyName kStrategies[] = {
 
 
 Json StrategyJson(types::GcStrategy s);
+// A job's gc_rules: [{"glob", "strategy"}].
+Json GcRulesJson(const cat::Job& job);
 
 absl::StatusOr<types::GcStrategy> ParseStrategy(absl::string_view text);
 

@@ -9,13 +9,18 @@ absl::Status Gateway::Impl::CreateJob(Request& req) {
   RETURN_IF_ERROR(Need(catalog_, "catalog"));
   // o2r clients send a form (curl -F is multipart); JSON works too.
   std::map<std::string, std::string> fields;
-  Json labels;
+  Json labels, gc_rules;
   absl::string_view type = req.http.Header("content-type");
   if (absl::StartsWithIgnoreCase(type, "application/json")) {
     ASSIGN_OR_RETURN(Json body, ParseJsonObject(req.http.body));
     for (const auto& [k, v] : body.items()) {
       if (k == "labels") {
         labels = v;
+      } else if (k == "gc_rules") {
+        gc_rules = v;
+      } else if (k == "force_finalizer_removal" || k == "forceFinalizerRemoval") {
+        if (!v.is_boolean()) return absl::InvalidArgumentError(absl::StrCat("\"", k, "\" must be a boolean"));
+        fields["force_finalizer_removal"] = v.get<bool>() ? "true" : "false";
       } else if (k == "compendium_id" || k == "group" || k == "name" || k == "gc_strategy" ||
                  k == "retention") {
         if (!v.is_string()) {
@@ -49,6 +54,28 @@ absl::Status Gateway::Impl::CreateJob(Request& req) {
   }
   job->set_group(group);
   RETURN_IF_ERROR(StringMap(labels, "labels", job->mutable_labels()));
+  // Argo's per-artifact artifactGC: [{"glob": "*.tmp", "strategy": "OnJobCompletion"}].
+  if (!gc_rules.is_null()) {
+    if (!gc_rules.is_array()) return absl::InvalidArgumentError("\"gc_rules\" must be an array");
+    for (const Json& rule : gc_rules) {
+      if (!rule.is_object() || !rule.value("glob", Json()).is_string() ||
+          !rule.value("strategy", Json()).is_string()) {
+        return absl::InvalidArgumentError(
+            "each of \"gc_rules\" is {\"glob\": \"…\", \"strategy\": \"OnJobCompletion\"}");
+      }
+      cat::GcRule* r = job->add_gc_rules();
+      r->set_glob(rule["glob"].get<std::string>());
+      ASSIGN_OR_RETURN(types::GcStrategy g, ParseStrategy(rule["strategy"].get<std::string>()));
+      r->set_strategy(g);
+    }
+  }
+  if (const std::string& force = fields["force_finalizer_removal"]; !force.empty()) {
+    if (force != "true" && force != "false") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "force_finalizer_removal must be true or false, got \"", force, "\""));
+    }
+    job->set_force_finalizer_removal(force == "true");
+  }
   if (!fields["gc_strategy"].empty()) {
     ASSIGN_OR_RETURN(types::GcStrategy g, ParseStrategy(fields["gc_strategy"]));
     job->set_gc_strategy(g);
@@ -75,29 +102,49 @@ absl::Status Gateway::Impl::ListJobs(Request& req) {
   RETURN_IF_ERROR(Need(catalog_, "catalog"));
   const QueryParams& q = req.target.query;
   ASSIGN_OR_RETURN(int limit, IntParam(q, "limit", options_.default_limit, 1, 1000));
+  // o2r's start: the 1-based position of the first job, not a page.
   ASSIGN_OR_RETURN(int start, IntParam(q, "start", 1, 1, 1 << 30));
-  const std::string fields = q.GetOr("fields", "");
+  // o2r's fields: a comma-separated list, spaces trimmed; given at all,
+  // results are objects with the id and those fields.
+  const std::optional<std::string> fields = q.Get("fields");
   bool with_status = false;
-  for (absl::string_view f : absl::StrSplit(fields, ',', absl::SkipEmpty())) {
+  for (absl::string_view f : absl::StrSplit(fields.value_or(""), ',')) {
+    f = absl::StripAsciiWhitespace(f);
+    if (f.empty()) continue;
     if (f != "status") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("fields may only name \"status\", got \"", f, "\""));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unsupported field requested: ", f, " (jobs have status; Arca keeps no users)"));
     }
     with_status = true;
   }
   cat::ListJobsRequest list;
   const std::string status = q.GetOr("status", "");
   if (!status.empty()) {
-    ASSIGN_OR_RETURN(types::JobStatus s, ParseJobStatus(status));
-    list.add_statuses(s);
+    // As o2r: an unknown status matches no job. A job that has not
+    // finished reads "running" (JobStatusName), queued or not.
+    auto s = ParseJobStatus(status);
+    if (!s.ok()) {
+      req.Reply(200, Json{{"results", Json::array()}});
+      return absl::OkStatus();
+    }
+    list.add_statuses(*s);
+    if (*s == types::JOB_STATUS_RUNNING) list.add_statuses(types::JOB_STATUS_QUEUED);
   }
   const std::string compendia = q.GetOr("compendium_id", "");
   for (absl::string_view c : absl::StrSplit(compendia, ',', absl::SkipEmpty())) {
     list.add_compendium_ids(std::string(c));
+    // As o2r: jobs of a compendium that does not exist are 404.
+    cat::GetJobArtifactRequest get;
+    get.set_artifact_id(std::string(c));
+    auto found = catalog_->GetJobArtifact(get, Call(&req.caller));
+    if (absl::IsNotFound(found.status()) || absl::IsInvalidArgument(found.status())) {
+      return absl::NotFoundError(absl::StrCat("no compendium with id ", c));
+    }
+    RETURN_IF_ERROR(found.status());
   }
   const std::string group = q.GetOr("group", "");
   list.set_group(group);
-  const int64_t offset = static_cast<int64_t>(start - 1) * limit;
+  const int64_t offset = start - 1;
 
   std::vector<cat::Job> jobs;
   bool more = false;
@@ -105,10 +152,12 @@ absl::Status Gateway::Impl::ListJobs(Request& req) {
 
   Json results = Json::array();
   for (const auto& j : jobs) {
-    if (with_status) {
-      results.push_back(Json{{"id", j.id()}, {"status", JobStatusName(j.status())}});
-    } else {
+    if (!fields.has_value()) {
       results.push_back(j.id());
+    } else if (with_status) {
+      results.push_back(Json{{"id", j.id()}, {"status", JobStatusName(j)}});
+    } else {
+      results.push_back(Json{{"id", j.id()}});
     }
   }
   auto link = [&](int page_start) {
@@ -116,12 +165,12 @@ absl::Status Gateway::Impl::ListJobs(Request& req) {
     if (!compendia.empty()) absl::StrAppend(&url, "&compendium_id=", PercentEncode(compendia));
     if (!status.empty()) absl::StrAppend(&url, "&status=", PercentEncode(status));
     if (!group.empty()) absl::StrAppend(&url, "&group=", PercentEncode(group));
-    if (!fields.empty()) absl::StrAppend(&url, "&fields=", PercentEncode(fields));
+    if (fields.has_value()) absl::StrAppend(&url, "&fields=", PercentEncode(*fields));
     return url;
   };
   Json out{{"results", results}};
-  if (more) out["next"] = link(start + 1);
-  if (start > 1) out["previous"] = link(start - 1);
+  if (more) out["next"] = link(start + limit);
+  if (start > 1) out["previous"] = link(std::max(1, start - limit));
   req.Reply(200, out);
   return absl::OkStatus();
 }
@@ -146,7 +195,7 @@ absl::Status Gateway::Impl::GetJob(Request& req) {
 absl::Status Gateway::Impl::GetSteps(Request& req) {
   ASSIGN_OR_RETURN(cat::Job job, VisibleJob(req, req.params["id"]));
   req.Reply(200, Json{{"id", job.id()},
-                      {"status", JobStatusName(job.status())},
+                      {"status", JobStatusName(job)},
                       {"steps", StepsJson(job)}});
   return absl::OkStatus();
 }

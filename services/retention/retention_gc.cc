@@ -229,6 +229,23 @@ absl::Status RetentionGc::HandleTask(const cat::GcTask& task, v1::RunCleanupResp
   return absl::OkStatus();
 }
 
+void RetentionGc::ForceFinalizerRemoval(const std::string& job_id) {
+  cat::GetJobRequest get;
+  get.set_id(job_id);
+  auto job = catalog_->GetJob(get);
+  if (!job.ok() || !job->force_finalizer_removal()) return;
+  cat::RemoveFinalizerRequest remove;
+  remove.set_job_id(job_id);
+  remove.set_finalizer(std::string(gc::kArtifactGcFinalizer));
+  absl::Status removed = catalog_->RemoveFinalizer(remove).status();
+  if (removed.ok()) {
+    ARCA_LOG(WARNING) << "job " << job_id << " asked for forceFinalizerRemoval: its GC finalizer "
+                      << "is gone, its files that could not be deleted stay until TTL";
+  } else {
+    ARCA_LOG(WARNING) << "removing the GC finalizer of job " << job_id << ": " << removed.message();
+  }
+}
+
 absl::StatusOr<int> RetentionGc::ProcessDueTasks(int max_tasks) {
   if (!options_.deletion_enabled) return 0;  // the kill switch keeps the queue
   cat::LeaseGcTasksRequest lease;
@@ -269,6 +286,7 @@ absl::StatusOr<int> RetentionGc::ProcessDueTasks(int max_tasks) {
       absl::Status set = catalog_->SetCondition(condition).status();
       if (!set.ok()) ARCA_LOG(WARNING) << "setting the condition: " << set.message();
       metrics_->tasks.Add({{"outcome", "failed"}}).Increment();
+      ForceFinalizerRemoval(task.job_id());
     } else {
       ARCA_LOG(WARNING) << "GC of job " << task.job_id() << " failed (" << error
                         << "); retrying in " << absl::FormatDuration(backoff);

@@ -138,6 +138,9 @@ class RetentionGc {
   // it and retires the old one (without a new pack if none is live).
   absl::Status Compact(const catalog::v1::Pack& pack);
   absl::Status HandleTask(const catalog::v1::GcTask& task, v1::RunCleanupResponse* removed);
+  // Once a job's GC has failed past its retries: drops the job's GC
+  // finalizer if the job asked for forceFinalizerRemoval (Argo's).
+  void ForceFinalizerRemoval(const std::string& job_id);
   absl::StatusOr<std::vector<catalog::v1::ArtifactFile>> AvailableFiles(const std::string& job_id);
 
   RetentionOptions options_;

@@ -401,6 +401,36 @@ TEST_F(RetentionTest, GivesUpWithAConditionThenKeepsRetryingUntilItClears) {
   EXPECT_TRUE(BytesExist("bystander"));
 }
 
+// Argo's forceFinalizerRemoval: a deleted job whose GC keeps failing goes
+// once the retries are spent; what could not be deleted stays until TTL.
+TEST_F(RetentionTest, ForceFinalizerRemovalLetsADeletedJobGoWhenGcGivesUp) {
+  cat::CreateJobRequest r;
+  r.mutable_job()->set_group("g");
+  r.mutable_job()->set_gc_strategy(types::v1::GC_STRATEGY_ON_JOB_DELETION);
+  r.mutable_job()->set_force_finalizer_removal(true);
+  const std::string job = catalog().CreateJob(r)->job().id();
+  const std::string held = NewJob(types::v1::GC_STRATEGY_ON_JOB_DELETION);  // without it
+  Collect(job, {{"x.bin", "forced"}});
+  Collect(held, {{"y.bin", "held"}});
+  for (const std::string& j : {job, held}) {
+    Finish(j, types::v1::JOB_STATUS_SUCCESS);
+    cat::DeleteJobRequest del;
+    del.set_id(j);
+    ASSERT_FALSE(catalog().DeleteJob(del)->purged()) << "waits for its GC finalizer";
+  }
+  clock_.Advance(options_.grace + absl::Minutes(1));
+  blobs_->failures_left = 1000;
+  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    ASSERT_GE(*gc_->ProcessDueTasks(), 1) << attempt;
+    clock_.Advance(options_.backoff_cap);
+  }
+  EXPECT_TRUE(absl::IsNotFound(catalog().GetJob(job).status())) << "purged without its finalizer";
+  EXPECT_TRUE(BytesExist("forced"));
+  auto still = catalog().GetJob(held);
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->finalizers_size(), 1) << "a job that did not ask keeps waiting";
+}
+
 // A sweep puts every file it removes in its answer (cleanupPhJobArtifact
 // returns how many), strategy deletions of failed jobs included.
 TEST_F(RetentionTest, ASweepCountsEveryFileItRemoves) {

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/ids.h"
 #include "common/paths.h"
@@ -133,17 +134,24 @@ SchedulerAttribute::SchedulerAttribute(const SchedulerOptions& options,
 
 absl::StatusOr<cat::JobArtifact> SchedulerAttribute::Lookup(const v1::ArtifactRef& ref,
                                                             std::string* described) {
-  std::string id;
+  std::vector<std::string> ids;  // tried in order
   switch (ref.ref_case()) {
-    case v1::ArtifactRef::kJobJarUrl:
+    case v1::ArtifactRef::kJobJarUrl: {
       RETURN_IF_ERROR(CheckText("job_jar_url", ref.job_jar_url()));
-      id = ArtifactIdFromJarUrl(ref.job_jar_url());
+      const std::string file = ArtifactIdFromJarUrl(ref.job_jar_url());
       *described = absl::StrCat("job jar URL \"", ref.job_jar_url(), "\"");
-      if (id.empty()) return absl::NotFoundError(absl::StrCat(*described, " names no artifact"));
+      if (file.empty()) return absl::NotFoundError(absl::StrCat(*described, " names no artifact"));
+      // Mantis looks an artifact up by the file's name without ".zip"
+      // (DataFormatAdapter.extractArtifactBaseName); one registered under
+      // the whole file name is found too.
+      absl::string_view base = file;
+      if (absl::ConsumeSuffix(&base, ".zip") && !base.empty()) ids.emplace_back(base);
+      ids.push_back(file);
       break;
+    }
     case v1::ArtifactRef::kArtifactId:
-      id = ref.artifact_id();
-      *described = absl::StrCat("artifact ", id);
+      ids.push_back(ref.artifact_id());
+      *described = absl::StrCat("artifact ", ref.artifact_id());
       break;
     case v1::ArtifactRef::kNameVersion: {
       const v1::NameVersion& nv = ref.name_version();
@@ -162,14 +170,17 @@ absl::StatusOr<cat::JobArtifact> SchedulerAttribute::Lookup(const v1::ArtifactRe
     default:
       return absl::NotFoundError("no artifact given");
   }
-  if (!IsSafeName(id)) return absl::NotFoundError(absl::StrCat(*described, " is not an artifact id"));
-  cat::GetJobArtifactRequest get;
-  get.set_artifact_id(id);
-  auto artifact = catalog_->GetJobArtifact(get);
-  if (absl::IsNotFound(artifact.status())) {
-    return absl::NotFoundError(absl::StrCat(*described, " not found"));
+  for (const std::string& id : ids) {
+    if (!IsSafeName(id)) continue;
+    cat::GetJobArtifactRequest get;
+    get.set_artifact_id(id);
+    auto artifact = catalog_->GetJobArtifact(get);
+    if (!absl::IsNotFound(artifact.status())) return artifact;
   }
-  return artifact;
+  if (ids.size() == 1 && !IsSafeName(ids[0])) {
+    return absl::NotFoundError(absl::StrCat(*described, " is not an artifact id"));
+  }
+  return absl::NotFoundError(absl::StrCat(*described, " not found"));
 }
 
 absl::StatusOr<v1::SchedulingConstraints> SchedulerAttribute::Resolve(

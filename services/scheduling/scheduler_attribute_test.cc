@@ -151,6 +151,22 @@ TEST_F(SchedulerTest, ResolvesFromTheJarUrlsArtifact) {
   EXPECT_TRUE(c->warnings().empty());
 }
 
+TEST_F(SchedulerTest, AJarUrlResolvesAsMantisDoesWithoutItsZipExtension) {
+  // Mantis' own case: http://repo/other-2.0.0.zip names artifact other-2.0.0.
+  Register("other-2.0.0", "other", "2.0.0", "11");
+  auto c = core_->Resolve(ByUrl("http://repo/other-2.0.0.zip"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->artifact_id(), "other-2.0.0");
+  EXPECT_EQ(Find(*c, "jdkVersion")->value(), "11");
+  // Both registered: Mantis' name wins.
+  Register("other-2.0.0.zip", "other", "2.0.0-zip", "8");
+  EXPECT_EQ(core_->Resolve(ByUrl("http://repo/other-2.0.0.zip"))->artifact_id(), "other-2.0.0");
+  // Only ".zip" is stripped, as Mantis does.
+  Register("tool-1.jar", "tool", "1", "17");
+  EXPECT_EQ(core_->Resolve(ByUrl("http://repo/tool-1.jar"))->artifact_id(), "tool-1.jar");
+  EXPECT_TRUE(core_->Resolve(ByUrl("http://repo/.zip"))->artifact_id().empty());
+}
+
 TEST_F(SchedulerTest, MissingArtifactIsAWarningNotASilentFallback) {
   v1::JobDefinition d = ByUrl("http://repo/absent.zip");
   (*d.mutable_labels())["_mantis.schedulingAttribute.zone"] = "a";

@@ -25,7 +25,11 @@ TMPDIR="$root/build"
 # shellcheck source=../lib/suite.sh
 source "$root/tests/lib/suite.sh"
 ceph="$root/build/bench-ceph"
-trap 'cleanup; tests/s3/ceph.sh stop "$ceph"' EXIT
+# A new cluster each run, removed at the end: runs write gigabytes each, and
+# a full OSD stalls every request.
+trap 'cleanup; tests/s3/ceph.sh stop "$ceph"; rm -rf "$ceph"' EXIT
+tests/s3/ceph.sh stop "$ceph" 2>/dev/null || true
+rm -rf "$ceph"
 tests/s3/ceph.sh start "$ceph" >/dev/null
 # shellcheck source=/dev/null
 source "$ceph/env"

@@ -190,11 +190,12 @@ status_as() {  # TOKEN PATH: the status gateway D answers, without following red
 echo "gateway D redirected only the caller allowed to see the file (others: 404, no token: 401)"
 
 # ------------------------------------------------------------------ 6. TTL
-# A job whose files expire 3.6 s after it ends; its bytes are unique.
+# A job whose outputs expire 3.6 s after they are collected (its log, kept
+# longer, goes when the job is deleted); its bytes are unique.
 mkdir -p "$work/job6/artifacts"
 head -c $((12 << 20)) /dev/urandom > "$work/job6/artifacts/expiring.bin"
 echo "short-lived $RANDOM$RANDOM" > "$work/job6/artifacts/small.txt"
-(cd "$work/job6" && arca run --name=s3-ttl --retention_hours=0.001 -- true) >/dev/null 2>&1 ||
+(cd "$work/job6" && arca run --name=s3-ttl --gc_strategy=on_job_deletion --retention_hours=0.001 -- true) >/dev/null 2>&1 ||
   fail "arca run of the expiring job"
 job6=$(arca --json jobs list | python3 -c 'import json,sys; print([j["id"] for j in json.load(sys.stdin)["jobs"] if j["name"]=="s3-ttl"][0])')
 sha=$(sha256sum "$work/job6/artifacts/expiring.bin" | cut -d' ' -f1)

@@ -204,7 +204,7 @@ TEST_F(AuthTest, WritesNeedTheRoleThatAllowsThem) {
   token_ = "writer";  // reader and writer by default
   Response created = PostJson("/api/v1/jobArtifacts", artifact);
   ASSERT_EQ(created.status, 201) << created.body;
-  const std::string id = created.json()["artifactID"];
+  const std::string id = created.json()["resourceID"];
   Json changed = artifact;
   changed["tags"] = Json{{"evil", "1"}};
   Response overwrite = PostJson("/api/v1/jobArtifacts?overwrite=true", changed);

@@ -130,7 +130,7 @@ class GatewayTest : public ::testing::Test {
   std::string NewArtifact(const std::string& name = "my-app", const std::string& version = "1.0.0") {
     Response r = PostJson("/api/v1/jobArtifacts", Json{{"name", name}, {"version", version}});
     EXPECT_EQ(r.status, 201) << r.body;
-    return r.json()["artifactID"];
+    return r.json()["resourceID"];
   }
   std::string NewJob(const std::string& group = "team-a", const std::string& compendium = "") {
     cat::CreateJobRequest r;

@@ -96,8 +96,9 @@ absl::Status Gateway::Impl::RegisterArtifact(Request& req) {
   }
   reg.set_expected_revision(revision);
   ASSIGN_OR_RETURN(cat::RegisterJobArtifactResponse resp, Register(req.caller, reg));
+  // Mantis answers with the ArtifactID: {"resourceID": …}.
   req.Reply(resp.created() ? 201 : 200,
-            Json{{"artifactID", resp.artifact().artifact_id()},
+            Json{{"resourceID", resp.artifact().artifact_id()},
                  {"revision", resp.artifact().revision()}},
             {{"ETag", absl::StrCat("\"", resp.artifact().revision(), "\"")},
              {"Location", absl::StrCat("/api/v1/jobArtifacts/",

@@ -178,6 +178,8 @@ absl::Status Runner::RunJob(const std::vector<std::string>& command) {
     create.mutable_job()->set_gc_strategy(g);
   }
   create.mutable_job()->set_force_finalizer_removal(options_.force_finalizer_removal);
+  // A mistake in the patterns stops here, before any job or command runs.
+  ASSIGN_OR_RETURN(collector::v1::UploadManifest manifest, Manifest(""));
   ASSIGN_OR_RETURN(v1::CreateJobResponse created, Catalog().CreateJob(create));
   const std::string job_id = created.job().id();
   // As OpenSAFELY's job-runner skips a job that exists: the same id and
@@ -210,7 +212,7 @@ absl::Status Runner::RunJob(const std::vector<std::string>& command) {
   absl::StatusOr<collector::v1::UploadResponse> uploaded =
       [&]() -> absl::StatusOr<collector::v1::UploadResponse> {
     ASSIGN_OR_RETURN(FolderScan scan, ScanFolder(options_.artifacts, options_.include_hidden));
-    ASSIGN_OR_RETURN(collector::v1::UploadManifest manifest, Manifest(job_id));
+    manifest.set_job_id(job_id);
     manifest.set_truncate(true);
     return UploadFolder(Collector(), manifest, scan, log, TransferTimeout());
   }();

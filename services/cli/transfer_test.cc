@@ -411,6 +411,23 @@ TEST_F(TransferTest, ArcaRunOfAFinishedJobIsSkippedNotRepeated) {
   EXPECT_NE(output.find("already exists with a different spec"), std::string::npos) << output;
 }
 
+TEST_F(TransferTest, ArcaRunWithABadPatternRunsNothing) {
+  const char* bin = std::getenv("ARCA_BIN_ARCA");
+  ASSERT_NE(bin, nullptr);
+  const std::string marker = dir_ + "/ran";
+  testing::Subprocess arca;
+  ASSERT_TRUE(arca.Start({bin, "--catalog=" + test_catalog_.address(),
+                          "--collector=" + collector_server_->address(), "--job=job-bad-pattern",
+                          "--pattern=*.tmp::sometimes", "run", "--", "touch", marker})
+                  .ok());
+  const int status = arca.Wait(absl::Seconds(60));
+  ASSERT_TRUE(WIFEXITED(status)) << arca.output();
+  EXPECT_NE(WEXITSTATUS(status), 0) << arca.output();
+  EXPECT_NE(arca.output().find("--pattern strategy must be"), std::string::npos) << arca.output();
+  EXPECT_FALSE(fs::exists(marker)) << "the command never ran";
+  EXPECT_TRUE(absl::IsNotFound(catalog_->GetJob("job-bad-pattern").status())) << "no job was made";
+}
+
 TEST_F(TransferTest, ArcaRunOnSigtermStillCollectsAndFinishes) {
   const char* bin = std::getenv("ARCA_BIN_ARCA");
   ASSERT_NE(bin, nullptr);

@@ -40,7 +40,8 @@ struct Config {
 
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, the
 // region from AWS_REGION (or AWS_DEFAULT_REGION, else us-east-1) and the
-// certificate authorities from AWS_CA_BUNDLE, into `config`. INVALID_ARGUMENT naming what is missing.
+// certificate authorities from AWS_CA_BUNDLE, into `config`.
+// INVALID_ARGUMENT naming what is missing.
 absl::Status ConfigFromEnvironment(Config* config);
 
 // s3://BUCKET[/PREFIX]: the bucket, and the prefix ("" or ending in '/').

@@ -30,7 +30,6 @@ namespace {
 namespace cat = ::arca::catalog::v1;
 using ::arca::types::v1::PrivacyLevel;
 
-
 const absl::flat_hash_set<std::string>& SkipReasons() {
   static const auto* reasons =
       new absl::flat_hash_set<std::string>{ARCA_COLLECTOR_SKIP_REASONS};
@@ -154,7 +153,6 @@ class Collector::UploadState {
     // The limits count the user's files. The job's logs have a budget of
     // their own, of the same size, so they are kept whatever the outputs
     // are and never crowd them out.
-    log_ = is_log;
     const Budget& used = is_log ? logs_ : outputs_;
     const char* what = is_log ? "log files" : "files";
     if (used.files + 1 > max_files_) {
@@ -249,8 +247,7 @@ class Collector::UploadState {
     } else {
       sealed_.push_back(std::move(writer_));
     }
-    total_ += info->size;
-    Budget& used = log_ ? logs_ : outputs_;
+    Budget& used = IsJobLog(header.path()) ? logs_ : outputs_;
     ++used.files;
     used.bytes += info->size;
     cat::ArtifactFile f;
@@ -349,7 +346,7 @@ class Collector::UploadState {
   std::vector<cat::ArtifactFile>& files() { return files_; }
 
   v1::UploadResponse& response() { return response_; }
-  int64_t total() const { return total_; }
+  int64_t total() const { return outputs_.bytes + logs_.bytes; }
 
  private:
   // Small files are placed in batches of this many bytes or files.
@@ -405,13 +402,11 @@ class Collector::UploadState {
   int64_t received_ = 0;
   PrivacyLevel level_ = types::v1::PRIVACY_LEVEL_MODERATELY_SENSITIVE;
   types::v1::GcStrategy strategy_ = types::v1::GC_STRATEGY_UNSPECIFIED;  // the file's own
-  int64_t total_ = 0;
   struct Budget {
     int files = 0;
     int64_t bytes = 0;
   };
   Budget outputs_, logs_;  // what the limits allow of each, taken so far
-  bool log_ = false;       // the current file is a log
   absl::flat_hash_set<std::string> seen_;
   std::vector<cat::ArtifactFile> files_;
   v1::UploadResponse response_;

@@ -143,12 +143,13 @@ absl::StatusOr<JobFiles> Gateway::Impl::VisibleFiles(Request& req, const std::st
 }
 
 absl::Status Gateway::Impl::ListVisibleJobs(const auth::Identity& caller, cat::ListJobsRequest list, int64_t offset,
-                             int limit, std::vector<cat::Job>* jobs, bool* more) {
+                             int limit, std::vector<cat::Job>* jobs, bool* more,
+                             const std::function<bool(const cat::Job&)>& keep) {
   RETURN_IF_ERROR(Need(catalog_, "catalog"));
   *more = false;
   if (!list.group().empty() && !caller.SeesGroup(list.group())) return absl::OkStatus();
   if (offset > (1 << 30)) return absl::InvalidArgumentError("the page is too far");
-  if (caller.all_groups || !list.group().empty() || caller.groups.size() == 1) {
+  if (!keep && (caller.all_groups || !list.group().empty() || caller.groups.size() == 1)) {
     if (list.group().empty() && !caller.all_groups) list.set_group(caller.groups.front());
     list.set_offset(static_cast<int>(offset));
     list.set_page_size(limit);
@@ -164,13 +165,14 @@ absl::Status Gateway::Impl::ListVisibleJobs(const auth::Identity& caller, cat::L
     }
     return absl::OkStatus();
   }
-  // Several groups: walk every job newest first, keeping the caller's.
+  // Several groups, or a filter of the gateway's own: walk every job newest
+  // first, keeping the caller's and those `keep` keeps.
   int64_t skipped = 0;
   list.set_page_size(1000);
   absl::Status walked = catalog_->ForEachJob(
       list,
       [&](const cat::Job& j) {
-        if (!caller.SeesGroup(j.group())) return absl::OkStatus();
+        if (!caller.SeesGroup(j.group()) || (keep && !keep(j))) return absl::OkStatus();
         if (skipped < offset) {
           ++skipped;
         } else if (static_cast<int>(jobs->size()) < limit) {

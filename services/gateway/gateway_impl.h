@@ -93,6 +93,10 @@ class Gateway::Impl {
         {"GET", "/api/v1/job/{id}/gc", &Impl::GcStatus, kRead},
         {"GET", "/api/v1/job/{id}/artifacts/{*path}", &Impl::Download, kRead},
         {"HEAD", "/api/v1/job/{id}/artifacts/{*path}", &Impl::Download, kRead},
+        {"GET", "/files/groups/{group}/jobArtifacts/{id}/{*path}", &Impl::PhFile, kRead},
+        {"HEAD", "/files/groups/{group}/jobArtifacts/{id}/{*path}", &Impl::PhFile, kRead},
+        {"GET", "/api/files/groups/{group}/jobArtifacts/{id}/{*path}", &Impl::PhFile, kRead},
+        {"HEAD", "/api/files/groups/{group}/jobArtifacts/{id}/{*path}", &Impl::PhFile, kRead},
         {"POST", "/api/v1/gc/run", &Impl::GcRun, kAdmin},
         {"GET", "/api/v1/gc/preview", &Impl::GcPreview, kRead},
         {"POST", "/api/v1/scheduling/resolve", &Impl::Resolve, kRead},
@@ -154,7 +158,8 @@ class Gateway::Impl {
   // `limit`, *more if another follows. `list` carries the filters (a group
   // the caller cannot see gives nothing).
   absl::Status ListVisibleJobs(const auth::Identity& caller, cat::ListJobsRequest list, int64_t offset,
-                               int limit, std::vector<cat::Job>* jobs, bool* more);
+                               int limit, std::vector<cat::Job>* jobs, bool* more,
+                               const std::function<bool(const cat::Job&)>& keep = nullptr);
 
   // ------------------------------------------------------------ misc
 
@@ -223,14 +228,23 @@ class Gateway::Impl {
   absl::Status ListFiles(Request& req);
 
   absl::Status GetLogs(Request& req) {
-    req.params["path"] = absl::StrCat(kJobLogPrefix, "job.log");
-    return Serve(req, /*inline_text=*/true);
+    ASSIGN_OR_RETURN(cat::Job job, VisibleJob(req, req.params["id"]));
+    return Serve(req, job, absl::StrCat(kJobLogPrefix, "job.log"), /*inline_text=*/true);
   }
 
-  absl::Status Download(Request& req) { return Serve(req, /*inline_text=*/false); }
+  absl::Status Download(Request& req) {
+    ASSIGN_OR_RETURN(cat::Job job, VisibleJob(req, req.params["id"]));
+    return Serve(req, job, req.params["path"], /*inline_text=*/false);
+  }
 
-  // GET or HEAD of one file, streamed from the collector.
-  absl::Status Serve(Request& req, bool inline_text);
+  // PrimeHub's download links: the console's /files/<prefix>/<name> and the
+  // SDK's /api/files/<prefix>/<name>, where the prefix is the job's
+  // artifact.prefix (groups/<group>/jobArtifacts/<job>).
+  absl::Status PhFile(Request& req);
+
+  // GET or HEAD of one of the job's files, streamed from the blob store or
+  // the collector.
+  absl::Status Serve(Request& req, const cat::Job& job, const std::string& path, bool inline_text);
 
   // A download's body: the collector's stream, a message at a time, its
   // first message already read.

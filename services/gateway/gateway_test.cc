@@ -16,6 +16,7 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -795,7 +796,6 @@ TEST_F(RestTest, GraphQlAnswersPrimeHubsArtifactQuery) {
       phJob(where: {id: $id}) { status finished steps { name status } logs { name downloadUrl }
                                 artifact { items { downloadUrl } } }
       phJobs(where: {status: "success"}, limit: 5) { items { id } hasNextPage }
-      none: phJob(where: {id: "job-nope"}) { id }
     })", Json{{"id", job}}));
   ASSERT_EQ(more.status, 200) << more.body;
   Json d = more.json()["data"];
@@ -806,7 +806,254 @@ TEST_F(RestTest, GraphQlAnswersPrimeHubsArtifactQuery) {
             absl::StrCat("/api/v1/job/", job, "/artifacts/test.txt"));
   EXPECT_EQ(d["phJobs"]["items"], Json::parse(absl::StrCat(R"([{"id":")", job, R"("}])")));
   EXPECT_EQ(d["phJobs"]["hasNextPage"], false);
-  EXPECT_TRUE(d["none"].is_null());
+}
+
+// PrimeHub's console and Python SDK, their queries as they send them.
+TEST_F(RestTest, GraphQlAnswersPrimeHubsConsoleAndSdkUnchanged) {
+  std::vector<std::string> jobs;
+  for (int i = 0; i < 12; ++i) {
+    cat::CreateJobRequest create;
+    create.mutable_job()->set_group("team_a");
+    create.mutable_job()->set_name(absl::StrCat(i % 2 ? "train-" : "eval-", i));
+    create.mutable_job()->set_command("python train.py");
+    jobs.push_back(catalog_->CreateJob(create)->job().id());
+  }
+  const std::string other = NewJob("team-b");
+  const std::string job = jobs.back();
+  Collect(job, {{"out/model.bin", "weights"}, {".arca/logs/job.log", "ran\n"}});
+  // A file past 2^31 bytes (recorded, not written): its size stays exact.
+  cat::CommitFilesRequest big;
+  big.set_job_id(job);
+  cat::ArtifactFile* f = big.add_files();
+  f->set_job_id(job);
+  f->set_path("out/huge.tar");
+  f->set_size(5'000'000'007);
+  f->set_sha256(std::string(64, 'a'));
+  f->set_state(types::v1::FILE_STATE_AVAILABLE);
+  ASSERT_TRUE(catalog_->CommitFiles(big).ok());
+  Finish(job);
+
+  // packages/client/src/queries/PhJob.graphql, the console's job list.
+  const std::string console_list = R"(fragment PhJobInfo on PhJob {
+  id
+  displayName
+  cancel
+  command
+  groupId
+  groupName
+  schedule
+  image
+  instanceType {
+    id
+    name
+    displayName
+    cpuLimit
+    memoryLimit
+    gpuLimit
+  }
+  userId
+  userName
+  phase
+  reason
+  message
+  createTime
+  startTime
+  finishTime
+  logEndpoint
+}
+
+query PhJobsConnection($where: PhJobWhereInput, $page: Int, $orderBy: PhJobOrderByInput) {
+  phJobsConnection(where: $where, page: $page, orderBy: $orderBy) {
+    pageInfo {
+      totalPage
+      currentPage
+    }
+    edges {
+      cursor
+      node {
+        ...PhJobInfo
+      }
+    }
+  }
+}
+
+query phJob($where: PhJobWhereUniqueInput!) {
+  phJob(where: $where) {
+    ...PhJobInfo
+  }
+}
+)";
+  // As the console's getCurrentQueryVariables builds them.
+  Json vars{{"page", 1},
+            {"where", {{"groupId_in", {"team_a"}}, {"search", ""}, {"mine", false}}},
+            {"orderBy", Json::object()}};
+  Json list_body{{"query", console_list}, {"operationName", "PhJobsConnection"}, {"variables", vars}};
+  Response r = PostJson("/graphql", list_body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_FALSE(r.json().contains("errors")) << r.body;
+  Json conn = r.json()["data"]["phJobsConnection"];
+  EXPECT_EQ(conn["pageInfo"], Json::parse(R"({"totalPage":2,"currentPage":1})"));
+  ASSERT_EQ(conn["edges"].size(), 10u);  // PrimeHub's pages hold 10
+  Json node = conn["edges"][0]["node"];
+  EXPECT_EQ(conn["edges"][0]["cursor"], job);  // newest first
+  EXPECT_EQ(node["id"], job);
+  EXPECT_EQ(node["displayName"], "train-11");
+  EXPECT_EQ(node["groupName"], "team_a");
+  EXPECT_EQ(node["groupId"], "team_a");
+  EXPECT_EQ(node["command"], "python train.py");
+  EXPECT_EQ(node["phase"], "Succeeded");
+  EXPECT_EQ(node["cancel"], false);
+  EXPECT_TRUE(node["instanceType"].is_null());
+  EXPECT_TRUE(node["createTime"].is_string());
+  EXPECT_TRUE(node["finishTime"].is_string());
+  EXPECT_EQ(node["logEndpoint"], absl::StrCat("/api/v1/job/", job, "/logs"));
+  EXPECT_EQ(conn["edges"][1]["node"]["phase"], "Pending");
+  EXPECT_TRUE(conn["edges"][1]["node"]["finishTime"].is_null());
+
+  list_body["variables"]["page"] = 2;
+  conn = PostJson("/graphql", list_body).json()["data"]["phJobsConnection"];
+  EXPECT_EQ(conn["pageInfo"]["currentPage"], 2);
+  ASSERT_EQ(conn["edges"].size(), 2u);
+  EXPECT_EQ(conn["edges"][1]["cursor"], jobs[0]);
+  // The console's search box and column sorting.
+  list_body["variables"]["page"] = 1;
+  list_body["variables"]["where"]["search"] = "TRAIN";
+  list_body["variables"]["orderBy"] = {{"displayName", "asc"}};
+  conn = PostJson("/graphql", list_body).json()["data"]["phJobsConnection"];
+  ASSERT_EQ(conn["edges"].size(), 6u);
+  EXPECT_EQ(conn["pageInfo"]["totalPage"], 1);
+  EXPECT_EQ(conn["edges"][0]["node"]["displayName"], "train-1");
+  EXPECT_EQ(conn["edges"][5]["node"]["displayName"], "train-9");
+  list_body["variables"]["where"]["search"] = "";
+  list_body["variables"]["orderBy"] = {{"createTime", "asc"}};
+  conn = PostJson("/graphql", list_body).json()["data"]["phJobsConnection"];
+  EXPECT_EQ(conn["edges"][0]["cursor"], jobs[0]);
+  // Another group's jobs are not listed; an empty one is one empty page.
+  list_body["variables"]["where"]["groupId_in"] = {"team-b", "team_a"};
+  EXPECT_EQ(PostJson("/graphql", list_body).json()["data"]["phJobsConnection"]["pageInfo"]["totalPage"], 2);
+  list_body["variables"]["where"]["groupId_in"] = {"team-c"};
+  conn = PostJson("/graphql", list_body).json()["data"]["phJobsConnection"];
+  EXPECT_EQ(conn["edges"], Json::array());
+  EXPECT_EQ(conn["pageInfo"]["totalPage"], 1);
+  list_body["variables"]["orderBy"] = {{"createTime", "sideways"}};
+  EXPECT_TRUE(absl::StrContains(PostJson("/graphql", list_body).body, "orderBy takes one field"));
+
+  Json one{{"query", console_list}, {"operationName", "phJob"}, {"variables", {{"where", {{"id", job}}}}}};
+  r = PostJson("/graphql", one);
+  EXPECT_EQ(r.json()["data"]["phJob"]["displayName"], "train-11") << r.body;
+
+  // packages/client/src/ee/containers/jobArtifact.tsx, the Artifacts tab.
+  r = PostJson("/graphql", Gql(R"(
+  query phJob($where: PhJobWhereUniqueInput!) {
+    phJob(where: $where) {
+      id
+      artifact {
+        prefix
+        items {
+          name
+          size
+          lastModified
+        }
+      }
+    }
+  }
+)", Json{{"where", {{"id", job}}}}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json artifact = r.json()["data"]["phJob"]["artifact"];
+  ASSERT_EQ(artifact["items"].size(), 2u) << r.body;
+  EXPECT_EQ(artifact["items"][0]["name"], "out/huge.tar");
+  EXPECT_EQ(artifact["items"][0]["size"].get<int64_t>(), 5'000'000'007);
+  EXPECT_TRUE(absl::StrContains(r.body, R"("size":5000000007)")) << r.body;
+  // The tab links each item as `${appPrefix}files/${prefix}/${item.name}`.
+  Response file = Get(absl::StrCat("/files/", artifact["prefix"].get<std::string>(), "/out/model.bin"));
+  EXPECT_EQ(file.status, 200);
+  EXPECT_EQ(file.body, "weights");
+  // The SDK's /api/files/groups/<group path>/… writes the group in lower
+  // case with '-' for '_'.
+  file = Get(absl::StrCat("/api/files/groups/team-a/jobArtifacts/", job, "/out/model.bin"));
+  EXPECT_EQ(file.status, 200);
+  EXPECT_EQ(file.body, "weights");
+  EXPECT_EQ(Get(absl::StrCat("/files/groups/team-b/jobArtifacts/", job, "/out/model.bin")).status, 404);
+  EXPECT_EQ(Get(absl::StrCat("/files/groups/team_a/jobArtifacts/", job, "/out/none.bin")).status, 404);
+  EXPECT_EQ(Get(absl::StrCat("/files/groups/team_a/jobArtifacts/", job, "/../x")).status, 400);
+
+  // primehub/jobs.py: list, get and list-artifacts, over its form POST.
+  auto sdk = [&](const std::string& query, const Json& variables) {
+    return Fetch("POST", "/graphql",
+                 absl::StrCat("query=", PercentEncode(query), "&variables=", PercentEncode(variables.dump())),
+                 {{"Content-Type", "application/x-www-form-urlencoded"}});
+  };
+  const std::string sdk_get = R"(
+        query ($where: PhJobWhereUniqueInput!) {
+          phJob(where: $where) {
+            id
+            displayName
+            cancel
+            command
+            groupId
+            groupName
+            schedule
+            image
+            instanceType {
+              id
+              name
+              displayName
+              cpuLimit
+              memoryLimit
+              gpuLimit
+            }
+            userId
+            userName
+            phase
+            reason
+            message
+            createTime
+            startTime
+            finishTime
+          }
+        }
+        )";
+  r = sdk(sdk_get, Json{{"where", {{"id", job}}}});
+  EXPECT_EQ(r.json()["data"]["phJob"]["phase"], "Succeeded") << r.body;
+  // An unknown id: the message jobs.py's _error_handler looks for.
+  r = sdk(sdk_get, Json{{"where", {{"id", other + "x"}}}});
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(r.json()["data"].is_null()) << r.body;
+  EXPECT_TRUE(std::regex_search(r.json()["errors"][0]["message"].get<std::string>(),
+                                std::regex(R"re(phjobs.primehub.io "([^"]+)" not found)re")))
+      << r.body;
+  r = sdk(R"(
+        query ($where: PhJobWhereInput, $page: Int, $orderBy: PhJobOrderByInput) {
+          phJobsConnection(where: $where, page: $page, orderBy: $orderBy) {
+            pageInfo {
+              totalPage
+              currentPage
+            }
+            edges {
+              cursor
+              node {
+                id
+                phase
+              }
+            }
+          }
+        }
+        )", Json{{"where", {{"groupId_in", {"team-b"}}}}, {"page", 1}});
+  EXPECT_EQ(r.json()["data"]["phJobsConnection"]["edges"][0]["cursor"], other) << r.body;
+  r = sdk(R"(
+        query ($where: PhJobWhereUniqueInput!) {
+          phJob(where: $where) {
+            artifact {
+              items {
+                name
+                size
+                lastModified
+              }
+            }
+          }
+        }
+        )", Json{{"where", {{"id", job}}}});
+  EXPECT_EQ(r.json()["data"]["phJob"]["artifact"]["items"][1]["name"], "out/model.bin") << r.body;
 }
 
 // A job's artifact and its logs come from one listing of its files.
@@ -893,7 +1140,12 @@ TEST_F(RestTest, GraphQlOverHttpRules) {
 TEST_F(AuthTest, GraphQlFollowsTheSameVisibility) {
   token_ = "bob-token";
   Json other = PostJson("/graphql", Gql(absl::StrCat(R"({ phJob(where: {id: ")", job_b_, R"("}) { id } })"))).json();
-  EXPECT_TRUE(other["data"]["phJob"].is_null());
+  EXPECT_TRUE(other["data"].is_null());
+  EXPECT_TRUE(absl::StrContains(other["errors"][0]["message"].get<std::string>(), "not found")) << other;
+  EXPECT_EQ(Get(absl::StrCat("/files/groups/team-b/jobArtifacts/", job_b_, "/b.txt")).status, 404);
+  Json listed = PostJson("/graphql", Gql(R"({ phJobsConnection(where: {groupId_in: ["team-a", "team-b"]}) {
+                                                edges { cursor } } })")).json();
+  EXPECT_EQ(listed["data"]["phJobsConnection"]["edges"], Json::parse(absl::StrCat(R"([{"cursor":")", job_a_, R"("}])")));
   Json mine = PostJson("/graphql", Gql(absl::StrCat(R"({ phJob(where: {id: ")", job_a_,
                                                     R"("}) { artifact { items { name } } } })"))).json();
   EXPECT_EQ(mine["data"]["phJob"]["artifact"]["items"], Json::parse(R"([{"name":"public.txt"}])"));

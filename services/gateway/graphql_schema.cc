@@ -93,6 +93,26 @@ graphql::Json Gateway::Impl::GqlJob(const cat::Job& job) {
     conditions.push_back(graphql::Json{{"type", c.type()}, {"message", c.message()}});
   }
   const bool finished = job.has_finished_at();
+  // PrimeHub's view of the same job (its PhJob as the console reads it).
+  const char* phase = "Running";
+  if (job.status() == types::JOB_STATUS_FAILURE) {
+    phase = "Failed";
+  } else if (finished) {
+    phase = job.status() == types::JOB_STATUS_SUCCESS ? "Succeeded" : "Failed";
+  } else if (job.status() == types::JOB_STATUS_QUEUED) {
+    phase = "Pending";
+  }
+  const google::protobuf::Timestamp* start = nullptr;  // when the first step started
+  for (const auto& st : job.steps()) {
+    if (st.has_start() && (start == nullptr || FromProtoTime(st.start()) < FromProtoTime(*start))) {
+      start = &st.start();
+    }
+  }
+  graphql::Json reason, message;
+  if (job.conditions_size() > 0) {
+    reason = job.conditions().rbegin()->type();
+    message = job.conditions().rbegin()->message();
+  }
   return graphql::Json{{"id", job.id()},
                        {"name", job.name()},
                        {"group", job.group()},
@@ -103,7 +123,19 @@ graphql::Json Gateway::Impl::GqlJob(const cat::Job& job) {
                        {"finishedAt", TimeJson(job.finished_at())},
                        {"labels", Entries(job.labels())},
                        {"steps", steps},
-                       {"conditions", conditions}};
+                       {"conditions", conditions},
+                       {"displayName", job.name().empty() ? job.id() : job.name()},
+                       {"cancel", false},
+                       {"command", job.command()},
+                       {"groupId", job.group()},
+                       {"groupName", job.group()},
+                       {"phase", phase},
+                       {"reason", reason},
+                       {"message", message},
+                       {"createTime", TimeJson(job.created_at())},
+                       {"startTime", start == nullptr ? graphql::Json() : TimeJson(*start)},
+                       {"finishTime", TimeJson(job.finished_at())},
+                       {"logEndpoint", absl::StrCat("/api/v1/job/", PercentEncode(job.id()), "/logs")}};
 }
 
 graphql::Json Gateway::Impl::GqlItems(const std::string& job_id,
@@ -111,7 +143,7 @@ graphql::Json Gateway::Impl::GqlItems(const std::string& job_id,
   graphql::Json items = graphql::Json::array();
   for (const auto& f : files) {
     items.push_back(graphql::Json{{"name", f.path()},
-                                  {"size", static_cast<double>(f.size())},
+                                  {"size", f.size()},  // an Int, exact beyond 2^31
                                   {"lastModified", TimeJson(f.last_modified())},
                                   {"downloadUrl", DownloadUrl(job_id, f.path())},
                                   {"privacyLevel", PrivacyName(f.privacy_level())},
@@ -119,6 +151,59 @@ graphql::Json Gateway::Impl::GqlItems(const std::string& job_id,
   }
   return items;
 }
+
+namespace {
+
+// A PhJobWhereInput: what the catalog filters, and what is checked here.
+struct JobWhere {
+  cat::ListJobsRequest list;
+  std::optional<std::string> id;
+  std::vector<std::string> groups;  // groupId_in; empty: any the caller sees
+  std::string name_contains, search;  // lower case
+
+  bool Keeps(const cat::Job& job) const {
+    if (!list.group().empty() && job.group() != list.group()) return false;
+    if (list.statuses_size() > 0 && !absl::c_linear_search(list.statuses(), job.status())) return false;
+    if (list.compendium_ids_size() > 0 && !absl::c_linear_search(list.compendium_ids(), job.compendium_id())) {
+      return false;
+    }
+    if (!groups.empty() && !absl::c_linear_search(groups, job.group())) return false;
+    const std::string name = absl::AsciiStrToLower(job.name().empty() ? job.id() : job.name());
+    if (!absl::StrContains(name, name_contains)) return false;
+    return search.empty() || absl::StrContains(name, search) ||
+           absl::StrContains(absl::AsciiStrToLower(job.id()), search);
+  }
+};
+
+absl::StatusOr<JobWhere> ParseJobWhere(const graphql::Json& where) {
+  JobWhere w;
+  if (!where.is_object()) return w;
+  auto text = [&](const char* k) {
+    return where.value(k, graphql::Json()).is_string() ? where[k].get<std::string>() : std::string();
+  };
+  if (!text("status").empty()) {
+    ASSIGN_OR_RETURN(types::JobStatus st, ParseJobStatus(text("status")));
+    w.list.add_statuses(st);
+  }
+  w.list.set_group(text("group"));
+  if (!text("compendiumId").empty()) w.list.add_compendium_ids(text("compendiumId"));
+  if (where.value("id", graphql::Json()).is_string()) w.id = text("id");
+  if (where.value("groupId_in", graphql::Json()).is_array()) {
+    for (const auto& g : where["groupId_in"]) {
+      if (g.is_string()) w.groups.push_back(g.get<std::string>());
+    }
+    // One group: the catalog filters it.
+    if (w.groups.size() == 1 && (w.list.group().empty() || w.list.group() == w.groups[0])) {
+      w.list.set_group(w.groups[0]);
+      w.groups.clear();
+    }
+  }
+  w.name_contains = absl::AsciiStrToLower(text("displayName_contains"));
+  w.search = absl::AsciiStrToLower(text("search"));
+  return w;
+}
+
+}  // namespace
 
 void Gateway::Impl::BuildSchema() {
   using graphql::FieldDef;
@@ -164,18 +249,44 @@ void Gateway::Impl::BuildSchema() {
           {"text", str()}});
   object("Condition", "A job condition, e.g. ArtifactGCError.",
          {{"type", nn("String")}, {"message", str()}});
-  object("ArtifactItem", "One collected file of a job.",
+  object("PhJobArtifactItem", "One collected file of a job.",
          {{"name", nn("String"), "Path relative to the job's artifacts folder."},
-          {"size", nn("Float"), "Bytes (a Float: files may pass 2^31 bytes)."},
+          {"size", nn("Int"),
+           "Bytes. An Int as PrimeHub's, written exactly past 2^31 (JSON numbers are exact to 2^53)."},
           {"lastModified", str()},
           {"downloadUrl", nn("String")},
           {"privacyLevel", nn("String")},
           {"sha256", nn("String")}});
   object("PhJobArtifact", "A job's artifacts, as PrimeHub's phJob.artifact.",
          {{"prefix", nn("String"), "groups/<group>/jobArtifacts/<job>"},
-          {"items", list("ArtifactItem"), "", {}, nullptr, files_per_job}});
+          {"items", list("PhJobArtifactItem"), "", {}, nullptr, files_per_job}});
+  object("InstanceType", "PrimeHub's instance type; Arca does not schedule, so a job has none.",
+         {{"id", nn("ID")},
+          {"name", nn("String")},
+          {"displayName", str()},
+          {"cpuLimit", Named("Float")},
+          {"memoryLimit", Named("Float")},
+          {"gpuLimit", Named("Int")}});
   object("PhJob", "One job.",
          {{"id", nn("ID")},
+          {"displayName", str(), "PrimeHub's: the name, else the id."},
+          {"cancel", Named("Boolean")},
+          {"command", str()},
+          {"groupId", str(), "The group (Arca's groups are their own ids)."},
+          {"groupName", str()},
+          {"image", str()},
+          {"instanceType", Named("InstanceType")},
+          {"userId", str(), "Arca keeps no users: null."},
+          {"userName", str(), "Arca keeps no users: null."},
+          {"phase", str(), "PrimeHub's: Pending, Running, Succeeded or Failed."},
+          {"reason", str(), "The latest condition's type."},
+          {"message", str(), "The latest condition's message."},
+          {"schedule", str()},
+          {"createTime", str()},
+          {"startTime", str(), "When the first step started."},
+          {"finishTime", str()},
+          {"logEndpoint", str(), "Where the job's log is read (REST)."},
+          {"activeDeadlineSeconds", Named("Int")},
           {"name", str()},
           {"group", nn("String")},
           {"status", nn("String"), "queued, running, success or failure"},
@@ -196,7 +307,7 @@ void Gateway::Impl::BuildSchema() {
                           {"items", GqlItems(id, files->outputs)}};
            },
            one_call},
-          {"logs", list("ArtifactItem"), "The job's logs (what arca run recorded).", {},
+          {"logs", list("PhJobArtifactItem"), "The job's logs (what arca run recorded).", {},
            [this](const GJson& job, const GJson&, graphql::RequestContext& ctx) -> absl::StatusOr<GJson> {
              const std::string id = job["id"];
              auto files = VisibleFiles(ctx.As<Request>(), id);
@@ -207,6 +318,18 @@ void Gateway::Impl::BuildSchema() {
   object("PhJobPage", "A page of jobs, newest first.",
          {{"items", list("PhJob"), "", {}, nullptr, counted_by_page},
           {"hasNextPage", nn("Boolean")}});
+  object("PageInfo", "Where a page is (PrimeHub's numbered pages).",
+         {{"currentPage", Named("Int")},
+          {"totalPage", Named("Int")},
+          {"hasNextPage", nn("Boolean")},
+          {"hasPreviousPage", nn("Boolean")},
+          {"startCursor", str()},
+          {"endCursor", str()}});
+  object("PhJobEdge", "A job and its cursor (its id).",
+         {{"node", nn("PhJob")}, {"cursor", nn("String")}});
+  object("PhJobConnection", "A page of jobs as PrimeHub's console reads them.",
+         {{"pageInfo", nn("PageInfo")},
+          {"edges", NonNull(ListOf(Named("PhJobEdge"))), "", {}, nullptr, counted_by_page}});
   object("JobArtifact", "A package jobs run from (Mantis).",
          {{"artifactID", nn("ID")},
           {"name", nn("String")},
@@ -233,7 +356,20 @@ void Gateway::Impl::BuildSchema() {
   object("DeleteJobResult", "The job as deletion left it.",
          {{"id", nn("ID")}, {"purged", nn("Boolean")}, {"pendingFinalizers", list("String")}});
   input("PhJobWhereUniqueInput", {{"id", nn("ID")}});
-  input("PhJobWhereInput", {{"status", str()}, {"group", str()}, {"compendiumId", str()}});
+  input("PhJobWhereInput", {{"status", str()},
+                            {"group", str()},
+                            {"compendiumId", str()},
+                            {"id", Named("ID")},
+                            {"groupId_in", ListOf(Named("String"))},
+                            {"displayName_contains", str()},
+                            {"search", str(), "A substring of the name or id, any case."},
+                            {"mine", Named("Boolean"), "Accepted; Arca keeps no submitters."}});
+  input("PhJobOrderByInput", {{"displayName", str()},
+                              {"schedule", str()},
+                              {"createTime", str()},
+                              {"userName", str()},
+                              {"groupName", str()},
+                              {"phase", str()}});
   input("EntryInput", {{"key", nn("String")}, {"value", nn("String")}});
   input("JobArtifactInput", {{"artifactID", Named("ID")},
                              {"name", nn("String")},
@@ -245,41 +381,113 @@ void Gateway::Impl::BuildSchema() {
                              {"tags", ListOf(NonNull(Named("EntryInput")))}});
 
   object("Query", "Arca's jobs, their artifacts, packages and scheduling.",
-         {{"phJob", Named("PhJob"), "One job; null if there is none the caller may see.",
+         {{"phJob", nn("PhJob"),
+           "One job; an error naming it (as PrimeHub's, which its SDK recognises) if there is none the caller may see.",
            {{"where", NonNull(Named("PhJobWhereUniqueInput"))}},
            [this, fail](const GJson&, const GJson& args, graphql::RequestContext& ctx) -> absl::StatusOr<GJson> {
-             auto job = VisibleJob(ctx.As<Request>(), args["where"]["id"]);
-             if (absl::IsNotFound(job.status())) return GJson();
+             const std::string id = args["where"]["id"];
+             auto job = VisibleJob(ctx.As<Request>(), id);
+             if (absl::IsNotFound(job.status())) {
+               return fail(absl::NotFoundError(
+                   absl::StrCat("no job with id ", id, " (phjobs.primehub.io \"", id, "\" not found)")));
+             }
              if (!job.ok()) return fail(job.status());
              return GqlJob(*job);
            },
            one_call},
+          {"phJobsConnection", nn("PhJobConnection"),
+           "PrimeHub's numbered pages of 10 jobs, newest first unless orderBy says otherwise, with the page count.",
+           {{"where", Named("PhJobWhereInput")},
+            {"page", Named("Int"), "1-indexed", GJson(1)},
+            {"orderBy", Named("PhJobOrderByInput"), "one field: \"asc\" or \"desc\""}},
+           [this, fail](const GJson&, const GJson& args, graphql::RequestContext& ctx) -> absl::StatusOr<GJson> {
+             constexpr int kPerPage = 10;  // PrimeHub's ITEMS_PER_PAGE
+             constexpr int kMaxJobs = 100000;
+             const int page = args["page"].is_number_integer() ? args["page"].get<int>() : 1;
+             if (page < 1) return fail(absl::InvalidArgumentError("page must be at least 1"));
+             auto where = ParseJobWhere(args.value("where", GJson()));
+             if (!where.ok()) return fail(where.status());
+             Request& req = ctx.As<Request>();
+             // Counting pages and ordering need every match.
+             std::vector<cat::Job> jobs;
+             if (where->id.has_value()) {
+               auto job = VisibleJob(req, *where->id);
+               if (job.ok() && where->Keeps(*job)) jobs.push_back(*job);
+               if (!job.ok() && !absl::IsNotFound(job.status())) return fail(job.status());
+             } else {
+               bool more = false;
+               absl::Status s = ListVisibleJobs(req.caller, where->list, 0, kMaxJobs, &jobs, &more,
+                                                [&](const cat::Job& j) { return where->Keeps(j); });
+               if (!s.ok()) return fail(s);
+               if (more) {
+                 return fail(absl::ResourceExhaustedError(absl::StrCat(
+                     "phJobsConnection counts at most ", kMaxJobs,
+                     " jobs; narrow it with where (groupId_in, search) or page with phJobs")));
+               }
+             }
+             // Jobs come newest first; another order is stable on that.
+             const GJson order = args.value("orderBy", GJson());
+             if (order.is_object() && !order.empty()) {
+               const std::string field = order.begin().key();
+               const GJson dir = order.begin().value();
+               if (order.size() > 1 || !dir.is_string() || (dir != "asc" && dir != "desc")) {
+                 return fail(absl::InvalidArgumentError(
+                     "orderBy takes one field with \"asc\" or \"desc\", e.g. {createTime: \"asc\"}"));
+               }
+               const bool asc = dir == "asc";
+               if (field == "createTime") {
+                 if (asc) std::reverse(jobs.begin(), jobs.end());
+               } else if (field == "displayName" || field == "groupName" || field == "phase") {
+                 auto key = [&](const cat::Job& j) { return GqlJob(j)[field].get<std::string>(); };
+                 std::vector<std::pair<std::string, size_t>> keyed;
+                 for (size_t i = 0; i < jobs.size(); ++i) keyed.emplace_back(key(jobs[i]), i);
+                 std::stable_sort(keyed.begin(), keyed.end(), [asc](const auto& a, const auto& b) {
+                   return asc ? a.first < b.first : b.first < a.first;
+                 });
+                 std::vector<cat::Job> sorted;
+                 for (const auto& [k, i] : keyed) sorted.push_back(std::move(jobs[i]));
+                 jobs = std::move(sorted);
+               }  // schedule and userName: Arca has neither; the order stays
+             }
+             const int total_pages = std::max<int>(1, (jobs.size() + kPerPage - 1) / kPerPage);
+             GJson edges = GJson::array();
+             const size_t first = static_cast<size_t>(page - 1) * kPerPage;
+             for (size_t i = first; i < jobs.size() && i < first + kPerPage; ++i) {
+               edges.push_back(GJson{{"cursor", jobs[i].id()}, {"node", GqlJob(jobs[i])}});
+             }
+             GJson info{{"currentPage", page},
+                        {"totalPage", total_pages},
+                        {"hasNextPage", page < total_pages},
+                        {"hasPreviousPage", page > 1},
+                        {"startCursor", edges.empty() ? GJson() : edges.front()["cursor"]},
+                        {"endCursor", edges.empty() ? GJson() : edges.back()["cursor"]}};
+             return GJson{{"pageInfo", info}, {"edges", edges}};
+           },
+           graphql::FieldCost{1, "", 10}},
           {"phJobs", nn("PhJobPage"), "Jobs newest first, filtered, a page at a time.",
            {{"where", Named("PhJobWhereInput")},
             {"limit", Named("Int"), "", GJson(20)},
             {"page", Named("Int"), "1-indexed", GJson(1)}},
            [this, fail](const GJson&, const GJson& args, graphql::RequestContext& ctx) -> absl::StatusOr<GJson> {
-             const GJson where = args.value("where", GJson::object());
              const int limit = args["limit"], page = args["page"];
              if (limit < 1 || limit > 1000) return fail(absl::InvalidArgumentError("limit must be 1 to 1000"));
              if (page < 1) return fail(absl::InvalidArgumentError("page must be at least 1"));
-             cat::ListJobsRequest list;
-             if (where.is_object()) {
-               const std::string status = where.value("status", GJson()).is_string() ? where["status"].get<std::string>() : "";
-               if (!status.empty()) {
-                 auto st = ParseJobStatus(status);
-                 if (!st.ok()) return fail(st.status());
-                 list.add_statuses(*st);
-               }
-               if (where.value("group", GJson()).is_string()) list.set_group(where["group"].get<std::string>());
-               if (where.value("compendiumId", GJson()).is_string()) {
-                 list.add_compendium_ids(where["compendiumId"].get<std::string>());
-               }
-             }
+             auto where = ParseJobWhere(args.value("where", GJson()));
+             if (!where.ok()) return fail(where.status());
              std::vector<cat::Job> jobs;
              bool more = false;
-             absl::Status s = ListVisibleJobs(ctx.As<Request>().caller, list, static_cast<int64_t>(page - 1) * limit, limit, &jobs, &more);
-             if (!s.ok()) return fail(s);
+             if (where->id.has_value()) {
+               auto job = VisibleJob(ctx.As<Request>(), *where->id);
+               if (job.ok() && where->Keeps(*job) && page == 1) jobs.push_back(*job);
+               if (!job.ok() && !absl::IsNotFound(job.status())) return fail(job.status());
+             } else {
+               const bool local = !where->groups.empty() || !where->name_contains.empty() || !where->search.empty();
+               absl::Status s = ListVisibleJobs(
+                   ctx.As<Request>().caller, where->list, static_cast<int64_t>(page - 1) * limit, limit, &jobs, &more,
+                   local ? std::function<bool(const cat::Job&)>([&](const cat::Job& j) { return where->Keeps(j); })
+                         : nullptr);
+               if (!s.ok()) return fail(s);
+             }
              GJson items = GJson::array();
              for (const auto& j : jobs) items.push_back(GqlJob(j));
              return GJson{{"items", items}, {"hasNextPage", more}};

@@ -1,5 +1,6 @@
 // REST: jobs, their steps, logs and files, and downloads (/api/v1/job).
 
+#include "absl/strings/str_replace.h"
 #include "common/logging.h"
 #include "services/gateway/gateway_impl.h"
 
@@ -240,11 +241,20 @@ absl::Status Gateway::Impl::ListFiles(Request& req) {
   return absl::OkStatus();
 }
 
-// GET or HEAD of one file, streamed from the blob store or the collector.
-absl::Status Gateway::Impl::Serve(Request& req, bool inline_text) {
-  const std::string path = req.params["path"];
-  RETURN_IF_ERROR(CheckFilePath(path));
+absl::Status Gateway::Impl::PhFile(Request& req) {
   ASSIGN_OR_RETURN(cat::Job job, VisibleJob(req, req.params["id"]));
+  // The SDK writes a group's path in lower case with '-' for '_'.
+  const std::string& group = req.params["group"];
+  if (group != job.group() &&
+      group != absl::AsciiStrToLower(absl::StrReplaceAll(job.group(), {{"_", "-"}}))) {
+    return absl::NotFoundError(absl::StrCat("job ", job.id(), " is not in group ", group));
+  }
+  return Serve(req, job, req.params["path"], /*inline_text=*/false);
+}
+
+absl::Status Gateway::Impl::Serve(Request& req, const cat::Job& job, const std::string& path,
+                                  bool inline_text) {
+  RETURN_IF_ERROR(CheckFilePath(path));
   cat::GetFileRequest get;
   get.set_job_id(job.id());
   get.set_path(path);

@@ -39,14 +39,17 @@ await check('introspection builds a client schema', async () => {
   assert.equal(body.errors, undefined, JSON.stringify(body.errors));
   schema = buildClientSchema(body.data);
   const sdl = printSchema(schema);
-  for (const want of ['phJob(where: PhJobWhereUniqueInput!): PhJob', 'cleanupPhJobArtifact: Int!',
-    'type PhJobArtifact', 'prefix: String!', 'items: [ArtifactItem!]!', 'lastModified: String']) {
+  for (const want of ['phJob(where: PhJobWhereUniqueInput!): PhJob!', 'cleanupPhJobArtifact: Int!',
+    'type PhJobArtifact', 'prefix: String!', 'items: [PhJobArtifactItem!]!', 'size: Int!', 'lastModified: String',
+    'phJobsConnection(', '): PhJobConnection!', 'type PhJobArtifactItem']) {
     assert.ok(sdl.includes(want), `schema lacks ${want}`);
   }
 });
 
 const valid = [
-  `query { phJob(where: {id: "job-1"}) { id artifact { prefix items { name size lastModified } } } }`,
+  `query { phJobsConnection(where: {groupId_in: ["team-a"], search: "", mine: false}, page: 1, orderBy: {}) {
+     pageInfo { totalPage currentPage } edges { cursor node { id displayName phase createTime instanceType { id name }
+     artifact { prefix items { name size lastModified } } } } } }`,
   `mutation { cleanupPhJobArtifact }`,
   `query Jobs($status: String, $n: Int = 5) { phJobs(where: {status: $status}, limit: $n) { items { id name status steps { name status } } hasNextPage } }`,
   `{ jobArtifacts(name: "x") { artifactID version tags { key value } } jobArtifactNames(prefix: "x") }`,

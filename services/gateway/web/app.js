@@ -162,11 +162,12 @@ async function jobPage(id) {
         artifact { prefix items { name size lastModified downloadUrl } } } }`, { id });
     job = data.phJob;
   } catch (err) {
-    failure(body, err, () => jobPage(id));
-    return;
-  }
-  if (!job) {
-    body.replaceChildren(el('p', { class: 'state error', role: 'alert' }, `No job ${id}.`));
+    // phJob is non-null (as PrimeHub's): a job the caller cannot see is an error.
+    if (/^no job with id /.test(err.message)) {
+      body.replaceChildren(el('p', { class: 'state error', role: 'alert' }, `No job ${id}.`));
+    } else {
+      failure(body, err, () => jobPage(id));
+    }
     return;
   }
   const panel = el('div', { class: 'panel card' });

@@ -22,8 +22,9 @@ done
 
 # The fuzz targets; Prometheus, promtool and PyYAML for the operations tests.
 extra=(clang-14 libclang-rt-14-dev prometheus python3-yaml curl)
-# Node.js and npm for the GraphQL conformance and browser tests (graphql-js
-# and playwright-core from npm), Debian's Chromium for the browser test.
+# Node.js and npm for the GraphQL conformance, browser and o2r tests
+# (graphql-js, playwright-core, mocha and gRPC from npm), Debian's Chromium
+# for the browser test.
 command -v npm >/dev/null || extra+=(nodejs npm)
 extra+=(chromium)
 # A single-node Ceph with radosgw: the S3 server of the tests labelled s3.

@@ -443,9 +443,10 @@ TEST(DeriveStatusTest, FollowsO2rRules) {
   } table[] = {
       {{}, false, JOB_STATUS_QUEUED},        {{Q}, false, JOB_STATUS_QUEUED},
       {{S, Q}, false, JOB_STATUS_RUNNING},   {{S, R}, false, JOB_STATUS_RUNNING},
-      {{R, F}, false, JOB_STATUS_FAILURE},   {{S, S, F}, false, JOB_STATUS_FAILURE},
-      // Until it finishes, a job whose steps all succeeded is still running
-      // (o2r's clients poll while a job is running).
+      // Until it finishes, a job is running, whatever its steps say (o2r's
+      // executor decides the overall status at the end, after its cleanup
+      // step; o2r's clients poll while a job is running).
+      {{R, F}, false, JOB_STATUS_RUNNING},   {{S, S, F}, false, JOB_STATUS_RUNNING},
       {{S}, false, JOB_STATUS_RUNNING},      {{S, W, K}, false, JOB_STATUS_RUNNING},
       {{K}, false, JOB_STATUS_RUNNING},      {{W, R, Q}, false, JOB_STATUS_RUNNING},
       {{S}, true, JOB_STATUS_SUCCESS},       {{S, W, K}, true, JOB_STATUS_SUCCESS},

@@ -26,12 +26,14 @@ using ::arca::types::v1::JobStatus;
 using ::google::protobuf::util::MessageDifferencer;
 
 JobStatus DeriveStatus(const google::protobuf::RepeatedPtrField<v1::Step>& steps, bool finished) {
-  bool started = false;
+  bool started = false, failed = false;
   for (const v1::Step& s : steps) {
-    if (s.status() == types::v1::STEP_STATUS_FAILURE) return types::v1::JOB_STATUS_FAILURE;
-    if (s.status() != types::v1::STEP_STATUS_QUEUED) started = true;
+    failed |= s.status() == types::v1::STEP_STATUS_FAILURE;
+    started |= s.status() != types::v1::STEP_STATUS_QUEUED;
   }
-  if (finished) return types::v1::JOB_STATUS_SUCCESS;
+  // As o2r's executor: the overall status is decided when the job ends
+  // (its cleanup runs after a failed step); until then it is running.
+  if (finished) return failed ? types::v1::JOB_STATUS_FAILURE : types::v1::JOB_STATUS_SUCCESS;
   return started ? types::v1::JOB_STATUS_RUNNING : types::v1::JOB_STATUS_QUEUED;
 }
 

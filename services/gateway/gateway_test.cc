@@ -220,7 +220,7 @@ TEST_F(RestTest, NewJobFromAFormAsCurlSendsIt) {
   // o2r's error, byte for byte.
   Response missing = Fetch("POST", "/api/v1/job", "compendium_id=nope",
                            {{"Content-Type", "application/x-www-form-urlencoded"}});
-  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.status, 400);
   EXPECT_EQ(missing.body, "{\"error\":\"no compendium with this ID found\"}\n");
   EXPECT_EQ(Fetch("POST", "/api/v1/job", "", {{"Content-Type", "application/x-www-form-urlencoded"}}).status,
             400);
@@ -298,6 +298,11 @@ TEST_F(RestTest, ViewSingleJobWithStepsFilesAndLogs) {
   *step.mutable_step()->mutable_start() = ToProtoTime(absl::FromUnixSeconds(1790000000));
   ASSERT_TRUE(catalog_->UpdateStep(step).ok());
   Collect(job, {{"test.txt", "hello\n"}, {"sub/test.txt", "hello\n"}, {".arca/logs/job.log", "ran\n"}});
+  // As o2r: running until it ends, though a step has failed.
+  EXPECT_EQ(Get("/api/v1/job/" + job).json()["status"], "running");
+  cat::FinishJobRequest finish;
+  finish.set_job_id(job);
+  ASSERT_TRUE(catalog_->FinishJob(finish).ok());
 
   Response r = Get("/api/v1/job/" + job);
   ASSERT_EQ(r.status, 200) << r.body;
@@ -305,8 +310,14 @@ TEST_F(RestTest, ViewSingleJobWithStepsFilesAndLogs) {
   EXPECT_EQ(j["id"], job);
   EXPECT_EQ(j["status"], "failure");
   EXPECT_EQ(j["steps"]["execute"]["status"], "failure");
-  EXPECT_EQ(j["steps"]["execute"]["text"], "exit code 3");
   EXPECT_EQ(j["steps"]["execute"]["start"], "2026-09-21T14:13:20Z");
+  // As o2r: a step's details (its text) only when ?steps= names it.
+  EXPECT_FALSE(j["steps"]["execute"].contains("text")) << r.body;
+  for (const char* steps : {"all", "execute", " nope , execute"}) {
+    Json detailed = Get(absl::StrCat("/api/v1/job/", job, "?steps=", PercentEncode(steps))).json();
+    EXPECT_EQ(detailed["steps"]["execute"]["text"], "exit code 3") << steps;
+  }
+  EXPECT_FALSE(Get("/api/v1/job/" + job + "?steps=none").json()["steps"]["execute"].contains("text"));
   EXPECT_EQ(j["files"]["size"], 12);
   ASSERT_EQ(j["files"]["children"].size(), 2u);
   EXPECT_EQ(j["files"]["children"][0]["name"], "sub");

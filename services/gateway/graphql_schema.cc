@@ -94,14 +94,8 @@ graphql::Json Gateway::Impl::GqlJob(const cat::Job& job) {
   }
   const bool finished = job.has_finished_at();
   // PrimeHub's view of the same job (its PhJob as the console reads it).
-  const char* phase = "Running";
-  if (job.status() == types::JOB_STATUS_FAILURE) {
-    phase = "Failed";
-  } else if (finished) {
-    phase = job.status() == types::JOB_STATUS_SUCCESS ? "Succeeded" : "Failed";
-  } else if (job.status() == types::JOB_STATUS_QUEUED) {
-    phase = "Pending";
-  }
+  const char* phase = job.status() == types::JOB_STATUS_QUEUED ? "Pending" : "Running";
+  if (finished) phase = job.status() == types::JOB_STATUS_SUCCESS ? "Succeeded" : "Failed";
   const google::protobuf::Timestamp* start = nullptr;  // when the first step started
   for (const auto& st : job.steps()) {
     if (st.has_start() && (start == nullptr || FromProtoTime(st.start()) < FromProtoTime(*start))) {

@@ -53,8 +53,8 @@ std::string JobStatusName(types::JobStatus s) {
 
 std::string JobStatusName(const cat::Job& job) {
   // o2r's clients poll a job until it is no longer running: until it has
-  // finished or a step has failed, it is running, queued or not.
-  if (!job.has_finished_at() && job.status() != types::JOB_STATUS_FAILURE) return "running";
+  // finished, it is running, queued or not.
+  if (!job.has_finished_at()) return "running";
   return JobStatusName(job.status());
 }
 
@@ -268,13 +268,13 @@ Json FileTree(const std::string& job_id, const std::vector<cat::ArtifactFile>& f
   return root;
 }
 
-Json StepsJson(const cat::Job& job) {
+Json StepsJson(const cat::Job& job, const std::function<bool(const std::string&)>& details) {
   Json steps = Json::object();
   for (const auto& s : job.steps()) {
-    steps[s.name()] = Json{{"status", StepStatusName(s.status())},
-                           {"start", TimeJson(s.start())},
-                           {"end", TimeJson(s.end())},
-                           {"text", s.text()}};
+    Json& step = steps[s.name()] = Json{{"status", StepStatusName(s.status())},
+                                        {"start", TimeJson(s.start())},
+                                        {"end", TimeJson(s.end())}};
+    if (details == nullptr || details(s.name())) step["text"] = s.text();
   }
   return steps;
 }

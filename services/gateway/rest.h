@@ -5,6 +5,7 @@
 // statuses for errors, the JSON shapes of artifacts, jobs, steps and files,
 // and query parameters. Internal to the gateway.
 
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -86,7 +87,10 @@ Json FileJson(const cat::ArtifactFile& f);
 // o2r's file listing: a tree of directories and files.
 Json FileTree(const std::string& job_id, const std::vector<cat::ArtifactFile>& files);
 
-Json StepsJson(const cat::Job& job);
+// A job's steps keyed by name: status, start and end, and the details
+// (text) of the steps `details` names (of all when it is null).
+Json StepsJson(const cat::Job& job,
+               const std::function<bool(const std::string&)>& details = nullptr);
 
 Json JobJson(const cat::Job& job);
 

@@ -91,8 +91,8 @@ absl::Status Gateway::Impl::CreateJob(Request& req) {
     *job->mutable_retention() = ToProtoDuration(d);
   }
   auto created = catalog_->CreateJob(create, Call(&req.caller));
-  if (absl::IsNotFound(created.status())) {
-    return absl::NotFoundError("no compendium with this ID found");
+  if (absl::IsNotFound(created.status())) {  // 400, as o2r answers
+    return absl::InvalidArgumentError("no compendium with this ID found");
   }
   RETURN_IF_ERROR(created.status());
   req.Reply(200, Json{{"job_id", created->job().id()}});
@@ -186,7 +186,17 @@ absl::Status Gateway::Impl::GetJob(Request& req) {
                         {"downloadUrl", DownloadUrl(job.id(), f.path())}});
   }
   Json out = JobJson(job);
-  out["steps"] = StepsJson(job);
+  // As o2r: each step's status, start and end; its details only for the
+  // steps named in ?steps= (a comma list, or "all").
+  std::vector<std::string> detailed;
+  for (absl::string_view s : absl::StrSplit(req.target.query.GetOr("steps", ""), ',')) {
+    s = absl::StripAsciiWhitespace(s);
+    if (!s.empty()) detailed.emplace_back(s);
+  }
+  const bool all = detailed.size() == 1 && detailed[0] == "all";
+  out["steps"] = StepsJson(job, [&](const std::string& step) {
+    return all || absl::c_linear_search(detailed, step);
+  });
   out["files"] = FileTree(job.id(), files.outputs);
   out["logs"] = logs;
   req.Reply(200, out);

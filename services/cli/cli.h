@@ -1,6 +1,7 @@
 #ifndef ARCA_SERVICES_CLI_CLI_H_
 #define ARCA_SERVICES_CLI_CLI_H_
 
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -10,7 +11,7 @@
 
 namespace arca::cli {
 
-// What the command line chose; main.cc fills it from flags.
+// What the command line chose (cli.cc's table fills it).
 struct CliOptions {
   // Catalog address. Default: $ARCA_CATALOG or 127.0.0.1:7401.
   std::string catalog = "127.0.0.1:7401";
@@ -26,7 +27,9 @@ struct CliOptions {
   // The contexts file `login`, `logout` and `context` change (see
   // config.h). Default: ConfigPath().
   std::string config_path;
-  // Print JSON (protobuf's mapping) instead of tables.
+  // -o: "table" (for people), "wide" (tables with exact bytes and whole
+  // digests), "json" or "yaml" (for scripts; json is set for both).
+  std::string format = "table";
   bool json = false;
   // Deadline of each RPC, in seconds. Default: 10.
   double timeout_seconds = 10;
@@ -54,7 +57,6 @@ struct CliOptions {
   bool include_hidden = false;
   bool truncate = false;
   double retention_hours = 0;  // 0: the job's retention
-  std::string output;          // get: where to write (default: the file's name)
   std::string gc_strategy;     // run: the job's GC strategy
   bool force_finalizer_removal = false;  // run: Argo's forceFinalizerRemoval
 
@@ -64,15 +66,13 @@ struct CliOptions {
   std::vector<std::string> labels;
 };
 
-// Runs `args` (the words after "arca", flags removed): e.g. {"artifact",
-// "names"}. Writes results to out. Returns the error to print, if any:
-// INVALID_ARGUMENT for a usage mistake, otherwise the service's error.
-// `arca run` sets *exit_code to its command's exit code.
-absl::Status Run(const CliOptions& options, const std::vector<std::string>& args,
-                 std::ostream& out, int* exit_code = nullptr);
-
-// The usage text for `arca help`.
-std::string Usage();
+// Runs `arca ARGS...` as a person types it (args without the program's
+// name): results and help to out, errors to err, a token for --with_token
+// from in. Returns the exit status: 0 success, 1 a service refused or
+// failed, 2 a usage mistake, 4 not authenticated; `arca run` its
+// command's.
+int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+         std::istream& in);
 
 }  // namespace arca::cli
 

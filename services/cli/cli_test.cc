@@ -10,6 +10,7 @@
 #include "common/testing/subprocess.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "prometheus/registry.h"
 #include "services/catalog/catalog_testing.h"
 #include "services/scheduling/scheduler_attribute_service.h"
@@ -21,61 +22,65 @@ class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = test_catalog_.dir();
-    options_.catalog = test_catalog_.address();
+    setenv("ARCA_CONFIG", (dir_ + "/arca-config").c_str(), 1);
   }
-  // Runs a command; returns stdout, or "ERROR <code>: message".
+  // Runs `arca ARGS...` against the test catalog as a person types it;
+  // returns stdout, or "ERROR <exit status>: <stderr>".
   std::string Arca(std::vector<std::string> args) {
-    std::ostringstream out;
-    absl::Status s = cli::Run(options_, args, out);
-    if (!s.ok()) return "ERROR " + s.ToString();
+    std::ostringstream out, err;
+    std::istringstream in;
+    args.insert(args.begin(), "--catalog=" + catalog_address_);
+    code_ = cli::Main(args, out, err, in);
+    if (code_ != 0) return absl::StrCat("ERROR ", code_, ": ", err.str());
     return out.str();
   }
 
   catalog::TestCatalog test_catalog_;
   catalog::Catalog* catalog_ = &test_catalog_.catalog();
+  std::string catalog_address_ = test_catalog_.address();
   std::string dir_;
-  CliOptions options_;
+  int code_ = 0;
 };
 
 TEST_F(CliTest, CatalogCheckpointBacksUpOnline) {
-  options_.name = "my-app";
-  options_.version = "1.0.0";
-  ASSERT_EQ(Arca({"artifact", "register"}).rfind("registered", 0), 0u);
+  ASSERT_EQ(Arca({"artifact", "register", "--name=my-app", "--version=1.0.0"}).rfind("registered", 0), 0u);
   std::string out = Arca({"catalog", "checkpoint", "backup"});
   EXPECT_EQ(out.rfind("checkpoint of the catalog in " + dir_ + "/backups/backup", 0), 0u) << out;
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/backups/backup/CURRENT"));
-  EXPECT_EQ(Arca({"catalog", "checkpoint", "backup"}).rfind("ERROR ALREADY_EXISTS", 0), 0u);
-  EXPECT_EQ(Arca({"catalog", "checkpoint", dir_ + "/elsewhere"}).rfind("ERROR INVALID_ARGUMENT", 0),
+  EXPECT_EQ(Arca({"catalog", "checkpoint", "backup"}).rfind("ERROR 1: arca: ALREADY_EXISTS", 0), 0u);
+  EXPECT_EQ(Arca({"catalog", "checkpoint", dir_ + "/elsewhere"}).rfind("ERROR 1: arca: INVALID_ARGUMENT", 0),
             0u);
 }
 
 TEST_F(CliTest, RegisterSearchNamesAndConflicts) {
-  options_.name = "my-app";
-  options_.version = "1.0.0";
-  options_.tags = {"jdkVersion=17", "environment=production"};
-  std::string out = Arca({"artifact", "register"});
+  // Repeated and comma-separated values add up.
+  std::string out = Arca({"artifact", "register", "--name", "my-app", "--version=1.0.0",
+                          "--tags=jdkVersion=17", "--tags", "environment=production,team=a"});
   EXPECT_EQ(out.rfind("registered art-", 0), 0u) << out;
   EXPECT_NE(out.find("revision 1"), std::string::npos);
+  EXPECT_NE(Arca({"artifact", "search", "my-app"}).find("team=a"), std::string::npos);
 
-  options_.tags = {"jdkVersion=11"};
-  out = Arca({"artifact", "register"});
-  EXPECT_EQ(out.rfind("ERROR ALREADY_EXISTS", 0), 0u) << out;
-  options_.overwrite = true;
-  options_.expected_revision = 7;
-  EXPECT_EQ(Arca({"artifact", "register"}).rfind("ERROR FAILED_PRECONDITION", 0), 0u);
-  options_.expected_revision = 1;
-  EXPECT_NE(Arca({"artifact", "register"}).find("revision 2"), std::string::npos);
+  const std::vector<std::string> again = {"artifact", "register", "--name=my-app", "--version=1.0.0",
+                                          "--tags=jdkVersion=11"};
+  out = Arca(again);
+  EXPECT_EQ(out.rfind("ERROR 1: arca: ALREADY_EXISTS", 0), 0u) << out;
+  auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = again;
+    args.insert(args.end(), more.begin(), more.end());
+    return Arca(args);
+  };
+  EXPECT_EQ(with({"--overwrite", "--expected_revision=7"}).rfind("ERROR 1: arca: FAILED_PRECONDITION", 0), 0u);
+  EXPECT_NE(with({"--overwrite", "--expected-revision", "1"}).find("revision 2"), std::string::npos);
 
-  const std::string address = options_.catalog;
-  options_ = CliOptions();
-  options_.catalog = address;
   out = Arca({"artifact", "search", "my-app"});
   EXPECT_NE(out.find("ARTIFACT ID"), std::string::npos);
   EXPECT_NE(out.find("jdkVersion=11"), std::string::npos) << out;
-  options_.prefix = "my-";
-  EXPECT_EQ(Arca({"artifact", "names"}), "my-app\n");
-  options_.json = true;
-  out = Arca({"artifact", "search", "my-app"});
+  EXPECT_EQ(Arca({"artifact", "names", "--prefix=my-"}), "my-app\n");
+  for (const char* json : {"--json", "--output=json", "-ojson"}) {
+    out = Arca({"artifact", "search", "my-app", json});
+    EXPECT_NE(out.find("\"artifactID\": \"art-"), std::string::npos) << json << out;
+  }
+  out = Arca({"-o", "json", "artifact", "search", "my-app"});
   EXPECT_NE(out.find("\"artifactID\": \"art-"), std::string::npos) << out;
 }
 
@@ -90,15 +95,14 @@ TEST_F(CliTest, RegisterFromMantisJsonFile) {
   fclose(f);
   EXPECT_NE(Arca({"artifact", "register", path}).find("registered artifact-123"),
             std::string::npos);
-  options_.json = true;
-  std::string out = Arca({"artifact", "get", "artifact-123"});
+  std::string out = Arca({"artifact", "get", "artifact-123", "-o", "json"});
   EXPECT_NE(out.find("\"createdAt\": \"2023-10-01T12:00:00Z\""), std::string::npos) << out;
   EXPECT_NE(out.find("\"entrypoint\": \"com.example.MyApp\""), std::string::npos) << out;
   FILE* bad = fopen(path.c_str(), "w");
   fputs("{\"name\": 5", bad);
   fclose(bad);
-  EXPECT_EQ(Arca({"artifact", "register", path}).rfind("ERROR INVALID_ARGUMENT", 0), 0u);
-  EXPECT_EQ(Arca({"artifact", "register", dir_ + "/missing.json"}).rfind("ERROR NOT_FOUND", 0),
+  EXPECT_EQ(Arca({"artifact", "register", path}).rfind("ERROR 1: arca: INVALID_ARGUMENT", 0), 0u);
+  EXPECT_EQ(Arca({"artifact", "register", dir_ + "/missing.json"}).rfind("ERROR 1: arca: NOT_FOUND", 0),
             0u);
 }
 
@@ -110,15 +114,12 @@ TEST_F(CliTest, JobsListShowDelete) {
   std::string out = Arca({"jobs", "list"});
   EXPECT_NE(out.find(id), std::string::npos);
   EXPECT_NE(out.find("queued"), std::string::npos);
-  options_.status = "running";
-  EXPECT_EQ(Arca({"jobs", "list"}).find(id), std::string::npos);
-  options_.status = "bogus";
-  EXPECT_EQ(Arca({"jobs", "list"}).rfind("ERROR INVALID_ARGUMENT: --status", 0), 0u);
-  options_.status = "";
+  EXPECT_EQ(Arca({"jobs", "list", "--status=running"}).find(id), std::string::npos);
+  EXPECT_EQ(Arca({"jobs", "list", "--status=bogus"}).rfind("ERROR 2: arca: --status: bogus not in", 0), 0u);
   out = Arca({"jobs", "show", id});
   EXPECT_NE(out.find("group:     team-a"), std::string::npos) << out;
   EXPECT_EQ(Arca({"jobs", "delete", id}), "deleted " + id + "\n");
-  EXPECT_EQ(Arca({"jobs", "show", id}).rfind("ERROR NOT_FOUND", 0), 0u);
+  EXPECT_EQ(Arca({"jobs", "show", id}).rfind("ERROR 1: arca: NOT_FOUND", 0), 0u);
 }
 
 TEST_F(CliTest, SchedResolvePrintsSourcesAndWarnings) {
@@ -130,36 +131,133 @@ TEST_F(CliTest, SchedResolvePrintsSourcesAndWarnings) {
   rpc::ServerOptions so;
   so.name = "scheduler_attribute";
   auto sched = *rpc::Server::Start(so, {{"arca.scheduling.v1.SchedulerAttribute", &service}}, registry);
-  options_.scheduler_attribute = sched->address();
+  const std::string at = "--scheduler_attribute=" + sched->address();
 
-  options_.name = "my-app";
-  options_.version = "1.0.0";
-  options_.tags = {"jdkVersion=17", "environment=production"};
-  ASSERT_EQ(Arca({"artifact", "register"}).rfind("registered", 0), 0u);
-  options_.tags = {};
-  options_.labels = {"_mantis.schedulingAttribute.jdkVersion=21"};
-  options_.cluster = "prod";
-  std::string out = Arca({"sched", "resolve"});
+  ASSERT_EQ(Arca({"artifact", "register", "--name=my-app", "--version=1.0.0",
+                  "--tags=jdkVersion=17,environment=production"})
+                .rfind("registered", 0),
+            0u);
+  std::string out = Arca({at, "sched", "resolve", "--name=my-app", "--version=1.0.0",
+                          "--labels=_mantis.schedulingAttribute.jdkVersion=21", "--cluster=prod"});
   EXPECT_NE(out.find("jdkVersion   21"), std::string::npos) << out;
   EXPECT_NE(out.find("job_label"), std::string::npos) << out;
   EXPECT_NE(out.find("tag value \"17\""), std::string::npos) << out;
   EXPECT_NE(out.find("environment  production  artifact_tag"), std::string::npos) << out;
-  EXPECT_NE(Arca({"sched", "cache"}).find("art-"), std::string::npos);
+  EXPECT_NE(Arca({at, "sched", "cache", "--cluster=prod"}).find("art-"), std::string::npos);
 
-  options_.name = "";
-  options_.jar_url = "http://repo/missing.zip";
-  out = Arca({"sched", "resolve"});
+  out = Arca({at, "sched", "resolve", "--jar_url=http://repo/missing.zip"});
   EXPECT_NE(out.find("warning: job jar URL \"http://repo/missing.zip\" not found"),
             std::string::npos)
       << out;
 }
 
-TEST_F(CliTest, UsageMistakes) {
-  EXPECT_EQ(Arca({"jobs", "show"}).rfind("ERROR INVALID_ARGUMENT: usage: arca jobs show", 0), 0u);
-  EXPECT_EQ(Arca({"frobnicate"}).rfind("ERROR INVALID_ARGUMENT: unknown command", 0), 0u);
-  options_.tags = {"novalue"};
-  EXPECT_NE(Arca({"artifact", "register"}).find("--tags takes key=value"), std::string::npos);
-  EXPECT_NE(Arca({"help"}).find("usage: arca"), std::string::npos);
+TEST_F(CliTest, UsageMistakesExitTwoAndSuggest) {
+  EXPECT_EQ(Arca({"jobs", "show"}), "ERROR 2: arca: JOB_ID is required\nsee `arca jobs show --help`\n");
+  EXPECT_EQ(Arca({"frobnicate"}).rfind("ERROR 2: arca: The following argument was not expected: frobnicate", 0), 0u);
+  EXPECT_EQ(Arca({"artifact", "regster"}),
+            "ERROR 2: arca: The following argument was not expected: regster; did you mean register?\n"
+            "see `arca artifact --help`\n");
+  EXPECT_NE(Arca({"jobs", "list", "--limt=5"}).find("; did you mean --limit?"), std::string::npos);
+  // A flag of another command is a mistake here.
+  EXPECT_EQ(Arca({"jobs", "list", "--force"}).rfind("ERROR 2: arca: The following argument was not expected: --force", 0), 0u);
+  EXPECT_EQ(Arca({"jobs", "list", "--limit=abc"}).rfind("ERROR 2: arca: --limit", 0), 0u);
+  EXPECT_EQ(Arca({"jobs", "list", "--limit=0"}).rfind("ERROR 2: arca: --limit", 0), 0u);
+  EXPECT_EQ(Arca({"jobs", "list", "-o", "xml"}).rfind("ERROR 2: arca: --output", 0), 0u);
+  EXPECT_EQ(Arca({"help", "jobs", "lst"}), "ERROR 2: arca: no command \"jobs lst\"; did you mean list?\nsee `arca --help`\n");
+  EXPECT_EQ(Arca({"artifact", "register", "--name=a", "--version=1", "--tags=novalue"}),
+            "ERROR 2: arca: INVALID_ARGUMENT: --tags takes key=value, got \"novalue\"\n");
+  EXPECT_EQ(Arca({"run", "--pattern=*.tmp:secret", "--", "true"}).rfind("ERROR 2: arca: INVALID_ARGUMENT: --pattern level", 0), 0u);
+  EXPECT_EQ(Arca({"run", "--job=x"}).rfind("ERROR 2: arca: CMD is required", 0), 0u);
+}
+
+TEST_F(CliTest, HelpForEveryCommandExitsZero) {
+  // The program's help lists its commands; each command's help its own
+  // options, however it is asked for.
+  std::string top = Arca({"--help"});
+  for (const char* command : {"artifact", "jobs", "run", "collect", "get", "gc", "sched", "version"}) {
+    EXPECT_NE(top.find("\n  " + std::string(command) + " "), std::string::npos) << command << top;
+  }
+  const std::string register_help = Arca({"artifact", "register", "--help"});
+  EXPECT_EQ(register_help.find("Usage: arca artifact register [OPTIONS] [FILE]"), register_help.find("Usage:"))
+      << register_help;
+  EXPECT_NE(register_help.find("--expected_revision"), std::string::npos);
+  EXPECT_EQ(register_help.find("--limit"), std::string::npos) << "another command's flag";
+  for (std::vector<std::string> ask : {std::vector<std::string>{"artifact", "register", "-h"},
+                                       {"help", "artifact", "register"}}) {
+    EXPECT_EQ(Arca(ask), register_help);
+  }
+  const std::string artifact = Arca({"artifact"});  // a bare group: its help
+  EXPECT_NE(artifact.find("Usage: arca artifact"), std::string::npos) << artifact;
+  EXPECT_NE(artifact.find("  register "), std::string::npos);
+  EXPECT_EQ(Arca({"artifact", "--help"}), artifact);
+  EXPECT_EQ(Arca({"help", "artifact"}), artifact);
+  EXPECT_EQ(Arca({}), top);
+  EXPECT_NE(Arca({"run", "-h"}).find("--force_finalizer_removal"), std::string::npos);
+}
+
+// -o json and -o yaml for scripts: lists are arrays, numbers numbers,
+// enums REST's words; tables for people show human sizes, -o wide exact
+// bytes.
+TEST_F(CliTest, OutputFormatsForScriptsAndPeople) {
+  EXPECT_EQ(Arca({"jobs", "list", "-o", "json"}), "[]\n");
+  EXPECT_EQ(Arca({"artifact", "names", "-o", "json"}), "[]\n");
+  catalog::v1::CreateJobRequest create;
+  create.mutable_job()->set_group("team-a");
+  create.mutable_job()->set_gc_strategy(types::v1::GC_STRATEGY_ON_JOB_DELETION);
+  const std::string id = catalog_->CreateJob(create)->job().id();
+  catalog::v1::UpdateStepRequest step;
+  step.set_job_id(id);
+  step.mutable_step()->set_name("validate_bag");
+  step.mutable_step()->set_status(types::v1::STEP_STATUS_SKIP);
+  ASSERT_TRUE(catalog_->UpdateStep(step).ok());
+  catalog::v1::CommitFilesRequest commit;
+  commit.set_job_id(id);
+  auto* f = commit.add_files();
+  f->set_job_id(id);
+  f->set_path("model.bin");
+  f->set_size(3'000'000);
+  f->set_sha256(std::string(64, 'b'));
+  f->set_state(types::v1::FILE_STATE_AVAILABLE);
+  ASSERT_TRUE(catalog_->CommitFiles(commit).ok());
+
+  const nlohmann::json jobs = nlohmann::json::parse(Arca({"jobs", "list", "-o", "json"}));
+  ASSERT_TRUE(jobs.is_array()) << jobs;
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0]["id"], id);
+  EXPECT_EQ(jobs[0]["status"], "running");
+  EXPECT_EQ(jobs[0]["gcStrategy"], "OnJobDeletion");
+  EXPECT_EQ(jobs[0]["steps"][0]["status"], "skipped");
+  const nlohmann::json files = nlohmann::json::parse(Arca({"ls", id, "--json"}));
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0]["size"], 3000000) << files;  // a number, not "3000000"
+  EXPECT_EQ(files[0]["privacyLevel"], "moderately_sensitive");
+  const nlohmann::json shown = nlohmann::json::parse(Arca({"jobs", "show", id, "-o", "json"}));
+  EXPECT_EQ(shown["files"][0]["path"], "model.bin");
+  const std::string yaml = Arca({"jobs", "list", "-o", "yaml"});
+  EXPECT_NE(yaml.find("- \n"), 0u);
+  EXPECT_NE(yaml.find("\n  id: \"" + id + "\"\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("  gcStrategy: \"OnJobDeletion\"\n"), std::string::npos) << yaml;
+
+  const std::string table = Arca({"ls", id});
+  EXPECT_NE(table.find("model.bin  2.9 MiB  "), std::string::npos) << table;
+  EXPECT_NE(table.find(" bbbbbbbbbbbb "), std::string::npos) << table;
+  const std::string wide = Arca({"ls", id, "-o", "wide"});
+  EXPECT_NE(wide.find("model.bin  3000000  "), std::string::npos) << wide;
+  EXPECT_NE(wide.find(std::string(64, 'b')), std::string::npos) << wide;
+  EXPECT_NE(Arca({"jobs", "show", id}).find("validate_bag  skipped"), std::string::npos);
+  EXPECT_EQ(Arca({"get", id}).rfind("ERROR 2: arca: PATH is required", 0), 0u);
+  EXPECT_EQ(Arca({"get", id, "a", "b", "c"}).rfind("ERROR 2: arca: The following argument was not expected: c", 0), 0u);
+}
+
+TEST_F(CliTest, VersionAsCommandAndFlag) {
+  EXPECT_EQ(Arca({"version"}), "arca 0.2.0\n");
+  EXPECT_EQ(Arca({"--version"}), "arca 0.2.0\n");
+  // An empty value (as scripts write `--server="$HOST"`) is empty, and the
+  // next word stays the command.
+  EXPECT_EQ(Arca({"--server=", "--context=", "version"}), "arca 0.2.0\n");
+  EXPECT_EQ(Arca({"version", "-o", "json"}), "{\n  \"client\": \"0.2.0\"\n}\n");
+  // Beside `artifact register`, --version is the artifact's.
+  EXPECT_EQ(Arca({"artifact", "register", "--name=v", "--version", "2.0"}).rfind("registered", 0), 0u);
 }
 
 TEST_F(CliTest, BinaryExitCodesAndUnreachableCatalog) {

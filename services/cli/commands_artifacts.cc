@@ -48,7 +48,7 @@ absl::Status Runner::ArtifactRegister(const std::vector<std::string>& rest) {
   request.set_expected_revision(options_.expected_revision);
   ASSIGN_OR_RETURN(v1::RegisterJobArtifactResponse response, Catalog().RegisterJobArtifact(request));
   if (options_.json) {
-    PrintJson(response, out_);
+    Emit(response);
   } else {
     out_ << (response.created() ? "registered " : "unchanged or replaced ")
          << response.artifact().artifact_id() << " (" << response.artifact().name() << "@"
@@ -59,12 +59,11 @@ absl::Status Runner::ArtifactRegister(const std::vector<std::string>& rest) {
 }
 
 absl::Status Runner::ArtifactGet(const std::vector<std::string>& rest) {
-  RETURN_IF_ERROR(Want(rest, 1, "artifact get ARTIFACT_ID"));
   v1::GetJobArtifactRequest request;
   request.set_artifact_id(rest[0]);
   ASSIGN_OR_RETURN(v1::JobArtifact a, Catalog().GetJobArtifact(request));
   if (options_.json) {
-    PrintJson(a, out_);
+    Emit(a);
     return absl::OkStatus();
   }
   google::protobuf::RepeatedPtrField<v1::JobArtifact> one;
@@ -74,14 +73,13 @@ absl::Status Runner::ArtifactGet(const std::vector<std::string>& rest) {
 }
 
 absl::Status Runner::ArtifactSearch(const std::vector<std::string>& rest) {
-  RETURN_IF_ERROR(Want(rest, 1, "artifact search NAME [--version V]"));
   v1::ListJobArtifactsRequest request;
   request.set_name(rest[0]);
   request.set_version(options_.version);
   request.set_page_size(std::min(options_.limit, 1000));
   ASSIGN_OR_RETURN(v1::ListJobArtifactsResponse response, Catalog().ListJobArtifacts(request));
   if (options_.json) {
-    PrintJson(response, out_);
+    Emit(ToJson(response.artifacts()));
   } else {
     PrintArtifacts(response.artifacts());
   }
@@ -95,7 +93,7 @@ absl::Status Runner::ArtifactNames() {
   request.set_page_size(std::min(options_.limit, 1000));
   ASSIGN_OR_RETURN(v1::ListJobArtifactNamesResponse response, Catalog().ListJobArtifactNames(request));
   if (options_.json) {
-    PrintJson(response, out_);
+    Emit(nlohmann::json(std::vector<std::string>(response.names().begin(), response.names().end())));
   } else {
     for (const std::string& n : response.names()) out_ << n << "\n";
   }
@@ -103,7 +101,6 @@ absl::Status Runner::ArtifactNames() {
 }
 
 absl::Status Runner::ArtifactDelete(const std::vector<std::string>& rest) {
-  RETURN_IF_ERROR(Want(rest, 1, "artifact delete ARTIFACT_ID [--expected_revision N]"));
   v1::DeleteJobArtifactRequest request;
   request.set_artifact_id(rest[0]);
   request.set_expected_revision(options_.expected_revision);

@@ -20,7 +20,7 @@ absl::Status Runner::SchedResolve() {
   d.set_cluster(options_.cluster);
   ASSIGN_OR_RETURN(scheduling::v1::SchedulingConstraints c, Scheduler().Resolve(d));
   if (options_.json) {
-    PrintJson(c, out_);
+    Emit(c);
     return absl::OkStatus();
   }
   if (!c.artifact_id().empty()) {
@@ -41,7 +41,7 @@ absl::Status Runner::SchedResolve() {
 absl::Status Runner::GcRun() {
   ASSIGN_OR_RETURN(retention::v1::RunCleanupResponse r, Gc().RunCleanup(retention::v1::RunCleanupRequest()));
   if (options_.json) {
-    PrintJson(r, out_);
+    Emit(r);
     return absl::OkStatus();
   }
   out_ << "removed " << r.removed_size() << " file(s), " << r.bytes_removed() << " bytes; "
@@ -51,7 +51,7 @@ absl::Status Runner::GcRun() {
   if (r.removed_size() > 0) {
     Table t({"JOB", "PATH", "SIZE", "REASON"});
     for (const auto& f : r.removed()) {
-      t.Add({f.job_id(), f.path(), absl::StrCat(f.size()), f.reason()});
+      t.Add({f.job_id(), f.path(), Size(f.size()), f.reason()});
     }
     t.Print(out_);
   }
@@ -64,12 +64,12 @@ absl::Status Runner::GcPreview(const std::vector<std::string>& rest) {
   request.set_limit(std::min(options_.limit, 100000));
   ASSIGN_OR_RETURN(retention::v1::PreviewCleanupResponse r, Gc().PreviewCleanup(request));
   if (options_.json) {
-    PrintJson(r, out_);
+    Emit(r);
     return absl::OkStatus();
   }
   Table t({"JOB", "PATH", "SIZE", "ACTION", "WHY", "EXPIRES"});
   for (const auto& e : r.entries()) {
-    t.Add({e.job_id(), e.path(), absl::StrCat(e.size()), e.would_delete() ? "delete" : "keep",
+    t.Add({e.job_id(), e.path(), Size(e.size()), e.would_delete() ? "delete" : "keep",
            e.reason(), When(e.expires_at())});
   }
   t.Print(out_);
@@ -90,7 +90,7 @@ absl::Status Runner::GcStatus(const std::string& job_id) {
   request.set_job_id(job_id);
   ASSIGN_OR_RETURN(retention::v1::GcStatusResponse r, Gc().GcStatus(request));
   if (options_.json) {
-    PrintJson(r, out_);
+    Emit(r);
     return absl::OkStatus();
   }
   out_ << "job:             " << r.job_id() << "\n"
@@ -108,7 +108,7 @@ absl::Status Runner::SchedCache() {
   r.set_cluster(options_.cluster);
   ASSIGN_OR_RETURN(scheduling::v1::ListArtifactsToCacheResponse resp, Scheduler().ListArtifactsToCache(r));
   if (options_.json) {
-    PrintJson(resp, out_);
+    Emit(nlohmann::json(std::vector<std::string>(resp.artifact_ids().begin(), resp.artifact_ids().end())));
   } else {
     for (const std::string& id : resp.artifact_ids()) out_ << id << "\n";
   }

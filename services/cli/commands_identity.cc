@@ -1,5 +1,6 @@
 // arca login, logout, context, whoami and health.
 
+#include "common/version.h"
 #include "services/cli/runner.h"
 
 namespace arca::cli {
@@ -10,7 +11,7 @@ absl::StatusOr<v1::WhoAmIResponse> Runner::Who() {
 }
 
 void Runner::PrintWho(const v1::WhoAmIResponse& who) {
-  if (options_.json) return PrintJson(who, out_);
+  if (options_.json) return Emit(who);
   if (!who.authenticated()) {
     out_ << "the catalog at " << options_.catalog
          << " checks no tokens: every caller may read and change everything\n";
@@ -53,7 +54,7 @@ absl::Status Runner::Login(const std::string& name) {
   config.Put(std::move(context));
   config.current = name;
   RETURN_IF_ERROR(SaveConfig(ConfigFile(), config));
-  if (options_.json) return PrintJson(*who, out_), absl::OkStatus();
+  if (options_.json) return Emit(*who), absl::OkStatus();
   out_ << "logged in to " << options_.catalog << "; context \"" << name << "\" is current\n";
   PrintWho(*who);
   return absl::OkStatus();
@@ -94,6 +95,15 @@ absl::Status Runner::Health() {
   RETURN_IF_ERROR(rpc::CheckHealth(Channel(target), options_.service,
                               absl::Seconds(options_.timeout_seconds)));
   out_ << target << " SERVING\n";
+  return absl::OkStatus();
+}
+
+absl::Status Runner::Version() {
+  if (options_.json) {
+    Emit(nlohmann::json{{"client", kVersion}});
+  } else {
+    out_ << "arca " << kVersion << "\n";
+  }
   return absl::OkStatus();
 }
 

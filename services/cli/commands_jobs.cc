@@ -10,7 +10,7 @@ absl::Status Runner::CatalogCheckpoint(const std::string& dir) {
   request.set_to_store(options_.to_store);
   ASSIGN_OR_RETURN(v1::CreateCheckpointResponse r, Catalog().CreateCheckpoint(request));
   if (options_.json) {
-    PrintJson(r, out_);
+    Emit(r);
   } else {
     out_ << "checkpoint of the catalog in " << r.dir() << " (up to write " << r.sequence()
          << ")\n";
@@ -29,7 +29,7 @@ absl::Status Runner::JobsList() {
   request.set_page_size(std::min(options_.limit, 1000));
   ASSIGN_OR_RETURN(v1::ListJobsResponse response, Catalog().ListJobs(request));
   if (options_.json) {
-    PrintJson(response, out_);
+    Emit(ToJson(response.jobs()));
     return absl::OkStatus();
   }
   Table t({"JOB ID", "GROUP", "NAME", "STATUS", "CREATED", "FINISHED"});
@@ -43,7 +43,6 @@ absl::Status Runner::JobsList() {
 }
 
 absl::Status Runner::JobsShow(const std::vector<std::string>& rest) {
-  RETURN_IF_ERROR(Want(rest, 1, "jobs show JOB_ID"));
   v1::GetJobRequest request;
   request.set_id(rest[0]);
   ASSIGN_OR_RETURN(v1::Job job, Catalog().GetJob(request));
@@ -52,8 +51,9 @@ absl::Status Runner::JobsShow(const std::vector<std::string>& rest) {
   files_request.set_page_size(1000);
   ASSIGN_OR_RETURN(v1::ListFilesResponse files, Catalog().ListFiles(files_request));
   if (options_.json) {
-    PrintJson(job, out_);
-    PrintJson(files, out_);
+    nlohmann::json out = ToJson(job);
+    out["files"] = ToJson(files.files());
+    Emit(out);
     return absl::OkStatus();
   }
   out_ << "id:        " << job.id() << "\n"
@@ -72,27 +72,26 @@ absl::Status Runner::JobsShow(const std::vector<std::string>& rest) {
   out_ << "\n";
   Table steps({"STEP", "STATUS", "START", "END", "TEXT"});
   for (const v1::Step& s : job.steps()) {
-    steps.Add({s.name(), Lower(types::v1::StepStatus_Name(s.status()), "STEP_STATUS_"),
+    steps.Add({s.name(), Word(s.status()),
                When(s.start()), When(s.end()), s.text()});
   }
   steps.Print(out_);
   out_ << "\n";
   Table t({"PATH", "SIZE", "SHA256", "EXPIRES"});
   for (const v1::ArtifactFile& f : files.files()) {
-    t.Add({f.path(), absl::StrCat(f.size()), f.sha256().substr(0, 12), When(f.expires_at())});
+    t.Add({f.path(), Size(f.size()), Digest(f.sha256()), When(f.expires_at())});
   }
   t.Print(out_);
   return absl::OkStatus();
 }
 
 absl::Status Runner::JobsDelete(const std::vector<std::string>& rest) {
-  RETURN_IF_ERROR(Want(rest, 1, "jobs delete JOB_ID [--force]"));
   v1::DeleteJobRequest request;
   request.set_id(rest[0]);
   request.set_force(options_.force);
   ASSIGN_OR_RETURN(v1::DeleteJobResponse response, Catalog().DeleteJob(request));
   if (options_.json) {
-    PrintJson(response, out_);
+    Emit(response);
   } else if (response.purged()) {
     out_ << "deleted " << rest[0]
          << (options_.force ? " (forced: any remaining files expire by TTL)" : "") << "\n";

@@ -12,10 +12,11 @@ namespace arca::cli {
 
 namespace {
 
-// on_job_deletion, or Argo's OnJobDeletion.
+// OnJobDeletion as REST says it, on_job_deletion, or Argo's
+// OnWorkflowDeletion.
 absl::StatusOr<types::v1::GcStrategy> ParseGcStrategy(absl::string_view flag,
                                                       absl::string_view text) {
-  const std::string wanted = absl::AsciiStrToUpper(absl::StrReplaceAll(text, {{"_", ""}}));
+  const std::string wanted = absl::StrReplaceAll(absl::AsciiStrToUpper(text), {{"_", ""}, {"WORKFLOW", "JOB"}});
   for (int i = types::v1::GcStrategy_MIN; i <= types::v1::GcStrategy_MAX; ++i) {
     if (!types::v1::GcStrategy_IsValid(i) || i == types::v1::GC_STRATEGY_UNSPECIFIED) continue;
     const auto s = static_cast<types::v1::GcStrategy>(i);
@@ -23,8 +24,8 @@ absl::StatusOr<types::v1::GcStrategy> ParseGcStrategy(absl::string_view flag,
     if (!wanted.empty() && absl::StrReplaceAll(name, {{"_", ""}}) == wanted) return s;
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      flag, " strategy must be on_job_completion, on_job_success, on_job_failure, "
-      "on_job_deletion or never (or Argo's OnJobCompletion, …), got \"", text, "\""));
+      flag, " strategy must be OnJobCompletion, OnJobSuccess, OnJobFailure, OnJobDeletion or "
+      "Never (or on_job_completion, …, or Argo's OnWorkflowCompletion, …), got \"", text, "\""));
 }
 
 }  // namespace
@@ -63,7 +64,7 @@ absl::StatusOr<collector::v1::UploadManifest> Runner::Manifest(const std::string
 
 void Runner::PrintUpload(const collector::v1::UploadResponse& r) {
   if (options_.json) {
-    PrintJson(r, out_);
+    Emit(r);
     return;
   }
   out_ << "collected " << r.files_size() << " file(s), " << r.total_bytes() << " bytes into "
@@ -76,8 +77,6 @@ void Runner::PrintUpload(const collector::v1::UploadResponse& r) {
 }
 
 absl::Status Runner::Collect(const std::vector<std::string>& rest) {
-  RETURN_IF_ERROR(Want(rest, 1, "collect DIR --job JOB_ID [--pattern GLOB[:LEVEL]]..."));
-  if (options_.job.empty()) return absl::InvalidArgumentError("usage: arca collect DIR --job JOB_ID");
   ASSIGN_OR_RETURN(FolderScan scan, ScanFolder(rest[0], options_.include_hidden));
   ASSIGN_OR_RETURN(collector::v1::UploadManifest manifest, Manifest(options_.job));
   ASSIGN_OR_RETURN(collector::v1::UploadResponse uploaded,
@@ -87,7 +86,6 @@ absl::Status Runner::Collect(const std::vector<std::string>& rest) {
 }
 
 absl::Status Runner::List(const std::vector<std::string>& rest) {
-  RETURN_IF_ERROR(Want(rest, 1, "ls JOB_ID"));
   v1::ListFilesRequest request;
   request.set_job_id(rest[0]);
   request.set_page_size(1000);
@@ -97,9 +95,9 @@ absl::Status Runner::List(const std::vector<std::string>& rest) {
     return absl::OkStatus();
   }));
   if (options_.json) {
-    v1::ListFilesResponse all;
-    for (auto& f : files) *all.add_files() = f;
-    PrintJson(all, out_);
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& f : files) all.push_back(ToJson(f));
+    Emit(all);
     return absl::OkStatus();
   }
   Table t({"PATH", "SIZE", "PRIVACY", "SHA256", "EXPIRES"});
@@ -107,17 +105,17 @@ absl::Status Runner::List(const std::vector<std::string>& rest) {
   bool any_log = false;
   for (const v1::ArtifactFile& f : files) {
     if (IsJobLog(f.path())) {
-      logs.Add({f.path(), absl::StrCat(f.size())});
+      logs.Add({f.path(), Size(f.size())});
       any_log = true;
       continue;
     }
-    t.Add({f.path(), absl::StrCat(f.size()),
+    t.Add({f.path(), Size(f.size()),
            Lower(types::v1::PrivacyLevel_Name(
                      f.privacy_level() == types::v1::PRIVACY_LEVEL_UNSPECIFIED
                          ? types::v1::PRIVACY_LEVEL_MODERATELY_SENSITIVE
                          : f.privacy_level()),
                  "PRIVACY_LEVEL_"),
-           f.sha256().substr(0, 12), When(f.expires_at())});
+           Digest(f.sha256()), When(f.expires_at())});
   }
   t.Print(out_);
   if (any_log) {
@@ -128,9 +126,7 @@ absl::Status Runner::List(const std::vector<std::string>& rest) {
 }
 
 absl::Status Runner::Get(const std::vector<std::string>& rest) {
-  RETURN_IF_ERROR(Want(rest, 2, "get JOB_ID PATH [--output FILE]"));
-  std::string out = options_.output;
-  if (out.empty()) out = rest[1].substr(rest[1].rfind('/') + 1);
+  const std::string out = rest.size() > 2 ? rest[2] : rest[1].substr(rest[1].rfind('/') + 1);
   RETURN_IF_ERROR(DownloadFile(Collector(), rest[0], rest[1], out, TransferTimeout()));
   out_ << "wrote " << out << "\n";
   return absl::OkStatus();
@@ -167,7 +163,6 @@ std::string ShellQuoted(const std::vector<std::string>& argv) {
 }  // namespace
 
 absl::Status Runner::RunJob(const std::vector<std::string>& command) {
-  if (command.empty()) return absl::InvalidArgumentError("usage: arca run [flags] -- CMD...");
   v1::CreateJobRequest create;
   create.mutable_job()->set_command(ShellQuoted(command));
   create.mutable_job()->set_id(options_.job);

@@ -1,15 +1,129 @@
 // Tables and JSON for people and scripts, and the words of enums.
 
+#include "absl/strings/str_format.h"
 #include "services/cli/runner.h"
 
 namespace arca::cli {
 
-void PrintJson(const google::protobuf::Message& message, std::ostream& out) {
+std::string EnumWord(const google::protobuf::EnumValueDescriptor& value) {
+  std::string prefix;
+  for (char c : value.type()->name()) {
+    if (absl::ascii_isupper(c) && !prefix.empty()) prefix += '_';
+    prefix += absl::ascii_toupper(c);
+  }
+  absl::string_view word = value.name();
+  absl::ConsumePrefix(&word, prefix + "_");
+  if (value.type()->name() == "GcStrategy") {
+    std::string camel;
+    for (absl::string_view part : absl::StrSplit(word, '_')) {
+      camel += absl::StrCat(absl::AsciiStrToUpper(part.substr(0, 1)), absl::AsciiStrToLower(part.substr(1)));
+    }
+    return camel;
+  }
+  if (value.type()->name() == "StepStatus" && word == "SKIP") return "skipped";
+  if (value.type()->name() == "PrivacyLevel" && word == "UNSPECIFIED") return "moderately_sensitive";
+  return absl::AsciiStrToLower(word);
+}
+
+namespace {
+
+using google::protobuf::FieldDescriptor;
+
+// Protobuf's JSON made plain: 64-bit numbers as numbers, enums as words.
+void Plain(const google::protobuf::Descriptor& type, nlohmann::json& json) {
+  if (!json.is_object()) return;
+  for (int i = 0; i < type.field_count(); ++i) {
+    const FieldDescriptor& f = *type.field(i);
+    auto it = json.find(f.json_name());
+    if (it == json.end()) continue;
+    auto one = [&](nlohmann::json& v) {
+      switch (f.cpp_type()) {
+        case FieldDescriptor::CPPTYPE_INT64:
+          if (v.is_string()) v = std::stoll(v.get<std::string>());
+          break;
+        case FieldDescriptor::CPPTYPE_UINT64:
+          if (v.is_string()) v = std::stoull(v.get<std::string>());
+          break;
+        case FieldDescriptor::CPPTYPE_ENUM:
+          if (v.is_string()) {
+            if (const auto* e = f.enum_type()->FindValueByName(v.get<std::string>())) v = EnumWord(*e);
+          }
+          break;
+        case FieldDescriptor::CPPTYPE_MESSAGE:
+          if (!f.is_map()) Plain(*f.message_type(), v);
+          break;
+        default:
+          break;
+      }
+    };
+    if (f.is_repeated() && !f.is_map() && it->is_array()) {
+      for (auto& v : *it) one(v);
+    } else if (f.is_map() && it->is_object() && f.message_type()->map_value()->cpp_type() ==
+                                                     FieldDescriptor::CPPTYPE_MESSAGE) {
+      for (auto& [k, v] : it->items()) Plain(*f.message_type()->map_value()->message_type(), v);
+    } else {
+      one(*it);
+    }
+  }
+}
+
+void Yaml(const nlohmann::json& v, int indent, std::ostream& out) {
+  const std::string pad(indent, ' ');
+  if (v.is_object()) {
+    if (v.empty()) return void(out << " {}\n");
+    out << "\n";
+    for (const auto& [k, item] : v.items()) {
+      out << pad << k << ":";
+      Yaml(item, indent + 2, out);
+    }
+  } else if (v.is_array()) {
+    if (v.empty()) return void(out << " []\n");
+    out << "\n";
+    for (const auto& item : v) {
+      out << pad << "-";
+      Yaml(item, indent + 2, out);
+    }
+  } else {
+    out << " " << v.dump() << "\n";  // JSON's scalars are YAML's
+  }
+}
+
+}  // namespace
+
+nlohmann::json ToJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  std::string json;
-  auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
-  out << (status.ok() ? json : "{\"error\": \"cannot print as JSON\"}\n");
+  options.always_print_primitive_fields = true;
+  std::string text;
+  if (!google::protobuf::util::MessageToJsonString(message, &text, options).ok()) return nullptr;
+  nlohmann::json json = nlohmann::json::parse(text);
+  Plain(*message.GetDescriptor(), json);
+  return json;
+}
+
+void Print(const nlohmann::json& json, const std::string& format, std::ostream& out) {
+  if (format == "yaml") {
+    if (json.is_object() || json.is_array()) {
+      std::ostringstream body;
+      Yaml(json, 0, body);
+      out << body.str().substr(1);  // no blank first line
+    } else {
+      out << json.dump() << "\n";
+    }
+    return;
+  }
+  out << json.dump(2) << "\n";
+}
+
+std::string HumanSize(int64_t bytes) {
+  if (bytes < 1024) return absl::StrCat(bytes, " B");
+  static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double size = static_cast<double>(bytes);
+  int unit = -1;
+  while (size >= 1024 && unit < 5) {
+    size /= 1024;
+    ++unit;
+  }
+  return absl::StrFormat("%.1f %s", size, kUnits[unit]);
 }
 
 std::string When(const google::protobuf::Timestamp& t) {

@@ -23,6 +23,7 @@
 #include "common/time_util.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
+#include "nlohmann/json.hpp"
 #include "common/clients/catalog.h"
 #include "common/clients/collector.h"
 #include "common/clients/retention.h"
@@ -34,6 +35,13 @@
 #include "services/cli/cli.h"
 
 namespace arca::cli {
+
+class Runner;
+
+// Runs one command of `arca`, checking first that the credentials can be
+// read. `arca run` sets *exit_code to its command's exit code.
+absl::Status Run(const CliOptions& options, const std::function<absl::Status(Runner&)>& command,
+                 std::ostream& out, int* exit_code = nullptr);
 
 namespace v1 = ::arca::catalog::v1;
 
@@ -62,9 +70,33 @@ class Table {
 };
 
 
-void PrintJson(const google::protobuf::Message& message, std::ostream& out);
+// The word REST and GraphQL use for an enum value: JOB_STATUS_SUCCESS is
+// "success", PRIVACY_LEVEL_HIGHLY_SENSITIVE "highly_sensitive",
+// STEP_STATUS_SKIP o2r's "skipped", a GC strategy Argo's "OnJobDeletion".
+std::string EnumWord(const google::protobuf::EnumValueDescriptor& value);
+template <typename E>
+std::string Word(E value) {
+  return EnumWord(*google::protobuf::GetEnumDescriptor<E>()->FindValueByNumber(value));
+}
+
+// A message as JSON for scripts: protobuf's field names, every field
+// present, 64-bit numbers as numbers, enums as the words REST uses.
+nlohmann::json ToJson(const google::protobuf::Message& message);
+
+template <typename T>
+nlohmann::json ToJson(const google::protobuf::RepeatedPtrField<T>& items) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const T& item : items) list.push_back(ToJson(item));
+  return list;
+}
+
+// JSON (format "json") or YAML ("yaml").
+void Print(const nlohmann::json& json, const std::string& format, std::ostream& out);
 
 std::string When(const google::protobuf::Timestamp& t);
+
+// 2.9 MiB, as the web page shows sizes; under 1 KiB in bytes.
+std::string HumanSize(int64_t bytes);
 
 std::string Lower(absl::string_view enum_name, absl::string_view prefix);
 
@@ -75,13 +107,11 @@ absl::StatusOr<types::v1::JobStatus> ParseStatus(const std::string& text);
 absl::Status ParsePairs(absl::string_view flag, const std::vector<std::string>& pairs,
                         google::protobuf::Map<std::string, std::string>* out);
 
+// The commands, each called by cli.cc's table with its positionals.
 class Runner {
  public:
   Runner(const CliOptions& options, std::ostream& out) : options_(options), out_(out) {}
 
-  absl::Status Run(const std::vector<std::string>& args);
-
- private:
   // With the token and TLS files; Run checked that they can be read.
   std::shared_ptr<grpc::Channel> Channel(const std::string& target) {
     return *auth::SecureChannel(target, options_.security, grpc::ChannelArguments());
@@ -143,11 +173,6 @@ class Runner {
   // finish the job, and exit with the command's code.
   absl::Status RunJob(const std::vector<std::string>& command);
 
-  absl::Status Want(const std::vector<std::string>& rest, size_t n, const char* usage) {
-    if (rest.size() != n) return absl::InvalidArgumentError(absl::StrCat("usage: arca ", usage));
-    return absl::OkStatus();
-  }
-
   // The identity the services see for this token or certificate.
   absl::StatusOr<v1::WhoAmIResponse> Who();
   void PrintWho(const v1::WhoAmIResponse& who);
@@ -193,6 +218,21 @@ class Runner {
 
   absl::Status JobsDelete(const std::vector<std::string>& rest);
 
+  absl::Status Version();
+
+  // A size and a digest in a table: for people, or exact with -o wide.
+  std::string Size(int64_t bytes) const {
+    return options_.format == "wide" ? absl::StrCat(bytes) : HumanSize(bytes);
+  }
+  std::string Digest(const std::string& sha256) const {
+    return options_.format == "wide" ? sha256 : sha256.substr(0, 12);
+  }
+
+  // What a command answers, for scripts (-o json or -o yaml).
+  void Emit(const nlohmann::json& json) { Print(json, options_.format, out_); }
+  void Emit(const google::protobuf::Message& message) { Emit(ToJson(message)); }
+
+ private:
   const CliOptions& options_;
   std::ostream& out_;
   std::unique_ptr<clients::CatalogClient> catalog_;

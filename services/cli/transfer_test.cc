@@ -280,7 +280,7 @@ TEST_F(TransferTest, ArcaRunCollectsAndPassesTheExitCodeThrough) {
   testing::Subprocess run;
   ASSERT_TRUE(run.Start({bin, "--catalog=" + test_catalog_.address(),
                          "--collector=" + collector_server_->address(),
-                         "--job=job-primehub-journey", "--artifacts=" + root_, "run", "--",
+                         "run", "--job=job-primehub-journey", "--artifacts=" + root_, "--",
                          "sh", "-c",
                          absl::StrCat("cd ", work, " && mkdir -p artifacts/sub && echo hello > "
                                       "artifacts/test.txt && echo hello > artifacts/sub/test.txt "
@@ -312,8 +312,8 @@ TEST_F(TransferTest, ArcaRunAtTheFileLimitKeepsTheLogAndSkipsWhatIsOver) {
   auto run = [&](const std::string& job) {
     testing::Subprocess arca;
     EXPECT_TRUE(arca.Start({bin, "--catalog=" + test_catalog_.address(),
-                            "--collector=" + collector_server_->address(), "--job=" + job,
-                            "--artifacts=" + root_, "run", "--", "sh", "-c", "echo ran; exit 4"})
+                            "--collector=" + collector_server_->address(), "run", "--job=" + job,
+                            "--artifacts=" + root_, "--", "sh", "-c", "echo ran; exit 4"})
                     .ok());
     const int status = arca.Wait(absl::Seconds(120));
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 4) << arca.output();
@@ -362,8 +362,8 @@ TEST_F(TransferTest, ArcaRunKeepsTheLogAndTheOutcomeWhenTheArtifactsCannotGoUp) 
   });
   testing::Subprocess arca;
   ASSERT_TRUE(arca.Start({bin, "--catalog=" + test_catalog_.address(),
-                          "--collector=" + collector_server_->address(), "--job=job-no-artifacts",
-                          "--artifacts=" + root_, "run", "--", "sh", "-c", "echo ran"})
+                          "--collector=" + collector_server_->address(), "run", "--job=job-no-artifacts",
+                          "--artifacts=" + root_, "--", "sh", "-c", "echo ran"})
                   .ok());
   const int status = arca.Wait(absl::Seconds(120));
   stop = true;
@@ -388,8 +388,8 @@ TEST_F(TransferTest, ArcaRunOfAFinishedJobIsSkippedNotRepeated) {
   auto run = [&](const std::string& script, int* code) {
     testing::Subprocess arca;
     EXPECT_TRUE(arca.Start({bin, "--catalog=" + test_catalog_.address(),
-                            "--collector=" + collector_server_->address(), "--job=job-once",
-                            "--artifacts=" + root_, "run", "--", "sh", "-c", script})
+                            "--collector=" + collector_server_->address(), "run", "--job=job-once",
+                            "--artifacts=" + root_, "--", "sh", "-c", script})
                     .ok());
     const int status = arca.Wait(absl::Seconds(60));
     *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -417,8 +417,8 @@ TEST_F(TransferTest, ArcaRunWithABadPatternRunsNothing) {
   const std::string marker = dir_ + "/ran";
   testing::Subprocess arca;
   ASSERT_TRUE(arca.Start({bin, "--catalog=" + test_catalog_.address(),
-                          "--collector=" + collector_server_->address(), "--job=job-bad-pattern",
-                          "--pattern=*.tmp::sometimes", "run", "--", "touch", marker})
+                          "--collector=" + collector_server_->address(), "run", "--job=job-bad-pattern",
+                          "--pattern=*.tmp::sometimes", "--", "touch", marker})
                   .ok());
   const int status = arca.Wait(absl::Seconds(60));
   ASSERT_TRUE(WIFEXITED(status)) << arca.output();
@@ -434,8 +434,8 @@ TEST_F(TransferTest, ArcaRunOnSigtermStillCollectsAndFinishes) {
   WriteFile(root_ + "/partial.txt", "written before the kill");
   testing::Subprocess run;
   ASSERT_TRUE(run.Start({bin, "--catalog=" + test_catalog_.address(),
-                         "--collector=" + collector_server_->address(), "--job=job-sigterm",
-                         "--artifacts=" + root_, "run", "--", "sleep", "600"})
+                         "--collector=" + collector_server_->address(), "run", "--job=job-sigterm",
+                         "--artifacts=" + root_, "--", "sleep", "600"})
                   .ok());
   // Wait until the command runs, then stop arca as an orchestrator would.
   const absl::Time end = absl::Now() + absl::Seconds(30);

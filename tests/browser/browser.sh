@@ -29,7 +29,7 @@ mkdir -p "$work/running"
 (cd "$work/running" && exec "$bin/arca" --catalog="$catalog_addr" --collector="$collector_addr" \
   run --job job-still-running -- sleep 600 >/dev/null 2>&1) &
 pids+=($!)
-running() { arca --json jobs show job-still-running | grep -q '"JOB_STATUS_RUNNING"'; }
+running() { arca --json jobs show job-still-running | grep -q '"status": "running"'; }
 poll 30 running || fail "the long job never ran"
 
 mkdir -p "$root/build/browser"

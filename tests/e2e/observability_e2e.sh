@@ -48,7 +48,7 @@ mkdir -p "$work/job"
 (cd "$work/job" && arca run -- \
   sh -c 'mkdir -p artifacts/sub; echo hello > artifacts/test.txt; echo hello > artifacts/sub/test.txt; echo k > artifacts/.key') \
   >/dev/null 2>&1
-job=$(arca --json jobs list | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs"][0]["id"])')
+job=$(arca --json jobs list | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 arca gc run >/dev/null
 arca sched resolve \
   --labels _mantis.schedulingAttribute.jdkVersion=21 >/dev/null

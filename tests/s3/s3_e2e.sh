@@ -64,7 +64,7 @@ mkdir -p "$work/job/artifacts/sub"
   seq 1 1000 > artifacts/sub/numbers.txt)
 (cd "$work/job" && arca run --gc_strategy=on_job_deletion --name=s3-journey -- true) >"$work/run.log" 2>&1 ||
   fail "arca run: $(cat "$work/run.log")"
-job=$(arca --json jobs list | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs"][0]["id"])')
+job=$(arca --json jobs list | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 curl -sf "http://$gateway_b_addr/api/v1/job/$job/artifacts/test.txt" | grep -qx hello ||
   fail "a packed file through gateway B"
 curl -sf "http://$gateway_b_addr/api/v1/job/$job/artifacts/big.bin" -o "$work/big.down" ||
@@ -79,7 +79,7 @@ curl -sf -H 'Range: bytes=1000-1009' \
   "http://$gateway_b_addr/api/v1/job/$job/artifacts/sub/numbers.txt" | cmp -s - <(seq 1 1000 | tail -c +1001 | head -c 10) ||
   fail "a Range of a packed file"
 "$bin/arca" --catalog="$catalog_addr" --collector="$collector_b_addr" get "$job" big.bin \
-  --output="$work/big.get" >/dev/null || fail "arca get through collector B"
+  "$work/big.get" >/dev/null || fail "arca get through collector B"
 cmp -s "$work/big.get" "$work/job/artifacts/big.bin" || fail "collector B served other bytes"
 # A pack, the big blob, the log (loose or packed): at least two objects.
 objects_at_least() { [ "$(objects)" -ge "$1" ]; }
@@ -92,13 +92,13 @@ mkdir -p "$work/job2/artifacts"
 echo "from B" > "$work/job2/artifacts/b.txt"
 (cd "$work/job2" && "$bin/arca" --catalog="$catalog_addr" --collector="$collector_b_addr" \
   run --gc_strategy=on_job_deletion --name=s3-b -- true) >/dev/null 2>&1 || fail "arca run through collector B"
-job2=$(arca --json jobs list | python3 -c 'import json,sys; print([j["id"] for j in json.load(sys.stdin)["jobs"] if j["name"]=="s3-b"][0])')
+job2=$(arca --json jobs list | python3 -c 'import json,sys; print([j["id"] for j in json.load(sys.stdin) if j["name"]=="s3-b"][0])')
 curl -sf "http://$gateway_addr/api/v1/job/$job2/artifacts/b.txt" | grep -qx "from B" ||
   fail "collector B's upload through gateway A"
 echo "collector B's upload served by gateway A"
 
 # ------------------------------------------ 3. catalog checkpoints, restored
-jobs_of() { "$bin/arca" --catalog="$1" --json jobs list | python3 -c 'import json,sys; print(sorted(j["id"] for j in json.load(sys.stdin)["jobs"]))'; }
+jobs_of() { "$bin/arca" --catalog="$1" --json jobs list | python3 -c 'import json,sys; print(sorted(j["id"] for j in json.load(sys.stdin)))'; }
 arca catalog checkpoint snap-1 --to_store >"$work/checkpoint.log" || fail "checkpoint to the store: $(cat "$work/checkpoint.log")"
 grep -q "shipped to s3://arca-e2e/checkpoints-" "$work/checkpoint.log" || fail "no shipping: $(cat "$work/checkpoint.log")"
 start restored arca-catalog --data_dir="$work/restored" --backup_dir="$work/backups-2" \
@@ -138,7 +138,7 @@ python3 -c "import sys; sys.exit(float(sys.argv[2]) - float(sys.argv[1]) > 1e6)"
   fail "a killed upload left bytes in the bucket: $bytes_before -> $after"
 arca run --gc_strategy=on_job_deletion --name=s3-again --artifacts="$work/job3/artifacts" -- true >/dev/null 2>&1 ||
   fail "the same bytes again after the kill"
-job3=$(arca --json jobs list | python3 -c 'import json,sys; print([j["id"] for j in json.load(sys.stdin)["jobs"] if j["name"]=="s3-again"][0])')
+job3=$(arca --json jobs list | python3 -c 'import json,sys; print([j["id"] for j in json.load(sys.stdin) if j["name"]=="s3-again"][0])')
 curl -sf "http://$gateway_b_addr/api/v1/job/$job3/artifacts/huge.bin" | cmp -s - "$work/job3/artifacts/huge.bin" ||
   fail "the 200 MiB file after the kill"
 echo "a collector killed mid-upload left no object; the retry stored and served the bytes"
@@ -178,7 +178,7 @@ head -c $((2 << 20)) /dev/urandom > "$work/job5/artifacts/secret.bin"
 (cd "$work/job5" && arca run --gc_strategy=on_job_deletion --name=s3-private --group=team-a \
   --pattern='secret.bin:highly_sensitive,*' -- true) >"$work/private.log" 2>&1 ||
   fail "arca run of the private job: $(cat "$work/private.log")"
-job5=$(arca --json jobs list | python3 -c 'import json,sys; print([j["id"] for j in json.load(sys.stdin)["jobs"] if j["name"]=="s3-private"][0])')
+job5=$(arca --json jobs list | python3 -c 'import json,sys; print([j["id"] for j in json.load(sys.stdin) if j["name"]=="s3-private"][0])')
 status_as() {  # TOKEN PATH: the status gateway D answers, without following redirects
   curl -s -o /dev/null -w '%{http_code}' ${1:+-H "Authorization: Bearer $1"} \
     "http://$gateway_d_addr/api/v1/job/$job5/artifacts/$2"
@@ -197,7 +197,7 @@ head -c $((12 << 20)) /dev/urandom > "$work/job6/artifacts/expiring.bin"
 echo "short-lived $RANDOM$RANDOM" > "$work/job6/artifacts/small.txt"
 (cd "$work/job6" && arca run --name=s3-ttl --gc_strategy=on_job_deletion --retention_hours=0.001 -- true) >/dev/null 2>&1 ||
   fail "arca run of the expiring job"
-job6=$(arca --json jobs list | python3 -c 'import json,sys; print([j["id"] for j in json.load(sys.stdin)["jobs"] if j["name"]=="s3-ttl"][0])')
+job6=$(arca --json jobs list | python3 -c 'import json,sys; print([j["id"] for j in json.load(sys.stdin) if j["name"]=="s3-ttl"][0])')
 sha=$(sha256sum "$work/job6/artifacts/expiring.bin" | cut -d' ' -f1)
 blob_url="$ARCA_S3_ENDPOINT/${store#s3://}/blobs/${sha:0:2}/${sha:2}"
 in_bucket() {  # the object's HTTP status, asked of the store itself (curl signs
@@ -220,7 +220,7 @@ mkdir -p "$work/job4/artifacts"
 echo hello > "$work/job4/artifacts/shared.txt"
 (cd "$work/job4" && arca run --gc_strategy=on_job_deletion --name=s3-share -- true) >/dev/null 2>&1 ||
   fail "arca run of the sharing job"
-job4=$(arca --json jobs list | python3 -c 'import json,sys; print([j["id"] for j in json.load(sys.stdin)["jobs"] if j["name"]=="s3-share"][0])')
+job4=$(arca --json jobs list | python3 -c 'import json,sys; print([j["id"] for j in json.load(sys.stdin) if j["name"]=="s3-share"][0])')
 metric_sum() {  # NAME{LABELS} summed over both retention-gc replicas
   for m in "$retention_metrics" "$retention_b_metrics"; do curl -sf "http://$m/metrics"; done |
     awk -v name="$1" '$1 == name {sum += $2} END {print sum + 0}'
@@ -228,8 +228,8 @@ metric_sum() {  # NAME{LABELS} summed over both retention-gc replicas
 at_least() { [ "$(metric_sum "$1")" -ge "$2" ]; }
 # A job with files gets one GC task when it is deleted.
 with_files=0
-for j in $(arca --json jobs list | python3 -c 'import json,sys; print(" ".join(j["id"] for j in json.load(sys.stdin)["jobs"]))'); do
-  n=$(arca --json ls "$j" | python3 -c 'import json,sys; print(len(json.load(sys.stdin).get("files", [])))')
+for j in $(arca --json jobs list | python3 -c 'import json,sys; print(" ".join(j["id"] for j in json.load(sys.stdin)))'); do
+  n=$(arca --json ls "$j" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
   [ "$n" = 0 ] || with_files=$((with_files + 1))
 done
 tasks_before=$(metric_sum 'arca_retention_gc_tasks_total{outcome="done"}')
@@ -240,7 +240,7 @@ curl -sf "http://$gateway_b_addr/api/v1/job/$job4/artifacts/shared.txt" | grep -
 echo "a mostly dead pack was compacted; the file that shared it serves from the new one"
 
 # ---------------------------------------------------- 8. delete, two replicas
-jobs=$(arca --json jobs list | python3 -c 'import json,sys; print(" ".join(j["id"] for j in json.load(sys.stdin)["jobs"] if j["id"] != sys.argv[1]))' "$job")
+jobs=$(arca --json jobs list | python3 -c 'import json,sys; print(" ".join(j["id"] for j in json.load(sys.stdin) if j["id"] != sys.argv[1]))' "$job")
 for j in $jobs; do
   arca jobs delete "$j" >/dev/null || fail "deleting job $j"
 done

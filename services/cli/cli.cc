@@ -258,6 +258,9 @@ void Build(CLI::App& app, Typed& t) {
       ->check(CLI::IsMember({"table", "wide", "json", "yaml"}))
       ->group("Output");
   app.add_flag("--json", t.json, "the same as -o json")->group("Output");
+  app.add_flag("-q,--quiet", o.quiet,
+               "no progress display (shown on a terminal for collect, run and get)")
+      ->group("Output");
 
   // A leaf command: its positionals go to t.words, and it runs `run`.
   auto leaf = [&](CLI::App* parent, const std::string& name, const std::string& summary,
@@ -390,15 +393,22 @@ void Build(CLI::App& app, Typed& t) {
   words(leaf(&app, "ls", "a job's files and logs",
              [](Runner& r, const std::vector<std::string>& w) { return r.List(w); }),
         "JOB_ID", "the job", 1);
-  CLI::App* get = leaf(&app, "get", "download one file (resumes DEST.part, checks the digest)",
+  CLI::App* get = leaf(&app, "get",
+                       "download a file, or with -D a job's tree (each resumed from DEST.part, "
+                       "its digest checked)",
                        [&t](Runner& r, const std::vector<std::string>&) {
-                         std::vector<std::string> w = {t.get[0], t.get[1]};
-                         if (!t.get[2].empty()) w.push_back(t.get[2]);
+                         std::vector<std::string> w = {t.get[0]};
+                         for (int i = 1; i < 3 && !t.get[i].empty(); ++i) w.push_back(t.get[i]);
                          return r.Get(w);
                        });
   get->add_option("JOB_ID", t.get[0], "the job")->required();
-  get->add_option("PATH", t.get[1], "the file's path in the job")->required();
-  get->add_option("DEST", t.get[2], "where to write it (default: the file's own name)");
+  get->add_option("PATH", t.get[1], "the file's path in the job");
+  get->add_option("DEST", t.get[2], "where to write it (default: the file's own name; - standard output)");
+  get->add_option("-D,--dir", o.dir, "download the job's outputs into this folder, as its tree");
+  get->add_option("-p,--pattern", o.get_patterns,
+                  "with -D: only files matching these globs ('*' crosses '/'; the log is "
+                  ".arca/logs/job.log), repeated or comma-separated")
+      ->delimiter(',');
 
   // ------------------------------------------------------------ operations
   CLI::App* sched = group("sched", "scheduling attributes (Mantis)");

@@ -31,6 +31,8 @@ struct CliOptions {
   // digests), "json" or "yaml" (for scripts; json is set for both).
   std::string format = "table";
   bool json = false;
+  // -q: no progress display (it shows only when stderr is a terminal).
+  bool quiet = false;
   // Deadline of each RPC, in seconds. Default: 10.
   double timeout_seconds = 10;
   // Target of `arca health`; empty means the catalog.
@@ -57,6 +59,8 @@ struct CliOptions {
   bool include_hidden = false;
   bool truncate = false;
   double retention_hours = 0;  // 0: the job's retention
+  std::string dir;                         // get -D: the folder a job's tree goes into
+  std::vector<std::string> get_patterns;   // get -D: only the files these globs match
   std::string gc_strategy;     // run: the job's GC strategy
   bool force_finalizer_removal = false;  // run: Argo's forceFinalizerRemoval
 

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#include <fnmatch.h>
+
+#include <filesystem>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
@@ -79,8 +83,10 @@ void Runner::PrintUpload(const collector::v1::UploadResponse& r) {
 absl::Status Runner::Collect(const std::vector<std::string>& rest) {
   ASSIGN_OR_RETURN(FolderScan scan, ScanFolder(rest[0], options_.include_hidden));
   ASSIGN_OR_RETURN(collector::v1::UploadManifest manifest, Manifest(options_.job));
+  auto progress = Progressing("collect", Bytes(scan), scan.files.size());
   ASSIGN_OR_RETURN(collector::v1::UploadResponse uploaded,
-                   UploadFolder(Collector(), manifest, scan, {}, TransferTimeout()));
+                   UploadFolder(Collector(), manifest, scan, {}, TransferTimeout(), progress.get()));
+  progress->Done();
   PrintUpload(uploaded);
   return absl::OkStatus();
 }
@@ -126,9 +132,78 @@ absl::Status Runner::List(const std::vector<std::string>& rest) {
 }
 
 absl::Status Runner::Get(const std::vector<std::string>& rest) {
-  const std::string out = rest.size() > 2 ? rest[2] : rest[1].substr(rest[1].rfind('/') + 1);
-  RETURN_IF_ERROR(DownloadFile(Collector(), rest[0], rest[1], out, TransferTimeout()));
-  out_ << "wrote " << out << "\n";
+  if (!options_.dir.empty()) {
+    if (rest.size() > 1) {
+      return absl::InvalidArgumentError("usage: arca get JOB_ID PATH [DEST], or arca get JOB_ID -D DIR");
+    }
+    return GetTree(rest[0]);
+  }
+  if (rest.size() < 2) {
+    return absl::InvalidArgumentError(
+        "usage: arca get JOB_ID PATH [DEST] (DEST - for standard output), or arca get JOB_ID -D DIR "
+        "[--pattern GLOB]...");
+  }
+  // "-": standard output, written as it comes, checked at the end.
+  const bool to_stdout = rest.size() > 2 && rest[2] == "-";
+  const std::string out = to_stdout ? "/dev/stdout"
+                          : rest.size() > 2 ? rest[2]
+                                            : rest[1].substr(rest[1].rfind('/') + 1);
+  std::unique_ptr<Progress> progress = Progressing("get", 0, 1);
+  if (!options_.quiet && isatty(STDERR_FILENO) == 1) {  // the total, for the display
+    v1::GetFileRequest file;
+    file.set_job_id(rest[0]);
+    file.set_path(rest[1]);
+    if (auto f = Catalog().GetFile(file); f.ok()) progress = Progressing("get", f->size(), 1);
+  }
+  RETURN_IF_ERROR(DownloadFile(Collector(), rest[0], rest[1], out, TransferTimeout(), progress.get()));
+  progress->FileDone();
+  progress->Done();
+  if (!to_stdout) out_ << "wrote " << out << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status Runner::GetTree(const std::string& job_id) {
+  v1::ListFilesRequest request;
+  request.set_job_id(job_id);
+  request.set_page_size(1000);
+  std::vector<v1::ArtifactFile> files;
+  RETURN_IF_ERROR(Catalog().ForEachFile(request, [&](const v1::ArtifactFile& f) {
+    if (f.state() != types::v1::FILE_STATE_AVAILABLE) return absl::OkStatus();
+    // The job's outputs, or those a --pattern names ('*' crosses '/').
+    bool wanted = options_.get_patterns.empty() && !IsJobLog(f.path());
+    for (const std::string& glob : options_.get_patterns) {
+      wanted |= fnmatch(glob.c_str(), f.path().c_str(), 0) == 0;
+    }
+    if (wanted) files.push_back(f);
+    return absl::OkStatus();
+  }));
+  int64_t bytes = 0;
+  for (const v1::ArtifactFile& f : files) bytes += f.size();
+  auto progress = Progressing("get", bytes, files.size());
+  for (const v1::ArtifactFile& f : files) {
+    // Catalog paths are relative and never climb; checked again here, as
+    // they become local paths.
+    const std::filesystem::path relative(f.path());
+    if (relative.is_absolute() || absl::StrContains(absl::StrCat("/", f.path(), "/"), "/../")) {
+      return absl::DataLossError(absl::StrCat("the catalog lists a path that climbs: ", f.path()));
+    }
+    const std::filesystem::path dest = std::filesystem::path(options_.dir) / relative;
+    std::error_code ec;
+    std::filesystem::create_directories(dest.parent_path(), ec);
+    if (ec) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot make ", dest.parent_path().string(), ": ", ec.message()));
+    }
+    RETURN_IF_ERROR(DownloadFile(Collector(), job_id, f.path(), dest.string(), TransferTimeout(),
+                                 progress.get()));
+    progress->FileDone();
+  }
+  progress->Done();
+  if (options_.json) {
+    Emit(nlohmann::json{{"jobId", job_id}, {"dir", options_.dir}, {"files", files.size()}, {"bytes", bytes}});
+  } else {
+    out_ << "wrote " << files.size() << " file(s), " << Size(bytes) << " into " << options_.dir << "\n";
+  }
   return absl::OkStatus();
 }
 
@@ -209,7 +284,8 @@ absl::Status Runner::RunJob(const std::vector<std::string>& command) {
     ASSIGN_OR_RETURN(FolderScan scan, ScanFolder(options_.artifacts, options_.include_hidden));
     manifest.set_job_id(job_id);
     manifest.set_truncate(true);
-    return UploadFolder(Collector(), manifest, scan, log, TransferTimeout());
+    auto progress = Progressing("collect", Bytes(scan), scan.files.size() + log.size());
+    return UploadFolder(Collector(), manifest, scan, log, TransferTimeout(), progress.get());
   }();
   types::v1::StepStatus collect_status = types::v1::STEP_STATUS_SUCCESS;
   std::string collect_text;

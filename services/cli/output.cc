@@ -1,6 +1,5 @@
 // Tables and JSON for people and scripts, and the words of enums.
 
-#include "absl/strings/str_format.h"
 #include "services/cli/runner.h"
 
 namespace arca::cli {
@@ -112,18 +111,6 @@ void Print(const nlohmann::json& json, const std::string& format, std::ostream& 
     return;
   }
   out << json.dump(2) << "\n";
-}
-
-std::string HumanSize(int64_t bytes) {
-  if (bytes < 1024) return absl::StrCat(bytes, " B");
-  static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  double size = static_cast<double>(bytes);
-  int unit = -1;
-  while (size >= 1024 && unit < 5) {
-    size /= 1024;
-    ++unit;
-  }
-  return absl::StrFormat("%.1f %s", size, kUnits[unit]);
 }
 
 std::string When(const google::protobuf::Timestamp& t) {

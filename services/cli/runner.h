@@ -7,6 +7,8 @@
 // health), commands_artifacts.cc, commands_jobs.cc (and checkpoints),
 // commands_gc.cc (GC and scheduling); output.cc prints. Internal to the CLI.
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
 #include <iostream>
@@ -95,9 +97,6 @@ void Print(const nlohmann::json& json, const std::string& format, std::ostream& 
 
 std::string When(const google::protobuf::Timestamp& t);
 
-// 2.9 MiB, as the web page shows sizes; under 1 KiB in bytes.
-std::string HumanSize(int64_t bytes);
-
 std::string Lower(absl::string_view enum_name, absl::string_view prefix);
 
 std::string StatusName(types::v1::JobStatus s);
@@ -142,6 +141,10 @@ class Runner {
   absl::Status List(const std::vector<std::string>& rest);
 
   absl::Status Get(const std::vector<std::string>& rest);
+
+  // arca get JOB -D DIR: the job's outputs (or the files --pattern names)
+  // into DIR as the job's tree, each resumed and checked as `get` does.
+  absl::Status GetTree(const std::string& job_id);
 
   clients::SchedulingClient& Scheduler();
 
@@ -219,6 +222,18 @@ class Runner {
   absl::Status JobsDelete(const std::vector<std::string>& rest);
 
   absl::Status Version();
+
+  // A transfer's progress display: on stderr when it is a terminal, not
+  // with -q.
+  std::unique_ptr<Progress> Progressing(const char* verb, int64_t bytes, int files) const {
+    return std::make_unique<Progress>(std::cerr, !options_.quiet && isatty(STDERR_FILENO) == 1, verb,
+                                      bytes, files);
+  }
+  static int64_t Bytes(const FolderScan& scan) {
+    int64_t total = 0;
+    for (const FoundFile& f : scan.files) total += f.size;
+    return total;
+  }
 
   // A size and a digest in a table: for people, or exact with -o wide.
   std::string Size(int64_t bytes) const {

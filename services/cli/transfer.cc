@@ -15,6 +15,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/paths.h"
 #include "common/hash/sha256.h"
@@ -188,7 +189,8 @@ absl::StatusOr<UniqueFd> OpenToSend(const std::string& path, const UniqueFd* roo
 
 // Sends one file; returns the digest of what was read.
 absl::StatusOr<std::string> SendFile(clients::UploadStream& writer,
-                                     const std::string& path, const UniqueFd& file) {
+                                     const std::string& path, const UniqueFd& file,
+                                     Progress* progress) {
   const int fd = file.get();
   struct stat before;
   if (fstat(fd, &before) != 0 || !S_ISREG(before.st_mode)) {
@@ -221,6 +223,7 @@ absl::StatusOr<std::string> SendFile(clients::UploadStream& writer,
     out->resize(n);
     hash.Update(*out);
     sent += n;
+    if (progress != nullptr) progress->Add(n);
     return absl::OkStatus();
   };
   absl::Status status;
@@ -252,7 +255,7 @@ absl::StatusOr<cv1::UploadResponse> UploadFolder(clients::CollectorClient& colle
                                                  const cv1::UploadManifest& manifest,
                                                  const FolderScan& scan,
                                                  const std::vector<ExtraFile>& extras,
-                                                 absl::Duration timeout) {
+                                                 absl::Duration timeout, Progress* progress) {
   clients::CallOptions call;
   call.timeout = timeout;
   auto writer = collector.Upload(call);
@@ -284,7 +287,8 @@ absl::StatusOr<cv1::UploadResponse> UploadFolder(clients::CollectorClient& colle
     if (!open) break;
     auto file = OpenToSend(f.path, f.root, f.source);
     if (!file.ok()) return abort(file.status());
-    auto digest = SendFile(*writer, f.path, *file);
+    auto digest = SendFile(*writer, f.path, *file, progress);
+    if (progress != nullptr) progress->FileDone();
     if (absl::IsUnavailable(digest.status())) {
       open = false;
       break;
@@ -310,7 +314,7 @@ absl::StatusOr<cv1::UploadResponse> UploadFolder(clients::CollectorClient& colle
 
 absl::Status DownloadFile(clients::CollectorClient& collector, const std::string& job_id,
                           const std::string& path, const std::string& out_path,
-                          absl::Duration timeout) {
+                          absl::Duration timeout, Progress* progress) {
   // A device or pipe (/dev/null, /dev/stdout, a FIFO) is written as it
   // is: no partial file beside it, no resume, never replaced.
   struct stat st;
@@ -328,6 +332,7 @@ absl::Status DownloadFile(clients::CollectorClient& collector, const std::string
     hash.Update(absl::string_view(buffer.data(), n));
     have += n;
   }
+  if (progress != nullptr) progress->Add(have);
   clients::CallOptions call;
   call.timeout = timeout;
   cv1::DownloadRequest request;
@@ -340,6 +345,7 @@ absl::Status DownloadFile(clients::CollectorClient& collector, const std::string
   while (reader->Read(&message)) {
     if (!message.sha256().empty()) expected = message.sha256();
     hash.Update(message.chunk());
+    if (progress != nullptr) progress->Add(message.chunk().size());
     if (write(fd, message.chunk().data(), message.chunk().size()) !=
         static_cast<ssize_t>(message.chunk().size())) {
       close(fd);
@@ -353,7 +359,7 @@ absl::Status DownloadFile(clients::CollectorClient& collector, const std::string
     // The partial file is longer than the file: it was not ours. Start over.
     close(fd);
     unlink(part.c_str());
-    return DownloadFile(collector, job_id, path, out_path, timeout);
+    return DownloadFile(collector, job_id, path, out_path, timeout, progress);
   }
   if (direct) {
     close(fd);
@@ -383,6 +389,58 @@ absl::Status DownloadFile(clients::CollectorClient& collector, const std::string
     return absl::InternalError(absl::StrCat("cannot rename to ", out_path, ": ", strerror(errno)));
   }
   return absl::OkStatus();
+}
+
+std::string HumanSize(int64_t bytes) {
+  if (bytes < 1024) return absl::StrCat(bytes, " B");
+  static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double size = static_cast<double>(bytes);
+  int unit = -1;
+  while (size >= 1024 && unit < 5) {
+    size /= 1024;
+    ++unit;
+  }
+  return absl::StrFormat("%.1f %s", size, kUnits[unit]);
+}
+
+Progress::Progress(std::ostream& out, bool enabled, const char* verb, int64_t total_bytes,
+                   int total_files)
+    : out_(out), enabled_(enabled), verb_(verb), total_bytes_(total_bytes), total_files_(total_files) {}
+
+void Progress::Add(int64_t bytes) {
+  bytes_ += bytes;
+  Draw(false);
+}
+
+void Progress::FileDone() {
+  ++files_;
+  Draw(false);
+}
+
+void Progress::Done() {
+  if (done_) return;
+  done_ = true;
+  Draw(true);
+  if (enabled_) out_ << "\n" << std::flush;
+}
+
+void Progress::Draw(bool final) {
+  if (!enabled_) return;
+  const absl::Time now = absl::Now();
+  if (!final && now - drawn_ < absl::Milliseconds(200)) return;
+  drawn_ = now;
+  const double seconds = std::max(absl::ToDoubleSeconds(now - start_), 1e-3);
+  const double rate = bytes_ / seconds;
+  std::string line = absl::StrCat("\r", verb_, " ", HumanSize(bytes_), " / ", HumanSize(total_bytes_));
+  if (total_bytes_ > 0) absl::StrAppend(&line, absl::StrFormat(" (%d%%)", bytes_ * 100 / total_bytes_));
+  absl::StrAppend(&line, "  ", files_, "/", total_files_, " files  ", HumanSize(static_cast<int64_t>(rate)), "/s");
+  if (!final && rate > 0 && total_bytes_ > bytes_) {
+    const int64_t left = static_cast<int64_t>((total_bytes_ - bytes_) / rate);
+    absl::StrAppend(&line, absl::StrFormat("  ETA %d:%02d", left / 60, left % 60));
+  } else if (final) {
+    absl::StrAppend(&line, absl::StrFormat("  in %.1fs", seconds));
+  }
+  out_ << line << "\x1b[K" << std::flush;  // erase what a longer line left
 }
 
 }  // namespace arca::cli

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,36 @@
 #include "proto/collector/v1/collector.pb.h"
 
 namespace arca::cli {
+
+// 2.9 MiB, as the web page shows sizes; under 1 KiB in bytes.
+std::string HumanSize(int64_t bytes);
+
+// A transfer's progress, as `rclone -P` and curl show it: one line on a
+// terminal, redrawn at most five times a second, with bytes, files, rate
+// and time left. Silent when not enabled (stderr is not a terminal, or
+// -q).
+class Progress {
+ public:
+  Progress(std::ostream& out, bool enabled, const char* verb, int64_t total_bytes, int total_files);
+  ~Progress() { Done(); }
+  void Add(int64_t bytes);
+  void FileDone();
+  // Ends the line (once).
+  void Done();
+
+ private:
+  void Draw(bool final);
+
+  std::ostream& out_;
+  const bool enabled_;
+  const char* verb_;
+  const int64_t total_bytes_;
+  const int total_files_;
+  int64_t bytes_ = 0;
+  int files_ = 0;
+  absl::Time start_ = absl::Now(), drawn_ = absl::InfinitePast();
+  bool done_ = false;
+};
 
 // A file found in an artifacts folder.
 struct FoundFile {
@@ -55,7 +86,7 @@ struct ExtraFile {
 absl::StatusOr<collector::v1::UploadResponse> UploadFolder(
     clients::CollectorClient& collector,
     const collector::v1::UploadManifest& manifest, const FolderScan& scan,
-    const std::vector<ExtraFile>& extras, absl::Duration timeout);
+    const std::vector<ExtraFile>& extras, absl::Duration timeout, Progress* progress = nullptr);
 
 // Downloads a job's file to `out_path`, through `out_path`.part: a partial
 // download left by an earlier attempt is resumed with a ranged request. The
@@ -63,7 +94,8 @@ absl::StatusOr<collector::v1::UploadResponse> UploadFolder(
 // DATA_LOSS if it does not match.
 absl::Status DownloadFile(clients::CollectorClient& collector,
                           const std::string& job_id, const std::string& path,
-                          const std::string& out_path, absl::Duration timeout);
+                          const std::string& out_path, absl::Duration timeout,
+                          Progress* progress = nullptr);
 
 }  // namespace arca::cli
 

@@ -249,6 +249,87 @@ TEST_F(TransferTest, DownloadIntoAPipeWritesThroughAndNeverReplacesIt) {
   EXPECT_FALSE(fs::exists(fifo + ".part"));
 }
 
+// gh run download -D DIR -p GLOB: a job's tree, through the real binary.
+TEST_F(TransferTest, GetDownloadsAJobsTreeOrTheFilesAPatternNames) {
+  const char* bin = std::getenv("ARCA_BIN_ARCA");
+  ASSERT_NE(bin, nullptr);
+  std::string job = NewJob();
+  WriteFile(root_ + "/out/a.csv", "a\n");
+  WriteFile(root_ + "/out/deep/b.csv", "bb\n");
+  WriteFile(root_ + "/model.bin", std::string(100000, 'm'));
+  cv1::UploadManifest manifest;
+  manifest.set_job_id(job);
+  ASSERT_TRUE(UploadFolder(*collector_client_, manifest, *ScanFolder(root_, false),
+                           {{".arca/logs/job.log", root_ + "/model.bin"}}, absl::Seconds(30))
+                  .ok());
+  // Its standard output and error, together.
+  auto arca = [&](std::vector<std::string> args, int want) {
+    args.insert(args.begin(), {"/bin/sh", "-c", "exec \"$0\" \"$@\" 1>&2", bin,
+                               "--catalog=" + test_catalog_.address(),
+                               "--collector=" + collector_server_->address()});
+    testing::Subprocess p;
+    EXPECT_TRUE(p.Start(args).ok());
+    const int status = p.Wait(absl::Seconds(60));
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == want) << p.output();
+    return p.output();
+  };
+  const std::string all = dir_ + "/all";
+  // A partial file an earlier attempt left is resumed, not fetched again.
+  WriteFile(all + "/model.bin.part", std::string(40000, 'm'));
+  EXPECT_NE(arca({"get", job, "-D", all}, 0).find("wrote 3 file(s), 97.7 KiB into " + all), std::string::npos);
+  EXPECT_EQ(ReadFile(all + "/out/a.csv"), "a\n");
+  EXPECT_EQ(ReadFile(all + "/out/deep/b.csv"), "bb\n");
+  EXPECT_EQ(ReadFile(all + "/model.bin"), std::string(100000, 'm'));
+  EXPECT_FALSE(fs::exists(all + "/model.bin.part"));
+  EXPECT_FALSE(fs::exists(all + "/.arca")) << "the log is not an output";
+
+  const std::string some = dir_ + "/some";
+  arca({"get", job, "--dir=" + some, "-p", "*.csv", "--pattern=.arca/logs/*"}, 0);
+  EXPECT_TRUE(fs::exists(some + "/out/deep/b.csv"));  // '*' crosses '/'
+  EXPECT_TRUE(fs::exists(some + "/.arca/logs/job.log"));
+  EXPECT_FALSE(fs::exists(some + "/model.bin"));
+
+  // A file to standard output; a damaged partial file is not trusted.
+  EXPECT_EQ(arca({"get", job, "out/a.csv", "-"}, 0), "a\n");
+  WriteFile(dir_ + "/b.csv.part", "XXX");
+  EXPECT_NE(arca({"get", job, "out/deep/b.csv", dir_ + "/b.csv"}, 1).find("DATA_LOSS"), std::string::npos);
+  EXPECT_NE(arca({"get", job, "out/a.csv", "-D", some}, 2).find("usage: arca get"), std::string::npos);
+  EXPECT_NE(arca({"get", job}, 2).find("usage: arca get"), std::string::npos);
+}
+
+// As rclone -P and curl: progress on stderr when it is a terminal (here a
+// pseudo-terminal made by script(1)), never when it is not, nor with -q.
+TEST_F(TransferTest, ProgressShowsOnATerminalOnly) {
+  const char* bin = std::getenv("ARCA_BIN_ARCA");
+  ASSERT_NE(bin, nullptr);
+  WriteFile(root_ + "/big.bin", std::string(12 << 20, 'p'));
+  WriteFile(root_ + "/small.txt", "s\n");
+  auto collect = [&](const std::string& job, const std::string& flags, bool terminal) {
+    const std::string command =
+        absl::StrCat(bin, " --catalog=", test_catalog_.address(), " --collector=",
+                     collector_server_->address(), " collect ", root_, " --job ", job, " ", flags);
+    testing::Subprocess p;
+    if (terminal) {
+      // script copies the terminal's output to its own standard output.
+      EXPECT_TRUE(p.Start({"/bin/sh", "-c", "exec /usr/bin/script -qec \"$0\" /dev/null 1>&2", command}).ok());
+    } else {
+      EXPECT_TRUE(p.Start({"/bin/sh", "-c", command + " 1>&2"}).ok());
+    }
+    const int status = p.Wait(absl::Seconds(60));
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << p.output();
+    return p.output();
+  };
+  const std::string shown = collect(NewJob(), "", true);
+  EXPECT_NE(shown.find("\rcollect 12.0 MiB / 12.0 MiB (100%)  2/2 files  "), std::string::npos) << shown;
+  EXPECT_NE(shown.find("/s  in "), std::string::npos) << shown;
+  EXPECT_NE(shown.find("collected 2 file(s)"), std::string::npos) << shown;
+  const std::string quiet = collect(NewJob(), "-q", true);
+  EXPECT_EQ(quiet.find("\rcollect"), std::string::npos) << quiet;
+  EXPECT_NE(quiet.find("collected 2 file(s)"), std::string::npos) << quiet;
+  const std::string piped = collect(NewJob(), "", false);
+  EXPECT_EQ(piped.find("\rcollect"), std::string::npos) << piped;
+}
+
 TEST_F(TransferTest, AFileThatChangesWhileReadAbortsTheUpload) {
   std::string job = NewJob();
   WriteFile(root_ + "/growing.log", std::string(8 << 20, 'g'));

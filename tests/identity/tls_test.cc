@@ -331,13 +331,14 @@ TEST_F(CliLoginTest, LoginStoresAContextThatLaterCommandsUse) {
 
   // Nothing stored yet: the loopback default, no token.
   EXPECT_TRUE(absl::StartsWith(Arca({"whoami"}), "exit=1\n")) << Arca({"whoami"});
+  // Not authenticated: exit 4.
   std::string out = Arca({"whoami", "--catalog=" + address, ca});
-  EXPECT_TRUE(absl::StartsWith(out, "exit=1\n")) << out;
+  EXPECT_TRUE(absl::StartsWith(out, "exit=4\n")) << out;
   EXPECT_TRUE(absl::StrContains(out, "UNAUTHENTICATED")) << out;
 
   // A wrong token is refused and nothing is stored.
   out = Arca({"login", "prod", "--catalog=" + address, ca, "--with_token"}, {}, "wrong\n");
-  EXPECT_TRUE(absl::StartsWith(out, "exit=1\n")) << out;
+  EXPECT_TRUE(absl::StartsWith(out, "exit=4\n")) << out;
   EXPECT_TRUE(absl::StrContains(out, "unknown token")) << out;
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/home/config"));
 

@@ -7,6 +7,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/rpc/status.h"
+#include "common/version.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -14,7 +15,8 @@
 namespace arca::rpc {
 
 absl::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
-                         const std::string& service, absl::Duration timeout) {
+                         const std::string& service, absl::Duration timeout,
+                         std::string* server_version) {
   // grpc.health.v1.HealthCheckRequest{service} encoded by hand: field 1,
   // length-delimited. The reply SERVING is field 1 varint 1: 08 01.
   std::string request;
@@ -47,6 +49,11 @@ absl::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
   std::string response;
   for (const grpc::Slice& s : slices) {
     response.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  if (server_version != nullptr) {
+    const auto& metadata = context.GetServerInitialMetadata();
+    auto it = metadata.find(kVersionHeader);
+    if (it != metadata.end()) server_version->assign(it->second.data(), it->second.size());
   }
   if (response == std::string("\x08\x01", 2)) return absl::OkStatus();
   return absl::UnavailableError(absl::StrCat("service \"", service, "\" is not serving"));

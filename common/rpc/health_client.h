@@ -15,9 +15,11 @@ namespace arca::rpc {
 
 // Asks grpc.health.v1.Health/Check about `service` ("" for the server as a
 // whole). OK if SERVING; UNAVAILABLE if the server is down or not serving;
-// NOT_FOUND if the server does not know the service.
+// NOT_FOUND if the server does not know the service. With server_version,
+// the Arca version the server's answer carried (kVersionHeader), if any.
 absl::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
-                         const std::string& service, absl::Duration timeout);
+                         const std::string& service, absl::Duration timeout,
+                         std::string* server_version = nullptr);
 
 // Polls CheckHealth until OK or the deadline passes; returns the last status.
 absl::Status WaitHealthy(const std::shared_ptr<grpc::Channel>& channel,

@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/metrics/table.h"
+#include "common/version.h"
 #include "common/rpc/status.h"
 
 namespace arca::rpc {
@@ -70,6 +71,11 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
       : metrics_(metrics), method_(method), start_(absl::Now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    // Every answer says which Arca sent it (`arca version` shows it).
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->emplace(kVersionHeader, kVersion);
+    }
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
       metrics_->Record(method_, methods->GetSendStatus().error_code(),

@@ -11,6 +11,8 @@
 #include <iterator>
 
 #include "CLI/CLI.hpp"
+#include "absl/algorithm/container.h"
+#include "absl/strings/str_replace.h"
 #include "common/version.h"
 #include "services/cli/runner.h"
 
@@ -216,6 +218,8 @@ std::string Suggestion(const CLI::App* app, const std::vector<std::string>& extr
 constexpr char kMoreHelp[] =
     "The options every command takes (where the services are, credentials, -o): arca --help";
 
+absl::StatusOr<std::string> Completion(const CLI::App& app, const std::string& shell);
+
 void Build(CLI::App& app, Typed& t) {
   CliOptions& o = t.options;
   app.description("Arca: the artifact layer of a job platform, from the command line.");
@@ -321,6 +325,18 @@ void Build(CLI::App& app, Typed& t) {
   health->add_option("--service", o.service, "service name to check (default: the server)");
   leaf(&app, "version", "this program's version",
        [](Runner& r, const std::vector<std::string>&) { return r.Version(); });
+  CLI::App* completion = leaf(&app, "completion",
+                              "a shell completion script (commands, flags, job ids): "
+                              "source <(arca completion bash)",
+                              [&app](Runner& r, const std::vector<std::string>& w) -> absl::Status {
+                                ASSIGN_OR_RETURN(std::string script, Completion(app, w[0]));
+                                r.Write(script);
+                                return absl::OkStatus();
+                              });
+  completion->add_option("SHELL", t.words, "bash, zsh or fish")
+      ->expected(1)
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh", "fish"}));
 
   // ------------------------------------------------------------ artifacts
   CLI::App* artifact = group("artifact", "packages jobs run from (Mantis' job artifacts)");
@@ -460,6 +476,99 @@ std::string Help(const CLI::App* app) {
 // A mistake the CLI itself finds in what was typed: its message names the
 // flag first ("--tags takes key=value, …") or starts with "usage". A
 // service's INVALID_ARGUMENT is the service refusing (1).
+// Commands whose first positional is a job id (completed from `arca jobs
+// list`).
+bool TakesJobId(const std::string& path) {
+  for (const char* p : {"arca jobs show", "arca jobs delete", "arca ls", "arca get", "arca gc preview",
+                        "arca gc status"}) {
+    if (path == p) return true;
+  }
+  return false;
+}
+
+// Every command below app, depth first, the program itself first.
+void Walk(const CLI::App* app, std::vector<const CLI::App*>* all) {
+  all->push_back(app);
+  for (const CLI::App* sub : app->get_subcommands({})) Walk(sub, all);
+}
+
+// What to offer after a command: its subcommands, and its long options
+// with the program's, which every command takes.
+std::string Subcommands(const CLI::App* app) {
+  std::vector<std::string> words;
+  for (const CLI::App* sub : app->get_subcommands({})) words.push_back(sub->get_name());
+  return absl::StrJoin(words, " ");
+}
+std::string Flags(const CLI::App* app) {
+  std::vector<std::string> words;
+  for (const CLI::App* a = app; a != nullptr; a = a->get_parent()) {
+    for (const CLI::Option* opt : a->get_options()) {
+      for (const std::string& l : opt->get_lnames()) {
+        if (!absl::c_linear_search(words, "--" + l)) words.push_back("--" + l);
+      }
+    }
+  }
+  return absl::StrJoin(words, " ");
+}
+
+// `arca completion SHELL`: a completion script made from the command table,
+// completing commands, flags and (from `arca jobs list`) job ids.
+absl::StatusOr<std::string> Completion(const CLI::App& app, const std::string& shell) {
+  std::vector<const CLI::App*> all;
+  Walk(&app, &all);
+  const char* job_ids = "arca jobs list --limit 1000 2>/dev/null | awk 'NR>1 {print $1}'";
+  if (shell == "bash" || shell == "zsh") {
+    std::string known, cases;
+    for (const CLI::App* cmd : all) {
+      const std::string full = Path(cmd);
+      const std::string path = full.size() > 4 ? full.substr(5) : "";  // without "arca "
+      if (!path.empty()) absl::StrAppend(&known, "      \"", path, "\") path=\"$path $w\" ;;\n");
+      absl::StrAppend(&cases, "    \"", path, "\") words=\"", Subcommands(cmd), "\" flags=\"", Flags(cmd), "\"",
+                      TakesJobId(Path(cmd)) ? absl::StrCat("; [[ $cur == -* ]] || words+=\" $(", job_ids, ")\"") : "",
+                      " ;;\n");
+    }
+    std::string script = absl::StrCat(
+        shell == "zsh" ? "autoload -U +X bashcompinit && bashcompinit\n" : "",
+        "# arca ", kVersion, " completion; source it (e.g. from ~/.bashrc): source <(arca completion ", shell,
+        ")\n_arca() {\n  local cur=${COMP_WORDS[COMP_CWORD]} path= w words flags\n",
+        // A command's words match from the start: "artifact" then "artifact register".
+        "  for w in \"${COMP_WORDS[@]:1:COMP_CWORD-1}\"; do\n    case \"${path# }${path:+ }$w\" in\n", known,
+        "    esac\n  done\n  case \"${path# }\" in\n", cases, "  esac\n",
+        "  [[ $cur == -* ]] && words=$flags\n",
+        "  COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n}\ncomplete -F _arca arca\n");
+    return script;
+  }
+  if (shell == "fish") {
+    std::string script = absl::StrCat("# arca ", kVersion, " completion: arca completion fish | source\n",
+                                      "complete -c arca -f\n");
+    for (const CLI::App* cmd : all) {
+      std::vector<std::string> words = absl::StrSplit(Path(cmd), ' ');
+      words.erase(words.begin());
+      // Offered once the command's words are all there and no subcommand follows.
+      std::string when = words.empty() ? "__fish_use_subcommand"
+                                       : absl::StrCat("__fish_seen_subcommand_from ", words.back());
+      if (words.size() == 1 && !cmd->get_subcommands({}).empty()) {
+        when = absl::StrCat(when, "; and not __fish_seen_subcommand_from ");
+        for (const CLI::App* sub : cmd->get_subcommands({})) absl::StrAppend(&when, sub->get_name(), " ");
+      }
+      for (const CLI::App* sub : cmd->get_subcommands({})) {
+        absl::StrAppend(&script, "complete -c arca -n '", when, "' -a ", sub->get_name(), " -d '",
+                        absl::StrReplaceAll(sub->get_description(), {{"'", "\\'"}}), "'\n");
+      }
+      for (const CLI::Option* opt : cmd->get_options()) {
+        for (const std::string& l : opt->get_lnames()) {
+          absl::StrAppend(&script, "complete -c arca -n '", when, "' -l ", l, "\n");
+        }
+      }
+      if (TakesJobId(Path(cmd))) {
+        absl::StrAppend(&script, "complete -c arca -n '", when, "' -a '(", job_ids, ")'\n");
+      }
+    }
+    return script;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("usage: arca completion bash|zsh|fish, not \"", shell, "\""));
+}
+
 bool IsUsage(const absl::Status& s) {
   return absl::IsInvalidArgument(s) &&
          (absl::StartsWith(s.message(), "usage") || absl::StartsWith(s.message(), "--"));

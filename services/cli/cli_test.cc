@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 
@@ -249,13 +250,49 @@ TEST_F(CliTest, OutputFormatsForScriptsAndPeople) {
   EXPECT_EQ(Arca({"get", id, "a", "b", "c"}).rfind("ERROR 2: arca: The following argument was not expected: c", 0), 0u);
 }
 
+// The completion script, made from the command table, completes commands,
+// flags and (from the catalog) job ids, in a real bash.
+TEST_F(CliTest, BashCompletionOffersCommandsFlagsAndJobIds) {
+  const char* bin = std::getenv("ARCA_BIN_ARCA");
+  ASSERT_NE(bin, nullptr);
+  catalog::v1::CreateJobRequest create;
+  create.mutable_job()->set_group("team-a");
+  const std::string id = catalog_->CreateJob(create)->job().id();
+  const std::string script = dir_ + "/arca.bash";
+  std::ofstream(script) << Arca({"completion", "bash"});
+  EXPECT_EQ(Arca({"completion", "tcsh"}).rfind("ERROR 2: arca: SHELL: tcsh not in", 0), 0u);
+  EXPECT_NE(Arca({"completion", "fish"}).find("complete -c arca -n '__fish_seen_subcommand_from artifact"),
+            std::string::npos);
+  EXPECT_EQ(Arca({"completion", "zsh"}).rfind("autoload -U +X bashcompinit && bashcompinit\n", 0), 0u);
+  const std::string tests = absl::StrCat(
+      "exec 1>&2\nsource ", script, "\n",
+      "c() { COMP_WORDS=(\"$@\"); COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); _arca; echo \"[${COMPREPLY[*]}]\"; }\n",
+      "c arca art; c arca artifact reg; c arca artifact register --overw; c arca --server x jobs li;\n",
+      "c arca jobs show ''; c arca jobs list --sta\n");
+  testing::Subprocess bash;
+  ASSERT_TRUE(bash.Start({"/usr/bin/env", "PATH=" + std::filesystem::path(bin).parent_path().string() + ":/usr/bin:/bin",
+                          "ARCA_CATALOG=" + catalog_address_, "ARCA_CONFIG=" + dir_ + "/arca-config", "/bin/bash",
+                          "-c", tests})
+                  .ok());
+  ASSERT_EQ(bash.Wait(absl::Seconds(30)), 0) << bash.output();
+  EXPECT_EQ(bash.output(), absl::StrCat("[artifact]\n[register]\n[--overwrite]\n[list]\n[", id, "]\n[--status]\n"));
+}
+
 TEST_F(CliTest, VersionAsCommandAndFlag) {
-  EXPECT_EQ(Arca({"version"}), "arca 0.2.0\n");
-  EXPECT_EQ(Arca({"--version"}), "arca 0.2.0\n");
+  // The client's, and each service's as its answers carry it.
+  const std::string both = Arca({"--collector=127.0.0.1:1", "version"});
+  EXPECT_EQ(both.rfind("arca 0.2.0\nSERVICE ", 0), 0u) << both;
+  EXPECT_NE(both.find("catalog              " + catalog_address_ + "  0.2.0\n"), std::string::npos) << both;
+  EXPECT_NE(both.find("collector            127.0.0.1:1"), std::string::npos) << both;
+  EXPECT_NE(both.find("  not reachable\n"), std::string::npos) << both;
+  const nlohmann::json json = nlohmann::json::parse(Arca({"--collector=127.0.0.1:1", "version", "-o", "json"}));
+  EXPECT_EQ(json["client"], "0.2.0");
+  EXPECT_EQ(json["services"][0]["version"], "0.2.0");
+  EXPECT_EQ(json["services"][1]["reachable"], false);
+  EXPECT_EQ(Arca({"--version"}), "arca 0.2.0\n");  // the client's alone, as kubectl version --client
   // An empty value (as scripts write `--server="$HOST"`) is empty, and the
   // next word stays the command.
-  EXPECT_EQ(Arca({"--server=", "--context=", "version"}), "arca 0.2.0\n");
-  EXPECT_EQ(Arca({"version", "-o", "json"}), "{\n  \"client\": \"0.2.0\"\n}\n");
+  EXPECT_EQ(Arca({"--server=", "--context=", "--version"}), "arca 0.2.0\n");
   // Beside `artifact register`, --version is the artifact's.
   EXPECT_EQ(Arca({"artifact", "register", "--name=v", "--version", "2.0"}).rfind("registered", 0), 0u);
 }

@@ -99,11 +99,29 @@ absl::Status Runner::Health() {
 }
 
 absl::Status Runner::Version() {
-  if (options_.json) {
-    Emit(nlohmann::json{{"client", kVersion}});
-  } else {
-    out_ << "arca " << kVersion << "\n";
+  // Each service's own, as its answers carry it; "" if it cannot be asked.
+  nlohmann::json services = nlohmann::json::array();
+  for (const auto& [name, address] :
+       std::vector<std::pair<const char*, std::string>>{{"catalog", options_.catalog},
+                                                        {"collector", options_.collector},
+                                                        {"retention-gc", options_.retention_gc},
+                                                        {"scheduler-attribute", options_.scheduler_attribute}}) {
+    std::string version;
+    const absl::Status s =
+        rpc::CheckHealth(Channel(address), "", absl::Seconds(std::min(options_.timeout_seconds, 2.0)), &version);
+    services.push_back({{"name", name}, {"address", address}, {"version", s.ok() ? version : ""},
+                        {"reachable", s.ok()}});
   }
+  if (options_.json) {
+    Emit(nlohmann::json{{"client", kVersion}, {"services", services}});
+    return absl::OkStatus();
+  }
+  out_ << "arca " << kVersion << "\n";
+  Table t({"SERVICE", "ADDRESS", "VERSION"});
+  for (const auto& s : services) {
+    t.Add({s["name"], s["address"], s["reachable"] ? s["version"].get<std::string>() : "not reachable"});
+  }
+  t.Print(out_);
   return absl::OkStatus();
 }
 

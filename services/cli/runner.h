@@ -223,6 +223,9 @@ class Runner {
 
   absl::Status Version();
 
+  // Text as it is, e.g. a completion script.
+  void Write(const std::string& text) { out_ << text; }
+
   // A transfer's progress display: on stderr when it is a terminal, not
   // with -q.
   std::unique_ptr<Progress> Progressing(const char* verb, int64_t bytes, int files) const {

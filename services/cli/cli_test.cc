@@ -246,6 +246,10 @@ TEST_F(CliTest, OutputFormatsForScriptsAndPeople) {
   EXPECT_NE(wide.find("model.bin  3000000  "), std::string::npos) << wide;
   EXPECT_NE(wide.find(std::string(64, 'b')), std::string::npos) << wide;
   EXPECT_NE(Arca({"jobs", "show", id}).find("validate_bag  skipped"), std::string::npos);
+  const nlohmann::json health = nlohmann::json::parse(Arca({"health", "-o", "json"}));
+  EXPECT_EQ(health["status"], "serving");
+  EXPECT_EQ(health["target"], catalog_address_);
+  EXPECT_EQ(Arca({"context", "list", "--json"}), "[]\n");
   EXPECT_EQ(Arca({"get", id}).rfind("ERROR 2: arca: INVALID_ARGUMENT: usage: arca get JOB_ID PATH [DEST]", 0), 0u);
   EXPECT_EQ(Arca({"get", id, "a", "b", "c"}).rfind("ERROR 2: arca: The following argument was not expected: c", 0), 0u);
 }

@@ -66,12 +66,21 @@ absl::Status Runner::Logout(std::string name) {
   if (name.empty()) return absl::FailedPreconditionError("no current context to log out of");
   if (!config.Remove(name)) return NoContext(name);
   RETURN_IF_ERROR(SaveConfig(ConfigFile(), config));
-  out_ << "logged out of context \"" << name << "\"\n";
+  Say(absl::StrCat("logged out of context \"", name, "\"\n"), {{"loggedOut", name}});
   return absl::OkStatus();
 }
 
 absl::Status Runner::ContextList() {
   ASSIGN_OR_RETURN(Config config, LoadConfig(ConfigFile()));
+  if (options_.json) {  // never the token itself
+    nlohmann::json list = nlohmann::json::array();
+    for (const cli::Context& c : config.contexts) {
+      list.push_back({{"name", c.name}, {"current", c.name == config.current}, {"catalog", c.catalog},
+                      {"token", !c.token.empty()}, {"tls", !c.tls_ca.empty()}, {"mtls", !c.tls_client_cert.empty()}});
+    }
+    Emit(list);
+    return absl::OkStatus();
+  }
   Table t({"CURRENT", "NAME", "CATALOG", "TOKEN", "TLS"});
   for (const cli::Context& c : config.contexts) {
     t.Add({c.name == config.current ? "*" : "", c.name, c.catalog, c.token.empty() ? "-" : "yes",
@@ -86,7 +95,7 @@ absl::Status Runner::ContextUse(const std::string& name) {
   if (config.Find(name) == nullptr) return NoContext(name);
   config.current = name;
   RETURN_IF_ERROR(SaveConfig(ConfigFile(), config));
-  out_ << "context \"" << name << "\" is current\n";
+  Say(absl::StrCat("context \"", name, "\" is current\n"), {{"current", name}});
   return absl::OkStatus();
 }
 
@@ -94,7 +103,7 @@ absl::Status Runner::Health() {
   const std::string target = options_.target.empty() ? options_.catalog : options_.target;
   RETURN_IF_ERROR(rpc::CheckHealth(Channel(target), options_.service,
                               absl::Seconds(options_.timeout_seconds)));
-  out_ << target << " SERVING\n";
+  Say(absl::StrCat(target, " SERVING\n"), {{"target", target}, {"service", options_.service}, {"status", "serving"}});
   return absl::OkStatus();
 }
 

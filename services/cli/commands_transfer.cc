@@ -158,7 +158,9 @@ absl::Status Runner::Get(const std::vector<std::string>& rest) {
   RETURN_IF_ERROR(DownloadFile(Collector(), rest[0], rest[1], out, TransferTimeout(), progress.get()));
   progress->FileDone();
   progress->Done();
-  if (!to_stdout) out_ << "wrote " << out << "\n";
+  if (!to_stdout) {
+    Say(absl::StrCat("wrote ", out, "\n"), {{"jobId", rest[0]}, {"path", rest[1]}, {"wrote", out}});
+  }
   return absl::OkStatus();
 }
 

@@ -223,6 +223,15 @@ class Runner {
 
   absl::Status Version();
 
+  // A confirmation: the line for people, or the object for scripts.
+  void Say(const std::string& line, const nlohmann::json& json) {
+    if (options_.json) {
+      Emit(json);
+    } else {
+      out_ << line;
+    }
+  }
+
   // Text as it is, e.g. a completion script.
   void Write(const std::string& text) { out_ << text; }
 

@@ -192,6 +192,10 @@ TEST_F(RestTest, NewJobFromAFormAsCurlSendsIt) {
   auto stored = catalog_->GetJob(json.json()["job_id"]);
   EXPECT_EQ(stored->group(), "team-b");
   EXPECT_EQ(stored->gc_strategy(), types::v1::GC_STRATEGY_ON_JOB_SUCCESS);
+  // The CLI's older spelling works here too: one vocabulary.
+  Response snake = PostJson("/api/v1/job", Json{{"compendium_id", compendium}, {"gc_strategy", "on_job_deletion"}});
+  ASSERT_EQ(snake.status, 200) << snake.body;
+  EXPECT_EQ(catalog_->GetJob(snake.json()["job_id"])->gc_strategy(), types::v1::GC_STRATEGY_ON_JOB_DELETION);
 
   // Argo's per-artifact GC strategies and forceFinalizerRemoval.
   Response argo = PostJson("/api/v1/job", Json::parse(absl::StrCat(

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
@@ -89,8 +90,10 @@ Json GcRulesJson(const cat::Job& job) {
 }
 
 absl::StatusOr<types::GcStrategy> ParseStrategy(absl::string_view text) {
+  // OnJobDeletion, the CLI's older on_job_deletion, or Argo's name.
+  const std::string plain = absl::StrReplaceAll(text, {{"_", ""}});
   for (const auto& n : kStrategies) {
-    if (absl::EqualsIgnoreCase(text, n.name) || absl::EqualsIgnoreCase(text, n.argo)) {
+    if (absl::EqualsIgnoreCase(plain, n.name) || absl::EqualsIgnoreCase(plain, n.argo)) {
       return n.value;
     }
   }

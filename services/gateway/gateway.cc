@@ -21,7 +21,9 @@ std::string DefaultWebDir() {
 }
 
 bool Gateway::Impl::FromCache(const http::HttpRequest& http, http::HttpResponse* response) {
-  if (http.method != "GET" || !absl::StartsWith(http.target, "/api/v1/jobArtifacts")) {
+  // A browser's cross-origin request goes the long way, for its CORS headers.
+  if (http.method != "GET" || !absl::StartsWith(http.target, "/api/v1/jobArtifacts") ||
+      !http.Header("origin").empty()) {
     return false;
   }
   {
@@ -40,7 +42,36 @@ bool Gateway::Impl::FromCache(const http::HttpRequest& http, http::HttpResponse*
   return true;
 }
 
-void Gateway::Impl::Handle(const http::HttpRequest& http, http::HttpResponder& out) {
+namespace {
+
+// An allowed origin's answers carry CORS' headers.
+class CorsResponder : public http::HttpResponder {
+ public:
+  CorsResponder(http::HttpResponder& out, std::string origin) : out_(out), origin_(std::move(origin)) {}
+  void Send(http::HttpResponse response) override { out_.Send(With(std::move(response))); }
+  void SendStream(http::HttpResponse head, std::unique_ptr<http::HttpBody> body) override {
+    out_.SendStream(With(std::move(head)), std::move(body));
+  }
+
+ private:
+  http::HttpResponse With(http::HttpResponse r) {
+    r.headers.emplace_back("Access-Control-Allow-Origin", origin_);
+    r.headers.emplace_back("Vary", "Origin");
+    r.headers.emplace_back("Access-Control-Expose-Headers",
+                           "ETag, Content-Range, Content-Disposition, Location, Retry-After, WWW-Authenticate");
+    return r;
+  }
+  http::HttpResponder& out_;
+  const std::string origin_;
+};
+
+}  // namespace
+
+void Gateway::Impl::Handle(const http::HttpRequest& http, http::HttpResponder& plain_out) {
+  const std::string origin(http.Header("origin"));
+  const bool cors = !origin.empty() && absl::c_linear_search(options_.cors_origins, origin);
+  CorsResponder cors_out(plain_out, origin);
+  http::HttpResponder& out = cors ? cors_out : plain_out;
   auto target = ParseTarget(http.target);
   if (!target.ok()) {
     Request req{{}, http, Target(), {}, auth::Identity(), out, "malformed"};
@@ -64,6 +95,24 @@ void Gateway::Impl::Handle(const http::HttpRequest& http, http::HttpResponder& o
   }
   Request req{{}, http, *std::move(target), std::move(params), auth::Identity::Everyone(), out,
               "unmatched"};
+  // A browser's CORS preflight: what the path allows, to an allowed origin.
+  if (http.method == "OPTIONS" && !http.Header("access-control-request-method").empty() && !allowed.empty()) {
+    req.route = "OPTIONS (CORS preflight)";
+    if (!cors) {
+      req.ReplyError(403, absl::StrCat("CORS: the origin \"", origin,
+                                       "\" may not call this API from a browser (the gateway's --cors_origins)"));
+      return;
+    }
+    if (absl::c_linear_search(allowed, "GET")) allowed.push_back("HEAD");
+    http::HttpResponse ok;
+    ok.status = 204;
+    ok.route = req.route;
+    ok.headers = {{"Access-Control-Allow-Methods", absl::StrJoin(allowed, ", ")},
+                  {"Access-Control-Allow-Headers", "Authorization, Content-Type, Range, If-None-Match, If-Match"},
+                  {"Access-Control-Max-Age", "600"}};
+    out.Send(std::move(ok));
+    return;
+  }
   if (route == nullptr) {
     if (!allowed.empty()) {
       if (absl::c_linear_search(allowed, "GET")) allowed.push_back("HEAD");
@@ -79,19 +128,18 @@ void Gateway::Impl::Handle(const http::HttpRequest& http, http::HttpResponder& o
   if (auth_ != nullptr && !route->open) {
     auto caller = Authenticate(http);
     if (!caller.ok()) {
-      req.Reply(401, Json{{"error", caller.status().message()}},
-                {{"WWW-Authenticate", "Bearer realm=\"arca\""}});
+      req.ReplyError(401, caller.status().message(), {{"WWW-Authenticate", "Bearer realm=\"arca\""}});
       return;
     }
     req.caller = *std::move(caller);
   }
   if (absl::Status allowed = req.caller.Allows(route->role, req.route); !allowed.ok()) {
-    req.Reply(403, Json{{"error", allowed.message()}});
+    req.ReplyError(403, allowed.message());
     return;
   }
   absl::Status s = (this->*(route->fn))(req);
   if (!s.ok()) {
-    req.Reply(HttpStatusFor(s.code()), Json{{"error", s.message()}});
+    req.ReplyError(HttpStatusFor(s.code()), s.message());
   }
 }
 

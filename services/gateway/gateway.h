@@ -59,6 +59,9 @@ struct GatewayOptions {
   // The web page's files (index.html, app.js, style.css), read once at
   // start. Empty: no web page.
   std::string web_dir;
+  // Origins (scheme://host[:port]) whose pages may call the API from a
+  // browser (CORS). Empty: none; the web page itself is same-origin.
+  std::vector<std::string> cors_origins;
 };
 
 // Where the web page's files are when nobody says: beside the binary's

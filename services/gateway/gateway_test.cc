@@ -1150,6 +1150,67 @@ TEST_F(RestTest, GraphQlOverHttpRules) {
   EXPECT_EQ(Fetch("POST", "/graphql", "query=%7B+jobArtifactNames+%7D&variables=%7Bbad",
                   {{"Content-Type", "application/x-www-form-urlencoded"}}).status, 400);
   EXPECT_EQ(PostJson("/graphql", Gql("query($id: ID!) { phJob(where: {id: $id}) { id } }")).status, 400);
+
+  // GraphQL over HTTP: every error in GraphQL's shape with extensions.code,
+  // those raised before a query runs too.
+  auto code = [](const Response& r) { return r.json()["errors"][0]["extensions"]["code"]; };
+  EXPECT_EQ(code(syntax), "GRAPHQL_PARSE_FAILED");
+  EXPECT_EQ(code(PostJson("/graphql", Gql("{ nope }"))), "GRAPHQL_VALIDATION_FAILED");
+  EXPECT_EQ(code(PostJson("/graphql", Gql("query($id: ID!) { phJob(where: {id: $id}) { id } }"))), "BAD_REQUEST");
+  Response unsupported = Fetch("POST", "/graphql", "{ jobArtifactNames }", {{"Content-Type", "text/plain"}});
+  EXPECT_EQ(unsupported.status, 415);
+  EXPECT_EQ(code(unsupported), "BAD_REQUEST");
+  EXPECT_TRUE(absl::StrContains(unsupported.json()["errors"][0]["message"].get<std::string>(), "application/json"));
+  Response batch = Fetch("POST", "/graphql", R"([{"query": "{ jobArtifactNames }"}])",
+                         {{"Content-Type", "application/json"}});
+  EXPECT_EQ(batch.status, 400);
+  EXPECT_EQ(code(batch), "BAD_REQUEST");
+  EXPECT_TRUE(absl::StrContains(batch.json()["errors"][0]["message"].get<std::string>(), "batched")) << batch.body;
+  Response missing = PostJson("/graphql", Gql(R"({ phJob(where: {id: "job-nope"}) { id } })"));
+  EXPECT_EQ(missing.status, 200);
+  EXPECT_EQ(code(missing), "NOT_FOUND");
+  EXPECT_EQ(missing.json()["errors"][0]["path"], Json::array({"phJob"}));
+  EXPECT_EQ(code(PostJson("/graphql", Gql("{ phJobs(limit: 5000) { hasNextPage } }"))), "BAD_USER_INPUT");
+  // REST keeps its own shape.
+  EXPECT_EQ(Get("/api/v1/job/job-nope").json(), (Json{{"error", "no job with id job-nope"}}));
+}
+
+// CORS: nothing allowed by default; an allowed origin's preflight names
+// what the path takes, and its answers carry the headers.
+TEST_F(RestTest, CorsOnlyForTheOriginsAllowed) {
+  const std::string site = "https://ui.example.com";
+  auto preflight = [&](const std::string& path, const std::string& origin) {
+    return Fetch("OPTIONS", path, "",
+                 {{"Origin", origin}, {"Access-Control-Request-Method", "POST"},
+                  {"Access-Control-Request-Headers", "authorization, content-type"}});
+  };
+  Response refused = preflight("/api/v1/job", site);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(refused.header("access-control-allow-origin"), "");
+  EXPECT_TRUE(absl::StrContains(refused.body, "--cors_origins")) << refused.body;
+  EXPECT_EQ(Get("/api/v1/job", {{"Origin", site}}).header("access-control-allow-origin"), "");
+
+  GatewayOptions options;
+  options.cors_origins = {site};
+  StartGateway("", http::HttpServerOptions(), options);
+  Response ok = preflight("/api/v1/job", site);
+  EXPECT_EQ(ok.status, 204);
+  EXPECT_EQ(ok.header("access-control-allow-origin"), site);
+  EXPECT_EQ(ok.header("access-control-allow-methods"), "POST, GET, HEAD");
+  EXPECT_TRUE(absl::StrContains(ok.header("access-control-allow-headers"), "Authorization"));
+  EXPECT_EQ(preflight("/api/v1/job", "https://evil.example.com").status, 403);
+  EXPECT_EQ(preflight("/api/v1/nothing", site).status, 404);
+  Response listed = Get("/api/v1/job", {{"Origin", site}});
+  EXPECT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.header("access-control-allow-origin"), site);
+  EXPECT_EQ(listed.header("vary"), "Origin");
+  EXPECT_TRUE(absl::StrContains(listed.header("access-control-expose-headers"), "ETag"));
+  // The listing cache answers a cross-origin request with its headers too.
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(Get("/api/v1/jobArtifacts?name=x", {{"Origin", site}}).header("access-control-allow-origin"), site);
+  }
+  EXPECT_EQ(Get("/api/v1/job", {{"Origin", "https://evil.example.com"}}).header("access-control-allow-origin"), "");
+  EXPECT_EQ(Fetch("OPTIONS", "/api/v1/job").status, 405) << "not a preflight";
 }
 
 TEST_F(AuthTest, GraphQlFollowsTheSameVisibility) {
@@ -1168,7 +1229,10 @@ TEST_F(AuthTest, GraphQlFollowsTheSameVisibility) {
   Json sweep = PostJson("/graphql", Gql("mutation { cleanupPhJobArtifact }")).json();
   EXPECT_TRUE(absl::StrContains(sweep["errors"][0]["message"].get<std::string>(), "admin role"));
   token_ = "";
-  EXPECT_EQ(PostJson("/graphql", Gql("{ jobArtifactNames }")).status, 401);
+  Response unauthenticated = PostJson("/graphql", Gql("{ jobArtifactNames }"));
+  EXPECT_EQ(unauthenticated.status, 401);
+  EXPECT_EQ(unauthenticated.json()["errors"][0]["extensions"]["code"], "UNAUTHENTICATED") << unauthenticated.body;
+  EXPECT_EQ(unauthenticated.header("www-authenticate"), "Bearer realm=\"arca\"");
 }
 
 // ------------------------------------------------------ the real binary

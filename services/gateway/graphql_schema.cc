@@ -24,10 +24,14 @@ absl::Status Gateway::Impl::GraphQl(Request& req) {
     }
   } else {
     if (!absl::StartsWithIgnoreCase(type, "application/json")) {
-      req.Reply(415, Json{{"error",
-                           "POST /graphql takes Content-Type: application/json or "
-                           "application/x-www-form-urlencoded"}});
+      req.ReplyError(415,
+                     "POST /graphql takes Content-Type: application/json or "
+                     "application/x-www-form-urlencoded");
       return absl::OkStatus();
+    }
+    if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(req.http.body), "[")) {
+      return absl::InvalidArgumentError(
+          "batched queries are not supported: send one {\"query\": …} per request");
     }
     ASSIGN_OR_RETURN(Json body, ParseJsonObject(req.http.body));
     if (!body.contains("query") || !body["query"].is_string()) {

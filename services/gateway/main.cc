@@ -55,6 +55,9 @@ ABSL_FLAG(int64_t, graphql_max_response_bytes, 16 << 20,
 ABSL_FLAG(int, max_downloads_per_client, 8,
           "downloads one client (token, or address without one) may run at once; more get 503");
 ABSL_FLAG(int, max_downloads, 64, "downloads the gateway runs at once; more get 503");
+ABSL_FLAG(std::vector<std::string>, cors_origins, {},
+          "origins (https://ui.example.com,...) whose pages may call the API from a browser; "
+          "default none");
 ABSL_FLAG(std::string, web_dir, "",
           "the web page's files; empty: services/gateway/web of the build tree, or share/arca/web "
           "beside the install's bin/");
@@ -119,6 +122,7 @@ int main(int argc, char** argv) {
   options.max_downloads = absl::GetFlag(FLAGS_max_downloads);
   options.presign_downloads = absl::GetFlag(FLAGS_presign_downloads);
   options.web_dir = absl::GetFlag(FLAGS_web_dir);
+  options.cors_origins = absl::GetFlag(FLAGS_cors_origins);
   if (options.web_dir.empty()) options.web_dir = arca::gateway::DefaultWebDir();
   if (options.web_dir.empty()) ARCA_LOG(WARNING) << "no web page files found; / answers 404";
   arca::gateway::Gateway gateway(options, backends, security->tokens.get(), registry);

@@ -127,6 +127,21 @@ struct Request : graphql::RequestContext {
              std::vector<std::pair<std::string, std::string>> headers = {}) {
     ReplyRaw(status, JsonText(body), std::move(headers));
   }
+  // An error: {"error": message}, or for /graphql GraphQL's own shape,
+  // {"errors": [{"message", "extensions": {"code"}}]}, so that a GraphQL
+  // client reads a 401 or 415 as it reads any other error.
+  void ReplyError(int status, absl::string_view message,
+                  std::vector<std::pair<std::string, std::string>> headers = {}) {
+    if (target.path != "/graphql") return Reply(status, Json{{"error", message}}, std::move(headers));
+    const char* code = status == 401   ? "UNAUTHENTICATED"
+                       : status == 403 ? "FORBIDDEN"
+                       : status == 404 ? "NOT_FOUND"
+                       : status == 503 ? "UNAVAILABLE"
+                       : status < 500  ? "BAD_REQUEST"
+                                       : "INTERNAL_SERVER_ERROR";
+    Reply(status, Json{{"errors", Json::array({Json{{"message", message}, {"extensions", {{"code", code}}}}})}},
+          std::move(headers));
+  }
   // `json` is JSON text already; a newline is added.
   void ReplyRaw(int status, std::string json,
                 std::vector<std::pair<std::string, std::string>> headers = {}) {

@@ -311,7 +311,7 @@ class Executor {
   // says why once.
   Json Stop(const Selection& s, const Json& path, std::string why, const TypeRef& type,
             bool* null_parent) {
-    if (!stopped_) errors_.push_back(Error{std::move(why), {s.loc}, path});
+    if (!stopped_) errors_.push_back(Error{std::move(why), {s.loc}, path, "LIMIT_EXCEEDED"});
     stopped_ = true;
     if (type.kind == TypeRef::Kind::kNonNull) *null_parent = true;
     return Json();
@@ -355,7 +355,7 @@ class Executor {
     }
     auto arguments = Arguments(*f, s);
     if (!arguments.ok()) {
-      return FieldError(s, path, std::string(arguments.status().message()), f->type, null_parent);
+      return FieldError(s, path, arguments.status(), f->type, null_parent);
     }
     const Json& args = *arguments;
     absl::StatusOr<Json> value;
@@ -369,15 +369,15 @@ class Executor {
     } else {
       value = source.is_object() && source.contains(s.name) ? source[s.name] : Json();
     }
-    if (!value.ok()) return FieldError(s, path, std::string(value.status().message()), f->type, null_parent);
+    if (!value.ok()) return FieldError(s, path, value.status(), f->type, null_parent);
     std::vector<Selection> merged;
     for (const Selection* g : group) merged.insert(merged.end(), g->selections.begin(), g->selections.end());
     return Complete(f->type, s, merged, *value, path, null_parent);
   }
 
-  Json FieldError(const Selection& s, const Json& path, std::string message, const TypeRef& type,
+  Json FieldError(const Selection& s, const Json& path, const absl::Status& status, const TypeRef& type,
                   bool* null_parent) {
-    errors_.push_back(Error{std::move(message), {s.loc}, path});
+    errors_.push_back(Error{std::string(status.message()), {s.loc}, path, ErrorCode(status.code())});
     if (type.kind == TypeRef::Kind::kNonNull) *null_parent = true;
     return Json();
   }
@@ -460,18 +460,22 @@ Json Schema::Execute(absl::string_view document, const Json& variables,
                      Outcome* outcome, const ExecutionLimits& limits) const {
   Outcome ignored;
   if (outcome == nullptr) outcome = &ignored;
-  auto fail = [&](std::vector<Error> errors, Outcome why = Outcome::kRequestError) {
+  auto fail = [&](std::vector<Error> errors, Outcome why = Outcome::kRequestError,
+                  const char* code = "BAD_REQUEST") {
     *outcome = why;
     Json list = Json::array();
-    for (const auto& e : errors) list.push_back(e.ToJson());
+    for (auto& e : errors) {
+      if (e.code.empty()) e.code = code;
+      list.push_back(e.ToJson());
+    }
     return Json{{"errors", list}};
   };
   *outcome = Outcome::kExecuted;
   ParseResult parsed = Parse(document);
-  if (parsed.error) return fail({*parsed.error});
+  if (parsed.error) return fail({*parsed.error}, Outcome::kRequestError, "GRAPHQL_PARSE_FAILED");
   const Document& doc = *parsed.document;
   std::vector<Error> invalid = Validate(doc);
-  if (!invalid.empty()) return fail(invalid);
+  if (!invalid.empty()) return fail(invalid, Outcome::kRequestError, "GRAPHQL_VALIDATION_FAILED");
   const Operation* op = nullptr;
   if (operation_name.empty()) {
     if (doc.operations.size() != 1) {
@@ -508,7 +512,7 @@ Json Schema::Execute(absl::string_view document, const Json& variables,
                                       kCallCost, " more per backend call, lists as many times as "
                                       "the items they may hold. Ask for fewer items or fields."),
                          {op->loc},
-                         nullptr}});
+                         nullptr}}, Outcome::kRequestError, "LIMIT_EXCEEDED");
     }
   }
   std::vector<Error> errors;
@@ -516,7 +520,10 @@ Json Schema::Execute(absl::string_view document, const Json& variables,
   Json out{{"data", data}};
   if (!errors.empty()) {
     Json list = Json::array();
-    for (const auto& e : errors) list.push_back(e.ToJson());
+    for (auto& e : errors) {
+      if (e.code.empty()) e.code = "INTERNAL_SERVER_ERROR";  // a value the schema cannot represent
+      list.push_back(e.ToJson());
+    }
     out = Json{{"errors", list}, {"data", data}};
   }
   return out;

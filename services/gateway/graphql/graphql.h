@@ -109,8 +109,15 @@ struct Error {
   std::string message;
   std::vector<Location> locations;
   Json path;  // null or an array of keys and indexes
+  // extensions.code, as Apollo's servers name them: GRAPHQL_PARSE_FAILED,
+  // GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT, NOT_FOUND, FORBIDDEN,
+  // UNAUTHENTICATED, UNAVAILABLE, LIMIT_EXCEEDED, INTERNAL_SERVER_ERROR.
+  std::string code = "";
   Json ToJson() const;
 };
+
+// The extensions.code of a resolver's error.
+std::string ErrorCode(absl::StatusCode code);
 
 // Largest document accepted. Default: 64 KiB.
 inline constexpr size_t kMaxDocumentBytes = 64 << 10;

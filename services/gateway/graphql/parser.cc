@@ -45,7 +45,25 @@ Json Error::ToJson() const {
     out["locations"] = locs;
   }
   if (!path.is_null()) out["path"] = path;
+  if (!code.empty()) out["extensions"] = Json{{"code", code}};
   return out;
+}
+
+std::string ErrorCode(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange: return "BAD_USER_INPUT";
+    case absl::StatusCode::kNotFound: return "NOT_FOUND";
+    case absl::StatusCode::kPermissionDenied: return "FORBIDDEN";
+    case absl::StatusCode::kUnauthenticated: return "UNAUTHENTICATED";
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kFailedPrecondition: return "CONFLICT";
+    case absl::StatusCode::kResourceExhausted: return "LIMIT_EXCEEDED";
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded: return "UNAVAILABLE";
+    default: return "INTERNAL_SERVER_ERROR";
+  }
 }
 
 namespace {

@@ -38,9 +38,9 @@ async function gql(query, variables) {
   });
   let body;
   try { body = await res.json(); } catch (e) { throw new HttpError(res.status, `HTTP ${res.status}`); }
-  if (res.status === 401) throw new HttpError(401, body.error || 'a token is needed');
+  if (res.status === 401) throw new HttpError(401, body.errors?.[0]?.message || 'a token is needed');
   if (body.errors && body.errors.length && !body.data) throw new HttpError(res.status, body.errors[0].message);
-  if (!res.ok) throw new HttpError(res.status, body.error || `HTTP ${res.status}`);
+  if (!res.ok) throw new HttpError(res.status, body.errors?.[0]?.message || body.error || `HTTP ${res.status}`);
   if (body.errors && body.errors.length) throw new HttpError(200, body.errors[0].message);
   return body.data;
 }

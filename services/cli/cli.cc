@@ -63,8 +63,8 @@ struct Typed {
   std::vector<std::string> command;  // run: the command after --
   std::string get[3];                // get: JOB_ID PATH [DEST]
   std::function<absl::Status(Runner&)> action;
-  std::vector<std::string> help;     // `arca help WORDS...`
-  bool version = false;
+  bool help = false;                 // `arca help WORDS...`
+  std::vector<std::string> help_words;
 };
 
 std::string First(std::initializer_list<std::string> choices) {
@@ -464,8 +464,8 @@ void Build(CLI::App& app, Typed& t) {
         "JOB_ID", "the job", 1);
 
   CLI::App* help = app.add_subcommand("help", "help for a command: arca help COMMAND...");
-  help->add_option("COMMAND", t.help, "the command")->expected(0, 3);
-  help->final_callback([&t] { t.help.insert(t.help.begin(), "help"); });
+  help->add_option("COMMAND", t.help_words, "the command")->expected(0, 3);
+  help->final_callback([&t] { t.help = true; });
 }
 
 // A command's help: its usage line names it in full ("arca jobs list").
@@ -473,9 +473,6 @@ std::string Help(const CLI::App* app) {
   return app->get_parent() == nullptr ? app->help() : app->help(Path(app->get_parent()));
 }
 
-// A mistake the CLI itself finds in what was typed: its message names the
-// flag first ("--tags takes key=value, …") or starts with "usage". A
-// service's INVALID_ARGUMENT is the service refusing (1).
 // Commands whose first positional is a job id (completed from `arca jobs
 // list`).
 bool TakesJobId(const std::string& path) {
@@ -569,6 +566,9 @@ absl::StatusOr<std::string> Completion(const CLI::App& app, const std::string& s
   return absl::InvalidArgumentError(absl::StrCat("usage: arca completion bash|zsh|fish, not \"", shell, "\""));
 }
 
+// A mistake the CLI itself finds in what was typed: its message names the
+// flag first ("--tags takes key=value, …") or starts with "usage". A
+// service's INVALID_ARGUMENT is the service refusing (1).
 bool IsUsage(const absl::Status& s) {
   return absl::IsInvalidArgument(s) &&
          (absl::StartsWith(s.message(), "usage") || absl::StartsWith(s.message(), "--"));
@@ -615,8 +615,8 @@ int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
     err << "arca: " << e.what() << hint << "\nsee `" << Path(where) << " --help`\n";
     return 2;
   }
-  if (!t.help.empty()) {
-    std::vector<std::string> words(t.help.begin() + 1, t.help.end());
+  if (t.help) {
+    const std::vector<std::string>& words = t.help_words;
     size_t used = 0;
     CLI::App* target = Find(&app, words, &used);
     if (used < words.size()) {

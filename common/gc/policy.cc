@@ -2,6 +2,9 @@
 
 #include <fnmatch.h>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "common/paths.h"
 #include "common/time_util.h"
 
@@ -80,6 +83,40 @@ Verdict Judge(const cat::Job& job, const cat::ArtifactFile& f, absl::Time now) {
   if (Pending(s, job) && !Finished(job)) return {false, "job_running"};
   if (s == types::v1::GC_STRATEGY_NEVER) return {false, "strategy_never; expires by TTL"};
   return {false, "not_expired"};
+}
+
+namespace {
+
+struct Names {
+  GcStrategy value;
+  const char* name;  // Arca's, as REST writes it
+  const char* argo;  // Argo's artifactGC name for the same
+};
+constexpr Names kStrategies[] = {
+    {types::v1::GC_STRATEGY_ON_JOB_COMPLETION, "OnJobCompletion", "OnWorkflowCompletion"},
+    {types::v1::GC_STRATEGY_ON_JOB_SUCCESS, "OnJobSuccess", "OnWorkflowSuccess"},
+    {types::v1::GC_STRATEGY_ON_JOB_FAILURE, "OnJobFailure", "OnWorkflowFailure"},
+    {types::v1::GC_STRATEGY_ON_JOB_DELETION, "OnJobDeletion", "OnWorkflowDeletion"},
+    {types::v1::GC_STRATEGY_NEVER, "Never", "Never"},
+};
+
+}  // namespace
+
+std::string StrategyName(GcStrategy s) {
+  for (const Names& n : kStrategies) {
+    if (n.value == s) return n.name;
+  }
+  return "";
+}
+
+absl::StatusOr<GcStrategy> ParseStrategy(absl::string_view subject, absl::string_view text) {
+  const std::string plain = absl::StrReplaceAll(text, {{"_", ""}});  // on_job_deletion
+  for (const Names& n : kStrategies) {
+    if (absl::EqualsIgnoreCase(plain, n.name) || absl::EqualsIgnoreCase(plain, n.argo)) return n.value;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      subject, " must be OnJobCompletion, OnJobSuccess, OnJobFailure, OnJobDeletion or Never "
+      "(on_job_completion, … and Argo's OnWorkflowCompletion, … too), got \"", text, "\""));
 }
 
 }  // namespace arca::gc

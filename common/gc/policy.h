@@ -5,6 +5,9 @@
 // catalog asks it which jobs must wait for a sweep (the finalizer), and
 // retention-gc what a sweep deletes and what a preview says about a file.
 
+#include <string>
+
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "proto/catalog/v1/catalog.pb.h"
@@ -46,6 +49,15 @@ struct Verdict {
   absl::string_view reason;
 };
 Verdict Judge(const catalog::v1::Job& job, const catalog::v1::ArtifactFile& f, absl::Time now);
+
+// A strategy's one name, as REST, GraphQL and the CLI write it:
+// "OnJobDeletion". Empty for GC_STRATEGY_UNSPECIFIED.
+std::string StrategyName(types::v1::GcStrategy s);
+
+// OnJobDeletion, on_job_deletion or Argo's OnWorkflowDeletion, in any
+// case. INVALID_ARGUMENT otherwise, its message starting with `subject`
+// ("gc_strategy must be …", "--pattern strategy must be …").
+absl::StatusOr<types::v1::GcStrategy> ParseStrategy(absl::string_view subject, absl::string_view text);
 
 }  // namespace arca::gc
 

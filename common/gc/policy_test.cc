@@ -133,5 +133,23 @@ TEST(PolicyTest, AVerdictSaysWhyAFileGoesOrStays) {
   EXPECT_EQ(judge(succeeded), std::make_pair(false, std::string("strategy_never")));
 }
 
+// One vocabulary for the CLI, REST and GraphQL: Arca's names, the CLI's
+// older snake case and Argo's, in any case; answers use Arca's.
+TEST(StrategyNamesTest, OneNameAndTheOldSpellings) {
+  for (const char* text : {"OnJobDeletion", "on_job_deletion", "ONJOBDELETION", "OnWorkflowDeletion"}) {
+    auto s = ParseStrategy("gc_strategy", text);
+    ASSERT_TRUE(s.ok()) << text << ": " << s.status();
+    EXPECT_EQ(*s, types::v1::GC_STRATEGY_ON_JOB_DELETION) << text;
+  }
+  EXPECT_EQ(*ParseStrategy("x", "never"), types::v1::GC_STRATEGY_NEVER);
+  EXPECT_EQ(StrategyName(types::v1::GC_STRATEGY_ON_JOB_COMPLETION), "OnJobCompletion");
+  EXPECT_EQ(StrategyName(types::v1::GC_STRATEGY_UNSPECIFIED), "");
+  for (const char* bad : {"", "Sometimes", "on_job"}) {
+    auto s = ParseStrategy("--gc_strategy", bad);
+    EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(s.status().message().rfind("--gc_strategy must be OnJobCompletion", 0), 0u) << s.status();
+  }
+}
+
 }  // namespace
 }  // namespace arca::gc

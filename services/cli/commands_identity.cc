@@ -20,7 +20,7 @@ void Runner::PrintWho(const v1::WhoAmIResponse& who) {
   const std::string groups = who.all_groups() ? "* (all)" : absl::StrJoin(who.groups(), ",");
   out_ << "name:   " << who.name() << "\n"
        << "groups: " << (groups.empty() ? "-" : groups) << "\n"
-       << "level:  " << Lower(types::v1::PrivacyLevel_Name(who.privacy_level()), "PRIVACY_LEVEL_")
+       << "level:  " << Word(who.privacy_level())
        << "\n"
        << "role:   " << who.role() << "\n";
 }

@@ -34,7 +34,7 @@ absl::Status Runner::JobsList() {
   }
   Table t({"JOB ID", "GROUP", "NAME", "STATUS", "CREATED", "FINISHED"});
   for (const v1::Job& j : response.jobs()) {
-    std::string status = StatusName(j.status());
+    std::string status = Word(j.status());
     if (j.has_deletion_requested_at()) status += " (deleting)";
     t.Add({j.id(), j.group(), j.name(), status, When(j.created_at()), When(j.finished_at())});
   }
@@ -59,7 +59,7 @@ absl::Status Runner::JobsShow(const std::vector<std::string>& rest) {
   out_ << "id:        " << job.id() << "\n"
        << "group:     " << job.group() << "\n"
        << "name:      " << job.name() << "\n"
-       << "status:    " << StatusName(job.status()) << "\n"
+       << "status:    " << Word(job.status()) << "\n"
        << "created:   " << When(job.created_at()) << "\n"
        << "finished:  " << When(job.finished_at()) << "\n";
   if (!job.compendium_id().empty()) out_ << "artifact:  " << job.compendium_id() << "\n";

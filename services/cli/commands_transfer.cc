@@ -9,30 +9,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
+#include "common/gc/policy.h"
 #include "common/paths.h"
 #include "services/cli/runner.h"
 
 namespace arca::cli {
 
-namespace {
-
-// OnJobDeletion as REST says it, on_job_deletion, or Argo's
-// OnWorkflowDeletion.
-absl::StatusOr<types::v1::GcStrategy> ParseGcStrategy(absl::string_view flag,
-                                                      absl::string_view text) {
-  const std::string wanted = absl::StrReplaceAll(absl::AsciiStrToUpper(text), {{"_", ""}, {"WORKFLOW", "JOB"}});
-  for (int i = types::v1::GcStrategy_MIN; i <= types::v1::GcStrategy_MAX; ++i) {
-    if (!types::v1::GcStrategy_IsValid(i) || i == types::v1::GC_STRATEGY_UNSPECIFIED) continue;
-    const auto s = static_cast<types::v1::GcStrategy>(i);
-    std::string name = types::v1::GcStrategy_Name(s).substr(sizeof("GC_STRATEGY_") - 1);
-    if (!wanted.empty() && absl::StrReplaceAll(name, {{"_", ""}}) == wanted) return s;
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      flag, " strategy must be OnJobCompletion, OnJobSuccess, OnJobFailure, OnJobDeletion or "
-      "Never (or on_job_completion, …, or Argo's OnWorkflowCompletion, …), got \"", text, "\""));
-}
-
-}  // namespace
 
 absl::StatusOr<collector::v1::UploadManifest> Runner::Manifest(const std::string& job_id) {
   collector::v1::UploadManifest m;
@@ -48,7 +30,7 @@ absl::StatusOr<collector::v1::UploadManifest> Runner::Manifest(const std::string
     std::vector<std::string> parts = absl::StrSplit(spec, absl::MaxSplits(':', 2));
     p->set_glob(parts[0]);
     if (parts.size() > 2) {
-      ASSIGN_OR_RETURN(types::v1::GcStrategy g, ParseGcStrategy("--pattern", parts[2]));
+      ASSIGN_OR_RETURN(types::v1::GcStrategy g, gc::ParseStrategy("--pattern strategy", parts[2]));
       p->set_gc_strategy(g);
     }
     const std::string level =
@@ -116,11 +98,7 @@ absl::Status Runner::List(const std::vector<std::string>& rest) {
       continue;
     }
     t.Add({f.path(), Size(f.size()),
-           Lower(types::v1::PrivacyLevel_Name(
-                     f.privacy_level() == types::v1::PRIVACY_LEVEL_UNSPECIFIED
-                         ? types::v1::PRIVACY_LEVEL_MODERATELY_SENSITIVE
-                         : f.privacy_level()),
-                 "PRIVACY_LEVEL_"),
+           Word(f.privacy_level()),
            Digest(f.sha256()), When(f.expires_at())});
   }
   t.Print(out_);
@@ -148,13 +126,14 @@ absl::Status Runner::Get(const std::vector<std::string>& rest) {
   const std::string out = to_stdout ? "/dev/stdout"
                           : rest.size() > 2 ? rest[2]
                                             : rest[1].substr(rest[1].rfind('/') + 1);
-  std::unique_ptr<Progress> progress = Progressing("get", 0, 1);
-  if (!options_.quiet && isatty(STDERR_FILENO) == 1) {  // the total, for the display
+  int64_t size = 0;  // the total the display shows, asked only for it
+  if (ShowsProgress()) {
     v1::GetFileRequest file;
     file.set_job_id(rest[0]);
     file.set_path(rest[1]);
-    if (auto f = Catalog().GetFile(file); f.ok()) progress = Progressing("get", f->size(), 1);
+    if (auto f = Catalog().GetFile(file); f.ok()) size = f->size();
   }
+  auto progress = Progressing("get", size, 1);
   RETURN_IF_ERROR(DownloadFile(Collector(), rest[0], rest[1], out, TransferTimeout(), progress.get()));
   progress->FileDone();
   progress->Done();
@@ -246,7 +225,7 @@ absl::Status Runner::RunJob(const std::vector<std::string>& command) {
   create.mutable_job()->set_group(options_.group.empty() ? "default" : options_.group);
   create.mutable_job()->set_name(options_.name.empty() ? command[0] : options_.name);
   if (!options_.gc_strategy.empty()) {
-    ASSIGN_OR_RETURN(types::v1::GcStrategy g, ParseGcStrategy("--gc_strategy", options_.gc_strategy));
+    ASSIGN_OR_RETURN(types::v1::GcStrategy g, gc::ParseStrategy("--gc_strategy", options_.gc_strategy));
     create.mutable_job()->set_gc_strategy(g);
   }
   create.mutable_job()->set_force_finalizer_removal(options_.force_finalizer_removal);
@@ -259,7 +238,7 @@ absl::Status Runner::RunJob(const std::vector<std::string>& command) {
   // the same id was refused above as ALREADY_EXISTS).
   if (!created.created() && created.job().has_finished_at()) {
     std::cerr << "arca: job " << job_id << " already done ("
-              << Lower(types::v1::JobStatus_Name(created.job().status()), "JOB_STATUS_")
+              << Word(created.job().status())
               << "); not run again\n";
     exit_code_ = 0;
     return absl::OkStatus();

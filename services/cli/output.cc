@@ -1,5 +1,6 @@
 // Tables and JSON for people and scripts, and the words of enums.
 
+#include "common/gc/policy.h"
 #include "services/cli/runner.h"
 
 namespace arca::cli {
@@ -12,12 +13,8 @@ std::string EnumWord(const google::protobuf::EnumValueDescriptor& value) {
   }
   absl::string_view word = value.name();
   absl::ConsumePrefix(&word, prefix + "_");
-  if (value.type()->name() == "GcStrategy") {
-    std::string camel;
-    for (absl::string_view part : absl::StrSplit(word, '_')) {
-      camel += absl::StrCat(absl::AsciiStrToUpper(part.substr(0, 1)), absl::AsciiStrToLower(part.substr(1)));
-    }
-    return camel;
+  if (value.type() == types::v1::GcStrategy_descriptor()) {
+    return gc::StrategyName(static_cast<types::v1::GcStrategy>(value.number()));
   }
   if (value.type()->name() == "StepStatus" && word == "SKIP") return "skipped";
   if (value.type()->name() == "PrivacyLevel" && word == "UNSPECIFIED") return "moderately_sensitive";
@@ -116,15 +113,6 @@ void Print(const nlohmann::json& json, const std::string& format, std::ostream& 
 std::string When(const google::protobuf::Timestamp& t) {
   if (t.seconds() == 0 && t.nanos() == 0) return "-";
   return FormatRfc3339(absl::FromUnixSeconds(t.seconds()));
-}
-
-std::string Lower(absl::string_view enum_name, absl::string_view prefix) {
-  if (absl::StartsWith(enum_name, prefix)) enum_name.remove_prefix(prefix.size());
-  return absl::AsciiStrToLower(enum_name);
-}
-
-std::string StatusName(types::v1::JobStatus s) {
-  return Lower(types::v1::JobStatus_Name(s), "JOB_STATUS_");
 }
 
 absl::StatusOr<types::v1::JobStatus> ParseStatus(const std::string& text) {

@@ -97,10 +97,6 @@ void Print(const nlohmann::json& json, const std::string& format, std::ostream& 
 
 std::string When(const google::protobuf::Timestamp& t);
 
-std::string Lower(absl::string_view enum_name, absl::string_view prefix);
-
-std::string StatusName(types::v1::JobStatus s);
-
 absl::StatusOr<types::v1::JobStatus> ParseStatus(const std::string& text);
 
 absl::Status ParsePairs(absl::string_view flag, const std::vector<std::string>& pairs,
@@ -237,9 +233,9 @@ class Runner {
 
   // A transfer's progress display: on stderr when it is a terminal, not
   // with -q.
+  bool ShowsProgress() const { return !options_.quiet && isatty(STDERR_FILENO) == 1; }
   std::unique_ptr<Progress> Progressing(const char* verb, int64_t bytes, int files) const {
-    return std::make_unique<Progress>(std::cerr, !options_.quiet && isatty(STDERR_FILENO) == 1, verb,
-                                      bytes, files);
+    return std::make_unique<Progress>(std::cerr, ShowsProgress(), verb, bytes, files);
   }
   static int64_t Bytes(const FolderScan& scan) {
     int64_t total = 0;

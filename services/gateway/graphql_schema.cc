@@ -83,6 +83,20 @@ graphql::Json Gateway::Impl::GqlArtifact(const cat::JobArtifact& a) {
                        {"revision", static_cast<int>(a.revision())}};
 }
 
+namespace {
+
+// PrimeHub's displayName: the name, else the id.
+std::string DisplayName(const cat::Job& job) { return job.name().empty() ? job.id() : job.name(); }
+
+// PrimeHub's phase: Pending, Running until the job ends, then Succeeded or
+// Failed.
+const char* Phase(const cat::Job& job) {
+  if (job.has_finished_at()) return job.status() == types::JOB_STATUS_SUCCESS ? "Succeeded" : "Failed";
+  return job.status() == types::JOB_STATUS_QUEUED ? "Pending" : "Running";
+}
+
+}  // namespace
+
 graphql::Json Gateway::Impl::GqlJob(const cat::Job& job) {
   graphql::Json steps = graphql::Json::array();
   for (const auto& st : job.steps()) {
@@ -98,8 +112,6 @@ graphql::Json Gateway::Impl::GqlJob(const cat::Job& job) {
   }
   const bool finished = job.has_finished_at();
   // PrimeHub's view of the same job (its PhJob as the console reads it).
-  const char* phase = job.status() == types::JOB_STATUS_QUEUED ? "Pending" : "Running";
-  if (finished) phase = job.status() == types::JOB_STATUS_SUCCESS ? "Succeeded" : "Failed";
   const google::protobuf::Timestamp* start = nullptr;  // when the first step started
   for (const auto& st : job.steps()) {
     if (st.has_start() && (start == nullptr || FromProtoTime(st.start()) < FromProtoTime(*start))) {
@@ -122,12 +134,12 @@ graphql::Json Gateway::Impl::GqlJob(const cat::Job& job) {
                        {"labels", Entries(job.labels())},
                        {"steps", steps},
                        {"conditions", conditions},
-                       {"displayName", job.name().empty() ? job.id() : job.name()},
+                       {"displayName", DisplayName(job)},
                        {"cancel", false},
                        {"command", job.command()},
                        {"groupId", job.group()},
                        {"groupName", job.group()},
-                       {"phase", phase},
+                       {"phase", Phase(job)},
                        {"reason", reason},
                        {"message", message},
                        {"createTime", TimeJson(job.created_at())},
@@ -166,11 +178,13 @@ struct JobWhere {
       return false;
     }
     if (!groups.empty() && !absl::c_linear_search(groups, job.group())) return false;
-    const std::string name = absl::AsciiStrToLower(job.name().empty() ? job.id() : job.name());
+    const std::string name = absl::AsciiStrToLower(DisplayName(job));
     if (!absl::StrContains(name, name_contains)) return false;
     return search.empty() || absl::StrContains(name, search) ||
            absl::StrContains(absl::AsciiStrToLower(job.id()), search);
   }
+  // Whether it filters on what only the gateway can check.
+  bool Local() const { return !groups.empty() || !name_contains.empty() || !search.empty(); }
 };
 
 absl::StatusOr<JobWhere> ParseJobWhere(const graphql::Json& where) {
@@ -236,6 +250,24 @@ void Gateway::Impl::BuildSchema() {
   const graphql::FieldCost few{0, "", 20};
   const graphql::FieldCost files_per_job{0, "", 1000};
   const graphql::FieldCost counted_by_page{0, "", 1};
+  // The jobs a PhJobWhereInput matches, newest first: the one its id
+  // names, or `limit` after `offset` of the listing. `every`: walk them all
+  // through the gateway's own filter (to count them), which otherwise is
+  // used only when the where needs it.
+  auto matching = [this](Request& req, const JobWhere& where, int64_t offset, int limit, bool every,
+                         std::vector<cat::Job>* jobs, bool* more) -> absl::Status {
+    *more = false;
+    if (where.id.has_value()) {
+      auto job = VisibleJob(req, *where.id);
+      if (absl::IsNotFound(job.status())) return absl::OkStatus();
+      RETURN_IF_ERROR(job.status());
+      if (offset == 0 && where.Keeps(*job)) jobs->push_back(*std::move(job));
+      return absl::OkStatus();
+    }
+    std::function<bool(const cat::Job&)> keep;
+    if (every || where.Local()) keep = [&where](const cat::Job& j) { return where.Keeps(j); };
+    return ListVisibleJobs(req.caller, where.list, offset, limit, jobs, more, keep);
+  };
 
   object("Entry", "A key and its value (tags, dependencies, labels).",
          {{"key", nn("String")}, {"value", nn("String")}});
@@ -398,30 +430,22 @@ void Gateway::Impl::BuildSchema() {
            {{"where", Named("PhJobWhereInput")},
             {"page", Named("Int"), "1-indexed", GJson(1)},
             {"orderBy", Named("PhJobOrderByInput"), "one field: \"asc\" or \"desc\""}},
-           [this, fail](const GJson&, const GJson& args, graphql::RequestContext& ctx) -> absl::StatusOr<GJson> {
+           [this, fail, matching](const GJson&, const GJson& args, graphql::RequestContext& ctx) -> absl::StatusOr<GJson> {
              constexpr int kPerPage = 10;  // PrimeHub's ITEMS_PER_PAGE
              constexpr int kMaxJobs = 100000;
              const int page = args["page"].is_number_integer() ? args["page"].get<int>() : 1;
              if (page < 1) return fail(absl::InvalidArgumentError("page must be at least 1"));
              auto where = ParseJobWhere(args.value("where", GJson()));
              if (!where.ok()) return fail(where.status());
-             Request& req = ctx.As<Request>();
              // Counting pages and ordering need every match.
              std::vector<cat::Job> jobs;
-             if (where->id.has_value()) {
-               auto job = VisibleJob(req, *where->id);
-               if (job.ok() && where->Keeps(*job)) jobs.push_back(*job);
-               if (!job.ok() && !absl::IsNotFound(job.status())) return fail(job.status());
-             } else {
-               bool more = false;
-               absl::Status s = ListVisibleJobs(req.caller, where->list, 0, kMaxJobs, &jobs, &more,
-                                                [&](const cat::Job& j) { return where->Keeps(j); });
-               if (!s.ok()) return fail(s);
-               if (more) {
-                 return fail(absl::ResourceExhaustedError(absl::StrCat(
-                     "phJobsConnection counts at most ", kMaxJobs,
-                     " jobs; narrow it with where (groupId_in, search) or page with phJobs")));
-               }
+             bool more = false;
+             absl::Status s = matching(ctx.As<Request>(), *where, 0, kMaxJobs, /*every=*/true, &jobs, &more);
+             if (!s.ok()) return fail(s);
+             if (more) {
+               return fail(absl::ResourceExhaustedError(absl::StrCat(
+                   "phJobsConnection counts at most ", kMaxJobs,
+                   " jobs; narrow it with where (groupId_in, search) or page with phJobs")));
              }
              // Jobs come newest first; another order is stable on that.
              const GJson order = args.value("orderBy", GJson());
@@ -436,7 +460,9 @@ void Gateway::Impl::BuildSchema() {
                if (field == "createTime") {
                  if (asc) std::reverse(jobs.begin(), jobs.end());
                } else if (field == "displayName" || field == "groupName" || field == "phase") {
-                 auto key = [&](const cat::Job& j) { return GqlJob(j)[field].get<std::string>(); };
+                 auto key = [&](const cat::Job& j) {
+                   return field == "displayName" ? DisplayName(j) : field == "groupName" ? j.group() : Phase(j);
+                 };
                  std::vector<std::pair<std::string, size_t>> keyed;
                  for (size_t i = 0; i < jobs.size(); ++i) keyed.emplace_back(key(jobs[i]), i);
                  std::stable_sort(keyed.begin(), keyed.end(), [asc](const auto& a, const auto& b) {
@@ -466,7 +492,7 @@ void Gateway::Impl::BuildSchema() {
            {{"where", Named("PhJobWhereInput")},
             {"limit", Named("Int"), "", GJson(20)},
             {"page", Named("Int"), "1-indexed", GJson(1)}},
-           [this, fail](const GJson&, const GJson& args, graphql::RequestContext& ctx) -> absl::StatusOr<GJson> {
+           [fail, matching](const GJson&, const GJson& args, graphql::RequestContext& ctx) -> absl::StatusOr<GJson> {
              const int limit = args["limit"], page = args["page"];
              if (limit < 1 || limit > 1000) return fail(absl::InvalidArgumentError("limit must be 1 to 1000"));
              if (page < 1) return fail(absl::InvalidArgumentError("page must be at least 1"));
@@ -474,18 +500,9 @@ void Gateway::Impl::BuildSchema() {
              if (!where.ok()) return fail(where.status());
              std::vector<cat::Job> jobs;
              bool more = false;
-             if (where->id.has_value()) {
-               auto job = VisibleJob(ctx.As<Request>(), *where->id);
-               if (job.ok() && where->Keeps(*job) && page == 1) jobs.push_back(*job);
-               if (!job.ok() && !absl::IsNotFound(job.status())) return fail(job.status());
-             } else {
-               const bool local = !where->groups.empty() || !where->name_contains.empty() || !where->search.empty();
-               absl::Status s = ListVisibleJobs(
-                   ctx.As<Request>().caller, where->list, static_cast<int64_t>(page - 1) * limit, limit, &jobs, &more,
-                   local ? std::function<bool(const cat::Job&)>([&](const cat::Job& j) { return where->Keeps(j); })
-                         : nullptr);
-               if (!s.ok()) return fail(s);
-             }
+             absl::Status s = matching(ctx.As<Request>(), *where, static_cast<int64_t>(page - 1) * limit, limit,
+                                       /*every=*/false, &jobs, &more);
+             if (!s.ok()) return fail(s);
              GJson items = GJson::array();
              for (const auto& j : jobs) items.push_back(GqlJob(j));
              return GJson{{"items", items}, {"hasNextPage", more}};

@@ -8,10 +8,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "common/gc/policy.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "google/protobuf/util/json_util.h"
@@ -75,10 +75,8 @@ absl::StatusOr<types::JobStatus> ParseJobStatus(const std::string& text) {
 }
 
 Json StrategyJson(types::GcStrategy s) {
-  for (const auto& n : kStrategies) {
-    if (n.value == s) return n.name;
-  }
-  return nullptr;
+  const std::string name = gc::StrategyName(s);
+  return name.empty() ? Json() : Json(name);
 }
 
 Json GcRulesJson(const cat::Job& job) {
@@ -89,19 +87,6 @@ Json GcRulesJson(const cat::Job& job) {
   return rules;
 }
 
-absl::StatusOr<types::GcStrategy> ParseStrategy(absl::string_view text) {
-  // OnJobDeletion, the CLI's older on_job_deletion, or Argo's name.
-  const std::string plain = absl::StrReplaceAll(text, {{"_", ""}});
-  for (const auto& n : kStrategies) {
-    if (absl::EqualsIgnoreCase(plain, n.name) || absl::EqualsIgnoreCase(plain, n.argo)) {
-      return n.value;
-    }
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "gc_strategy must be OnJobCompletion, OnJobSuccess, OnJobFailure, OnJobDeletion or "
-      "Never (Argo's OnWorkflow* spellings too), got \"",
-      text, "\""));
-}
 
 Json TimeJson(const google::protobuf::Timestamp& t) {
   if (t.seconds() == 0 && t.nanos() == 0) return nullptr;

@@ -40,26 +40,10 @@ std::string PrivacyName(types::PrivacyLevel p);
 
 absl::StatusOr<types::JobStatus> ParseJobStatus(const std::string& text);
 
-struct StrategyName {
-  types::GcStrategy value;
-  const char* name;
-  const char* argo;
-};
-
-inline constexpr StrategyName kStrategies[] = {
-    {types::GC_STRATEGY_ON_JOB_COMPLETION, "OnJobCompletion", "OnWorkflowCompletion"},
-    {types::GC_STRATEGY_ON_JOB_SUCCESS, "OnJobSuccess", "OnWorkflowSuccess"},
-    {types::GC_STRATEGY_ON_JOB_FAILURE, "OnJobFailure", "OnWorkflowFailure"},
-    {types::GC_STRATEGY_ON_JOB_DELETION, "OnJobDeletion", "OnWorkflowDeletion"},
-    {types::GC_STRATEGY_NEVER, "Never", "Never"},
-};
-
-
 Json StrategyJson(types::GcStrategy s);
 // A job's gc_rules: [{"glob", "strategy"}].
 Json GcRulesJson(const cat::Job& job);
 
-absl::StatusOr<types::GcStrategy> ParseStrategy(absl::string_view text);
 
 Json TimeJson(const google::protobuf::Timestamp& t);
 

@@ -1,6 +1,7 @@
 // REST: jobs, their steps, logs and files, and downloads (/api/v1/job).
 
 #include "absl/strings/str_replace.h"
+#include "common/gc/policy.h"
 #include "common/logging.h"
 #include "services/gateway/gateway_impl.h"
 
@@ -66,7 +67,7 @@ absl::Status Gateway::Impl::CreateJob(Request& req) {
       }
       cat::GcRule* r = job->add_gc_rules();
       r->set_glob(rule["glob"].get<std::string>());
-      ASSIGN_OR_RETURN(types::GcStrategy g, ParseStrategy(rule["strategy"].get<std::string>()));
+      ASSIGN_OR_RETURN(types::GcStrategy g, gc::ParseStrategy("gc_strategy", rule["strategy"].get<std::string>()));
       r->set_strategy(g);
     }
   }
@@ -78,7 +79,7 @@ absl::Status Gateway::Impl::CreateJob(Request& req) {
     job->set_force_finalizer_removal(force == "true");
   }
   if (!fields["gc_strategy"].empty()) {
-    ASSIGN_OR_RETURN(types::GcStrategy g, ParseStrategy(fields["gc_strategy"]));
+    ASSIGN_OR_RETURN(types::GcStrategy g, gc::ParseStrategy("gc_strategy", fields["gc_strategy"]));
     job->set_gc_strategy(g);
   }
   if (!fields["retention"].empty()) {

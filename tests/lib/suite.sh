@@ -7,12 +7,21 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/arca-e2e-XXXXXX")
 export ARCA_CONFIG="$work/arca-config"  # the CLI reads none of the user's contexts
 pids=()
 cleanup() {
+  local rc=$?
+  if [ "$rc" != 0 ]; then  # what the services said last, for the reader of a failed run
+    for log in "$work"/*.log; do
+      [ -f "$log" ] && { echo "--- last lines of $(basename "$log")" >&2; tail -n 15 "$log" >&2; }
+    done
+  fi
   [ -n "${KEEP_WORK:-}" ] && { echo "kept $work" >&2; return; }
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+# A command that stops the script under `set -e` says which it was.
+set -E
+trap 'echo "FAIL: line $LINENO: \`$BASH_COMMAND\` exited $?" >&2' ERR
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # poll SECONDS COMMAND...: runs COMMAND until it succeeds or time is up.

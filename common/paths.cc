@@ -1,5 +1,7 @@
 #include "common/paths.h"
 
+#include <fnmatch.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
@@ -76,6 +78,17 @@ bool IsSha256Hex(absl::string_view s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+bool InTreeDownload(absl::string_view path, absl::string_view dir,
+                    const std::vector<std::string>& patterns) {
+  if (!dir.empty() && !absl::StartsWith(path, absl::StrCat(dir, "/"))) return false;
+  if (patterns.empty()) return !IsJobLog(path);
+  const std::string p(path);
+  for (const std::string& glob : patterns) {
+    if (fnmatch(glob.c_str(), p.c_str(), 0) == 0) return true;
+  }
+  return false;
 }
 
 }  // namespace arca

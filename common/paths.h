@@ -1,6 +1,9 @@
 #ifndef ARCA_COMMON_PATHS_H_
 #define ARCA_COMMON_PATHS_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
@@ -24,6 +27,13 @@ bool IsValidUtf8(absl::string_view s);
 // kept under a retention of their own.
 inline constexpr absl::string_view kJobLogPrefix = ".arca/logs/";
 inline bool IsJobLog(absl::string_view path) { return absl::StartsWith(path, kJobLogPrefix); }
+
+// Whether a job's file is among those a download of its tree takes (`arca
+// get -D`, GET /api/v1/job/{id}/artifacts.zip): those under `dir` ("" for
+// all) that match one of `patterns` (shell globs whose '*' crosses '/'),
+// or, with no patterns, the job's outputs (its logs only when named).
+bool InTreeDownload(absl::string_view path, absl::string_view dir,
+                    const std::vector<std::string>& patterns);
 
 // True if s is 64 lowercase hex digits.
 bool IsSha256Hex(absl::string_view s);

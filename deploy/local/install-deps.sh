@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev librocksdb-dev prometheus-cpp-dev libgtest-dev libgmock-dev
   libbenchmark-dev libboost-dev libboost-system-dev nlohmann-json3-dev
-  python3-grpcio python3-protobuf openssl libcurl4-openssl-dev libcli11-dev
+  python3-grpcio python3-protobuf openssl libcurl4-openssl-dev libcli11-dev zlib1g-dev unzip
 )
 packages+=("$@")
 

@@ -1,9 +1,6 @@
 // arca collect, ls, get and run: files to and from the collector.
 
 #include <algorithm>
-
-#include <fnmatch.h>
-
 #include <filesystem>
 
 #include "absl/strings/ascii.h"
@@ -150,12 +147,7 @@ absl::Status Runner::GetTree(const std::string& job_id) {
   std::vector<v1::ArtifactFile> files;
   RETURN_IF_ERROR(Catalog().ForEachFile(request, [&](const v1::ArtifactFile& f) {
     if (f.state() != types::v1::FILE_STATE_AVAILABLE) return absl::OkStatus();
-    // The job's outputs, or those a --pattern names ('*' crosses '/').
-    bool wanted = options_.get_patterns.empty() && !IsJobLog(f.path());
-    for (const std::string& glob : options_.get_patterns) {
-      wanted |= fnmatch(glob.c_str(), f.path().c_str(), 0) == 0;
-    }
-    if (wanted) files.push_back(f);
+    if (InTreeDownload(f.path(), "", options_.get_patterns)) files.push_back(f);
     return absl::OkStatus();
   }));
   int64_t bytes = 0;

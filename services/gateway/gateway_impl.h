@@ -93,6 +93,8 @@ class Gateway::Impl {
         {"GET", "/api/v1/job/{id}/gc", &Impl::GcStatus, kRead},
         {"GET", "/api/v1/job/{id}/artifacts/{*path}", &Impl::Download, kRead},
         {"HEAD", "/api/v1/job/{id}/artifacts/{*path}", &Impl::Download, kRead},
+        {"GET", "/api/v1/job/{id}/artifacts.zip", &Impl::DownloadZip, kRead},
+        {"HEAD", "/api/v1/job/{id}/artifacts.zip", &Impl::DownloadZip, kRead},
         {"GET", "/files/groups/{group}/jobArtifacts/{id}/{*path}", &Impl::PhFile, kRead},
         {"HEAD", "/files/groups/{group}/jobArtifacts/{id}/{*path}", &Impl::PhFile, kRead},
         {"GET", "/api/files/groups/{group}/jobArtifacts/{id}/{*path}", &Impl::PhFile, kRead},
@@ -237,6 +239,19 @@ class Gateway::Impl {
     return Serve(req, job, req.params["path"], /*inline_text=*/false);
   }
 
+  // GET or HEAD /api/v1/job/{id}/artifacts.zip[?path=DIR][&pattern=GLOB...]:
+  // the files `arca get -D` would take, as one zip built while it is sent.
+  absl::Status DownloadZip(Request& req);
+
+  // A body that holds a download's place while it is sent.
+  struct SlotBody : http::HttpBody {
+    SlotBody(std::unique_ptr<http::HttpBody> b, DownloadLimits::Slot s)
+        : body(std::move(b)), slot(std::move(s)) {}
+    absl::Status Next(std::string* out) override { return body->Next(out); }
+    std::unique_ptr<http::HttpBody> body;
+    DownloadLimits::Slot slot;
+  };
+
   // PrimeHub's download links: the console's /files/<prefix>/<name> and the
   // SDK's /api/files/<prefix>/<name>, where the prefix is the job's
   // artifact.prefix (groups/<group>/jobArtifacts/<job>).
@@ -300,7 +315,7 @@ class Gateway::Impl {
   // has it, else the collector's stream. Its first piece is read here, so a
   // missing or damaged start is an error status, not a short 200.
   absl::StatusOr<std::unique_ptr<http::HttpBody>> DownloadBody(
-      const Request& req, const cat::ArtifactFile& file, int64_t offset, int64_t length,
+      const auth::Identity& caller, const cat::ArtifactFile& file, int64_t offset, int64_t length,
       DownloadLimits::Slot slot);
 
   // The client's address without its port.

@@ -402,6 +402,55 @@ TEST_F(RestTest, DownloadsHonourRangesAndValidators) {
   EXPECT_EQ(Fetch("PUT", url).status, 405);
 }
 
+// The files of a zip archive, by name, as Python's zipfile reads them
+// (checking each one's CRC).
+Json Unzipped(const std::string& dir, const std::string& bytes) {
+  const std::string path = dir + "/download.zip";
+  std::ofstream(path, std::ios::binary) << bytes;
+  FILE* p = popen(("python3 -c 'import json, sys, zipfile\n"
+                   "z = zipfile.ZipFile(sys.argv[1])\n"
+                   "print(json.dumps({n: z.read(n).decode() for n in z.namelist()}))' " +
+                   path + " 2>&1").c_str(), "r");
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) out.append(buf, n);
+  pclose(p);
+  return Json::parse(out, nullptr, /*allow_exceptions=*/false);
+}
+
+TEST_F(RestTest, AJobsFilesAsOneZipTakeWhatArcaGetDTakes) {
+  const std::string job = NewJob();
+  Collect(job, {{"out/a.csv", "a,b\n"}, {"out/sub/b.txt", "bee"}, {"top.txt", "top"},
+                {"out/empty", ""}, {".arca/logs/job.log", "the log"}});
+  const std::string url = "/api/v1/job/" + job + "/artifacts.zip";
+
+  Response all = Get(url);
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_EQ(all.header("content-type"), "application/zip");
+  EXPECT_EQ(all.header("content-length"), absl::StrCat(all.body.size()));
+  EXPECT_EQ(all.header("content-disposition"),
+            absl::StrCat("attachment; filename=\"", job, ".zip\"; filename*=UTF-8''", job, ".zip"));
+  // The outputs, not the log (as arca get -D).
+  EXPECT_EQ(Unzipped(dir_, all.body),
+            Json({{"out/a.csv", "a,b\n"}, {"out/empty", ""}, {"out/sub/b.txt", "bee"}, {"top.txt", "top"}}));
+  EXPECT_EQ(Fetch("HEAD", url).header("content-length"), all.header("content-length"));
+
+  Response dir = Get(url + "?path=out/");
+  EXPECT_EQ(Unzipped(dir_, dir.body), Json({{"out/a.csv", "a,b\n"}, {"out/empty", ""}, {"out/sub/b.txt", "bee"}}));
+  EXPECT_NE(dir.header("content-disposition").find(job + "-out.zip"), std::string::npos);
+  EXPECT_EQ(Unzipped(dir_, Get(url + "?pattern=*.txt").body), Json({{"out/sub/b.txt", "bee"}, {"top.txt", "top"}}));
+  EXPECT_EQ(Unzipped(dir_, Get(url + "?pattern=*.csv&pattern=.arca/logs/*").body),
+            Json({{".arca/logs/job.log", "the log"}, {"out/a.csv", "a,b\n"}}));
+  EXPECT_EQ(Unzipped(dir_, Get(url + "?path=out&pattern=*.txt").body), Json({{"out/sub/b.txt", "bee"}}));
+
+  Response none = Get(url + "?pattern=*.pdf");
+  EXPECT_EQ(none.status, 404);
+  EXPECT_EQ(none.json()["error"], absl::StrCat("job ", job, " has no files that match the pattern"));
+  EXPECT_EQ(Get(url + "?path=elsewhere").json()["error"], absl::StrCat("job ", job, " has no files under elsewhere"));
+  EXPECT_EQ(Get(url + "?path=../x").status, 400);
+  EXPECT_EQ(Get("/api/v1/job/job-nope/artifacts.zip").status, 404);
+}
+
 TEST_F(RestTest, DownloadsReadTheBlobStoreOrGoThroughTheCollectorAlike) {
   const std::string job = NewJob();
   std::string content(3 << 20, '\0');
@@ -660,6 +709,17 @@ TEST_F(AuthTest, OtherGroupsAreInvisibleAndPrivacyIsEnforced) {
   token_ = "ops-token";
   EXPECT_EQ(Get("/api/v1/job").json()["results"].size(), 2u);
   EXPECT_EQ(Fetch("POST", "/api/v1/gc/run").status, 200);
+}
+
+TEST_F(AuthTest, AZipHoldsOnlyWhatTheCallerMaySee) {
+  token_ = "bob-token";  // moderately sensitive
+  EXPECT_EQ(Unzipped(dir_, Get("/api/v1/job/" + job_a_ + "/artifacts.zip").body), Json({{"public.txt", "p"}}));
+  EXPECT_EQ(Get("/api/v1/job/" + job_b_ + "/artifacts.zip").status, 404);
+  token_ = "alice-token";  // highly sensitive
+  EXPECT_EQ(Unzipped(dir_, Get("/api/v1/job/" + job_a_ + "/artifacts.zip").body),
+            Json({{"public.txt", "p"}, {"secret/key.txt", "k"}}));
+  token_ = "";
+  EXPECT_EQ(Get("/api/v1/job/" + job_a_ + "/artifacts.zip").status, 401);
 }
 
 TEST_F(AuthTest, AChangedTokenFileIsReloaded) {

@@ -3,7 +3,9 @@
 #include "absl/strings/str_replace.h"
 #include "common/gc/policy.h"
 #include "common/logging.h"
+#include "common/paths.h"
 #include "services/gateway/gateway_impl.h"
+#include "services/gateway/zip.h"
 
 namespace arca::gateway {
 
@@ -340,15 +342,76 @@ absl::Status Gateway::Impl::Serve(Request& req, const cat::Job& job, const std::
     return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(std::unique_ptr<http::HttpBody> body,
-                   DownloadBody(req, file, offset, length, *std::move(slot)));
+                   DownloadBody(req.caller, file, offset, length, *std::move(slot)));
   // Only checked bytes go out; if the stored ones fail later, the body ends
   // early and so does the response, short of its Content-Length.
   req.out.SendStream(std::move(head), std::move(body));
   return absl::OkStatus();
 }
 
+absl::Status Gateway::Impl::DownloadZip(Request& req) {
+  ASSIGN_OR_RETURN(cat::Job job, VisibleJob(req, req.params["id"]));
+  const std::string path = req.target.query.GetOr("path", "");
+  absl::string_view trimmed = path;
+  while (absl::ConsumeSuffix(&trimmed, "/")) {
+  }
+  const std::string dir(trimmed);
+  if (!dir.empty()) RETURN_IF_ERROR(CheckFilePath(dir));
+  std::vector<std::string> patterns;
+  for (const auto& [key, value] : req.target.query.all()) {
+    if (key == "pattern" && !value.empty()) patterns.push_back(value);
+  }
+  ASSIGN_OR_RETURN(JobFiles files, VisibleFiles(req, job.id()));
+  std::vector<ZipStream::Entry> entries;
+  for (const std::vector<cat::ArtifactFile>* list : {&files.outputs, &files.logs}) {
+    for (const cat::ArtifactFile& f : *list) {
+      if (f.state() != types::FILE_STATE_AVAILABLE || !InTreeDownload(f.path(), dir, patterns)) continue;
+      // Where its bytes are is asked as it is reached: a pack may have been
+      // compacted since the listing.
+      entries.push_back({f.path(), f.size(), FromProtoTime(f.last_modified()),
+                         [this, caller = req.caller, f]() -> absl::StatusOr<std::unique_ptr<http::HttpBody>> {
+                           cat::GetFileRequest get;
+                           get.set_job_id(f.job_id());
+                           get.set_path(f.path());
+                           ASSIGN_OR_RETURN(cat::ArtifactFile now, catalog_->GetFile(get, Call(&caller)));
+                           if (now.sha256() != f.sha256()) {
+                             return absl::AbortedError(absl::StrCat(f.path(), " changed while it was sent"));
+                           }
+                           return DownloadBody(caller, now, 0, now.size(), DownloadLimits::Slot());
+                         }});
+    }
+  }
+  if (entries.empty()) {
+    return absl::NotFoundError(absl::StrCat("job ", job.id(), " has no files",
+                                            dir.empty() ? "" : absl::StrCat(" under ", dir),
+                                            patterns.empty() ? "" : " that match the pattern"));
+  }
+  auto zip = std::make_unique<ZipStream>(std::move(entries));
+  std::string name = job.id();
+  if (!dir.empty()) absl::StrAppend(&name, "-", absl::StrReplaceAll(dir, {{"/", "-"}}));
+  http::HttpResponse head;
+  head.route = req.route;
+  head.headers = {{"Content-Type", "application/zip"},
+                  {"Content-Length", absl::StrCat(zip->length())},
+                  {"Content-Disposition", ContentDisposition(name + ".zip")},
+                  {"Cache-Control", "private, no-cache"},
+                  {"X-Content-Type-Options", "nosniff"}};
+  if (req.http.method == "HEAD") {
+    req.out.Send(std::move(head));
+    return absl::OkStatus();
+  }
+  if (blobs_ == nullptr) RETURN_IF_ERROR(Need(collector_, "collector"));
+  auto slot = downloads_.Acquire(auth_ != nullptr ? req.caller.name : PeerAddress(req.http));
+  if (!slot.ok()) {
+    req.Reply(503, Json{{"error", slot.status().message()}}, {{"Retry-After", "2"}});
+    return absl::OkStatus();
+  }
+  req.out.SendStream(std::move(head), std::make_unique<SlotBody>(std::move(zip), *std::move(slot)));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<http::HttpBody>> Gateway::Impl::DownloadBody(
-    const Request& req, const cat::ArtifactFile& file, int64_t offset, int64_t length,
+    const auth::Identity& caller, const cat::ArtifactFile& file, int64_t offset, int64_t length,
     DownloadLimits::Slot slot) {
   if (blobs_ == nullptr) {
     collector::v1::DownloadRequest dl;
@@ -357,7 +420,7 @@ absl::StatusOr<std::unique_ptr<http::HttpBody>> Gateway::Impl::DownloadBody(
     dl.set_offset(offset);
     dl.set_length(length);
     auto body = std::make_unique<CollectorBody>(
-        collector_->Download(dl, Call(&req.caller, absl::Hours(1))), std::move(slot));
+        collector_->Download(dl, Call(&caller, absl::Hours(1))), std::move(slot));
     if (!body->stream->Read(&body->message)) {
       body->finished = true;
       RETURN_IF_ERROR(body->stream->Finish());

@@ -20,6 +20,10 @@ struct ClientOptions {
   // Tries of an idempotent call that failed with UNAVAILABLE (the peer was
   // not reached, or went away), with backoff from 50 ms, within the deadline.
   int attempts = 3;
+  // For callers outside the suite (the gateway's): UNAVAILABLE says only
+  // "<name> is unavailable; try again in a moment". The detail, which may
+  // name internal addresses, goes to the log instead.
+  bool public_errors = false;
 };
 
 // One call's particulars.

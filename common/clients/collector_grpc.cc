@@ -14,7 +14,7 @@ class GrpcUpload final : public UploadStream {
              const CallOptions& call)
       : context_(internal::NewContext(internal::Deadline(options, call), call)),
         writer_(stub.Upload(context_.get(), &response_)),
-        peer_(options.name) {}
+        options_(options) {}
   ~GrpcUpload() override {
     if (!finished_) {
       Cancel();
@@ -32,7 +32,7 @@ class GrpcUpload final : public UploadStream {
     open_ = false;
     finished_ = true;
     const grpc::Status s = writer_->Finish();
-    if (!s.ok()) return Worded(s, peer_);
+    if (!s.ok()) return Worded(s, options_);
     return std::move(response_);
   }
   void Cancel() override {
@@ -44,7 +44,7 @@ class GrpcUpload final : public UploadStream {
   std::unique_ptr<grpc::ClientContext> context_;
   v1::UploadResponse response_;
   std::unique_ptr<grpc::ClientWriterInterface<v1::UploadRequest>> writer_;
-  std::string peer_;
+  ClientOptions options_;
   bool open_ = true, finished_ = false;
 };
 
@@ -54,7 +54,7 @@ class GrpcDownload final : public DownloadStream {
                const ClientOptions& options, const CallOptions& call)
       : context_(internal::NewContext(internal::Deadline(options, call), call)),
         reader_(stub.Download(context_.get(), request)),
-        peer_(options.name) {}
+        options_(options) {}
   ~GrpcDownload() override {
     if (!finished_) {
       Cancel();
@@ -66,14 +66,14 @@ class GrpcDownload final : public DownloadStream {
   absl::Status Finish() override {
     finished_ = true;
     const grpc::Status s = reader_->Finish();
-    return s.ok() ? absl::OkStatus() : Worded(s, peer_);
+    return s.ok() ? absl::OkStatus() : Worded(s, options_);
   }
   void Cancel() override { context_->TryCancel(); }
 
  private:
   std::unique_ptr<grpc::ClientContext> context_;
   std::unique_ptr<grpc::ClientReaderInterface<v1::DownloadResponse>> reader_;
-  std::string peer_;
+  ClientOptions options_;
   bool finished_ = false;
 };
 

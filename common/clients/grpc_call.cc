@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/security.h"
+#include "common/logging.h"
 #include "common/rpc/status.h"
 
 namespace arca::clients::internal {
@@ -17,12 +18,16 @@ std::unique_ptr<grpc::ClientContext> NewContext(absl::Time deadline, const CallO
   return context;
 }
 
-absl::Status Worded(const grpc::Status& status, absl::string_view peer) {
+absl::Status Worded(const grpc::Status& status, const ClientOptions& options) {
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
-      return absl::UnavailableError(absl::StrCat(peer, " is unavailable: ", status.error_message()));
+      if (options.public_errors) {
+        ARCA_LOG(WARNING) << options.name << " is unavailable: " << status.error_message();
+        return absl::UnavailableError(absl::StrCat(options.name, " is unavailable; try again in a moment"));
+      }
+      return absl::UnavailableError(absl::StrCat(options.name, " is unavailable: ", status.error_message()));
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return absl::DeadlineExceededError(absl::StrCat(peer, " did not answer in time"));
+      return absl::DeadlineExceededError(absl::StrCat(options.name, " did not answer in time"));
     default:
       return rpc::FromGrpcStatus(status);
   }

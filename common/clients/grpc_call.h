@@ -24,7 +24,7 @@ absl::Time Deadline(const ClientOptions& options, const CallOptions& call);
 std::unique_ptr<grpc::ClientContext> NewContext(absl::Time deadline, const CallOptions& call);
 
 // A failed call's status in the wording of ClientOptions::name.
-absl::Status Worded(const grpc::Status& status, absl::string_view peer);
+absl::Status Worded(const grpc::Status& status, const ClientOptions& options);
 
 // Waits before another try when `retry` allows one after `status` and the
 // deadline leaves room; false when the call is done.
@@ -44,7 +44,7 @@ absl::StatusOr<Response> Unary(Stub& stub,
     Response response;
     const grpc::Status s = (stub.*method)(NewContext(deadline, call).get(), request, &response);
     if (s.ok()) return response;
-    if (!Again(retry, s, attempt, options, deadline, &backoff)) return Worded(s, options.name);
+    if (!Again(retry, s, attempt, options, deadline, &backoff)) return Worded(s, options);
   }
 }
 

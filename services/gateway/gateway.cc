@@ -289,4 +289,6 @@ bool Gateway::FromCache(const http::HttpRequest& request, http::HttpResponse* re
   return impl_->FromCache(request, response);
 }
 
+std::vector<std::string> Gateway::Routes() const { return impl_->Routes(); }
+
 }  // namespace arca::gateway

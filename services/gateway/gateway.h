@@ -96,6 +96,9 @@ class Gateway {
   // blocking.
   bool FromCache(const http::HttpRequest& request, http::HttpResponse* response);
 
+  // Every route the gateway answers, as "GET /api/v1/job/{id}".
+  std::vector<std::string> Routes() const;
+
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;

@@ -62,6 +62,7 @@ class Gateway::Impl {
     backends_ = backends;
     clients::ClientOptions backend;
     backend.timeout = options.backend_timeout;
+    backend.public_errors = true;
     if (backends.catalog) catalog_ = clients::NewCatalogClient(backends.catalog, backend);
     if (backends.collector) collector_ = clients::NewCollectorClient(backends.collector, backend);
     if (backends.retention_gc) {
@@ -104,7 +105,9 @@ class Gateway::Impl {
         {"POST", "/api/v1/scheduling/resolve", &Impl::Resolve, kRead},
         {"GET", "/graphql", &Impl::GraphQl, kRead},
         {"POST", "/graphql", &Impl::GraphQl, kRead},
+        {"GET", "/api/v1/openapi.json", &Impl::OpenApi, kRead, true},
         {"GET", "/", &Impl::WebFile, kRead, true},
+        {"GET", "/favicon.ico", &Impl::Favicon, kRead, true},
         {"GET", "/ui/{file}", &Impl::WebFile, kRead, true},
     };
     for (const char* name : {"index.html", "app.js", "style.css"}) {
@@ -120,6 +123,12 @@ class Gateway::Impl {
   bool FromCache(const http::HttpRequest& http, http::HttpResponse* response);
 
   void Handle(const http::HttpRequest& http, http::HttpResponder& out);
+
+  std::vector<std::string> Routes() const {
+    std::vector<std::string> out;
+    for (const Route& r : routes_) out.push_back(absl::StrCat(r.method, " ", r.pattern));
+    return out;
+  }
 
  private:
   using RouteFn = absl::Status (Impl::*)(Request&);
@@ -339,6 +348,10 @@ class Gateway::Impl {
   // The web page: index.html at /, the rest under /ui/. No token needed to
   // load the page itself; its data comes from /graphql.
   absl::Status WebFile(Request& req);
+  // Arca's icon (an SVG, whatever the name says: browsers take it).
+  absl::Status Favicon(Request& req);
+  // The routes described as OpenAPI 3.1 (openapi.cc).
+  absl::Status OpenApi(Request& req);
 
   // ---------------------------------------------------------- GraphQL
 

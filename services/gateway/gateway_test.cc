@@ -17,6 +17,7 @@
 #include <future>
 #include <map>
 #include <regex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,11 +26,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "common/rpc/server.h"
 #include "common/hash/sha256.h"
 #include "common/testing/subprocess.h"
 #include "common/time_util.h"
+#include "common/version.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -451,6 +454,30 @@ TEST_F(RestTest, AJobsFilesAsOneZipTakeWhatArcaGetDTakes) {
   EXPECT_EQ(Get("/api/v1/job/job-nope/artifacts.zip").status, 404);
 }
 
+TEST_F(RestTest, TheOpenApiDescriptionNamesEveryRouteAndNoOther) {
+  Response r = Get("/api/v1/openapi.json");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "application/json");
+  const Json doc = r.json();
+  EXPECT_EQ(doc["openapi"], "3.1.0");
+  EXPECT_EQ(doc["info"]["version"], kVersion);
+  std::set<std::string> described;
+  for (const auto& [path, ops] : doc["paths"].items()) {
+    for (const auto& [method, op] : ops.items()) {
+      described.insert(absl::StrCat(absl::AsciiStrToUpper(method), " ", path));
+      EXPECT_TRUE(op.contains("responses")) << method << " " << path;
+    }
+  }
+  std::set<std::string> served;
+  for (std::string route : gateway_->Routes()) {
+    if (route == "GET /" || route == "GET /ui/{file}" || route == "GET /favicon.ico") continue;  // the web page
+    served.insert(absl::StrReplaceAll(route, {{"{*", "{"}}));
+  }
+  EXPECT_EQ(described, served);
+  // It needs no token, as the page and the probes do not.
+  EXPECT_EQ(Get("/favicon.ico").header("content-type"), "image/svg+xml");
+}
+
 TEST_F(RestTest, DownloadsReadTheBlobStoreOrGoThroughTheCollectorAlike) {
   const std::string job = NewJob();
   std::string content(3 << 20, '\0');
@@ -788,8 +815,11 @@ TEST_F(GatewayTest, ABackendThatIsDownIs503AndTheGatewayRecovers) {
   test_catalog_.StopServer();
   Response down = Get("/api/v1/job");
   EXPECT_EQ(down.status, 503);
-  EXPECT_TRUE(absl::StartsWith(down.json()["error"].get<std::string>(), "catalog is unavailable"))
-      << down.body;
+  // Said for people: no address, no gRPC detail (those go to the log).
+  EXPECT_EQ(down.json()["error"], "catalog is unavailable; try again in a moment") << down.body;
+  Json gql_down = PostJson("/graphql", Json{{"query", "{ phJobs { items { id } } }"}}).json();
+  EXPECT_EQ(gql_down["errors"][0]["message"], "catalog is unavailable; try again in a moment") << gql_down;
+  EXPECT_EQ(gql_down["errors"][0]["extensions"]["code"], "UNAVAILABLE");
   // Alive, not ready; the probe's answer names no address.
   EXPECT_EQ(Get("/healthz").status, 200);
   Response not_ready = Get("/readyz");
@@ -1318,7 +1348,7 @@ TEST(GatewayBinaryTest, RefusesAnOpenAddressWithoutTokensAndStopsOnSigterm) {
   Response r = ReadResponse(fd);
   close(fd);
   EXPECT_EQ(r.status, 503);  // nothing listens where the catalog should be
-  EXPECT_TRUE(absl::StartsWith(r.json()["error"].get<std::string>(), "catalog is unavailable"));
+  EXPECT_EQ(r.json()["error"], "catalog is unavailable; try again in a moment");
   gateway.Signal(SIGTERM);
   status = gateway.Wait(absl::Seconds(30));
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << gateway.output();

@@ -24,4 +24,19 @@ absl::Status Gateway::Impl::WebFile(Request& req) {
   return absl::OkStatus();
 }
 
+absl::Status Gateway::Impl::Favicon(Request& req) {
+  // A chest (arca) in the page's blue.
+  static constexpr char kIcon[] =
+      R"(<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">)"
+      R"(<rect x="3" y="11" width="26" height="18" rx="3" fill="#1f5fbf"/>)"
+      R"(<path d="M5 11c0-5 4-8 11-8s11 3 11 8z" fill="#3d7fe0"/>)"
+      R"(<rect x="13" y="15" width="6" height="6" rx="1" fill="#fff"/></svg>)";
+  http::HttpResponse r;
+  r.route = req.route;
+  r.headers = {{"Content-Type", "image/svg+xml"}, {"Cache-Control", "max-age=86400"}};
+  r.body = kIcon;
+  req.out.Send(std::move(r));
+  return absl::OkStatus();
+}
+
 }  // namespace arca::gateway

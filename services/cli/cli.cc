@@ -290,7 +290,8 @@ void Build(CLI::App& app, Typed& t) {
     cmd->add_option("--pattern", o.patterns,
                     "output patterns GLOB[:LEVEL[:STRATEGY]], repeated or comma-separated; LEVEL is "
                     "moderately_sensitive (default) or highly_sensitive")
-        ->delimiter(',');
+        ->delimiter(',')
+        ->allow_extra_args(false);  // one value a time: a following -- still starts CMD
     cmd->add_flag("--include_hidden,--include-hidden", o.include_hidden,
                   "also collect names starting with '.'");
     cmd->add_flag("--truncate", o.truncate, "over a limit, keep what fits");

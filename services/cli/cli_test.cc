@@ -168,6 +168,9 @@ TEST_F(CliTest, UsageMistakesExitTwoAndSuggest) {
   EXPECT_EQ(Arca({"artifact", "register", "--name=a", "--version=1", "--tags=novalue"}),
             "ERROR 2: arca: INVALID_ARGUMENT: --tags takes key=value, got \"novalue\"\n");
   EXPECT_EQ(Arca({"run", "--pattern=*.tmp:secret", "--", "true"}).rfind("ERROR 2: arca: INVALID_ARGUMENT: --pattern level", 0), 0u);
+  // After --pattern, -- still starts the command, whose own flags are its own.
+  EXPECT_EQ(Arca({"run", "--pattern=*.tmp:secret", "--", "sh", "-c", "true"}).rfind("ERROR 2: arca: INVALID_ARGUMENT: --pattern level", 0), 0u);
+  EXPECT_EQ(Arca({"run", "--pattern", "*.tmp:secret", "--", "sh", "-c", "true"}).rfind("ERROR 2: arca: INVALID_ARGUMENT: --pattern level", 0), 0u);
   EXPECT_EQ(Arca({"run", "--job=x"}).rfind("ERROR 2: arca: CMD is required", 0), 0u);
 }
 

@@ -18,7 +18,8 @@ absl::Status Gateway::Impl::WebFile(Request& req) {
                {"Cache-Control", "no-cache"},
                {"X-Content-Type-Options", "nosniff"},
                {"Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"}};
+                "default-src 'self'; img-src 'self' data: blob:; frame-src blob:; object-src 'none'; "
+                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"}};
   r.body = it->second;
   req.out.Send(std::move(r));
   return absl::OkStatus();

@@ -238,10 +238,22 @@ absl::Status Runner::RunJob(const std::vector<std::string>& command) {
   std::cerr << "arca: job " << job_id << (created.created() ? " created" : " attached") << "\n";
   RETURN_IF_ERROR(Step(job_id, "prepare", types::v1::STEP_STATUS_SUCCESS, "", true, true));
   absl::Status started;
-  ASSIGN_OR_RETURN(CommandResult result, RunCommand(command, [&] {
-                     started = Step(job_id, "execute", types::v1::STEP_STATUS_RUNNING, "",
-                                    true, false);
-                   }));
+  // The output's tail goes into the running step's text, for the web page
+  // to show live; the whole log is collected when the command ends.
+  bool live = true;
+  ASSIGN_OR_RETURN(CommandResult result,
+                   RunCommand(
+                       command,
+                       [&] {
+                         started = Step(job_id, "execute", types::v1::STEP_STATUS_RUNNING, "",
+                                        true, false);
+                       },
+                       [&](absl::string_view tail) {
+                         if (!live || !IsValidUtf8(tail)) return;
+                         live = Step(job_id, "execute", types::v1::STEP_STATUS_RUNNING,
+                                     std::string(tail), false, false)
+                                    .ok();
+                       }));
   if (!started.ok()) std::cerr << "arca: warning: " << started.message() << "\n";
   RETURN_IF_ERROR(Step(job_id, "execute",
                        result.exit_code == 0 ? types::v1::STEP_STATUS_SUCCESS

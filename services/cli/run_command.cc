@@ -6,10 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace arca::cli {
 namespace {
@@ -38,7 +40,8 @@ void WriteAll(int fd, const char* data, size_t n) {
 }  // namespace
 
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
-                                         const std::function<void()>& on_started) {
+                                         const std::function<void()>& on_started,
+                                         const std::function<void(absl::string_view)>& on_output) {
   CommandResult result;
   char log_template[] = "/tmp/arca-run-XXXXXX";
   int log_fd = mkstemp(log_template);
@@ -97,8 +100,23 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   int open_fds = 2;
   char buffer[65536];
+  std::string tail;  // the output's last kLiveTailBytes, for on_output
+  bool more = false;
+  absl::Time next_tail = absl::Now() + absl::Seconds(2);
   while (open_fds > 0) {
-    if (poll(fds, 2, -1) < 0) {
+    if (on_output && more && absl::Now() >= next_tail) {
+      absl::string_view t = tail;
+      while (!t.empty() && (static_cast<unsigned char>(t[0]) & 0xC0) == 0x80) t.remove_prefix(1);
+      on_output(t);
+      more = false;
+      next_tail = absl::Now() + absl::Seconds(2);
+    }
+    const int wait_ms = on_output && more
+                            ? static_cast<int>(std::max<int64_t>(
+                                  0, absl::ToInt64Milliseconds(next_tail - absl::Now())))
+                            : -1;
+    const int ready = poll(fds, 2, wait_ms);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       break;
     }
@@ -114,6 +132,11 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
       }
       WriteAll(i == 0 ? 1 : 2, buffer, n);
       WriteAll(log_fd, buffer, n);
+      if (on_output) {
+        tail.append(buffer, n);
+        if (tail.size() > kLiveTailBytes) tail.erase(0, tail.size() - kLiveTailBytes);
+        more = true;
+      }
     }
   }
   int status = 0;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace arca::cli {
 
@@ -21,8 +22,13 @@ struct CommandResult {
 // for. `on_started` runs once the command has been started (signals are
 // forwarded from before that point). INTERNAL only if the command cannot be
 // started at all (a missing program is exit code 127, as in a shell).
-absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
-                                         const std::function<void()>& on_started = nullptr);
+// `on_output`, while the command runs, gets the last kLiveTailBytes of its
+// output (from a character's start) at most every two seconds, and only
+// when there is more; it runs between reads, so it should be quick.
+inline constexpr size_t kLiveTailBytes = 4096;
+absl::StatusOr<CommandResult> RunCommand(
+    const std::vector<std::string>& argv, const std::function<void()>& on_started = nullptr,
+    const std::function<void(absl::string_view tail)>& on_output = nullptr);
 
 }  // namespace arca::cli
 

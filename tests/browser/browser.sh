@@ -28,7 +28,7 @@ empty_job=$(run_job "$work/empty" -- true)
 mkdir -p "$work/live"
 (cd "$work/live" && exec "$bin/arca" --catalog="$catalog_addr" --collector="$collector_addr" \
   run --job job-live --name "live job" -- sh -c \
-  'while [ ! -e STOP ]; do sleep 0.2; done; mkdir -p artifacts; echo done > artifacts/result.txt' >/dev/null 2>&1) &
+  'echo "warming up"; while [ ! -e STOP ]; do sleep 0.2; done; mkdir -p artifacts; echo done > artifacts/result.txt' >/dev/null 2>&1) &
 pids+=($!)
 running() { arca --json jobs show job-live | grep -q '"status": "running"'; }
 poll 30 running || fail "the live job never ran"
@@ -45,6 +45,7 @@ open("artifacts/data/info.json", "w").write("{\"model\":\"resnet\",\"epochs\":3}
 open("artifacts/report.html", "w").write("<h1>Report</h1><script>parent.document.title=\"ran\"</script>")
 open("artifacts/big.txt", "w").write("".join(f"line {i:06d}\n" for i in range(30000)))
 open("artifacts/secret.txt", "w").write("secret\n")
+open("artifacts/data/paper.pdf", "w").write("%PDF-1.4\n%%EOF\n")
 def chunk(kind, data): return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 raw = b"".join(b"\0" + b"\x1f\x5f\xbf" * 8 for _ in range(8))
 open("artifacts/plot.png", "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))

@@ -120,7 +120,7 @@ await check('301 files in a folder: paging, a filter kept in the URL, a folder l
   await page.getByText('No file matches “nothing-like-this”.').waitFor();
   await page.getByRole('link', { name: 'artifacts', exact: true }).click();
   await page.getByRole('link', { name: 'many/' }).waitFor();
-  assert.match(await page.locator('.summary').textContent(), /^307 files · 35\d KiB$/);
+  assert.match(await page.locator('.summary').textContent(), /^308 files · 35\d KiB$/);
   assert.ok(!/null|undefined/.test(await page.locator('main').textContent()), 'a stray null on the page');
   // The highly sensitive file says so.
   const secret = page.locator('.panel tbody tr').filter({ hasText: 'secret.txt' });
@@ -128,7 +128,7 @@ await check('301 files in a folder: paging, a filter kept in the URL, a folder l
   await page.screenshot({ path: `${shots}/artifacts.png`, fullPage: true });
 });
 
-await check('previews: CSV as a table, JSON, an image, a long text by its start, HTML sandboxed', async (page) => {
+await check('previews: CSV as a table, JSON, an image, a PDF, a long text by its start, HTML sandboxed', async (page) => {
   await page.goto(`${base}/#/job/${big}/file/data/table.csv`);
   await page.locator('table.csv').waitFor();
   assert.deepEqual(await page.locator('table.csv th').allTextContents(), ['city', 'population, 2020']);
@@ -143,6 +143,11 @@ await check('previews: CSV as a table, JSON, an image, a long text by its start,
   await img.waitFor();
   await page.waitForFunction(() => document.querySelector('.preview img').complete);
   assert.equal(await img.evaluate((i) => i.naturalWidth), 8);
+
+  await page.goto(`${base}/#/job/${big}/file/data/paper.pdf`);
+  const pdf = page.locator('.preview iframe.pdf');
+  await pdf.waitFor();
+  assert.match(await pdf.getAttribute('src'), /^blob:/);
 
   await page.goto(`${base}/#/job/${big}/file/big.txt`);
   await page.getByText(/^Showing the first 256 KiB of 352 KiB/).waitFor();
@@ -161,12 +166,15 @@ await check('previews: CSV as a table, JSON, an image, a long text by its start,
   await page.screenshot({ path: `${shots}/preview.png` });
 });
 
-await check('a running job refreshes itself and opens its Artifacts tab when it ends', async (page) => {
+await check('a running job shows its output live, refreshes itself and opens its Artifacts tab when it ends', async (page) => {
   await page.goto(`${base}/#/job/${live}`);
   const tab = page.getByRole('tab', { name: 'Artifacts' });
   await tab.waitFor();
   assert.equal(await tab.isDisabled(), true);
   assert.match(await page.locator('.sub .badge').textContent(), /running/);
+  // Its output so far, while it runs.
+  await page.getByRole('tab', { name: 'Log' }).click();
+  await page.locator('pre.log.live').filter({ hasText: 'warming up' }).waitFor();
   writeFileSync(liveStop, '');
   await page.locator('.sub .badge.success').waitFor();
   assert.equal(await tab.isEnabled(), true);

@@ -312,11 +312,16 @@ async function jobPage(id, view, rest, params) {
   }
 
   function logView() {
-    if (!job.logs.length) {
-      return el('p', { class: 'state' }, job.finished
-        ? 'No log was recorded for this job.'
-        : 'The job is running: its log is collected when it ends, and shows here then. Its steps refresh as it runs.');
+    if (!job.finished) {
+      // arca run keeps the output's tail in the running step's text.
+      const step = job.steps.find((s) => s.status === 'running' && s.text);
+      const pre = el('pre', { class: 'log live' }, step ? step.text : '(no output yet)');
+      setTimeout(() => { pre.scrollTop = pre.scrollHeight; });
+      return el('div', {},
+        el('p', { class: 'sub inset' }, 'The job is running: its latest output, refreshed as it comes. The whole log is kept when the job ends.'),
+        pre);
     }
+    if (!job.logs.length) return el('p', { class: 'state' }, 'No log was recorded for this job.');
     const log = job.logs[0];
     const pre = el('pre', { class: 'log' }, 'Loading…');
     const from = Math.max(0, log.size - PREVIEW);

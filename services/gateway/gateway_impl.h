@@ -14,6 +14,7 @@
 #include <functional>
 #include <sstream>
 #include <map>
+#include <optional>
 
 #include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_map.h"
@@ -251,6 +252,10 @@ class Gateway::Impl {
   // GET or HEAD /api/v1/job/{id}/artifacts.zip[?path=DIR][&pattern=GLOB...]:
   // the files `arca get -D` would take, as one zip built while it is sent.
   absl::Status DownloadZip(Request& req);
+
+  // A place for one more download by the caller (the backend it reads from
+  // must be there); none free: 503 with Retry-After is sent, and nullopt.
+  absl::StatusOr<std::optional<DownloadLimits::Slot>> DownloadPlace(Request& req);
 
   // A body that holds a download's place while it is sent.
   struct SlotBody : http::HttpBody {

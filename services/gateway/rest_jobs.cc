@@ -335,18 +335,24 @@ absl::Status Gateway::Impl::Serve(Request& req, const cat::Job& job, const std::
     req.out.Send(std::move(head));
     return absl::OkStatus();
   }
-  if (blobs_ == nullptr) RETURN_IF_ERROR(Need(collector_, "collector"));
-  auto slot = downloads_.Acquire(auth_ != nullptr ? req.caller.name : PeerAddress(req.http));
-  if (!slot.ok()) {
-    req.Reply(503, Json{{"error", slot.status().message()}}, {{"Retry-After", "2"}});
-    return absl::OkStatus();
-  }
+  ASSIGN_OR_RETURN(std::optional<DownloadLimits::Slot> slot, DownloadPlace(req));
+  if (!slot.has_value()) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::unique_ptr<http::HttpBody> body,
                    DownloadBody(req.caller, file, offset, length, *std::move(slot)));
   // Only checked bytes go out; if the stored ones fail later, the body ends
   // early and so does the response, short of its Content-Length.
   req.out.SendStream(std::move(head), std::move(body));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<DownloadLimits::Slot>> Gateway::Impl::DownloadPlace(Request& req) {
+  if (blobs_ == nullptr) RETURN_IF_ERROR(Need(collector_, "collector"));
+  auto slot = downloads_.Acquire(auth_ != nullptr ? req.caller.name : PeerAddress(req.http));
+  if (!slot.ok()) {
+    req.Reply(503, Json{{"error", slot.status().message()}}, {{"Retry-After", "2"}});
+    return std::nullopt;
+  }
+  return *std::move(slot);
 }
 
 absl::Status Gateway::Impl::DownloadZip(Request& req) {
@@ -400,12 +406,8 @@ absl::Status Gateway::Impl::DownloadZip(Request& req) {
     req.out.Send(std::move(head));
     return absl::OkStatus();
   }
-  if (blobs_ == nullptr) RETURN_IF_ERROR(Need(collector_, "collector"));
-  auto slot = downloads_.Acquire(auth_ != nullptr ? req.caller.name : PeerAddress(req.http));
-  if (!slot.ok()) {
-    req.Reply(503, Json{{"error", slot.status().message()}}, {{"Retry-After", "2"}});
-    return absl::OkStatus();
-  }
+  ASSIGN_OR_RETURN(std::optional<DownloadLimits::Slot> slot, DownloadPlace(req));
+  if (!slot.has_value()) return absl::OkStatus();
   req.out.SendStream(std::move(head), std::make_unique<SlotBody>(std::move(zip), *std::move(slot)));
   return absl::OkStatus();
 }

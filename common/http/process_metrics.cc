@@ -8,6 +8,9 @@
 #include <sstream>
 #include <string>
 
+#include "common/revision.h"
+#include "common/version.h"
+
 namespace arca::http {
 namespace {
 
@@ -41,6 +44,10 @@ prometheus::MetricFamily CounterFamily(const std::string& name, const std::strin
 
 std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
   std::vector<prometheus::MetricFamily> out;
+  prometheus::MetricFamily build = GaugeFamily(
+      "arca_build_info", "The Arca release and commit this binary was built from (always 1)", 1);
+  build.metric[0].label = {{"version", kVersion}, {"revision", ARCA_REVISION}};
+  out.push_back(std::move(build));
   const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   // /proc/self/stat: fields after the ")" that ends the command name.

@@ -12,7 +12,8 @@ namespace arca::http {
 // The standard process metrics, read from /proc/self at each scrape:
 // process_resident_memory_bytes, process_virtual_memory_bytes,
 // process_cpu_seconds_total, process_open_fds, process_max_fds,
-// process_start_time_seconds. Every Arca server exposes them.
+// process_start_time_seconds; and arca_build_info{version, revision} = 1.
+// Every Arca server exposes them.
 class ProcessCollector : public prometheus::Collectable {
  public:
   std::vector<prometheus::MetricFamily> Collect() const override;

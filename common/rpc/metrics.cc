@@ -1,10 +1,12 @@
 #include "common/rpc/metrics.h"
 
+#include <map>
 #include <string>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/metrics/table.h"
@@ -16,11 +18,20 @@ namespace arca::rpc {
 struct GrpcMetrics::State {
   prometheus::Family<prometheus::Counter>* calls;
   prometheus::Family<prometheus::Histogram>* seconds;
+  // The names go-grpc-prometheus gives, which stock dashboards read.
+  prometheus::Family<prometheus::Counter>* started;
+  prometheus::Family<prometheus::Counter>* handled;
+  prometheus::Family<prometheus::Histogram>* handling;
+  struct Series {
+    prometheus::Counter* calls;
+    prometheus::Histogram* seconds;
+    prometheus::Counter* handled;
+    prometheus::Histogram* handling;
+  };
   absl::Mutex mu;
-  // (method, code) -> the two series, so the hot path skips label hashing.
-  absl::flat_hash_map<std::pair<std::string, int>,
-                      std::pair<prometheus::Counter*, prometheus::Histogram*>>
-      series ABSL_GUARDED_BY(mu);
+  // (method, code) -> its series, so the hot path skips label hashing.
+  absl::flat_hash_map<std::pair<std::string, int>, Series> series ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<std::string, prometheus::Counter*> starts ABSL_GUARDED_BY(mu);
 };
 
 GrpcMetrics::GrpcMetrics(prometheus::Registry& registry, absl::string_view svc)
@@ -32,43 +43,95 @@ GrpcMetrics::GrpcMetrics(prometheus::Registry& registry, absl::string_view svc)
       registry, {calls.c_str(), "gRPC calls handled, by method and status code"});
   state_->seconds = &metrics::Register<metrics::Histograms>(
       registry, {seconds.c_str(), "gRPC call latency, by method and status code"});
+  state_->started = &metrics::Register<metrics::Counters>(
+      registry, {"grpc_server_started_total", "RPCs started on the server."});
+  state_->handled = &metrics::Register<metrics::Counters>(
+      registry, {"grpc_server_handled_total", "RPCs completed on the server, regardless of success or failure."});
+  state_->handling = &metrics::Register<metrics::Histograms>(
+      registry, {"grpc_server_handling_seconds",
+                 "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server."});
+}
+
+namespace {
+
+const prometheus::Histogram::BucketBoundaries& Buckets() {
+  static const auto* kBuckets = new prometheus::Histogram::BucketBoundaries{
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+      0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
+  return *kBuckets;
+}
+
+// go-grpc-prometheus' labels for "/pkg.Service/Method" of a type.
+std::map<std::string, std::string> StandardLabels(absl::string_view method, absl::string_view type) {
+  absl::string_view m = absl::StripPrefix(method, "/");
+  const size_t slash = m.rfind('/');
+  return {{"grpc_type", std::string(type)},
+          {"grpc_service", std::string(m.substr(0, slash == absl::string_view::npos ? 0 : slash))},
+          {"grpc_method", std::string(slash == absl::string_view::npos ? m : m.substr(slash + 1))}};
+}
+
+// Go's names of the codes (codes.Code.String()), as grpc_code says them.
+std::string GoCodeName(int code) {
+  static constexpr const char* kNames[] = {
+      "OK",       "Canceled",          "Unknown",            "InvalidArgument", "DeadlineExceeded",
+      "NotFound", "AlreadyExists",     "PermissionDenied",   "ResourceExhausted", "FailedPrecondition",
+      "Aborted",  "OutOfRange",        "Unimplemented",      "Internal",        "Unavailable",
+      "DataLoss", "Unauthenticated"};
+  return code >= 0 && code < 17 ? kNames[code] : absl::StrCat("Code(", code, ")");
+}
+
+}  // namespace
+
+void GrpcMetrics::Started(absl::string_view method, absl::string_view type) {
+  prometheus::Counter* c = nullptr;
+  {
+    absl::MutexLock lock(&state_->mu);
+    auto [it, inserted] = state_->starts.try_emplace(std::string(method));
+    if (inserted) it->second = &state_->started->Add(StandardLabels(method, type));
+    c = it->second;
+  }
+  c->Increment();
 }
 
 GrpcMetrics::~GrpcMetrics() = default;
 
-void GrpcMetrics::Record(absl::string_view method, int code,
+void GrpcMetrics::Record(absl::string_view method, absl::string_view type, int code,
                          absl::Duration elapsed) {
-  std::pair<prometheus::Counter*, prometheus::Histogram*> s;
+  State::Series s{};  // copied out: the map moves its values as it grows
   auto key = std::make_pair(std::string(method), code);
   {
     absl::ReaderMutexLock lock(&state_->mu);
     auto it = state_->series.find(key);
     if (it != state_->series.end()) s = it->second;
   }
-  if (s.first == nullptr) {
-    static const auto* kBuckets = new prometheus::Histogram::BucketBoundaries{
-        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-        0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
-    std::map<std::string, std::string> labels = {
-        {"method", key.first}, {"code", StatusCodeName(code)}};
+  if (s.calls == nullptr) {
+    const std::map<std::string, std::string> labels = {{"method", key.first}, {"code", StatusCodeName(code)}};
+    const std::map<std::string, std::string> standard = StandardLabels(method, type);
+    auto with_code = standard;
+    with_code["grpc_code"] = GoCodeName(code);
     absl::MutexLock lock(&state_->mu);
     auto [it, inserted] = state_->series.try_emplace(key);
     if (inserted) {
-      it->second = {&state_->calls->Add(labels),
-                    &state_->seconds->Add(labels, *kBuckets)};
+      it->second = {&state_->calls->Add(labels), &state_->seconds->Add(labels, Buckets()),
+                    &state_->handled->Add(with_code), &state_->handling->Add(standard, Buckets())};
     }
     s = it->second;
   }
-  s.first->Increment();
-  s.second->Observe(absl::ToDoubleSeconds(elapsed));
+  const double seconds = absl::ToDoubleSeconds(elapsed);
+  s.calls->Increment();
+  s.seconds->Observe(seconds);
+  s.handled->Increment();
+  s.handling->Observe(seconds);
 }
 
 namespace {
 
 class MetricsInterceptor : public grpc::experimental::Interceptor {
  public:
-  MetricsInterceptor(GrpcMetrics* metrics, const char* method)
-      : metrics_(metrics), method_(method), start_(absl::Now()) {}
+  MetricsInterceptor(GrpcMetrics* metrics, const char* method, const char* type)
+      : metrics_(metrics), method_(method), type_(type), start_(absl::Now()) {
+    metrics_->Started(method_, type_);
+  }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     // Every answer says which Arca sent it (`arca version` shows it).
@@ -78,7 +141,7 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      metrics_->Record(method_, methods->GetSendStatus().error_code(),
+      metrics_->Record(method_, type_, methods->GetSendStatus().error_code(),
                        absl::Now() - start_);
     }
     methods->Proceed();
@@ -87,6 +150,7 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
  private:
   GrpcMetrics* metrics_;
   const char* method_;
+  const char* type_;
   absl::Time start_;
 };
 
@@ -96,7 +160,13 @@ class MetricsInterceptorFactory
   explicit MetricsInterceptorFactory(GrpcMetrics* metrics) : metrics_(metrics) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new MetricsInterceptor(metrics_, info->method());
+    using Type = grpc::experimental::ServerRpcInfo::Type;
+    const Type t = info->type();
+    return new MetricsInterceptor(metrics_, info->method(),
+                                  t == Type::UNARY              ? "unary"
+                                  : t == Type::CLIENT_STREAMING ? "client_stream"
+                                  : t == Type::SERVER_STREAMING ? "server_stream"
+                                                                : "bidi_stream");
   }
 
  private:

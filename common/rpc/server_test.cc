@@ -7,12 +7,15 @@
 
 #include <atomic>
 #include <map>
+#include <regex>
 #include <string>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
 #include "common/rpc/health_client.h"
 #include "common/http/process_metrics.h"
+#include "absl/strings/str_cat.h"
+#include "common/version.h"
 #include "gtest/gtest.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
@@ -103,6 +106,20 @@ TEST(ServerTest, ServesHealthMetricsAndShutsDownGracefully) {
                          "method=\"/arca.echo.v1.Echo/Echo\""),
             std::string::npos)
       << scraped.substr(0, 2000);
+  // The names go-grpc-prometheus gives, beside Arca's own.
+  for (const char* line : {
+           "grpc_server_started_total{grpc_method=\"Echo\",grpc_service=\"arca.echo.v1.Echo\",grpc_type=\"unary\"} 3",
+           "grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Echo\",grpc_service=\"arca.echo.v1.Echo\",grpc_type=\"unary\"} 2",
+           "grpc_server_handled_total{grpc_code=\"InvalidArgument\",grpc_method=\"Echo\",grpc_service=\"arca.echo.v1.Echo\",grpc_type=\"unary\"} 1",
+           "grpc_server_handling_seconds_count{grpc_method=\"Echo\",grpc_service=\"arca.echo.v1.Echo\",grpc_type=\"unary\"} 3"}) {
+    EXPECT_NE(scraped.find(line), std::string::npos) << line << "\n" << scraped.substr(0, 4000);
+  }
+  // The release and the commit (a Bazel build, from a tree without .git, says "unknown").
+  std::smatch build;
+  ASSERT_TRUE(std::regex_search(scraped, build,
+                                std::regex("\narca_build_info\\{version=\"([^\"]+)\",revision=\"([0-9a-f]{12}|unknown)\"\\} 1\n")))
+      << scraped;
+  EXPECT_EQ(build[1], kVersion);
   for (const char* name : {"process_resident_memory_bytes ", "process_cpu_seconds_total ",
                            "process_open_fds ", "process_start_time_seconds "}) {
     EXPECT_NE(scraped.find(std::string("\n") + name), std::string::npos) << name;

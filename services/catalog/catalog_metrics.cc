@@ -14,6 +14,8 @@ std::vector<prometheus::MetricFamily> CatalogCollector::Collect() const {
     const char* help;
   };
   static constexpr Property kProperties[] = {
+      {"arca_catalog_rocksdb_sst_bytes", "rocksdb.total-sst-files-size",
+       "Bytes of the catalog database's SST files on disk"},
       {"arca_catalog_rocksdb_live_data_bytes", "rocksdb.estimate-live-data-size",
        "Estimated bytes of live data in the catalog database"},
       {"arca_catalog_rocksdb_estimated_keys", "rocksdb.estimate-num-keys",

@@ -67,6 +67,12 @@ base = os.path.join(ROOT, "deploy", "k8s", "base")
 kustomization = yaml.safe_load(open(os.path.join(base, "kustomization.yaml")))
 for f in kustomization["resources"]:
     check(os.path.exists(os.path.join(base, f)), f"kustomization names missing {f}")
+# The image is the release, never a moving tag.
+release = re.search(r'kVersion\[\] = "([^"]+)"', open(os.path.join(ROOT, "common", "version.h")).read()).group(1)
+check([i.get("newTag") for i in kustomization.get("images", []) if i["name"] == "arca"] == [release],
+      f"the base's arca image is not tagged with the release {release}")
+check(f"-t arca:{release} ." in open(os.path.join(ROOT, "deploy", "docker", "Dockerfile")).read(),
+      f"the Dockerfile's build line does not tag arca:{release}")
 
 # The overlay make-secrets.sh writes: which files each Secret holds.
 scratch = tempfile.mkdtemp(prefix="arca-deploy-")
@@ -270,6 +276,26 @@ def selected(selector):
         if ok:
             picked.add(name)
     return picked
+
+
+# The PodMonitor component: it scrapes every workload's metrics port, with
+# the CA the pods' certificate comes from and a name that certificate has.
+component = os.path.join(ROOT, "deploy", "k8s", "components", "podmonitor")
+comp = yaml.safe_load(open(os.path.join(component, "kustomization.yaml")))
+check(comp["kind"] == "Component", "the PodMonitor is not a kustomize Component")
+monitor = yaml.safe_load(open(os.path.join(component, comp["resources"][0])))
+check(monitor["kind"] == "PodMonitor", "the component holds no PodMonitor")
+check(selected(monitor["spec"]["selector"]) == set(workloads),
+      f"the PodMonitor picks {sorted(selected(monitor['spec']['selector']))}, not every workload")
+for endpoint in monitor["spec"]["podMetricsEndpoints"]:
+    for name, w in workloads.items():
+        ports = {p.get("name") for c in w["spec"]["template"]["spec"]["containers"] for p in c.get("ports", [])}
+        check(endpoint["port"] in ports, f"the PodMonitor scrapes port {endpoint['port']}, which {name} lacks")
+    check(endpoint["scheme"] == "https" and endpoint["tlsConfig"]["ca"]["secret"] == {"name": "arca-tls", "key": "ca.crt"},
+          "the PodMonitor does not scrape over TLS with arca-tls's CA")
+    # make-secrets.sh names the certificate after each service (and localhost).
+    check(endpoint["tlsConfig"]["serverName"] in set(workloads) | {"localhost"},
+          f"the certificate has no name {endpoint['tlsConfig']['serverName']}")
 
 
 grpc_workloads = {n for n, w in workloads.items()

@@ -1,10 +1,12 @@
 #include <atomic>
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
 #include "common/ids.h"
+#include "common/logging.h"
 #include "common/page_token.h"
 #include "common/paths.h"
 #include "common/periodic.h"
@@ -29,6 +31,40 @@ absl::StatusOr<int> Quarter(int x) {
 absl::Status CheckEven(int x) {
   RETURN_IF_ERROR(Half(x).status());
   return absl::OkStatus();
+}
+
+// What LogLine wrote, without its time.
+std::string Logged(const std::function<void()>& log) {
+  testing::internal::CaptureStderr();
+  log();
+  std::string out = testing::internal::GetCapturedStderr();
+  const size_t t = out.find("2"), z = out.find('Z', t);  // the time: 20…Z
+  if (t != std::string::npos && z != std::string::npos) out.replace(t, z - t + 1, "TIME");
+  return out;
+}
+
+TEST(Logging, TextAndJsonLinesWithFieldsAndLevels) {
+  SetProgramName("arca-test");
+  EXPECT_EQ(Logged([] { LogLine(LogSeverity::INFO, "http", {{"route", "GET /api/v1/job/{id}"}, {"status", "200"}}); }),
+            "I TIME arca-test] http route=\"GET /api/v1/job/{id}\" status=200\n");
+  SetLogFormat(LogFormat::kJson);
+  EXPECT_EQ(Logged([] { LogLine(LogSeverity::WARNING, "a \"quoted\"\nline", {{"peer", "ipv4:127.0.0.1:5"}, {"ctl", "\x01"}}); }),
+            "{\"time\":\"TIME\",\"level\":\"warning\",\"service\":\"arca-test\",\"message\":\"a \\\"quoted\\\"\\nline\","
+            "\"peer\":\"ipv4:127.0.0.1:5\",\"ctl\":\"\\u0001\"}\n");
+  SetLogLevel(LogSeverity::WARNING);
+  EXPECT_EQ(Logged([] { ARCA_LOG(INFO) << "dropped"; }), "");
+  EXPECT_EQ(Logged([] { LogLine(LogSeverity::INFO, "dropped too"); }), "");
+  EXPECT_NE(Logged([] { ARCA_LOG(ERROR) << "kept"; }), "");
+  // Failures are always access-logged (above warning); successes by sample.
+  EXPECT_TRUE(AccessLogged(/*failed=*/true));
+  EXPECT_FALSE(AccessLogged(/*failed=*/false));  // INFO is below the level
+  SetLogLevel(LogSeverity::INFO);
+  SetAccessLogSample(0);
+  EXPECT_FALSE(AccessLogged(false));
+  EXPECT_TRUE(AccessLogged(true));
+  SetAccessLogSample(1);
+  EXPECT_TRUE(AccessLogged(false));
+  SetLogFormat(LogFormat::kText);
 }
 
 TEST(StatusMacros, PropagateErrorsAndValues) {

@@ -1,10 +1,22 @@
 #include "common/init.h"
 
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/version.h"
+
+ABSL_FLAG(std::string, log_format, "text",
+          "log lines as text (for people) or json (one object a line, for log pipelines)");
+ABSL_FLAG(std::string, log_level, "info", "the lowest level logged: info, warning or error");
+ABSL_FLAG(double, access_log_sample, 1.0,
+          "the fraction of successful requests and calls given an access line (failures always are)");
 
 namespace arca {
 
@@ -22,11 +34,26 @@ std::vector<char*> InitProgram(int argc, char** argv, absl::string_view program,
     }
     return std::string(file);
   };
-  config.version_string = [] { return std::string("arca 0.1.0\n"); };
+  config.version_string = [] { return absl::StrCat("arca ", kVersion, "\n"); };
   absl::SetFlagsUsageConfig(config);
   absl::SetProgramUsageMessage(usage);
   SetProgramName(program);
-  return absl::ParseCommandLine(argc, argv);
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  const std::string format = absl::GetFlag(FLAGS_log_format), level = absl::GetFlag(FLAGS_log_level);
+  const double sample = absl::GetFlag(FLAGS_access_log_sample);
+  auto usage_error = [&](const std::string& what) {
+    std::fprintf(stderr, "%s: %s\n", std::string(program).c_str(), what.c_str());
+    std::exit(2);
+  };
+  if (format != "text" && format != "json") usage_error("--log_format must be text or json, got \"" + format + "\"");
+  if (level != "info" && level != "warning" && level != "error") {
+    usage_error("--log_level must be info, warning or error, got \"" + level + "\"");
+  }
+  if (!(sample >= 0 && sample <= 1)) usage_error("--access_log_sample must be between 0 and 1");
+  SetLogFormat(format == "json" ? LogFormat::kJson : LogFormat::kText);
+  SetLogLevel(level == "info" ? LogSeverity::INFO : level == "warning" ? LogSeverity::WARNING : LogSeverity::ERROR);
+  SetAccessLogSample(sample);
+  return rest;
 }
 
 }  // namespace arca

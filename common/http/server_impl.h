@@ -214,6 +214,8 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     request->body = std::move(message.body());
     request->peer = peer_;
     request->client_certificate = client_certificate_;
+    method_ = request->method;
+    target_ = request->target.substr(0, 512);
     keep_alive_ = message.keep_alive();
     head_only_ = message.method() == http::verb::head;
     close_ = false;
@@ -240,6 +242,8 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     r.headers.emplace_back("Content-Type", "application/json");
     r.route = "malformed";
     r.close = true;
+    method_ = "-";
+    target_ = "-";
     head_only_ = false;
     start_ = absl::Now();
     Begin(r, nullptr);
@@ -284,6 +288,8 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     }
     metrics_->in_flight.Increment();
     route_ = r.route.empty() ? "unmatched" : r.route;
+    status_ = r.status;
+    bytes_out_ = 0;
     metrics_->requests.Add({{"route", route_}, {"code", std::to_string(r.status)}}).Increment();
     if (r.close || !keep_alive_) close_ = true;
     failed_ = false;
@@ -316,6 +322,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
                                MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n > 0) {
           sent_ += static_cast<size_t>(n);
+          bytes_out_ += n;
           metrics_->bytes_sent.Increment(static_cast<double>(n));
           continue;
         }
@@ -354,6 +361,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     net::async_write(stream_, net::buffer(out_.data() + sent_, out_.size() - sent_),
                      [self = shared_from_this()](beast::error_code ec, size_t n) {
                        self->metrics_->bytes_sent.Increment(static_cast<double>(n));
+                       self->bytes_out_ += static_cast<int64_t>(n);
                        if (ec || self->server_->stopping_) {
                          self->failed_ = true;
                          return self->Finish();
@@ -391,8 +399,18 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   void Finish() {
     body_.reset();
     out_.clear();
-    metrics_->seconds.Add({{"route", route_}}, LatencyBuckets())
-        .Observe(absl::ToDoubleSeconds(absl::Now() - start_));
+    const absl::Duration took = absl::Now() - start_;
+    metrics_->seconds.Add({{"route", route_}}, LatencyBuckets()).Observe(absl::ToDoubleSeconds(took));
+    // The access line: a server error, or a response cut short, always.
+    const bool bad = status_ >= 500 || failed_;
+    if (AccessLogged(bad)) {
+      LogFields fields = {{"method", method_},   {"target", target_},
+                          {"route", route_},     {"status", std::to_string(status_)},
+                          {"ms", absl::StrCat(absl::ToInt64Milliseconds(took))},
+                          {"bytes", std::to_string(bytes_out_)}, {"peer", peer_}};
+      if (failed_) fields.emplace_back("outcome", "cut short");
+      LogLine(bad ? LogSeverity::WARNING : LogSeverity::INFO, "http", fields);
+    }
     metrics_->in_flight.Decrement();
     {
       absl::MutexLock lock(&server_->mu_);
@@ -446,6 +464,10 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   bool keep_alive_ = true, head_only_ = false, close_ = false, failed_ = false;
   absl::Time start_;
   std::string route_;
+  // For the access line.
+  std::string method_, target_;
+  int status_ = 0;
+  int64_t bytes_out_ = 0;
   std::string out_;       // bytes to write
   size_t sent_ = 0;       // of out_
   std::unique_ptr<HttpBody> body_;

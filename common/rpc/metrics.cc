@@ -9,6 +9,8 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "grpcpp/server_context.h"
+#include "common/logging.h"
 #include "common/metrics/table.h"
 #include "common/version.h"
 #include "common/rpc/status.h"
@@ -128,8 +130,8 @@ namespace {
 
 class MetricsInterceptor : public grpc::experimental::Interceptor {
  public:
-  MetricsInterceptor(GrpcMetrics* metrics, const char* method, const char* type)
-      : metrics_(metrics), method_(method), type_(type), start_(absl::Now()) {
+  MetricsInterceptor(GrpcMetrics* metrics, grpc::experimental::ServerRpcInfo* info, const char* type)
+      : metrics_(metrics), info_(info), method_(info->method()), type_(type), start_(absl::Now()) {
     metrics_->Started(method_, type_);
   }
 
@@ -141,14 +143,26 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      metrics_->Record(method_, type_, methods->GetSendStatus().error_code(),
-                       absl::Now() - start_);
+      const int code = methods->GetSendStatus().error_code();
+      const absl::Duration took = absl::Now() - start_;
+      metrics_->Record(method_, type_, code, took);
+      // The access line: a failure on the server's side always.
+      const bool bad = code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::UNAVAILABLE ||
+                       code == grpc::StatusCode::DATA_LOSS || code == grpc::StatusCode::UNKNOWN;
+      if (AccessLogged(bad)) {
+        LogFields fields = {{"method", method_}, {"code", StatusCodeName(code)},
+                            {"ms", absl::StrCat(absl::ToInt64Milliseconds(took))}};
+        if (info_->server_context() != nullptr) fields.emplace_back("peer", info_->server_context()->peer());
+        if (bad) fields.emplace_back("error", methods->GetSendStatus().error_message());
+        LogLine(bad ? LogSeverity::WARNING : LogSeverity::INFO, "grpc", fields);
+      }
     }
     methods->Proceed();
   }
 
  private:
   GrpcMetrics* metrics_;
+  grpc::experimental::ServerRpcInfo* info_;
   const char* method_;
   const char* type_;
   absl::Time start_;
@@ -162,7 +176,7 @@ class MetricsInterceptorFactory
       grpc::experimental::ServerRpcInfo* info) override {
     using Type = grpc::experimental::ServerRpcInfo::Type;
     const Type t = info->type();
-    return new MetricsInterceptor(metrics_, info->method(),
+    return new MetricsInterceptor(metrics_, info,
                                   t == Type::UNARY              ? "unary"
                                   : t == Type::CLIENT_STREAMING ? "client_stream"
                                   : t == Type::SERVER_STREAMING ? "server_stream"

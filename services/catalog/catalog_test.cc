@@ -1227,8 +1227,9 @@ TEST_F(CatalogTest, CollectorReportsDatabaseAndQueueGauges) {
     v[f.name] = f.type == prometheus::MetricType::Counter ? f.metric[0].counter.value
                                                           : f.metric[0].gauge.value;
   }
-  EXPECT_EQ(v.size(), 11u);
+  EXPECT_EQ(v.size(), 12u);
   EXPECT_EQ(v.count("arca_catalog_rocksdb_write_stall_seconds_total"), 1u);
+  EXPECT_EQ(v.count("arca_catalog_rocksdb_sst_bytes"), 1u);  // 0 until the first flush
   EXPECT_GT(v["arca_catalog_disk_free_bytes"], 0);  // as the last write saw it
   EXPECT_EQ(v["arca_catalog_writes_refused"], 0);
   EXPECT_EQ(v["arca_catalog_rocksdb_delayed_write_rate_bytes"], 0);

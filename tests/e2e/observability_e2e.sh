@@ -6,7 +6,8 @@
 #   2. `promtool check metrics` finds nothing to say about any /metrics;
 #   3. every metric the Grafana dashboard's PromQL names exists in the
 #      suite's real /metrics output;
-#   4. readiness apart from liveness: with the catalog killed, the services
+#   4. an access line per HTTP request and gRPC call, as text and as JSON;
+#   5. readiness apart from liveness: with the catalog killed, the services
 #      that need it report NOT_SERVING (their servers stay SERVING) and the
 #      gateway's /readyz is 503 while /healthz stays 200; with the catalog
 #      back, all are ready again.
@@ -103,6 +104,29 @@ if missing:
 print(f"dashboard: all {len(named)} metrics it queries exist in the suite's /metrics")
 PY
 
+# ------------------------------------------------------------------ logs
+# An access line for the download at the gateway, and for the catalog call
+# it made.
+grep -Eq "arca-gateway\] http method=GET target=/api/v1/job/$job/artifacts/test.txt route=\"GET /api/v1/job/\{id\}/artifacts/\{\*path\}\" status=200 ms=[0-9]+ bytes=[0-9]+ peer=127.0.0.1:" \
+  "$work/gateway.log" || fail "no access line for the download: $(grep '] http' "$work/gateway.log" | tail -3)"
+grep -Eq "arca-catalog\] grpc method=/arca.catalog.v1.Catalog/GetFile code=OK ms=[0-9]+ peer=ipv4:127.0.0.1:" \
+  "$work/catalog.log" || fail "no access line for the catalog's GetFile: $(grep '] grpc' "$work/catalog.log" | tail -3)"
+# JSON lines for log pipelines: every line one object with the four fields.
+start json_logs arca-scheduler-attribute --catalog="$catalog_addr" --log_format=json
+arca health --target="$json_logs_addr" >/dev/null || fail "the JSON-logging service is not alive"
+poll 10 grep -q '"message":"grpc"' "$work/json_logs.log" || fail "no JSON access line: $(cat "$work/json_logs.log")"
+python3 - "$work/json_logs.log" <<'PY' || fail "the JSON log: $(cat "$work/json_logs.log")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert all({"time", "level", "service", "message"} <= l.keys() for l in lines), lines
+assert all(l["service"] == "arca-scheduler-attribute" for l in lines), lines
+calls = [l for l in lines if l["message"] == "grpc"]
+assert calls[0]["method"] == "/grpc.health.v1.Health/Check" and calls[0]["code"] == "OK", calls
+PY
+"$bin/arca-catalog" --log_format=xml --data_dir="$work/never" >"$work/bad-flag.log" 2>&1 && fail "--log_format=xml was taken"
+grep -q 'log_format must be text or json, got "xml"' "$work/bad-flag.log" || fail "unclear: $(cat "$work/bad-flag.log")"
+echo "logs: access lines for HTTP and gRPC, JSON lines on request, a bad --log_format refused"
+
 # ------------------------------------------------------------ readiness
 ready() { arca health --target="$1" --service="$2"; }
 gateway_ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$gateway_addr/readyz")" = "$1" ]; }
@@ -133,4 +157,4 @@ grep -q '^arca_collector_ready 1' <<<"$(curl -sf "http://$collector_metrics/metr
   fail "arca_collector_ready is not 1 again"
 poll 30 gateway_ready 200 || fail "gateway /readyz is not 200 again"
 echo "readiness: NOT_SERVING and /readyz 503 without the catalog, alive throughout, ready again after"
-echo "observability e2e: 4 passed, 0 failed"
+echo "observability e2e: 5 passed, 0 failed"

@@ -70,13 +70,22 @@ function headers(extra, withToken = token) {
   return h;
 }
 
+// Reads (GETs and GraphQL queries) that meet a moment's unavailability (no
+// answer, 502, 503, 504) are tried again, 0.5, 1 and 2 s apart.
 async function request(url, options = {}, withToken = token) {
+  const again = (options.method || 'GET') === 'GET' || options.retry;
   let res;
-  try {
-    res = await fetch(url, Object.assign({}, options, { headers: headers(options.headers, withToken) }));
-  } catch (e) {
-    throw new HttpError(0, 'the gateway could not be reached');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      res = await fetch(url, Object.assign({}, options, { headers: headers(options.headers, withToken) }));
+    } catch (e) {
+      res = null;
+    }
+    const transient = res === null || [502, 503, 504].includes(res.status);
+    if (!transient || !again || attempt === 3) break;
+    await new Promise((r) => setTimeout(r, 500 << attempt));
   }
+  if (res === null) throw new HttpError(0, 'the gateway could not be reached');
   if (!res.ok && res.status !== 206) {
     let message = `HTTP ${res.status}`;
     try {
@@ -89,17 +98,24 @@ async function request(url, options = {}, withToken = token) {
 }
 
 async function gql(query, variables, withToken = token) {
-  const res = await request('/graphql', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  }, withToken);
-  const body = await res.json();
-  if (body.errors && body.errors.length) {
+  for (let attempt = 0; ; attempt++) {
+    const res = await request('/graphql', {
+      method: 'POST',
+      retry: true,  // queries only: reading twice is harmless
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    }, withToken);
+    const body = await res.json();
+    if (!body.errors || !body.errors.length) return body.data;
     const code = body.errors[0].extensions?.code;
-    throw new HttpError(code === 'UNAVAILABLE' ? 503 : code === 'NOT_FOUND' ? 404 : 200, body.errors[0].message);
+    // A backend that did not answer this once (GraphQL says so in a 200).
+    if ((code === 'UNAVAILABLE' || code === 'DEADLINE_EXCEEDED') && attempt < 3) {
+      await new Promise((r) => setTimeout(r, 500 << attempt));
+      continue;
+    }
+    throw new HttpError(code === 'UNAVAILABLE' ? 503 : code === 'DEADLINE_EXCEEDED' ? 504 : code === 'NOT_FOUND' ? 404 : 200,
+      body.errors[0].message);
   }
-  return body.data;
 }
 
 // What failed and what to do, for people.

@@ -649,126 +649,36 @@ constexpr char kOpenApi[] = R"json({
     "summary": "One file of a job, streamed (Range, ETag and block checks)",
     "parameters": [
      {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      },
-      "description": "the job's id"
+      "$ref": "#/components/parameters/JobId"
      },
      {
-      "name": "path",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      },
-      "description": "the file's path in the job, '/' kept (percent-encode other reserved characters)"
+      "$ref": "#/components/parameters/FilePath"
      },
      {
-      "name": "Range",
-      "in": "header",
-      "schema": {
-       "type": "string"
-      },
-      "description": "bytes=a-b, bytes=a- or bytes=-n"
+      "$ref": "#/components/parameters/Range"
      },
      {
-      "name": "If-None-Match",
-      "in": "header",
-      "schema": {
-       "type": "string"
-      },
-      "description": "the ETag: 304 if it still matches"
+      "$ref": "#/components/parameters/IfNoneMatch"
      }
     ],
     "responses": {
      "200": {
-      "description": "the file's bytes",
-      "headers": {
-       "ETag": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "\"<sha256>\""
-       },
-       "Content-Range": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "on 206: bytes a-b/size"
-       },
-       "Content-Disposition": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      },
-      "content": {
-       "application/octet-stream": {
-        "schema": {
-         "type": "string",
-         "format": "binary"
-        }
-       }
-      }
+      "$ref": "#/components/responses/FileBytes"
      },
      "206": {
-      "description": "the Range asked for",
-      "headers": {
-       "ETag": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "\"<sha256>\""
-       },
-       "Content-Range": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "on 206: bytes a-b/size"
-       },
-       "Content-Disposition": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      },
-      "content": {
-       "application/octet-stream": {
-        "schema": {
-         "type": "string",
-         "format": "binary"
-        }
-       }
-      }
+      "$ref": "#/components/responses/FilePart"
      },
      "304": {
-      "description": "not modified (If-None-Match)"
+      "$ref": "#/components/responses/NotModified"
      },
      "307": {
-      "description": "with --presign_downloads: a presigned URL of the object store in Location"
+      "$ref": "#/components/responses/Presigned"
      },
      "416": {
-      "description": "a Range past the end (Content-Range: bytes */size)",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/RangeNotSatisfiable"
      },
      "500": {
-      "description": "DATA_LOSS: the stored bytes failed their check",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/DataLoss"
      },
      "400": {
       "$ref": "#/components/responses/BadRequest"
@@ -791,96 +701,36 @@ constexpr char kOpenApi[] = R"json({
     "summary": "The headers of a GET, without the body",
     "parameters": [
      {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      },
-      "description": "the job's id"
+      "$ref": "#/components/parameters/JobId"
      },
      {
-      "name": "path",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      },
-      "description": "the file's path in the job, '/' kept (percent-encode other reserved characters)"
+      "$ref": "#/components/parameters/FilePath"
      },
      {
-      "name": "Range",
-      "in": "header",
-      "schema": {
-       "type": "string"
-      },
-      "description": "bytes=a-b, bytes=a- or bytes=-n"
+      "$ref": "#/components/parameters/Range"
      },
      {
-      "name": "If-None-Match",
-      "in": "header",
-      "schema": {
-       "type": "string"
-      },
-      "description": "the ETag: 304 if it still matches"
+      "$ref": "#/components/parameters/IfNoneMatch"
      }
     ],
     "responses": {
      "200": {
-      "description": "the file's bytes",
-      "headers": {
-       "ETag": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "\"<sha256>\""
-       },
-       "Content-Range": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "on 206: bytes a-b/size"
-       },
-       "Content-Disposition": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/FileHead"
      },
      "206": {
-      "description": "the Range asked for",
-      "headers": {
-       "ETag": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "\"<sha256>\""
-       },
-       "Content-Range": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "on 206: bytes a-b/size"
-       },
-       "Content-Disposition": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/FilePartHead"
      },
      "304": {
-      "description": "not modified (If-None-Match)"
+      "$ref": "#/components/responses/NotModified"
      },
      "307": {
-      "description": "with --presign_downloads: a presigned URL of the object store in Location"
+      "$ref": "#/components/responses/Presigned"
      },
      "416": {
-      "description": "a Range past the end (Content-Range: bytes */size)"
+      "$ref": "#/components/responses/RangeNotSatisfiable"
      },
      "500": {
-      "description": "DATA_LOSS: the stored bytes failed their check"
+      "$ref": "#/components/responses/DataLoss"
      },
      "400": {
       "description": "a bad parameter or body, and what was wrong"
@@ -1027,135 +877,39 @@ constexpr char kOpenApi[] = R"json({
     "summary": "A file by PrimeHub's download link (the console's /files/... and the SDK's /api/files/...)",
     "parameters": [
      {
-      "name": "group",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      },
-      "description": "the job's group (or as PrimeHub's SDK writes it: lower case, '-' for '_')"
+      "$ref": "#/components/parameters/Group"
      },
      {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      },
-      "description": "the job's id"
+      "$ref": "#/components/parameters/JobId"
      },
      {
-      "name": "path",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      },
-      "description": "the file's path in the job, '/' kept (percent-encode other reserved characters)"
+      "$ref": "#/components/parameters/FilePath"
      },
      {
-      "name": "Range",
-      "in": "header",
-      "schema": {
-       "type": "string"
-      },
-      "description": "bytes=a-b, bytes=a- or bytes=-n"
+      "$ref": "#/components/parameters/Range"
      },
      {
-      "name": "If-None-Match",
-      "in": "header",
-      "schema": {
-       "type": "string"
-      },
-      "description": "the ETag: 304 if it still matches"
+      "$ref": "#/components/parameters/IfNoneMatch"
      }
     ],
     "responses": {
      "200": {
-      "description": "the file's bytes",
-      "headers": {
-       "ETag": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "\"<sha256>\""
-       },
-       "Content-Range": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "on 206: bytes a-b/size"
-       },
-       "Content-Disposition": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      },
-      "content": {
-       "application/octet-stream": {
-        "schema": {
-         "type": "string",
-         "format": "binary"
-        }
-       }
-      }
+      "$ref": "#/components/responses/FileBytes"
      },
      "206": {
-      "description": "the Range asked for",
-      "headers": {
-       "ETag": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "\"<sha256>\""
-       },
-       "Content-Range": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "on 206: bytes a-b/size"
-       },
-       "Content-Disposition": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      },
-      "content": {
-       "application/octet-stream": {
-        "schema": {
-         "type": "string",
-         "format": "binary"
-        }
-       }
-      }
+      "$ref": "#/components/responses/FilePart"
      },
      "304": {
-      "description": "not modified (If-None-Match)"
+      "$ref": "#/components/responses/NotModified"
      },
      "307": {
-      "description": "with --presign_downloads: a presigned URL of the object store in Location"
+      "$ref": "#/components/responses/Presigned"
      },
      "416": {
-      "description": "a Range past the end (Content-Range: bytes */size)",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/RangeNotSatisfiable"
      },
      "500": {
-      "description": "DATA_LOSS: the stored bytes failed their check",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/DataLoss"
      },
      "400": {
       "$ref": "#/components/responses/BadRequest"
@@ -1178,105 +932,39 @@ constexpr char kOpenApi[] = R"json({
     "summary": "The headers of a GET, without the body",
     "parameters": [
      {
-      "name": "group",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      },
-      "description": "the job's group (or as PrimeHub's SDK writes it: lower case, '-' for '_')"
+      "$ref": "#/components/parameters/Group"
      },
      {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      },
-      "description": "the job's id"
+      "$ref": "#/components/parameters/JobId"
      },
      {
-      "name": "path",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      },
-      "description": "the file's path in the job, '/' kept (percent-encode other reserved characters)"
+      "$ref": "#/components/parameters/FilePath"
      },
      {
-      "name": "Range",
-      "in": "header",
-      "schema": {
-       "type": "string"
-      },
-      "description": "bytes=a-b, bytes=a- or bytes=-n"
+      "$ref": "#/components/parameters/Range"
      },
      {
-      "name": "If-None-Match",
-      "in": "header",
-      "schema": {
-       "type": "string"
-      },
-      "description": "the ETag: 304 if it still matches"
+      "$ref": "#/components/parameters/IfNoneMatch"
      }
     ],
     "responses": {
      "200": {
-      "description": "the file's bytes",
-      "headers": {
-       "ETag": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "\"<sha256>\""
-       },
-       "Content-Range": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "on 206: bytes a-b/size"
-       },
-       "Content-Disposition": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/FileHead"
      },
      "206": {
-      "description": "the Range asked for",
-      "headers": {
-       "ETag": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "\"<sha256>\""
-       },
-       "Content-Range": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "on 206: bytes a-b/size"
-       },
-       "Content-Disposition": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/FilePartHead"
      },
      "304": {
-      "description": "not modified (If-None-Match)"
+      "$ref": "#/components/responses/NotModified"
      },
      "307": {
-      "description": "with --presign_downloads: a presigned URL of the object store in Location"
+      "$ref": "#/components/responses/Presigned"
      },
      "416": {
-      "description": "a Range past the end (Content-Range: bytes */size)"
+      "$ref": "#/components/responses/RangeNotSatisfiable"
      },
      "500": {
-      "description": "DATA_LOSS: the stored bytes failed their check"
+      "$ref": "#/components/responses/DataLoss"
      },
      "400": {
       "description": "a bad parameter or body, and what was wrong"
@@ -1301,135 +989,39 @@ constexpr char kOpenApi[] = R"json({
     "summary": "A file by PrimeHub's download link (the console's /files/... and the SDK's /api/files/...)",
     "parameters": [
      {
-      "name": "group",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      },
-      "description": "the job's group (or as PrimeHub's SDK writes it: lower case, '-' for '_')"
+      "$ref": "#/components/parameters/Group"
      },
      {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      },
-      "description": "the job's id"
+      "$ref": "#/components/parameters/JobId"
      },
      {
-      "name": "path",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      },
-      "description": "the file's path in the job, '/' kept (percent-encode other reserved characters)"
+      "$ref": "#/components/parameters/FilePath"
      },
      {
-      "name": "Range",
-      "in": "header",
-      "schema": {
-       "type": "string"
-      },
-      "description": "bytes=a-b, bytes=a- or bytes=-n"
+      "$ref": "#/components/parameters/Range"
      },
      {
-      "name": "If-None-Match",
-      "in": "header",
-      "schema": {
-       "type": "string"
-      },
-      "description": "the ETag: 304 if it still matches"
+      "$ref": "#/components/parameters/IfNoneMatch"
      }
     ],
     "responses": {
      "200": {
-      "description": "the file's bytes",
-      "headers": {
-       "ETag": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "\"<sha256>\""
-       },
-       "Content-Range": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "on 206: bytes a-b/size"
-       },
-       "Content-Disposition": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      },
-      "content": {
-       "application/octet-stream": {
-        "schema": {
-         "type": "string",
-         "format": "binary"
-        }
-       }
-      }
+      "$ref": "#/components/responses/FileBytes"
      },
      "206": {
-      "description": "the Range asked for",
-      "headers": {
-       "ETag": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "\"<sha256>\""
-       },
-       "Content-Range": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "on 206: bytes a-b/size"
-       },
-       "Content-Disposition": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      },
-      "content": {
-       "application/octet-stream": {
-        "schema": {
-         "type": "string",
-         "format": "binary"
-        }
-       }
-      }
+      "$ref": "#/components/responses/FilePart"
      },
      "304": {
-      "description": "not modified (If-None-Match)"
+      "$ref": "#/components/responses/NotModified"
      },
      "307": {
-      "description": "with --presign_downloads: a presigned URL of the object store in Location"
+      "$ref": "#/components/responses/Presigned"
      },
      "416": {
-      "description": "a Range past the end (Content-Range: bytes */size)",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/RangeNotSatisfiable"
      },
      "500": {
-      "description": "DATA_LOSS: the stored bytes failed their check",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/DataLoss"
      },
      "400": {
       "$ref": "#/components/responses/BadRequest"
@@ -1453,105 +1045,39 @@ constexpr char kOpenApi[] = R"json({
     "summary": "The headers of a GET, without the body",
     "parameters": [
      {
-      "name": "group",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      },
-      "description": "the job's group (or as PrimeHub's SDK writes it: lower case, '-' for '_')"
+      "$ref": "#/components/parameters/Group"
      },
      {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      },
-      "description": "the job's id"
+      "$ref": "#/components/parameters/JobId"
      },
      {
-      "name": "path",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      },
-      "description": "the file's path in the job, '/' kept (percent-encode other reserved characters)"
+      "$ref": "#/components/parameters/FilePath"
      },
      {
-      "name": "Range",
-      "in": "header",
-      "schema": {
-       "type": "string"
-      },
-      "description": "bytes=a-b, bytes=a- or bytes=-n"
+      "$ref": "#/components/parameters/Range"
      },
      {
-      "name": "If-None-Match",
-      "in": "header",
-      "schema": {
-       "type": "string"
-      },
-      "description": "the ETag: 304 if it still matches"
+      "$ref": "#/components/parameters/IfNoneMatch"
      }
     ],
     "responses": {
      "200": {
-      "description": "the file's bytes",
-      "headers": {
-       "ETag": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "\"<sha256>\""
-       },
-       "Content-Range": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "on 206: bytes a-b/size"
-       },
-       "Content-Disposition": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/FileHead"
      },
      "206": {
-      "description": "the Range asked for",
-      "headers": {
-       "ETag": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "\"<sha256>\""
-       },
-       "Content-Range": {
-        "schema": {
-         "type": "string"
-        },
-        "description": "on 206: bytes a-b/size"
-       },
-       "Content-Disposition": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/FilePartHead"
      },
      "304": {
-      "description": "not modified (If-None-Match)"
+      "$ref": "#/components/responses/NotModified"
      },
      "307": {
-      "description": "with --presign_downloads: a presigned URL of the object store in Location"
+      "$ref": "#/components/responses/Presigned"
      },
      "416": {
-      "description": "a Range past the end (Content-Range: bytes */size)"
+      "$ref": "#/components/responses/RangeNotSatisfiable"
      },
      "500": {
-      "description": "DATA_LOSS: the stored bytes failed their check"
+      "$ref": "#/components/responses/DataLoss"
      },
      "400": {
       "description": "a bad parameter or body, and what was wrong"
@@ -2643,6 +2169,181 @@ constexpr char kOpenApi[] = R"json({
       }
      }
     }
+   },
+   "FileBytes": {
+    "description": "the file's bytes",
+    "headers": {
+     "ETag": {
+      "schema": {
+       "type": "string"
+      },
+      "description": "\"<sha256>\""
+     },
+     "Content-Range": {
+      "schema": {
+       "type": "string"
+      },
+      "description": "on 206: bytes a-b/size"
+     },
+     "Content-Disposition": {
+      "schema": {
+       "type": "string"
+      }
+     }
+    },
+    "content": {
+     "application/octet-stream": {
+      "schema": {
+       "type": "string",
+       "format": "binary"
+      }
+     }
+    }
+   },
+   "FilePart": {
+    "description": "the Range asked for",
+    "headers": {
+     "ETag": {
+      "schema": {
+       "type": "string"
+      },
+      "description": "\"<sha256>\""
+     },
+     "Content-Range": {
+      "schema": {
+       "type": "string"
+      },
+      "description": "on 206: bytes a-b/size"
+     },
+     "Content-Disposition": {
+      "schema": {
+       "type": "string"
+      }
+     }
+    },
+    "content": {
+     "application/octet-stream": {
+      "schema": {
+       "type": "string",
+       "format": "binary"
+      }
+     }
+    }
+   },
+   "NotModified": {
+    "description": "not modified (If-None-Match)"
+   },
+   "Presigned": {
+    "description": "with --presign_downloads: a presigned URL of the object store in Location"
+   },
+   "RangeNotSatisfiable": {
+    "description": "a Range past the end (Content-Range: bytes */size)",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "DataLoss": {
+    "description": "DATA_LOSS: the stored bytes failed their check",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "FileHead": {
+    "description": "the file's bytes",
+    "headers": {
+     "ETag": {
+      "schema": {
+       "type": "string"
+      },
+      "description": "\"<sha256>\""
+     },
+     "Content-Range": {
+      "schema": {
+       "type": "string"
+      },
+      "description": "on 206: bytes a-b/size"
+     },
+     "Content-Disposition": {
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "FilePartHead": {
+    "description": "the Range asked for",
+    "headers": {
+     "ETag": {
+      "schema": {
+       "type": "string"
+      },
+      "description": "\"<sha256>\""
+     },
+     "Content-Range": {
+      "schema": {
+       "type": "string"
+      },
+      "description": "on 206: bytes a-b/size"
+     },
+     "Content-Disposition": {
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   }
+  },
+  "parameters": {
+   "JobId": {
+    "name": "id",
+    "in": "path",
+    "required": true,
+    "schema": {
+     "type": "string"
+    },
+    "description": "the job's id"
+   },
+   "FilePath": {
+    "name": "path",
+    "in": "path",
+    "required": true,
+    "schema": {
+     "type": "string"
+    },
+    "description": "the file's path in the job, '/' kept (percent-encode other reserved characters)"
+   },
+   "Range": {
+    "name": "Range",
+    "in": "header",
+    "schema": {
+     "type": "string"
+    },
+    "description": "bytes=a-b, bytes=a- or bytes=-n"
+   },
+   "IfNoneMatch": {
+    "name": "If-None-Match",
+    "in": "header",
+    "schema": {
+     "type": "string"
+    },
+    "description": "the ETag: 304 if it still matches"
+   },
+   "Group": {
+    "name": "group",
+    "in": "path",
+    "required": true,
+    "schema": {
+     "type": "string"
+    },
+    "description": "the job's group (or as PrimeHub's SDK writes it: lower case, '-' for '_')"
    }
   }
  }

@@ -30,7 +30,8 @@ for (const [path, item] of Object.entries(doc.paths)) {
   const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
   for (const [method, op] of Object.entries(item)) {
     operations++;
-    const declared = (op.parameters || []).filter((p) => p.in === 'path').map((p) => p.name);
+    const params = (op.parameters || []).map((p) => (p.$ref ? resolve(p.$ref) : p));
+    const declared = params.filter((p) => p.in === 'path').map((p) => p.name);
     for (const name of templated) {
       if (!declared.includes(name)) problems.push(`${method} ${path}: path parameter {${name}} not declared`);
     }

@@ -1,11 +1,10 @@
 #include "common/logging.h"
 
 #include <atomic>
-#include <random>
 #include <cstdio>
+#include <random>
 #include <string>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"

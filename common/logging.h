@@ -39,9 +39,7 @@ void LogLine(LogSeverity severity, absl::string_view message, const LogFields& f
 class LogMessage {
  public:
   explicit LogMessage(LogSeverity severity) : severity_(severity) {}
-  ~LogMessage() {
-    if (LogEnabled(severity_)) LogLine(severity_, stream_.str());
-  }
+  ~LogMessage() { LogLine(severity_, stream_.str()); }
   std::ostream& stream() { return stream_; }
 
  private:

@@ -87,6 +87,11 @@ std::string GoCodeName(int code) {
 void GrpcMetrics::Started(absl::string_view method, absl::string_view type) {
   prometheus::Counter* c = nullptr;
   {
+    absl::ReaderMutexLock lock(&state_->mu);  // as Record: shared on the hot path
+    auto it = state_->starts.find(method);
+    if (it != state_->starts.end()) c = it->second;
+  }
+  if (c == nullptr) {
     absl::MutexLock lock(&state_->mu);
     auto [it, inserted] = state_->starts.try_emplace(std::string(method));
     if (inserted) it->second = &state_->started->Add(StandardLabels(method, type));

@@ -165,8 +165,7 @@ absl::Status ZipStream::Next(std::string* out) {
   if (body_ == nullptr) {
     *out = LocalHeader(next_);
     sent_ = 0;
-    if (e.size == 0) {
-      placed_[next_].crc = 0;
+    if (e.size == 0) {  // its CRC is 0, as placed
       *out += DataDescriptor(next_++);
       return absl::OkStatus();
     }

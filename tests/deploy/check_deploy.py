@@ -18,7 +18,13 @@
   and the CLI sees the admin and the services' identity through them;
 - the NetworkPolicy admits only Arca's pods to the gRPC ports;
 - pods run as the image's non-root user with its fsGroup (so a fresh
-  volume is writable) and no privilege escalation;
+  volume is writable), no privilege escalation, no capabilities and a
+  read-only root file system, every directory a service writes on a
+  volume;
+- every replicated workload has a PodDisruptionBudget, the single-writer
+  catalog none;
+- every object, the PodMonitor's included, is valid by Kubernetes' own
+  schemas (the kubernetes-models packages from npm);
 - the Dockerfile copies every binary the manifests run, every Debian
   package it installs exists, and .dockerignore keeps local build trees and
   state out of the image's context.
@@ -26,6 +32,7 @@
 Usage: check_deploy.py BIN_DIR
 """
 import glob
+import json
 import os
 import re
 import shutil
@@ -163,8 +170,10 @@ for f, d in docs:
     for c in spec["spec"]["containers"]:
         where = f"{f}: {name}/{c['name']}"
         check(c["image"].split(":")[0] == "arca", f"{where}: image {c['image']} is not the arca image")
-        check(c.get("securityContext", {}).get("allowPrivilegeEscalation") is False,
-              f"{where}: allows privilege escalation")
+        security = c.get("securityContext", {})
+        check(security.get("allowPrivilegeEscalation") is False, f"{where}: allows privilege escalation")
+        check(security.get("readOnlyRootFilesystem") is True, f"{where}: the root file system is writable")
+        check(security.get("capabilities", {}).get("drop") == ["ALL"], f"{where}: keeps capabilities")
         binary = c["command"][0]
         commands.add(binary)
         flags = flags_of(binary)
@@ -172,6 +181,12 @@ for f, d in docs:
         args = dict(a[2:].split("=", 1) for a in c.get("args", []))
         for flag in args:
             check(flags is None or flag in flags, f"{where}: {binary} has no flag --{flag}")
+        # With a read-only root, every directory the service writes is a volume.
+        mounts = [m["mountPath"] for m in c.get("volumeMounts", []) if not m.get("readOnly")]
+        for flag, value in args.items():
+            if flag.endswith("_dir"):
+                check(any(value == m or value.startswith(m + "/") for m in mounts),
+                      f"{where}: --{flag}={value} is on the read-only root file system")
         ports = {p["name"]: p["containerPort"] for p in c["ports"]}
         main = "http" if "http" in ports else "grpc"
         check(port_of(args.get("listen", ":0")) == ports.get(main),
@@ -298,6 +313,17 @@ for endpoint in monitor["spec"]["podMetricsEndpoints"]:
           f"the certificate has no name {endpoint['tlsConfig']['serverName']}")
 
 
+# Disruption budgets: one for each replicated workload, at most one pod
+# down at a time; none for the catalog.
+budgets = [d for _, d in docs if d["kind"] == "PodDisruptionBudget"]
+for name, w in workloads.items():
+    mine = [b for b in budgets if name in selected(b["spec"]["selector"])]
+    if w["spec"].get("replicas", 1) > 1:
+        check(len(mine) == 1 and mine[0]["spec"].get("maxUnavailable") == 1,
+              f"{name}: want one PodDisruptionBudget with maxUnavailable 1, found {len(mine)}")
+    else:
+        check(not mine, f"{name}: a single replica under a disruption budget blocks node drains")
+
 grpc_workloads = {n for n, w in workloads.items()
                   if any(p["name"] == "grpc" for c in w["spec"]["template"]["spec"]["containers"]
                          for p in c["ports"])}
@@ -354,6 +380,23 @@ if secret_files:
     catalog.terminate()
     catalog.wait()
 shutil.rmtree(scratch)
+
+# Kubernetes' own schemas, from npm: every object of the base and the component.
+objects = [{"file": f, "object": d} for f, d in docs] + [{"file": "podmonitor", "object": monitor}]
+checker = tempfile.mkdtemp(prefix="arca-schemas-")
+for f in ("package.json", "package-lock.json", "validate.mjs"):
+    shutil.copy(os.path.join(ROOT, "tests", "deploy", f), checker)
+with open(os.path.join(checker, "objects.json"), "w") as out:
+    json.dump(objects, out)
+p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=checker,
+                   capture_output=True, text=True)
+check(p.returncode == 0, f"npm ci of the schema packages failed: {p.stdout}{p.stderr}")
+if p.returncode == 0:
+    p = subprocess.run(["node", "validate.mjs", "objects.json"], cwd=checker, capture_output=True, text=True)
+    check(p.returncode == 0 and f"{len(objects)} of {len(objects)} objects valid" in p.stdout,
+          f"the manifests break Kubernetes' schemas: {p.stdout}{p.stderr}")
+    print(p.stdout.strip())
+shutil.rmtree(checker)
 
 # ---------------------------------------------------------------- Docker
 dockerfile = open(os.path.join(ROOT, "deploy", "docker", "Dockerfile")).read()

@@ -1,6 +1,7 @@
 #include <atomic>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
@@ -12,6 +13,7 @@
 #include "common/periodic.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
+#include "common/trace.h"
 #include "gtest/gtest.h"
 
 namespace arca {
@@ -65,6 +67,73 @@ TEST(Logging, TextAndJsonLinesWithFieldsAndLevels) {
   SetAccessLogSample(1);
   EXPECT_TRUE(AccessLogged(false));
   SetLogFormat(LogFormat::kText);
+}
+
+TEST(Trace, ParsesAndFormatsTraceparentByTheW3cRules) {
+  const std::string kTrace = "4bf92f3577b34da6a3ce929d0e0e4736", kSpan = "00f067aa0ba902b7";
+  auto c = trace::Parse("00-" + kTrace + "-" + kSpan + "-01", "vendor=x");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->trace_id, kTrace);
+  EXPECT_EQ(c->span_id, kSpan);
+  EXPECT_TRUE(c->sampled);
+  EXPECT_EQ(c->tracestate, "vendor=x");
+  EXPECT_EQ(trace::Format(*c), "00-" + kTrace + "-" + kSpan + "-01");
+  EXPECT_FALSE(trace::Parse("00-" + kTrace + "-" + kSpan + "-00")->sampled);
+  // A later version may carry more after the flags; version 00 may not.
+  EXPECT_TRUE(trace::Parse("01-" + kTrace + "-" + kSpan + "-01-more").has_value());
+  for (const std::string& bad : {
+           std::string(""), "00-" + kTrace + "-" + kSpan,                  // short
+           "ff-" + kTrace + "-" + kSpan + "-01",                            // version ff
+           "00-" + std::string(32, '0') + "-" + kSpan + "-01",              // zero trace id
+           "00-" + kTrace + "-" + std::string(16, '0') + "-01",             // zero span id
+           "00-4BF92F3577B34DA6A3CE929D0E0E4736-" + kSpan + "-01",          // upper case
+           "00-" + kTrace + "-" + kSpan + "-01-more",                       // extra in 00
+           "00_" + kTrace + "-" + kSpan + "-01", "00-" + kTrace + "-" + kSpan + "-0g"}) {
+    EXPECT_FALSE(trace::Parse(bad).has_value()) << bad;
+  }
+}
+
+TEST(Trace, SpansAreChildrenOfTheirParentAndSampledOnesReachTheSink) {
+  std::vector<trace::SpanData> ended;
+  trace::SetSink([&](trace::SpanData s) { ended.push_back(std::move(s)); });
+  std::string root_trace, root_span;
+  {
+    trace::Span root("root", trace::Kind::kServer, nullptr);
+    root_trace = root.context().trace_id;
+    root_span = root.context().span_id;
+    EXPECT_EQ(root_trace.size(), 32u);
+    EXPECT_EQ(root_span.size(), 16u);
+    trace::Span child("child", trace::Kind::kClient, &root.context());
+    EXPECT_EQ(child.context().trace_id, root_trace);
+    EXPECT_NE(child.context().span_id, root_span);
+  }
+  trace::Context unsampled = *trace::Parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00");
+  { trace::Span quiet("not sampled", trace::Kind::kServer, &unsampled); }
+  trace::SetSink(nullptr);
+  ASSERT_EQ(ended.size(), 2u);
+  EXPECT_EQ(ended[0].name, "child");
+  EXPECT_EQ(ended[0].parent_span_id, root_span);
+  EXPECT_EQ(ended[1].name, "root");
+  EXPECT_EQ(ended[1].parent_span_id, "");
+  EXPECT_LE(ended[1].start_unix_nanos, ended[0].start_unix_nanos);
+  EXPECT_LE(ended[0].end_unix_nanos, ended[1].end_unix_nanos);
+}
+
+TEST(Trace, LinesLoggedInsideATraceCarryItsId) {
+  SetProgramName("arca-test");
+  trace::Span span("request", trace::Kind::kServer, nullptr);
+  {
+    trace::Scope scope(&span.context());
+    EXPECT_EQ(trace::Current(), &span.context());
+    EXPECT_EQ(Logged([] { LogLine(LogSeverity::INFO, "grpc", {{"code", "OK"}}); }),
+              "I TIME arca-test] grpc code=OK trace_id=" + span.context().trace_id + "\n");
+    SetLogFormat(LogFormat::kJson);
+    EXPECT_NE(Logged([] { ARCA_LOG(INFO) << "inside"; }).find(",\"trace_id\":\"" + span.context().trace_id + "\"}"),
+              std::string::npos);
+    SetLogFormat(LogFormat::kText);
+  }
+  EXPECT_EQ(trace::Current(), nullptr);
+  EXPECT_EQ(Logged([] { ARCA_LOG(INFO) << "outside"; }), "I TIME arca-test] outside\n");
 }
 
 TEST(StatusMacros, PropagateErrorsAndValues) {

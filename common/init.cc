@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/otlp/otlp.h"
 #include "common/version.h"
 
 ABSL_FLAG(std::string, log_format, "text",
@@ -17,6 +18,10 @@ ABSL_FLAG(std::string, log_format, "text",
 ABSL_FLAG(std::string, log_level, "info", "the lowest level logged: info, warning or error");
 ABSL_FLAG(double, access_log_sample, 1.0,
           "the fraction of successful requests and calls given an access line (failures always are)");
+
+ABSL_FLAG(std::string, otlp_endpoint, "",
+          "an OpenTelemetry collector's OTLP/HTTP endpoint (http://HOST:4318) to send trace spans to; "
+          "empty: spans are not exported (trace ids are still logged and passed on)");
 
 namespace arca {
 
@@ -53,6 +58,11 @@ std::vector<char*> InitProgram(int argc, char** argv, absl::string_view program,
   SetLogFormat(format == "json" ? LogFormat::kJson : LogFormat::kText);
   SetLogLevel(level == "info" ? LogSeverity::INFO : level == "warning" ? LogSeverity::WARNING : LogSeverity::ERROR);
   SetAccessLogSample(sample);
+  if (const std::string otlp = absl::GetFlag(FLAGS_otlp_endpoint); !otlp.empty()) {
+    if (absl::Status s = otlp::StartExport({.endpoint = otlp, .service = std::string(program)}); !s.ok()) {
+      usage_error(std::string(s.message()));
+    }
+  }
   return rest;
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/trace.h"
 
 namespace arca {
 namespace {
@@ -20,8 +21,9 @@ std::atomic<LogFormat> format{LogFormat::kText};
 std::atomic<LogSeverity> lowest{LogSeverity::INFO};
 std::atomic<double> access_sample{1.0};
 
-// A JSON string, quotes included.
-std::string Quoted(absl::string_view s) {
+}  // namespace
+
+std::string JsonQuoted(absl::string_view s) {
   std::string out = "\"";
   for (const char c : s) {
     switch (c) {
@@ -44,11 +46,13 @@ std::string Quoted(absl::string_view s) {
   return out + "\"";
 }
 
+namespace {
+
 // A text line's value: as it is, or quoted when it has spaces, quotes or
 // '=' (or is empty).
 std::string TextValue(absl::string_view v) {
   const bool plain = !v.empty() && v.find_first_of(" \t\n\"=") == absl::string_view::npos;
-  return plain ? std::string(v) : Quoted(v);
+  return plain ? std::string(v) : JsonQuoted(v);
 }
 
 }  // namespace
@@ -72,17 +76,21 @@ bool AccessLogged(bool failed) {
 void LogLine(LogSeverity severity, absl::string_view message, const LogFields& fields) {
   if (!LogEnabled(severity)) return;
   const std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+  // Written while working on a request or call: the trace it belongs to.
+  const trace::Context* trace = trace::Current();
   std::string line;
   if (format == LogFormat::kJson) {
     const char* level = severity == LogSeverity::INFO ? "info" : severity == LogSeverity::WARNING ? "warning" : "error";
-    line = absl::StrCat("{\"time\":\"", time, "\",\"level\":\"", level, "\",\"service\":", Quoted(ProgramName()),
-                        ",\"message\":", Quoted(message));
-    for (const auto& [k, v] : fields) absl::StrAppend(&line, ",", Quoted(k), ":", Quoted(v));
+    line = absl::StrCat("{\"time\":\"", time, "\",\"level\":\"", level, "\",\"service\":", JsonQuoted(ProgramName()),
+                        ",\"message\":", JsonQuoted(message));
+    for (const auto& [k, v] : fields) absl::StrAppend(&line, ",", JsonQuoted(k), ":", JsonQuoted(v));
+    if (trace != nullptr) absl::StrAppend(&line, ",\"trace_id\":\"", trace->trace_id, "\"");
     line += "}\n";
   } else {
     const char level = severity == LogSeverity::INFO ? 'I' : severity == LogSeverity::WARNING ? 'W' : 'E';
     line = absl::StrCat(std::string(1, level), " ", time, " ", ProgramName(), "] ", message);
     for (const auto& [k, v] : fields) absl::StrAppend(&line, " ", k, "=", TextValue(v));
+    if (trace != nullptr) absl::StrAppend(&line, " trace_id=", trace->trace_id);
     line += "\n";
   }
   std::fwrite(line.data(), 1, line.size(), stderr);

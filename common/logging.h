@@ -36,6 +36,9 @@ using LogFields = std::vector<std::pair<std::string, std::string>>;
 // "service":"arca-catalog","message":…,"key":"value"}.
 void LogLine(LogSeverity severity, absl::string_view message, const LogFields& fields = {});
 
+// s as a JSON string literal, quotes included.
+std::string JsonQuoted(absl::string_view s);
+
 class LogMessage {
  public:
   explicit LogMessage(LogSeverity severity) : severity_(severity) {}

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/authorizer.h"
+#include "common/rpc/trace.h"
 #include "common/status_macros.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/security/server_credentials.h"
@@ -116,6 +117,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> SecureChannel(const std::string& 
   }
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
   if (!security.token.empty()) interceptors.push_back(std::make_unique<TokenFactory>(security.token));
+  interceptors.push_back(rpc::TraceInterceptorFactory());
   return grpc::experimental::CreateCustomChannelWithInterceptors(address, credentials, args,
                                                                 std::move(interceptors));
 }

@@ -40,6 +40,7 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
   HttpServerOptions options;
   options.listen = listen;
   options.io_threads = 1;
+  options.trace = false;  // scrapes are not requests worth a trace
   options.worker_threads = 2;
   options.max_body_bytes = 1024;
   options.shutdown_deadline = absl::Seconds(2);

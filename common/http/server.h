@@ -37,6 +37,8 @@ struct HttpResponse {
   // Set by a handler: the route template for metrics, e.g.
   // "GET /api/v1/job/{id}". Unset: "unmatched".
   std::string route;
+  // Set by a handler: who the request acts as, for the access line.
+  std::string identity;
   // Close the connection after this response.
   bool close = false;
 };
@@ -98,6 +100,9 @@ struct HttpServerOptions {
   // new connections once they change); client certificates from this CA
   // required when set (mTLS). Empty: plain HTTP.
   std::string tls_cert, tls_key, tls_client_ca;
+  // A trace span per request (common/trace.h; a child of the request's
+  // traceparent). Default: true.
+  bool trace = true;
 };
 
 // HTTP metrics, declared once; requests by {route, code}, seconds by

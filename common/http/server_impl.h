@@ -34,6 +34,7 @@
 #include "boost/beast/http.hpp"
 #include "boost/beast/ssl.hpp"
 #include "common/logging.h"
+#include "common/trace.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -220,6 +221,13 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     head_only_ = message.method() == http::verb::head;
     close_ = false;
     start_ = absl::Now();
+    // The request's span: a child of the client's traceparent, else a new
+    // trace's root.
+    if (server_->options_.trace) {
+      const std::optional<trace::Context> parent =
+          trace::Parse(request->Header("traceparent"), request->Header("tracestate"));
+      span_.emplace(method_, trace::Kind::kServer, parent ? &*parent : nullptr);
+    }
     if (server_->fast_path_) {
       HttpResponse r;
       if (server_->fast_path_(*request, &r)) {
@@ -253,7 +261,10 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   // On a worker thread.
   void Handle(const HttpRequest& request) {
     Responder responder;
-    server_->handler_(request, responder);
+    {
+      trace::Scope scope(span_ ? &span_->context() : nullptr);
+      server_->handler_(request, responder);
+    }
     if (!responder.head) {
       responder.head.emplace();
       responder.head->status = 500;
@@ -288,6 +299,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     }
     metrics_->in_flight.Increment();
     route_ = r.route.empty() ? "unmatched" : r.route;
+    identity_ = r.identity;
     status_ = r.status;
     bytes_out_ = 0;
     metrics_->requests.Add({{"route", route_}, {"code", std::to_string(r.status)}}).Increment();
@@ -338,7 +350,11 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
         body_.reset();
         break;
       }
-      absl::Status s = body_->Next(&out_);
+      absl::Status s;
+      {
+        trace::Scope scope(span_ ? &span_->context() : nullptr);
+        s = body_->Next(&out_);
+      }
       sent_ = 0;
       if (!s.ok() || out_.empty()) {
         // Cut short: the client sees fewer bytes than Content-Length.
@@ -403,13 +419,29 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     metrics_->seconds.Add({{"route", route_}}, LatencyBuckets()).Observe(absl::ToDoubleSeconds(took));
     // The access line: a server error, or a response cut short, always.
     const bool bad = status_ >= 500 || failed_;
-    if (AccessLogged(bad)) {
-      LogFields fields = {{"method", method_},   {"target", target_},
-                          {"route", route_},     {"status", std::to_string(status_)},
-                          {"ms", absl::StrCat(absl::ToInt64Milliseconds(took))},
-                          {"bytes", std::to_string(bytes_out_)}, {"peer", peer_}};
-      if (failed_) fields.emplace_back("outcome", "cut short");
-      LogLine(bad ? LogSeverity::WARNING : LogSeverity::INFO, "http", fields);
+    {
+      trace::Scope scope(span_ ? &span_->context() : nullptr);
+      if (AccessLogged(bad)) {
+        LogFields fields = {{"method", method_},   {"target", target_},
+                            {"route", route_},     {"status", std::to_string(status_)},
+                            {"ms", absl::StrCat(absl::ToInt64Milliseconds(took))},
+                            {"bytes", std::to_string(bytes_out_)}, {"peer", peer_}};
+        if (!identity_.empty()) fields.emplace_back("identity", identity_);
+        if (failed_) fields.emplace_back("outcome", "cut short");
+        LogLine(bad ? LogSeverity::WARNING : LogSeverity::INFO, "http", fields);
+      }
+    }
+    if (span_) {  // OpenTelemetry's HTTP server conventions
+      const size_t path = route_.find(" /");  // "GET /api/v1/job/{id}": the template
+      const std::string pattern = path == std::string::npos ? route_ : route_.substr(path + 1);
+      span_->SetName(absl::StrCat(method_, " ", pattern));
+      span_->Set("http.request.method", method_);
+      span_->Set("url.path", target_.substr(0, target_.find('?')));
+      span_->Set("http.route", pattern);
+      span_->Set("http.response.status_code", int64_t{status_});
+      span_->Set("client.address", peer_.substr(0, peer_.rfind(':')));
+      if (bad) span_->SetError(failed_ ? "response cut short" : absl::StrCat("HTTP ", status_));
+      span_.reset();
     }
     metrics_->in_flight.Decrement();
     {
@@ -465,7 +497,8 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   absl::Time start_;
   std::string route_;
   // For the access line.
-  std::string method_, target_;
+  std::string method_, target_, identity_;
+  std::optional<trace::Span> span_;
   int status_ = 0;
   int64_t bytes_out_ = 0;
   std::string out_;       // bytes to write

@@ -1,19 +1,24 @@
 #include "common/rpc/metrics.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "grpcpp/server_context.h"
+#include "common/auth/authorizer.h"
 #include "common/logging.h"
 #include "common/metrics/table.h"
-#include "common/version.h"
 #include "common/rpc/status.h"
+#include "common/rpc/trace.h"
+#include "common/trace.h"
+#include "common/version.h"
 
 namespace arca::rpc {
 
@@ -135,12 +140,24 @@ namespace {
 
 class MetricsInterceptor : public grpc::experimental::Interceptor {
  public:
-  MetricsInterceptor(GrpcMetrics* metrics, grpc::experimental::ServerRpcInfo* info, const char* type)
-      : metrics_(metrics), info_(info), method_(info->method()), type_(type), start_(absl::Now()) {
+  MetricsInterceptor(GrpcMetrics* metrics, const auth::Authorizer* authorizer,
+                     grpc::experimental::ServerRpcInfo* info, const char* type)
+      : metrics_(metrics), authorizer_(authorizer), info_(info), method_(info->method()), type_(type),
+        start_(absl::Now()) {
     metrics_->Started(method_, type_);
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    // The call's span, current on the thread that runs its handler (a sync
+    // server runs the hooks and the handler on one thread).
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::POST_RECV_INITIAL_METADATA) &&
+        !absl::StartsWith(method_, "/grpc.health.v1.Health/")) {  // probes are not worth a trace
+      const std::optional<trace::Context> parent = IncomingTrace(*methods->GetRecvInitialMetadata());
+      span_.emplace(std::string(absl::StripPrefix(method_, "/")), trace::Kind::kServer,
+                    parent ? &*parent : nullptr);
+      scope_.emplace(&span_->context());
+    }
     // Every answer says which Arca sent it (`arca version` shows it).
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
@@ -157,9 +174,21 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
       if (AccessLogged(bad)) {
         LogFields fields = {{"method", method_}, {"code", StatusCodeName(code)},
                             {"ms", absl::StrCat(absl::ToInt64Milliseconds(took))}};
-        if (info_->server_context() != nullptr) fields.emplace_back("peer", info_->server_context()->peer());
+        if (const grpc::ServerContextBase* context = info_->server_context(); context != nullptr) {
+          fields.emplace_back("peer", context->peer());
+          if (authorizer_ != nullptr && authorizer_->enabled()) {
+            if (auto who = authorizer_->Identify(*context); who.ok()) fields.emplace_back("identity", who->name);
+          }
+        }
         if (bad) fields.emplace_back("error", methods->GetSendStatus().error_message());
         LogLine(bad ? LogSeverity::WARNING : LogSeverity::INFO, "grpc", fields);
+      }
+      if (span_) {
+        span_->Set("rpc.system", "grpc");
+        span_->Set("rpc.grpc.status_code", int64_t{code});
+        if (bad) span_->SetError(StatusCodeName(code) + ": " + methods->GetSendStatus().error_message());
+        scope_.reset();
+        span_->End();
       }
     }
     methods->Proceed();
@@ -167,21 +196,25 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
 
  private:
   GrpcMetrics* metrics_;
+  const auth::Authorizer* authorizer_;
   grpc::experimental::ServerRpcInfo* info_;
   const char* method_;
   const char* type_;
   absl::Time start_;
+  std::optional<trace::Span> span_;
+  std::optional<trace::Scope> scope_;
 };
 
 class MetricsInterceptorFactory
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit MetricsInterceptorFactory(GrpcMetrics* metrics) : metrics_(metrics) {}
+  MetricsInterceptorFactory(GrpcMetrics* metrics, const auth::Authorizer* authorizer)
+      : metrics_(metrics), authorizer_(authorizer) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
     using Type = grpc::experimental::ServerRpcInfo::Type;
     const Type t = info->type();
-    return new MetricsInterceptor(metrics_, info,
+    return new MetricsInterceptor(metrics_, authorizer_, info,
                                   t == Type::UNARY              ? "unary"
                                   : t == Type::CLIENT_STREAMING ? "client_stream"
                                   : t == Type::SERVER_STREAMING ? "server_stream"
@@ -190,13 +223,14 @@ class MetricsInterceptorFactory
 
  private:
   GrpcMetrics* metrics_;
+  const auth::Authorizer* authorizer_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-GrpcMetrics::InterceptorFactory() {
-  return std::make_unique<MetricsInterceptorFactory>(this);
+GrpcMetrics::InterceptorFactory(const auth::Authorizer* authorizer) {
+  return std::make_unique<MetricsInterceptorFactory>(this, authorizer);
 }
 
 }  // namespace arca::rpc

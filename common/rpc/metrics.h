@@ -11,6 +11,9 @@
 namespace prometheus {
 class Registry;
 }
+namespace arca::auth {
+class Authorizer;
+}
 
 namespace arca::rpc {
 
@@ -32,9 +35,12 @@ class GrpcMetrics {
   void Record(absl::string_view method, absl::string_view type, int code, absl::Duration elapsed);
 
   // An interceptor factory feeding this object; install it on a
-  // grpc::ServerBuilder with experimental().SetInterceptorCreators().
+  // grpc::ServerBuilder with experimental().SetInterceptorCreators(). Each
+  // call also gets its server span (a child of the caller's `traceparent`,
+  // else a new trace's root, current on the handler's thread) and its
+  // access line, naming the caller when `authorizer` checks tokens.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-  InterceptorFactory();
+  InterceptorFactory(const auth::Authorizer* authorizer);
 
  private:
   struct State;

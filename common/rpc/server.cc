@@ -64,7 +64,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   for (const ServiceEntry& entry : services) builder.RegisterService(entry.service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
-  interceptors.push_back(s->metrics_->InterceptorFactory());
+  interceptors.push_back(s->metrics_->InterceptorFactory(options.authorizer.get()));
   if (options.authorizer != nullptr) interceptors.push_back(options.authorizer->AuditInterceptor());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   s->server_ = builder.BuildAndStart();

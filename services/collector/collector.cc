@@ -88,7 +88,7 @@ Collector::Collector(const CollectorOptions& options, blob::BlobStore* blobs,
 absl::Status Collector::StoreFailure(const absl::Status& status, absl::string_view job_id) {
   const bool full = absl::IsResourceExhausted(status);
   metrics_->uploads_rejected.Add({{"reason", full ? "disk_full" : "storage_error"}}).Increment();
-  ARCA_LOG(ERROR) << "upload for job " << job_id << " refused: " << status.message();
+  ARCA_LOG(ERROR) << "storing the upload of job " << job_id << " failed: " << status.message();
   if (full) {
     return absl::ResourceExhaustedError(
         "the collector's disk is full; nothing was committed, retry once space is freed");
@@ -414,6 +414,20 @@ class Collector::UploadState {
 
 absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source,
                                                      absl::string_view act_for) {
+  std::string job_id;
+  absl::StatusOr<v1::UploadResponse> response = Receive(source, act_for, &job_id);
+  if (!response.ok()) {
+    LogFields fields = {{"job", job_id.empty() ? "-" : job_id},
+                        {"code", absl::StatusCodeToString(response.status().code())},
+                        {"reason", std::string(response.status().message())}};
+    if (!act_for.empty()) fields.emplace_back("for", std::string(act_for));
+    LogLine(LogSeverity::WARNING, "upload refused", fields);
+  }
+  return response;
+}
+
+absl::StatusOr<v1::UploadResponse> Collector::Receive(UploadSource& source, absl::string_view act_for,
+                                                      std::string* job_id) {
   const absl::Time start = clock_->Now();
   auto slot = Slot::Take(&uploads_, options_.max_concurrent_uploads,
                          &metrics_->uploads_in_progress, "uploads");
@@ -427,6 +441,7 @@ absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source,
   }
   const v1::UploadManifest manifest = message.manifest();
   RETURN_IF_ERROR(CheckName("manifest job_id", manifest.job_id()));
+  *job_id = manifest.job_id();
   if (manifest.max_total_bytes() < 0 || manifest.max_files() < 0) {
     return absl::InvalidArgumentError("manifest limits must not be negative");
   }

@@ -126,7 +126,8 @@ class Collector {
   // fault (logged; the message names no server path).
   // act_for: the user the upload is for; the catalog then looks the job up
   // with that user's groups (another group's job is NOT_FOUND). Empty: as
-  // the collector itself (no authentication).
+  // the collector itself (no authentication). Every refusal is logged, with
+  // the job and why.
   absl::StatusOr<v1::UploadResponse> Upload(UploadSource& source, absl::string_view act_for = "");
 
   // Streams [offset, offset+length) of a file; every byte of the blob is
@@ -145,6 +146,9 @@ class Collector {
   absl::Status RefreshBlobStats();
 
  private:
+  // Upload's work; *job_id is the manifest's once it is read.
+  absl::StatusOr<v1::UploadResponse> Receive(UploadSource& source, absl::string_view act_for,
+                                             std::string* job_id);
   class UploadState;
   // A blob store failure as a client sees it: counted and logged in full,
   // worded without server paths.

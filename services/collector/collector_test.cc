@@ -414,8 +414,14 @@ TEST_F(CollectorTest, LimitCrossedRejectsAndStopsReading) {
   Upload u(job);
   u.File("a", std::string(600, 'a')).File("b", std::string(600, 'b')).File("c", "c").End();
   VectorSource source(u.messages);
+  testing::internal::CaptureStderr();
   auto r = collector_->Upload(source);
+  const std::string logged = testing::internal::GetCapturedStderr();
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+  // The operator's line: which job, and why.
+  EXPECT_NE(logged.find("upload refused job=" + job + " code=RESOURCE_EXHAUSTED reason=\""), std::string::npos)
+      << logged;
+  EXPECT_NE(logged.find("1000-byte limit by 200 bytes"), std::string::npos) << logged;
   EXPECT_NE(r.status().message().find("1000-byte limit by 200 bytes"), std::string::npos)
       << r.status();
   EXPECT_LT(source.consumed(), u.messages.size());  // stopped at the header of b

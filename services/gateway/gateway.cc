@@ -33,8 +33,10 @@ bool Gateway::Impl::FromCache(const http::HttpRequest& http, http::HttpResponse*
     response->body = it->second.body;
     response->route = it->second.route;
   }
-  if (auth_ != nullptr && !Authenticate(http).ok()) {
-    return false;  // the handler explains the 401
+  if (auth_ != nullptr) {
+    auto caller = Authenticate(http);
+    if (!caller.ok()) return false;  // the handler explains the 401
+    response->identity = caller->name;
   }
   response->status = 200;
   response->headers.emplace_back("Content-Type", "application/json");
@@ -44,17 +46,21 @@ bool Gateway::Impl::FromCache(const http::HttpRequest& http, http::HttpResponse*
 
 namespace {
 
-// An allowed origin's answers carry CORS' headers.
-class CorsResponder : public http::HttpResponder {
+// Every answer names its caller (for the access line); an allowed origin's
+// answers carry CORS' headers.
+class AnswerResponder : public http::HttpResponder {
  public:
-  CorsResponder(http::HttpResponder& out, std::string origin) : out_(out), origin_(std::move(origin)) {}
+  AnswerResponder(http::HttpResponder& out, std::string origin) : out_(out), origin_(std::move(origin)) {}
   void Send(http::HttpResponse response) override { out_.Send(With(std::move(response))); }
   void SendStream(http::HttpResponse head, std::unique_ptr<http::HttpBody> body) override {
     out_.SendStream(With(std::move(head)), std::move(body));
   }
+  std::string identity;  // "" until authenticated
 
  private:
   http::HttpResponse With(http::HttpResponse r) {
+    r.identity = identity;
+    if (origin_.empty()) return r;
     r.headers.emplace_back("Access-Control-Allow-Origin", origin_);
     r.headers.emplace_back("Vary", "Origin");
     r.headers.emplace_back("Access-Control-Expose-Headers",
@@ -70,8 +76,7 @@ class CorsResponder : public http::HttpResponder {
 void Gateway::Impl::Handle(const http::HttpRequest& http, http::HttpResponder& plain_out) {
   const std::string origin(http.Header("origin"));
   const bool cors = !origin.empty() && absl::c_linear_search(options_.cors_origins, origin);
-  CorsResponder cors_out(plain_out, origin);
-  http::HttpResponder& out = cors ? cors_out : plain_out;
+  AnswerResponder out(plain_out, cors ? origin : "");
   auto target = ParseTarget(http.target);
   if (!target.ok()) {
     Request req{{}, http, Target(), {}, auth::Identity(), out, "malformed"};
@@ -132,6 +137,7 @@ void Gateway::Impl::Handle(const http::HttpRequest& http, http::HttpResponder& p
       return;
     }
     req.caller = *std::move(caller);
+    out.identity = req.caller.name;
   }
   if (absl::Status allowed = req.caller.Allows(route->role, req.route); !allowed.ok()) {
     req.ReplyError(403, allowed.message());

@@ -711,6 +711,22 @@ TEST_F(AuthTest, MissingOrWrongTokensAre401) {
   EXPECT_EQ(Get("/healthz").status, 200);  // open
 }
 
+TEST_F(AuthTest, AccessLinesNameTheCaller) {
+  ::testing::internal::CaptureStderr();
+  token_ = "bob-token";
+  EXPECT_EQ(Get("/api/v1/job").status, 200);
+  token_ = "";
+  EXPECT_EQ(Get("/api/v1/job/" + job_a_).status, 401);
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(logged.find("target=/api/v1/job route=\"GET /api/v1/job\" status=200"), std::string::npos) << logged;
+  EXPECT_NE(logged.find(" identity=bob"), std::string::npos) << logged;
+  const size_t refused = logged.find("target=/api/v1/job/" + job_a_ + " ");
+  ASSERT_NE(refused, std::string::npos) << logged;
+  const std::string line = logged.substr(refused, logged.find('\n', refused) - refused);
+  EXPECT_NE(line.find("status=401"), std::string::npos) << line;
+  EXPECT_EQ(line.find("identity="), std::string::npos) << line;  // nobody signed in
+}
+
 TEST_F(AuthTest, OtherGroupsAreInvisibleAndPrivacyIsEnforced) {
   token_ = "bob-token";  // team-a and team-c, moderately sensitive
   EXPECT_EQ(Get("/api/v1/job").json()["results"], Json({job_a_}));

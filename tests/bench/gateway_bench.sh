@@ -11,6 +11,11 @@
 #       store itself), the file in a pack against the same size of file in a
 #       blob file of its own: wrk with one connection. Target: packed
 #       <= 1.5x loose.
+#   (d) (a)'s JSON GET with an access line per request (the default
+#       --access_log_sample, to the gateway's log file) and every request
+#       traced (a traceparent on each, spans exported over OTLP to nginx),
+#       against a gateway logging warnings only and exporting nothing:
+#       wrk, alternating. Target >= 0.9x.
 # Usage: tests/bench/gateway_bench.sh [--small]   (--small: 5 s runs, 256 MiB)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,6 +41,10 @@ start via_collector arca-gateway --catalog="$catalog_addr" --collector="$collect
 # A collector that keeps every file loose, for (c).
 start loose_collector arca-collector --catalog="$catalog_addr" --blob_dir="$work/blobs" \
   --pack_threshold=0
+# Two more for (d): quiet, and logging and exporting every request.
+start quiet arca-gateway --catalog="$catalog_addr" --log_level=warning
+nginx_port=$(free_port)
+start traced arca-gateway --catalog="$catalog_addr" --otlp_endpoint="http://127.0.0.1:$nginx_port"
 gateway=$gateway_addr
 # The same bytes for nginx to serve statically.
 mkdir -p "$work/www/api/v1" "$work/dl/artifacts"
@@ -46,7 +55,6 @@ head -c $((download_mib << 20)) /dev/urandom >"$work/dl/artifacts/big.bin"
 job=bench-download
 arca run --job "$job" --artifacts "$work/dl/artifacts" -- true 2>/dev/null
 
-nginx_port=$(free_port)
 mkdir -p "$work/nginx"
 cat >"$work/nginx/nginx.conf" <<CONF
 daemon off;
@@ -62,6 +70,7 @@ http {
     listen 127.0.0.1:$nginx_port;
     location = /json { alias $work/www/api/v1/jobArtifacts.json; }
     location /dl/ { alias $work/dl/artifacts/; }
+    location = /v1/traces { return 200 '{}'; }
   }
 }
 CONF
@@ -104,5 +113,16 @@ mean_ms() {  # mean latency of GET URL over one connection, ms
 packed_ms=$(mean_ms "http://$gateway/api/v1/job/bench-packed/artifacts/small.bin")
 loose_ms=$(mean_ms "http://$gateway/api/v1/job/bench-loose/artifacts/small.bin")
 echo "$packed_ms $loose_ms" | awk '{ r = $1 / $2; printf "gateway 4 KiB GET       packed %.3f ms | loose %.3f ms | %.2fx loose (target <= 1.50x) %s\n", $1, $2, r, (r <= 1.5 ? "PASS" : "FAIL") }' |
+  tee -a "$work/result"
+traceparent="traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+quiet_rps=0 traced_rps=0
+for _ in 1 2; do
+  quiet_rps=$(echo "$quiet_rps $(wrk -t2 -c32 -d"$((seconds / 2))s" "http://$quiet_addr$json_path" | awk '/Requests\/sec/ { print $2 }')" | awk '{ print $1 + $2 / 2 }')
+  traced_rps=$(echo "$traced_rps $(wrk -t2 -c32 -d"$((seconds / 2))s" -H "$traceparent" "http://$traced_addr$json_path" | awk '/Requests\/sec/ { print $2 }')" | awk '{ print $1 + $2 / 2 }')
+done
+lines=$(grep -c "] http method=GET target=/api/v1/jobArtifacts.* trace_id=4bf92f3577b34da6a3ce929d0e0e4736" "$work/traced.log" || true)
+exported=$(grep -c "spans not exported" "$work/traced.log" || true)
+[ "$exported" = 0 ] || fail "the traced gateway could not export: $(grep -m1 'spans not exported' "$work/traced.log")"
+echo "$traced_rps $quiet_rps $lines" | awk '{ r = $1 / $2; printf "gateway JSON GET logged+traced %9.0f req/s | both off %9.0f req/s | %.2fx (target >= 0.90x) %s  [%d access lines]\n", $1, $2, r, (r >= 0.9 ? "PASS" : "FAIL"), $3 }' |
   tee -a "$work/result"
 ! grep -q FAIL "$work/result"

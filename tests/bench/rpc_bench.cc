@@ -7,8 +7,15 @@
 //      >= 5,000/s), next to the same load with WAL sync off;
 //   4. GetJobArtifact QPS with TLS and a token on every call (checked
 //      against a tokens file, the caller's group and level applied) vs the
-//      same in plaintext without tokens (target >= 0.8x).
+//      same in plaintext without tokens (target >= 0.8x);
+//   5. GetJobArtifact QPS with an access line per call (the default
+//      --access_log_sample, written to a file) and every call traced (the
+//      caller's traceparent, spans exported over OTLP to a local receiver)
+//      vs the same with both off (target >= 0.9x).
 // Usage: rpc_bench [--seconds=N] [--read_clients=N] [--write_clients=N]
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -21,11 +28,15 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/auth/authorizer.h"
 #include "common/auth/security.h"
 #include "common/auth/tokens.h"
+#include "common/http/server.h"
+#include "common/logging.h"
+#include "common/otlp/otlp.h"
 #include "common/rpc/server.h"
 #include "common/hash/sha256.h"
 #include "grpcpp/grpcpp.h"
@@ -237,6 +248,58 @@ int Main() {
                 "ratio %.2fx (target >= 0.80x) %s\n",
                 tls_qps / 2, plain_qps / 2, ratio, ratio >= 0.8 ? "PASS" : "FAIL");
     failures += ratio < 0.8;
+  }
+
+  // Access lines and traces on, against off: off, on, off again.
+  {
+    prometheus::Registry registry;
+    http::HttpMetrics http_metrics(registry);
+    std::atomic<int64_t> exported{0};
+    auto receiver = *http::HttpServer::Start(
+        {}, [&](const http::HttpRequest& r, http::HttpResponder& out) {
+          exported += static_cast<int64_t>(r.body.size());
+          out.Send({});
+        },
+        &http_metrics);
+    auto traced_op = [](const std::shared_ptr<grpc::Channel>& channel, int, int) {
+      thread_local std::unique_ptr<v1::Catalog::Stub> stub;
+      if (!stub) stub = v1::Catalog::NewStub(channel);
+      grpc::ClientContext context;
+      context.AddMetadata("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+      v1::GetJobArtifactRequest request;
+      request.set_artifact_id("bench-artifact");
+      v1::JobArtifact response;
+      return stub->GetJobArtifact(&context, request, &response).ok();
+    };
+    SetLogLevel(LogSeverity::WARNING);
+    const double off_before = Measure(address, readers, duration / 2, get_op);
+    // The access lines go to a file, as a service's stderr would.
+    const std::string log_path = suite->dir + "/access.log";
+    std::fflush(stderr);
+    const int saved_stderr = dup(2);
+    const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(log_fd, 2);
+    SetLogLevel(LogSeverity::INFO);
+    SetAccessLogSample(1);
+    if (!otlp::StartExport({.endpoint = "http://" + receiver->address(), .service = "bench"}).ok()) return 1;
+    const double on = Measure(address, readers, duration, traced_op);
+    trace::SetSink(nullptr);
+    SetLogLevel(LogSeverity::WARNING);
+    std::fflush(stderr);
+    dup2(saved_stderr, 2);
+    close(saved_stderr);
+    close(log_fd);
+    const double off_after = Measure(address, readers, duration / 2, get_op);
+    const double off = (off_before + off_after) / 2, ratio = on / off;
+    int64_t lines = 0;
+    std::ifstream log(log_path);
+    for (std::string line; std::getline(log, line);) lines += absl::StrContains(line, "] grpc method=");
+    std::printf("GetJobArtifact, logged+traced %9.0f qps | both off %9.0f qps | ratio %.2fx "
+                "(target >= 0.90x) %s  [%lld access lines, %.1f MB of OTLP JSON]\n",
+                on, off, ratio, ratio >= 0.9 ? "PASS" : "FAIL", static_cast<long long>(lines),
+                exported / 1e6);
+    failures += ratio < 0.9;
+    receiver->Shutdown();
   }
 
   const double durable = Registers(*suite, writers, duration, "durable");

@@ -7,7 +7,13 @@
 #   3. every metric the Grafana dashboard's PromQL names exists in the
 #      suite's real /metrics output;
 #   4. an access line per HTTP request and gRPC call, as text and as JSON;
-#   5. readiness apart from liveness: with the catalog killed, the services
+#      bad logging and tracing flags refused with a message;
+#   5. one trace across the hops: a download through the gateway with a
+#      W3C traceparent reaches a local OTLP receiver as the gateway's server
+#      span, its client spans, and the catalog's and collector's server
+#      spans under them, all in the caller's trace; the access lines of
+#      every hop carry its trace id;
+#   6. readiness apart from liveness: with the catalog killed, the services
 #      that need it report NOT_SERVING (their servers stay SERVING) and the
 #      gateway's /readyz is 503 while /healthz stays 200; with the catalog
 #      back, all are ready again.
@@ -18,6 +24,11 @@ root=$(pwd)
 bin=$(cd "${1:?usage: observability_e2e.sh BIN_DIR}" && pwd)
 # shellcheck source=../lib/suite.sh
 source "$root/tests/lib/suite.sh"
+# Every service sends its spans to a stand-in OpenTelemetry collector.
+python3 "$root/tests/lib/otlp_receiver.py" "$work/otlp.port" "$work/spans.jsonl" >"$work/otlp.log" 2>&1 &
+pids+=($!)
+poll 10 test -s "$work/otlp.port" || fail "the OTLP receiver did not start: $(cat "$work/otlp.log")"
+service_flags=(--otlp_endpoint="http://127.0.0.1:$(cat "$work/otlp.port")")
 start_suite --blob_stats_interval=1s
 metrics_targets=("$catalog_metrics" "$collector_metrics" "$retention_metrics" "$scheduler_metrics" "$gateway_metrics")
 
@@ -123,9 +134,67 @@ assert all(l["service"] == "arca-scheduler-attribute" for l in lines), lines
 calls = [l for l in lines if l["message"] == "grpc"]
 assert calls[0]["method"] == "/grpc.health.v1.Health/Check" and calls[0]["code"] == "OK", calls
 PY
-"$bin/arca-catalog" --log_format=xml --data_dir="$work/never" >"$work/bad-flag.log" 2>&1 && fail "--log_format=xml was taken"
-grep -q 'log_format must be text or json, got "xml"' "$work/bad-flag.log" || fail "unclear: $(cat "$work/bad-flag.log")"
-echo "logs: access lines for HTTP and gRPC, JSON lines on request, a bad --log_format refused"
+refused() {  # refused FLAG MESSAGE: the catalog will not start with FLAG, exits 2 and says MESSAGE
+  local rc=0
+  "$bin/arca-catalog" "$1" --data_dir="$work/never" >"$work/bad-flag.log" 2>&1 || rc=$?
+  [ "$rc" = 2 ] || fail "$1: exit $rc, not 2"
+  grep -qF "$2" "$work/bad-flag.log" || fail "$1 is refused unclearly: $(cat "$work/bad-flag.log")"
+}
+refused --log_format=xml 'log_format must be text or json, got "xml"'
+refused --log_level=debug 'log_level must be info, warning or error, got "debug"'
+refused --access_log_sample=2 'access_log_sample must be between 0 and 1'
+refused --otlp_endpoint=localhost:4318 'otlp_endpoint must be an http:// or https:// URL, got "localhost:4318"'
+[ ! -e "$work/never" ] || fail "a refused start created the data directory"
+echo "logs: access lines for HTTP and gRPC, JSON lines on request, bad logging and tracing flags refused"
+
+# ---------------------------------------------------------------- traces
+trace_id=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+caller_span=00f067aa0ba902b7
+curl -sf -H "traceparent: 00-$trace_id-$caller_span-01" -H "tracestate: vendor=1" \
+  "http://$gateway_addr/api/v1/job/$job/artifacts/test.txt" | grep -qx hello || fail "the traced download"
+curl -sf "http://$gateway_addr/api/v1/job" >/dev/null  # untraced: a trace of its own
+one_trace() {
+  python3 - "$work/spans.jsonl" "$trace_id" "$caller_span" <<'PY'
+import json, sys
+spans = []  # (service, span)
+for line in open(sys.argv[1]):
+    for rs in json.loads(line)["resourceSpans"]:
+        service = {a["key"]: a["value"]["stringValue"] for a in rs["resource"]["attributes"]}["service.name"]
+        for ss in rs["scopeSpans"]:
+            spans += [(service, s) for s in ss["spans"]]
+trace = [(svc, s) for svc, s in spans if s["traceId"] == sys.argv[2]]
+by_id = {s["spanId"]: (svc, s) for svc, s in trace}
+roots = [(svc, s) for svc, s in trace if s.get("parentSpanId") == sys.argv[3]]
+assert len(roots) == 1, f"one span under the caller's, got {roots}"
+svc, root = roots[0]
+assert svc == "arca-gateway" and root["kind"] == 2, root
+assert root["name"] == "GET /api/v1/job/{id}/artifacts/{*path}", root["name"]
+assert root.get("traceState") == "vendor=1", root
+attrs = {a["key"]: a["value"] for a in root["attributes"]}
+assert attrs["http.response.status_code"] == {"intValue": "200"}, attrs
+for svc, s in trace:  # one tree: every other span's parent is in the trace
+    if s is not root:
+        assert s["parentSpanId"] in by_id, f"{svc} {s['name']} hangs outside the trace"
+def served(service, rpc):  # a server span of `service` under a gateway client span of that rpc
+    for svc, s in trace:
+        if svc == service and s["kind"] == 2 and s["name"].startswith(rpc):
+            psvc, parent = by_id[s["parentSpanId"]]
+            if psvc == "arca-gateway" and parent["kind"] == 3 and parent["name"] == s["name"]:
+                return True
+    return False
+assert served("arca-catalog", "arca.catalog.v1.Catalog/"), "no catalog span under the gateway's call"
+assert served("arca-collector", "arca.collector.v1.Collector/"), "no collector span under the gateway's call"
+jobs = [s for svc, s in spans if s["name"] == "GET /api/v1/job"]
+assert jobs and all("parentSpanId" not in s and s["traceId"] != sys.argv[2] for s in jobs), jobs
+print(f"traces: the download is one trace of {len(trace)} spans across gateway, catalog and collector")
+PY
+}
+poll 30 one_trace || { one_trace || true; fail "no whole trace at the OTLP receiver"; }
+one_trace
+for log in gateway catalog collector; do
+  grep -q "trace_id=$trace_id" "$work/$log.log" || fail "no $log line carries the trace id"
+done
+echo "traces: every hop's access line carries the trace id"
 
 # ------------------------------------------------------------ readiness
 ready() { arca health --target="$1" --service="$2"; }
@@ -136,8 +205,8 @@ for svc in "$collector_addr arca.collector.v1.Collector" "$retention_addr arca.r
   poll 30 ready $svc || fail "not ready with the catalog up: $svc"
 done
 gateway_ready 200 || fail "gateway /readyz is not 200 with every backend up"
-kill "${pids[0]}"  # the catalog
-wait "${pids[0]}" 2>/dev/null || true
+kill "$catalog_pid"
+wait "$catalog_pid" 2>/dev/null || true
 for svc in "$collector_addr arca.collector.v1.Collector" "$retention_addr arca.retention.v1.RetentionGc" \
            "$scheduler_addr arca.scheduling.v1.SchedulerAttribute"; do
   # shellcheck disable=SC2086
@@ -157,4 +226,4 @@ grep -q '^arca_collector_ready 1' <<<"$(curl -sf "http://$collector_metrics/metr
   fail "arca_collector_ready is not 1 again"
 poll 30 gateway_ready 200 || fail "gateway /readyz is not 200 again"
 echo "readiness: NOT_SERVING and /readyz 503 without the catalog, alive throughout, ready again after"
-echo "observability e2e: 5 passed, 0 failed"
+echo "observability e2e: 6 passed, 0 failed"

@@ -317,7 +317,12 @@ TEST_F(AuthorizationTest, OnlyAServiceMayActForAUserAndThenItIsThatUser) {
         .error_code();
   };
   cat::WhoAmIResponse who;
+  ::testing::internal::CaptureStderr();
   ASSERT_EQ(whoami("svc", "alice", &who), grpc::StatusCode::OK);
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  // The access line names who the call acted as.
+  EXPECT_NE(logged.find("grpc method=/arca.catalog.v1.Catalog/WhoAmI code=OK"), std::string::npos) << logged;
+  EXPECT_NE(logged.find(" identity=alice"), std::string::npos) << logged;
   EXPECT_EQ(who.name(), "alice");
   EXPECT_EQ(who.role(), "writer");
   EXPECT_EQ(std::vector<std::string>(who.groups().begin(), who.groups().end()),

@@ -39,13 +39,17 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# start NAME BINARY FLAGS...: on port 0, metrics on port 0; sets
-# ${NAME}_addr and ${NAME}_metrics once it listens.
+# start NAME BINARY FLAGS...: on port 0, metrics on port 0, with
+# ${service_flags[@]} too; sets ${NAME}_pid, and ${NAME}_addr and
+# ${NAME}_metrics once it listens.
+service_flags=()
 start() {
   local name=$1 binary=$2
   shift 2
-  "$bin/$binary" --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 "$@" >"$work/$name.log" 2>&1 &
+  "$bin/$binary" --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 "${service_flags[@]}" "$@" \
+    >"$work/$name.log" 2>&1 &
   pids+=($!)
+  printf -v "${name}_pid" '%s' "$!"
   poll 30 grep -q " listening on " "$work/$name.log" ||
     fail "$binary did not start: $(cat "$work/$name.log")"
   local line

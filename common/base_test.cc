@@ -1,5 +1,6 @@
 #include <atomic>
 #include <functional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -39,10 +40,8 @@ absl::Status CheckEven(int x) {
 std::string Logged(const std::function<void()>& log) {
   testing::internal::CaptureStderr();
   log();
-  std::string out = testing::internal::GetCapturedStderr();
-  const size_t t = out.find("2"), z = out.find('Z', t);  // the time: 20…Z
-  if (t != std::string::npos && z != std::string::npos) out.replace(t, z - t + 1, "TIME");
-  return out;
+  const std::string out = testing::internal::GetCapturedStderr();
+  return std::regex_replace(out, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)"), "TIME");
 }
 
 TEST(Logging, TextAndJsonLinesWithFieldsAndLevels) {
@@ -67,6 +66,28 @@ TEST(Logging, TextAndJsonLinesWithFieldsAndLevels) {
   SetAccessLogSample(1);
   EXPECT_TRUE(AccessLogged(false));
   SetLogFormat(LogFormat::kText);
+}
+
+TEST(Logging, AccessLinesAreBatchedButNeverOutOfOrderOrLost) {
+  SetProgramName("arca-test");
+  // Another line writes the gathered ones first; a failed call's line is
+  // written at once, in its place.
+  std::string out = Logged([] {
+    LogAccessLine(LogSeverity::INFO, "grpc", {{"code", "OK"}});
+    LogAccessLine(LogSeverity::WARNING, "grpc", {{"code", "INTERNAL"}});
+    LogAccessLine(LogSeverity::INFO, "grpc", {{"code", "NOT_FOUND"}});
+    FlushLogs();
+  });
+  EXPECT_EQ(out, "I TIME arca-test] grpc code=OK\nW TIME arca-test] grpc code=INTERNAL\n"
+                 "I TIME arca-test] grpc code=NOT_FOUND\n")
+      << out;
+  // A full batch goes out without waiting.
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 2000; ++i) LogAccessLine(LogSeverity::INFO, "http", {{"n", std::to_string(i)}});
+  out = ::testing::internal::GetCapturedStderr();
+  EXPECT_GE(out.size(), 64u << 10);
+  EXPECT_EQ(out.rfind("I ", 0), 0u);  // whole lines, from the first
+  FlushLogs();
 }
 
 TEST(Trace, ParsesAndFormatsTraceparentByTheW3cRules) {

@@ -16,8 +16,8 @@
 ABSL_FLAG(std::string, log_format, "text",
           "log lines as text (for people) or json (one object a line, for log pipelines)");
 ABSL_FLAG(std::string, log_level, "info", "the lowest level logged: info, warning or error");
-ABSL_FLAG(double, access_log_sample, 1.0,
-          "the fraction of successful requests and calls given an access line (failures always are)");
+ABSL_FLAG(double, access_log_sample, 0.1,
+          "the fraction of successful requests and calls given an access line (failures always are; 1 = all)");
 
 ABSL_FLAG(std::string, otlp_endpoint, "",
           "an OpenTelemetry collector's OTLP/HTTP endpoint (http://HOST:4318) to send trace spans to; "

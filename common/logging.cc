@@ -2,7 +2,10 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
 #include <random>
+#include <thread>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -19,7 +22,7 @@ std::string& ProgramName() {
 }
 std::atomic<LogFormat> format{LogFormat::kText};
 std::atomic<LogSeverity> lowest{LogSeverity::INFO};
-std::atomic<double> access_sample{1.0};
+std::atomic<double> access_sample{0.1};
 
 }  // namespace
 
@@ -73,28 +76,92 @@ bool AccessLogged(bool failed) {
   return std::uniform_real_distribution<double>(0, 1)(random) < fraction;
 }
 
-void LogLine(LogSeverity severity, absl::string_view message, const LogFields& fields) {
-  if (!LogEnabled(severity)) return;
-  const std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+namespace {
+
+std::string FormatLine(LogSeverity severity, absl::string_view message, const LogFields& fields) {
+  // The time, formatted once a second per thread ("…T15:30:00." + ms).
+  thread_local int64_t second = -1;
+  thread_local std::string prefix;
+  const absl::Time now = absl::Now();
+  const int64_t ms = absl::ToUnixMillis(now);
+  if (ms / 1000 != second) {
+    second = ms / 1000;
+    prefix = absl::FormatTime("%Y-%m-%dT%H:%M:%S.", now, absl::UTCTimeZone());
+  }
+  char millis[8];
+  std::snprintf(millis, sizeof millis, "%03dZ", static_cast<int>(ms % 1000));
+  const std::string time = prefix + millis;
   // Written while working on a request or call: the trace it belongs to.
   const trace::Context* trace = trace::Current();
   std::string line;
+  line.reserve(256);
   if (format == LogFormat::kJson) {
     const char* level = severity == LogSeverity::INFO ? "info" : severity == LogSeverity::WARNING ? "warning" : "error";
-    line = absl::StrCat("{\"time\":\"", time, "\",\"level\":\"", level, "\",\"service\":", JsonQuoted(ProgramName()),
+    absl::StrAppend(&line, "{\"time\":\"", time, "\",\"level\":\"", level, "\",\"service\":", JsonQuoted(ProgramName()),
                         ",\"message\":", JsonQuoted(message));
     for (const auto& [k, v] : fields) absl::StrAppend(&line, ",", JsonQuoted(k), ":", JsonQuoted(v));
     if (trace != nullptr) absl::StrAppend(&line, ",\"trace_id\":\"", trace->trace_id, "\"");
     line += "}\n";
   } else {
     const char level = severity == LogSeverity::INFO ? 'I' : severity == LogSeverity::WARNING ? 'W' : 'E';
-    line = absl::StrCat(std::string(1, level), " ", time, " ", ProgramName(), "] ", message);
+    absl::StrAppend(&line, absl::string_view(&level, 1), " ", time, " ", ProgramName(), "] ", message);
     for (const auto& [k, v] : fields) absl::StrAppend(&line, " ", k, "=", TextValue(v));
     if (trace != nullptr) absl::StrAppend(&line, " trace_id=", trace->trace_id);
     line += "\n";
   }
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  return line;
+}
+
+// Gathered access lines, written before any other line so the order holds.
+// A plain mutex: this is on every request's path.
+std::mutex write_mu;
+std::string* gathered = nullptr;
+constexpr size_t kBatchBytes = 64 << 10;
+
+void WriteLocked(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stderr);
   std::fflush(stderr);
+}
+
+void FlushLocked() {
+  if (gathered != nullptr && !gathered->empty()) {
+    WriteLocked(*gathered);
+    gathered->clear();
+  }
+}
+
+}  // namespace
+
+void LogLine(LogSeverity severity, absl::string_view message, const LogFields& fields) {
+  if (!LogEnabled(severity)) return;
+  const std::string line = FormatLine(severity, message, fields);
+  std::lock_guard<std::mutex> lock(write_mu);
+  FlushLocked();
+  WriteLocked(line);
+}
+
+void LogAccessLine(LogSeverity severity, absl::string_view message, const LogFields& fields) {
+  if (severity != LogSeverity::INFO) return LogLine(severity, message, fields);
+  if (!LogEnabled(severity)) return;
+  const std::string line = FormatLine(severity, message, fields);
+  std::lock_guard<std::mutex> lock(write_mu);
+  if (gathered == nullptr) {  // the first: a thread writes them out from now on
+    gathered = new std::string();
+    std::thread([] {
+      for (;;) {
+        absl::SleepFor(absl::Milliseconds(100));
+        FlushLogs();
+      }
+    }).detach();
+    std::atexit(FlushLogs);
+  }
+  *gathered += line;
+  if (gathered->size() >= kBatchBytes) FlushLocked();
+}
+
+void FlushLogs() {
+  std::lock_guard<std::mutex> lock(write_mu);
+  FlushLocked();
 }
 
 }  // namespace arca

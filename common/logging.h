@@ -25,6 +25,7 @@ bool LogEnabled(LogSeverity severity);
 // Access lines (one per HTTP request and gRPC call): a failed one (5xx,
 // INTERNAL, UNAVAILABLE, DATA_LOSS, UNKNOWN) is always logged, as a
 // warning; of the others, this fraction (--access_log_sample, 1 = all).
+// Default: 0.1, so a busy server's hot path stays fast.
 void SetAccessLogSample(double fraction);
 bool AccessLogged(bool failed);
 
@@ -35,6 +36,16 @@ using LogFields = std::vector<std::pair<std::string, std::string>>;
 // message key=value key="two words""; JSON: {"time":…,"level":"info",
 // "service":"arca-catalog","message":…,"key":"value"}.
 void LogLine(LogSeverity severity, absl::string_view message, const LogFields& fields = {});
+
+// An access line (after AccessLogged said yes). Successes are many: they
+// are gathered and written in batches, at most 100 ms after they are
+// logged (at once when a batch reaches 64 KiB, before any other line, at
+// exit, and on FlushLogs), so a busy server makes one write per batch
+// rather than one per request; a SIGKILL loses at most that much. A
+// warning is written at once.
+void LogAccessLine(LogSeverity severity, absl::string_view message, const LogFields& fields);
+// Writes the gathered access lines now.
+void FlushLogs();
 
 // s as a JSON string literal, quotes included.
 std::string JsonQuoted(absl::string_view s);

@@ -102,4 +102,6 @@ void SetSink(std::function<void(SpanData)> s) {
   sink = s ? new std::function<void(SpanData)>(std::move(s)) : nullptr;  // never freed: spans may be ending
 }
 
+std::function<void(SpanData)> GetSink() { return sink != nullptr ? *sink : nullptr; }
+
 }  // namespace arca::trace

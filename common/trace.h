@@ -90,6 +90,8 @@ class Span {
 // Where ended, sampled spans go (the exporter); none by default, when spans
 // cost only their ids and times. Set before serving; null unsets.
 void SetSink(std::function<void(SpanData)> sink);
+// The sink set now (empty when none), to set again later.
+std::function<void(SpanData)> GetSink();
 
 }  // namespace arca::trace
 

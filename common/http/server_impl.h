@@ -428,7 +428,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
                             {"bytes", std::to_string(bytes_out_)}, {"peer", peer_}};
         if (!identity_.empty()) fields.emplace_back("identity", identity_);
         if (failed_) fields.emplace_back("outcome", "cut short");
-        LogLine(bad ? LogSeverity::WARNING : LogSeverity::INFO, "http", fields);
+        LogAccessLine(bad ? LogSeverity::WARNING : LogSeverity::INFO, "http", fields);
       }
     }
     if (span_) {  // OpenTelemetry's HTTP server conventions

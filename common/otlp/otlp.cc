@@ -22,6 +22,9 @@ std::string Attribute(absl::string_view key, absl::string_view value, bool integ
                       "}}");
 }
 
+// Spans that go out without waiting for the interval.
+constexpr size_t kBatch = 1024;
+
 class Exporter {
  public:
   Exporter(ExporterOptions options, std::string url) : options_(std::move(options)), url_(std::move(url)) {}
@@ -33,6 +36,7 @@ class Exporter {
       return;
     }
     queue_.push_back(std::move(span));
+    if (queue_.size() == kBatch) cv_.Signal();  // a batch is ready: no need to wait
   }
 
   void Run() {
@@ -43,7 +47,7 @@ class Exporter {
       {
         absl::MutexLock lock(&mu_);
         const absl::Time until = absl::Now() + options_.interval;
-        while (!stopping_ && absl::Now() < until) cv_.WaitWithDeadline(&mu_, until);
+        while (!stopping_ && queue_.size() < kBatch && absl::Now() < until) cv_.WaitWithDeadline(&mu_, until);
         batch.swap(queue_);
         std::swap(dropped, dropped_);
         stopping = stopping_;

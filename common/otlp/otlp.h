@@ -21,7 +21,8 @@ struct ExporterOptions {
   std::string endpoint;
   // The resource's service.name, e.g. "arca-catalog".
   std::string service;
-  // How long a span waits to go out with others. Default: 1 s.
+  // How long a span waits to go out with others (1,024 waiting go at
+  // once). Default: 1 s.
   absl::Duration interval = absl::Seconds(1);
   // Spans waiting beyond this are dropped (and the drop logged), so a
   // collector that is down costs memory only up to here. Default: 8192.

@@ -181,7 +181,7 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
           }
         }
         if (bad) fields.emplace_back("error", methods->GetSendStatus().error_message());
-        LogLine(bad ? LogSeverity::WARNING : LogSeverity::INFO, "grpc", fields);
+        LogAccessLine(bad ? LogSeverity::WARNING : LogSeverity::INFO, "grpc", fields);
       }
       if (span_) {
         span_->Set("rpc.system", "grpc");

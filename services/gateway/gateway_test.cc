@@ -34,6 +34,7 @@
 #include "common/time_util.h"
 #include "common/version.h"
 #include "grpcpp/grpcpp.h"
+#include "common/logging.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "prometheus/counter.h"
@@ -712,11 +713,18 @@ TEST_F(AuthTest, MissingOrWrongTokensAre401) {
 }
 
 TEST_F(AuthTest, AccessLinesNameTheCaller) {
+  SetAccessLogSample(1);
   ::testing::internal::CaptureStderr();
   token_ = "bob-token";
   EXPECT_EQ(Get("/api/v1/job").status, 200);
   token_ = "";
   EXPECT_EQ(Get("/api/v1/job/" + job_a_).status, 401);
+  // A response's line is written once its last byte is out.
+  for (absl::Time deadline = absl::Now() + absl::Seconds(10);
+       http_metrics_.in_flight.Value() > 0 && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  FlushLogs();
   const std::string logged = ::testing::internal::GetCapturedStderr();
   EXPECT_NE(logged.find("target=/api/v1/job route=\"GET /api/v1/job\" status=200"), std::string::npos) << logged;
   EXPECT_NE(logged.find(" identity=bob"), std::string::npos) << logged;

@@ -28,7 +28,7 @@ source "$root/tests/lib/suite.sh"
 python3 "$root/tests/lib/otlp_receiver.py" "$work/otlp.port" "$work/spans.jsonl" >"$work/otlp.log" 2>&1 &
 pids+=($!)
 poll 10 test -s "$work/otlp.port" || fail "the OTLP receiver did not start: $(cat "$work/otlp.log")"
-service_flags=(--otlp_endpoint="http://127.0.0.1:$(cat "$work/otlp.port")")
+service_flags=(--otlp_endpoint="http://127.0.0.1:$(cat "$work/otlp.port")" --access_log_sample=1)
 start_suite --blob_stats_interval=1s
 metrics_targets=("$catalog_metrics" "$collector_metrics" "$retention_metrics" "$scheduler_metrics" "$gateway_metrics")
 

@@ -23,6 +23,7 @@
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/codegen/client_unary_call.h"
+#include "common/logging.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "services/catalog/catalog_service.h"
@@ -317,8 +318,10 @@ TEST_F(AuthorizationTest, OnlyAServiceMayActForAUserAndThenItIsThatUser) {
         .error_code();
   };
   cat::WhoAmIResponse who;
+  SetAccessLogSample(1);
   ::testing::internal::CaptureStderr();
   ASSERT_EQ(whoami("svc", "alice", &who), grpc::StatusCode::OK);
+  FlushLogs();
   const std::string logged = ::testing::internal::GetCapturedStderr();
   // The access line names who the call acted as.
   EXPECT_NE(logged.find("grpc method=/arca.catalog.v1.Catalog/WhoAmI code=OK"), std::string::npos) << logged;

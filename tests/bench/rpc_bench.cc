@@ -282,15 +282,16 @@ int Main() {
     const auto exporter = trace::GetSink();
     // Alternating, so machine noise hits all alike.
     double off = 0, defaults = 0, everything = 0;
-    for (int round = 0; round < 2; ++round) {
+    constexpr int kRounds = 4;
+    for (int round = 0; round < kRounds; ++round) {
       trace::SetSink(nullptr);
       SetAccessLogSample(0);
-      off += Measure(address, readers, duration, get_op) / 2;
+      off += Measure(address, readers, duration, get_op) / kRounds;
       SetAccessLogSample(0.1);
-      defaults += Measure(address, readers, duration, traced_op) / 2;
+      defaults += Measure(address, readers, duration, traced_op) / kRounds;
       trace::SetSink(exporter);
       SetAccessLogSample(1);
-      everything += Measure(address, readers, duration, traced_op) / 2;
+      everything += Measure(address, readers, duration, traced_op) / kRounds;
     }
     trace::SetSink(nullptr);
     SetAccessLogSample(0.1);

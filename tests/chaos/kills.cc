@@ -5,6 +5,9 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -13,10 +16,15 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/rpc/status.h"
+#include "common/blob/store.h"
 #include "common/hash/sha256.h"
+#include "common/ids.h"
+#include "common/rpc/status.h"
+#include "common/s3/client.h"
+#include "common/status_macros.h"
 #include "grpcpp/grpcpp.h"
 #include "tests/chaos/scenarios.h"
 
@@ -220,16 +228,30 @@ Outcome CatalogKills(const Bins& bins, Scale scale) {
   return out;
 }
 
-Outcome CollectorKills(const Bins& bins, Scale scale) {
+namespace {
+
+// Where a collector-kills run keeps its blobs: a directory, or a bucket.
+struct BlobPlace {
+  std::string what;                // "blob files" or "objects", for the line
+  std::vector<std::string> flags;  // for the collector and retention-gc
+  int64_t large_bytes = 3 << 20;   // each upload's large file
+  // The digests of the stored blobs and the names of the stored packs.
+  std::function<absl::Status(std::set<std::string>* blobs, std::set<std::string>* packs)> list;
+  // What killed writers left behind, once what cleans it up has run: the
+  // temporary files a restarted collector removes; the incoming objects
+  // and unfinished multipart uploads a sweep of abandoned uploads removes.
+  std::function<absl::StatusOr<int>()> leftovers;
+};
+
+Outcome CollectorKillsIn(const Bins& bins, Scale scale, const ScratchDir& dir, const BlobPlace& place) {
   Outcome out;
-  ScratchDir dir("collector");
-  const std::string blob_dir = dir.path() + "/blobs";
   Service catalog("catalog", bins.Path("arca-catalog"),
                   {"--data_dir=" + dir.path() + "/db", "--min_free_bytes=0", "--reserve_bytes=0"},
                   dir.path());
   if (absl::Status s = catalog.Start(); !s.ok()) return {false, std::string(s.message())};
-  Service collector("collector", bins.Path("arca-collector"),
-                    {"--catalog=" + catalog.address(), "--blob_dir=" + blob_dir}, dir.path());
+  std::vector<std::string> collector_flags = {"--catalog=" + catalog.address()};
+  collector_flags.insert(collector_flags.end(), place.flags.begin(), place.flags.end());
+  Service collector("collector", bins.Path("arca-collector"), collector_flags, dir.path());
   if (absl::Status s = collector.Start(); !s.ok()) return {false, std::string(s.message())};
   auto catalog_stub = CatalogStub(catalog.address());
   auto collector_stub = CollectorStub(collector.address());
@@ -249,8 +271,8 @@ Outcome CollectorKills(const Bins& bins, Scale scale) {
           files.emplace_back(absl::StrCat("small/", k, ".txt"),
                              Bytes(1 + (k * 9973 + i) % 65536, t * 1000000 + i * 10 + k));
         }
-        files.emplace_back("large.bin", Bytes(3 << 20, t * 1000000 + i * 10 + 9));
-        const bool ok = Upload(*collector_stub, *job, files, absl::Seconds(30)).ok();
+        files.emplace_back("large.bin", Bytes(place.large_bytes, t * 1000000 + i * 10 + 9));
+        const bool ok = Upload(*collector_stub, *job, files, absl::Seconds(60)).ok();
         std::lock_guard<std::mutex> lock(mu);
         (ok ? acked : unacked)[*job] = std::move(files);
       }
@@ -278,13 +300,11 @@ Outcome CollectorKills(const Bins& bins, Scale scale) {
     auto listed = AllFiles(*catalog_stub, job);
     if (!listed.ok() || (!listed->empty() && listed->size() != files.size())) ++partial;
   }
-  // A restarted collector removed what killed ones left in tmp/, and the
-  // orphan sweep removes bytes no upload committed.
-  const int temporary = CountFiles(blob_dir + "/tmp");
-  Service gc("retention-gc", bins.Path("arca-retention-gc"),
-             {"--catalog=" + catalog.address(), "--blob_dir=" + blob_dir, "--grace=0s",
-              "--sweep_interval=24h"},
-             dir.path());
+  const absl::StatusOr<int> leftovers = place.leftovers();
+  // The orphan sweep removes bytes no upload committed.
+  std::vector<std::string> gc_flags = {"--catalog=" + catalog.address(), "--grace=0s", "--sweep_interval=24h"};
+  gc_flags.insert(gc_flags.end(), place.flags.begin(), place.flags.end());
+  Service gc("retention-gc", bins.Path("arca-retention-gc"), gc_flags, dir.path());
   if (absl::Status s = gc.Start(); !s.ok()) return {false, std::string(s.message())};
   retention::v1::RunCleanupResponse swept;
   absl::Status sweep = rpc::FromGrpcStatus(RetentionStub(gc.address())->RunCleanup(
@@ -298,27 +318,112 @@ Outcome CollectorKills(const Bins& bins, Scale scale) {
     if (!listed.ok()) continue;
     for (const auto& f : *listed) referenced.insert(f.sha256());
   }
-  // Blob files no file references, and packs no record points into.
-  int leaked = DeadPacks(*catalog_stub, blob_dir);
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(blob_dir + "/blobs", ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (!it->is_regular_file() || it->path().extension() == ".blocks") continue;
-    const std::string sha = absl::StrCat(it->path().parent_path().filename().string(),
-                                         it->path().filename().string());
-    leaked += referenced.count(sha) == 0;
+  // Blobs no file references, and packs no live record points into.
+  std::set<std::string> blobs, packs, live_packs;
+  absl::Status listed = place.list(&blobs, &packs);
+  cat::ListPacksRequest list_packs;
+  list_packs.set_page_size(1000);
+  while (listed.ok()) {
+    cat::ListPacksResponse page;
+    listed = rpc::FromGrpcStatus(
+        catalog_stub->ListPacks(Deadline(absl::Seconds(10)).get(), list_packs, &page));
+    for (const cat::Pack& p : page.packs()) {
+      if (p.live_blobs() > 0) live_packs.insert(p.name());
+    }
+    if (page.next_page_token().empty()) break;
+    list_packs.set_page_token(page.next_page_token());
   }
+  int leaked = 0;
+  for (const std::string& sha : blobs) leaked += referenced.count(sha) == 0;
+  for (const std::string& pack : packs) leaked += live_packs.count(pack) == 0;
   out.line = absl::StrCat("collector kill x", rounds, ": ", lost, " of ", acked.size(),
                           " acknowledged uploads lost, ", partial, " of ", unacked.size(),
-                          " cut-off uploads partly visible; ", temporary,
-                          " temporary files after restart, ", leaked,
-                          " leaked blob files or packs after the orphan sweep");
+                          " cut-off uploads partly visible; ",
+                          leftovers.ok() ? absl::StrCat(*leftovers) : "?",
+                          " leftovers of killed writers after their cleanup, ", leaked, " leaked ",
+                          place.what, " after the orphan sweep");
   if (!sweep.ok()) out.Fail(absl::StrCat("orphan sweep failed: ", sweep.message()));
-  if (lost > 0 || partial > 0 || temporary > 0 || leaked != 0 || acked.size() < 4) out.ok = false;
+  if (!listed.ok()) out.Fail(absl::StrCat("listing the stored blobs: ", listed.message()));
+  if (!leftovers.ok()) out.Fail(absl::StrCat("counting leftovers: ", leftovers.status().message()));
+  if (lost > 0 || partial > 0 || !leftovers.ok() || *leftovers > 0 || leaked != 0 || acked.size() < 4) {
+    out.ok = false;
+  }
   gc.Stop();
   collector.Stop();
   catalog.Stop();
   return out;
+}
+
+}  // namespace
+
+Outcome CollectorKills(const Bins& bins, Scale scale) {
+  ScratchDir dir("collector");
+  const std::string blob_dir = dir.path() + "/blobs";
+  BlobPlace place;
+  place.what = "blob files or packs";
+  place.flags = {"--blob_dir=" + blob_dir};
+  place.list = [blob_dir](std::set<std::string>* blobs, std::set<std::string>* packs) {
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(blob_dir + "/blobs", ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_regular_file() || it->path().extension() == ".blocks") continue;
+      blobs->insert(absl::StrCat(it->path().parent_path().filename().string(),
+                                 it->path().filename().string()));
+    }
+    for (auto it = std::filesystem::directory_iterator(blob_dir + "/packs", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      packs->insert(it->path().stem().string());
+    }
+    return absl::OkStatus();
+  };
+  // A restarted collector removed what killed ones left in tmp/.
+  place.leftovers = [blob_dir]() -> absl::StatusOr<int> { return CountFiles(blob_dir + "/tmp"); };
+  return CollectorKillsIn(bins, scale, dir, place);
+}
+
+Outcome S3CollectorKills(const Bins& bins, Scale scale) {
+  const char* endpoint = std::getenv("ARCA_S3_ENDPOINT");
+  if (endpoint == nullptr) {
+    return {false, "no S3 store: run it with tests/s3/with_ceph.sh (ARCA_S3_ENDPOINT and AWS_*)"};
+  }
+  // A prefix of its own in a bucket of its own, so nothing else is counted.
+  const std::string prefix = absl::StrCat("run-", RandomToken(8), "/");
+  const std::string url = absl::StrCat("s3://arca-chaos/", prefix);
+  s3::Config config;
+  config.endpoint = endpoint;
+  config.bucket = "arca-chaos";
+  if (absl::Status s = s3::ConfigFromEnvironment(&config); !s.ok()) return {false, std::string(s.message())};
+  auto client = std::make_shared<s3::Client>(config);
+  if (absl::Status s = client->CreateBucket(); !s.ok()) return {false, std::string(s.message())};
+  ScratchDir dir("s3-collector");
+  BlobPlace place;
+  place.what = "objects";
+  place.large_bytes = 10 << 20;  // in parts (8 MiB each)
+  place.flags = {"--blob_store=" + url, absl::StrCat("--s3_endpoint=", endpoint)};
+  place.list = [client, prefix](std::set<std::string>* blobs, std::set<std::string>* packs) {
+    RETURN_IF_ERROR(client->List(prefix + "blobs/", [&](const s3::ObjectInfo& o) {
+      // blobs/ab/cdef…, and blobs/ab/cdef….blocks beside a big one
+      const std::string rest = o.key.substr(prefix.size() + 6);
+      if (!absl::EndsWith(rest, ".blocks")) blobs->insert(rest.substr(0, 2) + rest.substr(3));
+    }));
+    return client->List(prefix + "packs/", [&](const s3::ObjectInfo& o) {
+      packs->insert(o.key.substr(prefix.size() + 6));
+    });
+  };
+  // What the killed collectors left in incoming/ and as unfinished
+  // multipart uploads, after a store opened with no grace swept it.
+  place.leftovers = [client, prefix, url, endpoint]() -> absl::StatusOr<int> {
+    int before = 0;
+    RETURN_IF_ERROR(client->List(prefix + "incoming/", [&](const s3::ObjectInfo&) { ++before; }));
+    RETURN_IF_ERROR(client->ListMultipart(prefix, [&](const s3::MultipartUpload&) { ++before; }));
+    std::printf("  (killed collectors left %d incoming objects and unfinished uploads)\n", before);
+    RETURN_IF_ERROR(blob::OpenS3BlobStore(url, endpoint, absl::ZeroDuration()).status());
+    int after = 0;
+    RETURN_IF_ERROR(client->List(prefix + "incoming/", [&](const s3::ObjectInfo&) { ++after; }));
+    RETURN_IF_ERROR(client->ListMultipart(prefix, [&](const s3::MultipartUpload&) { ++after; }));
+    return after;
+  };
+  return CollectorKillsIn(bins, scale, dir, place);
 }
 
 Outcome RetentionKills(const Bins& bins, Scale scale) {

@@ -27,6 +27,10 @@ struct Scale {
 // kills.cc: SIGKILL under load, then an expected-state check.
 Outcome CatalogKills(const Bins& bins, Scale scale);
 Outcome CollectorKills(const Bins& bins, Scale scale);
+// The same with the blobs in an S3 bucket (ARCA_S3_ENDPOINT and the AWS_*
+// credentials, as tests/s3/with_ceph.sh sets them): big files go up in
+// parts, and what killed collectors leave is swept as abandoned uploads.
+Outcome S3CollectorKills(const Bins& bins, Scale scale);
 Outcome RetentionKills(const Bins& bins, Scale scale);
 
 // disk.cc: a disk that fills (a tmpfs; needs root).

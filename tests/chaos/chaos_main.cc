@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
       {"stalled-downloads", StalledDownloaders}, {"stalled-uploads", StalledUploads},
       {"symlink-race", SymlinkRace},         {"hostile-inputs", HostileInputs},
       {"s3-collector-kills", S3CollectorKills, /*s3=*/true},
+      {"s3-retention-kills", S3RetentionKills, /*s3=*/true},
   };
   int failed = 0;
   for (const Entry& e : scenarios) {

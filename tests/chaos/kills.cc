@@ -48,53 +48,140 @@ bool KillRepeatedly(Service& service, int rounds, uint64_t seed, Outcome* out) {
   return true;
 }
 
-std::string BlobPath(const std::string& blob_dir, const std::string& sha) {
-  return absl::StrCat(blob_dir, "/blobs/", sha.substr(0, 2), "/", sha.substr(2));
+// Where a scenario keeps its blobs: a directory, or a bucket.
+struct BlobPlace {
+  std::string what;                // "blob files or packs" or "objects", for the line
+  std::vector<std::string> flags;  // for the collector and retention-gc
+  int64_t large_bytes = 3 << 20;   // collector-kills' large file
+  // The digests of the stored blobs and the names of the stored packs.
+  std::function<absl::Status(std::set<std::string>* blobs, std::set<std::string>* packs)> list;
+  std::function<bool(const std::string& sha)> has_blob;
+  std::function<bool(const std::string& pack)> has_pack;
+  // What killed writers left behind, once what cleans it up has run: the
+  // temporary files a restarted collector removes; the incoming objects
+  // and unfinished multipart uploads a sweep of abandoned uploads removes.
+  std::function<absl::StatusOr<int>()> leftovers;
+};
+
+BlobPlace LocalPlace(const std::string& blob_dir) {
+  BlobPlace place;
+  place.what = "blob files or packs";
+  place.flags = {"--blob_dir=" + blob_dir};
+  place.list = [blob_dir](std::set<std::string>* blobs, std::set<std::string>* packs) {
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(blob_dir + "/blobs", ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_regular_file() || it->path().extension() == ".blocks") continue;
+      blobs->insert(absl::StrCat(it->path().parent_path().filename().string(),
+                                 it->path().filename().string()));
+    }
+    for (auto it = std::filesystem::directory_iterator(blob_dir + "/packs", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      packs->insert(it->path().stem().string());
+    }
+    return absl::OkStatus();
+  };
+  place.has_blob = [blob_dir](const std::string& sha) {
+    struct stat st;
+    return stat(absl::StrCat(blob_dir, "/blobs/", sha.substr(0, 2), "/", sha.substr(2)).c_str(), &st) == 0;
+  };
+  place.has_pack = [blob_dir](const std::string& pack) {
+    struct stat st;
+    return stat(absl::StrCat(blob_dir, "/packs/", pack, ".pack").c_str(), &st) == 0;
+  };
+  // A restarted collector removed what killed ones left in tmp/.
+  place.leftovers = [blob_dir]() -> absl::StatusOr<int> { return CountFiles(blob_dir + "/tmp"); };
+  return place;
 }
 
-bool BlobExists(const std::string& blob_dir, const std::string& sha) {
-  struct stat st;
-  return stat(BlobPath(blob_dir, sha).c_str(), &st) == 0;
-}
-
-std::string PackPath(const std::string& blob_dir, const std::string& pack) {
-  return absl::StrCat(blob_dir, "/packs/", pack, ".pack");
+// A prefix of its own in the bucket arca-chaos of the S3 store that
+// ARCA_S3_ENDPOINT and the AWS_* variables name (tests/s3/with_ceph.sh).
+absl::StatusOr<BlobPlace> S3Place() {
+  const char* endpoint_env = std::getenv("ARCA_S3_ENDPOINT");
+  if (endpoint_env == nullptr) {
+    return absl::FailedPreconditionError(
+        "no S3 store: run it with tests/s3/with_ceph.sh (ARCA_S3_ENDPOINT and AWS_*)");
+  }
+  const std::string endpoint = endpoint_env;
+  const std::string prefix = absl::StrCat("run-", RandomToken(8), "/");
+  const std::string url = absl::StrCat("s3://arca-chaos/", prefix);
+  s3::Config config;
+  config.endpoint = endpoint;
+  config.bucket = "arca-chaos";
+  RETURN_IF_ERROR(s3::ConfigFromEnvironment(&config));
+  auto client = std::make_shared<s3::Client>(config);
+  RETURN_IF_ERROR(client->CreateBucket());
+  BlobPlace place;
+  place.what = "objects";
+  place.flags = {"--blob_store=" + url, "--s3_endpoint=" + endpoint};
+  place.large_bytes = 10 << 20;  // in parts (8 MiB each)
+  place.list = [client, prefix](std::set<std::string>* blobs, std::set<std::string>* packs) {
+    RETURN_IF_ERROR(client->List(prefix + "blobs/", [&](const s3::ObjectInfo& o) {
+      // blobs/ab/cdef…, and blobs/ab/cdef….blocks beside a big one
+      const std::string rest = o.key.substr(prefix.size() + 6);
+      if (!absl::EndsWith(rest, ".blocks")) blobs->insert(rest.substr(0, 2) + rest.substr(3));
+    }));
+    return client->List(prefix + "packs/", [&](const s3::ObjectInfo& o) {
+      packs->insert(o.key.substr(prefix.size() + 6));
+    });
+  };
+  place.has_blob = [client, prefix](const std::string& sha) {
+    return client->Head(absl::StrCat(prefix, "blobs/", sha.substr(0, 2), "/", sha.substr(2))).ok();
+  };
+  place.has_pack = [client, prefix](const std::string& pack) {
+    return client->Head(absl::StrCat(prefix, "packs/", pack)).ok();
+  };
+  // What the killed collectors left in incoming/ and as unfinished
+  // multipart uploads, after a store opened with no grace swept it.
+  place.leftovers = [client, prefix, url, endpoint]() -> absl::StatusOr<int> {
+    int before = 0;
+    RETURN_IF_ERROR(client->List(prefix + "incoming/", [&](const s3::ObjectInfo&) { ++before; }));
+    RETURN_IF_ERROR(client->ListMultipart(prefix, [&](const s3::MultipartUpload&) { ++before; }));
+    std::printf("  (killed collectors left %d incoming objects and unfinished uploads)\n", before);
+    RETURN_IF_ERROR(blob::OpenS3BlobStore(url, endpoint, absl::ZeroDuration()).status());
+    int after = 0;
+    RETURN_IF_ERROR(client->List(prefix + "incoming/", [&](const s3::ObjectInfo&) { ++after; }));
+    RETURN_IF_ERROR(client->ListMultipart(prefix, [&](const s3::MultipartUpload&) { ++after; }));
+    return after;
+  };
+  return place;
 }
 
 // Whether the file the catalog lists has its bytes where the catalog says
-// they are: a blob file of their own, or a pack.
-bool BytesExist(cat::Catalog::Stub& catalog, const std::string& blob_dir,
-                const cat::ArtifactFile& listed) {
+// they are: a blob of their own, or a pack.
+bool BytesExist(cat::Catalog::Stub& catalog, const BlobPlace& place, const cat::ArtifactFile& listed) {
   cat::GetFileRequest get;
   get.set_job_id(listed.job_id());
   get.set_path(listed.path());
   cat::ArtifactFile f;
   if (!catalog.GetFile(Deadline(absl::Seconds(10)).get(), get, &f).ok()) return false;
-  struct stat st;
-  if (f.location().pack().empty()) return BlobExists(blob_dir, f.sha256());
-  return stat(PackPath(blob_dir, f.location().pack()).c_str(), &st) == 0;
+  return f.location().pack().empty() ? place.has_blob(f.sha256()) : place.has_pack(f.location().pack());
 }
 
-// Pack files the catalog has no record of, or whose blobs are all dead.
-int DeadPacks(cat::Catalog::Stub& catalog, const std::string& blob_dir) {
+// The packs the catalog has a live blob in; an error if it cannot say.
+absl::StatusOr<std::set<std::string>> LivePacks(cat::Catalog::Stub& catalog) {
   std::set<std::string> live;
   cat::ListPacksRequest list;
   list.set_page_size(1000);
   for (;;) {
     cat::ListPacksResponse page;
-    if (!catalog.ListPacks(Deadline(absl::Seconds(10)).get(), list, &page).ok()) return -1;
+    RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog.ListPacks(Deadline(absl::Seconds(10)).get(), list, &page)));
     for (const cat::Pack& p : page.packs()) {
-      if (p.live_blobs() > 0) live.insert(PackPath(blob_dir, p.name()));
+      if (p.live_blobs() > 0) live.insert(p.name());
     }
-    if (page.next_page_token().empty()) break;
+    if (page.next_page_token().empty()) return live;
     list.set_page_token(page.next_page_token());
   }
+}
+
+// Stored packs the catalog has no record of, or whose blobs are all dead;
+// -1 if they cannot be counted.
+int DeadPacks(cat::Catalog::Stub& catalog, const BlobPlace& place) {
+  auto live = LivePacks(catalog);
+  std::set<std::string> blobs, packs;
+  if (!live.ok() || !place.list(&blobs, &packs).ok()) return -1;
   int dead = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(blob_dir + "/packs", ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    dead += live.count(it->path().string()) == 0;
-  }
+  for (const std::string& pack : packs) dead += live->count(pack) == 0;
   return dead;
 }
 
@@ -230,19 +317,6 @@ Outcome CatalogKills(const Bins& bins, Scale scale) {
 
 namespace {
 
-// Where a collector-kills run keeps its blobs: a directory, or a bucket.
-struct BlobPlace {
-  std::string what;                // "blob files" or "objects", for the line
-  std::vector<std::string> flags;  // for the collector and retention-gc
-  int64_t large_bytes = 3 << 20;   // each upload's large file
-  // The digests of the stored blobs and the names of the stored packs.
-  std::function<absl::Status(std::set<std::string>* blobs, std::set<std::string>* packs)> list;
-  // What killed writers left behind, once what cleans it up has run: the
-  // temporary files a restarted collector removes; the incoming objects
-  // and unfinished multipart uploads a sweep of abandoned uploads removes.
-  std::function<absl::StatusOr<int>()> leftovers;
-};
-
 Outcome CollectorKillsIn(const Bins& bins, Scale scale, const ScratchDir& dir, const BlobPlace& place) {
   Outcome out;
   Service catalog("catalog", bins.Path("arca-catalog"),
@@ -319,23 +393,11 @@ Outcome CollectorKillsIn(const Bins& bins, Scale scale, const ScratchDir& dir, c
     for (const auto& f : *listed) referenced.insert(f.sha256());
   }
   // Blobs no file references, and packs no live record points into.
-  std::set<std::string> blobs, packs, live_packs;
+  std::set<std::string> blobs, packs;
   absl::Status listed = place.list(&blobs, &packs);
-  cat::ListPacksRequest list_packs;
-  list_packs.set_page_size(1000);
-  while (listed.ok()) {
-    cat::ListPacksResponse page;
-    listed = rpc::FromGrpcStatus(
-        catalog_stub->ListPacks(Deadline(absl::Seconds(10)).get(), list_packs, &page));
-    for (const cat::Pack& p : page.packs()) {
-      if (p.live_blobs() > 0) live_packs.insert(p.name());
-    }
-    if (page.next_page_token().empty()) break;
-    list_packs.set_page_token(page.next_page_token());
-  }
-  int leaked = 0;
+  int leaked = DeadPacks(*catalog_stub, place);
+  if (leaked < 0) listed = absl::UnavailableError("the catalog did not list its packs");
   for (const std::string& sha : blobs) leaked += referenced.count(sha) == 0;
-  for (const std::string& pack : packs) leaked += live_packs.count(pack) == 0;
   out.line = absl::StrCat("collector kill x", rounds, ": ", lost, " of ", acked.size(),
                           " acknowledged uploads lost, ", partial, " of ", unacked.size(),
                           " cut-off uploads partly visible; ",
@@ -358,84 +420,27 @@ Outcome CollectorKillsIn(const Bins& bins, Scale scale, const ScratchDir& dir, c
 
 Outcome CollectorKills(const Bins& bins, Scale scale) {
   ScratchDir dir("collector");
-  const std::string blob_dir = dir.path() + "/blobs";
-  BlobPlace place;
-  place.what = "blob files or packs";
-  place.flags = {"--blob_dir=" + blob_dir};
-  place.list = [blob_dir](std::set<std::string>* blobs, std::set<std::string>* packs) {
-    std::error_code ec;
-    for (auto it = std::filesystem::recursive_directory_iterator(blob_dir + "/blobs", ec);
-         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-      if (!it->is_regular_file() || it->path().extension() == ".blocks") continue;
-      blobs->insert(absl::StrCat(it->path().parent_path().filename().string(),
-                                 it->path().filename().string()));
-    }
-    for (auto it = std::filesystem::directory_iterator(blob_dir + "/packs", ec);
-         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-      packs->insert(it->path().stem().string());
-    }
-    return absl::OkStatus();
-  };
-  // A restarted collector removed what killed ones left in tmp/.
-  place.leftovers = [blob_dir]() -> absl::StatusOr<int> { return CountFiles(blob_dir + "/tmp"); };
-  return CollectorKillsIn(bins, scale, dir, place);
+  return CollectorKillsIn(bins, scale, dir, LocalPlace(dir.path() + "/blobs"));
 }
 
 Outcome S3CollectorKills(const Bins& bins, Scale scale) {
-  const char* endpoint = std::getenv("ARCA_S3_ENDPOINT");
-  if (endpoint == nullptr) {
-    return {false, "no S3 store: run it with tests/s3/with_ceph.sh (ARCA_S3_ENDPOINT and AWS_*)"};
-  }
-  // A prefix of its own in a bucket of its own, so nothing else is counted.
-  const std::string prefix = absl::StrCat("run-", RandomToken(8), "/");
-  const std::string url = absl::StrCat("s3://arca-chaos/", prefix);
-  s3::Config config;
-  config.endpoint = endpoint;
-  config.bucket = "arca-chaos";
-  if (absl::Status s = s3::ConfigFromEnvironment(&config); !s.ok()) return {false, std::string(s.message())};
-  auto client = std::make_shared<s3::Client>(config);
-  if (absl::Status s = client->CreateBucket(); !s.ok()) return {false, std::string(s.message())};
+  auto place = S3Place();
+  if (!place.ok()) return {false, std::string(place.status().message())};
   ScratchDir dir("s3-collector");
-  BlobPlace place;
-  place.what = "objects";
-  place.large_bytes = 10 << 20;  // in parts (8 MiB each)
-  place.flags = {"--blob_store=" + url, absl::StrCat("--s3_endpoint=", endpoint)};
-  place.list = [client, prefix](std::set<std::string>* blobs, std::set<std::string>* packs) {
-    RETURN_IF_ERROR(client->List(prefix + "blobs/", [&](const s3::ObjectInfo& o) {
-      // blobs/ab/cdef…, and blobs/ab/cdef….blocks beside a big one
-      const std::string rest = o.key.substr(prefix.size() + 6);
-      if (!absl::EndsWith(rest, ".blocks")) blobs->insert(rest.substr(0, 2) + rest.substr(3));
-    }));
-    return client->List(prefix + "packs/", [&](const s3::ObjectInfo& o) {
-      packs->insert(o.key.substr(prefix.size() + 6));
-    });
-  };
-  // What the killed collectors left in incoming/ and as unfinished
-  // multipart uploads, after a store opened with no grace swept it.
-  place.leftovers = [client, prefix, url, endpoint]() -> absl::StatusOr<int> {
-    int before = 0;
-    RETURN_IF_ERROR(client->List(prefix + "incoming/", [&](const s3::ObjectInfo&) { ++before; }));
-    RETURN_IF_ERROR(client->ListMultipart(prefix, [&](const s3::MultipartUpload&) { ++before; }));
-    std::printf("  (killed collectors left %d incoming objects and unfinished uploads)\n", before);
-    RETURN_IF_ERROR(blob::OpenS3BlobStore(url, endpoint, absl::ZeroDuration()).status());
-    int after = 0;
-    RETURN_IF_ERROR(client->List(prefix + "incoming/", [&](const s3::ObjectInfo&) { ++after; }));
-    RETURN_IF_ERROR(client->ListMultipart(prefix, [&](const s3::MultipartUpload&) { ++after; }));
-    return after;
-  };
-  return CollectorKillsIn(bins, scale, dir, place);
+  return CollectorKillsIn(bins, scale, dir, *place);
 }
 
-Outcome RetentionKills(const Bins& bins, Scale scale) {
+namespace {
+
+Outcome RetentionKillsIn(const Bins& bins, Scale scale, const ScratchDir& dir, const BlobPlace& place) {
   Outcome out;
-  ScratchDir dir("retention");
-  const std::string blob_dir = dir.path() + "/blobs";
   Service catalog("catalog", bins.Path("arca-catalog"),
                   {"--data_dir=" + dir.path() + "/db", "--min_free_bytes=0", "--reserve_bytes=0"},
                   dir.path());
   if (absl::Status s = catalog.Start(); !s.ok()) return {false, std::string(s.message())};
-  Service collector("collector", bins.Path("arca-collector"),
-                    {"--catalog=" + catalog.address(), "--blob_dir=" + blob_dir}, dir.path());
+  std::vector<std::string> collector_flags = {"--catalog=" + catalog.address()};
+  collector_flags.insert(collector_flags.end(), place.flags.begin(), place.flags.end());
+  Service collector("collector", bins.Path("arca-collector"), collector_flags, dir.path());
   if (absl::Status s = collector.Start(); !s.ok()) return {false, std::string(s.message())};
   auto catalog_stub = CatalogStub(catalog.address());
   auto collector_stub = CollectorStub(collector.address());
@@ -479,15 +484,15 @@ Outcome RetentionKills(const Bins& bins, Scale scale) {
       auto files = AllFiles(*catalog_stub, job);
       if (!files.ok()) return -1;
       for (const auto& f : *files) {
-        n += f.state() == types::v1::FILE_STATE_AVAILABLE && !BytesExist(*catalog_stub, blob_dir, f);
+        n += f.state() == types::v1::FILE_STATE_AVAILABLE && !BytesExist(*catalog_stub, place, f);
       }
     }
     return n;
   };
-  Service gc("retention-gc", bins.Path("arca-retention-gc"),
-             {"--catalog=" + catalog.address(), "--blob_dir=" + blob_dir, "--grace=0s",
-              "--sweep_interval=24h", "--poll_interval=10ms"},
-             dir.path());
+  std::vector<std::string> gc_flags = {"--catalog=" + catalog.address(), "--grace=0s", "--sweep_interval=24h",
+                                       "--poll_interval=10ms"};
+  gc_flags.insert(gc_flags.end(), place.flags.begin(), place.flags.end());
+  Service gc("retention-gc", bins.Path("arca-retention-gc"), gc_flags, dir.path());
   const int rounds = 8 * scale.factor;
   std::mt19937_64 rng(29);
   int violations = 0;
@@ -516,10 +521,10 @@ Outcome RetentionKills(const Bins& bins, Scale scale) {
         get.set_sha256(f.sha256());
         cat::BlobRef ref;
         records_left += catalog_stub->GetBlobRef(Deadline(absl::Seconds(10)).get(), get, &ref).ok() ||
-                        BlobExists(blob_dir, f.sha256());
+                        place.has_blob(f.sha256());
       }
     }
-    dead_packs = DeadPacks(*catalog_stub, blob_dir);
+    dead_packs = DeadPacks(*catalog_stub, place);
     if ((deleted == expiring_files && records_left == 0 && dead_packs == 0) ||
         absl::Now() > deadline) {
       break;
@@ -550,6 +555,20 @@ Outcome RetentionKills(const Bins& bins, Scale scale) {
   collector.Stop();
   catalog.Stop();
   return out;
+}
+
+}  // namespace
+
+Outcome RetentionKills(const Bins& bins, Scale scale) {
+  ScratchDir dir("retention");
+  return RetentionKillsIn(bins, scale, dir, LocalPlace(dir.path() + "/blobs"));
+}
+
+Outcome S3RetentionKills(const Bins& bins, Scale scale) {
+  auto place = S3Place();
+  if (!place.ok()) return {false, std::string(place.status().message())};
+  ScratchDir dir("s3-retention");
+  return RetentionKillsIn(bins, scale, dir, *place);
 }
 
 }  // namespace arca::chaos

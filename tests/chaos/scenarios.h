@@ -32,6 +32,7 @@ Outcome CollectorKills(const Bins& bins, Scale scale);
 // parts, and what killed collectors leave is swept as abandoned uploads.
 Outcome S3CollectorKills(const Bins& bins, Scale scale);
 Outcome RetentionKills(const Bins& bins, Scale scale);
+Outcome S3RetentionKills(const Bins& bins, Scale scale);
 
 // disk.cc: a disk that fills (a tmpfs; needs root).
 Outcome DiskFull(const Bins& bins, Scale scale);

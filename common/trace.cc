@@ -65,8 +65,10 @@ std::string Format(const Context& c) {
 
 const Context* Current() { return current; }
 
-Scope::Scope(const Context* context) : previous_(current) { current = context; }
-Scope::~Scope() { current = previous_; }
+Scope::Scope(const Context* context) : context_(context), previous_(current) { current = context; }
+Scope::~Scope() {
+  if (current == context_) current = previous_;
+}
 
 Span::Span(std::string name, Kind kind, const Context* parent) {
   data_.name = std::move(name);

@@ -37,7 +37,8 @@ std::string Format(const Context& context);
 // The thread's current span (the call or request it is working on), or null.
 const Context* Current();
 
-// Makes a context the thread's current one while it lives.
+// Makes a context the thread's current one while it lives (a Scope ended
+// on another thread leaves that thread's current one alone).
 class Scope {
  public:
   explicit Scope(const Context* context);
@@ -46,6 +47,7 @@ class Scope {
   Scope& operator=(const Scope&) = delete;
 
  private:
+  const Context* context_;
   const Context* previous_;
 };
 

@@ -1,15 +1,18 @@
 #include "common/trace.h"
 
+#include <atomic>
 #include <random>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 
 namespace arca::trace {
 namespace {
 
 thread_local const Context* current = nullptr;
-std::function<void(SpanData)>* sink = nullptr;
+std::atomic<std::function<void(SpanData)>*> sink{nullptr};
 
 bool IsLowerHex(absl::string_view s) {
   for (char c : s) {
@@ -95,15 +98,25 @@ void Span::SetError(std::string message) {
 void Span::End() {
   if (ended_) return;
   ended_ = true;
-  if (sink == nullptr || !data_.context.sampled) return;
+  std::function<void(SpanData)>* to = sink.load(std::memory_order_acquire);
+  if (to == nullptr || !data_.context.sampled) return;
   data_.end_unix_nanos = absl::GetCurrentTimeNanos();
-  (*sink)(std::move(data_));
+  (*to)(std::move(data_));
 }
 
 void SetSink(std::function<void(SpanData)> s) {
-  sink = s ? new std::function<void(SpanData)>(std::move(s)) : nullptr;  // never freed: spans may be ending
+  // The sink replaced is kept: spans on other threads may be ending with it.
+  static auto* retired = new std::vector<std::function<void(SpanData)>*>();
+  static absl::Mutex mu(absl::kConstInit);
+  absl::MutexLock lock(&mu);
+  std::function<void(SpanData)>* old =
+      sink.exchange(s ? new std::function<void(SpanData)>(std::move(s)) : nullptr, std::memory_order_acq_rel);
+  if (old != nullptr) retired->push_back(old);
 }
 
-std::function<void(SpanData)> GetSink() { return sink != nullptr ? *sink : nullptr; }
+std::function<void(SpanData)> GetSink() {
+  std::function<void(SpanData)>* now = sink.load(std::memory_order_acquire);
+  return now != nullptr ? *now : nullptr;
+}
 
 }  // namespace arca::trace

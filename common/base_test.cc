@@ -140,6 +140,31 @@ TEST(Trace, SpansAreChildrenOfTheirParentAndSampledOnesReachTheSink) {
   EXPECT_LE(ended[0].end_unix_nanos, ended[1].end_unix_nanos);
 }
 
+TEST(Trace, NewTracesAreSampledByTheRatioAndChildrenFollowTheirParent) {
+  std::vector<trace::SpanData> ended;
+  trace::SetSink([&](trace::SpanData s) { ended.push_back(std::move(s)); });
+  trace::SetRootSampleRatio(0);
+  {
+    trace::Span root("root", trace::Kind::kServer, nullptr);
+    EXPECT_FALSE(root.context().sampled);
+    trace::Span child("child", trace::Kind::kClient, &root.context());
+    EXPECT_FALSE(child.context().sampled);
+  }
+  EXPECT_TRUE(ended.empty());
+  // A caller's sampled trace is kept whatever the ratio.
+  const trace::Context sampled = *trace::Parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  { trace::Span joined("joined", trace::Kind::kServer, &sampled); }
+  EXPECT_EQ(ended.size(), 1u);
+  trace::SetRootSampleRatio(0.5);
+  int kept = 0;
+  for (int i = 0; i < 1000; ++i) kept += trace::Span("root", trace::Kind::kServer, nullptr).context().sampled;
+  EXPECT_GT(kept, 350);
+  EXPECT_LT(kept, 650);
+  trace::SetRootSampleRatio(1);
+  EXPECT_TRUE(trace::Span("root", trace::Kind::kServer, nullptr).context().sampled);
+  trace::SetSink(nullptr);
+}
+
 TEST(Trace, LinesLoggedInsideATraceCarryItsId) {
   SetProgramName("arca-test");
   trace::Span span("request", trace::Kind::kServer, nullptr);

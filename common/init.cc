@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/otlp/otlp.h"
+#include "common/trace.h"
 #include "common/version.h"
 
 ABSL_FLAG(std::string, log_format, "text",
@@ -22,6 +23,10 @@ ABSL_FLAG(double, access_log_sample, 0.1,
 ABSL_FLAG(std::string, otlp_endpoint, "",
           "an OpenTelemetry collector's OTLP/HTTP endpoint (http://HOST:4318) to send trace spans to; "
           "empty: spans are not exported (trace ids are still logged and passed on)");
+
+ABSL_FLAG(double, trace_sample, 1.0,
+          "the fraction of new traces (requests that bring no traceparent) whose spans are exported; "
+          "a request's traceparent decides for its own trace");
 
 namespace arca {
 
@@ -55,6 +60,9 @@ std::vector<char*> InitProgram(int argc, char** argv, absl::string_view program,
     usage_error("--log_level must be info, warning or error, got \"" + level + "\"");
   }
   if (!(sample >= 0 && sample <= 1)) usage_error("--access_log_sample must be between 0 and 1");
+  const double trace_sample = absl::GetFlag(FLAGS_trace_sample);
+  if (!(trace_sample >= 0 && trace_sample <= 1)) usage_error("--trace_sample must be between 0 and 1");
+  trace::SetRootSampleRatio(trace_sample);
   SetLogFormat(format == "json" ? LogFormat::kJson : LogFormat::kText);
   SetLogLevel(level == "info" ? LogSeverity::INFO : level == "warning" ? LogSeverity::WARNING : LogSeverity::ERROR);
   SetAccessLogSample(sample);

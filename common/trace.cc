@@ -13,6 +13,7 @@ namespace {
 
 thread_local const Context* current = nullptr;
 std::atomic<std::function<void(SpanData)>*> sink{nullptr};
+std::atomic<double> root_ratio{1.0};
 
 bool IsLowerHex(absl::string_view s) {
   for (char c : s) {
@@ -81,6 +82,11 @@ Span::Span(std::string name, Kind kind, const Context* parent) {
     data_.parent_span_id = parent->span_id;
   } else {
     data_.context.trace_id = RandomHex(16);
+    const double ratio = root_ratio.load(std::memory_order_relaxed);
+    if (ratio < 1) {
+      thread_local std::minstd_rand random{std::random_device{}()};
+      data_.context.sampled = std::uniform_real_distribution<double>(0, 1)(random) < ratio;
+    }
   }
   data_.context.span_id = RandomHex(8);
   data_.start_unix_nanos = absl::GetCurrentTimeNanos();
@@ -103,6 +109,8 @@ void Span::End() {
   data_.end_unix_nanos = absl::GetCurrentTimeNanos();
   (*to)(std::move(data_));
 }
+
+void SetRootSampleRatio(double ratio) { root_ratio = ratio; }
 
 void SetSink(std::function<void(SpanData)> s) {
   // The sink replaced is kept: spans on other threads may be ending with it.

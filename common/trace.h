@@ -89,6 +89,11 @@ class Span {
   bool ended_ = false;
 };
 
+// The fraction of new traces (spans without a parent) that are sampled,
+// as OpenTelemetry's parent-based ratio sampler does it: a child follows
+// its parent's flag. Default: 1 (all).
+void SetRootSampleRatio(double ratio);
+
 // Where ended, sampled spans go (the exporter); none by default, when spans
 // cost only their ids and times. Set before serving; null unsets.
 void SetSink(std::function<void(SpanData)> sink);

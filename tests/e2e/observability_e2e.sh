@@ -143,6 +143,7 @@ refused() {  # refused FLAG MESSAGE: the catalog will not start with FLAG, exits
 refused --log_format=xml 'log_format must be text or json, got "xml"'
 refused --log_level=debug 'log_level must be info, warning or error, got "debug"'
 refused --access_log_sample=2 'access_log_sample must be between 0 and 1'
+refused --trace_sample=-0.5 'trace_sample must be between 0 and 1'
 refused --otlp_endpoint=localhost:4318 'otlp_endpoint must be an http:// or https:// URL, got "localhost:4318"'
 [ ! -e "$work/never" ] || fail "a refused start created the data directory"
 echo "logs: access lines for HTTP and gRPC, JSON lines on request, bad logging and tracing flags refused"

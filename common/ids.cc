@@ -6,12 +6,26 @@
 
 namespace arca {
 
+namespace {
+
+absl::BitGen& Generator() {
+  thread_local absl::BitGen gen;
+  return gen;
+}
+
+}  // namespace
+
 std::string RandomToken(int n) {
   static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  thread_local absl::BitGen gen;
   std::string out(n, ' ');
-  for (char& c : out) c = kAlphabet[absl::Uniform(gen, 0u, 36u)];
+  for (char& c : out) c = kAlphabet[absl::Uniform(Generator(), 0u, 36u)];
   return out;
+}
+
+bool Chance(double fraction) {
+  if (fraction >= 1) return true;
+  if (fraction <= 0) return false;
+  return absl::Bernoulli(Generator(), fraction);
 }
 
 std::string NewSortableId(absl::string_view prefix, absl::Time now) {

@@ -16,6 +16,10 @@ std::string NewSortableId(absl::string_view prefix, absl::Time now);
 // n random characters from [a-z0-9], from a thread-safe CSPRNG-seeded source.
 std::string RandomToken(int n);
 
+// True with probability `fraction` (never at 0 or below, always at 1 or
+// above), from the same source: sampling decisions.
+bool Chance(double fraction);
+
 // True if s matches [A-Za-z0-9._-]{1,max_len} and is not "." or "..".
 bool IsSafeName(absl::string_view s, size_t max_len = 255);
 

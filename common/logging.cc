@@ -4,13 +4,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
-#include <random>
 #include <thread>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/ids.h"
 #include "common/trace.h"
 
 namespace arca {
@@ -68,12 +68,7 @@ void SetAccessLogSample(double fraction) { access_sample = fraction; }
 
 bool AccessLogged(bool failed) {
   if (failed) return LogEnabled(LogSeverity::WARNING);
-  if (!LogEnabled(LogSeverity::INFO)) return false;
-  const double fraction = access_sample;
-  if (fraction >= 1) return true;
-  if (fraction <= 0) return false;
-  thread_local std::minstd_rand random{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0, 1)(random) < fraction;
+  return LogEnabled(LogSeverity::INFO) && Chance(access_sample);
 }
 
 namespace {

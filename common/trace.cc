@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/ids.h"
 
 namespace arca::trace {
 namespace {
@@ -82,11 +83,7 @@ Span::Span(std::string name, Kind kind, const Context* parent) {
     data_.parent_span_id = parent->span_id;
   } else {
     data_.context.trace_id = RandomHex(16);
-    const double ratio = root_ratio.load(std::memory_order_relaxed);
-    if (ratio < 1) {
-      thread_local std::minstd_rand random{std::random_device{}()};
-      data_.context.sampled = std::uniform_real_distribution<double>(0, 1)(random) < ratio;
-    }
+    data_.context.sampled = Chance(root_ratio.load(std::memory_order_relaxed));
   }
   data_.context.span_id = RandomHex(8);
   data_.start_unix_nanos = absl::GetCurrentTimeNanos();

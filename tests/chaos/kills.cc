@@ -134,15 +134,16 @@ absl::StatusOr<BlobPlace> S3Place() {
   // What the killed collectors left in incoming/ and as unfinished
   // multipart uploads, after a store opened with no grace swept it.
   place.leftovers = [client, prefix, url, endpoint]() -> absl::StatusOr<int> {
-    int before = 0;
-    RETURN_IF_ERROR(client->List(prefix + "incoming/", [&](const s3::ObjectInfo&) { ++before; }));
-    RETURN_IF_ERROR(client->ListMultipart(prefix, [&](const s3::MultipartUpload&) { ++before; }));
+    auto count = [&]() -> absl::StatusOr<int> {
+      int n = 0;
+      RETURN_IF_ERROR(client->List(prefix + "incoming/", [&](const s3::ObjectInfo&) { ++n; }));
+      RETURN_IF_ERROR(client->ListMultipart(prefix, [&](const s3::MultipartUpload&) { ++n; }));
+      return n;
+    };
+    ASSIGN_OR_RETURN(const int before, count());
     std::printf("  (killed collectors left %d incoming objects and unfinished uploads)\n", before);
     RETURN_IF_ERROR(blob::OpenS3BlobStore(url, endpoint, absl::ZeroDuration()).status());
-    int after = 0;
-    RETURN_IF_ERROR(client->List(prefix + "incoming/", [&](const s3::ObjectInfo&) { ++after; }));
-    RETURN_IF_ERROR(client->ListMultipart(prefix, [&](const s3::MultipartUpload&) { ++after; }));
-    return after;
+    return count();
   };
   return place;
 }

@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <future>
 #include <optional>
@@ -86,11 +87,14 @@ class LocalBlobStore;
 // Bytes are gathered in block-aligned buffers and written in large pieces.
 // A blob larger than one buffer is written with O_DIRECT where the file
 // system allows it, straight from the buffer to the disk instead of through
-// the page cache (Publish syncs it anyway), and each full buffer is written
-// on another thread while the next one fills. Smaller blobs, and each blob's
-// unaligned tail, go through the page cache, so a batch of small files costs
-// one sync, not one write-through each.
+// the page cache (Publish syncs it anyway). Each full buffer is hashed, in
+// order, and written on threads of its own while the next ones fill: a
+// direct write waits for the disk, so up to kWritesInFlight run at once, and
+// the hash of one buffer runs beside the writes of those before it. Smaller
+// blobs, and each blob's unaligned tail, go through the page cache, so a
+// batch of small files costs one sync, not one write-through each.
 inline constexpr size_t kBufferBytes = 4 << 20;
+inline constexpr size_t kWritesInFlight = 3;
 inline constexpr size_t kDirectAlign = 4096;
 // A blob at least this large that went through the page cache starts its
 // write-back as soon as it is written, so the disk works while the upload
@@ -147,8 +151,12 @@ class LocalWriter : public BlobWriter {
  private:
   // Makes the temporary file, beside others of `sha256`'s prefix if known.
   absl::Status Create(absl::string_view sha256 = "");
-  // Waits for the buffer being written in the background, if any, and
-  // keeps it to fill again.
+  // Hands the full buffer_ to a thread that hashes and writes it, first
+  // waiting for the oldest write when kWritesInFlight are running.
+  absl::Status WriteFullBuffer();
+  // Waits for the oldest buffer written in the background and keeps it to
+  // fill again; FinishWriting waits for them all.
+  absl::Status FinishOldest();
   absl::Status FinishWriting();
   bool Direct() const {
     const int flags = fcntl(fd_, F_GETFL);
@@ -172,11 +180,18 @@ class LocalWriter : public BlobWriter {
   bool created_ = false;  // tmp_path_ exists
   Buffer buffer_;         // being filled; from the store on the first Append
   size_t filled_ = 0;     // bytes in buffer_
-  Buffer in_flight_;      // being written by writing_
-  Buffer spare_;          // written, ready to fill again
-  bool direct_ = false;   // fd_ writes around the page cache
-  std::future<absl::Status> writing_;
-  int64_t written_ = 0;  // bytes handed to writes so far
+  struct InFlight {
+    Buffer buffer;
+    std::future<absl::Status> written;
+  };
+  std::deque<InFlight> in_flight_;  // oldest first
+  Buffer spare_;                    // written, ready to fill again
+  bool direct_ = false;             // fd_ writes around the page cache
+  int64_t written_ = 0;             // bytes handed to writes so far
+  // Ready once the newest buffer in flight is hashed and its blocks summed;
+  // the next one's thread waits for it, so hash_, info_.crc32c and
+  // block_sums_ take the buffers in order.
+  std::shared_future<void> summed_;
   hash::Sha256 hash_;
   int64_t size_ = 0;
   BlobInfo info_;

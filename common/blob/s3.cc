@@ -99,6 +99,7 @@ class S3Writer : public BlobWriter {
   absl::Status Append(absl::string_view data) override {
     if (ended_) return absl::FailedPreconditionError("blob writer already sealed");
     hash_.Update(data);
+    crc32c_ = hash::Crc32c(data, crc32c_);
     size_ += static_cast<int64_t>(data.size());
     while (!data.empty()) {
       // A full buffer goes up only once more follows: a blob of exactly one
@@ -147,6 +148,7 @@ class S3Writer : public BlobWriter {
   std::string buffer_;
   std::vector<uint32_t> block_sums_;
   hash::Sha256 hash_;
+  uint32_t crc32c_ = 0;
   int64_t size_ = 0;
   BlobInfo info_;
   bool ended_ = false, sealed_ = false, published_ = false;
@@ -636,7 +638,7 @@ S3Writer::~S3Writer() {
 absl::StatusOr<BlobInfo> S3Writer::Seal(absl::string_view expected_sha256) {
   if (ended_) return absl::FailedPreconditionError("blob writer already sealed");
   ended_ = true;
-  info_ = BlobInfo{hash_.HexDigest(), size_, absl::Now()};
+  info_ = BlobInfo{hash_.HexDigest(), size_, absl::Now(), crc32c_};
   if (!expected_sha256.empty() && expected_sha256 != info_.sha256) {
     (void)parts_.Abort();
     return absl::DataLossError(absl::StrCat("content has sha256 ", info_.sha256,

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/blob/store.h"
+#include "common/hash/crc32c.h"
 #include "common/hash/sha256.h"
 #include "common/ids.h"
 #include "common/s3/client.h"
@@ -61,6 +62,9 @@ class S3Test : public ::testing::Test {
     EXPECT_TRUE((*w)->Append(bytes).ok());
     auto info = (*w)->Commit();
     EXPECT_TRUE(info.ok()) << info.status();
+    if (info.ok()) {
+      EXPECT_EQ(info->crc32c, hash::Crc32c(bytes));
+    }
     return info.ok() ? info->sha256 : "";
   }
 

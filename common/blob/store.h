@@ -19,6 +19,9 @@ struct BlobInfo {
   // When the blob was last written or re-put; orphan sweeps spare blobs
   // touched within their grace period.
   absl::Time modified;
+  // The bytes' CRC-32C, from Seal and Commit only: what a client that sent
+  // them checks its own reading against, at a fraction of a hash's cost.
+  uint32_t crc32c = 0;
 };
 
 // Receives one blob's bytes. Destroying it without Commit leaves nothing

@@ -189,6 +189,7 @@ TEST_F(BlobStoreTest, LargeBlobsOfAnySizeReadBackExactly) {
     auto info = (*w)->Commit(hash::Sha256::Of(data));
     ASSERT_TRUE(info.ok()) << size << ": " << info.status();
     EXPECT_EQ(info->size, static_cast<int64_t>(size));
+    EXPECT_EQ(info->crc32c, hash::Crc32c(data)) << size;
     EXPECT_TRUE(ReadAll(info->sha256) == data) << size;
   }
   EXPECT_EQ(TmpFiles(), 0u);

@@ -21,14 +21,46 @@ absl::Status LocalWriter::Create(absl::string_view sha256) {
   return absl::OkStatus();
 }
 
-absl::Status LocalWriter::FinishWriting() {
-  if (!writing_.valid()) return absl::OkStatus();
-  absl::Status s = writing_.get();
+absl::Status LocalWriter::FinishOldest() {
+  InFlight oldest = std::move(in_flight_.front());
+  in_flight_.pop_front();
+  absl::Status s = oldest.written.get();
   // A spare not taken meanwhile goes back to the store rather than to the
   // system: a buffer given back is fresh pages, every one a fault to fill.
   if (spare_ != nullptr) store_->ReturnBuffer(std::move(spare_));
-  spare_ = std::move(in_flight_);
+  spare_ = std::move(oldest.buffer);
   return s;
+}
+
+absl::Status LocalWriter::FinishWriting() {
+  absl::Status first;
+  while (!in_flight_.empty()) first.Update(FinishOldest());
+  return first;
+}
+
+absl::Status LocalWriter::WriteFullBuffer() {
+  if (in_flight_.size() >= kWritesInFlight) RETURN_IF_ERROR(FinishOldest());
+  if (fd_ < 0) {
+    RETURN_IF_ERROR(Create());
+    // Large enough to write around the page cache, where the file system can.
+    const int flags = fcntl(fd_, F_GETFL);
+    direct_ = flags >= 0 && fcntl(fd_, F_SETFL, flags | O_DIRECT) == 0;
+  }
+  std::promise<void> summed;
+  std::shared_future<void> before = std::exchange(summed_, summed.get_future().share());
+  const char* p = buffer_.get();
+  auto work = [this, p, offset = written_, before, summed = std::move(summed)]() mutable {
+    if (before.valid()) before.wait();
+    hash_.Update(absl::string_view(p, kBufferBytes));
+    info_.crc32c = hash::Crc32c(absl::string_view(p, kBufferBytes), info_.crc32c);
+    SumBlocks(p, kBufferBytes);
+    summed.set_value();
+    return WriteAt(fd_, p, kBufferBytes, offset, tmp_path_);
+  };
+  in_flight_.push_back({std::move(buffer_), std::async(std::launch::async, std::move(work))});
+  written_ += kBufferBytes;
+  filled_ = 0;
+  return absl::OkStatus();
 }
 
 void LocalWriter::ReturnBuffers() {
@@ -40,7 +72,6 @@ void LocalWriter::ReturnBuffers() {
 
 absl::Status LocalWriter::Append(absl::string_view data) {
   if (ended_) return absl::FailedPreconditionError("blob already sealed");
-  hash_.Update(data);
   size_ += data.size();
   while (!data.empty()) {
     if (buffer_ == nullptr) {
@@ -51,21 +82,7 @@ absl::Status LocalWriter::Append(absl::string_view data) {
     memcpy(buffer_.get() + filled_, data.data(), n);
     filled_ += n;
     data.remove_prefix(n);
-    if (filled_ < kBufferBytes) continue;
-    RETURN_IF_ERROR(FinishWriting());
-    if (fd_ < 0) {
-      RETURN_IF_ERROR(Create());
-      // Large enough to write around the page cache, where the file system can.
-      const int flags = fcntl(fd_, F_GETFL);
-      direct_ = flags >= 0 && fcntl(fd_, F_SETFL, flags | O_DIRECT) == 0;
-    }
-    in_flight_ = std::move(buffer_);
-    writing_ = std::async(std::launch::async, [this, p = in_flight_.get(), offset = written_] {
-      SumBlocks(p, kBufferBytes);
-      return WriteAt(fd_, p, kBufferBytes, offset, tmp_path_);
-    });
-    written_ += kBufferBytes;
-    filled_ = 0;
+    if (filled_ == kBufferBytes) RETURN_IF_ERROR(WriteFullBuffer());
   }
   return absl::OkStatus();
 }
@@ -110,6 +127,13 @@ absl::Status LocalWriter::WriteRest() {
 absl::StatusOr<BlobInfo> LocalWriter::Seal(absl::string_view expected_sha256) {
   if (ended_) return absl::FailedPreconditionError("blob already sealed");
   ended_ = true;  // no more bytes, whatever happens below
+  if (absl::Status hashed = FinishWriting(); !hashed.ok()) {
+    ReturnBuffers();
+    return hashed;
+  }
+  const absl::string_view rest(buffer_.get(), filled_);
+  hash_.Update(rest);
+  info_.crc32c = hash::Crc32c(rest, info_.crc32c);
   info_.sha256 = hash_.HexDigest();
   info_.size = size_;
   if (!expected_sha256.empty() && expected_sha256 != info_.sha256) {

@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/paths.h"
+#include "common/hash/crc32c.h"
 #include "common/hash/sha256.h"
 #include "common/status_macros.h"
 
@@ -187,8 +188,8 @@ absl::StatusOr<UniqueFd> OpenToSend(const std::string& path, const UniqueFd* roo
   return UniqueFd(fd);
 }
 
-// Sends one file; returns the digest of what was read.
-absl::StatusOr<std::string> SendFile(clients::UploadStream& writer,
+// Sends one file; returns the CRC-32C of what was read.
+absl::StatusOr<uint32_t> SendFile(clients::UploadStream& writer,
                                      const std::string& path, const UniqueFd& file,
                                      Progress* progress) {
   const int fd = file.get();
@@ -207,7 +208,7 @@ absl::StatusOr<std::string> SendFile(clients::UploadStream& writer,
   header->set_size(before.st_size);
   header->set_mtime_unix_nanos(int64_t{before.st_mtim.tv_sec} * 1000000000 +
                                before.st_mtim.tv_nsec);
-  hash::Sha256 hash;
+  uint32_t crc32c = 0;
   int64_t sent = 0;
   // The next piece of the file, at most `limit` bytes, into *out.
   auto read_piece = [&](int64_t limit, std::string* out) {
@@ -221,7 +222,7 @@ absl::StatusOr<std::string> SendFile(clients::UploadStream& writer,
           absl::StrCat(path, " shrank while it was read; nothing was committed, retry"));
     }
     out->resize(n);
-    hash.Update(*out);
+    crc32c = hash::Crc32c(*out, crc32c);
     sent += n;
     if (progress != nullptr) progress->Add(n);
     return absl::OkStatus();
@@ -246,7 +247,7 @@ absl::StatusOr<std::string> SendFile(clients::UploadStream& writer,
     return absl::FailedPreconditionError(
         absl::StrCat(path, " changed while it was read; nothing was committed, retry"));
   }
-  return hash.HexDigest();
+  return crc32c;
 }
 
 }  // namespace
@@ -259,7 +260,7 @@ absl::StatusOr<cv1::UploadResponse> UploadFolder(clients::CollectorClient& colle
   clients::CallOptions call;
   call.timeout = timeout;
   auto writer = collector.Upload(call);
-  absl::flat_hash_map<std::string, std::string> digests;
+  absl::flat_hash_map<std::string, uint32_t> read_crc32c;
   auto abort = [&](absl::Status why) {
     writer->Cancel();
     writer->Finish().status().IgnoreError();
@@ -287,14 +288,14 @@ absl::StatusOr<cv1::UploadResponse> UploadFolder(clients::CollectorClient& colle
     if (!open) break;
     auto file = OpenToSend(f.path, f.root, f.source);
     if (!file.ok()) return abort(file.status());
-    auto digest = SendFile(*writer, f.path, *file, progress);
+    auto crc32c = SendFile(*writer, f.path, *file, progress);
     if (progress != nullptr) progress->FileDone();
-    if (absl::IsUnavailable(digest.status())) {
+    if (absl::IsUnavailable(crc32c.status())) {
       open = false;
       break;
     }
-    if (!digest.ok()) return abort(digest.status());
-    digests[f.path] = *digest;
+    if (!crc32c.ok()) return abort(crc32c.status());
+    read_crc32c[f.path] = *crc32c;
   }
   if (open) {
     message.Clear();
@@ -302,11 +303,14 @@ absl::StatusOr<cv1::UploadResponse> UploadFolder(clients::CollectorClient& colle
     writer->Write(message);
   }
   ASSIGN_OR_RETURN(cv1::UploadResponse response, writer->Finish());
+  // What was stored is what was read. (A collector older than the
+  // checksum in its answer is not checked.)
   for (const cv1::CollectedFile& f : response.files()) {
-    auto it = digests.find(f.path());
-    if (it != digests.end() && it->second != f.sha256()) {
-      return absl::DataLossError(absl::StrCat(f.path(), " was stored with sha256 ", f.sha256(),
-                                              " but the bytes read had ", it->second));
+    auto it = read_crc32c.find(f.path());
+    if (it != read_crc32c.end() && f.has_crc32c() && it->second != f.crc32c()) {
+      return absl::DataLossError(absl::StrFormat(
+          "%s was stored with CRC-32C %08x but the bytes read had %08x", f.path(), f.crc32c(),
+          it->second));
     }
   }
   return response;

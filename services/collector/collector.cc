@@ -4,6 +4,8 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <deque>
+#include <future>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "common/ids.h"
 #include "common/logging.h"
 #include "common/paths.h"
+#include "common/hash/crc32c.h"
 #include "common/hash/sha256.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
@@ -225,35 +228,36 @@ class Collector::UploadState {
                                                      received_));
     }
     if (writer_ == nullptr && !small_) return absl::OkStatus();
-    absl::StatusOr<blob::BlobInfo> info;
+    // A large file's come when its seal ends.
+    std::string sha256;
+    uint32_t crc32c = 0;
     if (small_) {
-      info = blob::BlobInfo{hash::Sha256::Of(small_bytes_), received_, {}};
-      if (!header.sha256().empty() && header.sha256() != info->sha256) {
-        info = absl::DataLossError(absl::StrCat("content has sha256 ", info->sha256,
-                                                ", not the declared ", header.sha256()));
+      sha256 = hash::Sha256::Of(small_bytes_);
+      crc32c = hash::Crc32c(small_bytes_);
+      if (!header.sha256().empty() && header.sha256() != sha256) {
+        return Reject("digest_mismatch",
+                      absl::StrCat("file ", header.path(), ": content has sha256 ", sha256,
+                                   ", not the declared ", header.sha256()));
       }
-    } else {
-      info = writer_->Seal(header.sha256());
-    }
-    if (absl::IsDataLoss(info.status())) {
-      return Reject("digest_mismatch",
-                    absl::StrCat("file ", header.path(), ": ", info.status().message()));
-    }
-    if (!info.ok()) return c_->StoreFailure(info.status(), job_.id());
-    if (small_) {
-      pending_.push_back(Small{files_.size(), info->sha256, std::move(small_bytes_)});
-      pending_bytes_ += info->size;
+      pending_.push_back(Small{files_.size(), sha256, std::move(small_bytes_)});
+      pending_bytes_ += received_;
       small_ = false;
     } else {
+      if (sealing_.size() >= kSealsInFlight) RETURN_IF_ERROR(FinishOldestSeal());
+      blob::BlobWriter* writer = writer_.get();
+      sealing_.push_back({files_.size(), header.path(),
+                          std::async(std::launch::async, [writer, expected = header.sha256()] {
+                            return writer->Seal(expected);
+                          })});
       sealed_.push_back(std::move(writer_));
     }
     Budget& used = IsJobLog(header.path()) ? logs_ : outputs_;
     ++used.files;
-    used.bytes += info->size;
+    used.bytes += received_;
     cat::ArtifactFile f;
     f.set_path(header.path());
-    f.set_size(info->size);
-    f.set_sha256(info->sha256);
+    f.set_size(received_);
+    f.set_sha256(sha256);
     f.set_privacy_level(level_);
     f.set_gc_strategy(strategy_);
     if (header.mtime_unix_nanos() > 0) {
@@ -264,8 +268,9 @@ class Collector::UploadState {
     files_.push_back(std::move(f));
     v1::CollectedFile* out = response_.add_files();
     out->set_path(header.path());
-    out->set_size(info->size);
-    out->set_sha256(info->sha256);
+    out->set_size(received_);
+    out->set_sha256(sha256);
+    out->set_crc32c(crc32c);
     out->set_privacy_level(level_);
     if (pending_bytes_ >= kPlaceBatchBytes || pending_.size() >= kPlaceBatchFiles) {
       return PlaceSmall();
@@ -317,9 +322,27 @@ class Collector::UploadState {
     return absl::OkStatus();
   }
 
+  // Waits for the oldest large file's seal and records its digest.
+  absl::Status FinishOldestSeal() {
+    Sealing oldest = std::move(sealing_.front());
+    sealing_.pop_front();
+    absl::StatusOr<blob::BlobInfo> info = oldest.info.get();
+    if (absl::IsDataLoss(info.status())) {
+      return Reject("digest_mismatch",
+                    absl::StrCat("file ", oldest.path, ": ", info.status().message()));
+    }
+    if (!info.ok()) return c_->StoreFailure(info.status(), job_.id());
+    files_[oldest.file].set_sha256(info->sha256);
+    v1::CollectedFile* out = response_.mutable_files(static_cast<int>(oldest.file));
+    out->set_sha256(info->sha256);
+    out->set_crc32c(info->crc32c);
+    return absl::OkStatus();
+  }
+
   // Makes every accepted blob durable: the loose ones with one flush for the
   // batch, the pack with one of its own.
   absl::Status PublishBlobs() {
+    while (!sealing_.empty()) RETURN_IF_ERROR(FinishOldestSeal());
     RETURN_IF_ERROR(PlaceSmall());
     std::vector<blob::BlobWriter*> sealed;
     for (auto& w : sealed_) sealed.push_back(w.get());
@@ -349,6 +372,10 @@ class Collector::UploadState {
   int64_t total() const { return outputs_.bytes + logs_.bytes; }
 
  private:
+  // Large files whose seals run at once, each on a thread of its own while
+  // the next file arrives: the last of a blob's hashing and writing, which
+  // would otherwise hold up the upload once per file.
+  static constexpr size_t kSealsInFlight = 2;
   // Small files are placed in batches of this many bytes or files.
   static constexpr int64_t kPlaceBatchBytes = 8 << 20;
   static constexpr size_t kPlaceBatchFiles = 1000;
@@ -392,6 +419,14 @@ class Collector::UploadState {
   std::optional<v1::FileHeader> current_;
   std::unique_ptr<blob::BlobWriter> writer_;
   std::vector<std::unique_ptr<blob::BlobWriter>> sealed_;  // accepted, not yet published
+  // A large file of files_ whose writer, in sealed_, is being sealed. Declared
+  // after sealed_, so a seal still running ends before its writer goes.
+  struct Sealing {
+    size_t file;
+    std::string path;
+    std::future<absl::StatusOr<blob::BlobInfo>> info;
+  };
+  std::deque<Sealing> sealing_;
   bool small_ = false;                                      // the current file is gathered
   std::string small_bytes_;
   std::vector<Small> pending_;  // gathered, not yet placed

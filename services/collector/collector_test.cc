@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/rpc/server.h"
+#include "common/hash/crc32c.h"
 #include "common/hash/sha256.h"
 #include "common/time_util.h"
 #include "grpcpp/grpcpp.h"
@@ -82,6 +83,20 @@ struct Upload {
     for (size_t i = 0; i < content.size(); i += 4) {
       messages.emplace_back();
       messages.back().set_chunk(content.substr(i, 4));
+    }
+    return *this;
+  }
+  // A file in chunks of 1 MiB, as the CLI sends large files.
+  Upload& Large(const std::string& path, const std::string& content,
+                const std::string& declared_sha256) {
+    messages.emplace_back();
+    auto* h = messages.back().mutable_file();
+    h->set_path(path);
+    h->set_size(content.size());
+    h->set_sha256(declared_sha256);
+    for (size_t i = 0; i < content.size(); i += 1 << 20) {
+      messages.emplace_back();
+      messages.back().set_chunk(content.substr(i, 1 << 20));
     }
     return *this;
   }
@@ -406,6 +421,60 @@ TEST_F(CollectorTest, DigestMismatchRejectsTheWholeUpload) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(r.status().message().find("bad.txt"), std::string::npos);
   EXPECT_TRUE(CatalogPaths(job).empty());
+  EXPECT_EQ(TmpFiles(), 0u);
+}
+
+// Large files are sealed on threads of their own while the next ones arrive
+// (several over blob buffers, unaligned); the answer still gives each
+// file's digest and CRC-32C, small ones' too, and a wrong declared digest
+// behind them still fails the whole upload.
+TEST_F(CollectorTest, LargeFilesSealedWhileTheNextArriveKeepTheirDigestsAndChecks) {
+  options_.max_total_bytes = 64 << 20;
+  collector_ = std::make_unique<Collector>(options_, blobs_.get(), &test_catalog_.client(),
+                                           &clock_, metrics_.get());
+  std::vector<std::string> large;
+  for (int i = 0; i < 4; ++i) {
+    std::string bytes((9 << 20) + 1000 * i + 7, '\0');
+    for (size_t at = 0; at < bytes.size(); ++at) bytes[at] = static_cast<char>(at * (i + 3) >> 5);
+    large.push_back(std::move(bytes));
+  }
+  std::string job = NewJob();
+  Upload u(job);
+  for (int i = 0; i < 4; ++i) u.Large(absl::StrCat("l", i, ".bin"), large[i], i == 1 ? hash::Sha256::Of(large[i]) : "");
+  u.File("small.txt", "small").End();
+  auto r = Run(u);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->files_size(), 5);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(r->files(i).sha256(), hash::Sha256::Of(large[i])) << i;
+    ASSERT_TRUE(r->files(i).has_crc32c());
+    EXPECT_EQ(r->files(i).crc32c(), hash::Crc32c(large[i])) << i;
+    StringSink sink;
+    ASSERT_TRUE(Download(job, r->files(i).path(), sink).ok());
+    EXPECT_TRUE(sink.data == large[i]) << i;
+  }
+  EXPECT_EQ(r->files(4).crc32c(), hash::Crc32c("small"));
+  cat::ListFilesRequest list;
+  list.set_job_id(job);
+  auto listed = catalog_->ListFiles(list);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->files_size(), 5);
+  for (const auto& f : listed->files()) {
+    EXPECT_EQ(f.sha256(), f.path() == "small.txt" ? hash::Sha256::Of("small")
+                                                  : hash::Sha256::Of(large[f.path()[1] - '0']));
+  }
+
+  std::string other = NewJob();
+  Upload bad(other);
+  for (int i = 0; i < 4; ++i) {
+    bad.Large(absl::StrCat("l", i, ".bin"), large[i] + "x",
+              i == 2 ? hash::Sha256::Of(large[i]) : "");
+  }
+  bad.End();
+  auto refused = Run(bad);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(refused.status().message().find("l2.bin"), std::string::npos) << refused.status();
+  EXPECT_TRUE(CatalogPaths(other).empty());
   EXPECT_EQ(TmpFiles(), 0u);
 }
 

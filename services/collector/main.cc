@@ -7,6 +7,7 @@
 #include "absl/flags/flag.h"
 #include "common/blob/flags.h"
 #include "common/init.h"
+#include "common/memory.h"
 #include "common/logging.h"
 #include "common/periodic.h"
 #include "common/rpc/server.h"
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   arca::rpc::BlockTerminationSignals();
   arca::InitProgram(argc, argv, "arca-collector",
                     "Arca's collector (gRPC arca.collector.v1): uploads and downloads");
+  arca::KeepFreedMemoryForReuse();
   arca::rpc::ServerOptions server_options;
   auto security = arca::rpc::SetUpSecurity(&server_options, absl::GetFlag(FLAGS_catalog));
   if (!security.ok()) {

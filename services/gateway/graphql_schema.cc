@@ -273,7 +273,7 @@ void Gateway::Impl::BuildSchema() {
          {{"key", nn("String")}, {"value", nn("String")}});
   object("Step", "One step of a job (o2r).",
          {{"name", nn("String")},
-          {"status", nn("String"), "queued, running, success, failure, warning or skip"},
+          {"status", nn("String"), "queued, running, success, failure, warning or skipped"},
           {"start", str()},
           {"end", str()},
           {"text", str()}});

@@ -22,6 +22,7 @@
 #include "common/hash/sha256.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
+#include "common/trace.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
@@ -49,12 +50,9 @@ class Slot {
   Slot(std::atomic<int>* running, prometheus::Gauge* gauge) : running_(running), gauge_(gauge) {
     gauge_->Increment();
   }
-  // The last one out gives the memory the calls freed back to the system:
-  // the allocator keeps what many threads freed (a burst of cancelled
-  // uploads held hundreds of MiB after they ended).
   ~Slot() {
     gauge_->Decrement();
-    if (running_->fetch_sub(1) == 1) malloc_trim(0);
+    running_->fetch_sub(1);
   }
   // A slot, or RESOURCE_EXHAUSTED when `limit` are taken.
   static absl::StatusOr<std::unique_ptr<Slot>> Take(std::atomic<int>* running, int limit,
@@ -273,27 +271,52 @@ class Collector::UploadState {
     out->set_crc32c(crc32c);
     out->set_privacy_level(level_);
     if (pending_bytes_ >= kPlaceBatchBytes || pending_.size() >= kPlaceBatchFiles) {
-      return PlaceSmall();
+      return LookUpSmall();
     }
     return absl::OkStatus();
   }
 
-  // Finds a place for each gathered small file: where this upload already
-  // put the same bytes; the pack where the catalog says they are (if a file
-  // still references them); a blob file of their own if they are stored as
-  // one (the store then marks it as just written, as for any blob); else
-  // this upload's pack. The catalog is asked once per batch.
-  absl::Status PlaceSmall() {
+  // Asks the catalog, on a thread of its own while the next batch arrives,
+  // which of the gathered small files' bytes it holds; the batch before is
+  // placed first, so at most one question is out.
+  absl::Status LookUpSmall() {
+    RETURN_IF_ERROR(PlaceLookedUp());
+    if (pending_.empty()) return absl::OkStatus();
     std::vector<std::string> ask;
     for (const Small& s : pending_) {
       if (placed_.emplace(s.sha256, std::nullopt).second) ask.push_back(s.sha256);
     }
-    absl::flat_hash_map<std::string, cat::BlobRef> known;
-    RETURN_IF_ERROR(c_->catalog_->ForEachBlobRef(ask, [&](const cat::BlobRef& ref) {
-      if (ref.refcount() > 0 || ref.has_unreferenced_since()) known[ref.sha256()] = ref;
-      return absl::OkStatus();
-    }));
-    for (Small& s : pending_) {
+    std::optional<trace::Context> parent;
+    if (const trace::Context* current = trace::Current()) parent = *current;
+    looking_up_.emplace();
+    looking_up_->files = std::exchange(pending_, {});
+    pending_bytes_ = 0;
+    looking_up_->known = std::async(
+        std::launch::async,
+        [catalog = c_->catalog_, ask = std::move(ask),
+         parent]() -> absl::StatusOr<absl::flat_hash_map<std::string, cat::BlobRef>> {
+          trace::Scope scope(parent.has_value() ? &*parent : nullptr);
+          absl::flat_hash_map<std::string, cat::BlobRef> known;
+          RETURN_IF_ERROR(catalog->ForEachBlobRef(ask, [&](const cat::BlobRef& ref) {
+            if (ref.refcount() > 0 || ref.has_unreferenced_since()) known[ref.sha256()] = ref;
+            return absl::OkStatus();
+          }));
+          return known;
+        });
+    return absl::OkStatus();
+  }
+
+  // Finds a place for each small file of the batch looked up: where this
+  // upload already put the same bytes; the pack where the catalog says they
+  // are (if a file still references them); a blob file of their own if they
+  // are stored as one (the store then marks it as just written, as for any
+  // blob); else this upload's pack.
+  absl::Status PlaceLookedUp() {
+    if (!looking_up_.has_value()) return absl::OkStatus();
+    Lookup batch = std::move(*looking_up_);
+    looking_up_.reset();
+    ASSIGN_OR_RETURN(const auto known, batch.known.get());
+    for (Small& s : batch.files) {
       std::optional<cat::BlobLocation>& place = placed_[s.sha256];
       if (!place.has_value()) {
         auto ref = known.find(s.sha256);
@@ -317,8 +340,6 @@ class Collector::UploadState {
       }
       *files_[s.file].mutable_location() = *place;
     }
-    pending_.clear();
-    pending_bytes_ = 0;
     return absl::OkStatus();
   }
 
@@ -343,7 +364,8 @@ class Collector::UploadState {
   // batch, the pack with one of its own.
   absl::Status PublishBlobs() {
     while (!sealing_.empty()) RETURN_IF_ERROR(FinishOldestSeal());
-    RETURN_IF_ERROR(PlaceSmall());
+    RETURN_IF_ERROR(LookUpSmall());
+    RETURN_IF_ERROR(PlaceLookedUp());
     std::vector<blob::BlobWriter*> sealed;
     for (auto& w : sealed_) sealed.push_back(w.get());
     absl::Status published = c_->blobs_->Publish(sealed);
@@ -429,8 +451,13 @@ class Collector::UploadState {
   std::deque<Sealing> sealing_;
   bool small_ = false;                                      // the current file is gathered
   std::string small_bytes_;
-  std::vector<Small> pending_;  // gathered, not yet placed
+  std::vector<Small> pending_;  // gathered, not yet looked up
   int64_t pending_bytes_ = 0;
+  struct Lookup {
+    std::vector<Small> files;
+    std::future<absl::StatusOr<absl::flat_hash_map<std::string, cat::BlobRef>>> known;
+  };
+  std::optional<Lookup> looking_up_;
   // Where each small file's bytes went; empty while being placed.
   absl::flat_hash_map<std::string, std::optional<cat::BlobLocation>> placed_;
   std::unique_ptr<blob::PackWriter> pack_;
@@ -464,6 +491,7 @@ absl::StatusOr<v1::UploadResponse> Collector::Upload(UploadSource& source,
 absl::StatusOr<v1::UploadResponse> Collector::Receive(UploadSource& source, absl::string_view act_for,
                                                       std::string* job_id) {
   const absl::Time start = clock_->Now();
+  calls_.fetch_add(1);
   auto slot = Slot::Take(&uploads_, options_.max_concurrent_uploads,
                          &metrics_->uploads_in_progress, "uploads");
   if (!slot.ok()) {
@@ -564,6 +592,16 @@ absl::StatusOr<v1::UploadResponse> Collector::Receive(UploadSource& source, absl
   return response;
 }
 
+void Collector::TrimWhenIdle() {
+  const int64_t calls = calls_.load();
+  const bool quiet = calls == calls_seen_ && uploads_.load() == 0 && downloads_.load() == 0;
+  calls_seen_ = calls;
+  quiet_calls_ = quiet ? quiet_calls_ + 1 : 0;
+  // gRPC frees a call's buffers a moment after it returns: the first few
+  // quiet calls each trim.
+  if (quiet_calls_ >= 1 && quiet_calls_ <= kTrimsWhenIdle) malloc_trim(0);
+}
+
 absl::Status Collector::RefreshBlobStats() {
   int64_t bytes = 0, objects = 0;
   RETURN_IF_ERROR(blobs_->List([&](const blob::BlobInfo& b) {
@@ -588,6 +626,7 @@ absl::Status Collector::RefreshBlobStats() {
 
 absl::Status Collector::Download(const v1::DownloadRequest& request, DownloadSink& sink,
                                  absl::string_view act_for) {
+  calls_.fetch_add(1);
   ASSIGN_OR_RETURN(auto slot, Slot::Take(&downloads_, options_.max_concurrent_downloads,
                                          &metrics_->downloads_in_progress, "downloads"));
   RETURN_IF_ERROR(CheckName("job_id", request.job_id()));

@@ -145,6 +145,14 @@ class Collector {
   // counted rather than tracked).
   absl::Status RefreshBlobStats();
 
+  // Gives the memory that finished uploads and downloads freed back to the
+  // system, on the first five calls of this (main: each second) to see
+  // none begun since the last and none running. While they run, the
+  // allocator keeps freed memory for the next message
+  // (KeepFreedMemoryForReuse); after a burst it would otherwise keep
+  // hundreds of MiB, some of it freed by gRPC only after the calls returned.
+  void TrimWhenIdle();
+
  private:
   // Upload's work; *job_id is the manifest's once it is read.
   absl::StatusOr<v1::UploadResponse> Receive(UploadSource& source, absl::string_view act_for,
@@ -160,6 +168,12 @@ class Collector {
   Clock* clock_;
   CollectorMetrics* metrics_;
   std::atomic<int> uploads_{0}, downloads_{0};
+  std::atomic<int64_t> calls_{0};  // uploads and downloads begun, refused ones too
+  // TrimWhenIdle's (called from one thread): calls_ when last called, and
+  // how many calls in a row have found nothing begun or running.
+  int64_t calls_seen_ = 0;
+  int quiet_calls_ = 0;
+  static constexpr int kTrimsWhenIdle = 5;
 };
 
 // True if path is hidden: a segment starts with "." (except the reserved

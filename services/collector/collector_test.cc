@@ -222,6 +222,31 @@ TEST_F(CollectorTest, PrimeHubJourneyUploadAndDownload) {
   EXPECT_EQ(bytes, packs[0].size);
 }
 
+// The catalog is asked about each batch of 1,000 small files while the next
+// one arrives; bytes repeated across batches are packed once, and every file
+// reads back.
+TEST_F(CollectorTest, SmallFilesRepeatedAcrossBatchesArePackedOnce) {
+  options_.max_files = 5000;
+  options_.max_total_bytes = 1 << 20;
+  collector_ = std::make_unique<Collector>(options_, blobs_.get(), &test_catalog_.client(), &clock_,
+                                           metrics_.get());
+  const std::string job = NewJob();
+  Upload u(job);
+  for (int i = 0; i < 2500; ++i) u.File(absl::StrCat("f", i), absl::StrCat("bytes ", i % 1200));
+  u.End();
+  auto r = Run(u);
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<blob::PackInfo> packs;
+  ASSERT_TRUE(blobs_->ListPacks([&](const blob::PackInfo& p) { packs.push_back(p); }).ok());
+  ASSERT_EQ(packs.size(), 1u);
+  EXPECT_EQ(blobs_->ReadPackIndex(packs[0].name)->size(), 1200u);
+  for (int i : {0, 999, 1000, 1199, 1200, 2199, 2200, 2499}) {
+    StringSink sink;
+    ASSERT_TRUE(Download(job, absl::StrCat("f", i), sink).ok()) << i;
+    EXPECT_EQ(sink.data, absl::StrCat("bytes ", i % 1200)) << i;
+  }
+}
+
 TEST_F(CollectorTest, SmallFilesAlreadyStoredAreNotWrittenAgainPackedOrLoose) {
   auto packs = [&] {
     int n = 0;

@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
     absl::Status s = collector.RefreshBlobStats();
     if (!s.ok()) ARCA_LOG(WARNING) << "counting blobs: " << s.message();
   });
+  arca::Periodic trim(absl::Seconds(1), [&] { collector.TrimWhenIdle(); });
   int code = arca::rpc::ServeUntilSignal(
       server_options, {{arca::collector::v1::Collector::service_full_name(), &service}}, registry);
   return code;

@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/rpc/server.h"
+#include "common/hash/crc32c.h"
 #include "common/hash/sha256.h"
 #include "common/testing/subprocess.h"
 #include "grpcpp/grpcpp.h"
@@ -192,6 +193,59 @@ TEST_F(TransferTest, NamesThatCannotBeArtifactPathsAreRefusedClearly) {
   for (int i = 0; i < 65; ++i) deep += "/d";
   WriteFile(deep + "/f", "x");
   EXPECT_NE(ScanFolder(root_, false).status().message().find("deep"), std::string::npos);
+}
+
+// Stands for a collector that stored other bytes than it was sent: the real
+// one's answer, with one file's CRC-32C changed.
+class AnswerAltering : public clients::CollectorClient {
+ public:
+  explicit AnswerAltering(clients::CollectorClient* real) : real_(real) {}
+  std::unique_ptr<clients::UploadStream> Upload(const clients::CallOptions& call) override {
+    class Stream : public clients::UploadStream {
+     public:
+      explicit Stream(std::unique_ptr<clients::UploadStream> real) : real_(std::move(real)) {}
+      bool Write(const cv1::UploadRequest& m, bool buffer) override { return real_->Write(m, buffer); }
+      absl::StatusOr<cv1::UploadResponse> Finish() override {
+        auto r = real_->Finish();
+        if (r.ok()) r->mutable_files(0)->set_crc32c(r->files(0).crc32c() ^ 1);
+        return r;
+      }
+      void Cancel() override { real_->Cancel(); }
+
+     private:
+      std::unique_ptr<clients::UploadStream> real_;
+    };
+    return std::make_unique<Stream>(real_->Upload(call));
+  }
+  std::unique_ptr<clients::DownloadStream> Download(const cv1::DownloadRequest& r,
+                                                    const clients::CallOptions& call) override {
+    return real_->Download(r, call);
+  }
+
+ private:
+  clients::CollectorClient* real_;
+};
+
+// The collector answers each file's CRC-32C; the CLI checks it against the
+// bytes it read (instead of hashing them with SHA-256 a second time).
+TEST_F(TransferTest, WhatWasStoredIsCheckedAgainstWhatWasRead) {
+  WriteFile(root_ + "/big.bin", std::string(3 << 20, 'b'));
+  WriteFile(root_ + "/small.txt", "hello\n");
+  auto scan = ScanFolder(root_, false);
+  cv1::UploadManifest manifest;
+  manifest.set_job_id(NewJob());
+  auto r = UploadFolder(*collector_client_, manifest, *scan, {}, absl::Seconds(30));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->files_size(), 2);
+  EXPECT_EQ(r->files(0).crc32c(), hash::Crc32c(std::string(3 << 20, 'b')));
+  EXPECT_EQ(r->files(1).crc32c(), hash::Crc32c("hello\n"));
+
+  AnswerAltering altering(collector_client_.get());
+  manifest.set_job_id(NewJob());
+  auto altered = UploadFolder(altering, manifest, *scan, {}, absl::Seconds(30));
+  EXPECT_EQ(altered.status().code(), absl::StatusCode::kDataLoss) << altered.status();
+  EXPECT_NE(altered.status().message().find("big.bin was stored with CRC-32C"), std::string::npos)
+      << altered.status();
 }
 
 TEST_F(TransferTest, UploadThenDownloadAndResume) {

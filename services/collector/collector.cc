@@ -226,7 +226,7 @@ class Collector::UploadState {
                                                      received_));
     }
     if (writer_ == nullptr && !small_) return absl::OkStatus();
-    // A large file's come when its seal ends.
+    // A large file's are filled in when its seal ends (FinishOldestSeal).
     std::string sha256;
     uint32_t crc32c = 0;
     if (small_) {

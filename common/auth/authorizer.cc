@@ -42,6 +42,7 @@ const std::vector<Rule>& Rules() {
       {"/arca.catalog.v1.Catalog/ListUnreferencedBlobs", R::kService, S::kInternal},
       {"/arca.catalog.v1.Catalog/ForgetBlob", R::kService, S::kInternal},
       {"/arca.catalog.v1.Catalog/ListPacks", R::kService, S::kInternal},
+      {"/arca.catalog.v1.Catalog/ListPackedBlobs", R::kService, S::kInternal},
       {"/arca.catalog.v1.Catalog/MovePackedBlobs", R::kService, S::kInternal},
       {"/arca.catalog.v1.Catalog/ForgetPack", R::kService, S::kInternal},
       {"/arca.catalog.v1.Catalog/EnqueueGcTask", R::kService, S::kInternal},

@@ -2,6 +2,8 @@
 
 #include "common/blob/local.h"
 
+#include "absl/cleanup/cleanup.h"
+
 namespace arca::blob {
 namespace {
 
@@ -110,6 +112,10 @@ absl::StatusOr<std::string> ReadRecord(int fd, int64_t offset, absl::string_view
   return bytes;
 }
 
+absl::Status NoRecordAt(absl::string_view pack, int64_t offset) {
+  return absl::DataLossError(absl::StrCat("pack ", pack, ": no record starts at byte ", offset));
+}
+
 absl::StatusOr<Footer> DecodeFooter(absl::string_view footer, int64_t size) {
   if (size < static_cast<int64_t>(kPackMagic.size() + kFooterBytes) ||
       footer.size() != kFooterBytes) {
@@ -161,6 +167,7 @@ absl::StatusOr<std::vector<PackEntry>> ReadIndex(int fd, int64_t size, int64_t* 
 // ------------------------------------------------------------- the writer
 
 LocalPackWriter::~LocalPackWriter() {
+  if (write_.valid()) write_.get().IgnoreError();
   if (fd_ >= 0) close(fd_);
   if (!published_) unlink(tmp_path_.c_str());
 }
@@ -173,22 +180,34 @@ absl::Status LocalPackWriter::Create() {
 }
 
 absl::Status LocalPackWriter::Flush() {
-  RETURN_IF_ERROR(WriteAt(fd_, pending_.data(), pending_.size(), written_, tmp_path_));
-  written_ += static_cast<int64_t>(pending_.size());
+  if (write_.valid()) RETURN_IF_ERROR(write_.get());
+  std::swap(pending_, writing_);
   pending_.clear();
+  // Written, and its write-back to disk started, while the next buffer
+  // fills; Publish's flush then has little left to wait for.
+  write_ = std::async(std::launch::async, [this, offset = written_] {
+    RETURN_IF_ERROR(WriteAt(fd_, writing_.data(), writing_.size(), offset, tmp_path_));
+    sync_file_range(fd_, offset, static_cast<off_t>(writing_.size()), SYNC_FILE_RANGE_WRITE);
+    return absl::OkStatus();
+  });
+  written_ += static_cast<int64_t>(writing_.size());
   return absl::OkStatus();
 }
 
 absl::StatusOr<Location> LocalPackWriter::Add(absl::string_view sha256, absl::string_view bytes) {
+  return Add(sha256, bytes, hash::Crc32c(bytes));
+}
+
+absl::StatusOr<Location> LocalPackWriter::Add(absl::string_view sha256, absl::string_view bytes,
+                                              uint32_t crc) {
   if (published_) return absl::FailedPreconditionError("pack already published");
   RETURN_IF_ERROR(CheckDigest(sha256));
   const int64_t offset = written_ + static_cast<int64_t>(pending_.size());
-  const uint32_t crc = hash::Crc32c(bytes);
   pending_ += EncodeRecordHeader(sha256, static_cast<int64_t>(bytes.size()), crc);
   pending_.append(bytes.data(), bytes.size());
   entries_.push_back(
       PackEntry{std::string(sha256), offset, static_cast<int64_t>(bytes.size()), crc});
-  if (pending_.size() >= kBufferBytes) RETURN_IF_ERROR(Flush());
+  if (pending_.size() >= kPackBufferBytes) RETURN_IF_ERROR(Flush());
   return Location{name_, offset};
 }
 
@@ -196,12 +215,47 @@ absl::Status LocalPackWriter::Publish() {
   if (published_) return absl::OkStatus();
   pending_ += EncodeIndex(entries_, written_ + static_cast<int64_t>(pending_.size()));
   RETURN_IF_ERROR(Flush());
+  RETURN_IF_ERROR(write_.get());
   if (fdatasync(fd_) != 0) return Errno("fdatasync", tmp_path_);
   close(fd_);
   fd_ = -1;
   if (rename(tmp_path_.c_str(), final_path_.c_str()) != 0) return Errno("rename", final_path_);
   published_ = true;
   return Fsync(store_->packs_dir(), O_DIRECTORY);
+}
+
+// ------------------------------------------------------------ compaction
+
+absl::StatusOr<std::unique_ptr<PackWriter>> LocalBlobStore::CopyPackRecords(
+    absl::string_view pack, const std::vector<int64_t>& offsets) {
+  ASSIGN_OR_RETURN(const UniqueFd fd, OpenPack(pack));
+  int64_t records_end = 0;
+  RETURN_IF_ERROR(IndexOf(pack, fd.get(), &records_end).status());
+  ASSIGN_OR_RETURN(std::unique_ptr<LocalPackWriter> to, NewLocalPackWriter());
+  // The records are checked where they lie in the mapped pack and copied
+  // from there: one read of each byte, no reads of dead ones.
+  if (records_end > 0) {
+    void* map = mmap(nullptr, static_cast<size_t>(records_end), PROT_READ, MAP_SHARED, fd.get(), 0);
+    if (map == MAP_FAILED) return Errno("mmap", absl::StrCat("pack ", pack));
+    absl::Cleanup unmap = [&] { munmap(map, static_cast<size_t>(records_end)); };
+    madvise(map, static_cast<size_t>(records_end), MADV_SEQUENTIAL);
+    const absl::string_view records(static_cast<const char*>(map),
+                                    static_cast<size_t>(records_end));
+    for (const int64_t offset : offsets) {
+      if (offset < static_cast<int64_t>(kPackMagic.size()) ||
+          offset > records_end - static_cast<int64_t>(kRecordHeaderBytes)) {
+        return NoRecordAt(pack, offset);
+      }
+      const absl::string_view record = records.substr(static_cast<size_t>(offset));
+      const std::optional<RecordHeader> h = DecodeRecordHeader(record);
+      if (!h.has_value()) return NoRecordAt(pack, offset);
+      const absl::string_view bytes = record.substr(kRecordHeaderBytes, static_cast<size_t>(h->size));
+      if (absl::Status s = CheckRecordBytes(bytes, *h, offset); !s.ok()) return InPack(pack, s);
+      RETURN_IF_ERROR(to->Add(h->sha256, bytes, h->crc).status());
+    }
+  }
+  RETURN_IF_ERROR(to->Publish());
+  return std::unique_ptr<PackWriter>(std::move(to));
 }
 
 // ------------------------------------------------------ checks and repair

@@ -426,6 +426,16 @@ TEST_F(S3Test, PacksWriteReadCheckAndDelete) {
     return absl::OkStatus();
   }).ok());
   EXPECT_EQ(n, 3000u);
+  // Compaction's copy: the records chosen, in a new pack, each where the
+  // copy says; a place where no record starts is refused.
+  auto copy = store_->CopyPackRecords(pack->name(), {put[1].second.offset, put[2999].second.offset});
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  ASSERT_EQ((*copy)->entries().size(), 2u);
+  const Location moved{(*copy)->name(), (*copy)->entries()[1].offset};
+  EXPECT_EQ(*ReadAll(store_->OpenAt(moved, put[2999].first)), contents[2999]);
+  EXPECT_TRUE(absl::IsDataLoss(
+      store_->CopyPackRecords(pack->name(), {put[1].second.offset + 1}).status()));
+  ASSERT_TRUE(store_->DeletePack((*copy)->name()).ok());
 
   // A small pack goes up with one PUT; damage in it is DATA_LOSS.
   auto one = *store_->NewPackWriter();

@@ -30,6 +30,22 @@ absl::Status BlobStore::ReadPack(
   return absl::NotFoundError(absl::StrCat("no pack ", pack));
 }
 
+absl::StatusOr<std::unique_ptr<PackWriter>> BlobStore::CopyPackRecords(
+    absl::string_view pack, const std::vector<int64_t>& offsets) {
+  ASSIGN_OR_RETURN(std::unique_ptr<PackWriter> to, NewPackWriter());
+  size_t next = 0;
+  RETURN_IF_ERROR(
+      ReadPack(pack, [&](const PackEntry& e, absl::string_view bytes) -> absl::Status {
+        if (next == offsets.size() || e.offset < offsets[next]) return absl::OkStatus();
+        if (e.offset > offsets[next]) return NoRecordAt(pack, offsets[next]);
+        ++next;
+        return to->Add(e.sha256, bytes).status();
+      }));
+  if (next < offsets.size()) return NoRecordAt(pack, offsets[next]);
+  RETURN_IF_ERROR(to->Publish());
+  return to;
+}
+
 absl::Status BlobStore::DeletePack(absl::string_view) { return absl::OkStatus(); }
 
 absl::StatusOr<std::unique_ptr<BlobReader>> OpenRecorded(BlobStore& store, absl::string_view name,
@@ -404,11 +420,16 @@ absl::StatusOr<std::unique_ptr<BlobReader>> LocalBlobStore::OpenAt(const Locatio
   return std::unique_ptr<BlobReader>(new CheckedBytesReader(*std::move(bytes), offset, end));
 }
 
-absl::StatusOr<std::unique_ptr<PackWriter>> LocalBlobStore::NewPackWriter() {
+absl::StatusOr<std::unique_ptr<LocalPackWriter>> LocalBlobStore::NewLocalPackWriter() {
   const std::string name = NewPackName();
   auto writer = std::make_unique<LocalPackWriter>(this, name, TmpPath(""),
                                                   absl::StrCat(packs_, "/", name, kPackSuffix));
   RETURN_IF_ERROR(writer->Create());
+  return writer;
+}
+
+absl::StatusOr<std::unique_ptr<PackWriter>> LocalBlobStore::NewPackWriter() {
+  ASSIGN_OR_RETURN(std::unique_ptr<LocalPackWriter> writer, NewLocalPackWriter());
   return std::unique_ptr<PackWriter>(std::move(writer));
 }
 
@@ -441,10 +462,11 @@ absl::Status LocalBlobStore::InPack(absl::string_view pack, const absl::Status& 
   return absl::DataLossError(absl::StrCat("pack ", pack, ": ", s.message()));
 }
 
-absl::StatusOr<std::vector<PackEntry>> LocalBlobStore::IndexOf(absl::string_view pack, int fd) {
+absl::StatusOr<std::vector<PackEntry>> LocalBlobStore::IndexOf(absl::string_view pack, int fd,
+                                                               int64_t* records_end) {
   struct stat st;
   if (fstat(fd, &st) != 0) return absl::InternalError(absl::StrCat("stat pack ", pack));
-  auto entries = ReadIndex(fd, st.st_size);
+  auto entries = ReadIndex(fd, st.st_size, records_end);
   if (!entries.ok()) return InPack(pack, entries.status());
   return entries;
 }

@@ -136,6 +136,11 @@ class BlobStore {
   virtual absl::Status ReadPack(
       absl::string_view pack,
       const std::function<absl::Status(const PackEntry&, absl::string_view bytes)>& fn);
+  // A new pack, published, of the records of `pack` at `offsets` (ascending,
+  // each where a record starts), each checked as ReadPack checks it.
+  // DATA_LOSS if one is damaged or no record starts there.
+  virtual absl::StatusOr<std::unique_ptr<PackWriter>> CopyPackRecords(
+      absl::string_view pack, const std::vector<int64_t>& offsets);
   // Absent counts as success.
   virtual absl::Status DeletePack(absl::string_view pack);
   // NOT_FOUND if absent.

@@ -555,6 +555,47 @@ TEST_F(PackTest, WrongPlacesAndDamagedRecordsAreRefused) {
   EXPECT_NE(recorded.status().message().find(name), std::string::npos) << recorded.status();
 }
 
+TEST_F(PackTest, CompactionCopiesTheRecordsAskedForEachChecked) {
+  std::string name;
+  const std::vector<Packed> packed = WritePack(30, &name);
+  auto copy = store_->CopyPackRecords(name, {packed[1].where.offset, packed[7].where.offset,
+                                             packed[29].where.offset});
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  const std::vector<PackEntry>& entries = (*copy)->entries();
+  ASSERT_EQ(entries.size(), 3u);
+  int i = 0;
+  for (int from : {1, 7, 29}) {
+    EXPECT_EQ(entries[i].sha256, packed[from].sha256);
+    Packed moved = packed[from];
+    moved.where = {(*copy)->name(), entries[i++].offset};
+    EXPECT_EQ(ReadAt(moved).bytes, packed[from].bytes);
+  }
+  auto check = VerifyPackFile(PackPath((*copy)->name()));
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_TRUE(check->index_ok) << check->problem;
+  EXPECT_EQ(static_cast<int64_t>(std::filesystem::file_size(PackPath((*copy)->name()))),
+            (*copy)->size());
+  // Nothing asked: an empty pack. A place where no record starts, or past
+  // the records, or a damaged record: DATA_LOSS naming the pack, and no
+  // new pack left behind.
+  EXPECT_TRUE(store_->CopyPackRecords(name, {}).ok());
+  const size_t packs_before = std::distance(std::filesystem::directory_iterator(dir_ + "/packs"),
+                                            std::filesystem::directory_iterator());
+  for (int64_t bad : {packed[3].where.offset + 1, int64_t{0},
+                      static_cast<int64_t>(std::filesystem::file_size(PackPath(name))) - 10}) {
+    auto refused = store_->CopyPackRecords(name, {bad});
+    EXPECT_TRUE(absl::IsDataLoss(refused.status())) << bad << ": " << refused.status();
+    EXPECT_NE(refused.status().message().find(name), std::string::npos) << refused.status();
+  }
+  Damage(PackPath(name), packed[7].where.offset + 52 + 3);
+  EXPECT_TRUE(absl::IsDataLoss(store_->CopyPackRecords(name, {packed[7].where.offset}).status()));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_ + "/packs"),
+                          std::filesystem::directory_iterator()),
+            static_cast<std::ptrdiff_t>(packs_before));
+  EXPECT_EQ(TmpFiles(), 0u);
+  EXPECT_TRUE(absl::IsNotFound(store_->CopyPackRecords("pack-20260101000000-nothere", {}).status()));
+}
+
 TEST_F(PackTest, APackIsVerifiedAndItsIndexRebuiltFromThePackAlone) {
   std::string name;
   const std::vector<Packed> packed = WritePack(30, &name);

@@ -45,6 +45,7 @@ namespace arca::clients {
     kIdempotent)                                                                        \
   X(ForgetBlob, ForgetBlobRequest, ForgetBlobResponse, kIdempotent)                     \
   X(ListPacks, ListPacksRequest, ListPacksResponse, kIdempotent)                        \
+  X(ListPackedBlobs, ListPackedBlobsRequest, ListPackedBlobsResponse, kIdempotent)      \
   X(MovePackedBlobs, MovePackedBlobsRequest, MovePackedBlobsResponse, kNever)           \
   X(ForgetPack, ForgetPackRequest, Empty, kIdempotent)                                  \
   X(EnqueueGcTask, EnqueueGcTaskRequest, GcTask, kNever)                                \

@@ -3,6 +3,9 @@
 #include "services/catalog/catalog.h"
 
 #include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -17,6 +20,51 @@
 #include "services/catalog/validation.h"
 
 namespace arca::catalog {
+namespace {
+
+// Pairs per key of a compacted pack's map (keys.h).
+constexpr size_t kMapChunkPairs = 1024;
+
+// Reads a compacted pack's map, fastest for ascending offsets.
+class OffsetMap {
+ public:
+  OffsetMap(std::unique_ptr<rocksdb::Iterator> it, absl::string_view pack)
+      : it_(std::move(it)), pack_(pack), prefix_(MapPrefix(pack)) {}
+
+  // Where the record first written at `offset` is in the pack's file now;
+  // nullopt if the map does not have it.
+  absl::StatusOr<std::optional<uint64_t>> Find(uint64_t offset) {
+    if (chunk_.empty() || offset < First(0) || offset > First(chunk_.size() / 16 - 1)) {
+      it_->SeekForPrev(MapKey(pack_, offset));
+      RETURN_IF_ERROR(FromRocks(it_->status()));
+      if (!it_->Valid() || !it_->key().starts_with(prefix_)) return std::nullopt;
+      if (it_->value().size() == 0 || it_->value().size() % 16 != 0) {
+        return Corrupt(it_->key().ToString());
+      }
+      chunk_.assign(it_->value().data(), it_->value().size());
+    }
+    size_t lo = 0, hi = chunk_.size() / 16;
+    while (lo < hi) {
+      const size_t mid = (lo + hi) / 2;
+      if (First(mid) < offset) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    if (lo == chunk_.size() / 16 || First(lo) != offset) return std::nullopt;
+    return ReadBe64(chunk_.data() + lo * 16 + 8);
+  }
+
+ private:
+  uint64_t First(size_t pair) const { return ReadBe64(chunk_.data() + pair * 16); }
+
+  std::unique_ptr<rocksdb::Iterator> it_;
+  const std::string pack_, prefix_;
+  std::string chunk_;  // the pairs last read
+};
+
+}  // namespace
 
 // ---------------------------------------------------------- retention-gc
 
@@ -130,6 +178,8 @@ absl::StatusOr<v1::BlobRef> Catalog::GetBlobRef(absl::string_view sha256) {
   v1::BlobRef b;
   ASSIGN_OR_RETURN(bool found, r.Get(BlobKey(sha256), &b));
   if (!found) return absl::NotFoundError(absl::StrCat("no blob record for ", sha256));
+  PackFiles files;
+  RETURN_IF_ERROR(Locate(r, &b, &files));
   return b;
 }
 
@@ -140,6 +190,7 @@ absl::StatusOr<v1::GetBlobRefsResponse> Catalog::GetBlobRefs(
   }
   Reader r(db_.get());
   v1::GetBlobRefsResponse response;
+  PackFiles files;
   for (const std::string& sha : request.sha256s()) {
     if (!IsSha256Hex(sha)) {
       return absl::InvalidArgumentError(
@@ -148,6 +199,7 @@ absl::StatusOr<v1::GetBlobRefsResponse> Catalog::GetBlobRefs(
     v1::BlobRef* b = response.add_blobs();
     ASSIGN_OR_RETURN(bool found, r.Get(BlobKey(sha), b));
     if (!found) b->set_sha256(sha);
+    RETURN_IF_ERROR(Locate(r, b, &files));
   }
   return response;
 }
@@ -210,6 +262,7 @@ absl::Status Catalog::ForgetBlob(const v1::ForgetBlobRequest& request) {
     rocksdb::WriteBatch batch;
     batch.Delete(BlobKey(b.sha256()));
     batch.Delete(UnrefKey(b));
+    if (!pack.empty()) batch.Delete(LiveKey(b.location()));
     v1::Pack p;
     ASSIGN_OR_RETURN(bool has_pack, pack.empty() ? false : r.Get(PackKey(pack), &p));
     if (has_pack) {
@@ -222,16 +275,37 @@ absl::Status Catalog::ForgetBlob(const v1::ForgetBlobRequest& request) {
   return absl::AbortedError("the blob moved concurrently; retry");
 }
 
+absl::Status Catalog::Locate(Reader& r, v1::BlobRef* blob, PackFiles* files) {
+  if (blob->location().pack().empty()) return absl::OkStatus();
+  v1::BlobLocation* where = blob->mutable_location();
+  auto [file, first] = files->try_emplace(where->pack());
+  if (first) {
+    v1::Pack p;
+    ASSIGN_OR_RETURN(bool found, r.Get(PackKey(where->pack()), &p));
+    if (!found) return Corrupt(PackKey(where->pack()));
+    file->second = p.file();
+  }
+  if (file->second.empty()) return absl::OkStatus();  // never compacted
+  OffsetMap map(r.Iterate(), where->pack());
+  ASSIGN_OR_RETURN(std::optional<uint64_t> now, map.Find(static_cast<uint64_t>(where->offset())));
+  if (!now.has_value()) return Corrupt(LiveKey(*where));
+  where->set_pack(file->second);
+  where->set_offset(static_cast<int64_t>(*now));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::ListPacksResponse> Catalog::ListPacks(const v1::ListPacksRequest& request) {
   ASSIGN_OR_RETURN(int page_size, CheckPageSize(request.page_size()));
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken("packs", request.page_token()));
+  const char* kind = request.retired() ? "retired packs" : "packs";
+  ASSIGN_OR_RETURN(std::string after, DecodePageToken(kind, request.page_token()));
+  const std::string prefix = request.retired() ? RetiredKey("") : PackKey("");
   Reader r(db_.get());
   v1::ListPacksResponse response;
   auto it = r.Iterate();
-  for (it->Seek(PackKey(after)); it->Valid() && it->key().starts_with("p/"); it->Next()) {
-    if (!after.empty() && it->key() == PackKey(after)) continue;
+  for (it->Seek(prefix + after); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (!after.empty() && it->key() == prefix + after) continue;
     if (response.packs_size() == page_size) {
-      response.set_next_page_token(EncodePageToken("packs", response.packs().rbegin()->name()));
+      response.set_next_page_token(EncodePageToken(kind, response.packs().rbegin()->name()));
       break;
     }
     if (!response.add_packs()->ParseFromArray(it->value().data(), it->value().size())) {
@@ -242,74 +316,125 @@ absl::StatusOr<v1::ListPacksResponse> Catalog::ListPacks(const v1::ListPacksRequ
   return response;
 }
 
+absl::StatusOr<v1::ListPackedBlobsResponse> Catalog::ListPackedBlobs(
+    const v1::ListPackedBlobsRequest& request) {
+  if (!IsPackName(request.pack())) return absl::InvalidArgumentError("pack is not a pack's name");
+  ASSIGN_OR_RETURN(int page_size, CheckPageSize(request.page_size(), 100000, 100000));
+  const std::string kind = absl::StrCat("packed:", request.pack());
+  ASSIGN_OR_RETURN(std::string after, DecodePageToken(kind, request.page_token()));
+  Reader r(db_.get());
+  v1::Pack p;
+  ASSIGN_OR_RETURN(bool found, r.Get(PackKey(request.pack()), &p));
+  if (!found) return absl::NotFoundError(absl::StrCat("no pack ", request.pack()));
+  v1::ListPackedBlobsResponse response;
+  response.set_file(p.file().empty() ? p.name() : p.file());
+  const std::string prefix = LivePrefix(request.pack());
+  OffsetMap map(r.Iterate(), p.name());
+  auto it = r.Iterate();
+  for (it->Seek(prefix + after); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (!after.empty() && it->key() == prefix + after) continue;
+    if (it->key().size() != prefix.size() + 8) return Corrupt(it->key().ToString());
+    if (response.offsets_size() == page_size) {
+      response.set_next_page_token(
+          EncodePageToken(kind, Be64(*response.offsets().rbegin())));
+      break;
+    }
+    const uint64_t offset = ReadBe64(it->key().data() + prefix.size());
+    std::optional<uint64_t> now = offset;
+    if (!p.file().empty()) {
+      ASSIGN_OR_RETURN(now, map.Find(offset));
+    }
+    if (!now.has_value()) return Corrupt(it->key().ToString());
+    response.add_offsets(offset);
+    response.add_file_offsets(*now);
+  }
+  RETURN_IF_ERROR(FromRocks(it->status()));
+  return response;
+}
+
 absl::StatusOr<v1::MovePackedBlobsResponse> Catalog::MovePackedBlobs(
     const v1::MovePackedBlobsRequest& request) {
   const bool to_new = request.has_to();
-  if (!IsPackName(request.from()) || (to_new && (!IsPackName(request.to().name()) ||
-                                                 request.to().name() == request.from() ||
-                                                 request.to().size() <= 0))) {
-    return absl::InvalidArgumentError("from and to must be two packs' names (and to a size)");
+  if (!IsPackName(request.pack()) || !IsPackName(request.from()) ||
+      (to_new && (!IsPackName(request.to().name()) || request.to().name() == request.from() ||
+                  request.to().name() == request.pack() || request.to().size() <= 0))) {
+    return absl::InvalidArgumentError(
+        "pack, from and to must be packs' names, to a new one (with a size)");
   }
-  if (!to_new && request.moves_size() > 0) {
-    return absl::InvalidArgumentError("moves need the pack they go to");
+  if (request.offsets_size() != request.to_offsets_size()) {
+    return absl::InvalidArgumentError("offsets and to_offsets must pair up");
   }
-  if (request.moves_size() > kMaxFilesPerCommit) {
-    return absl::InvalidArgumentError("too many moves in one call");
+  if (!to_new && request.offsets_size() > 0) {
+    return absl::InvalidArgumentError("moves need the pack file they go to");
   }
-  std::vector<std::string> lock_keys = {PackKey(request.from())};
-  if (to_new) lock_keys.push_back(PackKey(request.to().name()));
-  for (const auto& m : request.moves()) {
-    if (!IsSha256Hex(m.sha256()) || m.from_offset() < 0 || m.to_offset() < 0) {
-      return absl::InvalidArgumentError("a move needs a digest and two offsets");
+  for (int i = 1; i < request.offsets_size(); ++i) {
+    if (request.offsets(i) <= request.offsets(i - 1)) {
+      return absl::InvalidArgumentError("offsets must ascend");
     }
-    lock_keys.push_back(BlobKey(m.sha256()));
   }
-  KeyLocks::Held held(locks_.get(), lock_keys);
+  KeyLocks::Held held(locks_.get(), {PackKey(request.pack())});
   Reader r(db_.get());
-  v1::Pack from;
-  ASSIGN_OR_RETURN(bool found, r.Get(PackKey(request.from()), &from));
-  if (!found) return absl::NotFoundError(absl::StrCat("no pack ", request.from()));
-  if (from.has_retired_at()) {
-    return absl::FailedPreconditionError(absl::StrCat("pack ", from.name(), " is retired"));
+  v1::Pack p;
+  ASSIGN_OR_RETURN(bool found, r.Get(PackKey(request.pack()), &p));
+  if (!found) return absl::NotFoundError(absl::StrCat("no pack ", request.pack()));
+  const std::string held_by = p.file().empty() ? p.name() : p.file();
+  if (held_by != request.from()) {
+    return absl::FailedPreconditionError(absl::StrCat("pack ", p.name(), " is held by file ",
+                                                      held_by, ", not ", request.from()));
   }
-  v1::Pack to;
   if (to_new) {
-    ASSIGN_OR_RETURN(bool exists, r.Get(PackKey(request.to().name()), &to));
-    if (exists) return absl::AlreadyExistsError(absl::StrCat("pack ", to.name(), " exists"));
-    to = request.to();
-    to.set_live_blobs(0);
-    to.set_live_bytes(0);
-    to.clear_retired_at();
+    v1::Pack retired;
+    ASSIGN_OR_RETURN(bool taken, r.Get(RetiredKey(request.to().name()), &retired));
+    if (taken) return absl::AlreadyExistsError(absl::StrCat("pack file ", retired.name(), " exists"));
   }
+  // The pack's map is rewritten with the live records' new offsets; one
+  // not copied stops it all.
   rocksdb::WriteBatch batch;
+  auto it = r.Iterate();
+  const std::string map_prefix = MapPrefix(p.name());
+  for (it->Seek(map_prefix); it->Valid() && it->key().starts_with(map_prefix); it->Next()) {
+    batch.Delete(it->key());
+  }
+  RETURN_IF_ERROR(FromRocks(it->status()));
   v1::MovePackedBlobsResponse response;
-  for (const auto& m : request.moves()) {
-    v1::BlobRef b;
-    ASSIGN_OR_RETURN(bool known, r.Get(BlobKey(m.sha256()), &b));
-    if (!known || b.location().pack() != from.name() || b.location().offset() != m.from_offset()) {
-      continue;  // released, or elsewhere, meanwhile
+  std::string chunk;
+  uint64_t chunk_from = 0;
+  auto put_chunk = [&] {
+    if (!chunk.empty()) batch.Put(MapKey(p.name(), chunk_from), chunk);
+    chunk.clear();
+  };
+  const std::string prefix = LivePrefix(p.name());
+  int i = 0;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->key().size() != prefix.size() + 8) return Corrupt(it->key().ToString());
+    const uint64_t offset = ReadBe64(it->key().data() + prefix.size());
+    while (i < request.offsets_size() && request.offsets(i) < offset) ++i;
+    if (i == request.offsets_size() || request.offsets(i) != offset) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the live record at offset ", offset, " of pack ", p.name(), " was not copied"));
     }
-    b.mutable_location()->set_pack(to.name());
-    b.mutable_location()->set_offset(m.to_offset());
-    batch.Put(BlobKey(m.sha256()), b.SerializeAsString());
-    from.set_live_blobs(from.live_blobs() - 1);
-    from.set_live_bytes(from.live_bytes() - b.size());
-    to.set_live_blobs(to.live_blobs() + 1);
-    to.set_live_bytes(to.live_bytes() + b.size());
+    if (chunk.empty()) chunk_from = offset;
+    absl::StrAppend(&chunk, Be64(offset), Be64(request.to_offsets(i)));
+    if (chunk.size() == kMapChunkPairs * 16) put_chunk();
     response.set_moved(response.moved() + 1);
   }
-  if (from.live_blobs() > 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        from.live_blobs(), " blob record(s) not moved still point into pack ", from.name()));
-  }
+  RETURN_IF_ERROR(FromRocks(it->status()));
+  put_chunk();
   const absl::Time now = clock_->Now();
-  from.set_live_blobs(0);
-  from.set_live_bytes(0);
-  *from.mutable_retired_at() = ToProtoTime(now);
-  batch.Put(PackKey(from.name()), from.SerializeAsString());
+  v1::Pack retired;
+  retired.set_name(held_by);
+  retired.set_size(p.size());
+  *retired.mutable_created_at() = p.created_at();
+  *retired.mutable_retired_at() = ToProtoTime(now);
+  batch.Put(RetiredKey(held_by), retired.SerializeAsString());
   if (to_new) {
-    *to.mutable_created_at() = ToProtoTime(now);
-    batch.Put(PackKey(to.name()), to.SerializeAsString());
+    p.set_file(request.to().name());
+    p.set_size(request.to().size());
+    p.set_blobs(request.to().blobs());
+    p.set_blob_bytes(request.to().blob_bytes());
+    batch.Put(PackKey(p.name()), p.SerializeAsString());
+  } else {
+    batch.Delete(PackKey(p.name()));  // no blob record points into it
   }
   RETURN_IF_ERROR(Write(batch));
   return response;
@@ -317,17 +442,17 @@ absl::StatusOr<v1::MovePackedBlobsResponse> Catalog::MovePackedBlobs(
 
 absl::Status Catalog::ForgetPack(const v1::ForgetPackRequest& request) {
   if (!IsPackName(request.name())) return absl::InvalidArgumentError("not a pack's name");
-  KeyLocks::Held held(locks_.get(), {PackKey(request.name())});
+  KeyLocks::Held held(locks_.get(), {RetiredKey(request.name())});
   Reader r(db_.get());
   v1::Pack p;
-  ASSIGN_OR_RETURN(bool found, r.Get(PackKey(request.name()), &p));
-  if (!found) return absl::NotFoundError(absl::StrCat("no pack ", request.name()));
-  if (!p.has_retired_at() || Micros(p.retired_at()) >= Micros(request.retired_before())) {
+  ASSIGN_OR_RETURN(bool found, r.Get(RetiredKey(request.name()), &p));
+  if (!found) return absl::NotFoundError(absl::StrCat("no retired pack file ", request.name()));
+  if (Micros(p.retired_at()) >= Micros(request.retired_before())) {
     return absl::FailedPreconditionError(
-        absl::StrCat("pack ", p.name(), " is not retired, or only recently"));
+        absl::StrCat("pack file ", p.name(), " was retired only recently"));
   }
   rocksdb::WriteBatch batch;
-  batch.Delete(PackKey(p.name()));
+  batch.Delete(RetiredKey(p.name()));
   return Write(batch);
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -80,8 +81,9 @@ class Catalog {
   ~Catalog();
 
   // The on-disk schema this code reads and writes. 2 added the index of
-  // jobs by condition (built when a version 1 database is opened).
-  static constexpr int kSchemaVersion = 2;
+  // jobs by condition, 3 the index of live packed blobs and retired pack
+  // files apart from packs (each built when an older database is opened).
+  static constexpr int kSchemaVersion = 3;
 
   // --- Job artifacts. ---
   // ALREADY_EXISTS if the id or name+version is taken by different content
@@ -139,6 +141,8 @@ class Catalog {
   // time; NOT_FOUND if there is no record.
   absl::Status ForgetBlob(const v1::ForgetBlobRequest& request);
   absl::StatusOr<v1::ListPacksResponse> ListPacks(const v1::ListPacksRequest& request);
+  absl::StatusOr<v1::ListPackedBlobsResponse> ListPackedBlobs(
+      const v1::ListPackedBlobsRequest& request);
   absl::StatusOr<v1::MovePackedBlobsResponse> MovePackedBlobs(
       const v1::MovePackedBlobsRequest& request);
   absl::Status ForgetPack(const v1::ForgetPackRequest& request);
@@ -190,6 +194,11 @@ class Catalog {
   // the lease lapsed or went to another worker; NOT_FOUND if there is none.
   absl::StatusOr<v1::GcTask> LeasedTask(Reader& r, const std::string& task_id,
                                         const std::string& lease_token);
+  // Turns a blob record's location (if packed) into where its bytes are
+  // now: the file holding its pack and the record's offset there. `files`
+  // keeps the packs' files looked up, for the next call of the same read.
+  using PackFiles = absl::flat_hash_map<std::string, std::string>;
+  absl::Status Locate(Reader& r, v1::BlobRef* blob, PackFiles* files);
 
   CatalogOptions options_;
   Clock* clock_;

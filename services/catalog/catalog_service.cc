@@ -224,6 +224,8 @@ ARCA_INTERNAL(ForgetBlob, ForgetBlobRequest, ForgetBlobResponse,
               rpc::ToGrpcStatus(catalog_->ForgetBlob(*req)))
 ARCA_INTERNAL(ListPacks, ListPacksRequest, ListPacksResponse,
               rpc::ToGrpcReply(catalog_->ListPacks(*req), resp))
+ARCA_INTERNAL(ListPackedBlobs, ListPackedBlobsRequest, ListPackedBlobsResponse,
+              rpc::ToGrpcReply(catalog_->ListPackedBlobs(*req), resp))
 ARCA_INTERNAL(MovePackedBlobs, MovePackedBlobsRequest, MovePackedBlobsResponse,
               rpc::ToGrpcReply(catalog_->MovePackedBlobs(*req), resp))
 ARCA_INTERNAL(ForgetPack, ForgetPackRequest, Empty, rpc::ToGrpcStatus(catalog_->ForgetPack(*req)))

@@ -63,6 +63,8 @@ class CatalogServiceImpl final : public v1::Catalog::Service {
                           v1::ForgetBlobResponse*) override;
   grpc::Status ListPacks(grpc::ServerContext*, const v1::ListPacksRequest*,
                          v1::ListPacksResponse*) override;
+  grpc::Status ListPackedBlobs(grpc::ServerContext*, const v1::ListPackedBlobsRequest*,
+                               v1::ListPackedBlobsResponse*) override;
   grpc::Status MovePackedBlobs(grpc::ServerContext*, const v1::MovePackedBlobsRequest*,
                                v1::MovePackedBlobsResponse*) override;
   grpc::Status ForgetPack(grpc::ServerContext*, const v1::ForgetPackRequest*,

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <string>
 #include <thread>
@@ -22,6 +23,11 @@ namespace {
 
 using ::arca::types::v1::JobStatus;
 using ::arca::types::v1::StepStatus;
+
+template <typename Field>
+std::vector<uint64_t> Numbers(const Field& field) {
+  return std::vector<uint64_t>(field.begin(), field.end());
+}
 
 class CatalogTest : public ::testing::Test {
  protected:
@@ -889,75 +895,225 @@ TEST_F(CatalogTest, PackedBlobsKeepTheirLocationAndTheirPacksCountWhatIsLive) {
   EXPECT_EQ(packs->packs(0).blob_bytes(), 400);
 }
 
-TEST_F(CatalogTest, CompactionMovesLiveRecordsAtOnceAndRetiresThePack) {
-  const std::string from = "pack-20261128000000-from", to = "pack-20261128000001-to";
+TEST_F(CatalogTest, CompactionMovesLiveRecordsAtOnceAndRetiresThePackFile) {
+  const std::string pack = "pack-20261128000000-from";
+  const std::string to = "pack-20261128000001-to", again = "pack-20261128000002-again";
   v1::Job a = NewJob();
   v1::CommitFilesRequest commit;
   commit.set_job_id(a.id());
-  for (char c : {'a', 'b'}) {
+  for (char c : {'a', 'b', 'c'}) {
     v1::ArtifactFile f = File(std::string(1, c), c, 50);
-    f.mutable_location()->set_pack(from);
-    f.mutable_location()->set_offset(c == 'a' ? 8 : 110);
+    f.mutable_location()->set_pack(pack);
+    f.mutable_location()->set_offset(8 + 102 * (c - 'a'));
     *commit.add_files() = f;
   }
-  commit.add_new_packs()->set_name(from);
+  commit.add_new_packs()->set_name(pack);
   commit.mutable_new_packs(0)->set_size(500);
-  commit.mutable_new_packs(0)->set_blobs(2);
-  commit.mutable_new_packs(0)->set_blob_bytes(100);
+  commit.mutable_new_packs(0)->set_blobs(3);
+  commit.mutable_new_packs(0)->set_blob_bytes(150);
   ASSERT_TRUE(catalog_->CommitFiles(commit).ok());
+  auto forget = [&](char c) {
+    v1::MarkFilesDeletedRequest del;
+    del.set_job_id(a.id());
+    del.add_paths(std::string(1, c));
+    ASSERT_TRUE(catalog_->MarkFilesDeleted(del).ok());
+    clock_.Advance(absl::Seconds(1));
+    v1::ForgetBlobRequest f;
+    f.set_sha256(std::string(64, c));
+    *f.mutable_unreferenced_before() = ToProtoTime(clock_.Now());
+    ASSERT_TRUE(catalog_->ForgetBlob(f).ok());
+  };
+  forget('b');
+
+  // The live records, by the offsets their blob records hold.
+  v1::ListPackedBlobsRequest list;
+  list.set_pack(pack);
+  auto live = catalog_->ListPackedBlobs(list);
+  ASSERT_TRUE(live.ok()) << live.status();
+  EXPECT_EQ(live->file(), pack);
+  EXPECT_EQ(Numbers(live->offsets()), (std::vector<uint64_t>{8, 212}));
+  EXPECT_EQ(Numbers(live->file_offsets()), (std::vector<uint64_t>{8, 212}));
+  list.set_page_size(1);
+  live = catalog_->ListPackedBlobs(list);
+  ASSERT_EQ(live->offsets_size(), 1);
+  list.set_page_token(live->next_page_token());
+  EXPECT_EQ(Numbers(catalog_->ListPackedBlobs(list)->offsets()), (std::vector<uint64_t>{212}));
+  list.set_page_token("");
+  list.set_page_size(0);
 
   v1::MovePackedBlobsRequest move;
-  move.set_from(from);
+  move.set_pack(pack);
+  move.set_from(pack);
   move.mutable_to()->set_name(to);
   move.mutable_to()->set_size(200);
   move.mutable_to()->set_blobs(1);
   move.mutable_to()->set_blob_bytes(50);
-  auto* m = move.add_moves();
-  m->set_sha256(std::string(64, 'a'));
-  m->set_from_offset(8);
-  m->set_to_offset(8);
-  // b still points into `from`: nothing changes.
+  move.add_offsets(8);
+  move.add_to_offsets(8);
+  // c is live and was not copied: nothing changes.
   EXPECT_EQ(catalog_->MovePackedBlobs(move).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(catalog_->GetFile(a.id(), "a")->location().pack(), from);
-  // b released: the move goes through.
-  v1::MarkFilesDeletedRequest del;
-  del.set_job_id(a.id());
-  del.add_paths("b");
-  ASSERT_TRUE(catalog_->MarkFilesDeleted(del).ok());
-  clock_.Advance(absl::Seconds(1));
-  v1::ForgetBlobRequest forget;
-  forget.set_sha256(std::string(64, 'b'));
-  *forget.mutable_unreferenced_before() = ToProtoTime(clock_.Now());
-  ASSERT_TRUE(catalog_->ForgetBlob(forget).ok());
+  EXPECT_EQ(catalog_->GetFile(a.id(), "a")->location().pack(), pack);
+  // Malformed moves change nothing either.
+  v1::MovePackedBlobsRequest bad = move;
+  bad.add_offsets(4);
+  bad.add_to_offsets(4);
+  EXPECT_EQ(catalog_->MovePackedBlobs(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  bad = move;
+  bad.add_offsets(212);
+  EXPECT_EQ(catalog_->MovePackedBlobs(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  bad = move;
+  bad.mutable_to()->set_name(pack);
+  EXPECT_EQ(catalog_->MovePackedBlobs(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  bad = move;
+  bad.set_pack("../p");
+  EXPECT_EQ(catalog_->MovePackedBlobs(bad).status().code(), absl::StatusCode::kInvalidArgument);
+
+  // c released meanwhile: the move goes through, and a, still recorded at
+  // (pack, 8), is answered at its place in the new file.
+  forget('c');
+  move.mutable_to()->set_size(250);
+  move.add_offsets(212);  // copied, though dead by now
+  move.add_to_offsets(110);
+  move.set_to_offsets(0, 60);
   auto moved = catalog_->MovePackedBlobs(move);
   ASSERT_TRUE(moved.ok()) << moved.status();
   EXPECT_EQ(moved->moved(), 1);
-  EXPECT_EQ(catalog_->GetFile(a.id(), "a")->location().pack(), to);
+  auto file = catalog_->GetFile(a.id(), "a");
+  EXPECT_EQ(file->location().pack(), to);
+  EXPECT_EQ(file->location().offset(), 60);
+  auto ref = catalog_->GetBlobRef(std::string(64, 'a'));
+  EXPECT_EQ(ref->location().pack(), to);
+  EXPECT_EQ(ref->location().offset(), 60);
+  v1::GetBlobRefsRequest refs;
+  refs.add_sha256s(std::string(64, 'a'));
+  EXPECT_EQ(catalog_->GetBlobRefs(refs)->blobs(0).location().offset(), 60);
   auto packs = catalog_->ListPacks({});
-  ASSERT_EQ(packs->packs_size(), 2);
-  EXPECT_TRUE(packs->packs(0).has_retired_at());  // from
-  EXPECT_EQ(packs->packs(1).live_blobs(), 1);     // to
-  EXPECT_EQ(packs->packs(1).live_bytes(), 50);
+  ASSERT_EQ(packs->packs_size(), 1);
+  EXPECT_EQ(packs->packs(0).name(), pack);
+  EXPECT_EQ(packs->packs(0).file(), to);
+  EXPECT_EQ(packs->packs(0).size(), 250);
+  EXPECT_EQ(packs->packs(0).live_blobs(), 1);
+  EXPECT_EQ(packs->packs(0).live_bytes(), 50);
+  v1::ListPacksRequest retired;
+  retired.set_retired(true);
+  packs = catalog_->ListPacks(retired);
+  ASSERT_EQ(packs->packs_size(), 1);
+  EXPECT_EQ(packs->packs(0).name(), pack);
+  EXPECT_TRUE(packs->packs(0).has_retired_at());
+  // The same move again finds the pack in another file.
   EXPECT_EQ(catalog_->MovePackedBlobs(move).status().code(),
-            absl::StatusCode::kFailedPrecondition);  // retired
+            absl::StatusCode::kFailedPrecondition);
+  live = catalog_->ListPackedBlobs(list);
+  EXPECT_EQ(live->file(), to);
+  EXPECT_EQ(Numbers(live->offsets()), (std::vector<uint64_t>{8}));
+  EXPECT_EQ(Numbers(live->file_offsets()), (std::vector<uint64_t>{60}));
 
-  // A retired pack's record goes only after the time asked.
+  // Compacted again: the records still hold (pack, 8).
+  move.set_from(to);
+  move.mutable_to()->set_name(again);
+  move.clear_offsets();
+  move.clear_to_offsets();
+  move.add_offsets(8);
+  move.add_to_offsets(8);
+  ASSERT_TRUE(catalog_->MovePackedBlobs(move).ok());
+  EXPECT_EQ(catalog_->GetFile(a.id(), "a")->location().pack(), again);
+  EXPECT_EQ(catalog_->GetFile(a.id(), "a")->location().offset(), 8);
+  EXPECT_EQ(catalog_->ListPacks(retired)->packs_size(), 2);
+
+  // Nothing live: the pack goes with its last file.
+  forget('a');
+  v1::MovePackedBlobsRequest last;
+  last.set_pack(pack);
+  last.set_from(again);
+  ASSERT_TRUE(catalog_->MovePackedBlobs(last).ok());
+  EXPECT_EQ(catalog_->ListPacks({})->packs_size(), 0);
+  EXPECT_EQ(catalog_->ListPacks(retired)->packs_size(), 3);
+  EXPECT_EQ(catalog_->ListPackedBlobs(list).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(catalog_->MovePackedBlobs(last).status().code(), absl::StatusCode::kNotFound);
+
+  // A retired file's record goes only after the time asked.
   v1::ForgetPackRequest forget_pack;
-  forget_pack.set_name(from);
-  *forget_pack.mutable_retired_before() = ToProtoTime(clock_.Now() - absl::Seconds(1));
+  forget_pack.set_name(pack);
+  *forget_pack.mutable_retired_before() = ToProtoTime(clock_.Now() - absl::Hours(1));
   EXPECT_EQ(catalog_->ForgetPack(forget_pack).code(), absl::StatusCode::kFailedPrecondition);
-  forget_pack.set_name(to);
   *forget_pack.mutable_retired_before() = ToProtoTime(clock_.Now() + absl::Seconds(1));
-  EXPECT_EQ(catalog_->ForgetPack(forget_pack).code(), absl::StatusCode::kFailedPrecondition);
-  forget_pack.set_name(from);
   EXPECT_TRUE(catalog_->ForgetPack(forget_pack).ok());
-  EXPECT_EQ(catalog_->ListPacks({})->packs_size(), 1);
+  EXPECT_EQ(catalog_->ListPacks(retired)->packs_size(), 2);
+  EXPECT_EQ(catalog_->ForgetPack(forget_pack).code(), absl::StatusCode::kNotFound);
   forget_pack.set_name("not a pack");
   EXPECT_EQ(catalog_->ForgetPack(forget_pack).code(), absl::StatusCode::kInvalidArgument);
-  move.set_from("pack-nothere");
-  move.mutable_to()->set_name("pack-20261128000002-x");
-  EXPECT_EQ(catalog_->MovePackedBlobs(move).status().code(), absl::StatusCode::kNotFound);
+}
+
+// A large pack's map of new offsets spans several keys; every blob is
+// found through it, one at a time or many at once, and a second compaction
+// replaces it whole.
+TEST_F(CatalogTest, ACompactedPacksMapFindsEveryLiveRecord) {
+  const std::string pack = "pack-20261128000000-large";
+  const int n = 3000;
+  v1::Job job = NewJob();
+  v1::CommitFilesRequest commit;
+  commit.set_job_id(job.id());
+  std::vector<std::string> shas;
+  for (int i = 0; i < n; ++i) {
+    shas.push_back(absl::StrCat(absl::Hex(i, absl::kZeroPad8), std::string(56, 'f')));
+    v1::ArtifactFile* f = commit.add_files();
+    f->set_path(absl::StrCat("f", i));
+    f->set_size(10);
+    f->set_sha256(shas.back());
+    f->mutable_location()->set_pack(pack);
+    f->mutable_location()->set_offset(8 + 100 * i);
+  }
+  commit.add_new_packs()->set_name(pack);
+  commit.mutable_new_packs(0)->set_size(8 + 100 * n);
+  ASSERT_TRUE(catalog_->CommitFiles(commit).ok());
+  v1::GetBlobRefsRequest refs;
+  for (const std::string& sha : shas) refs.add_sha256s(sha);
+
+  int round = 0;
+  std::string from = pack;
+  for (auto moved_to : {std::function<int64_t(int)>([](int i) { return 8 + 50 * i; }),
+                        std::function<int64_t(int)>([](int i) { return 16 + 50 * i; })}) {
+    v1::MovePackedBlobsRequest move;
+    move.set_pack(pack);
+    move.set_from(from);
+    move.mutable_to()->set_name(absl::StrCat("pack-20261128000001-round", ++round));
+    move.mutable_to()->set_size(1 << 20);
+    for (int i = 0; i < n; ++i) {
+      move.add_offsets(8 + 100 * i);
+      move.add_to_offsets(static_cast<uint64_t>(moved_to(i)));
+    }
+    auto moved = catalog_->MovePackedBlobs(move);
+    ASSERT_TRUE(moved.ok()) << moved.status();
+    EXPECT_EQ(moved->moved(), n);
+    from = move.to().name();
+    for (int i : {0, 1, 1023, 1024, 1025, 2047, 2048, n - 1}) {
+      auto f = catalog_->GetFile(job.id(), absl::StrCat("f", i));
+      ASSERT_TRUE(f.ok()) << f.status();
+      EXPECT_EQ(f->location().pack(), from);
+      EXPECT_EQ(f->location().offset(), moved_to(i)) << i;
+    }
+    auto all = catalog_->GetBlobRefs(refs);
+    ASSERT_TRUE(all.ok()) << all.status();
+    for (int i = 0; i < n; ++i) {
+      ASSERT_EQ(all->blobs(i).location().offset(), moved_to(i)) << i;
+    }
+    v1::ListPackedBlobsRequest list;
+    list.set_pack(pack);
+    list.set_page_size(1000);
+    int listed = 0;
+    do {
+      auto page = catalog_->ListPackedBlobs(list);
+      ASSERT_TRUE(page.ok()) << page.status();
+      EXPECT_EQ(page->file(), from);
+      for (int k = 0; k < page->offsets_size(); ++k, ++listed) {
+        ASSERT_EQ(page->offsets(k), static_cast<uint64_t>(8 + 100 * listed));
+        ASSERT_EQ(page->file_offsets(k), static_cast<uint64_t>(moved_to(listed)));
+      }
+      list.set_page_token(page->next_page_token());
+    } while (!list.page_token().empty());
+    EXPECT_EQ(listed, n);
+  }
 }
 
 // -------------------------------------------------------------- deletion
@@ -1121,6 +1277,58 @@ TEST_F(CatalogTest, OpeningASchemaOneDatabaseIndexesItsConditions) {
   ASSERT_TRUE(listed.ok()) << listed.status();
   ASSERT_EQ(listed->jobs_size(), 1);
   EXPECT_EQ(listed->jobs(0).id(), job.id());
+}
+
+// A database of schema version 2 has no index of live packed blobs and
+// keeps retired pack files among the packs: opening it builds the one and
+// moves the others.
+TEST_F(CatalogTest, OpeningASchemaTwoDatabaseIndexesItsPackedBlobs) {
+  const std::string pack = "pack-20261128000000-live", old = "pack-20261127000000-old";
+  v1::Job job = NewJob();
+  v1::CommitFilesRequest commit;
+  commit.set_job_id(job.id());
+  for (char c : {'a', 'b'}) {
+    v1::ArtifactFile f = File(std::string(1, c), c, 50);
+    f.mutable_location()->set_pack(pack);
+    f.mutable_location()->set_offset(c == 'a' ? 8 : 110);
+    *commit.add_files() = f;
+  }
+  commit.add_new_packs()->set_name(pack);
+  commit.mutable_new_packs(0)->set_size(500);
+  ASSERT_TRUE(catalog_->CommitFiles(commit).ok());
+  catalog_.reset();
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_ + "/db", &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    int dropped = 0;
+    for (it->Seek("l/"); it->Valid() && it->key().starts_with("l/"); it->Next(), ++dropped) {
+      ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), it->key()).ok());
+    }
+    ASSERT_EQ(dropped, 2);
+    v1::Pack retired;
+    retired.set_name(old);
+    *retired.mutable_retired_at() = ToProtoTime(clock_.Now());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "p/" + old, retired.SerializeAsString()).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "m/schema", "2").ok());
+  }
+  Reopen();
+  v1::ListPackedBlobsRequest list;
+  list.set_pack(pack);
+  auto live = catalog_->ListPackedBlobs(list);
+  ASSERT_TRUE(live.ok()) << live.status();
+  EXPECT_EQ(Numbers(live->offsets()), (std::vector<uint64_t>{8, 110}));
+  EXPECT_EQ(Numbers(live->file_offsets()), (std::vector<uint64_t>{8, 110}));
+  auto packs = catalog_->ListPacks({});
+  ASSERT_EQ(packs->packs_size(), 1);
+  EXPECT_EQ(packs->packs(0).name(), pack);
+  v1::ListPacksRequest retired;
+  retired.set_retired(true);
+  packs = catalog_->ListPacks(retired);
+  ASSERT_EQ(packs->packs_size(), 1);
+  EXPECT_EQ(packs->packs(0).name(), old);
+  EXPECT_EQ(catalog_->GetFile(job.id(), "b")->location().offset(), 110);
 }
 
 // -------------------------------------------------------------- GC queue

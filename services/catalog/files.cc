@@ -147,6 +147,7 @@ absl::StatusOr<v1::CommitFilesResponse> Catalog::CommitFiles(
                                                  " were released while the upload ran; retry it"));
         }
         *blob.mutable_location() = location;
+        batch.Put(LiveKey(location), "");
         pack->second.set_live_bytes(pack->second.live_bytes() + f.size());
         pack->second.set_live_blobs(pack->second.live_blobs() + 1);
       }
@@ -221,7 +222,11 @@ absl::StatusOr<v1::ArtifactFile> Catalog::GetFile(absl::string_view job_id,
   if (!found) return absl::NotFoundError(absl::StrCat("job ", job_id, " has no file ", path));
   v1::BlobRef blob;
   ASSIGN_OR_RETURN(bool known, r.Get(BlobKey(f.sha256()), &blob));
-  if (known && blob.has_location()) *f.mutable_location() = blob.location();
+  if (known && blob.has_location()) {
+    PackFiles files;
+    RETURN_IF_ERROR(Locate(r, &blob, &files));
+    *f.mutable_location() = blob.location();
+  }
   return f;
 }
 

@@ -29,6 +29,12 @@ namespace arca::catalog {
 //   b/<sha256>                        -> BlobRef
 //   u/<be64 since_us><sha256>         -> ""   (unreferenced blobs)
 //   p/<pack name>                     -> Pack (packs of small blobs)
+//   l/<pack name>\0<be64 offset>      -> ""   (live packed blobs, by the
+//                                             offset their records hold)
+//   o/<pack name>\0<be64 offset>      -> pairs of be64 (offset, offset in the
+//                                        pack's file now), ascending, from
+//                                        this offset (a compacted pack's map)
+//   r/<pack file name>                -> Pack (a retired pack file)
 //   q/<be64 due_us><task id>          -> GcTask
 //   k/<task id>                       -> be64 due_us
 inline constexpr char kSchemaKey[] = "m/schema";
@@ -91,6 +97,22 @@ inline std::string UnrefKey(const v1::BlobRef& b) {
   return absl::StrCat("u/", Be64(Micros(b.unreferenced_since())), b.sha256());
 }
 inline std::string PackKey(absl::string_view name) { return absl::StrCat("p/", name); }
+inline std::string LivePrefix(absl::string_view pack) {
+  return absl::StrCat("l/", pack, absl::string_view("\0", 1));
+}
+inline std::string LiveKey(absl::string_view pack, uint64_t offset) {
+  return absl::StrCat(LivePrefix(pack), Be64(offset));
+}
+inline std::string LiveKey(const v1::BlobLocation& where) {
+  return LiveKey(where.pack(), static_cast<uint64_t>(where.offset()));
+}
+inline std::string MapPrefix(absl::string_view pack) {
+  return absl::StrCat("o/", pack, absl::string_view("\0", 1));
+}
+inline std::string MapKey(absl::string_view pack, uint64_t offset) {
+  return absl::StrCat(MapPrefix(pack), Be64(offset));
+}
+inline std::string RetiredKey(absl::string_view file) { return absl::StrCat("r/", file); }
 inline std::string QueueKey(uint64_t due_us, absl::string_view task_id) {
   return absl::StrCat("q/", Be64(due_us), task_id);
 }

@@ -45,10 +45,8 @@ Catalog::~Catalog() {
 
 namespace {
 
-// Schema 1 to 2: the index of jobs by condition, from every job's record,
-// written in one batch with the new version.
-absl::Status IndexConditions(rocksdb::DB* db) {
-  rocksdb::WriteBatch batch;
+// Schema 1 to 2: the index of jobs by condition, from every job's record.
+absl::Status IndexConditions(rocksdb::DB* db, rocksdb::WriteBatch& batch) {
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek("j/"); it->Valid() && it->key().starts_with("j/"); it->Next()) {
     v1::Job job;
@@ -57,7 +55,41 @@ absl::Status IndexConditions(rocksdb::DB* db) {
     }
     for (const v1::Condition& c : job.conditions()) batch.Put(JobConditionKey(c.type(), job), "");
   }
-  RETURN_IF_ERROR(FromRocks(it->status()));
+  return FromRocks(it->status());
+}
+
+// Schema 2 to 3: the index of live packed blobs, from every blob record
+// (packs were never compacted in place then), and retired pack files
+// apart from packs.
+absl::Status IndexPackedBlobs(rocksdb::DB* db, rocksdb::WriteBatch& batch) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("b/"); it->Valid() && it->key().starts_with("b/"); it->Next()) {
+    v1::BlobRef b;
+    if (!b.ParseFromArray(it->value().data(), it->value().size())) {
+      return Corrupt(it->key().ToString());
+    }
+    if (b.has_location() && !b.location().pack().empty()) {
+      batch.Put(LiveKey(b.location()), "");
+    }
+  }
+  for (it->Seek("p/"); it->Valid() && it->key().starts_with("p/"); it->Next()) {
+    v1::Pack p;
+    if (!p.ParseFromArray(it->value().data(), it->value().size())) {
+      return Corrupt(it->key().ToString());
+    }
+    if (p.has_retired_at()) {
+      batch.Delete(it->key());
+      batch.Put(RetiredKey(p.name()), it->value());
+    }
+  }
+  return FromRocks(it->status());
+}
+
+// Brings a database of an older schema up to this one in one write.
+absl::Status Upgrade(rocksdb::DB* db, int stored) {
+  rocksdb::WriteBatch batch;
+  if (stored < 2) RETURN_IF_ERROR(IndexConditions(db, batch));
+  if (stored < 3) RETURN_IF_ERROR(IndexPackedBlobs(db, batch));
   batch.Put(kSchemaKey, std::to_string(Catalog::kSchemaVersion));
   rocksdb::WriteOptions w;
   w.sync = true;
@@ -147,7 +179,7 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Open(const CatalogOptions& opt
           "catalog database ", options.data_dir, " must be upgraded from schema version ", stored,
           ", which needs free disk space"));
     }
-    if (stored < 2) RETURN_IF_ERROR(IndexConditions(db.get()));
+    if (stored < kSchemaVersion) RETURN_IF_ERROR(Upgrade(db.get(), stored));
   }
   return std::unique_ptr<Catalog>(
       new Catalog(options, clock, std::move(db), std::move(room), read_only));

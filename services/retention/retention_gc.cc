@@ -382,8 +382,18 @@ absl::Status RetentionGc::SweepPacks(absl::Time now, v1::RunCleanupResponse* res
   std::vector<blob::PackInfo> files;
   RETURN_IF_ERROR(blobs_->ListPacks([&](const blob::PackInfo& p) { files.push_back(p); }));
   std::map<std::string, cat::Pack> recorded;
+  std::set<std::string> known;  // files that hold a pack or were retired
   RETURN_IF_ERROR(catalog_->ForEachPack(cat::ListPacksRequest(), [&](const cat::Pack& p) {
     recorded[p.name()] = p;
+    known.insert(p.file().empty() ? p.name() : p.file());
+    return absl::OkStatus();
+  }));
+  std::vector<cat::Pack> retired;
+  cat::ListPacksRequest list_retired;
+  list_retired.set_retired(true);
+  RETURN_IF_ERROR(catalog_->ForEachPack(list_retired, [&](const cat::Pack& p) {
+    retired.push_back(p);
+    known.insert(p.name());
     return absl::OkStatus();
   }));
   absl::Status first_error;
@@ -392,22 +402,21 @@ absl::Status RetentionGc::SweepPacks(absl::Time now, v1::RunCleanupResponse* res
     if (first_error.ok()) first_error = s;
   };
   auto deleted = [&] { response->set_packs_deleted(response->packs_deleted() + 1); };
+  for (const cat::Pack& file : retired) {
+    // Readers that learnt a location in it before it was retired have had
+    // the grace period to finish.
+    if (FromProtoTime(file.retired_at()) >= cutoff) continue;
+    absl::Status s = blobs_->DeletePack(file.name());
+    if (s.ok()) {
+      cat::ForgetPackRequest forget;
+      forget.set_name(file.name());
+      *forget.mutable_retired_before() = ToProtoTime(cutoff);
+      s = catalog_->ForgetPack(forget).status();
+    }
+    s.ok() ? deleted() : failed(s, file.name());
+  }
   int64_t dead = 0;
   for (const auto& [name, pack] : recorded) {
-    if (pack.has_retired_at()) {
-      // Readers that learnt a location in it before it was retired have had
-      // the grace period to finish.
-      if (FromProtoTime(pack.retired_at()) >= cutoff) continue;
-      absl::Status s = blobs_->DeletePack(name);
-      if (s.ok()) {
-        cat::ForgetPackRequest forget;
-        forget.set_name(name);
-        *forget.mutable_retired_before() = ToProtoTime(cutoff);
-        s = catalog_->ForgetPack(forget).status();
-      }
-      s.ok() ? deleted() : failed(s, name);
-      continue;
-    }
     if (!ShouldCompact(pack)) {
       dead += pack.blob_bytes() - pack.live_bytes();
       continue;
@@ -421,7 +430,7 @@ absl::Status RetentionGc::SweepPacks(absl::Time now, v1::RunCleanupResponse* res
     metrics_->packs_compacted.Increment();
   }
   for (const blob::PackInfo& p : files) {
-    if (recorded.count(p.name) > 0 || p.modified >= cutoff) continue;
+    if (known.count(p.name) > 0 || p.modified >= cutoff) continue;
     absl::Status s = blobs_->DeletePack(p.name);
     s.ok() ? deleted() : failed(s, p.name);
   }
@@ -430,41 +439,38 @@ absl::Status RetentionGc::SweepPacks(absl::Time now, v1::RunCleanupResponse* res
 }
 
 absl::Status RetentionGc::Compact(const cat::Pack& pack) {
-  ASSIGN_OR_RETURN(const std::vector<blob::PackEntry> entries, blobs_->ReadPackIndex(pack.name()));
-  std::vector<std::string> digests;
-  for (const blob::PackEntry& e : entries) digests.push_back(e.sha256);
-  std::set<std::pair<std::string, int64_t>> live;
-  RETURN_IF_ERROR(catalog_->ForEachBlobRef(digests, [&](const cat::BlobRef& ref) {
-    if (ref.location().pack() == pack.name()) live.emplace(ref.sha256(), ref.location().offset());
-    return absl::OkStatus();
-  }));
+  // The live records, by the offsets blob records hold and where they are
+  // in the pack's file now (in the same order: compaction keeps it).
+  cat::ListPackedBlobsRequest list;
+  list.set_pack(pack.name());
   cat::MovePackedBlobsRequest move;
-  move.set_from(pack.name());
+  move.set_pack(pack.name());
+  std::vector<int64_t> file_offsets;
+  do {
+    ASSIGN_OR_RETURN(cat::ListPackedBlobsResponse page, catalog_->ListPackedBlobs(list));
+    if (!move.from().empty() && page.file() != move.from()) {
+      return absl::AbortedError(absl::StrCat("pack ", pack.name(), " was compacted meanwhile"));
+    }
+    move.set_from(page.file());
+    move.mutable_offsets()->MergeFrom(page.offsets());
+    file_offsets.insert(file_offsets.end(), page.file_offsets().begin(), page.file_offsets().end());
+    list.set_page_token(page.next_page_token());
+  } while (!list.page_token().empty());
   std::unique_ptr<blob::PackWriter> to;
-  if (!live.empty()) {
-    ASSIGN_OR_RETURN(to, blobs_->NewPackWriter());
-    RETURN_IF_ERROR(blobs_->ReadPack(
-        pack.name(), [&](const blob::PackEntry& e, absl::string_view bytes) -> absl::Status {
-          if (live.erase({e.sha256, e.offset}) == 0) return absl::OkStatus();
-          ASSIGN_OR_RETURN(const blob::Location where, to->Add(e.sha256, bytes));
-          cat::MovePackedBlobsRequest::Move* m = move.add_moves();
-          m->set_sha256(e.sha256);
-          m->set_from_offset(e.offset);
-          m->set_to_offset(where.offset);
-          return absl::OkStatus();
-        }));
-  }
-  if (to != nullptr) {
-    RETURN_IF_ERROR(to->Publish());
+  if (!file_offsets.empty()) {
+    ASSIGN_OR_RETURN(to, blobs_->CopyPackRecords(move.from(), file_offsets));
     cat::Pack* p = move.mutable_to();
     p->set_name(to->name());
     p->set_size(to->size());
     p->set_blobs(static_cast<int64_t>(to->entries().size()));
-    for (const blob::PackEntry& e : to->entries()) p->set_blob_bytes(p->blob_bytes() + e.size);
+    for (const blob::PackEntry& e : to->entries()) {
+      p->set_blob_bytes(p->blob_bytes() + e.size);
+      move.add_to_offsets(static_cast<uint64_t>(e.offset));
+    }
   }
   absl::Status moved = catalog_->MovePackedBlobs(move).status();
-  // A new pack nothing points at goes now (or, if this fails too, as an
-  // orphan).
+  // A new pack file nothing points at goes now (or, if this fails too, as
+  // an orphan).
   if (!moved.ok() && to != nullptr) blobs_->DeletePack(to->name()).IgnoreError();
   return moved;
 }

@@ -753,6 +753,35 @@ TEST_F(RetentionTest, MostlyDeadPacksAreCompactedWhileEveryLiveFileStaysReadable
     if (family.name == "arca_retention_gc_pack_dead_bytes") dead = family.metric[0].gauge.value;
   }
   EXPECT_EQ(dead, static_cast<double>(files["f6"].size()));
+
+  // Two more go: the compacted pack is compacted again. Its blob records
+  // never moved; the last live file reads from the third file, and the
+  // second goes after the grace period.
+  del.clear_paths();
+  del.add_paths("f7");
+  del.add_paths("f8");
+  ASSERT_TRUE(catalog().MarkFilesDeleted(del).ok());
+  clock_.Advance(absl::Seconds(1));
+  const std::string second = catalog().ListPacks({})->packs(0).file();
+  EXPECT_EQ(catalog().GetFile(job, "f9")->location().pack(), second);
+  swept = gc_->RunCleanup();
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(swept->errors(), 0);
+  EXPECT_EQ(swept->packs_compacted(), 1);
+  const std::string third = catalog().ListPacks({})->packs(0).file();
+  EXPECT_NE(third, second);
+  EXPECT_EQ(catalog().GetFile(job, "f9")->location().pack(), third);
+  EXPECT_EQ(read(job, "f9"), files["f9"]);
+  EXPECT_EQ(real_blobs_->ReadPackIndex(third)->size(), 1u);
+  clock_.Advance(options_.grace + absl::Minutes(1));
+  swept = gc_->RunCleanup();
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(swept->packs_deleted(), 1);
+  EXPECT_EQ(packs(), std::vector<std::string>{third});
+  cat::ListPacksRequest retired;
+  retired.set_retired(true);
+  EXPECT_EQ(catalog().ListPacks(retired)->packs_size(), 0);
+  EXPECT_EQ(read(job, "f9"), files["f9"]);
 }
 
 TEST_F(RetentionTest, APackIsVerifiedAndItsIndexRebuiltFromTheCommandLine) {

@@ -1,8 +1,8 @@
 // Compacting a pack against cp, in the same run: a pack of N files of 4 KiB
 // (default 20,000) is committed to a real catalog, every other file is
 // deleted and its blob released, and one retention-gc sweep rewrites the
-// pack with the live half (read and checked, written to a new pack, the
-// locations switched in one catalog write). The baseline copies the same
+// pack with the live half (read and checked, written to a new pack file,
+// the pack switched to it in one catalog write). The baseline copies the same
 // live bytes, as one file, with cp and makes the copy durable (sync).
 // Target: the sweep takes at most 2x as long as cp.
 // Usage: compact_bench [--files=N] [--dir=DIR]   (DIR: on the disk to measure)

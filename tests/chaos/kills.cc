@@ -159,7 +159,8 @@ bool BytesExist(cat::Catalog::Stub& catalog, const BlobPlace& place, const cat::
   return f.location().pack().empty() ? place.has_blob(f.sha256()) : place.has_pack(f.location().pack());
 }
 
-// The packs the catalog has a live blob in; an error if it cannot say.
+// The pack files that hold a pack with a live blob; an error if the
+// catalog cannot say.
 absl::StatusOr<std::set<std::string>> LivePacks(cat::Catalog::Stub& catalog) {
   std::set<std::string> live;
   cat::ListPacksRequest list;
@@ -168,7 +169,7 @@ absl::StatusOr<std::set<std::string>> LivePacks(cat::Catalog::Stub& catalog) {
     cat::ListPacksResponse page;
     RETURN_IF_ERROR(rpc::FromGrpcStatus(catalog.ListPacks(Deadline(absl::Seconds(10)).get(), list, &page)));
     for (const cat::Pack& p : page.packs()) {
-      if (p.live_blobs() > 0) live.insert(p.name());
+      if (p.live_blobs() > 0) live.insert(p.file().empty() ? p.name() : p.file());
     }
     if (page.next_page_token().empty()) return live;
     list.set_page_token(page.next_page_token());

@@ -327,7 +327,7 @@ absl::StatusOr<v1::ListPackedBlobsResponse> Catalog::ListPackedBlobs(
   ASSIGN_OR_RETURN(bool found, r.Get(PackKey(request.pack()), &p));
   if (!found) return absl::NotFoundError(absl::StrCat("no pack ", request.pack()));
   v1::ListPackedBlobsResponse response;
-  response.set_file(p.file().empty() ? p.name() : p.file());
+  response.set_file(FileOf(p));
   const std::string prefix = LivePrefix(request.pack());
   OffsetMap map(r.Iterate(), p.name());
   auto it = r.Iterate();
@@ -377,7 +377,7 @@ absl::StatusOr<v1::MovePackedBlobsResponse> Catalog::MovePackedBlobs(
   v1::Pack p;
   ASSIGN_OR_RETURN(bool found, r.Get(PackKey(request.pack()), &p));
   if (!found) return absl::NotFoundError(absl::StrCat("no pack ", request.pack()));
-  const std::string held_by = p.file().empty() ? p.name() : p.file();
+  const std::string held_by = FileOf(p);
   if (held_by != request.from()) {
     return absl::FailedPreconditionError(absl::StrCat("pack ", p.name(), " is held by file ",
                                                       held_by, ", not ", request.from()));

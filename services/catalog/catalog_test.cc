@@ -876,6 +876,12 @@ TEST_F(CatalogTest, PackedBlobsKeepTheirLocationAndTheirPacksCountWhatIsLive) {
   EXPECT_EQ(Commit(b.id(), {in_pack(File("w", 'e'), -1, pack)}).status().code(),
             absl::StatusCode::kInvalidArgument);
   commit.set_job_id(b.id());
+  // A new file that names a pack already recorded as new: refused, the
+  // pack's record as it was.
+  *commit.add_files() = in_pack(File("again", 'f', 10), 500, pack);
+  EXPECT_EQ(catalog_->CommitFiles(commit).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(catalog_->ListPacks({})->packs(0).live_blobs(), 2);
+  EXPECT_EQ(catalog_->GetFile(b.id(), "again").status().code(), absl::StatusCode::kNotFound);
   commit.mutable_new_packs(0)->set_size(0);
   EXPECT_EQ(catalog_->CommitFiles(commit).status().code(), absl::StatusCode::kInvalidArgument);
 

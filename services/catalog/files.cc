@@ -163,6 +163,13 @@ absl::StatusOr<v1::CommitFilesResponse> Catalog::CommitFiles(
   for (const std::string& key : expiry_keys) batch.Put(key, "");
   for (const auto& [sha, blob] : blobs) batch.Put(BlobKey(sha), blob.SerializeAsString());
   for (auto& [name, pack] : new_packs) {
+    // (An identical retry committed nothing and stopped above.)
+    std::string known;
+    for (const std::string& key : {PackKey(name), RetiredKey(name)}) {
+      absl::Status s = r.GetRaw(key, &known);
+      if (s.ok()) return absl::AlreadyExistsError(absl::StrCat("pack ", name, " is already recorded"));
+      if (!absl::IsNotFound(s)) return s;
+    }
     *pack.mutable_created_at() = ToProtoTime(now);
     batch.Put(PackKey(name), pack.SerializeAsString());
   }

@@ -112,6 +112,10 @@ inline std::string MapPrefix(absl::string_view pack) {
 inline std::string MapKey(absl::string_view pack, uint64_t offset) {
   return absl::StrCat(MapPrefix(pack), Be64(offset));
 }
+// The file that holds a pack now.
+inline const std::string& FileOf(const v1::Pack& p) {
+  return p.file().empty() ? p.name() : p.file();
+}
 inline std::string RetiredKey(absl::string_view file) { return absl::StrCat("r/", file); }
 inline std::string QueueKey(uint64_t due_us, absl::string_view task_id) {
   return absl::StrCat("q/", Be64(due_us), task_id);

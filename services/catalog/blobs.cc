@@ -25,7 +25,9 @@ namespace {
 // Pairs per key of a compacted pack's map (keys.h).
 constexpr size_t kMapChunkPairs = 1024;
 
-// Reads a compacted pack's map, fastest for ascending offsets.
+}  // namespace
+
+// Reads a compacted pack's map, fastest for offsets near the last one.
 class OffsetMap {
  public:
   OffsetMap(std::unique_ptr<rocksdb::Iterator> it, absl::string_view pack)
@@ -41,7 +43,7 @@ class OffsetMap {
       if (it_->value().size() == 0 || it_->value().size() % 16 != 0) {
         return Corrupt(it_->key().ToString());
       }
-      chunk_.assign(it_->value().data(), it_->value().size());
+      chunk_ = absl::string_view(it_->value().data(), it_->value().size());
     }
     size_t lo = 0, hi = chunk_.size() / 16;
     while (lo < hi) {
@@ -61,10 +63,8 @@ class OffsetMap {
 
   std::unique_ptr<rocksdb::Iterator> it_;
   const std::string pack_, prefix_;
-  std::string chunk_;  // the pairs last read
+  absl::string_view chunk_;  // the pairs last read: it_'s value
 };
-
-}  // namespace
 
 // ---------------------------------------------------------- retention-gc
 
@@ -178,8 +178,7 @@ absl::StatusOr<v1::BlobRef> Catalog::GetBlobRef(absl::string_view sha256) {
   v1::BlobRef b;
   ASSIGN_OR_RETURN(bool found, r.Get(BlobKey(sha256), &b));
   if (!found) return absl::NotFoundError(absl::StrCat("no blob record for ", sha256));
-  PackFiles files;
-  RETURN_IF_ERROR(Locate(r, &b, &files));
+  RETURN_IF_ERROR(Locator(r).Locate(&b));
   return b;
 }
 
@@ -190,7 +189,7 @@ absl::StatusOr<v1::GetBlobRefsResponse> Catalog::GetBlobRefs(
   }
   Reader r(db_.get());
   v1::GetBlobRefsResponse response;
-  PackFiles files;
+  Locator locator(r);
   for (const std::string& sha : request.sha256s()) {
     if (!IsSha256Hex(sha)) {
       return absl::InvalidArgumentError(
@@ -199,7 +198,7 @@ absl::StatusOr<v1::GetBlobRefsResponse> Catalog::GetBlobRefs(
     v1::BlobRef* b = response.add_blobs();
     ASSIGN_OR_RETURN(bool found, r.Get(BlobKey(sha), b));
     if (!found) b->set_sha256(sha);
-    RETURN_IF_ERROR(Locate(r, b, &files));
+    RETURN_IF_ERROR(locator.Locate(b));
   }
   return response;
 }
@@ -275,21 +274,26 @@ absl::Status Catalog::ForgetBlob(const v1::ForgetBlobRequest& request) {
   return absl::AbortedError("the blob moved concurrently; retry");
 }
 
-absl::Status Catalog::Locate(Reader& r, v1::BlobRef* blob, PackFiles* files) {
+Catalog::Locator::Locator(Reader& r) : r_(r) {}
+Catalog::Locator::~Locator() = default;
+
+absl::Status Catalog::Locator::Locate(v1::BlobRef* blob) {
   if (blob->location().pack().empty()) return absl::OkStatus();
   v1::BlobLocation* where = blob->mutable_location();
-  auto [file, first] = files->try_emplace(where->pack());
+  auto [it, first] = packs_.try_emplace(where->pack());
+  Pack& pack = it->second;
   if (first) {
     v1::Pack p;
-    ASSIGN_OR_RETURN(bool found, r.Get(PackKey(where->pack()), &p));
+    ASSIGN_OR_RETURN(bool found, r_.Get(PackKey(where->pack()), &p));
     if (!found) return Corrupt(PackKey(where->pack()));
-    file->second = p.file();
+    pack.file = p.file();
+    if (!pack.file.empty()) pack.map = std::make_unique<OffsetMap>(r_.Iterate(), p.name());
   }
-  if (file->second.empty()) return absl::OkStatus();  // never compacted
-  OffsetMap map(r.Iterate(), where->pack());
-  ASSIGN_OR_RETURN(std::optional<uint64_t> now, map.Find(static_cast<uint64_t>(where->offset())));
+  if (pack.file.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::optional<uint64_t> now,
+                   pack.map->Find(static_cast<uint64_t>(where->offset())));
   if (!now.has_value()) return Corrupt(LiveKey(*where));
-  where->set_pack(file->second);
+  where->set_pack(pack.file);
   where->set_offset(static_cast<int64_t>(*now));
   return absl::OkStatus();
 }

@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -194,11 +193,7 @@ class Catalog {
   // the lease lapsed or went to another worker; NOT_FOUND if there is none.
   absl::StatusOr<v1::GcTask> LeasedTask(Reader& r, const std::string& task_id,
                                         const std::string& lease_token);
-  // Turns a blob record's location (if packed) into where its bytes are
-  // now: the file holding its pack and the record's offset there. `files`
-  // keeps the packs' files looked up, for the next call of the same read.
-  using PackFiles = absl::flat_hash_map<std::string, std::string>;
-  absl::Status Locate(Reader& r, v1::BlobRef* blob, PackFiles* files);
+  class Locator;
 
   CatalogOptions options_;
   Clock* clock_;

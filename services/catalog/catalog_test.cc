@@ -1104,6 +1104,14 @@ TEST_F(CatalogTest, ACompactedPacksMapFindsEveryLiveRecord) {
     for (int i = 0; i < n; ++i) {
       ASSERT_EQ(all->blobs(i).location().offset(), moved_to(i)) << i;
     }
+    // Asked for in another order, back and forth across the map's keys.
+    v1::GetBlobRefsRequest shuffled;
+    for (int i = 0; i < n; ++i) shuffled.add_sha256s(shas[(i * 1031) % n]);
+    all = catalog_->GetBlobRefs(shuffled);
+    ASSERT_TRUE(all.ok()) << all.status();
+    for (int i = 0; i < n; ++i) {
+      ASSERT_EQ(all->blobs(i).location().offset(), moved_to((i * 1031) % n)) << i;
+    }
     v1::ListPackedBlobsRequest list;
     list.set_pack(pack);
     list.set_page_size(1000);

@@ -230,8 +230,7 @@ absl::StatusOr<v1::ArtifactFile> Catalog::GetFile(absl::string_view job_id,
   v1::BlobRef blob;
   ASSIGN_OR_RETURN(bool known, r.Get(BlobKey(f.sha256()), &blob));
   if (known && blob.has_location()) {
-    PackFiles files;
-    RETURN_IF_ERROR(Locate(r, &blob, &files));
+    RETURN_IF_ERROR(Locator(r).Locate(&blob));
     *f.mutable_location() = blob.location();
   }
   return f;

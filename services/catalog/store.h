@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -100,6 +101,26 @@ class Catalog::Reader {
   rocksdb::DB* db_;
   const rocksdb::Snapshot* snapshot_;
   rocksdb::ReadOptions options_;
+};
+
+class OffsetMap;  // blobs.cc
+
+// Turns blob records' locations (if packed) into where their bytes are now:
+// the file holding the pack and the record's offset there. Keeps what it
+// looked up of each pack for the next blob of the same read.
+class Catalog::Locator {
+ public:
+  explicit Locator(Reader& r);
+  ~Locator();
+  absl::Status Locate(v1::BlobRef* blob);
+
+ private:
+  struct Pack {
+    std::string file;  // empty: never compacted
+    std::unique_ptr<OffsetMap> map;
+  };
+  Reader& r_;
+  absl::flat_hash_map<std::string, Pack> packs_;
 };
 
 }  // namespace arca::catalog

@@ -946,6 +946,15 @@ TEST_F(CatalogTest, CompactionMovesLiveRecordsAtOnceAndRetiresThePackFile) {
   EXPECT_EQ(Numbers(catalog_->ListPackedBlobs(list)->offsets()), (std::vector<uint64_t>{212}));
   list.set_page_token("");
   list.set_page_size(0);
+  v1::ListPackedBlobsRequest bad_list = list;
+  bad_list.set_page_size(100001);
+  EXPECT_EQ(catalog_->ListPackedBlobs(bad_list).status().code(), absl::StatusCode::kInvalidArgument);
+  bad_list.set_page_size(0);
+  bad_list.set_pack("../p");
+  EXPECT_EQ(catalog_->ListPackedBlobs(bad_list).status().code(), absl::StatusCode::kInvalidArgument);
+  bad_list.set_pack(pack);
+  bad_list.set_page_token("not a token");
+  EXPECT_EQ(catalog_->ListPackedBlobs(bad_list).status().code(), absl::StatusCode::kInvalidArgument);
 
   v1::MovePackedBlobsRequest move;
   move.set_pack(pack);
